@@ -1,0 +1,3 @@
+from heartbeat_tui.cli import main
+
+raise SystemExit(main())
