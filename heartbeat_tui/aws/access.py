@@ -1,0 +1,221 @@
+"""AWS access: one base session, one assumed-role session per account, and
+clients created once and reused for the collector's whole life.
+
+* Base credentials come from the standard chain (environment, `.env`, profile,
+  SSO, instance or task role), or from the explicit variables in the settings.
+* Each account with a `role_arn` is reached by STS AssumeRole through one
+  long-lived STS client. Its credentials are botocore refreshable credentials:
+  they renew themselves before they expire, under a lock, so concurrent calls
+  never stampede STS.
+* Every client uses adaptive retries and explicit timeouts, and counts its
+  calls (per operation) and HTTP attempts into the counter of the task that
+  made them, so a poll can report exactly what it cost.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import getpass
+import re
+import socket
+from collections import Counter
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.credentials import AioDeferredRefreshableCredentials
+from aiobotocore.session import AioSession, get_session
+
+from heartbeat_tui import __version__
+from heartbeat_tui.config import AccountConfig, Config
+
+# Services the collector talks to; IAM and STS are global.
+ECS = "ecs"
+CLOUDWATCH = "cloudwatch"
+AUTOSCALING = "application-autoscaling"
+IAM = "iam"
+STS = "sts"
+
+ASSUME_ROLE_SECONDS = 3600
+
+
+@dataclass
+class CallCounter:
+    """API calls by `service.Operation` and HTTP attempts (retries included)."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    http_requests: int = 0
+
+    def merge(self, other: CallCounter) -> None:
+        self.calls.update(other.calls)
+        self.http_requests += other.http_requests
+
+
+_current_counter: contextvars.ContextVar[CallCounter | None] = contextvars.ContextVar(
+    "heartbeat_call_counter", default=None
+)
+
+
+def counting(counter: CallCounter) -> contextvars.Token[CallCounter | None]:
+    """Count the AWS calls made by this task (and the tasks it creates) into `counter`."""
+
+    return _current_counter.set(counter)
+
+
+def stop_counting(token: contextvars.Token[CallCounter | None]) -> None:
+    _current_counter.reset(token)
+
+
+def _on_call(model: Any = None, **_: Any) -> None:
+    counter = _current_counter.get()
+    if counter is not None and model is not None:
+        counter.calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+
+def _on_send(**_: Any) -> None:
+    counter = _current_counter.get()
+    if counter is not None:
+        counter.http_requests += 1
+
+
+def role_session_name() -> str:
+    """`heartbeat-<user>@<host>`: recognisable in CloudTrail, within STS's rules."""
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        user = "unknown"
+    host = socket.gethostname().split(".")[0]
+    name = re.sub(r"[^\w+=,.@-]", "-", f"heartbeat-{user}@{host}")
+    return name[:64]
+
+
+class AwsAccess:
+    """Owns every aiobotocore session and client. Use as an async context manager."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        aws = config.file.aws
+        self._client_config = AioConfig(
+            retries={"mode": "adaptive", "max_attempts": aws.max_attempts},
+            connect_timeout=aws.connect_timeout_seconds,
+            read_timeout=aws.read_timeout_seconds,
+            max_pool_connections=max(10, config.file.collector.max_in_flight_per_account * 2),
+            user_agent_extra=f"heartbeat/{__version__}",
+        )
+        self._stack = AsyncExitStack()
+        self._base = self._make_base_session()
+        self._sessions: dict[str, AioSession] = {}
+        self._credentials: dict[str, AioDeferredRefreshableCredentials] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._session_name = role_session_name()
+
+    def _make_base_session(self) -> AioSession:
+        env = self._config.env
+        session = get_session()
+        if self._config.profile:
+            session.set_config_variable("profile", self._config.profile)
+        if env.aws_access_key_id and env.aws_secret_access_key:
+            # Values from `.env` are not in os.environ; hand them over explicitly.
+            session.set_credentials(
+                env.aws_access_key_id,
+                env.aws_secret_access_key.get_secret_value(),
+                env.aws_session_token.get_secret_value() if env.aws_session_token else None,
+            )
+        return session
+
+    async def __aenter__(self) -> AwsAccess:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        self._clients.clear()
+        await self._stack.aclose()
+
+    # -- clients --------------------------------------------------------------
+
+    async def _create_client(self, session: AioSession, service: str, region: str) -> Any:
+        client = await self._stack.enter_async_context(
+            session.create_client(
+                service,
+                region_name=region,
+                endpoint_url=self._config.endpoint_url,
+                config=self._client_config,
+            )
+        )
+        client.meta.events.register("before-call", _on_call)
+        client.meta.events.register("before-send", _on_send)
+        return client
+
+    async def base_client(self, service: str, region: str | None = None) -> Any:
+        return await self.client(None, service, region or self._config.region)
+
+    async def client(self, account: AccountConfig | None, service: str, region: str) -> Any:
+        """The client for (account, service, region), created on first use."""
+
+        if service in (IAM, STS):
+            region = self._config.region
+        key = (account.id if account and account.role_arn else "", service, region)
+        client = self._clients.get(key)
+        if client is None:
+            session = self._session_for(account) if account and account.role_arn else self._base
+            client = await self._create_client(session, service, region)
+            # Another task may have created the same client meanwhile; keep the first.
+            client = self._clients.setdefault(key, client)
+        return client
+
+    # -- credentials ----------------------------------------------------------
+
+    def _session_for(self, account: AccountConfig) -> AioSession:
+        session = self._sessions.get(account.id)
+        if session is None:
+            session = AioSession()
+            credentials = AioDeferredRefreshableCredentials(
+                refresh_using=lambda: self._assume_role(account),
+                method="assume-role",
+            )
+            # botocore offers no public setter for refreshable credentials.
+            session._credentials = credentials  # noqa: SLF001
+            self._credentials[account.id] = credentials
+            self._sessions[account.id] = session
+        return session
+
+    async def _assume_role(self, account: AccountConfig) -> dict[str, Any]:
+        assert account.role_arn is not None
+        sts = await self.base_client(STS)
+        kwargs: dict[str, Any] = {
+            "RoleArn": account.role_arn,
+            "RoleSessionName": self._session_name,
+            "DurationSeconds": ASSUME_ROLE_SECONDS,
+        }
+        if account.external_id:
+            kwargs["ExternalId"] = account.external_id
+        response = await sts.assume_role(**kwargs)
+        credentials = response["Credentials"]
+        expiration = credentials["Expiration"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": expiration.isoformat() if hasattr(expiration, "isoformat") else str(expiration),
+        }
+
+    async def ensure_credentials(self, account: AccountConfig) -> None:
+        """Make sure the account's credentials are usable now (AssumeRole if needed).
+
+        Raises the AssumeRole failure, so a poll can report it once instead of
+        failing every call of the account with the same error.
+        """
+
+        if not account.role_arn:
+            return
+        self._session_for(account)
+        await self._credentials[account.id].get_frozen_credentials()
+
+    async def caller_account_id(self) -> str:
+        sts = await self.base_client(STS)
+        identity = await sts.get_caller_identity()
+        return str(identity["Account"])

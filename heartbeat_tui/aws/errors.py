@@ -1,0 +1,86 @@
+"""Turn any failure of an AWS call into one readable sentence."""
+
+from __future__ import annotations
+
+import asyncio
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+}
+_THROTTLED = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "ProvisionedThroughputExceededException",
+}
+_EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}
+_MAX_MESSAGE = 160
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason an operator can act on. Never includes credentials."""
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or "Error")
+        message = _short(str(error.get("Message") or ""))
+        attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+        if code in _DENIED:
+            return f"access denied ({code}: {message})" if message else f"access denied ({code})"
+        if code in _THROTTLED:
+            tries = f" after {attempts + 1} attempts" if isinstance(attempts, int) else ""
+            return f"throttled by AWS{tries} ({code})"
+        if code in _EXPIRED:
+            return f"credentials expired ({code})"
+        return f"{code}: {message}" if message else code
+    if isinstance(exc, ReadTimeoutError):
+        return "timed out waiting for a response"
+    if isinstance(exc, ConnectTimeoutError):
+        return "timed out connecting to the endpoint"
+    if isinstance(exc, EndpointConnectionError):
+        return f"cannot reach the endpoint ({_short(str(exc))})"
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return "no usable AWS credentials (set AWS_PROFILE, the AWS_ACCESS_KEY_ID variables, or run where a role is attached)"
+    if isinstance(exc, ProfileNotFound):
+        return _short(str(exc))
+    if isinstance(exc, NoRegionError):
+        return "no region configured (set [aws].region or AWS_REGION)"
+    if isinstance(exc, BotoCoreError):
+        return _short(str(exc))
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timed out"
+    if isinstance(exc, OSError):
+        return f"network error ({_short(exc.strerror or str(exc))})"
+    return f"{type(exc).__name__}: {_short(str(exc))}" if str(exc) else type(exc).__name__
+
+
+def error_code(exc: BaseException) -> str | None:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or "") or None
+    return None

@@ -1,0 +1,786 @@
+"""The collector: one poll turns the configured fleet into one immutable snapshot.
+
+Per account-region, with the APIs' own batching so the call count stays at the
+minimum the APIs allow:
+
+* ECS ListClusters (paged) -> DescribeClusters (100 per call); ListServices
+  (paged, maxResults 100) only for clusters with active services;
+  DescribeServices (10 per call, concurrently).
+* CloudWatch GetMetricData: four series per service (CPU and memory, Average
+  and Maximum, 60 s), up to 500 queries per call across clusters. The first
+  poll loads the history window; later polls ask only for the minutes since
+  the newest datapoint and merge into a bounded history.
+* Application Auto Scaling DescribeScalableTargets and DescribeScalingActivities
+  (paged), concurrently with ECS; activities are read newest first and the
+  walk stops at the first one already known or older than the window.
+* IAM ListAccountAliases once per account when no alias is configured.
+
+Account-regions run concurrently; each account has a bound on calls in flight.
+Faults are isolated: a failing account, region or kind of data keeps its last
+good data, marked stale, and says what failed; nothing else is affected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from heartbeat_tui.aws.access import (
+    AUTOSCALING,
+    CLOUDWATCH,
+    ECS,
+    IAM,
+    AwsAccess,
+    CallCounter,
+    counting,
+    stop_counting,
+)
+from heartbeat_tui.aws.errors import describe_error
+from heartbeat_tui.collector.parse import (
+    cluster_name_from_service_arn,
+    name_from_arn,
+    parse_cluster,
+    parse_scalable_target,
+    parse_scaling_activity,
+    parse_scaling_policy,
+    parse_service,
+    parse_task,
+    to_epoch,
+)
+from heartbeat_tui.config import AccountConfig, Config
+from heartbeat_tui.models import (
+    EMPTY_METRICS,
+    AccountSnapshot,
+    AccountStatus,
+    Cluster,
+    FleetSnapshot,
+    MetricSeries,
+    PollStats,
+    RegionSnapshot,
+    ScalableTarget,
+    ScalingActivity,
+    Service,
+    ServiceDetail,
+    ServiceMetrics,
+    Task,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# AWS limits (the embedded AWS enforces the same ones).
+DESCRIBE_CLUSTERS_BATCH = 100
+DESCRIBE_SERVICES_BATCH = 10
+DESCRIBE_TASKS_BATCH = 100
+LIST_PAGE_SIZE = 100
+METRIC_QUERIES_PER_CALL = 500
+AUTOSCALING_PAGE_SIZE = 50
+METRIC_PERIOD = 60
+# The newest minute may still be filling in: re-read it on the next poll.
+METRIC_REREAD_SECONDS = 2 * METRIC_PERIOD
+ACTIVITIES_PER_SERVICE = 50
+TERMINAL_ACTIVITY_STATES = frozenset({"Successful", "Failed", "Unfulfilled", "Overridden"})
+
+# (ServiceMetrics field, CloudWatch metric, statistic)
+SERIES: tuple[tuple[str, str, str], ...] = (
+    ("cpu_average", "CPUUtilization", "Average"),
+    ("cpu_maximum", "CPUUtilization", "Maximum"),
+    ("memory_average", "MemoryUtilization", "Average"),
+    ("memory_maximum", "MemoryUtilization", "Maximum"),
+)
+
+
+class StepFailed(Exception):
+    """One step of a poll failed; `str()` says where and why."""
+
+    def __init__(self, where: str, cause: BaseException) -> None:
+        self.where = where
+        self.cause = cause
+        super().__init__(f"{where}: {describe_error(cause)}")
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    arn: str
+    cluster: str
+    name: str
+
+
+@dataclass
+class _RegionState:
+    clusters: tuple[Cluster, ...] = ()
+    ecs_fetched_at: datetime | None = None
+    metrics: dict[str, ServiceMetrics] = field(default_factory=dict)
+    # Up to when (epoch seconds) each service's metrics have been asked for.
+    metrics_until: dict[str, int] = field(default_factory=dict)
+    targets: dict[str, ScalableTarget] = field(default_factory=dict)
+    activities: dict[str, tuple[ScalingActivity, ...]] = field(default_factory=dict)
+    terminal_activity_ids: set[str] = field(default_factory=set)
+    scaling_fetched: bool = False
+
+
+@dataclass
+class _AccountState:
+    config: AccountConfig
+    semaphore: asyncio.Semaphore
+    alias: str | None = None
+    alias_known: bool = False
+    last_success_at: datetime | None = None
+    regions: dict[str, _RegionState] = field(default_factory=dict)
+
+
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class Collector:
+    """Polls the fleet. Use as an async context manager; polls never overlap."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        access: AwsAccess | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._config = config
+        self._access = access or AwsAccess(config)
+        self._owns_access = access is None
+        self._clock = clock
+        self._states: dict[str, _AccountState] = {}
+        self._poll_lock = asyncio.Lock()
+        self._poll_number = 0
+        self._implicit_account: AccountConfig | None = None
+        self.last_snapshot: FleetSnapshot | None = None
+
+    async def __aenter__(self) -> Collector:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_access:
+            await self._access.close()
+
+    @property
+    def history_seconds(self) -> int:
+        return self._config.file.collector.history_minutes * 60
+
+    # -- accounts -------------------------------------------------------------
+
+    async def accounts(self) -> tuple[AccountConfig, ...]:
+        """The configured accounts; with none configured, the base credentials' own."""
+
+        if self._config.accounts:
+            return self._config.accounts
+        if self._implicit_account is None:
+            account_id = await self._access.caller_account_id()
+            self._implicit_account = AccountConfig(id=account_id)
+        return (self._implicit_account,)
+
+    def _state(self, account: AccountConfig) -> _AccountState:
+        state = self._states.get(account.id)
+        if state is None:
+            state = _AccountState(
+                config=account,
+                semaphore=asyncio.Semaphore(self._config.file.collector.max_in_flight_per_account),
+                alias=account.alias,
+                alias_known=account.alias is not None,
+            )
+            self._states[account.id] = state
+        return state
+
+    # -- the poll -------------------------------------------------------------
+
+    async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:
+        """Poll every account (or the ids in `only`) and return the new snapshot."""
+
+        async with self._poll_lock:
+            counter = CallCounter()
+            token = counting(counter)
+            started = time.perf_counter()
+            try:
+                now = self._clock()
+                try:
+                    accounts = await self.accounts()
+                except Exception as exc:  # noqa: BLE001 - reported, never raised
+                    accounts_snap: tuple[AccountSnapshot, ...] = (
+                        AccountSnapshot(
+                            id="base-credentials",
+                            status=AccountStatus.ERROR,
+                            error=f"STS GetCallerIdentity: {describe_error(exc)}",
+                        ),
+                    )
+                else:
+                    selected = [a for a in accounts if only is None or a.id in only]
+                    accounts_snap = tuple(
+                        await asyncio.gather(*(self._poll_account(a, now) for a in selected))
+                    )
+            finally:
+                stop_counting(token)
+            self._poll_number += 1
+            snapshot = FleetSnapshot(
+                generated_at=now,
+                poll_number=self._poll_number,
+                accounts=accounts_snap,
+                stats=PollStats(
+                    calls=tuple(sorted(counter.calls.items())),
+                    http_requests=counter.http_requests,
+                    duration_seconds=time.perf_counter() - started,
+                ),
+            )
+            self.last_snapshot = snapshot
+            return snapshot
+
+    async def _call(self, state: _AccountState, where: str, coro: Callable[[], Awaitable[T]]) -> T:
+        async with state.semaphore:
+            try:
+                return await coro()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a StepFailed
+                raise StepFailed(where, exc) from exc
+
+    async def _poll_account(self, account: AccountConfig, now: datetime) -> AccountSnapshot:
+        state = self._state(account)
+        try:
+            await self._call(
+                state, "STS AssumeRole", lambda: self._access.ensure_credentials(account)
+            )
+        except StepFailed as failure:
+            return self._account_snapshot(state, now, [str(failure)], [], fresh=False)
+
+        alias_task = None
+        if not state.alias_known:
+            alias_task = asyncio.ensure_future(self._fetch_alias(state))
+        results = await asyncio.gather(
+            *(self._poll_region(state, region, now) for region in self._config.regions_for(account))
+        )
+        warnings: list[str] = []
+        if alias_task is not None:
+            try:
+                await alias_task
+            except StepFailed as failure:
+                warnings.append(str(failure))
+        errors = [error for region in results for error in region.errors]
+        if not errors:
+            state.last_success_at = now
+        return self._account_snapshot(state, now, errors, warnings, regions=results)
+
+    def _account_snapshot(
+        self,
+        state: _AccountState,
+        now: datetime,
+        errors: list[str],
+        warnings: list[str],
+        *,
+        regions: Iterable[RegionSnapshot] | None = None,
+        fresh: bool = True,
+    ) -> AccountSnapshot:
+        if regions is None:
+            # Nothing could be fetched: show the last good data of every region, stale.
+            regions = [
+                RegionSnapshot(
+                    region=name,
+                    clusters=self._attach(r, r.clusters),
+                    fetched_at=r.ecs_fetched_at,
+                    stale=("ecs", "metrics", "scaling"),
+                )
+                for name, r in state.regions.items()
+            ]
+        return AccountSnapshot(
+            id=state.config.id,
+            alias=state.alias,
+            status=AccountStatus.ERROR if errors else AccountStatus.OK,
+            error="; ".join(errors) if errors else None,
+            warnings=tuple(warnings),
+            last_success_at=state.last_success_at,
+            regions=tuple(regions),
+        )
+
+    async def _fetch_alias(self, state: _AccountState) -> None:
+        iam = await self._access.client(state.config, IAM, self._config.region)
+        response = await self._call(state, "IAM ListAccountAliases", lambda: iam.list_account_aliases())
+        aliases = response.get("AccountAliases") or []
+        state.alias = str(aliases[0]) if aliases else None
+        state.alias_known = True
+
+    async def _poll_region(self, state: _AccountState, region: str, now: datetime) -> RegionSnapshot:
+        rstate = state.regions.setdefault(region, _RegionState())
+        errors: list[str] = []
+        stale: list[str] = []
+
+        scaling = asyncio.ensure_future(self._fetch_scaling(state, rstate, region, now))
+        try:
+            clusters, refs = await self._fetch_inventory(state, region)
+        except StepFailed as failure:
+            errors.append(f"{region} {failure}")
+            stale += ["ecs", "metrics"]
+            clusters, refs = None, None
+
+        if clusters is not None and refs is not None:
+            described, metrics = await asyncio.gather(
+                self._describe_services(state, region, clusters, refs),
+                self._fetch_metrics(state, rstate, region, refs, now),
+                return_exceptions=True,
+            )
+            for outcome, kind in ((described, "ecs"), (metrics, "metrics")):
+                if isinstance(outcome, StepFailed):
+                    errors.append(f"{region} {outcome}")
+                    stale.append(kind)
+                elif isinstance(outcome, BaseException):
+                    raise outcome
+            if not isinstance(described, BaseException):
+                rstate.clusters = described
+                rstate.ecs_fetched_at = now
+        try:
+            await scaling
+        except StepFailed as failure:
+            errors.append(f"{region} {failure}")
+            stale.append("scaling")
+
+        return RegionSnapshot(
+            region=region,
+            clusters=self._attach(rstate, rstate.clusters),
+            fetched_at=rstate.ecs_fetched_at,
+            errors=tuple(errors),
+            stale=tuple(dict.fromkeys(stale)),  # type: ignore[arg-type]
+        )
+
+    def _attach(self, rstate: _RegionState, clusters: tuple[Cluster, ...]) -> tuple[Cluster, ...]:
+        """Clusters with each service's metrics and scaling data attached."""
+
+        out = []
+        for cluster in clusters:
+            services = []
+            for service in cluster.services:
+                resource = service.autoscaling_resource_id
+                services.append(
+                    service.model_copy(
+                        update={
+                            "metrics": rstate.metrics.get(service.arn, EMPTY_METRICS),
+                            "scalable_target": rstate.targets.get(resource),
+                            "scaling_activities": rstate.activities.get(resource, ()),
+                        }
+                    )
+                )
+            out.append(cluster.model_copy(update={"services": tuple(services)}))
+        return tuple(out)
+
+    # -- ECS --------------------------------------------------------------------
+
+    async def _fetch_inventory(
+        self, state: _AccountState, region: str
+    ) -> tuple[list[Cluster], dict[str, list[str]]]:
+        """Clusters (described) and the service ARNs of each cluster with services."""
+
+        ecs = await self._access.client(state.config, ECS, region)
+        cluster_arns: list[str] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"maxResults": LIST_PAGE_SIZE}
+            if token:
+                kwargs["nextToken"] = token
+            page = await self._call(state, "ECS ListClusters", lambda: ecs.list_clusters(**kwargs))
+            cluster_arns += page.get("clusterArns") or []
+            token = page.get("nextToken")
+            if not token:
+                break
+
+        async def describe(batch: list[str]) -> list[Cluster]:
+            response = await self._call(
+                state, "ECS DescribeClusters", lambda: ecs.describe_clusters(clusters=batch)
+            )
+            return [parse_cluster(item) for item in response.get("clusters") or []]
+
+        batches = await asyncio.gather(
+            *(describe(b) for b in _chunks(cluster_arns, DESCRIBE_CLUSTERS_BATCH))
+        )
+        clusters = sorted((c for batch in batches for c in batch), key=lambda c: c.name)
+
+        async def list_services(cluster: Cluster) -> tuple[str, list[str]]:
+            arns: list[str] = []
+            token: str | None = None
+            while True:
+                kwargs: dict[str, Any] = {"cluster": cluster.arn, "maxResults": LIST_PAGE_SIZE}
+                if token:
+                    kwargs["nextToken"] = token
+                page = await self._call(state, "ECS ListServices", lambda: ecs.list_services(**kwargs))
+                arns += page.get("serviceArns") or []
+                token = page.get("nextToken")
+                if not token:
+                    return cluster.arn, arns
+
+        with_services = [c for c in clusters if c.status == "ACTIVE" and c.active_services_count > 0]
+        listed = await asyncio.gather(*(list_services(c) for c in with_services))
+        return clusters, dict(listed)
+
+    async def _describe_services(
+        self,
+        state: _AccountState,
+        region: str,
+        clusters: list[Cluster],
+        refs: dict[str, list[str]],
+    ) -> tuple[Cluster, ...]:
+        ecs = await self._access.client(state.config, ECS, region)
+        max_events = self._config.file.collector.events_per_service
+
+        async def describe(cluster_arn: str, batch: list[str]) -> list[Service]:
+            response = await self._call(
+                state,
+                "ECS DescribeServices",
+                lambda: ecs.describe_services(cluster=cluster_arn, services=batch),
+            )
+            failures = [
+                f for f in response.get("failures") or [] if f.get("reason") != "MISSING"
+            ]
+            if failures:
+                reasons = ", ".join(f"{name_from_arn(str(f.get('arn')))}: {f.get('reason')}" for f in failures[:3])
+                raise StepFailed("ECS DescribeServices", RuntimeError(reasons))
+            return [
+                parse_service(item, cluster_arn=cluster_arn, max_events=max_events)
+                for item in response.get("services") or []
+            ]
+
+        jobs = [
+            describe(cluster_arn, batch)
+            for cluster_arn, arns in refs.items()
+            for batch in _chunks(arns, DESCRIBE_SERVICES_BATCH)
+        ]
+        results = await asyncio.gather(*jobs)
+        by_cluster: dict[str, list[Service]] = {}
+        for batch in results:
+            for service in batch:
+                by_cluster.setdefault(service.cluster_arn, []).append(service)
+        return tuple(
+            cluster.model_copy(
+                update={
+                    "services": tuple(sorted(by_cluster.get(cluster.arn, ()), key=lambda s: s.name))
+                }
+            )
+            for cluster in clusters
+        )
+
+    # -- CloudWatch -------------------------------------------------------------
+
+    async def _fetch_metrics(
+        self,
+        state: _AccountState,
+        rstate: _RegionState,
+        region: str,
+        refs: dict[str, list[str]],
+        now: datetime,
+    ) -> None:
+        services: list[ServiceRef] = []
+        for cluster_arn, arns in refs.items():
+            cluster = name_from_arn(cluster_arn)
+            for arn in arns:
+                services.append(
+                    ServiceRef(arn=arn, cluster=cluster_name_from_service_arn(arn) or cluster, name=name_from_arn(arn))
+                )
+        end = (int(now.timestamp()) // METRIC_PERIOD + 1) * METRIC_PERIOD
+        oldest = end - self.history_seconds
+        known = [s for s in services if s.arn in rstate.metrics_until]
+        new = [s for s in services if s.arn not in rstate.metrics_until]
+        groups: list[tuple[list[ServiceRef], int]] = []
+        if new:
+            groups.append((new, oldest))
+        if known:
+            since = min(rstate.metrics_until[s.arn] for s in known) - METRIC_REREAD_SECONDS
+            groups.append((known, max(oldest, since)))
+
+        cw = await self._access.client(state.config, CLOUDWATCH, region)
+        jobs = []
+        for group, start in groups:
+            queries = [(ref, spec) for ref in group for spec in SERIES]
+            for batch in _chunks(queries, METRIC_QUERIES_PER_CALL):
+                jobs.append(self._metric_batch(state, cw, batch, start, end))
+        results = await asyncio.gather(*jobs)
+
+        # Commit only when every batch succeeded: a failure keeps the old history.
+        points: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        for result in results:
+            points.update(result)
+        merged: dict[str, ServiceMetrics] = {}
+        for ref in services:
+            previous = rstate.metrics.get(ref.arn, EMPTY_METRICS)
+            update = {}
+            for attr, _, _ in SERIES:
+                series: MetricSeries = getattr(previous, attr)
+                new_ts, new_values = points.get((ref.arn, attr), ([], []))
+                updated = _merge_series(series, new_ts, new_values, oldest)
+                if updated is not series:
+                    update[attr] = updated
+            merged[ref.arn] = previous.model_copy(update=update) if update else previous
+        rstate.metrics = merged
+        rstate.metrics_until = {ref.arn: end for ref in services}
+
+    async def _metric_batch(
+        self,
+        state: _AccountState,
+        cw: Any,
+        batch: list[tuple[ServiceRef, tuple[str, str, str]]],
+        start: int,
+        end: int,
+    ) -> dict[tuple[str, str], tuple[list[int], list[float]]]:
+        queries = []
+        ids: dict[str, tuple[str, str]] = {}
+        for n, (ref, (attr, metric, stat)) in enumerate(batch):
+            query_id = f"q{n}"
+            ids[query_id] = (ref.arn, attr)
+            queries.append(
+                {
+                    "Id": query_id,
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": "AWS/ECS",
+                            "MetricName": metric,
+                            "Dimensions": [
+                                {"Name": "ClusterName", "Value": ref.cluster},
+                                {"Name": "ServiceName", "Value": ref.name},
+                            ],
+                        },
+                        "Period": METRIC_PERIOD,
+                        "Stat": stat,
+                    },
+                    "ReturnData": True,
+                }
+            )
+        out: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        token: str | None = None
+        start_dt = datetime.fromtimestamp(start, tz=timezone.utc)
+        end_dt = datetime.fromtimestamp(end, tz=timezone.utc)
+        while True:
+            kwargs: dict[str, Any] = {
+                "MetricDataQueries": queries,
+                "StartTime": start_dt,
+                "EndTime": end_dt,
+                "ScanBy": "TimestampAscending",
+            }
+            if token:
+                kwargs["NextToken"] = token
+            response = await self._call(
+                state, "CloudWatch GetMetricData", lambda: cw.get_metric_data(**kwargs)
+            )
+            for result in response.get("MetricDataResults") or []:
+                key = ids.get(str(result.get("Id")))
+                if key is None:
+                    continue
+                stamps, values = out.setdefault(key, ([], []))
+                for ts, value in zip(result.get("Timestamps") or (), result.get("Values") or ()):
+                    epoch = to_epoch(ts)
+                    if epoch is not None and value is not None and math.isfinite(value):
+                        stamps.append(epoch)
+                        values.append(float(value))
+            token = response.get("NextToken")
+            if not token:
+                return out
+
+    # -- Application Auto Scaling --------------------------------------------------
+
+    async def _fetch_scaling(
+        self, state: _AccountState, rstate: _RegionState, region: str, now: datetime
+    ) -> None:
+        aas = await self._access.client(state.config, AUTOSCALING, region)
+
+        async def targets() -> dict[str, ScalableTarget]:
+            found: dict[str, ScalableTarget] = {}
+            token: str | None = None
+            while True:
+                kwargs: dict[str, Any] = {"ServiceNamespace": "ecs", "MaxResults": AUTOSCALING_PAGE_SIZE}
+                if token:
+                    kwargs["NextToken"] = token
+                page = await self._call(
+                    state,
+                    "ApplicationAutoScaling DescribeScalableTargets",
+                    lambda: aas.describe_scalable_targets(**kwargs),
+                )
+                for item in page.get("ScalableTargets") or []:
+                    if item.get("ScalableDimension", "ecs:service:DesiredCount") == "ecs:service:DesiredCount":
+                        target = parse_scalable_target(item)
+                        found[target.resource_id] = target
+                token = page.get("NextToken")
+                if not token:
+                    return found
+
+        window_start = now - timedelta(seconds=self.history_seconds)
+
+        async def activities() -> list[ScalingActivity]:
+            found: list[ScalingActivity] = []
+            token: str | None = None
+            while True:
+                kwargs: dict[str, Any] = {"ServiceNamespace": "ecs", "MaxResults": AUTOSCALING_PAGE_SIZE}
+                if token:
+                    kwargs["NextToken"] = token
+                page = await self._call(
+                    state,
+                    "ApplicationAutoScaling DescribeScalingActivities",
+                    lambda: aas.describe_scaling_activities(**kwargs),
+                )
+                for item in page.get("ScalingActivities") or []:
+                    activity = parse_scaling_activity(item)
+                    if activity.start_time is not None and activity.start_time < window_start:
+                        return found
+                    if activity.activity_id in rstate.terminal_activity_ids:
+                        # Newest first: everything from here on is already known.
+                        return found
+                    found.append(activity)
+                token = page.get("NextToken")
+                if not token:
+                    return found
+
+        found_targets, found_activities = await asyncio.gather(targets(), activities())
+        rstate.targets = found_targets
+        rstate.activities = _merge_activities(rstate.activities, found_activities, window_start)
+        rstate.terminal_activity_ids = {
+            a.activity_id
+            for acts in rstate.activities.values()
+            for a in acts
+            if a.status_code in TERMINAL_ACTIVITY_STATES
+        }
+        rstate.scaling_fetched = True
+
+    # -- on demand: one service's tasks and policies ---------------------------------
+
+    async def fetch_service_detail(
+        self, account_id: str, region: str, cluster_arn: str, service_name: str
+    ) -> ServiceDetail:
+        """Running and recently stopped tasks and the scaling policies of one service."""
+
+        account = next((a for a in await self.accounts() if a.id == account_id), None)
+        if account is None:
+            raise KeyError(f"account {account_id} is not configured")
+        state = self._state(account)
+        errors: list[str] = []
+        ecs = await self._access.client(account, ECS, region)
+        aas = await self._access.client(account, AUTOSCALING, region)
+        cluster_name = name_from_arn(cluster_arn)
+
+        async def task_arns(desired: str) -> list[str]:
+            arns: list[str] = []
+            token: str | None = None
+            while True:
+                kwargs: dict[str, Any] = {
+                    "cluster": cluster_arn,
+                    "serviceName": service_name,
+                    "desiredStatus": desired,
+                    "maxResults": LIST_PAGE_SIZE,
+                }
+                if token:
+                    kwargs["nextToken"] = token
+                page = await self._call(state, "ECS ListTasks", lambda: ecs.list_tasks(**kwargs))
+                arns += page.get("taskArns") or []
+                token = page.get("nextToken")
+                if not token:
+                    return arns
+
+        async def tasks() -> list[Task]:
+            running, stopped = await asyncio.gather(task_arns("RUNNING"), task_arns("STOPPED"))
+            arns = list(dict.fromkeys(running + stopped))
+
+            async def describe(batch: list[str]) -> list[Task]:
+                response = await self._call(
+                    state, "ECS DescribeTasks", lambda: ecs.describe_tasks(cluster=cluster_arn, tasks=batch)
+                )
+                return [parse_task(t) for t in response.get("tasks") or []]
+
+            described = await asyncio.gather(*(describe(b) for b in _chunks(arns, DESCRIBE_TASKS_BATCH)))
+            found = [t for batch in described for t in batch]
+            # Running first, then the most recently stopped.
+            found.sort(key=lambda t: (t.last_status == "STOPPED", -(t.stopped_at or t.started_at or t.created_at or datetime.min.replace(tzinfo=timezone.utc)).timestamp()))
+            return found
+
+        async def policies() -> list[Any]:
+            found = []
+            token: str | None = None
+            while True:
+                kwargs: dict[str, Any] = {
+                    "ServiceNamespace": "ecs",
+                    "ResourceId": f"service/{cluster_name}/{service_name}",
+                    "MaxResults": AUTOSCALING_PAGE_SIZE,
+                }
+                if token:
+                    kwargs["NextToken"] = token
+                page = await self._call(
+                    state,
+                    "ApplicationAutoScaling DescribeScalingPolicies",
+                    lambda: aas.describe_scaling_policies(**kwargs),
+                )
+                found += [parse_scaling_policy(p) for p in page.get("ScalingPolicies") or []]
+                token = page.get("NextToken")
+                if not token:
+                    return found
+
+        task_result, policy_result = await asyncio.gather(tasks(), policies(), return_exceptions=True)
+        for outcome in (task_result, policy_result):
+            if isinstance(outcome, StepFailed):
+                errors.append(str(outcome))
+            elif isinstance(outcome, BaseException):
+                raise outcome
+        return ServiceDetail(
+            account_id=account_id,
+            region=region,
+            cluster_arn=cluster_arn,
+            service_name=service_name,
+            fetched_at=self._clock(),
+            tasks=tuple(task_result) if isinstance(task_result, list) else (),
+            policies=tuple(policy_result) if isinstance(policy_result, list) else (),
+            errors=tuple(errors),
+        )
+
+
+def _merge_series(series: MetricSeries, stamps: list[int], values: list[float], oldest: int) -> MetricSeries:
+    """Merge new points into a series, newer values winning, older than `oldest` dropped.
+
+    Cheap for the usual case (a few new minutes at the end of a long history):
+    only the overlapping tail is merged point by point.
+    """
+
+    old_ts, old_values = series.timestamps, series.values
+    if stamps:
+        order = sorted(range(len(stamps)), key=stamps.__getitem__)
+        stamps = [stamps[i] for i in order]
+        values = [values[i] for i in order]
+        cut = bisect.bisect_left(old_ts, stamps[0])
+        tail = dict(zip(old_ts[cut:], old_values[cut:]))
+        tail.update(zip(stamps, values))
+        tail_keys = sorted(tail)
+        new_ts = old_ts[:cut] + tuple(tail_keys)
+        new_values = old_values[:cut] + tuple(tail[k] for k in tail_keys)
+    else:
+        new_ts, new_values = old_ts, old_values
+    first = bisect.bisect_left(new_ts, oldest)
+    if first:
+        new_ts, new_values = new_ts[first:], new_values[first:]
+    if new_ts == old_ts and new_values == old_values:
+        return series
+    return MetricSeries(timestamps=new_ts, values=new_values)
+
+
+def _merge_activities(
+    existing: dict[str, tuple[ScalingActivity, ...]],
+    found: list[ScalingActivity],
+    window_start: datetime,
+) -> dict[str, tuple[ScalingActivity, ...]]:
+    by_resource: dict[str, dict[str, ScalingActivity]] = {
+        resource: {a.activity_id: a for a in acts} for resource, acts in existing.items()
+    }
+    for activity in found:
+        by_resource.setdefault(activity.resource_id, {})[activity.activity_id] = activity
+    merged: dict[str, tuple[ScalingActivity, ...]] = {}
+    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    for resource, acts in by_resource.items():
+        recent = [a for a in acts.values() if a.start_time is None or a.start_time >= window_start]
+        recent.sort(key=lambda a: a.start_time or epoch, reverse=True)
+        if recent:
+            merged[resource] = tuple(recent[:ACTIVITIES_PER_SERVICE])
+    return merged

@@ -1,0 +1,198 @@
+"""AWS responses -> snapshot models. Tolerant of missing fields and unknown
+enum values: a malformed item is described, never a crash of the whole poll."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from heartbeat_tui.models import (
+    Cluster,
+    Container,
+    Deployment,
+    ScalableTarget,
+    ScalingActivity,
+    ScalingPolicy,
+    Service,
+    ServiceEvent,
+    Task,
+)
+
+
+def to_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+def to_epoch(value: Any) -> int | None:
+    if isinstance(value, (int, float)):
+        return int(value)
+    parsed = to_datetime(value)
+    return int(parsed.timestamp()) if parsed else None
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def name_from_arn(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def cluster_name_from_service_arn(arn: str) -> str | None:
+    """`arn:aws:ecs:r:a:service/CLUSTER/NAME` -> CLUSTER (None for the old short form)."""
+
+    resource = arn.split(":", 5)[-1]
+    parts = resource.split("/")
+    return parts[1] if len(parts) == 3 else None
+
+
+def parse_cluster(item: Mapping[str, Any]) -> Cluster:
+    arn = str(item["clusterArn"])
+    return Cluster(
+        arn=arn,
+        name=str(item.get("clusterName") or name_from_arn(arn)),
+        status=str(item.get("status") or "UNKNOWN"),
+        active_services_count=_int(item.get("activeServicesCount")),
+        running_tasks_count=_int(item.get("runningTasksCount")),
+        pending_tasks_count=_int(item.get("pendingTasksCount")),
+    )
+
+
+def parse_deployment(item: Mapping[str, Any]) -> Deployment:
+    return Deployment(
+        id=str(item.get("id") or "?"),
+        status=str(item.get("status") or "UNKNOWN"),
+        task_definition=_str(item.get("taskDefinition")),
+        desired_count=_int(item.get("desiredCount")),
+        running_count=_int(item.get("runningCount")),
+        pending_count=_int(item.get("pendingCount")),
+        failed_tasks=_int(item.get("failedTasks")),
+        rollout_state=_str(item.get("rolloutState")),
+        rollout_state_reason=_str(item.get("rolloutStateReason")),
+        launch_type=_str(item.get("launchType")),
+        created_at=to_datetime(item.get("createdAt")),
+        updated_at=to_datetime(item.get("updatedAt")),
+    )
+
+
+def parse_service(item: Mapping[str, Any], *, cluster_arn: str, max_events: int) -> Service:
+    arn = str(item["serviceArn"])
+    events = [
+        ServiceEvent(
+            id=str(event.get("id") or ""),
+            created_at=to_datetime(event.get("createdAt")),
+            message=str(event.get("message") or ""),
+        )
+        for event in (item.get("events") or [])[:max_events]
+    ]
+    # AWS returns events newest first; make sure, whatever the source did.
+    events.sort(key=lambda e: e.created_at or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+    return Service(
+        arn=arn,
+        name=str(item.get("serviceName") or name_from_arn(arn)),
+        cluster_arn=str(item.get("clusterArn") or cluster_arn),
+        status=str(item.get("status") or "UNKNOWN"),
+        desired_count=_int(item.get("desiredCount")),
+        running_count=_int(item.get("runningCount")),
+        pending_count=_int(item.get("pendingCount")),
+        launch_type=_str(item.get("launchType")),
+        task_definition=_str(item.get("taskDefinition")),
+        created_at=to_datetime(item.get("createdAt")),
+        deployments=tuple(parse_deployment(d) for d in item.get("deployments") or ()),
+        events=tuple(events),
+    )
+
+
+def parse_scalable_target(item: Mapping[str, Any]) -> ScalableTarget:
+    suspended = item.get("SuspendedState") or {}
+    return ScalableTarget(
+        resource_id=str(item["ResourceId"]),
+        scalable_dimension=str(item.get("ScalableDimension") or "ecs:service:DesiredCount"),
+        min_capacity=_int(item.get("MinCapacity")),
+        max_capacity=_int(item.get("MaxCapacity")),
+        suspended=any(bool(v) for v in suspended.values()) if isinstance(suspended, Mapping) else False,
+        created_at=to_datetime(item.get("CreationTime")),
+    )
+
+
+def parse_scaling_activity(item: Mapping[str, Any]) -> ScalingActivity:
+    return ScalingActivity(
+        activity_id=str(item["ActivityId"]),
+        resource_id=str(item.get("ResourceId") or ""),
+        description=str(item.get("Description") or ""),
+        cause=str(item.get("Cause") or ""),
+        status_code=str(item.get("StatusCode") or ""),
+        status_message=_str(item.get("StatusMessage")),
+        start_time=to_datetime(item.get("StartTime")),
+        end_time=to_datetime(item.get("EndTime")),
+    )
+
+
+def parse_scaling_policy(item: Mapping[str, Any]) -> ScalingPolicy:
+    tracking = item.get("TargetTrackingScalingPolicyConfiguration") or {}
+    predefined = tracking.get("PredefinedMetricSpecification") or {}
+    custom = tracking.get("CustomizedMetricSpecification") or {}
+    return ScalingPolicy(
+        name=str(item.get("PolicyName") or "?"),
+        arn=_str(item.get("PolicyARN")),
+        policy_type=str(item.get("PolicyType") or "?"),
+        resource_id=str(item.get("ResourceId") or ""),
+        target_value=float(tracking["TargetValue"]) if "TargetValue" in tracking else None,
+        metric=_str(predefined.get("PredefinedMetricType") or custom.get("MetricName")),
+        alarms=tuple(str(a.get("AlarmName")) for a in item.get("Alarms") or () if a.get("AlarmName")),
+    )
+
+
+def parse_task(item: Mapping[str, Any]) -> Task:
+    arn = str(item["taskArn"])
+    containers = []
+    for c in item.get("containers") or ():
+        exit_code = c.get("exitCode")
+        containers.append(
+            Container(
+                name=str(c.get("name") or "?"),
+                last_status=_str(c.get("lastStatus")),
+                exit_code=_int(exit_code) if exit_code is not None else None,
+                reason=_str(c.get("reason")),
+                health_status=_str(c.get("healthStatus")),
+            )
+        )
+    return Task(
+        arn=arn,
+        id=name_from_arn(arn),
+        last_status=_str(item.get("lastStatus")),
+        desired_status=_str(item.get("desiredStatus")),
+        health_status=_str(item.get("healthStatus")),
+        launch_type=_str(item.get("launchType")),
+        task_definition=_str(item.get("taskDefinitionArn")),
+        availability_zone=_str(item.get("availabilityZone")),
+        cpu=_str(item.get("cpu")),
+        memory=_str(item.get("memory")),
+        created_at=to_datetime(item.get("createdAt")),
+        started_at=to_datetime(item.get("startedAt")),
+        stopping_at=to_datetime(item.get("stoppingAt")),
+        stopped_at=to_datetime(item.get("stoppedAt")),
+        stop_code=_str(item.get("stopCode")),
+        stopped_reason=_str(item.get("stoppedReason")),
+        containers=tuple(containers),
+    )

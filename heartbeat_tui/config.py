@@ -1,0 +1,481 @@
+"""Configuration: a TOML file for the fleet, the environment (and `.env`) for secrets.
+
+Precedence, highest first:
+
+* the TOML file: `--config PATH`, else `HEARTBEAT_CONFIG`, else
+  `<user config dir>/heartbeat/config.toml` (a missing default file is fine);
+* environment variables, then a `.env` file in the working directory, with the
+  names operators already use (`AWS_REGION`, `DYNAMODB_USERS_TABLE`,
+  `ENCRYPTION_KEY`, `JWT_SECRET`, `JWT_ALGORITHM`, the AWS credential variables).
+
+Secrets are never read from the TOML file. Every problem becomes a
+`ConfigError` whose message names the file, the key and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import platformdirs
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from heartbeat_tui.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+APP_NAME = "heartbeat"
+DEFAULT_USERS_TABLE = "ecs-heartbeat-users"
+DEFAULT_REGION = "us-east-1"
+SECRET_KEYS = frozenset(
+    {
+        "encryption_key",
+        "jwt_secret",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "secret_access_key",
+        "session_token",
+        "password",
+    }
+)
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_ENDPOINT = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+
+
+def user_config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def user_state_dir() -> Path:
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def default_config_path() -> Path:
+    return user_config_dir() / "config.toml"
+
+
+def _account_id(value: str) -> str:
+    if not _ACCOUNT_ID.match(value):
+        raise ValueError(f"must be a 12-digit AWS account id (got {value!r})")
+    return value
+
+
+def _region(value: str) -> str:
+    if not _REGION.match(value):
+        raise ValueError(f"is not an AWS region name such as 'us-east-1' (got {value!r})")
+    return value
+
+
+AccountId = Annotated[str, AfterValidator(_account_id)]
+Region = Annotated[str, AfterValidator(_region)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class AwsSection(_Section):
+    region: Region | None = None
+    endpoint_url: str | None = None
+    profile: str | None = Field(default=None, min_length=1, max_length=128)
+    connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    read_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not _ENDPOINT.match(value):
+            raise ValueError(f"must be an http(s) URL such as 'http://127.0.0.1:5000' (got {value!r})")
+        return value.rstrip("/") if value else value
+
+
+class RefreshSection(_Section):
+    interval_seconds: int = Field(default=30, ge=5, le=3600)
+
+
+class CollectorSection(_Section):
+    history_minutes: int = Field(default=180, ge=10, le=24 * 60)
+    max_in_flight_per_account: int = Field(default=10, ge=1, le=100)
+    events_per_service: int = Field(default=20, ge=0, le=100)
+
+
+class ThresholdsSection(_Section):
+    warning_percent: float = Field(default=70.0, ge=0, le=100)
+    critical_percent: float = Field(default=90.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ThresholdsSection:
+        if self.warning_percent > self.critical_percent:
+            raise ValueError("warning_percent must not be above critical_percent")
+        return self
+
+
+class UiSection(_Section):
+    theme: str = Field(default="heartbeat-dark", min_length=1, max_length=64)
+
+
+class AccountConfig(_Section):
+    id: AccountId
+    role_arn: str | None = None
+    external_id: str | None = None
+    regions: tuple[Region, ...] | None = None
+    alias: str | None = Field(default=None, min_length=1, max_length=63)
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _regions_list(cls, value: Any) -> Any:
+        # TOML arrays arrive as lists; strict mode wants the tuple spelled out.
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("regions")
+    @classmethod
+    def _regions_non_empty(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("must list at least one region (or be omitted)")
+            if len(set(value)) != len(value):
+                raise ValueError("lists a region twice")
+        return value
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.match(value):
+            raise ValueError(
+                "must be an IAM role ARN such as 'arn:aws:iam::210987654321:role/HeartbeatReader'"
+                f" (got {value!r})"
+            )
+        return value
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: str | None) -> str | None:
+        if value is not None and not _EXTERNAL_ID.match(value):
+            raise ValueError("must be 2-1224 characters of letters, digits and +=,.@:/-")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AccountConfig:
+        if self.role_arn is not None:
+            match = _ROLE_ARN.match(self.role_arn)
+            assert match is not None  # checked by the field validator
+            if match.group(2) != self.id:
+                raise ValueError(
+                    f"role_arn is in account {match.group(2)}, not in account {self.id}"
+                )
+        if self.external_id is not None and self.role_arn is None:
+            raise ValueError("external_id needs a role_arn")
+        return self
+
+
+class FileConfig(_Section):
+    """The TOML file's shape. Unknown keys are errors, not silently ignored."""
+
+    aws: AwsSection = AwsSection()
+    refresh: RefreshSection = RefreshSection()
+    collector: CollectorSection = CollectorSection()
+    thresholds: ThresholdsSection = ThresholdsSection()
+    ui: UiSection = UiSection()
+    accounts: tuple[AccountConfig, ...] = ()
+
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _accounts_list(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_accounts(cls, value: tuple[AccountConfig, ...]) -> tuple[AccountConfig, ...]:
+        seen: set[str] = set()
+        for account in value:
+            if account.id in seen:
+                raise ValueError(f"account {account.id} is listed twice")
+            seen.add(account.id)
+        return value
+
+
+class EnvSettings(BaseSettings):
+    """Values from the environment and `.env`; secrets live only here."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    aws_region: str | None = None
+    aws_default_region: str | None = None
+    aws_profile: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
+    dynamodb_users_table: str = DEFAULT_USERS_TABLE
+    encryption_key: SecretStr | None = None
+    jwt_secret: SecretStr | None = None
+    jwt_algorithm: str = "HS256"
+    heartbeat_config: str | None = None
+
+
+class Config(BaseModel):
+    """Everything a command needs, resolved. Passed in; never read from globals."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    source: str  # the file it came from, or "defaults"
+    file: FileConfig
+    env: EnvSettings
+
+    @property
+    def region(self) -> str:
+        return (
+            self.file.aws.region
+            or self.env.aws_region
+            or self.env.aws_default_region
+            or DEFAULT_REGION
+        )
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.file.aws.endpoint_url
+
+    @property
+    def profile(self) -> str | None:
+        return self.file.aws.profile or self.env.aws_profile
+
+    @property
+    def accounts(self) -> tuple[AccountConfig, ...]:
+        return self.file.accounts
+
+    def regions_for(self, account: AccountConfig) -> tuple[str, ...]:
+        return account.regions or (self.region,)
+
+    @property
+    def users_table(self) -> str:
+        return self.env.dynamodb_users_table
+
+
+def _format_location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _clean_location(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    # pydantic adds the validator's name for Annotated/union members
+    # ("function-after[...]", "tuple[...]"); the operator needs only the key path.
+    return tuple(p for p in loc if isinstance(p, int) or ("[" not in p and "-" not in p))
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    inp = error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "is required"
+    if kind in {"int_type", "int_parsing"}:
+        return f"must be an integer (got {inp!r})"
+    if kind in {"float_type", "float_parsing"}:
+        return f"must be a number (got {inp!r})"
+    if kind in {"string_type"}:
+        return f"must be a string (got {inp!r})"
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"must be true or false (got {inp!r})"
+    if kind in {"tuple_type", "list_type"}:
+        return f"must be a list (got {inp!r})"
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        return f"must be a table (got {inp!r})"
+    message = str(error.get("msg", "is invalid"))
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        return f"{message.lower()} (got {inp!r})"
+    return message
+
+
+def _one_line(source: str, exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    loc = _clean_location(tuple(first.get("loc", ())))
+    key = _format_location(loc) or None
+    reason = _describe(first)
+    more = exc.error_count() - 1
+    if more:
+        reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(source, key, reason)
+
+
+def _find_secret_keys(data: Mapping[str, Any], prefix: str = "") -> str | None:
+    for key, value in data.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if key.lower() in SECRET_KEYS:
+            return path
+        if isinstance(value, Mapping):
+            found = _find_secret_keys(value, path)
+            if found:
+                return found
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    found = _find_secret_keys(item, f"{path}[{i}]")
+                    if found:
+                        return found
+    return None
+
+
+def parse_config_data(data: Mapping[str, Any], source: str) -> FileConfig:
+    secret = _find_secret_keys(data)
+    if secret:
+        env_name = secret.rsplit(".", 1)[-1].split("[")[0].upper()
+        raise ConfigError(
+            source,
+            secret,
+            f"secrets are never read from the config file; set {env_name} in the environment or .env",
+        )
+    try:
+        return FileConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _one_line(source, exc) from None
+
+
+def read_config_file(path: Path) -> FileConfig:
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(source, None, "no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(source, None, "is a directory, not a file") from None
+    except PermissionError:
+        raise ConfigError(source, None, "permission denied") from None
+    except OSError as exc:
+        raise ConfigError(source, None, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(source, None, f"is not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, None, f"is not valid TOML: {exc}") from None
+    return parse_config_data(data, source)
+
+
+def load_env(env_file: str | Path | None = ".env") -> EnvSettings:
+    try:
+        return EnvSettings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise _one_line("environment", exc) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(env_file), None, f"cannot be read ({exc})") from None
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    env_file: str | Path | None = ".env",
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Load the configuration; `path` is `--config` (None: `HEARTBEAT_CONFIG`, then the default)."""
+
+    env = load_env(env_file)
+    environ = os.environ if environ is None else environ
+    explicit = path if path is not None else (environ.get("HEARTBEAT_CONFIG") or env.heartbeat_config)
+    if explicit:
+        file_path = Path(explicit).expanduser()
+        file = read_config_file(file_path)
+        source = str(file_path)
+    else:
+        file_path = default_config_path()
+        if file_path.exists():
+            file = read_config_file(file_path)
+            source = str(file_path)
+        else:
+            file = FileConfig()
+            source = "defaults"
+    config = Config(source=source, file=file, env=env)
+    try:
+        _region(config.region)
+    except ValueError as exc:
+        raise ConfigError("environment", "AWS_REGION", str(exc)) from None
+    return config
+
+
+def config_from_dict(data: Mapping[str, Any], *, env: EnvSettings | None = None, source: str = "<dict>") -> Config:
+    """Build a Config from a TOML-shaped dict (the embedded AWS and tests use this)."""
+
+    return Config(source=source, file=parse_config_data(data, source), env=env or EnvSettings(_env_file=None))  # type: ignore[call-arg]
+
+
+def dump_toml(data: Mapping[str, Any]) -> str:
+    """Write a TOML-shaped dict (tables, arrays of tables, scalars, lists of scalars)."""
+
+    def scalar(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, float)):
+            return repr(value)
+        if isinstance(value, str):
+            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+            return f'"{escaped}"'
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(scalar(v) for v in value) + "]"
+        raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+    lines: list[str] = []
+    tables: list[tuple[str, Mapping[str, Any]]] = []
+    arrays: list[tuple[str, list[Mapping[str, Any]]]] = []
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            tables.append((key, value))
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value):
+            arrays.append((key, list(value)))
+        elif value is not None:
+            lines.append(f"{key} = {scalar(value)}")
+    for key, table in tables:
+        lines.append(f"\n[{key}]")
+        lines.extend(f"{k} = {scalar(v)}" for k, v in table.items() if v is not None)
+    for key, items in arrays:
+        for item in items:
+            lines.append(f"\n[[{key}]]")
+            lines.extend(f"{k} = {scalar(v)}" for k, v in item.items() if v is not None)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+__all__ = [
+    "AccountConfig",
+    "Config",
+    "ConfigError",
+    "EnvSettings",
+    "FileConfig",
+    "Literal",
+    "config_from_dict",
+    "default_config_path",
+    "dump_toml",
+    "load_config",
+    "read_config_file",
+    "user_config_dir",
+    "user_state_dir",
+]

@@ -1,0 +1,311 @@
+"""The immutable snapshot one poll produces.
+
+Every model is frozen and every collection is a tuple, so a snapshot can be
+handed to the UI (or to another thread) and never changes underneath it.
+Unchanged parts are shared between consecutive snapshots (metric history in
+particular), which keeps a long session's memory flat.
+
+Times are timezone-aware UTC datetimes, except metric timestamps, which are
+epoch seconds (ints) because there are hundreds of thousands of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AccountStatus(str, Enum):
+    OK = "ok"
+    ERROR = "error"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class MetricSeries(Frozen):
+    """One CloudWatch series at 60-second resolution, oldest point first."""
+
+    timestamps: tuple[int, ...] = ()
+    values: tuple[float, ...] = ()
+
+    @property
+    def latest(self) -> float | None:
+        return self.values[-1] if self.values else None
+
+    @property
+    def latest_timestamp(self) -> int | None:
+        return self.timestamps[-1] if self.timestamps else None
+
+    def since(self, epoch_seconds: float) -> tuple[float, ...]:
+        # Points are sorted: walk back from the newest one.
+        out: list[float] = []
+        for ts, value in zip(reversed(self.timestamps), reversed(self.values)):
+            if ts < epoch_seconds:
+                break
+            out.append(value)
+        out.reverse()
+        return tuple(out)
+
+    def max_since(self, epoch_seconds: float) -> float | None:
+        recent = self.since(epoch_seconds)
+        return max(recent) if recent else None
+
+    def merged(self, timestamps: Iterable[int], values: Iterable[float], *, oldest: int) -> MetricSeries:
+        """A new series with the given points merged in (newer values win) and
+        everything older than `oldest` dropped: the history stays bounded."""
+
+        merged = dict(zip(self.timestamps, self.values))
+        merged.update(zip(timestamps, values))
+        keys = sorted(ts for ts in merged if ts >= oldest)
+        new_ts = tuple(keys)
+        new_values = tuple(merged[ts] for ts in keys)
+        if new_ts == self.timestamps and new_values == self.values:
+            return self
+        return MetricSeries(timestamps=new_ts, values=new_values)
+
+
+EMPTY_SERIES = MetricSeries()
+
+
+class ServiceMetrics(Frozen):
+    cpu_average: MetricSeries = EMPTY_SERIES
+    cpu_maximum: MetricSeries = EMPTY_SERIES
+    memory_average: MetricSeries = EMPTY_SERIES
+    memory_maximum: MetricSeries = EMPTY_SERIES
+
+    @property
+    def newest_timestamp(self) -> int | None:
+        stamps = [
+            s.latest_timestamp
+            for s in (self.cpu_average, self.cpu_maximum, self.memory_average, self.memory_maximum)
+            if s.latest_timestamp is not None
+        ]
+        return max(stamps) if stamps else None
+
+
+EMPTY_METRICS = ServiceMetrics()
+
+
+class Deployment(Frozen):
+    id: str
+    status: str  # PRIMARY | ACTIVE | INACTIVE
+    task_definition: str | None = None
+    desired_count: int = 0
+    running_count: int = 0
+    pending_count: int = 0
+    failed_tasks: int = 0
+    rollout_state: str | None = None  # COMPLETED | FAILED | IN_PROGRESS
+    rollout_state_reason: str | None = None
+    launch_type: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class ServiceEvent(Frozen):
+    id: str
+    created_at: datetime | None
+    message: str
+
+
+class ScalableTarget(Frozen):
+    resource_id: str
+    scalable_dimension: str = "ecs:service:DesiredCount"
+    min_capacity: int
+    max_capacity: int
+    suspended: bool = False
+    created_at: datetime | None = None
+
+
+class ScalingActivity(Frozen):
+    activity_id: str
+    resource_id: str
+    description: str = ""
+    cause: str = ""
+    status_code: str = ""
+    status_message: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+
+
+class ScalingPolicy(Frozen):
+    name: str
+    arn: str | None = None
+    policy_type: str
+    resource_id: str
+    target_value: float | None = None
+    metric: str | None = None
+    alarms: tuple[str, ...] = ()
+
+
+class Container(Frozen):
+    name: str
+    last_status: str | None = None
+    exit_code: int | None = None
+    reason: str | None = None
+    health_status: str | None = None
+
+
+class Task(Frozen):
+    arn: str
+    id: str
+    last_status: str | None = None
+    desired_status: str | None = None
+    health_status: str | None = None
+    launch_type: str | None = None
+    task_definition: str | None = None
+    availability_zone: str | None = None
+    cpu: str | None = None
+    memory: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    stopping_at: datetime | None = None
+    stopped_at: datetime | None = None
+    stop_code: str | None = None
+    stopped_reason: str | None = None
+    containers: tuple[Container, ...] = ()
+
+
+class ServiceDetail(Frozen):
+    """What the detail view fetches on demand for one service."""
+
+    account_id: str
+    region: str
+    cluster_arn: str
+    service_name: str
+    fetched_at: datetime
+    tasks: tuple[Task, ...] = ()
+    policies: tuple[ScalingPolicy, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+class Service(Frozen):
+    arn: str
+    name: str
+    cluster_arn: str
+    status: str
+    desired_count: int = 0
+    running_count: int = 0
+    pending_count: int = 0
+    launch_type: str | None = None
+    task_definition: str | None = None
+    created_at: datetime | None = None
+    deployments: tuple[Deployment, ...] = ()
+    events: tuple[ServiceEvent, ...] = ()  # newest first
+    scalable_target: ScalableTarget | None = None
+    scaling_activities: tuple[ScalingActivity, ...] = ()  # newest first
+    metrics: ServiceMetrics = EMPTY_METRICS
+
+    @property
+    def primary_deployment(self) -> Deployment | None:
+        for deployment in self.deployments:
+            if deployment.status == "PRIMARY":
+                return deployment
+        return self.deployments[0] if self.deployments else None
+
+    @property
+    def rollout_state(self) -> str | None:
+        primary = self.primary_deployment
+        return primary.rollout_state if primary else None
+
+    @property
+    def autoscaling_resource_id(self) -> str:
+        cluster = self.cluster_arn.rsplit("/", 1)[-1]
+        return f"service/{cluster}/{self.name}"
+
+
+class Cluster(Frozen):
+    arn: str
+    name: str
+    status: str
+    active_services_count: int = 0
+    running_tasks_count: int = 0
+    pending_tasks_count: int = 0
+    services: tuple[Service, ...] = ()
+
+
+class RegionSnapshot(Frozen):
+    region: str
+    clusters: tuple[Cluster, ...] = ()
+    # When this region's data was last fetched successfully (None: never).
+    fetched_at: datetime | None = None
+    # What failed in this poll: "ecs", "metrics", "scaling"; each with a reason.
+    errors: tuple[str, ...] = ()
+    # Which kinds of data are from an earlier poll because this one failed.
+    stale: tuple[Literal["ecs", "metrics", "scaling"], ...] = ()
+
+
+class AccountSnapshot(Frozen):
+    id: str
+    alias: str | None = None
+    status: AccountStatus = AccountStatus.OK
+    error: str | None = None
+    # Non-fatal problems (for example no permission to read the account alias).
+    warnings: tuple[str, ...] = ()
+    # When this account last polled completely without error (None: never).
+    last_success_at: datetime | None = None
+    regions: tuple[RegionSnapshot, ...] = ()
+
+    @property
+    def display_name(self) -> str:
+        return self.alias or self.id
+
+    def stale_seconds(self, now: datetime) -> float | None:
+        """Age of the data shown, when it is not from this poll."""
+
+        if self.status is AccountStatus.OK:
+            return 0.0
+        if self.last_success_at is None:
+            return None
+        return max(0.0, (now - self.last_success_at).total_seconds())
+
+    def services(self) -> Iterable[tuple[RegionSnapshot, Cluster, Service]]:
+        for region in self.regions:
+            for cluster in region.clusters:
+                for service in cluster.services:
+                    yield region, cluster, service
+
+
+class PollStats(Frozen):
+    """What one poll cost: API calls by operation, HTTP attempts, wall time."""
+
+    calls: tuple[tuple[str, int], ...] = ()
+    http_requests: int = 0
+    duration_seconds: float = 0.0
+
+    @property
+    def total_calls(self) -> int:
+        return sum(count for _, count in self.calls)
+
+    def calls_of(self, operation: str) -> int:
+        return sum(count for name, count in self.calls if name == operation or name.endswith("." + operation))
+
+
+class FleetSnapshot(Frozen):
+    generated_at: datetime
+    poll_number: int = 0
+    accounts: tuple[AccountSnapshot, ...] = ()
+    stats: PollStats = Field(default_factory=PollStats)
+
+    def account(self, key: str) -> AccountSnapshot | None:
+        for account in self.accounts:
+            if key in (account.id, account.alias):
+                return account
+        return None
+
+    @property
+    def failed_accounts(self) -> tuple[AccountSnapshot, ...]:
+        return tuple(a for a in self.accounts if a.status is AccountStatus.ERROR)
+
+    @property
+    def service_count(self) -> int:
+        return sum(1 for account in self.accounts for _ in account.services())
