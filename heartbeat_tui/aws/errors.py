@@ -49,7 +49,13 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code") or "Error")
-        message = _short(str(error.get("Message") or ""))
+        message = str(error.get("Message") or "")
+        if message.lstrip().startswith("<"):
+            # An HTML error page, not an AWS error: say so instead of quoting it.
+            message = "unexpected non-AWS response"
+        message = _short(message)
+        if code.isdigit():
+            code = f"HTTP {code}"
         attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
         if code in _DENIED:
             return f"access denied ({code}: {message})" if message else f"access denied ({code})"

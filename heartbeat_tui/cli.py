@@ -1,0 +1,184 @@
+"""The `heartbeat` command line.
+
+Every command ends with a defined exit code and, on failure, one clear line
+on stderr: never a traceback (tracebacks go to the log file).
+
+    0  success, every account OK
+    1  the command ran but some account failed (the others are still printed)
+    2  usage or configuration error
+    3  no valid session (arrives with the users issue)
+   70  internal error (details in the log file)
+  130  interrupted
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from heartbeat_tui import __version__
+from heartbeat_tui.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    HeartbeatError,
+    UsageError,
+)
+
+log = logging.getLogger("heartbeat")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block.
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="heartbeat",
+        description="Watch AWS ECS across many AWS accounts from the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"heartbeat {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: $HEARTBEAT_CONFIG, then the user config folder)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log file verbosity (logs never go to the screen)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    snapshot = commands.add_parser(
+        "snapshot", help="poll the fleet once and print it (json, csv or a plain table)"
+    )
+    snapshot.add_argument("--account", metavar="ID_OR_ALIAS", help="only this account (glob allowed)")
+    snapshot.add_argument("--cluster", metavar="NAME", help="only clusters with this name (glob allowed)")
+    snapshot.add_argument("--service", metavar="NAME", help="only services with this name (glob allowed)")
+    snapshot.add_argument("--format", choices=["json", "csv", "table"], default="json")
+
+    commands.add_parser(
+        "doctor", help="check configuration, credentials, every account and region, and the users table"
+    )
+
+    demo = commands.add_parser(
+        "demo", help="run HeartBeat on an embedded AWS with a seeded, live fleet (no AWS account needed)"
+    )
+    demo.add_argument(
+        "--step-seconds",
+        type=float,
+        default=2.0,
+        help="seconds between simulator steps (default 2)",
+    )
+    return parser
+
+
+def _load_config(args: argparse.Namespace):  # noqa: ANN202 - keeps config imports lazy
+    from heartbeat_tui.config import load_config
+
+    return load_config(args.config)
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from heartbeat_tui.collector import Collector
+    from heartbeat_tui.export import Filters, to_csv, to_json, to_table
+
+    config = _load_config(args)
+    filters = Filters(account=args.account, cluster=args.cluster, service=args.service)
+
+    async def run():  # noqa: ANN202
+        async with Collector(config) as collector:
+            only = None
+            if args.account:
+                # Poll only the matching configured accounts when the filter names
+                # them by id or configured alias; otherwise poll all and filter.
+                import fnmatch
+
+                configured = [
+                    a.id
+                    for a in config.accounts
+                    if fnmatch.fnmatchcase(a.id, args.account)
+                    or (a.alias is not None and fnmatch.fnmatchcase(a.alias, args.account))
+                ]
+                only = configured or None
+            return await collector.poll(only=only)
+
+    snapshot = asyncio.run(run())
+    selected = [a for a in snapshot.accounts if filters.account_matches(a)]
+    if args.account and not selected:
+        raise UsageError(f"no account matches --account {args.account!r}")
+    render = {"json": to_json, "csv": to_csv, "table": to_table}[args.format]
+    sys.stdout.write(render(snapshot, filters))
+    sys.stdout.flush()
+    failed = [a for a in selected if a.status.value != "ok"]
+    for account in failed:
+        print(f"heartbeat: account {account.display_name}: {account.error}", file=sys.stderr)
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from heartbeat_tui.doctor import run_doctor
+
+    config = _load_config(args)
+    checks = asyncio.run(run_doctor(config))
+    for check in checks:
+        print(check.line())
+    return EXIT_PARTIAL if any(c.status == "FAIL" for c in checks) else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from heartbeat_tui.demo import run_demo
+
+    if args.step_seconds <= 0:
+        raise UsageError("--step-seconds must be positive")
+    return run_demo(step_seconds=args.step_seconds)
+
+
+COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from heartbeat_tui.logs import log_path, setup_logging
+
+    try:
+        args = build_parser().parse_args(argv)
+        setup_logging(args.log_level)
+        if args.command is None:
+            raise UsageError("a command is needed: demo, snapshot or doctor")
+        log.info("heartbeat %s: %s", __version__, args.command)
+        return COMMANDS[args.command](args)
+    except HeartbeatError as exc:
+        print(f"heartbeat: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("heartbeat: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `heartbeat snapshot | head`: the reader left; not an error worth a message.
+        try:
+            sys.stdout = open(__import__("os").devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return EXIT_OK
+    except SystemExit as exc:  # --help, --version
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        log.exception("unexpected error")
+        print(
+            f"heartbeat: internal error: {type(exc).__name__}: {exc} (details in {log_path()})",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+__all__ = ["EXIT_USAGE", "build_parser", "main"]

@@ -1,0 +1,297 @@
+"""Headless export of a snapshot: the JSON contract, CSV and a plain table.
+
+The JSON keys are a documented, stable contract (README, "JSON export
+contract"): keys are only ever added, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from heartbeat_tui.models import (
+    AccountSnapshot,
+    Cluster,
+    FleetSnapshot,
+    MetricSeries,
+    RegionSnapshot,
+    ScalingActivity,
+    Service,
+)
+
+SCHEMA_VERSION = 1
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """`--account ID_OR_ALIAS`, `--cluster NAME`, `--service NAME` (shell globs allowed)."""
+
+    account: str | None = None
+    cluster: str | None = None
+    service: str | None = None
+
+    def account_matches(self, account: AccountSnapshot) -> bool:
+        if self.account is None:
+            return True
+        return any(
+            value is not None and fnmatch.fnmatchcase(value, self.account)
+            for value in (account.id, account.alias)
+        )
+
+    def cluster_matches(self, cluster: Cluster) -> bool:
+        return self.cluster is None or fnmatch.fnmatchcase(cluster.name, self.cluster)
+
+    def service_matches(self, service: Service) -> bool:
+        return self.service is None or fnmatch.fnmatchcase(service.name, self.service)
+
+
+def _time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def metric_summary(average: MetricSeries, maximum: MetricSeries, now: datetime) -> dict[str, Any]:
+    since = (now - HOUR).timestamp()
+    return {
+        "latest": _round(average.latest),
+        "latest_at": _time(datetime.fromtimestamp(average.latest_timestamp, tz=now.tzinfo))
+        if average.latest_timestamp is not None
+        else None,
+        "max_1h": _round(maximum.max_since(since)),
+    }
+
+
+def _activity(activity: ScalingActivity) -> dict[str, Any]:
+    return {
+        "activity_id": activity.activity_id,
+        "description": activity.description,
+        "cause": activity.cause,
+        "status_code": activity.status_code,
+        "status_message": activity.status_message,
+        "start_time": _time(activity.start_time),
+        "end_time": _time(activity.end_time),
+    }
+
+
+def service_dict(service: Service, now: datetime) -> dict[str, Any]:
+    target = service.scalable_target
+    return {
+        "name": service.name,
+        "arn": service.arn,
+        "status": service.status,
+        "desired_count": service.desired_count,
+        "running_count": service.running_count,
+        "pending_count": service.pending_count,
+        "rollout_state": service.rollout_state,
+        "launch_type": service.launch_type,
+        "task_definition": service.task_definition,
+        "cpu": metric_summary(service.metrics.cpu_average, service.metrics.cpu_maximum, now),
+        "memory": metric_summary(service.metrics.memory_average, service.metrics.memory_maximum, now),
+        "scaling": {
+            "min_capacity": target.min_capacity if target else None,
+            "max_capacity": target.max_capacity if target else None,
+            "activities": [_activity(a) for a in service.scaling_activities],
+        },
+        "deployments": [
+            {
+                "id": d.id,
+                "status": d.status,
+                "rollout_state": d.rollout_state,
+                "rollout_state_reason": d.rollout_state_reason,
+                "task_definition": d.task_definition,
+                "desired_count": d.desired_count,
+                "running_count": d.running_count,
+                "pending_count": d.pending_count,
+                "failed_tasks": d.failed_tasks,
+                "created_at": _time(d.created_at),
+                "updated_at": _time(d.updated_at),
+            }
+            for d in service.deployments
+        ],
+        "events": [
+            {"id": e.id, "created_at": _time(e.created_at), "message": e.message} for e in service.events
+        ],
+    }
+
+
+def _region_dict(region: RegionSnapshot, filters: Filters, now: datetime) -> dict[str, Any]:
+    return {
+        "region": region.region,
+        "status": "error" if region.errors else "ok",
+        "errors": list(region.errors),
+        "stale": list(region.stale),
+        "fetched_at": _time(region.fetched_at),
+        "clusters": [
+            {
+                "name": cluster.name,
+                "arn": cluster.arn,
+                "status": cluster.status,
+                "active_services_count": cluster.active_services_count,
+                "running_tasks_count": cluster.running_tasks_count,
+                "pending_tasks_count": cluster.pending_tasks_count,
+                "services": [
+                    service_dict(s, now) for s in cluster.services if filters.service_matches(s)
+                ],
+            }
+            for cluster in region.clusters
+            if filters.cluster_matches(cluster)
+        ],
+    }
+
+
+def snapshot_dict(snapshot: FleetSnapshot, filters: Filters = Filters()) -> dict[str, Any]:
+    now = snapshot.generated_at
+    accounts = []
+    for account in snapshot.accounts:
+        if not filters.account_matches(account):
+            continue
+        stale = account.stale_seconds(now)
+        accounts.append(
+            {
+                "id": account.id,
+                "alias": account.alias,
+                "status": account.status.value,
+                "error": account.error,
+                "warnings": list(account.warnings),
+                "stale_seconds": None if stale is None else int(stale),
+                "last_success_at": _time(account.last_success_at),
+                "regions": [_region_dict(r, filters, now) for r in account.regions],
+            }
+        )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": _time(snapshot.generated_at),
+        "poll": {
+            "number": snapshot.poll_number,
+            "duration_seconds": round(snapshot.stats.duration_seconds, 3),
+            "api_calls": snapshot.stats.total_calls,
+            "http_requests": snapshot.stats.http_requests,
+        },
+        "accounts": accounts,
+    }
+
+
+def to_json(snapshot: FleetSnapshot, filters: Filters = Filters()) -> str:
+    return json.dumps(snapshot_dict(snapshot, filters), indent=2) + "\n"
+
+
+CSV_COLUMNS = (
+    "account_id",
+    "account_alias",
+    "account_status",
+    "account_error",
+    "stale_seconds",
+    "region",
+    "cluster",
+    "service",
+    "status",
+    "desired_count",
+    "running_count",
+    "pending_count",
+    "rollout_state",
+    "cpu_latest",
+    "cpu_max_1h",
+    "memory_latest",
+    "memory_max_1h",
+    "min_capacity",
+    "max_capacity",
+    "last_scaling_activity",
+)
+
+
+def _csv_rows(snapshot: FleetSnapshot, filters: Filters) -> Iterator[dict[str, Any]]:
+    data = snapshot_dict(snapshot, filters)
+    for account in data["accounts"]:
+        base = {
+            "account_id": account["id"],
+            "account_alias": account["alias"],
+            "account_status": account["status"],
+            "account_error": account["error"],
+            "stale_seconds": account["stale_seconds"],
+        }
+        emitted = False
+        for region in account["regions"]:
+            for cluster in region["clusters"]:
+                for service in cluster["services"]:
+                    activities = service["scaling"]["activities"]
+                    emitted = True
+                    yield {
+                        **base,
+                        "region": region["region"],
+                        "cluster": cluster["name"],
+                        "service": service["name"],
+                        "status": service["status"],
+                        "desired_count": service["desired_count"],
+                        "running_count": service["running_count"],
+                        "pending_count": service["pending_count"],
+                        "rollout_state": service["rollout_state"],
+                        "cpu_latest": service["cpu"]["latest"],
+                        "cpu_max_1h": service["cpu"]["max_1h"],
+                        "memory_latest": service["memory"]["latest"],
+                        "memory_max_1h": service["memory"]["max_1h"],
+                        "min_capacity": service["scaling"]["min_capacity"],
+                        "max_capacity": service["scaling"]["max_capacity"],
+                        "last_scaling_activity": activities[0]["description"] if activities else None,
+                    }
+        if not emitted and (account["status"] != "ok" or filters == Filters()):
+            # An account with nothing to show still gets a row, so its failure is visible.
+            yield base
+
+
+def to_csv(snapshot: FleetSnapshot, filters: Filters = Filters()) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in _csv_rows(snapshot, filters):
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
+
+
+def to_table(snapshot: FleetSnapshot, filters: Filters = Filters()) -> str:
+    """A plain-text overview for people at a terminal (not a stable format)."""
+
+    lines: list[str] = []
+    data = snapshot_dict(snapshot, filters)
+    for account in data["accounts"]:
+        name = f"{account['alias']} ({account['id']})" if account["alias"] else account["id"]
+        status = account["status"].upper()
+        if account["status"] != "ok" and account["stale_seconds"] is not None:
+            status += f", data {account['stale_seconds']}s old"
+        lines.append(f"{name}  [{status}]")
+        if account["error"]:
+            lines.append(f"  ! {account['error']}")
+        for region in account["regions"]:
+            for cluster in region["clusters"]:
+                services = cluster["services"]
+                lines.append(
+                    f"  {region['region']}/{cluster['name']}  {len(services)} services,"
+                    f" {cluster['running_tasks_count']} tasks running"
+                )
+                for s in services:
+                    flag = ""
+                    if s["rollout_state"] == "FAILED":
+                        flag = "  FAILED ROLLOUT"
+                    elif s["running_count"] < s["desired_count"]:
+                        flag = "  BELOW DESIRED"
+                    lines.append(
+                        f"    {s['name']:<36} {s['status']:<9} {s['running_count']:>3}/{s['desired_count']:<3}"
+                        f" cpu {_pct(s['cpu']['latest']):>4} mem {_pct(s['memory']['latest']):>4}"
+                        f" {s['rollout_state'] or '':<11}{flag}"
+                    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,43 @@
+"""Logging goes to a file in the user's state folder, never onto the screen."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from pathlib import Path
+
+from heartbeat_tui.config import user_state_dir
+
+LOG_FILE_NAME = "heartbeat.log"
+
+
+def log_path() -> Path:
+    override = os.environ.get("HEARTBEAT_LOG_FILE")
+    return Path(override) if override else user_state_dir() / LOG_FILE_NAME
+
+
+def setup_logging(level: str = "INFO") -> Path | None:
+    """Send every log record to a rotating file; returns its path (None if unwritable)."""
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+        )
+        os.chmod(path, 0o600)
+    except OSError:
+        handler = logging.NullHandler()
+        path = None  # type: ignore[assignment]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    # botocore at DEBUG logs request headers (signatures): never below INFO.
+    for noisy in ("botocore", "aiobotocore", "urllib3", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
+    logging.captureWarnings(True)
+    return path
