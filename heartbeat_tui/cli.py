@@ -59,9 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    snapshot = commands.add_parser(
-        "snapshot", help="poll the fleet once and print it (json, csv or a plain table)"
-    )
+    snapshot = commands.add_parser("snapshot", help="poll the fleet once and print it (json, csv or a plain table)")
     snapshot.add_argument("--account", metavar="ID_OR_ALIAS", help="only this account (glob allowed)")
     snapshot.add_argument("--cluster", metavar="NAME", help="only clusters with this name (glob allowed)")
     snapshot.add_argument("--service", metavar="NAME", help="only services with this name (glob allowed)")

@@ -164,8 +164,7 @@ class AccountConfig(_Section):
     def _role_arn(cls, value: str | None) -> str | None:
         if value is not None and not _ROLE_ARN.match(value):
             raise ValueError(
-                "must be an IAM role ARN such as 'arn:aws:iam::210987654321:role/HeartbeatReader'"
-                f" (got {value!r})"
+                f"must be an IAM role ARN such as 'arn:aws:iam::210987654321:role/HeartbeatReader' (got {value!r})"
             )
         return value
 
@@ -182,9 +181,7 @@ class AccountConfig(_Section):
             match = _ROLE_ARN.match(self.role_arn)
             assert match is not None  # checked by the field validator
             if match.group(2) != self.id:
-                raise ValueError(
-                    f"role_arn is in account {match.group(2)}, not in account {self.id}"
-                )
+                raise ValueError(f"role_arn is in account {match.group(2)}, not in account {self.id}")
         if self.external_id is not None and self.role_arn is None:
             raise ValueError("external_id needs a role_arn")
         return self
@@ -219,9 +216,7 @@ class FileConfig(_Section):
 class EnvSettings(BaseSettings):
     """Values from the environment and `.env`; secrets live only here."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
 
     aws_region: str | None = None
     aws_default_region: str | None = None
@@ -247,12 +242,7 @@ class Config(BaseModel):
 
     @property
     def region(self) -> str:
-        return (
-            self.file.aws.region
-            or self.env.aws_region
-            or self.env.aws_default_region
-            or DEFAULT_REGION
-        )
+        return self.file.aws.region or self.env.aws_region or self.env.aws_default_region or DEFAULT_REGION
 
     @property
     def endpoint_url(self) -> str | None:

@@ -110,9 +110,7 @@ async def run_doctor(config: Config) -> list[Check]:
     ]
     async with AwsAccess(config) as access:
         sts = await access.base_client(STS)
-        base = await _probe(
-            "base credentials", lambda: sts.get_caller_identity(), lambda r: str(r.get("Arn"))
-        )
+        base = await _probe("base credentials", lambda: sts.get_caller_identity(), lambda r: str(r.get("Arn")))
         checks.append(base)
         if base.status == "OK":
             accounts = config.accounts or (AccountConfig(id=(await sts.get_caller_identity())["Account"]),)
@@ -123,7 +121,8 @@ async def run_doctor(config: Config) -> list[Check]:
             table = await dynamodb.describe_table(TableName=config.users_table)
         except Exception as exc:  # noqa: BLE001
             if error_code(exc) == "ResourceNotFoundException":
-                checks.append(Check("FAIL", "users table", f"{config.users_table} does not exist (run `heartbeat init`)"))
+                reason = f"{config.users_table} does not exist (run `heartbeat init`)"
+                checks.append(Check("FAIL", "users table", reason))
             else:
                 checks.append(Check("FAIL", "users table", f"{config.users_table}: {describe_error(exc)}"))
         else:

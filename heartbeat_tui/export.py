@@ -41,8 +41,7 @@ class Filters:
         if self.account is None:
             return True
         return any(
-            value is not None and fnmatch.fnmatchcase(value, self.account)
-            for value in (account.id, account.alias)
+            value is not None and fnmatch.fnmatchcase(value, self.account) for value in (account.id, account.alias)
         )
 
     def cluster_matches(self, cluster: Cluster) -> bool:
@@ -120,9 +119,7 @@ def service_dict(service: Service, now: datetime) -> dict[str, Any]:
             }
             for d in service.deployments
         ],
-        "events": [
-            {"id": e.id, "created_at": _time(e.created_at), "message": e.message} for e in service.events
-        ],
+        "events": [{"id": e.id, "created_at": _time(e.created_at), "message": e.message} for e in service.events],
     }
 
 
@@ -141,9 +138,7 @@ def _region_dict(region: RegionSnapshot, filters: Filters, now: datetime) -> dic
                 "active_services_count": cluster.active_services_count,
                 "running_tasks_count": cluster.running_tasks_count,
                 "pending_tasks_count": cluster.pending_tasks_count,
-                "services": [
-                    service_dict(s, now) for s in cluster.services if filters.service_matches(s)
-                ],
+                "services": [service_dict(s, now) for s in cluster.services if filters.service_matches(s)],
             }
             for cluster in region.clusters
             if filters.cluster_matches(cluster)

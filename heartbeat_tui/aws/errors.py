@@ -72,7 +72,10 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, EndpointConnectionError):
         return f"cannot reach the endpoint ({_short(str(exc))})"
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        return "no usable AWS credentials (set AWS_PROFILE, the AWS_ACCESS_KEY_ID variables, or run where a role is attached)"
+        return (
+            "no usable AWS credentials (set AWS_PROFILE or the AWS_ACCESS_KEY_ID variables,"
+            " or run where a role is attached)"
+        )
     if isinstance(exc, ProfileNotFound):
         return _short(str(exc))
     if isinstance(exc, NoRegionError):

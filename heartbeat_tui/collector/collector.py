@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
@@ -52,7 +53,6 @@ from heartbeat_tui.collector.parse import (
     parse_scaling_policy,
     parse_service,
     parse_task,
-    to_epoch,
 )
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.models import (
@@ -72,6 +72,7 @@ from heartbeat_tui.models import (
     Task,
     utcnow,
 )
+from heartbeat_tui.timeutil import to_epoch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -87,6 +88,7 @@ METRIC_PERIOD = 60
 # The newest minute may still be filling in: re-read it on the next poll.
 METRIC_REREAD_SECONDS = 2 * METRIC_PERIOD
 ACTIVITIES_PER_SERVICE = 50
+DESIRED_COUNT = "ecs:service:DesiredCount"
 TERMINAL_ACTIVITY_STATES = frozenset({"Successful", "Failed", "Unfulfilled", "Overridden"})
 
 # (ServiceMetrics field, CloudWatch metric, statistic)
@@ -222,9 +224,7 @@ class Collector:
                     )
                 else:
                     selected = [a for a in accounts if only is None or a.id in only]
-                    accounts_snap = tuple(
-                        await asyncio.gather(*(self._poll_account(a, now) for a in selected))
-                    )
+                    accounts_snap = tuple(await asyncio.gather(*(self._poll_account(a, now) for a in selected)))
             finally:
                 stop_counting(token)
             self._poll_number += 1
@@ -250,12 +250,29 @@ class Collector:
             except Exception as exc:  # noqa: BLE001 - every failure becomes a StepFailed
                 raise StepFailed(where, exc) from exc
 
+    async def _pages(
+        self,
+        state: _AccountState,
+        where: str,
+        method: Callable[..., Awaitable[dict[str, Any]]],
+        token_key: str = "nextToken",
+        **kwargs: Any,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every page of a paged call, one bounded call at a time."""
+
+        token: str | None = None
+        while True:
+            page_kwargs = {**kwargs, token_key: token} if token else kwargs
+            page = await self._call(state, where, functools.partial(method, **page_kwargs))
+            yield page
+            token = page.get(token_key)
+            if not token:
+                return
+
     async def _poll_account(self, account: AccountConfig, now: datetime) -> AccountSnapshot:
         state = self._state(account)
         try:
-            await self._call(
-                state, "STS AssumeRole", lambda: self._access.ensure_credentials(account)
-            )
+            await self._call(state, "STS AssumeRole", lambda: self._access.ensure_credentials(account))
         except StepFailed as failure:
             return self._account_snapshot(state, now, [str(failure)], [], fresh=False)
 
@@ -378,47 +395,28 @@ class Collector:
 
     # -- ECS --------------------------------------------------------------------
 
-    async def _fetch_inventory(
-        self, state: _AccountState, region: str
-    ) -> tuple[list[Cluster], dict[str, list[str]]]:
+    async def _fetch_inventory(self, state: _AccountState, region: str) -> tuple[list[Cluster], dict[str, list[str]]]:
         """Clusters (described) and the service ARNs of each cluster with services."""
 
         ecs = await self._access.client(state.config, ECS, region)
         cluster_arns: list[str] = []
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"maxResults": LIST_PAGE_SIZE}
-            if token:
-                kwargs["nextToken"] = token
-            page = await self._call(state, "ECS ListClusters", lambda: ecs.list_clusters(**kwargs))
+        async for page in self._pages(state, "ECS ListClusters", ecs.list_clusters, maxResults=LIST_PAGE_SIZE):
             cluster_arns += page.get("clusterArns") or []
-            token = page.get("nextToken")
-            if not token:
-                break
 
         async def describe(batch: list[str]) -> list[Cluster]:
-            response = await self._call(
-                state, "ECS DescribeClusters", lambda: ecs.describe_clusters(clusters=batch)
-            )
+            response = await self._call(state, "ECS DescribeClusters", lambda: ecs.describe_clusters(clusters=batch))
             return [parse_cluster(item) for item in response.get("clusters") or []]
 
-        batches = await asyncio.gather(
-            *(describe(b) for b in _chunks(cluster_arns, DESCRIBE_CLUSTERS_BATCH))
-        )
+        batches = await asyncio.gather(*(describe(b) for b in _chunks(cluster_arns, DESCRIBE_CLUSTERS_BATCH)))
         clusters = sorted((c for batch in batches for c in batch), key=lambda c: c.name)
 
         async def list_services(cluster: Cluster) -> tuple[str, list[str]]:
             arns: list[str] = []
-            token: str | None = None
-            while True:
-                kwargs: dict[str, Any] = {"cluster": cluster.arn, "maxResults": LIST_PAGE_SIZE}
-                if token:
-                    kwargs["nextToken"] = token
-                page = await self._call(state, "ECS ListServices", lambda: ecs.list_services(**kwargs))
+            async for page in self._pages(
+                state, "ECS ListServices", ecs.list_services, cluster=cluster.arn, maxResults=LIST_PAGE_SIZE
+            ):
                 arns += page.get("serviceArns") or []
-                token = page.get("nextToken")
-                if not token:
-                    return cluster.arn, arns
+            return cluster.arn, arns
 
         with_services = [c for c in clusters if c.status == "ACTIVE" and c.active_services_count > 0]
         listed = await asyncio.gather(*(list_services(c) for c in with_services))
@@ -440,9 +438,7 @@ class Collector:
                 "ECS DescribeServices",
                 lambda: ecs.describe_services(cluster=cluster_arn, services=batch),
             )
-            failures = [
-                f for f in response.get("failures") or [] if f.get("reason") != "MISSING"
-            ]
+            failures = [f for f in response.get("failures") or [] if f.get("reason") != "MISSING"]
             if failures:
                 reasons = ", ".join(f"{name_from_arn(str(f.get('arn')))}: {f.get('reason')}" for f in failures[:3])
                 raise StepFailed("ECS DescribeServices", RuntimeError(reasons))
@@ -463,9 +459,7 @@ class Collector:
                 by_cluster.setdefault(service.cluster_arn, []).append(service)
         return tuple(
             cluster.model_copy(
-                update={
-                    "services": tuple(sorted(by_cluster.get(cluster.arn, ()), key=lambda s: s.name))
-                }
+                update={"services": tuple(sorted(by_cluster.get(cluster.arn, ()), key=lambda s: s.name))}
             )
             for cluster in clusters
         )
@@ -556,21 +550,16 @@ class Collector:
                 }
             )
         out: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
-        token: str | None = None
-        start_dt = datetime.fromtimestamp(start, tz=timezone.utc)
-        end_dt = datetime.fromtimestamp(end, tz=timezone.utc)
-        while True:
-            kwargs: dict[str, Any] = {
-                "MetricDataQueries": queries,
-                "StartTime": start_dt,
-                "EndTime": end_dt,
-                "ScanBy": "TimestampAscending",
-            }
-            if token:
-                kwargs["NextToken"] = token
-            response = await self._call(
-                state, "CloudWatch GetMetricData", lambda: cw.get_metric_data(**kwargs)
-            )
+        async for response in self._pages(
+            state,
+            "CloudWatch GetMetricData",
+            cw.get_metric_data,
+            token_key="NextToken",
+            MetricDataQueries=queries,
+            StartTime=datetime.fromtimestamp(start, tz=timezone.utc),
+            EndTime=datetime.fromtimestamp(end, tz=timezone.utc),
+            ScanBy="TimestampAscending",
+        ):
             for result in response.get("MetricDataResults") or []:
                 key = ids.get(str(result.get("Id")))
                 if key is None:
@@ -581,51 +570,41 @@ class Collector:
                     if epoch is not None and value is not None and math.isfinite(value):
                         stamps.append(epoch)
                         values.append(float(value))
-            token = response.get("NextToken")
-            if not token:
-                return out
+        return out
 
     # -- Application Auto Scaling --------------------------------------------------
 
-    async def _fetch_scaling(
-        self, state: _AccountState, rstate: _RegionState, region: str, now: datetime
-    ) -> None:
+    async def _fetch_scaling(self, state: _AccountState, rstate: _RegionState, region: str, now: datetime) -> None:
         aas = await self._access.client(state.config, AUTOSCALING, region)
 
         async def targets() -> dict[str, ScalableTarget]:
             found: dict[str, ScalableTarget] = {}
-            token: str | None = None
-            while True:
-                kwargs: dict[str, Any] = {"ServiceNamespace": "ecs", "MaxResults": AUTOSCALING_PAGE_SIZE}
-                if token:
-                    kwargs["NextToken"] = token
-                page = await self._call(
-                    state,
-                    "ApplicationAutoScaling DescribeScalableTargets",
-                    lambda: aas.describe_scalable_targets(**kwargs),
-                )
+            async for page in self._pages(
+                state,
+                "ApplicationAutoScaling DescribeScalableTargets",
+                aas.describe_scalable_targets,
+                token_key="NextToken",
+                ServiceNamespace="ecs",
+                MaxResults=AUTOSCALING_PAGE_SIZE,
+            ):
                 for item in page.get("ScalableTargets") or []:
-                    if item.get("ScalableDimension", "ecs:service:DesiredCount") == "ecs:service:DesiredCount":
+                    if item.get("ScalableDimension", DESIRED_COUNT) == DESIRED_COUNT:
                         target = parse_scalable_target(item)
                         found[target.resource_id] = target
-                token = page.get("NextToken")
-                if not token:
-                    return found
+            return found
 
         window_start = now - timedelta(seconds=self.history_seconds)
 
         async def activities() -> list[ScalingActivity]:
             found: list[ScalingActivity] = []
-            token: str | None = None
-            while True:
-                kwargs: dict[str, Any] = {"ServiceNamespace": "ecs", "MaxResults": AUTOSCALING_PAGE_SIZE}
-                if token:
-                    kwargs["NextToken"] = token
-                page = await self._call(
-                    state,
-                    "ApplicationAutoScaling DescribeScalingActivities",
-                    lambda: aas.describe_scaling_activities(**kwargs),
-                )
+            async for page in self._pages(
+                state,
+                "ApplicationAutoScaling DescribeScalingActivities",
+                aas.describe_scaling_activities,
+                token_key="NextToken",
+                ServiceNamespace="ecs",
+                MaxResults=AUTOSCALING_PAGE_SIZE,
+            ):
                 for item in page.get("ScalingActivities") or []:
                     activity = parse_scaling_activity(item)
                     if activity.start_time is not None and activity.start_time < window_start:
@@ -634,9 +613,7 @@ class Collector:
                         # Newest first: everything from here on is already known.
                         return found
                     found.append(activity)
-                token = page.get("NextToken")
-                if not token:
-                    return found
+            return found
 
         found_targets, found_activities = await asyncio.gather(targets(), activities())
         rstate.targets = found_targets
@@ -667,21 +644,17 @@ class Collector:
 
         async def task_arns(desired: str) -> list[str]:
             arns: list[str] = []
-            token: str | None = None
-            while True:
-                kwargs: dict[str, Any] = {
-                    "cluster": cluster_arn,
-                    "serviceName": service_name,
-                    "desiredStatus": desired,
-                    "maxResults": LIST_PAGE_SIZE,
-                }
-                if token:
-                    kwargs["nextToken"] = token
-                page = await self._call(state, "ECS ListTasks", lambda: ecs.list_tasks(**kwargs))
+            async for page in self._pages(
+                state,
+                "ECS ListTasks",
+                ecs.list_tasks,
+                cluster=cluster_arn,
+                serviceName=service_name,
+                desiredStatus=desired,
+                maxResults=LIST_PAGE_SIZE,
+            ):
                 arns += page.get("taskArns") or []
-                token = page.get("nextToken")
-                if not token:
-                    return arns
+            return arns
 
         async def tasks() -> list[Task]:
             running, stopped = await asyncio.gather(task_arns("RUNNING"), task_arns("STOPPED"))
@@ -695,30 +668,22 @@ class Collector:
 
             described = await asyncio.gather(*(describe(b) for b in _chunks(arns, DESCRIBE_TASKS_BATCH)))
             found = [t for batch in described for t in batch]
-            # Running first, then the most recently stopped.
-            found.sort(key=lambda t: (t.last_status == "STOPPED", -(t.stopped_at or t.started_at or t.created_at or datetime.min.replace(tzinfo=timezone.utc)).timestamp()))
+            found.sort(key=_task_order)
             return found
 
         async def policies() -> list[Any]:
             found = []
-            token: str | None = None
-            while True:
-                kwargs: dict[str, Any] = {
-                    "ServiceNamespace": "ecs",
-                    "ResourceId": f"service/{cluster_name}/{service_name}",
-                    "MaxResults": AUTOSCALING_PAGE_SIZE,
-                }
-                if token:
-                    kwargs["NextToken"] = token
-                page = await self._call(
-                    state,
-                    "ApplicationAutoScaling DescribeScalingPolicies",
-                    lambda: aas.describe_scaling_policies(**kwargs),
-                )
+            async for page in self._pages(
+                state,
+                "ApplicationAutoScaling DescribeScalingPolicies",
+                aas.describe_scaling_policies,
+                token_key="NextToken",
+                ServiceNamespace="ecs",
+                ResourceId=f"service/{cluster_name}/{service_name}",
+                MaxResults=AUTOSCALING_PAGE_SIZE,
+            ):
                 found += [parse_scaling_policy(p) for p in page.get("ScalingPolicies") or []]
-                token = page.get("NextToken")
-                if not token:
-                    return found
+            return found
 
         task_result, policy_result = await asyncio.gather(tasks(), policies(), return_exceptions=True)
         for outcome in (task_result, policy_result):
@@ -736,6 +701,13 @@ class Collector:
             policies=tuple(policy_result) if isinstance(policy_result, list) else (),
             errors=tuple(errors),
         )
+
+
+def _task_order(task: Task) -> tuple[bool, float]:
+    """Running tasks first, then the most recently stopped."""
+
+    moment = task.stopped_at or task.started_at or task.created_at
+    return (task.last_status == "STOPPED", -(moment.timestamp() if moment else 0.0))
 
 
 def _merge_series(series: MetricSeries, stamps: list[int], values: list[float], oldest: int) -> MetricSeries:

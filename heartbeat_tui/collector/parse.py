@@ -18,29 +18,7 @@ from heartbeat_tui.models import (
     ServiceEvent,
     Task,
 )
-
-
-def to_datetime(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return None
-
-
-def to_epoch(value: Any) -> int | None:
-    if isinstance(value, (int, float)):
-        return int(value)
-    parsed = to_datetime(value)
-    return int(parsed.timestamp()) if parsed else None
+from heartbeat_tui.timeutil import to_datetime
 
 
 def _int(value: Any, default: int = 0) -> int:
