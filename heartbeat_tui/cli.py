@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=2.0,
         help="seconds between simulator steps (default 2)",
     )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the embedded AWS running and print how to point other commands at it",
+    )
     return parser
 
 
@@ -139,7 +144,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.step_seconds <= 0:
         raise UsageError("--step-seconds must be positive")
-    return run_demo(step_seconds=args.step_seconds)
+    return run_demo(step_seconds=args.step_seconds, serve=args.serve)
 
 
 COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo}

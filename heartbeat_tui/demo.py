@@ -1,0 +1,111 @@
+"""`heartbeat demo`: HeartBeat on the embedded AWS, with no AWS account.
+
+Until the dashboard lands (TUI issue) the demo polls the seeded, live fleet
+and prints a summary; `--serve` keeps the embedded AWS running so the other
+commands (`snapshot`, `doctor`) can be pointed at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from heartbeat_tui.collector import Collector
+from heartbeat_tui.config import Config, config_from_dict, dump_toml, load_env, user_state_dir
+from heartbeat_tui.embedded import EmbeddedAWS
+from heartbeat_tui.embedded.fleet import FleetSpec
+from heartbeat_tui.errors import EXIT_OK
+from heartbeat_tui.models import AccountStatus, FleetSnapshot
+
+
+def demo_config(aws: EmbeddedAWS) -> Config:
+    """The configuration for the embedded fleet, with its (non-secret) test credentials."""
+
+    credentials = aws.credentials()
+    env = load_env(None).model_copy(
+        update={
+            "aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": _secret(credentials["AWS_SECRET_ACCESS_KEY"]),
+            "aws_session_token": None,
+            "aws_profile": None,
+        }
+    )
+    return config_from_dict(aws.config_dict(), env=env, source="embedded AWS")
+
+
+def _secret(value: str):  # noqa: ANN202
+    from pydantic import SecretStr
+
+    return SecretStr(value)
+
+
+def _isolate_from_real_aws() -> None:
+    # A profile or region from the operator's shell must not steer the demo.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID"):
+        os.environ.pop(name, None)
+
+
+def summarise(snapshot: FleetSnapshot) -> str:
+    lines = []
+    for account in snapshot.accounts:
+        services = [s for _, _, s in account.services()]
+        clusters = sum(len(r.clusters) for r in account.regions)
+        failed = sum(1 for s in services if s.rollout_state == "FAILED")
+        below = sum(1 for s in services if s.running_count < s.desired_count)
+        hot = sum(1 for s in services if (s.metrics.cpu_average.latest or 0) >= 90)
+        status = "ok" if account.status is AccountStatus.OK else "ERROR"
+        lines.append(
+            f"{account.display_name:<20} {account.id}  {status:<5}  "
+            f"{clusters:>2} clusters {len(services):>4} services  "
+            f"{failed} failed rollouts, {below} below desired, {hot} CPU >= 90%"
+        )
+        if account.error:
+            lines.append(f"{'':<20} ! {account.error}")
+    return "\n".join(lines)
+
+
+def run_demo(*, step_seconds: float = 2.0, serve: bool = False) -> int:
+    _isolate_from_real_aws()
+    with EmbeddedAWS(FleetSpec.demo(), step_seconds=step_seconds) as aws:
+        config = demo_config(aws)
+
+        async def poll() -> FleetSnapshot:
+            async with Collector(config) as collector:
+                return await collector.poll()
+
+        snapshot = asyncio.run(poll())
+        print(f"HeartBeat demo: embedded AWS at {aws.endpoint_url}, {snapshot.service_count} services")
+        print(summarise(snapshot))
+        if not serve:
+            print("\nThe dashboard arrives with the TUI; `heartbeat demo --serve` keeps this fleet running.")
+            return EXIT_OK
+        path = _write_demo_config(aws)
+        credentials = aws.credentials()
+        print(
+            "\nServing until Ctrl-C. In another shell:\n"
+            f"  export HEARTBEAT_CONFIG={path} AWS_ACCESS_KEY_ID={credentials['AWS_ACCESS_KEY_ID']}"
+            f" AWS_SECRET_ACCESS_KEY={credentials['AWS_SECRET_ACCESS_KEY']}\n"
+            "  heartbeat snapshot --format table"
+        )
+        sys.stdout.flush()
+        _wait_for_signal()
+    return EXIT_OK
+
+
+def _write_demo_config(aws: EmbeddedAWS) -> Path:
+    path = user_state_dir() / "demo" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text("# Written by `heartbeat demo --serve`; valid while it runs.\n" + dump_toml(aws.config_dict()))
+    return path
+
+
+def _wait_for_signal() -> None:
+    done = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: done.set())
+    while not done.wait(1.0):
+        pass

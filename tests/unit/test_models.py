@@ -1,0 +1,100 @@
+"""Snapshot models: immutability, bounded metric history, the summary numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from heartbeat_tui.collector.collector import _merge_activities, _merge_series
+from heartbeat_tui.models import (
+    AccountSnapshot,
+    AccountStatus,
+    MetricSeries,
+    ScalingActivity,
+    Service,
+)
+
+T0 = 1_700_000_040  # a minute boundary
+
+
+def series(minutes: range, value=lambda m: float(m)) -> MetricSeries:  # noqa: ANN001
+    return MetricSeries(
+        timestamps=tuple(T0 + 60 * m for m in minutes), values=tuple(value(m) for m in minutes)
+    )
+
+
+def test_models_are_frozen() -> None:
+    service = Service(arn="arn:aws:ecs:us-east-1:1:service/c/s", name="s", cluster_arn="c", status="ACTIVE")
+    with pytest.raises(ValidationError):
+        service.desired_count = 3  # type: ignore[misc]
+    assert isinstance(service.deployments, tuple)
+
+
+def test_latest_is_the_newest_point_not_the_oldest() -> None:
+    s = series(range(10))
+    assert s.latest == 9.0
+    assert s.latest_timestamp == T0 + 540
+    assert s.max_since(T0 + 300) == 9.0
+    assert s.since(T0 + 480) == (8.0, 9.0)
+    assert MetricSeries().latest is None
+    assert MetricSeries().max_since(0) is None
+
+
+def test_merge_appends_new_minutes_and_overwrites_the_partial_last_one() -> None:
+    old = series(range(0, 180), lambda m: 1.0)
+    # The re-read overlaps the last two minutes (m=178, 179: new values) and adds three.
+    new_ts = [T0 + 60 * m for m in range(178, 183)]
+    merged = _merge_series(old, new_ts, [2.0] * 5, oldest=T0 + 60 * 3)
+    assert merged.timestamps[0] == T0 + 180  # bounded: older than `oldest` dropped
+    assert merged.timestamps[-1] == T0 + 60 * 182
+    assert len(merged.timestamps) == 180
+    assert merged.values[-6:] == (1.0, 2.0, 2.0, 2.0, 2.0, 2.0)
+    assert list(merged.timestamps) == sorted(set(merged.timestamps))
+
+
+def test_merge_without_changes_keeps_the_same_object() -> None:
+    old = series(range(0, 10))
+    assert _merge_series(old, [], [], oldest=T0) is old
+    assert _merge_series(old, [T0 + 540], [9.0], oldest=T0) is old
+
+
+def test_merge_keeps_points_the_reread_did_not_return() -> None:
+    old = series(range(0, 5))
+    merged = _merge_series(old, [T0 + 180, T0 + 300], [30.0, 50.0], oldest=T0)
+    assert merged.timestamps == tuple(T0 + 60 * m for m in range(6))
+    assert merged.values == (0.0, 1.0, 2.0, 30.0, 4.0, 50.0)
+
+
+def test_merge_accepts_unsorted_input() -> None:
+    merged = _merge_series(MetricSeries(), [T0 + 120, T0, T0 + 60], [3.0, 1.0, 2.0], oldest=0)
+    assert merged.values == (1.0, 2.0, 3.0)
+
+
+def activity(n: int, minutes_ago: int, now: datetime) -> ScalingActivity:
+    return ScalingActivity(
+        activity_id=f"a{n}",
+        resource_id="service/c/s",
+        status_code="Successful",
+        start_time=now - timedelta(minutes=minutes_ago),
+    )
+
+
+def test_activities_merge_newest_first_and_drop_old_ones() -> None:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+    existing = {"service/c/s": (activity(1, 10, now), activity(0, 200, now))}
+    merged = _merge_activities(existing, [activity(2, 1, now)], now - timedelta(hours=3))
+    assert [a.activity_id for a in merged["service/c/s"]] == ["a2", "a1"]
+
+
+def test_stale_seconds() -> None:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+    ok = AccountSnapshot(id="210987654321", status=AccountStatus.OK, last_success_at=now)
+    failing = AccountSnapshot(
+        id="210987654321", status=AccountStatus.ERROR, last_success_at=now - timedelta(seconds=95)
+    )
+    never = AccountSnapshot(id="210987654321", status=AccountStatus.ERROR)
+    assert ok.stale_seconds(now) == 0
+    assert failing.stale_seconds(now) == 95
+    assert never.stale_seconds(now) is None
