@@ -33,3 +33,30 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     work.mkdir()
     monkeypatch.chdir(work)  # no stray .env from the developer's folder
     return home
+
+
+@pytest.fixture(scope="session")
+def fleet_aws():
+    """One embedded AWS (the demo fleet) per test process, simulator paused.
+
+    Tests that add faults clear them when they finish (`clean_aws`), so tests
+    can share it; pytest-xdist gives each worker its own.
+    """
+
+    from heartbeat_tui.embedded import EmbeddedAWS
+    from heartbeat_tui.embedded.fleet import FleetSpec
+
+    aws = EmbeddedAWS(FleetSpec.demo(), paused=True)
+    aws.start()
+    try:
+        yield aws
+    finally:
+        aws.stop()
+
+
+@pytest.fixture
+def clean_aws(fleet_aws):  # noqa: ANN001, ANN201
+    fleet_aws.clear_faults()
+    fleet_aws.reset_stats()
+    yield fleet_aws
+    fleet_aws.clear_faults()

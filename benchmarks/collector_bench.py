@@ -1,0 +1,256 @@
+"""Collector benchmark: calls, cold and warm poll time, CPU and memory.
+
+Seeds a fleet of 3 accounts x 2 regions x 4 clusters x 100 services on the
+embedded AWS, injects a fixed latency per request, then measures in one run:
+
+* API calls of a full poll against the analytic minimum for that fleet;
+* wall time of a cold poll and of a warm (incremental) poll, against the
+  critical-path bound (sequential round trips x latency);
+* the collector's CPU seconds and its process's peak RSS.
+
+Run:  .venv/bin/python benchmarks/collector_bench.py [--latency 0.05] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import resource
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+from pydantic import SecretStr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from heartbeat_tui.collector import Collector  # noqa: E402
+from heartbeat_tui.config import EnvSettings, config_from_dict  # noqa: E402
+from heartbeat_tui.embedded import EmbeddedAWS  # noqa: E402
+from heartbeat_tui.embedded.fleet import FleetSpec  # noqa: E402
+
+
+def rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
+
+
+def ground_truth(aws: EmbeddedAWS, fleet: FleetSpec, history: timedelta) -> dict[str, Any]:
+    """Scalable targets and activities per account-region, read with boto3."""
+
+    creds = aws.credentials()
+    now = datetime.now(timezone.utc)
+    out: dict[str, Any] = {}
+    for account in fleet.accounts:
+        if account.deny_assume_role:
+            continue
+        base = {
+            "endpoint_url": aws.endpoint_url,
+            "aws_access_key_id": creds["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": creds["AWS_SECRET_ACCESS_KEY"],
+        }
+        if account.id != fleet.hub_account:
+            assumed = boto3.client("sts", region_name="us-east-1", **base).assume_role(
+                RoleArn=account.role_arn, RoleSessionName="bench-ground-truth"
+            )["Credentials"]
+            base.update(
+                aws_access_key_id=assumed["AccessKeyId"],
+                aws_secret_access_key=assumed["SecretAccessKey"],
+                aws_session_token=assumed["SessionToken"],
+            )
+        for region in account.regions:
+            aas = boto3.client("application-autoscaling", region_name=region.region, **base)
+            targets = sum(
+                len(p["ScalableTargets"])
+                for p in aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="ecs")
+            )
+            activities = [
+                a
+                for p in aas.get_paginator("describe_scaling_activities").paginate(ServiceNamespace="ecs")
+                for a in p["ScalingActivities"]
+            ]
+            in_window = sum(1 for a in activities if a["StartTime"] >= now - history)
+            out[f"{account.id}/{region.region}"] = {
+                "targets": targets,
+                "activities_in_window": in_window,
+                "older_activities": len(activities) > in_window,
+            }
+    return out
+
+
+def minimum_calls(fleet: FleetSpec, truth: dict[str, Any], configured_aliases: set[str]) -> Counter[str]:
+    calls: Counter[str] = Counter()
+    for account in fleet.accounts:
+        if account.deny_assume_role:
+            calls["sts.AssumeRole"] += 1
+            continue
+        if account.id != fleet.hub_account:
+            calls["sts.AssumeRole"] += 1
+        if account.id not in configured_aliases:
+            calls["iam.ListAccountAliases"] += 1
+        for region in account.regions:
+            n_clusters = len(region.clusters)
+            calls["ecs.ListClusters"] += max(1, math.ceil(n_clusters / 100))
+            calls["ecs.DescribeClusters"] += math.ceil(n_clusters / 100)
+            services = 0
+            for cluster in region.clusters:
+                n = len(cluster.services)
+                services += n
+                if n:
+                    calls["ecs.ListServices"] += math.ceil(n / 100)
+                    calls["ecs.DescribeServices"] += math.ceil(n / 10)
+            calls["monitoring.GetMetricData"] += math.ceil(4 * services / 500)
+            t = truth[f"{account.id}/{region.region}"]
+            calls["application-autoscaling.DescribeScalableTargets"] += max(1, math.ceil(t["targets"] / 50))
+            pages = max(1, math.ceil(t["activities_in_window"] / 50))
+            if t["older_activities"] and t["activities_in_window"] and t["activities_in_window"] % 50 == 0:
+                pages += 1
+            calls["application-autoscaling.DescribeScalingActivities"] += pages
+    return calls
+
+
+def critical_path(fleet: FleetSpec, cap: int, cold: bool) -> tuple[int, int]:
+    """(sequential round trips with unlimited concurrency, with the per-account cap).
+
+    Chain: [AssumeRole] -> ListClusters -> DescribeClusters -> ListServices pages
+    -> DescribeServices and GetMetricData (parallel). Scaling calls run beside
+    the chain and are shorter. With a cap of `cap` calls in flight per account,
+    the parallel phase of an account needs ceil(calls / cap) rounds.
+    """
+
+    worst_chain = worst_capped = 0
+    for account in fleet.accounts:
+        if account.deny_assume_role:
+            continue
+        first = 1 if cold and account.id != fleet.hub_account else 0
+        pages = max(
+            (max(1, math.ceil(len(c.services) / 100)) for r in account.regions for c in r.clusters),
+            default=0,
+        )
+        chain = first + 1 + 1 + pages + 1
+        parallel = 0
+        for region in account.regions:
+            services = sum(len(c.services) for c in region.clusters)
+            parallel += sum(math.ceil(len(c.services) / 10) for c in region.clusters)
+            parallel += math.ceil(4 * services / 500)
+        capped = first + 1 + 1 + pages + math.ceil(parallel / cap)
+        worst_chain = max(worst_chain, chain)
+        worst_capped = max(worst_capped, capped)
+    return worst_chain, worst_capped
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    fleet = FleetSpec.benchmark(accounts=3, regions=2, clusters=4, services=100)
+    with EmbeddedAWS(fleet, paused=True) as aws:
+        data = aws.config_dict()
+        data.setdefault("collector", {})["max_in_flight_per_account"] = args.in_flight
+        creds = aws.credentials()
+        env = EnvSettings(
+            _env_file=None,  # type: ignore[call-arg]
+            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=SecretStr(creds["AWS_SECRET_ACCESS_KEY"]),
+        )
+        config = config_from_dict(data, env=env, source="benchmark")
+        history = timedelta(minutes=config.file.collector.history_minutes)
+        truth = ground_truth(aws, fleet, history)
+        aliases = {a["id"] for a in data["accounts"] if a.get("alias")}
+        minimum = minimum_calls(fleet, truth, aliases)
+        aws.add_fault("latency", seconds=args.latency)
+        rss_before = current_rss_mb()
+
+        async with Collector(config) as collector:
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            cold = await collector.poll()
+            cold_wall, cold_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            cpu1, t1 = time.process_time(), time.perf_counter()
+            warm = await collector.poll()
+            warm_wall, warm_cpu = time.perf_counter() - t1, time.process_time() - cpu1
+        aws.clear_faults()
+
+    calls = Counter(dict(cold.stats.calls))
+    chain_cold, capped_cold = critical_path(fleet, args.in_flight, cold=True)
+    chain_warm, capped_warm = critical_path(fleet, args.in_flight, cold=False)
+    failed = [a.id for a in cold.accounts if a.status.value != "ok"]
+    return {
+        "fleet": {
+            "accounts": len(fleet.accounts),
+            "services": cold.service_count,
+            "latency_ms": args.latency * 1000,
+            "max_in_flight_per_account": args.in_flight,
+        },
+        "failed_accounts": failed,
+        "calls": {
+            "cold_total": sum(calls.values()),
+            "minimum_total": sum(minimum.values()),
+            "ratio": round(sum(calls.values()) / sum(minimum.values()), 3),
+            "by_operation": {k: [calls.get(k, 0), minimum.get(k, 0)] for k in sorted(set(calls) | set(minimum))},
+            "warm_total": warm.stats.total_calls,
+            "http_requests_cold": cold.stats.http_requests,
+        },
+        "cold": {
+            "wall_s": round(cold_wall, 3),
+            "cpu_s": round(cold_cpu, 3),
+            "bound_chain_s": round(chain_cold * args.latency, 3),
+            "bound_capped_s": round(capped_cold * args.latency, 3),
+            "ratio_to_capped_bound": round(cold_wall / (capped_cold * args.latency), 2),
+        },
+        "warm": {
+            "wall_s": round(warm_wall, 3),
+            "cpu_s": round(warm_cpu, 3),
+            "bound_capped_s": round(capped_warm * args.latency, 3),
+            "ratio_to_cold": round(warm_wall / cold_wall, 2),
+        },
+        "memory": {
+            "rss_before_polls_mb": round(rss_before, 1),
+            "rss_after_polls_mb": round(current_rss_mb(), 1),
+            "peak_rss_mb": round(rss_mb(), 1),
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
+    parser.add_argument("--in-flight", type=int, default=10, help="max calls in flight per account")
+    parser.add_argument("--json", action="store_true", help="print JSON only")
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    c, cold, warm, mem = result["calls"], result["cold"], result["warm"], result["memory"]
+    print(f"fleet: {result['fleet']}")
+    print(f"failed accounts: {result['failed_accounts'] or 'none'}")
+    print(f"calls (cold poll): {c['cold_total']} vs minimum {c['minimum_total']} -> {c['ratio']}x (target <= 1.1x)")
+    for op, (got, minimum) in c["by_operation"].items():
+        print(f"  {op:<55} {got:>5} {minimum:>5}")
+    print(f"calls (warm poll): {c['warm_total']}")
+    print(
+        f"cold poll: {cold['wall_s']} s wall, {cold['cpu_s']} s CPU; critical path "
+        f"{cold['bound_chain_s']} s (unlimited concurrency), {cold['bound_capped_s']} s (with the per-account cap)"
+        f" -> {cold['ratio_to_capped_bound']}x (target <= 3x)"
+    )
+    print(
+        f"warm poll: {warm['wall_s']} s wall, {warm['cpu_s']} s CPU -> {warm['ratio_to_cold']} of cold"
+        " (target <= 0.5)"
+    )
+    print(
+        f"memory: RSS {mem['rss_before_polls_mb']} MB before polls, {mem['rss_after_polls_mb']} MB after,"
+        f" peak {mem['peak_rss_mb']} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

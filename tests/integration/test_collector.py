@@ -1,0 +1,302 @@
+"""The collector against the embedded AWS, over real HTTP (aiobotocore is not mocked)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+
+from heartbeat_tui.collector import Collector
+from heartbeat_tui.embedded.fleet import FleetSpec
+from heartbeat_tui.models import AccountStatus, FleetSnapshot
+
+from .helpers import DENIED_ACCOUNT, HUB, PAYMENTS, make_config
+
+FLEET = FleetSpec.demo()
+MEMBERS = [a for a in FLEET.accounts if not a.deny_assume_role]
+
+
+def boto(aws: Any, service: str, account: str, region: str) -> Any:
+    """A boto3 client acting in `account` (ground truth for the tests)."""
+
+    creds = aws.credentials()
+    kwargs = {
+        "region_name": region,
+        "endpoint_url": aws.endpoint_url,
+        "aws_access_key_id": creds["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": creds["AWS_SECRET_ACCESS_KEY"],
+    }
+    if account != HUB:
+        sts = boto3.client("sts", **kwargs)
+        assumed = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/HeartbeatReader", RoleSessionName="ground-truth"
+        )["Credentials"]
+        kwargs.update(
+            aws_access_key_id=assumed["AccessKeyId"],
+            aws_secret_access_key=assumed["SecretAccessKey"],
+            aws_session_token=assumed["SessionToken"],
+        )
+    return boto3.client(service, **kwargs)
+
+
+async def poll_once(config: Any, polls: int = 1) -> FleetSnapshot:
+    async with Collector(config) as collector:
+        snapshot = None
+        for _ in range(polls):
+            snapshot = await collector.poll()
+        assert snapshot is not None
+        return snapshot
+
+
+async def test_full_fleet_and_isolation_of_the_denied_account(clean_aws: Any) -> None:
+    snapshot = await poll_once(make_config(clean_aws))
+    by_id = {a.id: a for a in snapshot.accounts}
+    assert set(by_id) == {a.id for a in FLEET.accounts}
+
+    denied = by_id[DENIED_ACCOUNT]
+    assert denied.status is AccountStatus.ERROR
+    assert "AssumeRole" in (denied.error or "") and "access denied" in (denied.error or "")
+    assert denied.regions == () and denied.last_success_at is None
+
+    for spec in MEMBERS:
+        account = by_id[spec.id]
+        assert account.status is AccountStatus.OK, account.error
+        assert account.alias == spec.alias  # read with ListAccountAliases
+        assert [r.region for r in account.regions] == [r.region for r in spec.regions]
+        for region_spec, region in zip(spec.regions, account.regions):
+            expected = {c.name: set(c.services) for c in region_spec.clusters}
+            got = {c.name: {s.name for s in c.services} for c in region.clusters}
+            assert got == expected
+    assert snapshot.service_count >= 150
+
+
+async def test_cluster_with_more_than_100_services_comes_back_complete(clean_aws: Any) -> None:
+    snapshot = await poll_once(make_config(clean_aws))
+    payments = snapshot.account(PAYMENTS)
+    assert payments is not None
+    clusters = {c.name: c for r in payments.regions for c in r.clusters}
+    big = clusters["payments-core"]
+    assert len(big.services) == 130
+    assert len({s.arn for s in big.services}) == 130
+    assert big.active_services_count == 130
+    # Every described service carries real state, not placeholders.
+    assert all(s.status in {"ACTIVE", "DRAINING"} for s in big.services)
+    assert all(s.deployments for s in big.services)
+    assert all(s.arn.startswith("arn:aws:ecs:us-east-1:210987654321:service/payments-core/") for s in big.services)
+
+
+def expected_minimum_calls(aws: Any, now: datetime, history: timedelta) -> Counter[str]:
+    """The fewest calls the AWS APIs allow for this fleet, from ground truth read with boto3."""
+
+    expected: Counter[str] = Counter()
+    for spec in MEMBERS:
+        if spec.id != HUB:
+            expected["sts.AssumeRole"] += 1
+            expected["iam.ListAccountAliases"] += 1
+        elif not any(a.get("alias") for a in aws.config_dict()["accounts"] if a["id"] == HUB):
+            expected["iam.ListAccountAliases"] += 1
+        for region in spec.regions:
+            clusters = len(region.clusters)
+            expected["ecs.ListClusters"] += max(1, math.ceil(clusters / 100))
+            expected["ecs.DescribeClusters"] += math.ceil(clusters / 100)
+            services_in_region = 0
+            for cluster in region.clusters:
+                n = len(cluster.services)
+                services_in_region += n
+                if n:
+                    expected["ecs.ListServices"] += math.ceil(n / 100)
+                    expected["ecs.DescribeServices"] += math.ceil(n / 10)
+            expected["monitoring.GetMetricData"] += math.ceil(4 * services_in_region / 500)
+            aas = boto(aws, "application-autoscaling", spec.id, region.region)
+            targets = sum(
+                len(p["ScalableTargets"])
+                for p in aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="ecs")
+            )
+            expected["application-autoscaling.DescribeScalableTargets"] += max(1, math.ceil(targets / 50))
+            activities = [
+                a
+                for p in aas.get_paginator("describe_scaling_activities").paginate(ServiceNamespace="ecs")
+                for a in p["ScalingActivities"]
+            ]
+            in_window = sum(1 for a in activities if a["StartTime"] >= now - history)
+            older = len(activities) > in_window
+            # Newest first: read every page holding an activity in the window, plus
+            # the next one when the window ends exactly on a page boundary.
+            pages = max(1, math.ceil(in_window / 50))
+            if older and in_window and in_window % 50 == 0:
+                pages += 1
+            expected["application-autoscaling.DescribeScalingActivities"] += pages
+    expected["sts.AssumeRole"] += 1  # the denied account: one attempt, then isolated
+    return expected
+
+
+async def test_calls_of_one_poll_equal_the_minimum(clean_aws: Any) -> None:
+    config = make_config(clean_aws)
+    now = datetime.now(timezone.utc)
+    expected = expected_minimum_calls(clean_aws, now, timedelta(minutes=config.file.collector.history_minutes))
+    clean_aws.reset_stats()
+    snapshot = await poll_once(config)
+    calls = Counter(dict(snapshot.stats.calls))
+    assert calls == expected
+    # No retries were needed, and the server saw exactly these requests.
+    assert snapshot.stats.http_requests == sum(expected.values())
+    served = Counter()
+    for row in clean_aws.stats():
+        served[row["operation"]] += row["count"]
+    for name, count in expected.items():
+        assert served[name.split(".", 1)[1]] == count, name
+
+
+async def test_metrics_are_incremental_after_the_first_poll(clean_aws: Any) -> None:
+    config = make_config(clean_aws)
+    windows: list[float] = []
+
+    async with Collector(config) as collector:
+        first = await collector.poll()
+        # Record the time window of every GetMetricData call from here on.
+        for client in list(collector._access._clients.values()):  # noqa: SLF001 - test hook
+            client.meta.events.register(
+                "provide-client-params.cloudwatch.GetMetricData",
+                lambda params, **_: windows.append((params["EndTime"] - params["StartTime"]).total_seconds()),
+            )
+        second = await collector.poll()
+
+    # The first poll loaded the whole window.
+    payments = first.account(PAYMENTS)
+    assert payments is not None
+    with_points = [s for _, _, s in payments.services() if s.metrics.cpu_average.timestamps]
+    assert with_points, "the seeded fleet has CPU history"
+    span = max(
+        s.metrics.cpu_average.timestamps[-1] - s.metrics.cpu_average.timestamps[0] for s in with_points
+    )
+    assert span >= (config.file.collector.history_minutes - 5) * 60
+    # The second asked only for the last few minutes, with the same number of calls.
+    assert windows and max(windows) <= 5 * 60
+    assert second.stats.calls_of("GetMetricData") == first.stats.calls_of("GetMetricData")
+    # ... and the merged history is the same length, not doubled.
+    again = second.account(PAYMENTS)
+    assert again is not None
+    before = {s.arn: len(s.metrics.cpu_average.timestamps) for _, _, s in payments.services()}
+    after = {s.arn: len(s.metrics.cpu_average.timestamps) for _, _, s in again.services()}
+    assert all(abs(after[arn] - before[arn]) <= 2 for arn in before)
+    assert all(n <= config.file.collector.history_minutes + 1 for n in after.values())
+
+
+async def test_latest_values_are_the_newest_datapoint(clean_aws: Any) -> None:
+    snapshot = await poll_once(make_config(clean_aws))
+    now = snapshot.generated_at.timestamp()
+    for account in snapshot.accounts:
+        for _, _, service in account.services():
+            cpu = service.metrics.cpu_average
+            if cpu.timestamps:
+                assert cpu.latest == cpu.values[-1]
+                assert now - cpu.timestamps[-1] <= 5 * 60
+                assert list(cpu.timestamps) == sorted(cpu.timestamps)
+                peak = service.metrics.cpu_maximum.max_since(now - 3600)
+                assert peak is not None and peak >= (service.metrics.cpu_average.max_since(now - 3600) or 0)
+
+
+async def test_a_throttled_account_leaves_the_others_whole(clean_aws: Any) -> None:
+    config = make_config(clean_aws, aws={"max_attempts": 2})
+    async with Collector(config) as collector:
+        good = await collector.poll()
+        clean_aws.add_fault("throttle", account=PAYMENTS, service="ecs", rate=1.0)
+        throttled = await collector.poll()
+        clean_aws.clear_faults()
+        recovered = await collector.poll()
+
+    payments_before = good.account(PAYMENTS)
+    payments = throttled.account(PAYMENTS)
+    assert payments is not None and payments_before is not None
+    assert payments.status is AccountStatus.ERROR
+    assert "throttled" in (payments.error or "")
+    # Its last good data is kept, marked stale, and nothing was blanked.
+    assert [s.arn for _, _, s in payments.services()] == [s.arn for _, _, s in payments_before.services()]
+    assert all("ecs" in r.stale for r in payments.regions)
+    assert payments.stale_seconds(throttled.generated_at) is not None
+    assert payments.last_success_at == payments_before.last_success_at
+    # Every other account is unaffected.
+    for account in throttled.accounts:
+        if account.id not in (PAYMENTS, DENIED_ACCOUNT):
+            assert account.status is AccountStatus.OK, account.error
+    recovered_payments = recovered.account(PAYMENTS)
+    assert recovered_payments is not None and recovered_payments.status is AccountStatus.OK
+
+
+async def test_partial_failure_says_what_is_missing_and_keeps_old_metrics(clean_aws: Any) -> None:
+    config = make_config(clean_aws, aws={"max_attempts": 1})
+    async with Collector(config) as collector:
+        good = await collector.poll()
+        clean_aws.add_fault("error", account=PAYMENTS, service="monitoring", rate=1.0)
+        partial = await collector.poll()
+
+    before = good.account(PAYMENTS)
+    after = partial.account(PAYMENTS)
+    assert before is not None and after is not None
+    assert after.status is AccountStatus.ERROR
+    assert "GetMetricData" in (after.error or "")
+    for region in after.regions:
+        assert region.stale == ("metrics",)
+        assert any("GetMetricData" in e for e in region.errors)
+    old = {s.arn: s.metrics for _, _, s in before.services()}
+    # ECS data is fresh; metrics are the last good ones, not blanked.
+    assert all(s.metrics == old[s.arn] for _, _, s in after.services())
+
+
+async def test_a_timing_out_account_is_isolated(clean_aws: Any) -> None:
+    config = make_config(clean_aws, aws={"read_timeout_seconds": 0.5, "max_attempts": 1})
+    clean_aws.add_fault("timeout", account=PAYMENTS, service="ecs", seconds=2.0)
+    snapshot = await poll_once(config)
+    payments = snapshot.account(PAYMENTS)
+    assert payments is not None and payments.status is AccountStatus.ERROR
+    assert "timed out" in (payments.error or "")
+    others = [a for a in snapshot.accounts if a.id not in (PAYMENTS, DENIED_ACCOUNT)]
+    assert others and all(a.status is AccountStatus.OK for a in others)
+
+
+async def test_assume_role_denied_mid_session_keeps_the_last_good_data(clean_aws: Any) -> None:
+    config = make_config(clean_aws, aws={"max_attempts": 1})
+    async with Collector(config) as collector:
+        good = await collector.poll()
+        clean_aws.add_fault("expire_credentials", account=PAYMENTS)
+        clean_aws.add_fault("deny_assume_role", account=PAYMENTS)
+        denied = await collector.poll()
+    before = good.account(PAYMENTS)
+    after = denied.account(PAYMENTS)
+    assert before is not None and after is not None
+    assert after.status is AccountStatus.ERROR
+    assert [s.arn for _, _, s in after.services()] == [s.arn for _, _, s in before.services()]
+    assert all(set(r.stale) >= {"ecs"} for r in after.regions)
+
+
+async def test_service_detail_has_tasks_with_stopped_reasons(clean_aws: Any) -> None:
+    config = make_config(clean_aws)
+    async with Collector(config) as collector:
+        snapshot = await collector.poll()
+        failing = [
+            (account, region, service)
+            for account in snapshot.accounts
+            for region, _, service in account.services()
+            if service.rollout_state == "FAILED"
+        ]
+        assert failing, "the demo fleet has a failing deployment"
+        account, region, service = failing[0]
+        detail = await collector.fetch_service_detail(
+            account.id, region.region, service.cluster_arn, service.name
+        )
+        running = [s for _, _, s in snapshot.accounts[1].services() if s.running_count > 0]
+        steady = running[0]
+        steady_region = next(r for r, _, s in snapshot.accounts[1].services() if s is steady)
+        steady_detail = await collector.fetch_service_detail(
+            snapshot.accounts[1].id, steady_region.region, steady.cluster_arn, steady.name
+        )
+    assert not detail.errors
+    stopped = [t for t in detail.tasks if t.last_status == "STOPPED"]
+    assert stopped and all(t.stopped_reason for t in stopped)
+    assert any(c.exit_code not in (None, 0) or c.reason for t in stopped for c in t.containers)
+    assert not steady_detail.errors
+    assert sum(1 for t in steady_detail.tasks if t.last_status == "RUNNING") == steady.running_count
