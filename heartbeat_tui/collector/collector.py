@@ -269,6 +269,18 @@ class Collector:
             if not token:
                 return
 
+    async def _poll_account_isolated(self, account: AccountConfig, now: datetime) -> AccountSnapshot:
+        """Poll one account; whatever goes wrong stays inside this account."""
+
+        try:
+            return await self._poll_account(account, now)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug or a malformed response
+            log.exception("poll of account %s failed unexpectedly", account.id)
+            state = self._state(account)
+            return self._account_snapshot(state, now, [f"unexpected failure: {describe_error(exc)}"], [])
+
     async def _poll_account(self, account: AccountConfig, now: datetime) -> AccountSnapshot:
         state = self._state(account)
         try:
@@ -336,9 +348,11 @@ class Collector:
         errors: list[str] = []
         stale: list[str] = []
 
-        scaling = asyncio.ensure_future(self._fetch_scaling(state, rstate, region, now))
+        scaling = asyncio.ensure_future(
+            _guard("Application Auto Scaling", self._fetch_scaling(state, rstate, region, now))
+        )
         try:
-            clusters, refs = await self._fetch_inventory(state, region)
+            clusters, refs = await _guard("ECS", self._fetch_inventory(state, region))
         except StepFailed as failure:
             errors.append(f"{region} {failure}")
             stale += ["ecs", "metrics"]
@@ -346,8 +360,8 @@ class Collector:
 
         if clusters is not None and refs is not None:
             described, metrics = await asyncio.gather(
-                self._describe_services(state, region, clusters, refs),
-                self._fetch_metrics(state, rstate, region, refs, now),
+                _guard("ECS", self._describe_services(state, region, clusters, refs)),
+                _guard("CloudWatch", self._fetch_metrics(state, rstate, region, refs, now)),
                 return_exceptions=True,
             )
             for outcome, kind in ((described, "ecs"), (metrics, "metrics")):
@@ -685,7 +699,9 @@ class Collector:
                 found += [parse_scaling_policy(p) for p in page.get("ScalingPolicies") or []]
             return found
 
-        task_result, policy_result = await asyncio.gather(tasks(), policies(), return_exceptions=True)
+        task_result, policy_result = await asyncio.gather(
+            _guard("ECS", tasks()), _guard("Application Auto Scaling", policies()), return_exceptions=True
+        )
         for outcome in (task_result, policy_result):
             if isinstance(outcome, StepFailed):
                 errors.append(str(outcome))
@@ -701,6 +717,19 @@ class Collector:
             policies=tuple(policy_result) if isinstance(policy_result, list) else (),
             errors=tuple(errors),
         )
+
+
+async def _guard(where: str, step: Awaitable[T]) -> T:
+    """Await a step; anything but an AWS failure (already a StepFailed) is a
+    malformed response or a bug: report it as this step's failure, with a log."""
+
+    try:
+        return await step
+    except (StepFailed, asyncio.CancelledError):
+        raise
+    except Exception as exc:  # noqa: BLE001
+        log.exception("%s step failed unexpectedly", where)
+        raise StepFailed(f"{where} (unexpected response)", exc) from exc
 
 
 def _task_order(task: Task) -> tuple[bool, float]:
