@@ -1,0 +1,178 @@
+"""CloudWatch GetMetricData for namespace AWS/ECS, answered from MetricStore.
+
+Validation and paging follow CloudWatch: at most 500 queries, unique Ids that
+start with a lowercase letter, StartTime < EndTime, MaxDatapoints (default
+and maximum 100,800 in total per call) with NextToken paging, ScanBy
+(TimestampDescending by default).  A query for an unknown series answers
+empty with StatusCode Complete.
+
+Requests whose queries are not all plain AWS/ECS MetricStat queries (metric
+math, other namespaces) are left to moto, after the same request-level checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from datetime import datetime
+from typing import Any
+
+from heartbeat_tui.embedded.metrics import is_valid_stat
+from heartbeat_tui.embedded.paging import ApiError, decode_token, encode_token
+from heartbeat_tui.embedded.world import World
+
+MAX_QUERIES = 500
+MAX_DATAPOINTS = 100_800
+_ID_RE = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
+_SERVICE_DIMENSIONS = {"ClusterName", "ServiceName"}
+
+
+def _validation(message: str) -> ApiError:
+    return ApiError("ValidationError", message)
+
+
+def _parse_time(value: Any, name: str) -> float:
+    if isinstance(value, bool):
+        raise _validation(f"The parameter {name} is not a valid timestamp.")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            pass
+    raise _validation(f"The parameter {name} is required and must be a timestamp.")
+
+
+class CloudWatchApi:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def validate(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Request-level checks that apply whoever answers (us or moto)."""
+        queries = params.get("MetricDataQueries")
+        if not isinstance(queries, list) or not queries:
+            raise _validation("The parameter MetricDataQueries is required and must not be empty.")
+        if len(queries) > MAX_QUERIES:
+            raise _validation(
+                f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}."
+            )
+        seen: set[str] = set()
+        for index, query in enumerate(queries, start=1):
+            query_id = query.get("Id") if isinstance(query, dict) else None
+            if not isinstance(query_id, str) or not _ID_RE.match(query_id):
+                raise _validation(
+                    f"The value {query_id} for parameter MetricDataQueries.member.{index}.Id is not valid. "
+                    "The Id must start with a lowercase letter and contain only letters, numbers and underscores."
+                )
+            if query_id in seen:
+                raise _validation(f"The value {query_id} for parameter MetricDataQueries.member.{index}.Id is not unique.")
+            seen.add(query_id)
+        return queries
+
+    @staticmethod
+    def is_ours(queries: list[dict[str, Any]]) -> bool:
+        for query in queries:
+            stat = query.get("MetricStat")
+            if not isinstance(stat, dict) or "Expression" in query:
+                return False
+            if (stat.get("Metric") or {}).get("Namespace") != "AWS/ECS":
+                return False
+        return True
+
+    def get_metric_data(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        queries = self.validate(params)
+        start = _parse_time(params.get("StartTime"), "StartTime")
+        end = _parse_time(params.get("EndTime"), "EndTime")
+        if end <= start:
+            raise _validation("The parameter StartTime must be less than the parameter EndTime.")
+        scan_by = params.get("ScanBy") or "TimestampDescending"
+        if scan_by not in ("TimestampDescending", "TimestampAscending"):
+            raise _validation(f"The value {scan_by} for parameter ScanBy is not valid.")
+        max_points = params.get("MaxDatapoints")
+        if max_points is None:
+            max_points = MAX_DATAPOINTS
+        if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
+            raise _validation("The parameter MaxDatapoints must be a positive integer.")
+        max_points = min(max_points, MAX_DATAPOINTS)
+
+        specs = []
+        for index, query in enumerate(queries, start=1):
+            stat = query["MetricStat"]
+            metric = stat.get("Metric") or {}
+            period = stat.get("Period")
+            if isinstance(period, bool) or not isinstance(period, int) or period < 1:
+                raise _validation(f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a positive integer.")
+            if period >= 60 and period % 60:
+                raise _validation(f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a multiple of 60.")
+            statistic = stat.get("Stat")
+            if not isinstance(statistic, str) or not is_valid_stat(statistic):
+                raise _validation(f"The parameter MetricDataQueries.member.{index}.MetricStat.Stat is not valid: {statistic}.")
+            dims = {d.get("Name"): d.get("Value") for d in metric.get("Dimensions") or [] if isinstance(d, dict)}
+            specs.append((query, metric.get("MetricName"), dims, period, statistic))
+
+        fingerprint = hashlib.sha256(
+            json.dumps([queries, start, end, scan_by], sort_keys=True, default=str).encode()
+        ).hexdigest()[:16]
+        offset = 0
+        if params.get("NextToken") is not None:
+            offset = decode_token(
+                params["NextToken"], "GetMetricData", fingerprint,
+                ApiError("InvalidNextToken", "The service cannot process the NextToken.", query_code="InvalidNextToken"),
+            )
+            if not isinstance(offset, int) or offset < 0:
+                raise ApiError("InvalidNextToken", "The service cannot process the NextToken.")
+
+        descending = scan_by == "TimestampDescending"
+        results: list[tuple[dict[str, Any], list[int], list[float]]] = []
+        with self.world.lock:
+            store = self.world.metrics
+            store.advance(time.time())
+            for query, metric_name, dims, period, statistic in specs:
+                if query.get("ReturnData") is False:
+                    continue
+                if set(dims) == _SERVICE_DIMENSIONS:
+                    key = (account, region, dims["ClusterName"], dims["ServiceName"], metric_name)
+                    timestamps, values = store.query(key, start, end, period, statistic)  # type: ignore[arg-type]
+                else:
+                    timestamps, values = [], []
+                if descending:
+                    timestamps.reverse()
+                    values.reverse()
+                results.append((query, timestamps, values))
+
+        page_end = offset + max_points
+        position = 0
+        out = []
+        total = sum(len(t) for _, t, _ in results)
+        last_page = page_end >= total
+        for query, timestamps, values in results:
+            # Datapoints are numbered across queries; this page is [offset, page_end).
+            first, last = position, position + len(timestamps)
+            position = last
+            if first == last:  # an empty result goes on the page where its position falls
+                include = offset <= first < page_end or (last_page and first >= offset)
+            else:
+                include = first < page_end and last > offset
+            if not include:
+                continue
+            lo = max(offset, first) - first
+            hi = min(page_end, last) - first
+            out.append({
+                "Id": query["Id"],
+                "Label": query.get("Label") or query["MetricStat"]["Metric"].get("MetricName", query["Id"]),
+                "Timestamps": timestamps[lo:hi],
+                "Values": values[lo:hi],
+                "StatusCode": "PartialData" if last > page_end else "Complete",
+                "Messages": [],
+            })
+        body: dict[str, Any] = {"MetricDataResults": out, "Messages": []}
+        if page_end < total:
+            body["NextToken"] = encode_token("GetMetricData", fingerprint, page_end)
+        return body

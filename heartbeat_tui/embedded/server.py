@@ -1,0 +1,158 @@
+"""Entry point of the embedded AWS child process (``python -m heartbeat_tui.embedded.server``).
+
+Protocol with the parent (see process.py):
+
+* stdin, first line: JSON ``{"fleet": {...}, "step_seconds": s, "paused": b,
+  "pdeathsig": b}``.  stdin then stays open: EOF means the parent is gone
+  (it closed the pipe, exited or was SIGKILLed) and the child exits at once.
+* stdout: exactly one line, ``HEARTBEAT_EMBEDDED_READY {"port": ...}``; after
+  it stdout is pointed at stderr so nothing can fill the unread pipe.
+* stderr: the parent's log file; a start failure's last line is its reason.
+
+The child also polls ``os.getppid()`` and, when asked (the parent started us
+from its main thread), sets PR_SET_PDEATHSIG so the kernel kills it with the
+parent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+READY_PREFIX = "HEARTBEAT_EMBEDDED_READY "
+PR_SET_PDEATHSIG = 1
+
+
+def _set_pdeathsig() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit as soon as the parent goes away (stdin EOF, or reparenting)."""
+
+    def read_until_eof() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        os._exit(0)
+
+    def poll_parent() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(0)
+            time.sleep(0.5)
+
+    threading.Thread(target=read_until_eof, name="parent-stdin", daemon=True).start()
+    threading.Thread(target=poll_parent, name="parent-poll", daemon=True).start()
+
+
+def _quiet_logging() -> None:
+    """werkzeug logs every request to stderr: keep errors only."""
+    for name in ("werkzeug", "moto", "botocore", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _prewarm(dispatcher: Any) -> None:
+    """Build moto's per-service Flask apps now rather than on the first request."""
+    from moto.moto_server.werkzeug_app import create_backend_app
+
+    for service in ("ecs", "sts", "iam", "cloudwatch", "applicationautoscaling"):
+        try:
+            dispatcher.app_instances.setdefault(service, create_backend_app(service))  # type: ignore[arg-type]
+        except Exception:  # an internal API: a moto upgrade only costs the warm-up
+            pass
+
+
+def _materialize_history(world: Any) -> None:
+    """Generate the metric history in the background, a few services at a time,
+    so requests interleave (a query materialises its own series on demand)."""
+    while True:
+        with world.lock:
+            remaining = world.metrics.materialize_some(8)
+        if remaining == 0:
+            return
+        time.sleep(0)
+
+
+def main() -> None:
+    t0 = time.monotonic()
+    parent_pid = os.getppid()
+    line = sys.stdin.buffer.readline()
+    if not line:
+        return
+    config = json.loads(line)
+    if config.get("pdeathsig"):
+        _set_pdeathsig()
+    _watch_parent(parent_pid)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+
+    # moto reads these at request time: an inherited MOTO_ACCOUNT_ID would fold
+    # every account into one.  The parent already scrubbed them; be sure.
+    for key in [k for k in os.environ if k.startswith("MOTO_") or k.startswith("AWS_")]:
+        del os.environ[key]
+    os.environ["MOTO_ECS_NEW_ARN"] = "true"
+    _quiet_logging()
+
+    from werkzeug.serving import make_server
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    from heartbeat_tui.embedded.fleet import FleetSpec
+    from heartbeat_tui.embedded.middleware import HeartbeatApp
+    from heartbeat_tui.embedded.seeding import build_world
+    from heartbeat_tui.embedded.simulator import Simulator
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            pass
+
+    fleet = FleetSpec.from_dict(config["fleet"])
+    world = build_world(fleet, time.time())
+    simulator = Simulator(world, float(config.get("step_seconds", 60.0)), paused=bool(config.get("paused")))
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    _prewarm(dispatcher)
+    app = HeartbeatApp(dispatcher, world, simulator)
+    server = make_server(
+        config.get("host", "127.0.0.1"), int(config.get("port", 0)), app,
+        threaded=True, request_handler=QuietHandler,
+    )
+    ready = {
+        "port": server.server_port,
+        "pid": os.getpid(),
+        "access_key": world.hub_access_key,
+        "secret_key": world.hub_secret_key,
+        "ready_seconds": round(time.monotonic() - t0, 3),
+        "services": len(world.services),
+        "clusters": len(world.clusters),
+    }
+    sys.stdout.write(READY_PREFIX + json.dumps(ready) + "\n")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    threading.Thread(target=_materialize_history, args=(world,), name="metric-history", daemon=True).start()
+    simulator.start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
