@@ -72,12 +72,12 @@ def rng_for(spec: FleetSpec, *parts: object) -> random.Random:
 # -- planning: which service does what ------------------------------------------
 
 _KIND_WEIGHTS = (
-    (ServiceKind.STEADY, 0.76),
+    (ServiceKind.STEADY, 0.81),
     (ServiceKind.DEPLOYING, 0.08),
-    (ServiceKind.FAILING, 0.015),
-    (ServiceKind.SCALED_TO_ZERO, 0.06),
-    (ServiceKind.UNDER_RUNNING, 0.06),
-    (ServiceKind.DRAINING, 0.025),
+    (ServiceKind.FAILING, 0.01),
+    (ServiceKind.SCALED_TO_ZERO, 0.05),
+    (ServiceKind.UNDER_RUNNING, 0.045),
+    (ServiceKind.DRAINING, 0.005),  # rare, as in life: a service being deleted
 )
 
 #: At least this many of each, among accounts the dashboard can reach.
