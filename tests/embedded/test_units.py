@@ -1,0 +1,79 @@
+"""Pure pieces of the embedded AWS, without a server: metric generator and store, tokens."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from heartbeat_tui.embedded.metrics import MetricStore, sample
+from heartbeat_tui.embedded.paging import ApiError, decode_token, encode_token, page_after
+from heartbeat_tui.embedded.protocol import read_request
+from heartbeat_tui.embedded.state import MetricProfile
+
+PROFILE = MetricProfile(cpu_base=40.0, mem_base=50.0, base_count=4, phases=(0.1, 0.2, 0.3), hot=False, noise_key=3.0)
+
+
+def test_cpu_reacts_to_scaling_memory_is_steady() -> None:
+    for minute in range(0, 600, 37):
+        few = sample(PROFILE, minute, 2)
+        many = sample(PROFILE, minute, 8)
+        assert few is not None and many is not None
+        assert few[0] > many[0]  # more tasks, less CPU each
+        assert few[1] >= few[0] and few[4] >= few[3]  # maximum >= average
+        assert abs(few[3] - many[3]) < 12  # memory barely moves
+    assert sample(PROFILE, 10, 0) is None  # no task, no datapoint
+
+
+def test_hot_profile_stays_hot() -> None:
+    hot = MetricProfile(cpu_base=94.0, mem_base=60.0, base_count=3, phases=(1.0, 2.0, 3.0), hot=True, noise_key=9.0)
+    assert all(90.0 <= sample(hot, m, 3)[0] <= 100.0 for m in range(1000))  # type: ignore[index]
+
+
+def test_store_is_bounded_and_queries_align() -> None:
+    store = MetricStore(keep_minutes=120)
+    running = [3]
+    now_minute = 1_000_000
+    store.add_service(("a", "r", "c", "s"), PROFILE, lambda: running[0], [(now_minute - 100, 3)], now_minute - 100, now_minute)
+    key = ("a", "r", "c", "s", "CPUUtilization")
+    timestamps, values = store.query(key, (now_minute - 100) * 60, now_minute * 60, 60, "Average")
+    assert len(timestamps) == 100 and timestamps[0] == (now_minute - 100) * 60
+    for hours in range(1, 8):  # a week of wall clock in hourly hops
+        store.advance((now_minute + hours * 60) * 60 + 5)
+    series = store.series[key]
+    assert len(series.avg) <= 120 + 60
+    assert series.end == now_minute + 7 * 60
+    ts, vals = store.query(key, (now_minute + 7 * 60 - 30) * 60 + 17, (now_minute + 7 * 60) * 60, 300, "Maximum")
+    assert all(t % 300 == 0 for t in ts) and vals
+    running[0] = 0
+    store.advance((now_minute + 7 * 60 + 3) * 60)
+    assert math.isnan(store.series[key].avg[-1])
+
+
+def test_tokens_are_bound_to_operation_and_scope() -> None:
+    error = ApiError("X", "bad")
+    token = encode_token("ListServices", "scope", "arn:b")
+    assert decode_token(token, "ListServices", "scope", error) == "arn:b"
+    for operation, scope, bad in (("ListTasks", "scope", token), ("ListServices", "other", token), ("ListServices", "scope", "%%%")):
+        with pytest.raises(ApiError):
+            decode_token(bad, operation, scope, error)
+    items = ["a", "b", "c", "d"]
+    page, last = page_after(items, items, None, 3)
+    assert page == ["a", "b", "c"] and last == "c"
+    assert page_after(items, items, last, 3) == (["d"], None)
+
+
+def test_request_parsing() -> None:
+    import io
+
+    body = b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A210987654321%3Arole%2FR&Version=2011-06-15"
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/", "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8", "wsgi.input": io.BytesIO(body),
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=x",
+    }
+    request = read_request(environ)
+    assert (request.service, request.region, request.access_key) == ("sts", "us-east-1", "AKIDEXAMPLE")
+    assert request.protocol == "query" and request.operation == "AssumeRole"
+    assert request.params["RoleArn"] == "arn:aws:iam::210987654321:role/R"
+    assert environ["wsgi.input"].read() == body  # put back for moto
