@@ -1,0 +1,181 @@
+"""Run-time faults per account/service/operation, and request statistics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from heartbeat_tui.embedded import EmbeddedAWS, EmbeddedAWSError
+
+from .helpers import CHECKOUT, HUB, NO_RETRY, PAYMENTS
+
+
+def code_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+    response = excinfo.value.response
+    return str(response["Error"]["Code"]), int(response["ResponseMetadata"]["HTTPStatusCode"])
+
+
+def hub_sts(aws: EmbeddedAWS) -> Any:
+    creds = aws.credentials()
+    return boto3.client(
+        "sts", region_name="us-east-1", endpoint_url=aws.endpoint_url, config=NO_RETRY,
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def test_throttle_json_and_query(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    aws.add_fault("throttle", account=PAYMENTS, service="ecs")
+    with pytest.raises(ClientError) as excinfo:
+        client("ecs", PAYMENTS).list_clusters()
+    assert code_of(excinfo) == ("ThrottlingException", 400)
+    client("ecs", CHECKOUT).list_clusters()  # other accounts are untouched
+    client("application-autoscaling", PAYMENTS).describe_scalable_targets(ServiceNamespace="ecs", MaxResults=1)
+    aws.clear_faults()
+    aws.add_fault("throttle", account=PAYMENTS, service="sts")
+    with pytest.raises(ClientError) as excinfo:  # AssumeRole is attributed to the RoleArn's account
+        hub_sts(aws).assume_role(RoleArn=f"arn:aws:iam::{PAYMENTS}:role/HeartbeatReader", RoleSessionName="faults")
+    assert code_of(excinfo) == ("Throttling", 400)
+    hub_sts(aws).assume_role(RoleArn=f"arn:aws:iam::{CHECKOUT}:role/HeartbeatReader", RoleSessionName="faults")
+    aws.clear_faults()
+    client("ecs", PAYMENTS).list_clusters()
+
+
+def test_throttle_cloudwatch_is_query_compatible(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    aws.add_fault("throttle", account=PAYMENTS, service="cloudwatch", operation="GetMetricData")
+    cw = client("cloudwatch", PAYMENTS)
+    with pytest.raises(ClientError) as excinfo:
+        cw.get_metric_data(
+            MetricDataQueries=[{"Id": "a", "MetricStat": {"Metric": {"Namespace": "AWS/ECS", "MetricName": "CPUUtilization"}, "Period": 60, "Stat": "Average"}}],
+            StartTime=time.time() - 600, EndTime=time.time(),
+        )
+    # Real CloudWatch (awsJson, awsQueryCompatible) names it with the query-era code.
+    assert code_of(excinfo) == ("Throttling", 400)
+
+
+def test_partial_rate(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    aws.add_fault("throttle", account=CHECKOUT, service="ecs", operation="ListClusters", rate=0.5)
+    ecs = client("ecs", CHECKOUT)
+    outcomes = []
+    for _ in range(40):
+        try:
+            ecs.list_clusters()
+            outcomes.append(True)
+        except ClientError:
+            outcomes.append(False)
+    assert 5 <= outcomes.count(False) <= 35
+
+
+def test_error_default_and_custom_code(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    aws.add_fault("error", account=PAYMENTS, service="ecs", operation="ListServices")
+    ecs = client("ecs", PAYMENTS)
+    with pytest.raises(ClientError) as excinfo:
+        ecs.list_services(cluster="payments-core")
+    assert code_of(excinfo) == ("InternalFailure", 500)
+    ecs.list_clusters()  # another operation
+    aws.clear_faults()
+    aws.add_fault("error", account=PAYMENTS, service="iam", code="ServiceUnavailable")
+    with pytest.raises(ClientError) as excinfo:
+        client("iam", PAYMENTS).list_account_aliases()
+    assert code_of(excinfo) == ("ServiceUnavailable", 503)
+
+
+def test_latency(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    aws.add_fault("latency", account=PAYMENTS, service="ecs", seconds=0.4)
+    ecs = client("ecs", PAYMENTS)
+    began = time.perf_counter()
+    ecs.list_clusters()
+    assert time.perf_counter() - began >= 0.4
+    began = time.perf_counter()
+    client("ecs", CHECKOUT).list_clusters()
+    assert time.perf_counter() - began < 0.4
+
+
+def test_timeout(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    aws.add_fault("timeout", account=PAYMENTS, service="ecs", seconds=1.5)
+    quick = Config(retries={"total_max_attempts": 1}, read_timeout=0.5, connect_timeout=2)
+    with pytest.raises(ReadTimeoutError):
+        client("ecs", PAYMENTS, config=quick).list_clusters()
+
+
+def test_deny_assume_role_and_clear_restores(aws: EmbeddedAWS) -> None:
+    sts = hub_sts(aws)
+    role = f"arn:aws:iam::{CHECKOUT}:role/HeartbeatReader"
+    aws.add_fault("deny_assume_role", account=CHECKOUT)
+    with pytest.raises(ClientError) as excinfo:
+        sts.assume_role(RoleArn=role, RoleSessionName="faults")
+    assert code_of(excinfo) == ("AccessDenied", 403)
+    message = excinfo.value.response["Error"]["Message"]
+    assert message.startswith(f"User: arn:aws:sts::{HUB}:assumed-role/")
+    assert message.endswith(f"is not authorized to perform: sts:AssumeRole on resource: {role}")
+    aws.clear_faults()
+    assert sts.assume_role(RoleArn=role, RoleSessionName="faults")["Credentials"]["AccessKeyId"]
+
+
+def test_expire_credentials(aws: EmbeddedAWS) -> None:
+    sts = hub_sts(aws)
+
+    def ecs_with_fresh_keys() -> Any:
+        keys = sts.assume_role(RoleArn=f"arn:aws:iam::{CHECKOUT}:role/HeartbeatReader", RoleSessionName="faults")["Credentials"]
+        return boto3.client(
+            "ecs", region_name="us-east-1", endpoint_url=aws.endpoint_url, config=NO_RETRY,
+            aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys["SessionToken"],
+        )
+
+    old = ecs_with_fresh_keys()
+    old.list_clusters()
+    time.sleep(0.01)
+    aws.add_fault("expire_credentials", account=CHECKOUT)
+    with pytest.raises(ClientError) as excinfo:
+        old.list_clusters()
+    assert code_of(excinfo) == ("ExpiredTokenException", 400)
+    assert excinfo.value.response["Error"]["Message"] == "The security token included in the request is expired"
+    ecs_with_fresh_keys().list_clusters()  # keys issued after the switch work
+    aws.clear_faults()
+    old.list_clusters()
+
+
+def test_malformed_drops_a_field(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    ecs = client("ecs", PAYMENTS)
+    arns = ecs.list_services(cluster="payments-core")["serviceArns"]
+    aws.add_fault("malformed", account=PAYMENTS, service="ecs", operation="DescribeServices", code="runningCount")
+    services = ecs.describe_services(cluster="payments-core", services=arns)["services"]
+    assert services and all("runningCount" not in s for s in services)
+    assert all("runningCount" not in d for s in services for d in s["deployments"])
+    aws.clear_faults()
+    assert all("runningCount" in s for s in ecs.describe_services(cluster="payments-core", services=arns)["services"])
+
+
+def test_invalid_fault_is_refused(aws: EmbeddedAWS) -> None:
+    with pytest.raises(EmbeddedAWSError):
+        aws.add_fault("meteor-strike")
+    with pytest.raises(EmbeddedAWSError):
+        aws.add_fault("throttle", rate=2.0)
+    assert aws.faults() == []
+
+
+def test_stats_count_every_request_per_account_service_operation(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    ecs = client("ecs", PAYMENTS)  # assume before resetting
+    hub_ecs = client("ecs", HUB, "us-west-2")
+    aws.reset_stats()
+    ecs.list_clusters()
+    ecs.list_clusters()
+    hub_ecs.list_clusters()
+    aws.add_fault("throttle", account=PAYMENTS, service="ecs", operation="DescribeClusters")
+    with pytest.raises(ClientError):
+        ecs.describe_clusters(clusters=["payments-core"])
+    hub_sts(aws).assume_role(RoleArn=f"arn:aws:iam::{CHECKOUT}:role/HeartbeatReader", RoleSessionName="faults")
+    rows = {(r["account"], r["service"], r["operation"]): r for r in aws.stats()}
+    assert rows[(PAYMENTS, "ecs", "ListClusters")]["count"] == 2
+    assert rows[(HUB, "ecs", "ListClusters")]["count"] == 1
+    assert rows[(PAYMENTS, "ecs", "DescribeClusters")] == {
+        "account": PAYMENTS, "service": "ecs", "operation": "DescribeClusters", "count": 1, "faulted": 1,
+    }
+    assert rows[(CHECKOUT, "sts", "AssumeRole")]["count"] == 1
+    aws.reset_stats()
+    assert aws.stats() == []
