@@ -111,7 +111,7 @@ def minimum_calls(fleet: FleetSpec, truth: dict[str, Any], configured_aliases: s
                 if n:
                     calls["ecs.ListServices"] += math.ceil(n / 100)
                     calls["ecs.DescribeServices"] += math.ceil(n / 10)
-            calls["monitoring.GetMetricData"] += math.ceil(4 * services / 500)
+            calls["cloudwatch.GetMetricData"] += math.ceil(4 * services / 500)
             t = truth[f"{account.id}/{region.region}"]
             calls["application-autoscaling.DescribeScalableTargets"] += max(1, math.ceil(t["targets"] / 50))
             pages = max(1, math.ceil(t["activities_in_window"] / 50))

@@ -14,16 +14,16 @@ PAYMENTS = "210987654321"
 HUB = "123456789012"
 
 
-def make_config(aws: Any, **overrides: Any) -> Config:
+def make_config(embedded: Any, **overrides: Any) -> Config:
     """The embedded fleet's configuration, with `overrides` merged per section."""
 
-    data = copy.deepcopy(aws.config_dict())
+    data = copy.deepcopy(embedded.config_dict())
     for section, values in overrides.items():
         if isinstance(values, dict):
             data.setdefault(section, {}).update(values)
         else:
             data[section] = values
-    credentials = aws.credentials()
+    credentials = embedded.credentials()
     env = EnvSettings(
         _env_file=None,  # type: ignore[call-arg]
         aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
