@@ -132,6 +132,10 @@ class EmbeddedAWS:
                 raise EmbeddedAWSError(f"embedded AWS not ready after {timeout:g} s: {reason}")
         text = line.decode(errors="replace").strip()
         if not text.startswith(READY_PREFIX):
+            try:  # the child closed stdout: it is exiting; let it finish its log
+                self._proc.wait(timeout=2.0)
+            except subprocess.TimeoutExpired:
+                pass
             reason = self._log_tail() or text or "no ready line"
             self.stop()
             raise EmbeddedAWSError(f"embedded AWS failed to start: {reason}")

@@ -198,7 +198,10 @@ def build_world(spec: FleetSpec, now: float) -> World:
         is_hub = account.id == spec.hub_account
         moto.seed_account_iam(spec, account.id, account.alias, None if is_hub else account.role_name)
         for region in account.regions:
-            ecs = moto.ecs[account.id][region.region]
+            try:
+                ecs = moto.ecs[account.id][region.region]
+            except KeyError:
+                raise ValueError(f"unknown AWS region {region.region!r} in account {account.id}") from None
             autoscaling = moto.autoscaling[account.id][region.region]
             for cluster_spec in region.clusters:
                 crng = rng_for(spec, "cluster", account.id, region.region, cluster_spec.name)

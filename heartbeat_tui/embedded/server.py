@@ -45,10 +45,12 @@ def _watch_parent(parent_pid: int) -> None:
     """Exit as soon as the parent goes away (stdin EOF, or reparenting)."""
 
     def read_until_eof() -> None:
+        # The raw fd, not sys.stdin: a thread blocked inside the buffered reader
+        # holds its lock and makes interpreter shutdown abort.
         try:
-            while sys.stdin.buffer.read(4096):
+            while os.read(0, 4096):
                 pass
-        except (OSError, ValueError):
+        except OSError:
             pass
         os._exit(0)
 
@@ -90,12 +92,35 @@ def _materialize_history(world: Any) -> None:
         time.sleep(0)
 
 
+def _read_config_line() -> bytes:
+    """The first stdin line, read byte by byte from the fd so nothing past it is buffered."""
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        chunk = os.read(0, 1)
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
 def main() -> None:
+    try:
+        _main()
+    except BaseException as exc:  # noqa: BLE001 - report any start failure in one line
+        import traceback
+
+        traceback.print_exc()  # its last line, "ValueError: ...", is the parent's reason
+        sys.stderr.write(f"{type(exc).__name__}: {exc}\n")
+        sys.stderr.flush()
+        os._exit(1)
+
+
+def _main() -> None:
     t0 = time.monotonic()
     parent_pid = os.getppid()
-    line = sys.stdin.buffer.readline()
-    if not line:
-        return
+    line = _read_config_line()
+    if not line.strip():
+        raise RuntimeError("no configuration on stdin")
     config = json.loads(line)
     if config.get("pdeathsig"):
         _set_pdeathsig()
