@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from heartbeat_tui.embedded.fleet import FleetSpec
-from heartbeat_tui.embedded.server import READY_PREFIX
+from heartbeat_tui.embedded.protocol import READY_PREFIX
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 # The control API is on 127.0.0.1: never route it through a proxy.

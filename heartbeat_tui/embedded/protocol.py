@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
+#: The one line the child prints on stdout when it serves (see server.py).
+READY_PREFIX = "HEARTBEAT_EMBEDDED_READY "
+
 #: Signing names we attribute and fault; "cloudwatch" is an accepted alias.
 SERVICE_ALIASES = {"cloudwatch": "monitoring", "autoscaling": "application-autoscaling"}
 

@@ -25,7 +25,8 @@ import threading
 import time
 from typing import Any
 
-READY_PREFIX = "HEARTBEAT_EMBEDDED_READY "
+from heartbeat_tui.embedded.protocol import READY_PREFIX
+
 PR_SET_PDEATHSIG = 1
 
 

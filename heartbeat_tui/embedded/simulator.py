@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 import threading
 import time
+import traceback
 from typing import Any
 
 from heartbeat_tui.embedded.seeding import (
@@ -100,7 +102,10 @@ class Simulator:
                 next_step = time.monotonic() + self.step_seconds
                 continue
             if time.monotonic() >= next_step:
-                self.step()
+                try:
+                    self.step()
+                except Exception:  # a bug must not freeze the fleet silently
+                    traceback.print_exc(file=sys.stderr)
                 next_step = time.monotonic() + self.step_seconds
 
     # -- one step ----------------------------------------------------------------
@@ -279,7 +284,7 @@ class Simulator:
             service.recount()
 
     def _maybe_deploy(self, rng: random.Random, now: float) -> None:
-        if rng.random() >= 0.25:
+        if rng.random() >= 0.5:  # about two deployments in flight at any time
             return
         candidates = [
             s for s in self.world.ordered_services()
