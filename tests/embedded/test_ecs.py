@@ -156,7 +156,9 @@ def test_described_service_is_complete(ecs: Any, core_arns: list[str]) -> None:
         assert all(e["message"].startswith(f"(service {service['serviceName']})") for e in events)
 
 
-def test_states_are_real(client: Callable[..., Any], fleet: dict[str, Any]) -> None:
+def test_states_are_real(client: Callable[..., Any], embedded_aws: Any) -> None:
+    fleet = embedded_aws.fleet_summary()  # now, whatever other tests ticked
+
     def describe(account: str, region: str, cluster: str, name: str) -> dict[str, Any]:
         ecs = client("ecs", account, region)
         return ecs.describe_services(cluster=cluster, services=[name])["services"][0]
@@ -167,7 +169,12 @@ def test_states_are_real(client: Callable[..., Any], fleet: dict[str, Any]) -> N
     assert failing["deployments"][0]["failedTasks"] > 0
     assert any("deployment failed" in e["message"] for e in failing["events"])
 
-    account, region, cluster, name, _ = services_of(fleet, "deploying")[0]
+    for _ in range(10):  # other tests may have ticked every seeded deployment to completion
+        deploying_now = services_of(embedded_aws.fleet_summary(), "deploying")
+        if deploying_now:
+            break
+        embedded_aws.tick(1)
+    account, region, cluster, name, _ = deploying_now[0]
     deploying = describe(account, region, cluster, name)
     assert len(deploying["deployments"]) == 2
     primary, old = deploying["deployments"]
@@ -208,8 +215,12 @@ def test_cluster_counts_match_services(ecs: Any, core_arns: list[str]) -> None:
     assert "registeredContainerInstancesCount" in cluster
 
 
-def test_tasks_of_a_service(client: Callable[..., Any], fleet: dict[str, Any]) -> None:
-    account, region, cluster, name, _ = [s for s in services_of(fleet, "steady") if s[4]["running"] > 1][0]
+def test_tasks_of_a_service(client: Callable[..., Any], embedded_aws: Any) -> None:
+    settled = [
+        s for s in services_of(embedded_aws.fleet_summary(), "steady")
+        if s[4]["running"] > 1 and s[4]["pending"] == 0 and s[4]["running"] == s[4]["desired"]
+    ]
+    account, region, cluster, name, _ = settled[0]
     ecs = client("ecs", account, region)
     service = ecs.describe_services(cluster=cluster, services=[name])["services"][0]
     arns = ecs.list_tasks(cluster=cluster, serviceName=name)["taskArns"]
