@@ -23,6 +23,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from aiobotocore.config import AioConfig
 from aiobotocore.credentials import AioDeferredRefreshableCredentials
 from aiobotocore.session import AioSession, get_session
@@ -97,6 +98,31 @@ def _fast_timestamps(session: AioSession) -> AioSession:
     return session
 
 
+def _fast_metric_data(
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
+) -> None:
+    """Decode a successful JSON GetMetricData response with one `orjson.loads`.
+
+    botocore's shape walker costs about a microsecond per datapoint, and a
+    cold poll of a large fleet moves millions. The result has the same keys
+    and values as botocore's (timestamps stay epoch numbers, as with
+    `_fast_timestamps`). Anything else (an error, another wire format) is
+    left to botocore untouched.
+    """
+
+    body = response_dict.get("body")
+    if response_dict.get("status_code") != 200 or not isinstance(body, bytes) or not body.startswith(b"{"):
+        return
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return
+    if not isinstance(data, dict) or not isinstance(data.get("MetricDataResults"), list):
+        return
+    customized_response_dict.update(data)
+    response_dict["body"] = b"{}"
+
+
 def role_session_name() -> str:
     """`heartbeat-<user>@<host>`: recognisable in CloudTrail, within STS's rules."""
 
@@ -121,6 +147,9 @@ class AwsAccess:
             read_timeout=aws.read_timeout_seconds,
             max_pool_connections=max(10, config.file.collector.max_in_flight_per_account * 2),
             user_agent_extra=f"heartbeat/{__version__}",
+            # The collector builds every request itself; botocore's parameter
+            # validation walked each of 2,000 metric queries per poll for nothing.
+            parameter_validation=False,
         )
         self._stack = AsyncExitStack()
         self._base = self._make_base_session()
@@ -166,6 +195,8 @@ class AwsAccess:
         )
         client.meta.events.register("before-call", _on_call)
         client.meta.events.register("before-send", _on_send)
+        if service == CLOUDWATCH:
+            client.meta.events.register("before-parse.cloudwatch.GetMetricData", _fast_metric_data)
         return client
 
     async def base_client(self, service: str, region: str | None = None) -> Any:

@@ -23,11 +23,11 @@ good data, marked stale, and says what failed; nothing else is affected.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import functools
 import logging
 import math
 import time
+from array import array
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -515,7 +515,7 @@ class Collector:
         results = await asyncio.gather(*jobs)
 
         # Commit only when every batch succeeded: a failure keeps the old history.
-        points: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        points: dict[tuple[str, str], tuple[array, array]] = {}
         for result in results:
             points.update(result)
         merged: dict[str, ServiceMetrics] = {}
@@ -524,7 +524,7 @@ class Collector:
             update = {}
             for attr, _, _ in SERIES:
                 series: MetricSeries = getattr(previous, attr)
-                new_ts, new_values = points.get((ref.arn, attr), ([], []))
+                new_ts, new_values = points.get((ref.arn, attr), _NO_POINTS)
                 updated = _merge_series(series, new_ts, new_values, oldest)
                 if updated is not series:
                     update[attr] = updated
@@ -539,7 +539,7 @@ class Collector:
         batch: list[tuple[ServiceRef, tuple[str, str, str]]],
         start: int,
         end: int,
-    ) -> dict[tuple[str, str], tuple[list[int], list[float]]]:
+    ) -> dict[tuple[str, str], tuple[array, array]]:
         queries = []
         ids: dict[str, tuple[str, str]] = {}
         for n, (ref, (attr, metric, stat)) in enumerate(batch):
@@ -563,7 +563,7 @@ class Collector:
                     "ReturnData": True,
                 }
             )
-        out: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        out: dict[tuple[str, str], tuple[array, array]] = {}
         async for response in self._pages(
             state,
             "CloudWatch GetMetricData",
@@ -578,12 +578,24 @@ class Collector:
                 key = ids.get(str(result.get("Id")))
                 if key is None:
                     continue
-                stamps, values = out.setdefault(key, ([], []))
-                for ts, value in zip(result.get("Timestamps") or (), result.get("Values") or ()):
-                    epoch = to_epoch(ts)
-                    if epoch is not None and value is not None and math.isfinite(value):
-                        stamps.append(epoch)
-                        values.append(float(value))
+                stamps, values = out.setdefault(key, (array("I"), array("d")))
+                raw_ts = result.get("Timestamps") or ()
+                raw_values = result.get("Values") or ()
+                try:
+                    # The common case stays in C: epoch numbers and finite floats.
+                    new_ts = array("I", map(int, raw_ts))
+                    new_values = array("d", raw_values)
+                    if len(new_ts) != len(new_values) or not all(map(math.isfinite, new_values)):
+                        raise ValueError("uneven or non-finite datapoints")
+                except (TypeError, ValueError, OverflowError):
+                    new_ts, new_values = array("I"), array("d")
+                    for ts, value in zip(raw_ts, raw_values):
+                        epoch = to_epoch(ts)
+                        if epoch is not None and epoch >= 0 and _finite(value):
+                            new_ts.append(epoch)
+                            new_values.append(float(value))
+                stamps.extend(new_ts)
+                values.extend(new_values)
         return out
 
     # -- Application Auto Scaling --------------------------------------------------
@@ -719,6 +731,10 @@ class Collector:
         )
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
 async def _guard(where: str, step: Awaitable[T]) -> T:
     """Await a step; anything but an AWS failure (already a StepFailed) is a
     malformed response or a bug: report it as this step's failure, with a log."""
@@ -739,32 +755,11 @@ def _task_order(task: Task) -> tuple[bool, float]:
     return (task.last_status == "STOPPED", -(moment.timestamp() if moment else 0.0))
 
 
-def _merge_series(series: MetricSeries, stamps: list[int], values: list[float], oldest: int) -> MetricSeries:
-    """Merge new points into a series, newer values winning, older than `oldest` dropped.
+_NO_POINTS = (array("I"), array("d"))
 
-    Cheap for the usual case (a few new minutes at the end of a long history):
-    only the overlapping tail is merged point by point.
-    """
 
-    old_ts, old_values = series.timestamps, series.values
-    if stamps:
-        order = sorted(range(len(stamps)), key=stamps.__getitem__)
-        stamps = [stamps[i] for i in order]
-        values = [values[i] for i in order]
-        cut = bisect.bisect_left(old_ts, stamps[0])
-        tail = dict(zip(old_ts[cut:], old_values[cut:]))
-        tail.update(zip(stamps, values))
-        tail_keys = sorted(tail)
-        new_ts = old_ts[:cut] + tuple(tail_keys)
-        new_values = old_values[:cut] + tuple(tail[k] for k in tail_keys)
-    else:
-        new_ts, new_values = old_ts, old_values
-    first = bisect.bisect_left(new_ts, oldest)
-    if first:
-        new_ts, new_values = new_ts[first:], new_values[first:]
-    if new_ts == old_ts and new_values == old_values:
-        return series
-    return MetricSeries(timestamps=new_ts, values=new_values)
+def _merge_series(series: MetricSeries, stamps: Iterable[int], values: Iterable[float], oldest: int) -> MetricSeries:
+    return series.merged(stamps, values, oldest=oldest)
 
 
 def _merge_activities(

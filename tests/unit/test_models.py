@@ -50,7 +50,7 @@ def test_merge_appends_new_minutes_and_overwrites_the_partial_last_one() -> None
     assert merged.timestamps[0] == T0 + 180  # bounded: older than `oldest` dropped
     assert merged.timestamps[-1] == T0 + 60 * 182
     assert len(merged.timestamps) == 180
-    assert merged.values[-6:] == (1.0, 2.0, 2.0, 2.0, 2.0, 2.0)
+    assert tuple(merged.values[-6:]) == (1.0, 2.0, 2.0, 2.0, 2.0, 2.0)
     assert list(merged.timestamps) == sorted(set(merged.timestamps))
 
 
@@ -63,13 +63,13 @@ def test_merge_without_changes_keeps_the_same_object() -> None:
 def test_merge_keeps_points_the_reread_did_not_return() -> None:
     old = series(range(0, 5))
     merged = _merge_series(old, [T0 + 180, T0 + 300], [30.0, 50.0], oldest=T0)
-    assert merged.timestamps == tuple(T0 + 60 * m for m in range(6))
-    assert merged.values == (0.0, 1.0, 2.0, 30.0, 4.0, 50.0)
+    assert tuple(merged.timestamps) == tuple(T0 + 60 * m for m in range(6))
+    assert tuple(merged.values) == (0.0, 1.0, 2.0, 30.0, 4.0, 50.0)
 
 
 def test_merge_accepts_unsorted_input() -> None:
     merged = _merge_series(MetricSeries(), [T0 + 120, T0, T0 + 60], [3.0, 1.0, 2.0], oldest=0)
-    assert merged.values == (1.0, 2.0, 3.0)
+    assert tuple(merged.values) == (1.0, 2.0, 3.0)
 
 
 def activity(n: int, minutes_ago: int, now: datetime) -> ScalingActivity:
@@ -98,3 +98,16 @@ def test_stale_seconds() -> None:
     assert ok.stale_seconds(now) == 0
     assert failing.stale_seconds(now) == 95
     assert never.stale_seconds(now) is None
+
+
+def test_metric_series_is_immutable_and_compact() -> None:
+    s = series(range(180))
+    with pytest.raises(AttributeError):
+        s._values = b""  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        s.values[0] = 1.0  # read-only view
+    assert len(s) == 180
+    assert s == series(range(180)) and hash(s) == hash(series(range(180)))
+    assert s.__sizeof__() < 200  # the points live in two bytes buffers
+    with pytest.raises(ValueError):
+        MetricSeries([1, 2], [1.0])
