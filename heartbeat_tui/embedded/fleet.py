@@ -206,8 +206,9 @@ class FleetSpec:
 
         Five accounts: the hub (monitored with base credentials), three members
         reached by AssumeRole, and one member whose AssumeRole is denied.
-        Nine clusters, 185 services outside the denied account; payments-core
-        alone has 130 services so that paging is exercised for real.
+        Eight clusters and 185 services outside the denied account (which has
+        one more cluster of 5); payments-core alone has 130 services so that
+        paging is exercised for real.
         """
         names = _NameSource(seed)
         layout: list[tuple[str, str, list[tuple[str, list[tuple[str, int, tuple[str, ...]]]]], bool]] = [

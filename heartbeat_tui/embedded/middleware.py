@@ -4,7 +4,22 @@ For every AWS request it: attributes the request to an account (moto's own
 access-key mapping; AssumeRole goes to the account in RoleArn), counts it,
 applies run-time faults, and then answers it itself (ECS paging and state,
 scaling activities, AWS/ECS metrics, denied AssumeRole) or passes it to moto.
-``/_heartbeat/...`` is the control API (JSON), on the same port.
+``/_heartbeat/...`` is the control API (JSON), on the same port:
+
+=======  ===========================  ===============================================
+GET      /_heartbeat/health           status, step, paused, uptime, counts
+GET      /_heartbeat/fleet            the seeded fleet: accounts, clusters, services
+                                      with kind/status/desired/running/... each
+GET      /_heartbeat/faults           the active faults
+POST     /_heartbeat/faults           add one: {"kind", "account", "service",
+                                      "operation", "rate", "seconds", "code"}
+DELETE   /_heartbeat/faults           clear all faults
+GET      /_heartbeat/stats            requests per account/service/operation
+POST     /_heartbeat/stats/reset      zero them
+POST     /_heartbeat/simulator/tick   {"steps": n}: n steps, synchronously
+POST     /_heartbeat/simulator/pause  stop stepping (metrics keep the wall clock)
+POST     /_heartbeat/simulator/resume
+=======  ===========================  ===============================================
 """
 
 from __future__ import annotations
@@ -123,6 +138,8 @@ class HeartbeatApp:
         response = self.dispatch(environ, request, account)
         if service == "sts" and operation == "AssumeRole" and response.status == 200:
             self.issued.record_response(account, response.body)
+        if service == "ecs" and operation in ("UpdateService", "DeleteService") and response.status == 200:
+            self._mirror_write(request, account, response)
         if malformed is not None and response.status == 200:
             response = _malform(response, malformed.code)
         return response
@@ -171,6 +188,32 @@ class HeartbeatApp:
         if expected is not None and request.params.get("ExternalId") != expected:
             return self._access_denied(request)
         return None
+
+    def _mirror_write(self, request: AwsRequest, account: str, response: Response) -> None:
+        """moto accepted a write to an ECS service: apply it to the simulator's model
+        too, or DescribeServices (answered from the model) would not show it."""
+        params = request.json_params
+        cluster = str(params.get("cluster") or "default").rsplit("/", 1)[-1]
+        name = str(params.get("service") or "").rsplit("/", 1)[-1]
+        service = self.world.services.get((account, request.region or "us-east-1", cluster, name))
+        if service is None:
+            return
+        if request.operation == "DeleteService":
+            self.simulator.delete_service(service)
+            return
+        task_definition = None
+        if params.get("taskDefinition"):
+            try:
+                task_definition = json.loads(response.body)["service"]["taskDefinition"]
+            except (ValueError, KeyError, TypeError):
+                task_definition = None
+        desired = params.get("desiredCount")
+        self.simulator.update_service(
+            service,
+            desired if isinstance(desired, int) and not isinstance(desired, bool) else None,
+            task_definition,
+            bool(params.get("forceNewDeployment")),
+        )
 
     def dispatch(self, environ: dict[str, Any], request: AwsRequest, account: str) -> Response:
         service, operation = request.service, request.operation

@@ -297,9 +297,6 @@ class Simulator:
         if not candidates:
             return
         service = rng.choice(candidates)
-        old = service.primary
-        if old is None:
-            return
         if self._ecs is None:
             from moto.backends import get_backend
 
@@ -310,6 +307,10 @@ class Simulator:
         definition = register_task_definition(
             ecs, service.family, service.image, service.launch_type, service.cpu, service.memory
         )
+        self._start_deployment(service, definition, rng, now)
+
+    def _start_deployment(self, service: SimService, definition: str, rng: random.Random, now: float) -> None:
+        """A new PRIMARY deployment; every older one becomes ACTIVE and is drained."""
         new = Deployment(
             id=deployment_id(rng),
             status="PRIMARY",
@@ -322,9 +323,47 @@ class Simulator:
             rollout_state_reason="",
         )
         new.rollout_state_reason = f"ECS deployment {new.id} in progress."
-        old.status = "ACTIVE"
-        service.deployments = [new, old]
+        for old in service.deployments:
+            old.status = "ACTIVE"
+        service.deployments = [new, *service.deployments[:1]]
+        # Tasks of deployments older than the previous one are replaced too.
+        keep = {d.id for d in service.deployments}
+        for task in [t for t in service.tasks.values() if t.deployment not in keep]:
+            task.deployment = service.deployments[-1].id
         service.task_definition = definition
         service.kind = ServiceKind.DEPLOYING
         self._progress_deployment(service, rng, now)
         service.recount()
+
+    # -- writes made through the API (UpdateService, DeleteService) -------------------
+
+    def update_service(
+        self, service: SimService, desired: int | None, task_definition: str | None, force: bool
+    ) -> None:
+        """Apply an UpdateService that moto accepted to the simulator's model."""
+        with self.world.lock:
+            now = time.time()
+            rng = rng_for(self.world.spec, "update", service.arn, self.world.step, len(service.events))
+            if desired is not None and desired != service.desired_count:
+                service.desired_count = desired
+                for deployment in service.deployments[:1]:
+                    deployment.desired_count = desired
+                    deployment.updated_at = now
+                service.needs_steady_event = True
+                if service.kind in (ServiceKind.SCALED_TO_ZERO, ServiceKind.STEADY):
+                    service.kind = ServiceKind.STEADY if desired > 0 else ServiceKind.SCALED_TO_ZERO
+                    self._converge(service, rng, now)
+            if (task_definition and task_definition != service.task_definition) or force:
+                if service.desired_count > 0 and service.kind is not ServiceKind.DRAINING:
+                    self._start_deployment(service, task_definition or service.task_definition, rng, now)
+            self.world.sync_moto(service)
+
+    def delete_service(self, service: SimService) -> None:
+        """DeleteService: the service drains (DRAINING, desired 0) as in ECS."""
+        with self.world.lock:
+            service.status = "DRAINING"
+            service.kind = ServiceKind.DRAINING
+            service.desired_count = 0
+            for deployment in service.deployments[:1]:
+                deployment.desired_count = 0
+            self.world.sync_moto(service)

@@ -108,3 +108,23 @@ def test_failing_service_keeps_failing(aws: EmbeddedAWS, client: Callable[..., A
     ecs = client("ecs", account, region)
     stopped = ecs.list_tasks(cluster=cluster, serviceName=name, desiredStatus="STOPPED")["taskArns"]
     assert len(stopped) <= 30  # bounded, like AWS's stopped-task retention
+
+
+def test_writes_through_the_api_reach_the_model(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    """UpdateService/DeleteService go to moto and are mirrored in what DescribeServices shows."""
+    account, region, cluster, name, info = next(
+        s for s in services_of(aws.fleet_summary(), "steady")
+        if s[0] != DENIED and s[4]["desired"] > 0 and s[4]["pending"] == 0
+    )
+    ecs = client("ecs", account, region)
+    ecs.update_service(cluster=cluster, service=name, desiredCount=info["desired"] + 1)
+    service = describe(client, account, region, cluster, name)
+    assert service["desiredCount"] == info["desired"] + 1
+    aws.tick(2)
+    service = describe(client, account, region, cluster, name)
+    assert service["runningCount"] == info["desired"] + 1
+    ecs.update_service(cluster=cluster, service=name, forceNewDeployment=True)
+    service = describe(client, account, region, cluster, name)
+    assert len(service["deployments"]) == 2 and service["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    ecs.delete_service(cluster=cluster, service=name, force=True)
+    assert describe(client, account, region, cluster, name)["status"] == "DRAINING"
