@@ -181,7 +181,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     calls = Counter(dict(cold.stats.calls))
     chain_cold, capped_cold = critical_path(fleet, args.in_flight, cold=True)
-    chain_warm, capped_warm = critical_path(fleet, args.in_flight, cold=False)
+    _chain_warm, capped_warm = critical_path(fleet, args.in_flight, cold=False)
     failed = [a.id for a in cold.accounts if a.status.value != "ok"]
     return {
         "fleet": {
@@ -243,8 +243,7 @@ def main() -> None:
         f" -> {cold['ratio_to_capped_bound']}x (target <= 3x)"
     )
     print(
-        f"warm poll: {warm['wall_s']} s wall, {warm['cpu_s']} s CPU -> {warm['ratio_to_cold']} of cold"
-        " (target <= 0.5)"
+        f"warm poll: {warm['wall_s']} s wall, {warm['cpu_s']} s CPU -> {warm['ratio_to_cold']} of cold (target <= 0.5)"
     )
     print(
         f"memory: RSS {mem['rss_before_polls_mb']} MB before polls, {mem['rss_after_polls_mb']} MB after,"

@@ -98,9 +98,7 @@ def _fast_timestamps(session: AioSession) -> AioSession:
     return session
 
 
-def _fast_metric_data(
-    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
-) -> None:
+def _fast_metric_data(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
     """Decode a successful JSON GetMetricData response with one `orjson.loads`.
 
     botocore's shape walker costs about a microsecond per datapoint, and a
@@ -222,6 +220,9 @@ class AwsAccess:
         session = self._sessions.get(account.id)
         if session is None:
             session = _fast_timestamps(AioSession())
+            # One loader for every session: botocore caches the (large) service
+            # models per loader, and a loader per account cost ~15 MB each.
+            session.register_component("data_loader", self._base.get_component("data_loader"))
             credentials = AioDeferredRefreshableCredentials(
                 refresh_using=lambda: self._assume_role(account),
                 method="assume-role",

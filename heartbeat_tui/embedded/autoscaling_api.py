@@ -14,7 +14,8 @@ Register/PutScalingPolicy through moto stay visible).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from heartbeat_tui.embedded.paging import (
     ApiError,
@@ -26,9 +27,21 @@ from heartbeat_tui.embedded.paging import (
 from heartbeat_tui.embedded.world import World
 
 NAMESPACES = (
-    "ecs", "elasticmapreduce", "ec2", "appstream", "dynamodb", "rds", "sagemaker",
-    "custom-resource", "comprehend", "lambda", "cassandra", "kafka", "elasticache",
-    "neptune", "workspaces",
+    "ecs",
+    "elasticmapreduce",
+    "ec2",
+    "appstream",
+    "dynamodb",
+    "rds",
+    "sagemaker",
+    "custom-resource",
+    "comprehend",
+    "lambda",
+    "cassandra",
+    "kafka",
+    "elasticache",
+    "neptune",
+    "workspaces",
 )
 
 
@@ -70,7 +83,11 @@ class AutoscalingApi:
     def _limit(params: dict[str, Any]) -> int:
         value = params.get("MaxResults")
         return int_param(
-            params, "MaxResults", low=1, high=50, default=50,
+            params,
+            "MaxResults",
+            low=1,
+            high=50,
+            default=50,
             error=_validation(
                 f"1 validation error detected: Value '{value}' at 'maxResults' failed to satisfy constraint: "
                 "Member must have value less than or equal to 50 and greater than or equal to 1"
@@ -134,7 +151,8 @@ class AutoscalingApi:
                     "MaxCapacity": t.max_capacity,
                     "RoleARN": t.role_arn,
                     "CreationTime": t.creation_time,
-                    "SuspendedState": t.suspended_state or {
+                    "SuspendedState": t.suspended_state
+                    or {
                         "DynamicScalingInSuspended": False,
                         "DynamicScalingOutSuspended": False,
                         "ScheduledScalingSuspended": False,
@@ -160,7 +178,8 @@ class AutoscalingApi:
         after = self._after(params, "DescribeScalingPolicies", scope)
         backend = self._backends[account][region]
         policies = [
-            p for p in backend.policies.values()
+            p
+            for p in backend.policies.values()
             if p.service_namespace == namespace
             and (resource_id is None or p.resource_id == resource_id)
             and (dimension is None or p.scalable_dimension == dimension)

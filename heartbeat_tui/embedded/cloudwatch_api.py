@@ -60,9 +60,7 @@ class CloudWatchApi:
         if not isinstance(queries, list) or not queries:
             raise _validation("The parameter MetricDataQueries is required and must not be empty.")
         if len(queries) > MAX_QUERIES:
-            raise _validation(
-                f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}."
-            )
+            raise _validation(f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}.")
         seen: set[str] = set()
         for index, query in enumerate(queries, start=1):
             query_id = query.get("Id") if isinstance(query, dict) else None
@@ -72,7 +70,9 @@ class CloudWatchApi:
                     "The Id must start with a lowercase letter and contain only letters, numbers and underscores."
                 )
             if query_id in seen:
-                raise _validation(f"The value {query_id} for parameter MetricDataQueries.member.{index}.Id is not unique.")
+                raise _validation(
+                    f"The value {query_id} for parameter MetricDataQueries.member.{index}.Id is not unique."
+                )
             seen.add(query_id)
         return queries
 
@@ -108,12 +108,18 @@ class CloudWatchApi:
             metric = stat.get("Metric") or {}
             period = stat.get("Period")
             if isinstance(period, bool) or not isinstance(period, int) or period < 1:
-                raise _validation(f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a positive integer.")
+                raise _validation(
+                    f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a positive integer."
+                )
             if period >= 60 and period % 60:
-                raise _validation(f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a multiple of 60.")
+                raise _validation(
+                    f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a multiple of 60."
+                )
             statistic = stat.get("Stat")
             if not isinstance(statistic, str) or not is_valid_stat(statistic):
-                raise _validation(f"The parameter MetricDataQueries.member.{index}.MetricStat.Stat is not valid: {statistic}.")
+                raise _validation(
+                    f"The parameter MetricDataQueries.member.{index}.MetricStat.Stat is not valid: {statistic}."
+                )
             dims = {d.get("Name"): d.get("Value") for d in metric.get("Dimensions") or [] if isinstance(d, dict)}
             specs.append((query, metric.get("MetricName"), dims, period, statistic))
 
@@ -123,8 +129,12 @@ class CloudWatchApi:
         offset = 0
         if params.get("NextToken") is not None:
             offset = decode_token(
-                params["NextToken"], "GetMetricData", fingerprint,
-                ApiError("InvalidNextToken", "The service cannot process the NextToken.", query_code="InvalidNextToken"),
+                params["NextToken"],
+                "GetMetricData",
+                fingerprint,
+                ApiError(
+                    "InvalidNextToken", "The service cannot process the NextToken.", query_code="InvalidNextToken"
+                ),
             )
             if not isinstance(offset, int) or offset < 0:
                 raise ApiError("InvalidNextToken", "The service cannot process the NextToken.")
@@ -164,14 +174,16 @@ class CloudWatchApi:
                 continue
             lo = max(offset, first) - first
             hi = min(page_end, last) - first
-            out.append({
-                "Id": query["Id"],
-                "Label": query.get("Label") or query["MetricStat"]["Metric"].get("MetricName", query["Id"]),
-                "Timestamps": timestamps[lo:hi],
-                "Values": values[lo:hi],
-                "StatusCode": "PartialData" if last > page_end else "Complete",
-                "Messages": [],
-            })
+            out.append(
+                {
+                    "Id": query["Id"],
+                    "Label": query.get("Label") or query["MetricStat"]["Metric"].get("MetricName", query["Id"]),
+                    "Timestamps": timestamps[lo:hi],
+                    "Values": values[lo:hi],
+                    "StatusCode": "PartialData" if last > page_end else "Complete",
+                    "Messages": [],
+                }
+            )
         body: dict[str, Any] = {"MetricDataResults": out, "Messages": []}
         if page_end < total:
             body["NextToken"] = encode_token("GetMetricData", fingerprint, page_end)

@@ -14,7 +14,8 @@ seeded ones are rendered from the simulator's richer model.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from heartbeat_tui.embedded.paging import (
     ApiError,
@@ -116,44 +117,52 @@ def render_moto_service(moto_service: Any) -> dict[str, Any]:
     """A service that only moto knows (created through CreateService)."""
     deployments = []
     for d in getattr(moto_service, "deployments", []) or []:
-        deployments.append(_compact({
-            "id": d.get("id"),
-            "status": d.get("status"),
-            "taskDefinition": d.get("taskDefinition"),
-            "desiredCount": d.get("desiredCount"),
-            "pendingCount": d.get("pendingCount"),
-            "runningCount": d.get("runningCount"),
-            "failedTasks": d.get("failedTasks", 0),
-            "createdAt": _timestamp(d.get("createdAt")),
-            "updatedAt": _timestamp(d.get("updatedAt")),
-            "launchType": d.get("launchType"),
-            "rolloutState": d.get("rolloutState"),
-            "rolloutStateReason": d.get("rolloutStateReason"),
-        }))
+        deployments.append(
+            _compact(
+                {
+                    "id": d.get("id"),
+                    "status": d.get("status"),
+                    "taskDefinition": d.get("taskDefinition"),
+                    "desiredCount": d.get("desiredCount"),
+                    "pendingCount": d.get("pendingCount"),
+                    "runningCount": d.get("runningCount"),
+                    "failedTasks": d.get("failedTasks", 0),
+                    "createdAt": _timestamp(d.get("createdAt")),
+                    "updatedAt": _timestamp(d.get("updatedAt")),
+                    "launchType": d.get("launchType"),
+                    "rolloutState": d.get("rolloutState"),
+                    "rolloutStateReason": d.get("rolloutStateReason"),
+                }
+            )
+        )
     events = [
         _compact({"id": e.get("id"), "createdAt": _timestamp(e.get("createdAt")), "message": e.get("message")})
         for e in (getattr(moto_service, "events", []) or [])
     ]
-    return _compact({
-        "serviceArn": moto_service.arn,
-        "serviceName": moto_service.name,
-        "clusterArn": moto_service.cluster_arn,
-        "status": moto_service.status,
-        "desiredCount": moto_service.desired_count,
-        "runningCount": moto_service.running_count,
-        "pendingCount": moto_service.pending_count,
-        "launchType": moto_service.launch_type,
-        "taskDefinition": moto_service.task_definition,
-        "deployments": deployments,
-        "events": events,
-        "createdAt": deployments[-1].get("createdAt") if deployments else None,
-        "schedulingStrategy": moto_service.scheduling_strategy,
-        "loadBalancers": moto_service.load_balancers,
-        "serviceRegistries": moto_service.service_registries,
-    })
+    return _compact(
+        {
+            "serviceArn": moto_service.arn,
+            "serviceName": moto_service.name,
+            "clusterArn": moto_service.cluster_arn,
+            "status": moto_service.status,
+            "desiredCount": moto_service.desired_count,
+            "runningCount": moto_service.running_count,
+            "pendingCount": moto_service.pending_count,
+            "launchType": moto_service.launch_type,
+            "taskDefinition": moto_service.task_definition,
+            "deployments": deployments,
+            "events": events,
+            "createdAt": deployments[-1].get("createdAt") if deployments else None,
+            "schedulingStrategy": moto_service.scheduling_strategy,
+            "loadBalancers": moto_service.load_balancers,
+            "serviceRegistries": moto_service.service_registries,
+        }
+    )
 
 
-def render_cluster(cluster_arn: str, name: str, status: str, services: int, running: int, pending: int, instances: int) -> dict[str, Any]:
+def render_cluster(
+    cluster_arn: str, name: str, status: str, services: int, running: int, pending: int, instances: int
+) -> dict[str, Any]:
     return {
         "clusterArn": cluster_arn,
         "clusterName": name,
@@ -175,70 +184,81 @@ def render_task(task: SimTask, account: str, region: str) -> dict[str, Any]:
     containers = []
     for container in task.containers:
         container_id = uuid.uuid5(uuid.NAMESPACE_OID, f"{task.id}/{container.name}")
-        containers.append(_compact({
-            "containerArn": f"arn:aws:ecs:{region}:{account}:container/{cluster_name}/{task.id}/{container_id}",
+        containers.append(
+            _compact(
+                {
+                    "containerArn": f"arn:aws:ecs:{region}:{account}:container/{cluster_name}/{task.id}/{container_id}",
+                    "taskArn": task.arn,
+                    "name": container.name,
+                    "image": container.image,
+                    "lastStatus": container.last_status,
+                    "exitCode": container.exit_code,
+                    "reason": container.reason,
+                    "healthStatus": container.health_status,
+                    "cpu": task.cpu,
+                    "memory": task.memory,
+                    "networkInterfaces": [],
+                }
+            )
+        )
+    started = task.started_at
+    return _compact(
+        {
             "taskArn": task.arn,
-            "name": container.name,
-            "image": container.image,
-            "lastStatus": container.last_status,
-            "exitCode": container.exit_code,
-            "reason": container.reason,
-            "healthStatus": container.health_status,
+            "clusterArn": task.cluster_arn,
+            "taskDefinitionArn": task.task_definition_arn,
+            "group": f"service:{task.service}",
+            "startedBy": task.deployment,
+            "lastStatus": task.last_status,
+            "desiredStatus": task.desired_status,
+            "healthStatus": task.health_status,
+            "launchType": task.launch_type,
             "cpu": task.cpu,
             "memory": task.memory,
-            "networkInterfaces": [],
-        }))
-    started = task.started_at
-    return _compact({
-        "taskArn": task.arn,
-        "clusterArn": task.cluster_arn,
-        "taskDefinitionArn": task.task_definition_arn,
-        "group": f"service:{task.service}",
-        "startedBy": task.deployment,
-        "lastStatus": task.last_status,
-        "desiredStatus": task.desired_status,
-        "healthStatus": task.health_status,
-        "launchType": task.launch_type,
-        "cpu": task.cpu,
-        "memory": task.memory,
-        "availabilityZone": task.availability_zone,
-        "createdAt": task.created_at,
-        "pullStartedAt": task.created_at + 3.0 if started else None,
-        "pullStoppedAt": task.created_at + 9.0 if started else None,
-        "startedAt": started,
-        "connectivity": "CONNECTED" if task.last_status != "STOPPED" else None,
-        "connectivityAt": task.created_at + 2.0,
-        "stoppingAt": task.stopping_at,
-        "stoppedAt": task.stopped_at,
-        "executionStoppedAt": task.stopped_at,
-        "stopCode": task.stop_code,
-        "stoppedReason": task.stopped_reason,
-        "platformVersion": "1.4.0" if task.launch_type == "FARGATE" else None,
-        "platformFamily": "Linux" if task.launch_type == "FARGATE" else None,
-        "containers": containers,
-        "attachments": [],
-        "overrides": {"containerOverrides": [{"name": c.name} for c in task.containers], "inferenceAcceleratorOverrides": []},
-        "tags": [],
-        "version": 4 if task.last_status == "STOPPED" else 2,
-        "enableExecuteCommand": False,
-    })
+            "availabilityZone": task.availability_zone,
+            "createdAt": task.created_at,
+            "pullStartedAt": task.created_at + 3.0 if started else None,
+            "pullStoppedAt": task.created_at + 9.0 if started else None,
+            "startedAt": started,
+            "connectivity": "CONNECTED" if task.last_status != "STOPPED" else None,
+            "connectivityAt": task.created_at + 2.0,
+            "stoppingAt": task.stopping_at,
+            "stoppedAt": task.stopped_at,
+            "executionStoppedAt": task.stopped_at,
+            "stopCode": task.stop_code,
+            "stoppedReason": task.stopped_reason,
+            "platformVersion": "1.4.0" if task.launch_type == "FARGATE" else None,
+            "platformFamily": "Linux" if task.launch_type == "FARGATE" else None,
+            "containers": containers,
+            "attachments": [],
+            "overrides": {
+                "containerOverrides": [{"name": c.name} for c in task.containers],
+                "inferenceAcceleratorOverrides": [],
+            },
+            "tags": [],
+            "version": 4 if task.last_status == "STOPPED" else 2,
+            "enableExecuteCommand": False,
+        }
+    )
 
 
 def render_moto_task(task: Any) -> dict[str, Any]:
     """A task moto started (RunTask/StartTask), shown without moving its state."""
-    return _compact({
-        "taskArn": task.task_arn,
-        "clusterArn": task.cluster_arn,
-        "taskDefinitionArn": task.task_definition_arn,
-        "group": getattr(task, "group", None),
-        "startedBy": getattr(task, "started_by", None) or None,
-        "lastStatus": task.last_status,
-        "desiredStatus": task.desired_status,
-        "launchType": getattr(task, "launch_type", None) or None,
-        "stoppedReason": getattr(task, "stopped_reason", None) or None,
-        "containers": [],
-        "tags": [],
-    })
+    return _compact(
+        {
+            "taskArn": task.task_arn,
+            "clusterArn": task.cluster_arn,
+            "taskDefinitionArn": task.task_definition_arn,
+            "group": getattr(task, "group", None),
+            "startedBy": getattr(task, "started_by", None) or None,
+            "lastStatus": task.last_status,
+            "desiredStatus": task.desired_status,
+            "launchType": getattr(task, "launch_type", None) or None,
+            "stoppedReason": getattr(task, "stopped_reason", None) or None,
+            "containers": [],
+            "tags": [],
+        }
+    )
 
 
 # -- handlers -----------------------------------------------------------------------
@@ -272,7 +292,11 @@ class EcsApi:
     @staticmethod
     def _page_limit(params: dict[str, Any], default: int) -> int:
         return int_param(
-            params, "maxResults", low=1, high=100, default=default,
+            params,
+            "maxResults",
+            low=1,
+            high=100,
+            default=default,
             error=_invalid("maxResults must be an integer between 1 and 100."),
         )
 
@@ -281,11 +305,15 @@ class EcsApi:
         if params.get("nextToken") is None:
             return None
         return decode_token(
-            params["nextToken"], operation, scope,
+            params["nextToken"],
+            operation,
+            scope,
             _invalid("Invalid nextToken: the token is malformed or does not belong to this request."),
         )
 
-    def _paged(self, params: dict[str, Any], operation: str, scope: str, arns: list[str], default: int, key: str) -> dict[str, Any]:
+    def _paged(
+        self, params: dict[str, Any], operation: str, scope: str, arns: list[str], default: int, key: str
+    ) -> dict[str, Any]:
         limit = self._page_limit(params, default)
         after = self._after(params, operation, scope)
         arns = sorted(arns)
@@ -317,12 +345,15 @@ class EcsApi:
                 pending += moto_service.pending_count or 0
         if sim is None:
             running += sum(
-                1 for t in self.backend(account, region).tasks.get(moto_cluster.name, {}).values()
+                1
+                for t in self.backend(account, region).tasks.get(moto_cluster.name, {}).values()
                 if t.last_status == "RUNNING"
             )
         else:
             instances = sim.container_instances
-        return render_cluster(moto_cluster.arn, moto_cluster.name, moto_cluster.status, services, running, pending, instances)
+        return render_cluster(
+            moto_cluster.arn, moto_cluster.name, moto_cluster.status, services, running, pending, instances
+        )
 
     def describe_clusters(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         names = params.get("clusters") or []
@@ -388,8 +419,10 @@ class EcsApi:
             if moto_service is not None:
                 found.append(render_moto_service(moto_service))
                 continue
-            arn = str(name_or_arn) if str(name_or_arn).startswith("arn:") else (
-                f"arn:aws:ecs:{region}:{account}:service/{moto_cluster.name}/{name}"
+            arn = (
+                str(name_or_arn)
+                if str(name_or_arn).startswith("arn:")
+                else (f"arn:aws:ecs:{region}:{account}:service/{moto_cluster.name}/{name}")
             )
             failures.append({"arn": arn, "reason": "MISSING"})
         return {"services": found, "failures": failures}
@@ -455,8 +488,10 @@ class EcsApi:
             if moto_task is not None:
                 found.append(render_moto_task(moto_task))
                 continue
-            arn = str(id_or_arn) if str(id_or_arn).startswith("arn:") else (
-                f"arn:aws:ecs:{region}:{account}:task/{moto_cluster.name}/{tid}"
+            arn = (
+                str(id_or_arn)
+                if str(id_or_arn).startswith("arn:")
+                else (f"arn:aws:ecs:{region}:{account}:task/{moto_cluster.name}/{tid}")
             )
             failures.append({"arn": arn, "reason": "MISSING"})
         return {"tasks": found, "failures": failures}

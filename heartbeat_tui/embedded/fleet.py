@@ -25,16 +25,64 @@ DEFAULT_ROLE_NAME = "HeartbeatReader"
 # Service names are ``<domain>-<component>``.  Real fleets look like this, and a
 # word list keeps names readable and deterministic (no random strings).
 DOMAINS: tuple[str, ...] = (
-    "payments", "checkout", "ledger", "billing", "orders", "inventory", "catalog",
-    "search", "pricing", "shipping", "identity", "auth", "profile", "cart",
-    "notifications", "email", "reports", "analytics", "ingest", "fraud", "risk",
-    "refunds", "invoices", "loyalty", "promotions", "reviews", "recommendations",
-    "media", "gateway", "audit", "settlement", "tax", "customer", "partner",
+    "payments",
+    "checkout",
+    "ledger",
+    "billing",
+    "orders",
+    "inventory",
+    "catalog",
+    "search",
+    "pricing",
+    "shipping",
+    "identity",
+    "auth",
+    "profile",
+    "cart",
+    "notifications",
+    "email",
+    "reports",
+    "analytics",
+    "ingest",
+    "fraud",
+    "risk",
+    "refunds",
+    "invoices",
+    "loyalty",
+    "promotions",
+    "reviews",
+    "recommendations",
+    "media",
+    "gateway",
+    "audit",
+    "settlement",
+    "tax",
+    "customer",
+    "partner",
 )
 COMPONENTS: tuple[str, ...] = (
-    "api", "worker", "consumer", "scheduler", "web", "admin", "sync", "exporter",
-    "importer", "processor", "cache", "router", "webhooks", "reconciler", "indexer",
-    "notifier", "backend", "frontend", "batch", "stream", "ledger", "gateway",
+    "api",
+    "worker",
+    "consumer",
+    "scheduler",
+    "web",
+    "admin",
+    "sync",
+    "exporter",
+    "importer",
+    "processor",
+    "cache",
+    "router",
+    "webhooks",
+    "reconciler",
+    "indexer",
+    "notifier",
+    "backend",
+    "frontend",
+    "batch",
+    "stream",
+    "ledger",
+    "gateway",
 )
 
 
@@ -118,10 +166,7 @@ class FleetSpec:
 
     def cluster_count(self, *, include_denied: bool = False) -> int:
         return sum(
-            len(r.clusters)
-            for a in self.accounts
-            if include_denied or not a.deny_assume_role
-            for r in a.regions
+            len(r.clusters) for a in self.accounts if include_denied or not a.deny_assume_role for r in a.regions
         )
 
     def service_count(self, *, include_denied: bool = False) -> int:
@@ -175,8 +220,7 @@ class FleetSpec:
                     RegionSpec(
                         region=r["region"],
                         clusters=tuple(
-                            ClusterSpec(name=c["name"], services=tuple(c["services"]))
-                            for c in r["clusters"]
+                            ClusterSpec(name=c["name"], services=tuple(c["services"])) for c in r["clusters"]
                         ),
                     )
                     for r in a["regions"]
@@ -212,37 +256,71 @@ class FleetSpec:
         """
         names = _NameSource(seed)
         layout: list[tuple[str, str, list[tuple[str, list[tuple[str, int, tuple[str, ...]]]]], bool]] = [
-            ("123456789012", "shared-services", [
-                ("us-west-2", [("platform-tools", 6, ("audit", "gateway", "identity"))]),
-            ], False),
-            ("210987654321", "payments-prod", [
-                ("us-east-1", [
-                    ("payments-core", 130, ("payments", "ledger", "settlement", "billing", "refunds", "invoices", "fraud", "risk")),
-                    ("payments-edge", 8, ("gateway", "partner", "auth")),
-                ]),
-                ("eu-west-1", [("payments-eu", 10, ("payments", "tax", "settlement"))]),
-            ], False),
-            ("345678901234", "checkout-staging", [
-                ("us-east-1", [
-                    ("checkout", 12, ("checkout", "cart", "pricing", "promotions")),
-                    ("checkout-batch", 5, ("reports", "orders")),
-                ]),
-            ], False),
-            ("456789012345", "data-platform", [
-                ("us-east-1", [("ingest", 8, ("ingest", "analytics", "media"))]),
-                ("us-west-2", [("analytics", 6, ("analytics", "reports", "search"))]),
-            ], False),
-            ("567890123456", "legacy-billing", [
-                ("us-east-1", [("billing-legacy", 5, ("billing", "invoices"))]),
-            ], True),
+            (
+                "123456789012",
+                "shared-services",
+                [
+                    ("us-west-2", [("platform-tools", 6, ("audit", "gateway", "identity"))]),
+                ],
+                False,
+            ),
+            (
+                "210987654321",
+                "payments-prod",
+                [
+                    (
+                        "us-east-1",
+                        [
+                            (
+                                "payments-core",
+                                130,
+                                ("payments", "ledger", "settlement", "billing", "refunds", "invoices", "fraud", "risk"),
+                            ),
+                            ("payments-edge", 8, ("gateway", "partner", "auth")),
+                        ],
+                    ),
+                    ("eu-west-1", [("payments-eu", 10, ("payments", "tax", "settlement"))]),
+                ],
+                False,
+            ),
+            (
+                "345678901234",
+                "checkout-staging",
+                [
+                    (
+                        "us-east-1",
+                        [
+                            ("checkout", 12, ("checkout", "cart", "pricing", "promotions")),
+                            ("checkout-batch", 5, ("reports", "orders")),
+                        ],
+                    ),
+                ],
+                False,
+            ),
+            (
+                "456789012345",
+                "data-platform",
+                [
+                    ("us-east-1", [("ingest", 8, ("ingest", "analytics", "media"))]),
+                    ("us-west-2", [("analytics", 6, ("analytics", "reports", "search"))]),
+                ],
+                False,
+            ),
+            (
+                "567890123456",
+                "legacy-billing",
+                [
+                    ("us-east-1", [("billing-legacy", 5, ("billing", "invoices"))]),
+                ],
+                True,
+            ),
         ]
         accounts = []
         for account_id, alias, regions, denied in layout:
             region_specs = []
             for region, clusters in regions:
                 cluster_specs = tuple(
-                    ClusterSpec(name=name, services=names.take(count, themes))
-                    for name, count, themes in clusters
+                    ClusterSpec(name=name, services=names.take(count, themes)) for name, count, themes in clusters
                 )
                 region_specs.append(RegionSpec(region=region, clusters=cluster_specs))
             accounts.append(
@@ -284,9 +362,7 @@ class FleetSpec:
                     for c in range(clusters)
                 )
                 region_specs.append(RegionSpec(region=region, clusters=cluster_specs))
-            account_specs.append(
-                AccountSpec(id=account_id, alias=f"bench-{a + 1:02d}", regions=tuple(region_specs))
-            )
+            account_specs.append(AccountSpec(id=account_id, alias=f"bench-{a + 1:02d}", regions=tuple(region_specs)))
         return cls(accounts=tuple(account_specs), seed=seed)
 
 
@@ -305,9 +381,7 @@ class _NameSource:
         self._rng = random.Random(f"heartbeat-fleet-names:{seed}")
         self._used: set[str] = set()
 
-    def take(
-        self, count: int, themes: tuple[str, ...], *, unique_across_calls: bool = True
-    ) -> tuple[str, ...]:
+    def take(self, count: int, themes: tuple[str, ...], *, unique_across_calls: bool = True) -> tuple[str, ...]:
         themed = [f"{d}-{c}" for d in themes for c in COMPONENTS if d != c]
         others = [f"{d}-{c}" for d in DOMAINS if d not in themes for c in COMPONENTS if d != c]
         self._rng.shuffle(themed)
@@ -326,10 +400,10 @@ class _NameSource:
 
 
 __all__ = [
-    "AccountSpec",
-    "ClusterSpec",
     "DEFAULT_HUB_ACCOUNT",
     "DEFAULT_ROLE_NAME",
+    "AccountSpec",
+    "ClusterSpec",
     "FleetSpec",
     "RegionSpec",
 ]

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from heartbeat_tui.embedded.state import MetricProfile
 
@@ -60,15 +60,19 @@ def sample(profile: MetricProfile, minute: int, running: int) -> tuple[float, ..
     mem_max = min(100.0, mem + 1.0 + 1.5 * spread)
     mem_min = max(0.0, mem - 0.8 - 1.0 * spread)
     return (
-        round(cpu, 2), round(cpu_max, 2), round(cpu_min, 2),
-        round(mem, 2), round(mem_max, 2), round(mem_min, 2),
+        round(cpu, 2),
+        round(cpu_max, 2),
+        round(cpu_min, 2),
+        round(mem, 2),
+        round(mem_max, 2),
+        round(mem_min, 2),
     )
 
 
 class MetricSeries:
     """Per-minute aggregates of one metric; index ``i`` is epoch minute ``start + i``."""
 
-    __slots__ = ("start", "avg", "max", "min", "count")
+    __slots__ = ("avg", "count", "max", "min", "start")
 
     def __init__(self, start: int) -> None:
         self.start = start
@@ -291,7 +295,9 @@ def _single_minute_picker(stat: str, avg: array, mx: array, mn: array, cnt: arra
         return lambda i: round(avg[i] * cnt[i], 2)
     p = (_percentile(stat) or 50.0) / 100.0
     # A percentile between the minute's minimum and maximum, through the average.
-    return lambda i: round(mn[i] + (avg[i] - mn[i]) * p / 0.5 if p <= 0.5 else avg[i] + (mx[i] - avg[i]) * (p - 0.5) / 0.5, 2)
+    return lambda i: round(
+        mn[i] + (avg[i] - mn[i]) * p / 0.5 if p <= 0.5 else avg[i] + (mx[i] - avg[i]) * (p - 0.5) / 0.5, 2
+    )
 
 
 def _aggregate(stat: str, avg: array, mx: array, mn: array, cnt: array, i0: int, i1: int) -> float | None:

@@ -28,7 +28,8 @@ import json
 import sys
 import time
 import traceback
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from heartbeat_tui.embedded.autoscaling_api import AutoscalingApi
 from heartbeat_tui.embedded.cloudwatch_api import CloudWatchApi
@@ -104,7 +105,8 @@ class HeartbeatApp:
     def handle(self, environ: dict[str, Any], request: AwsRequest) -> Response:
         if request.protocol == "cbor":
             return json_error(
-                request.service, "UnsupportedProtocolException",
+                request.service,
+                "UnsupportedProtocolException",
                 "The embedded AWS speaks awsJson for CloudWatch, but this request is smithy-rpc-v2-cbor. "
                 "botocore changed the protocol it picks: update heartbeat_tui/embedded (CloudWatch handler).",
                 400,
@@ -152,7 +154,8 @@ class HeartbeatApp:
             status = error_status(code)
             message = (
                 "We encountered an internal error. Please try again."
-                if status >= 500 else f"Injected {code} (embedded AWS fault)."
+                if status >= 500
+                else f"Injected {code} (embedded AWS fault)."
             )
             return aws_error(request, code, message, status)
         if fault.kind == "deny_assume_role":
@@ -163,8 +166,10 @@ class HeartbeatApp:
             issued = self.issued.issued_at(request.access_key)
             if issued is not None and issued < fault.created_at:
                 return aws_error(
-                    request, "ExpiredTokenException",
-                    "The security token included in the request is expired", 400,
+                    request,
+                    "ExpiredTokenException",
+                    "The security token included in the request is expired",
+                    400,
                     query_code="ExpiredToken",
                 )
             return None
@@ -174,7 +179,8 @@ class HeartbeatApp:
         caller_account = self._account_of_key(request.access_key or "AKIAEXAMPLE")
         role_arn = request.params.get("RoleArn", "")
         return aws_error(
-            request, "AccessDenied",
+            request,
+            "AccessDenied",
             f"User: arn:aws:sts::{caller_account}:assumed-role/HeartbeatHub/heartbeat is not authorized "
             f"to perform: sts:AssumeRole on resource: {role_arn}",
             403,
@@ -238,7 +244,9 @@ class HeartbeatApp:
         captured: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
             captured["status"] = status
             captured["headers"] = headers
             return chunks.append
@@ -259,7 +267,7 @@ class HeartbeatApp:
 
     def control(self, environ: dict[str, Any]) -> Response:
         method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "")[len(CONTROL_PREFIX):].rstrip("/") or "/"
+        path = environ.get("PATH_INFO", "")[len(CONTROL_PREFIX) :].rstrip("/") or "/"
         body: dict[str, Any] = {}
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -275,15 +283,17 @@ class HeartbeatApp:
         route = (method, path)
         if route == ("GET", "/health"):
             with self.world.lock:
-                return control_json({
-                    "status": "ok",
-                    "step": self.world.step,
-                    "paused": self.simulator.paused,
-                    "uptime": round(time.time() - self.started, 3),
-                    "accounts": len(self.world.spec.accounts),
-                    "clusters": len(self.world.clusters),
-                    "services": len(self.world.services),
-                })
+                return control_json(
+                    {
+                        "status": "ok",
+                        "step": self.world.step,
+                        "paused": self.simulator.paused,
+                        "uptime": round(time.time() - self.started, 3),
+                        "accounts": len(self.world.spec.accounts),
+                        "clusters": len(self.world.clusters),
+                        "services": len(self.world.services),
+                    }
+                )
         if route == ("GET", "/faults"):
             return control_json({"faults": self.faults.list()})
         if route == ("POST", "/faults"):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -47,9 +48,7 @@ def decode_token(token: Any, operation: str, scope: str, error: ApiError) -> Any
     return data.get("pos")
 
 
-def int_param(
-    params: dict[str, Any], name: str, *, low: int, high: int, default: int, error: ApiError
-) -> int:
+def int_param(params: dict[str, Any], name: str, *, low: int, high: int, default: int, error: ApiError) -> int:
     """An integer parameter within [low, high]; absent means ``default``."""
     if name not in params or params[name] is None:
         return default
@@ -59,9 +58,7 @@ def int_param(
     return value
 
 
-def page_after(
-    items: Sequence[T], keys: Sequence[Any], after: Any, limit: int
-) -> tuple[list[T], Any | None]:
+def page_after(items: Sequence[T], keys: Sequence[Any], after: Any, limit: int) -> tuple[list[T], Any | None]:
     """Items whose key sorts after ``after`` (keys ascending), at most ``limit``;
     returns the page and the key to continue from (None on the last page)."""
     start = 0

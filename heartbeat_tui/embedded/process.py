@@ -37,10 +37,7 @@ def child_environment() -> dict[str, str]:
     """The parent's environment without anything that would confuse moto:
     MOTO_* (MOTO_ACCOUNT_ID folds every account into one) and AWS_* (the
     child needs no credentials; clients bring their own)."""
-    env = {
-        k: v for k, v in os.environ.items()
-        if not k.startswith("MOTO_") and not k.startswith("AWS_")
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTO_") and not k.startswith("AWS_")}
     env["MOTO_ECS_NEW_ARN"] = "true"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
     return env
@@ -78,7 +75,7 @@ class EmbeddedAWS:
         if self._proc is not None and self._proc.poll() is None:
             return self
         began = time.monotonic()
-        self._log = tempfile.NamedTemporaryFile(prefix="heartbeat-embedded-", suffix=".log", delete=False)
+        self._log = tempfile.NamedTemporaryFile(prefix="heartbeat-embedded-", suffix=".log", delete=False)  # noqa: SIM115 - closed in stop()
         config = {
             "fleet": self.fleet.to_dict(),
             "step_seconds": self.step_seconds,
@@ -139,7 +136,7 @@ class EmbeddedAWS:
             reason = self._log_tail() or text or "no ready line"
             self.stop()
             raise EmbeddedAWSError(f"embedded AWS failed to start: {reason}")
-        self._ready = json.loads(text[len(READY_PREFIX):])
+        self._ready = json.loads(text[len(READY_PREFIX) :])
         self._port = int(self._ready["port"])
         stdout.close()
         self.ready_seconds = time.monotonic() - began
@@ -231,7 +228,9 @@ class EmbeddedAWS:
     def _control(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30.0) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
-            f"{self.endpoint_url}/_heartbeat/{path}", data=data, method=method,
+            f"{self.endpoint_url}/_heartbeat/{path}",
+            data=data,
+            method=method,
             headers={"Content-Type": "application/json"},
         )
         try:
@@ -260,8 +259,13 @@ class EmbeddedAWS:
         code: str | None = None,
     ) -> dict[str, Any]:
         body = {
-            "kind": kind, "account": account, "service": service, "operation": operation,
-            "rate": rate, "seconds": seconds, "code": code,
+            "kind": kind,
+            "account": account,
+            "service": service,
+            "operation": operation,
+            "rate": rate,
+            "seconds": seconds,
+            "code": code,
         }
         return dict(self._control("POST", "faults", body))
 

@@ -16,8 +16,9 @@ import io
 import json
 import re
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs
 
 #: The one line the child prints on stdout when it serves (see server.py).
@@ -76,11 +77,7 @@ def read_request(environ: dict[str, Any]) -> AwsRequest:
     body = environ["wsgi.input"].read(length) if length > 0 else b""
     environ["wsgi.input"] = io.BytesIO(body)
 
-    headers = {
-        key[5:].replace("_", "-").lower(): value
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
+    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
     if environ.get("CONTENT_TYPE"):
         headers["content-type"] = environ["CONTENT_TYPE"]
 
@@ -151,8 +148,13 @@ class Response:
 
 
 _REASONS = {
-    200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-    408: "Request Timeout", 500: "Internal Server Error", 503: "Service Unavailable",
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -163,9 +165,7 @@ def _request_id() -> str:
 def json_response(service: str | None, payload: Any, status: int = 200) -> Response:
     content_type = JSON_CONTENT_TYPES.get(service or "", "application/x-amz-json-1.1")
     body = json.dumps(payload, separators=(",", ":")).encode()
-    return Response(
-        status, body, [("Content-Type", content_type), ("x-amzn-RequestId", _request_id())]
-    )
+    return Response(status, body, [("Content-Type", content_type), ("x-amzn-RequestId", _request_id())])
 
 
 def json_error(
@@ -189,10 +189,7 @@ def json_error(
 
 
 def _xml_escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        .replace('"', "&quot;")
-    )
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def query_error(service: str | None, code: str, message: str, status: int = 400) -> Response:
@@ -209,8 +206,12 @@ def query_error(service: str | None, code: str, message: str, status: int = 400)
 
 
 def aws_error(
-    request: AwsRequest, code: str, message: str, status: int = 400,
-    *, query_code: str | None = None,
+    request: AwsRequest,
+    code: str,
+    message: str,
+    status: int = 400,
+    *,
+    query_code: str | None = None,
 ) -> Response:
     """An error in whichever protocol the request spoke."""
     if request.protocol == "query":

@@ -153,11 +153,13 @@ class MotoSeeder:
         if role_name is not None:
             trust = {
                 "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{spec.hub_account}:root"},
-                    "Action": "sts:AssumeRole",
-                }],
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{spec.hub_account}:root"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
             }
             iam.create_role(
                 role_name=role_name,
@@ -219,9 +221,7 @@ def build_world(spec: FleetSpec, now: float) -> World:
                 world.clusters[(account.id, region.region, cluster.name)] = cluster
                 for name in cluster_spec.services:
                     key = (account.id, region.region, cluster.name, name)
-                    service, timeline = _seed_service(
-                        world, spec, plans[key], cluster, name, ecs, autoscaling, now
-                    )
+                    service, timeline = _seed_service(world, spec, plans[key], cluster, name, ecs, autoscaling, now)
                     cluster.services[name] = service
                     world.services[key] = service
                     world.metrics.add_service(
@@ -244,14 +244,16 @@ def register_task_definition(ecs: Any, family: str, image: str, launch_type: str
     fargate = launch_type == "FARGATE"
     definition = ecs.register_task_definition(
         family,
-        [{
-            "name": family,
-            "image": image,
-            "essential": True,
-            "cpu": int(cpu),
-            "memory": int(memory),
-            "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
-        }],
+        [
+            {
+                "name": family,
+                "image": image,
+                "essential": True,
+                "cpu": int(cpu),
+                "memory": int(memory),
+                "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+            }
+        ],
         network_mode="awsvpc" if fargate else "bridge",
         requires_compatibilities=["FARGATE" if fargate else "EC2"],
         cpu=cpu,
@@ -368,7 +370,11 @@ def _seed_service(
 
 def _seed_scaling(autoscaling: Any, service: SimService, scaling: ScalingConfig) -> None:
     autoscaling.register_scalable_target(
-        "ecs", service.resource_id, DIMENSION, scaling.min_capacity, scaling.max_capacity,
+        "ecs",
+        service.resource_id,
+        DIMENSION,
+        scaling.min_capacity,
+        scaling.max_capacity,
         f"arn:aws:iam::{service.account}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
         "AWSServiceRoleForApplicationAutoScaling_ECSService",
         None,

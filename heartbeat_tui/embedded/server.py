@@ -136,13 +136,12 @@ def _main() -> None:
     os.environ["MOTO_ECS_NEW_ARN"] = "true"
     _quiet_logging()
 
-    from werkzeug.serving import make_server
-
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
         create_backend_app,
     )
+    from werkzeug.serving import make_server
 
     from heartbeat_tui.embedded.fleet import FleetSpec
     from heartbeat_tui.embedded.middleware import HeartbeatApp
@@ -150,6 +149,11 @@ def _main() -> None:
     from heartbeat_tui.embedded.simulator import Simulator
 
     class QuietHandler(MotoRequestHandler):
+        # Keep-alive, as AWS endpoints do: werkzeug's default HTTP/1.0 closes
+        # the connection after every response, and the client then pays a new
+        # TCP connection per call.
+        protocol_version = "HTTP/1.1"
+
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
             pass
 
@@ -160,8 +164,11 @@ def _main() -> None:
     _prewarm(dispatcher)
     app = HeartbeatApp(dispatcher, world, simulator)
     server = make_server(
-        config.get("host", "127.0.0.1"), int(config.get("port", 0)), app,
-        threaded=True, request_handler=QuietHandler,
+        config.get("host", "127.0.0.1"),
+        int(config.get("port", 0)),
+        app,
+        threaded=True,
+        request_handler=QuietHandler,
     )
     ready = {
         "port": server.server_port,

@@ -26,10 +26,10 @@ import traceback
 from typing import Any
 
 from heartbeat_tui.embedded.seeding import (
-    register_task_definition,
     fail_task,
     make_activity,
     new_task,
+    register_task_definition,
     rng_for,
 )
 from heartbeat_tui.embedded.state import (
@@ -128,7 +128,9 @@ class Simulator:
 
     # -- task helpers ----------------------------------------------------------------
 
-    def _start_tasks(self, service: SimService, deployment: Deployment, count: int, rng: random.Random, now: float) -> list[str]:
+    def _start_tasks(
+        self, service: SimService, deployment: Deployment, count: int, rng: random.Random, now: float
+    ) -> list[str]:
         ids = []
         for _ in range(count):
             task = new_task(service, deployment, rng, now)
@@ -138,7 +140,9 @@ class Simulator:
             service.add_event(rng, now, msg_started(service.name, ids))
         return ids
 
-    def _stop_tasks(self, service: SimService, tasks: list[SimTask], reason: str, rng: random.Random, now: float) -> None:
+    def _stop_tasks(
+        self, service: SimService, tasks: list[SimTask], reason: str, rng: random.Random, now: float
+    ) -> None:
         if not tasks:
             return
         for task in tasks:
@@ -211,7 +215,9 @@ class Simulator:
         )
         excess = new_running + len(old_tasks) - desired
         if excess > 0 and old_tasks:
-            self._stop_tasks(service, old_tasks[:excess], f"Scaling activity initiated by (deployment {new.id})", rng, now)
+            self._stop_tasks(
+                service, old_tasks[:excess], f"Scaling activity initiated by (deployment {new.id})", rng, now
+            )
         new.updated_at = now
         remaining_old = any(t.deployment != new.id for t in service.tasks.values())
         new_pending = any(t.deployment == new.id and t.last_status == "PENDING" for t in service.tasks.values())
@@ -245,7 +251,8 @@ class Simulator:
 
     def _scale(self, rng: random.Random, now: float) -> None:
         candidates = [
-            s for s in self.world.ordered_services()
+            s
+            for s in self.world.ordered_services()
             if s.kind is ServiceKind.STEADY
             and s.scaling is not None
             and not s.metrics.hot
@@ -287,7 +294,8 @@ class Simulator:
         if rng.random() >= 0.5:  # about two deployments in flight at any time
             return
         candidates = [
-            s for s in self.world.ordered_services()
+            s
+            for s in self.world.ordered_services()
             if s.kind is ServiceKind.STEADY
             and s.desired_count > 0
             and not s.needs_steady_event
@@ -353,9 +361,9 @@ class Simulator:
                 if service.kind in (ServiceKind.SCALED_TO_ZERO, ServiceKind.STEADY):
                     service.kind = ServiceKind.STEADY if desired > 0 else ServiceKind.SCALED_TO_ZERO
                     self._converge(service, rng, now)
-            if (task_definition and task_definition != service.task_definition) or force:
-                if service.desired_count > 0 and service.kind is not ServiceKind.DRAINING:
-                    self._start_deployment(service, task_definition or service.task_definition, rng, now)
+            changed = (task_definition and task_definition != service.task_definition) or force
+            if changed and service.desired_count > 0 and service.kind is not ServiceKind.DRAINING:
+                self._start_deployment(service, task_definition or service.task_definition, rng, now)
             self.world.sync_moto(service)
 
     def delete_service(self, service: SimService) -> None:

@@ -151,4 +151,4 @@ def now() -> float:
     return time.time()
 
 
-__all__ = ["World", "ServiceKind", "now"]
+__all__ = ["ServiceKind", "World", "now"]

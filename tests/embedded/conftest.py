@@ -48,7 +48,7 @@ def aws(embedded_aws: EmbeddedAWS) -> Iterator[EmbeddedAWS]:
 def assumed(embedded_aws: EmbeddedAWS) -> Callable[[str], dict[str, str]]:
     """Credentials for a member account, by AssumeRole from the hub (cached)."""
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def assume(account: str) -> dict[str, str]:
         creds = embedded_aws.credentials()
         sts = boto3.client(
@@ -84,8 +84,6 @@ def client(embedded_aws: EmbeddedAWS, assumed: Callable[[str], dict[str, str]]) 
             }
         else:
             keys = assumed(account)
-        return boto3.client(
-            service, region_name=region, endpoint_url=embedded_aws.endpoint_url, config=config, **keys
-        )
+        return boto3.client(service, region_name=region, endpoint_url=embedded_aws.endpoint_url, config=config, **keys)
 
     return make

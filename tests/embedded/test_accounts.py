@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 import pytest
@@ -24,7 +25,9 @@ def seeded_clusters(account_id: str, region: str) -> set[str]:
 def test_assume_role_acts_in_the_member_account(
     aws: EmbeddedAWS, client: Callable[..., Any], assumed: Callable[[str], dict[str, str]], account: str
 ) -> None:
-    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=aws.endpoint_url, config=NO_RETRY, **assumed(account))
+    sts = boto3.client(
+        "sts", region_name="us-east-1", endpoint_url=aws.endpoint_url, config=NO_RETRY, **assumed(account)
+    )
     identity = sts.get_caller_identity()
     assert identity["Account"] == account
     assert identity["Arn"].startswith(f"arn:aws:sts::{account}:assumed-role/HeartbeatReader/")
@@ -46,7 +49,11 @@ def test_assume_role_acts_in_the_member_account(
 
 def test_hub_uses_base_credentials(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
     creds = aws.credentials()
-    assert creds == {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-west-2"}
+    assert creds == {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-west-2",
+    }
     arns = client("ecs", HUB, "us-west-2").list_clusters()["clusterArns"]
     assert arns == [f"arn:aws:ecs:us-west-2:{HUB}:cluster/platform-tools"]
     assert client("iam", HUB).list_account_aliases()["AccountAliases"] == ["shared-services"]
@@ -62,8 +69,12 @@ def test_member_roles_trust_the_hub(client: Callable[..., Any]) -> None:
 def test_the_denied_account_is_denied(aws: EmbeddedAWS) -> None:
     creds = aws.credentials()
     sts = boto3.client(
-        "sts", region_name="us-east-1", endpoint_url=aws.endpoint_url, config=NO_RETRY,
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        "sts",
+        region_name="us-east-1",
+        endpoint_url=aws.endpoint_url,
+        config=NO_RETRY,
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
     )
     role = f"arn:aws:iam::{DENIED}:role/HeartbeatReader"
     with pytest.raises(ClientError) as excinfo:

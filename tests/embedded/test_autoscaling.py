@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -101,7 +102,9 @@ def test_scaling_policies_page_and_match_exactly(aas: Any) -> None:
     tracking = next(p for p in policies if p["PolicyType"] == "TargetTrackingScaling")
     config = tracking["TargetTrackingScalingPolicyConfiguration"]
     assert config["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
-    assert {a["AlarmName"].split("-Alarm")[0] for a in tracking["Alarms"]} == {f"TargetTracking-{tracking['ResourceId']}"}
+    assert {a["AlarmName"].split("-Alarm")[0] for a in tracking["Alarms"]} == {
+        f"TargetTracking-{tracking['ResourceId']}"
+    }
     # ResourceId is an exact match (moto matches substrings).
     resource = tracking["ResourceId"]
     one = aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource)["ScalingPolicies"]

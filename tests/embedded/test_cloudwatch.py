@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -20,8 +22,9 @@ CORE = "payments-core"
 THREE_HOURS = timedelta(hours=3)
 
 
-def query(qid: str, cluster: str, service: str, metric: str = "CPUUtilization", stat: str = "Average",
-          period: int = 60) -> dict[str, Any]:
+def query(
+    qid: str, cluster: str, service: str, metric: str = "CPUUtilization", stat: str = "Average", period: int = 60
+) -> dict[str, Any]:
     return {
         "Id": qid,
         "MetricStat": {
@@ -67,7 +70,10 @@ def dashboard_queries(core_services: list[str]) -> list[dict[str, Any]]:
 
 
 def test_500_queries_over_3_hours_is_fast(
-    embedded_aws: EmbeddedAWS, cw: Any, dashboard_queries: list[dict[str, Any]], assumed: Callable[[str], dict[str, str]]
+    embedded_aws: EmbeddedAWS,
+    cw: Any,
+    dashboard_queries: list[dict[str, Any]],
+    assumed: Callable[[str], dict[str, str]],
 ) -> None:
     start, end = window()
     cw.get_metric_data(MetricDataQueries=dashboard_queries[:4], StartTime=start, EndTime=end)  # warm up
@@ -81,11 +87,17 @@ def test_500_queries_over_3_hours_is_fast(
 
     # The same request without botocore's response parsing (90k datetimes): the server's own time.
     keys = assumed(PAYMENTS)
-    body = json.dumps({
-        "MetricDataQueries": dashboard_queries, "StartTime": start.timestamp(), "EndTime": end.timestamp(),
-    }).encode()
+    body = json.dumps(
+        {
+            "MetricDataQueries": dashboard_queries,
+            "StartTime": start.timestamp(),
+            "EndTime": end.timestamp(),
+        }
+    ).encode()
     request = urllib.request.Request(
-        f"{embedded_aws.endpoint_url}/", data=body, method="POST",
+        f"{embedded_aws.endpoint_url}/",
+        data=body,
+        method="POST",
         headers={
             "X-Amz-Target": "GraniteServiceVersion20100801.GetMetricData",
             "Content-Type": "application/x-amz-json-1.0",
@@ -111,7 +123,7 @@ def test_more_than_500_queries_is_a_validation_error(cw: Any, dashboard_queries:
     start, end = window()
     with pytest.raises(ClientError) as excinfo:
         cw.get_metric_data(
-            MetricDataQueries=dashboard_queries + [query("extra", CORE, "x")], StartTime=start, EndTime=end
+            MetricDataQueries=[*dashboard_queries, query("extra", CORE, "x")], StartTime=start, EndTime=end
         )
     error = excinfo.value.response["Error"]
     assert error["Code"] == "ValidationError"
@@ -124,7 +136,8 @@ def test_duplicate_ids_and_bad_times_are_validation_errors(cw: Any, core_service
     with pytest.raises(ClientError) as excinfo:
         cw.get_metric_data(
             MetricDataQueries=[query("a", CORE, core_services[0]), query("a", CORE, core_services[1])],
-            StartTime=start, EndTime=end,
+            StartTime=start,
+            EndTime=end,
         )
     assert excinfo.value.response["Error"]["Code"] == "ValidationError"
     with pytest.raises(ClientError) as excinfo:
@@ -140,7 +153,10 @@ def test_values_are_sane(cw: Any, fleet: dict[str, Any]) -> None:
         for metric in ("CPUUtilization", "MemoryUtilization"):
             queries.append(query(f"a{i}{metric[0]}", cluster, name, metric, "Average"))
             queries.append(query(f"m{i}{metric[0]}", cluster, name, metric, "Maximum"))
-    results = {r["Id"]: r for r in cw.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end)["MetricDataResults"]}
+    results = {
+        r["Id"]: r
+        for r in cw.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end)["MetricDataResults"]
+    }
     cpu_spread, mem_spread = [], []
     for i in range(len(core)):
         for letter in ("C", "M"):
@@ -152,12 +168,14 @@ def test_values_are_sane(cw: Any, fleet: dict[str, Any]) -> None:
             assert all(0.0 <= v <= 100.0 for v in average["Values"] + maximum["Values"])
             assert all(m >= a for a, m in zip(average["Values"], maximum["Values"]))
             steps = [t.timestamp() for t in average["Timestamps"]]
-            assert all(a - b == 60 for a, b in zip(steps, steps[1:]))
+            assert all(a - b == 60 for a, b in itertools.pairwise(steps))
             (cpu_spread if letter == "C" else mem_spread).append(statistics.pstdev(average["Values"]))
     assert statistics.mean(mem_spread) < statistics.mean(cpu_spread)  # memory is steadier than CPU
 
 
-def test_hot_services_are_hot_and_scaled_to_zero_have_no_points(client: Callable[..., Any], fleet: dict[str, Any]) -> None:
+def test_hot_services_are_hot_and_scaled_to_zero_have_no_points(
+    client: Callable[..., Any], fleet: dict[str, Any]
+) -> None:
     start, end = window()
     hot = [s for s in services_of(fleet) if s[4]["hot"] and s[4]["running"] > 0 and s[0] == PAYMENTS]
     zero = [s for s in services_of(fleet, "scaled_to_zero") if s[0] == PAYMENTS]
@@ -178,14 +196,20 @@ def test_bigger_periods_aggregate(cw: Any, core_services: list[str]) -> None:
     start = end - timedelta(hours=2)
     service = core_services[5]
     queries = [
-        query("avg1", CORE, service, stat="Average"), query("max1", CORE, service, stat="Maximum"),
+        query("avg1", CORE, service, stat="Average"),
+        query("max1", CORE, service, stat="Maximum"),
         query("n1", CORE, service, stat="SampleCount"),
-        query("avg5", CORE, service, stat="Average", period=300), query("max5", CORE, service, stat="Maximum", period=300),
-        query("sum5", CORE, service, stat="Sum", period=300), query("n5", CORE, service, stat="SampleCount", period=300),
+        query("avg5", CORE, service, stat="Average", period=300),
+        query("max5", CORE, service, stat="Maximum", period=300),
+        query("sum5", CORE, service, stat="Sum", period=300),
+        query("n5", CORE, service, stat="SampleCount", period=300),
     ]
-    r = {x["Id"]: x for x in cw.get_metric_data(
-        MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy="TimestampAscending"
-    )["MetricDataResults"]}
+    r = {
+        x["Id"]: x
+        for x in cw.get_metric_data(
+            MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy="TimestampAscending"
+        )["MetricDataResults"]
+    }
     assert len(r["avg5"]["Values"]) == 24
     assert all(t.timestamp() % 300 == 0 for t in r["avg5"]["Timestamps"])
     minute_avg, minute_max, minute_n = r["avg1"]["Values"], r["max1"]["Values"], r["n1"]["Values"]
@@ -201,12 +225,20 @@ def test_bigger_periods_aggregate(cw: Any, core_services: list[str]) -> None:
 def test_max_datapoints_pages_with_next_token(cw: Any, core_services: list[str]) -> None:
     start, end = window()
     queries = [query(f"q{i}", CORE, s) for i, s in enumerate(core_services[:3])]
-    full = {r["Id"]: r["Values"] for r in cw.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end)["MetricDataResults"]}
+    full = {
+        r["Id"]: r["Values"]
+        for r in cw.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end)["MetricDataResults"]
+    }
     collected: dict[str, list[float]] = {}
     token = None
     pages = 0
     while True:
-        kwargs: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end, "MaxDatapoints": 100}
+        kwargs: dict[str, Any] = {
+            "MetricDataQueries": queries,
+            "StartTime": start,
+            "EndTime": end,
+            "MaxDatapoints": 100,
+        }
         if token:
             kwargs["NextToken"] = token
         page = cw.get_metric_data(**kwargs)
@@ -227,9 +259,20 @@ def test_max_datapoints_pages_with_next_token(cw: Any, core_services: list[str])
 def test_unknown_series_is_empty_and_complete(cw: Any) -> None:
     start, end = window()
     result = cw.get_metric_data(MetricDataQueries=[query("u", CORE, "no-such-service")], StartTime=start, EndTime=end)
-    assert result["MetricDataResults"] == [
-        {"Id": "u", "Label": "CPUUtilization", "Timestamps": [], "Values": [], "StatusCode": "Complete", "Messages": []}
-    ] or result["MetricDataResults"][0]["Values"] == []
+    assert (
+        result["MetricDataResults"]
+        == [
+            {
+                "Id": "u",
+                "Label": "CPUUtilization",
+                "Timestamps": [],
+                "Values": [],
+                "StatusCode": "Complete",
+                "Messages": [],
+            }
+        ]
+        or result["MetricDataResults"][0]["Values"] == []
+    )
 
 
 def test_other_namespaces_go_to_moto(client: Callable[..., Any]) -> None:
@@ -237,9 +280,18 @@ def test_other_namespaces_go_to_moto(client: Callable[..., Any]) -> None:
     now = datetime.now(timezone.utc)
     cw.put_metric_data(Namespace="Custom/Probe", MetricData=[{"MetricName": "Hits", "Value": 7.0, "Timestamp": now}])
     result = cw.get_metric_data(
-        MetricDataQueries=[{"Id": "h", "MetricStat": {"Metric": {"Namespace": "Custom/Probe", "MetricName": "Hits"},
-                                                      "Period": 60, "Stat": "Sum"}}],
-        StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1),
+        MetricDataQueries=[
+            {
+                "Id": "h",
+                "MetricStat": {
+                    "Metric": {"Namespace": "Custom/Probe", "MetricName": "Hits"},
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=now - timedelta(minutes=5),
+        EndTime=now + timedelta(minutes=1),
     )
     assert result["MetricDataResults"][0]["Values"] == [7.0]
 
@@ -267,11 +319,13 @@ def test_botocore_still_speaks_json_to_cloudwatch(cw: Any) -> None:
 def test_a_cbor_request_gets_a_clear_400(embedded_aws: EmbeddedAWS) -> None:
     request = urllib.request.Request(
         f"{embedded_aws.endpoint_url}/service/GraniteServiceVersion20100801/operation/GetMetricData",
-        data=b"\xa0", method="POST",
+        data=b"\xa0",
+        method="POST",
         headers={
-            "Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor",
+            "Content-Type": "application/cbor",
+            "smithy-protocol": "rpc-v2-cbor",
             "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/monitoring/aws4_request, "
-                             "SignedHeaders=host, Signature=0",
+            "SignedHeaders=host, Signature=0",
         },
     )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

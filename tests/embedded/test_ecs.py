@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -135,8 +136,20 @@ def test_unknown_names_are_failures_missing(ecs: Any) -> None:
 
 def test_described_service_is_complete(ecs: Any, core_arns: list[str]) -> None:
     for service in ecs.describe_services(cluster=CORE, services=core_arns[:10])["services"]:
-        for key in ("serviceName", "serviceArn", "clusterArn", "status", "desiredCount", "runningCount",
-                    "pendingCount", "launchType", "taskDefinition", "createdAt", "deployments", "events"):
+        for key in (
+            "serviceName",
+            "serviceArn",
+            "clusterArn",
+            "status",
+            "desiredCount",
+            "runningCount",
+            "pendingCount",
+            "launchType",
+            "taskDefinition",
+            "createdAt",
+            "deployments",
+            "events",
+        ):
             assert key in service, key
         assert service["status"] in ("ACTIVE", "DRAINING")
         assert service["launchType"] in ("FARGATE", "EC2")
@@ -146,8 +159,17 @@ def test_described_service_is_complete(ecs: Any, core_arns: list[str]) -> None:
             assert len(deployment["id"]) == 8 + 19
             assert deployment["status"] in ("PRIMARY", "ACTIVE")
             assert deployment["rolloutState"] in ("IN_PROGRESS", "COMPLETED", "FAILED")
-            for key in ("taskDefinition", "desiredCount", "runningCount", "pendingCount", "failedTasks",
-                        "rolloutStateReason", "createdAt", "updatedAt", "launchType"):
+            for key in (
+                "taskDefinition",
+                "desiredCount",
+                "runningCount",
+                "pendingCount",
+                "failedTasks",
+                "rolloutStateReason",
+                "createdAt",
+                "updatedAt",
+                "launchType",
+            ):
                 assert key in deployment, key
         events = service["events"]
         assert len(events) <= 100
@@ -193,31 +215,36 @@ def test_states_are_real(client: Callable[..., Any], embedded_aws: Any) -> None:
     account, region, cluster, name, _ = services_of(fleet, "draining")[0]
     assert describe(account, region, cluster, name)["status"] == "DRAINING"
 
-    steady = [s for s in services_of(fleet, "steady") if s[4]["desired"] > 0][0]
+    steady = next(s for s in services_of(fleet, "steady") if s[4]["desired"] > 0)
     service = describe(*steady[:4])
     assert service["runningCount"] == service["desiredCount"]
-    assert any(e["message"] == f"(service {service['serviceName']}) has reached a steady state." for e in service["events"])
+    assert any(
+        e["message"] == f"(service {service['serviceName']}) has reached a steady state." for e in service["events"]
+    )
 
 
 def test_cluster_counts_match_services(ecs: Any, core_arns: list[str]) -> None:
     cluster = ecs.describe_clusters(clusters=[CORE])["clusters"][0]
     running = pending = active = 0
     for start in range(0, len(core_arns), 10):
-        for service in ecs.describe_services(cluster=CORE, services=core_arns[start:start + 10])["services"]:
+        for service in ecs.describe_services(cluster=CORE, services=core_arns[start : start + 10])["services"]:
             running += service["runningCount"]
             pending += service["pendingCount"]
             active += service["status"] == "ACTIVE"
     assert cluster["clusterArn"] == f"arn:aws:ecs:us-east-1:{PAYMENTS}:cluster/{CORE}"
     assert cluster["status"] == "ACTIVE"
     assert (cluster["runningTasksCount"], cluster["pendingTasksCount"], cluster["activeServicesCount"]) == (
-        running, pending, active,
+        running,
+        pending,
+        active,
     )
     assert "registeredContainerInstancesCount" in cluster
 
 
 def test_tasks_of_a_service(client: Callable[..., Any], embedded_aws: Any) -> None:
     settled = [
-        s for s in services_of(embedded_aws.fleet_summary(), "steady")
+        s
+        for s in services_of(embedded_aws.fleet_summary(), "steady")
         if s[4]["running"] > 1 and s[4]["pending"] == 0 and s[4]["running"] == s[4]["desired"]
     ]
     account, region, cluster, name, _ = settled[0]
@@ -231,8 +258,16 @@ def test_tasks_of_a_service(client: Callable[..., Any], embedded_aws: Any) -> No
         assert task["lastStatus"] == "RUNNING" and task["desiredStatus"] == "RUNNING"
         assert task["healthStatus"] == "HEALTHY"
         assert task["launchType"] == service["launchType"]
-        for key in ("taskArn", "clusterArn", "taskDefinitionArn", "cpu", "memory", "availabilityZone",
-                    "createdAt", "startedAt"):
+        for key in (
+            "taskArn",
+            "clusterArn",
+            "taskDefinitionArn",
+            "cpu",
+            "memory",
+            "availabilityZone",
+            "createdAt",
+            "startedAt",
+        ):
             assert key in task, key
         assert task["containers"][0]["lastStatus"] == "RUNNING"
     assert ecs.list_tasks(cluster=cluster, serviceName=name, maxResults=1)["nextToken"]

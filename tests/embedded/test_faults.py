@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 import pytest
@@ -23,8 +24,12 @@ def code_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
 def hub_sts(aws: EmbeddedAWS) -> Any:
     creds = aws.credentials()
     return boto3.client(
-        "sts", region_name="us-east-1", endpoint_url=aws.endpoint_url, config=NO_RETRY,
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        "sts",
+        region_name="us-east-1",
+        endpoint_url=aws.endpoint_url,
+        config=NO_RETRY,
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
     )
 
 
@@ -50,8 +55,18 @@ def test_throttle_cloudwatch_is_query_compatible(aws: EmbeddedAWS, client: Calla
     cw = client("cloudwatch", PAYMENTS)
     with pytest.raises(ClientError) as excinfo:
         cw.get_metric_data(
-            MetricDataQueries=[{"Id": "a", "MetricStat": {"Metric": {"Namespace": "AWS/ECS", "MetricName": "CPUUtilization"}, "Period": 60, "Stat": "Average"}}],
-            StartTime=time.time() - 600, EndTime=time.time(),
+            MetricDataQueries=[
+                {
+                    "Id": "a",
+                    "MetricStat": {
+                        "Metric": {"Namespace": "AWS/ECS", "MetricName": "CPUUtilization"},
+                        "Period": 60,
+                        "Stat": "Average",
+                    },
+                }
+            ],
+            StartTime=time.time() - 600,
+            EndTime=time.time(),
         )
     # Real CloudWatch (awsJson, awsQueryCompatible) names it with the query-era code.
     assert code_of(excinfo) == ("Throttling", 400)
@@ -120,10 +135,16 @@ def test_expire_credentials(aws: EmbeddedAWS) -> None:
     sts = hub_sts(aws)
 
     def ecs_with_fresh_keys() -> Any:
-        keys = sts.assume_role(RoleArn=f"arn:aws:iam::{CHECKOUT}:role/HeartbeatReader", RoleSessionName="faults")["Credentials"]
+        keys = sts.assume_role(RoleArn=f"arn:aws:iam::{CHECKOUT}:role/HeartbeatReader", RoleSessionName="faults")[
+            "Credentials"
+        ]
         return boto3.client(
-            "ecs", region_name="us-east-1", endpoint_url=aws.endpoint_url, config=NO_RETRY,
-            aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
+            "ecs",
+            region_name="us-east-1",
+            endpoint_url=aws.endpoint_url,
+            config=NO_RETRY,
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
             aws_session_token=keys["SessionToken"],
         )
 
@@ -174,7 +195,11 @@ def test_stats_count_every_request_per_account_service_operation(aws: EmbeddedAW
     assert rows[(PAYMENTS, "ecs", "ListClusters")]["count"] == 2
     assert rows[(HUB, "ecs", "ListClusters")]["count"] == 1
     assert rows[(PAYMENTS, "ecs", "DescribeClusters")] == {
-        "account": PAYMENTS, "service": "ecs", "operation": "DescribeClusters", "count": 1, "faulted": 1,
+        "account": PAYMENTS,
+        "service": "ecs",
+        "operation": "DescribeClusters",
+        "count": 1,
+        "faulted": 1,
     }
     assert rows[(CHECKOUT, "sts", "AssumeRole")]["count"] == 1
     aws.reset_stats()

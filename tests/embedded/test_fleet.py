@@ -58,7 +58,9 @@ def test_plan_has_every_state_outside_the_denied_account() -> None:
 def test_json_round_trip() -> None:
     fleet = FleetSpec(
         accounts=(
-            AccountSpec(id="111111111111", alias="a", regions=(RegionSpec("us-east-1", (ClusterSpec("c", ("x-api",)),)),)),
+            AccountSpec(
+                id="111111111111", alias="a", regions=(RegionSpec("us-east-1", (ClusterSpec("c", ("x-api",)),)),)
+            ),
             AccountSpec(id="222222222222", alias="b", regions=(), external_id="ext", deny_assume_role=True),
         ),
         hub_account="111111111111",

@@ -19,8 +19,14 @@ from .helpers import NO_RETRY
 
 SMALL = FleetSpec(
     accounts=(
-        AccountSpec(id="123456789012", alias="hub", regions=(RegionSpec("us-east-1", (ClusterSpec("hub-c", ("a-api",)),)),)),
-        AccountSpec(id="222233334444", alias="member", regions=(RegionSpec("us-east-1", (ClusterSpec("member-c", ("b-api", "c-api")),)),)),
+        AccountSpec(
+            id="123456789012", alias="hub", regions=(RegionSpec("us-east-1", (ClusterSpec("hub-c", ("a-api",)),)),)
+        ),
+        AccountSpec(
+            id="222233334444",
+            alias="member",
+            regions=(RegionSpec("us-east-1", (ClusterSpec("member-c", ("b-api", "c-api")),)),),
+        ),
     ),
     history_minutes=30,
 )
@@ -58,16 +64,25 @@ def test_start_stop_and_moto_account_id_does_not_leak(monkeypatch: pytest.Monkey
         assert pid is not None and alive(pid)
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         assert not any(e.startswith((b"MOTO_ACCOUNT_ID=", b"AWS_ACCESS_KEY_ID=")) for e in environ)
-        kwargs = {"region_name": "us-east-1", "endpoint_url": aws.endpoint_url, "config": NO_RETRY,
-                  "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        kwargs = {
+            "region_name": "us-east-1",
+            "endpoint_url": aws.endpoint_url,
+            "config": NO_RETRY,
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+        }
         hub = boto3.client("ecs", **kwargs).list_clusters()["clusterArns"]
         assert hub == ["arn:aws:ecs:us-east-1:123456789012:cluster/hub-c"]
         keys = boto3.client("sts", **kwargs).assume_role(
             RoleArn="arn:aws:iam::222233334444:role/HeartbeatReader", RoleSessionName="leak"
         )["Credentials"]
         member = boto3.client(
-            "ecs", region_name="us-east-1", endpoint_url=aws.endpoint_url, config=NO_RETRY,
-            aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
+            "ecs",
+            region_name="us-east-1",
+            endpoint_url=aws.endpoint_url,
+            config=NO_RETRY,
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
             aws_session_token=keys["SessionToken"],
         ).list_clusters()["clusterArns"]
         assert member == ["arn:aws:ecs:us-east-1:222233334444:cluster/member-c"]
@@ -77,9 +92,13 @@ def test_start_stop_and_moto_account_id_does_not_leak(monkeypatch: pytest.Monkey
 
 
 def test_a_start_failure_has_a_one_line_reason() -> None:
-    broken = FleetSpec(accounts=(
-        AccountSpec(id="123456789012", alias="x", regions=(RegionSpec("mars-north-1", (ClusterSpec("c", ("a-api",)),)),)),
-    ))
+    broken = FleetSpec(
+        accounts=(
+            AccountSpec(
+                id="123456789012", alias="x", regions=(RegionSpec("mars-north-1", (ClusterSpec("c", ("a-api",)),)),)
+            ),
+        )
+    )
     with pytest.raises(EmbeddedAWSError) as excinfo:
         EmbeddedAWS(broken).start()
     message = str(excinfo.value)
@@ -109,7 +128,9 @@ PARENT = textwrap.dedent(
 def test_the_child_dies_with_a_sigkilled_parent(started_from: str) -> None:
     parent = subprocess.Popen(
         [sys.executable, "-c", PARENT, SMALL.to_json(), started_from],
-        stdout=subprocess.PIPE, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     try:
         assert parent.stdout is not None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from heartbeat_tui.embedded import EmbeddedAWS
 
@@ -24,9 +25,7 @@ def test_paused_simulator_stands_still(aws: EmbeddedAWS) -> None:
 
 def test_a_deploying_service_progresses_to_completion(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
     summary = aws.fleet_summary()
-    account, region, cluster, name, _ = next(
-        s for s in services_of(summary, "deploying") if s[0] != DENIED
-    )
+    account, region, cluster, name, _ = next(s for s in services_of(summary, "deploying") if s[0] != DENIED)
     before = describe(client, account, region, cluster, name)
     primary_before = before["deployments"][0]
     aws.tick(1)
@@ -87,9 +86,10 @@ def test_scaling_activity_appears_and_the_service_follows(aws: EmbeddedAWS, clie
     )["ScalableTargets"][0]
     assert target["MinCapacity"] <= desired <= target["MaxCapacity"]
     assert service["desiredCount"] == desired
-    assert re.match(rf"\(service {name}\) has (started|stopped) \d+ (running )?tasks: \(task [0-9a-f]{{32}}\)", service["events"][0]["message"]) or any(
-        "has started" in e["message"] or "has stopped" in e["message"] for e in service["events"][:3]
-    )
+    assert re.match(
+        rf"\(service {name}\) has (started|stopped) \d+ (running )?tasks: \(task [0-9a-f]{{32}}\)",
+        service["events"][0]["message"],
+    ) or any("has started" in e["message"] or "has stopped" in e["message"] for e in service["events"][:3])
     for _ in range(3):
         aws.tick(1)
         service = describe(client, activity["account"], activity["region"], cluster, name)
@@ -113,7 +113,8 @@ def test_failing_service_keeps_failing(aws: EmbeddedAWS, client: Callable[..., A
 def test_writes_through_the_api_reach_the_model(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
     """UpdateService/DeleteService go to moto and are mirrored in what DescribeServices shows."""
     account, region, cluster, name, info = next(
-        s for s in services_of(aws.fleet_summary(), "steady")
+        s
+        for s in services_of(aws.fleet_summary(), "steady")
         if s[0] != DENIED and s[4]["desired"] > 0 and s[4]["pending"] == 0
     )
     ecs = client("ecs", account, region)

@@ -34,9 +34,11 @@ def test_store_is_bounded_and_queries_align() -> None:
     store = MetricStore(keep_minutes=120)
     running = [3]
     now_minute = 1_000_000
-    store.add_service(("a", "r", "c", "s"), PROFILE, lambda: running[0], [(now_minute - 100, 3)], now_minute - 100, now_minute)
+    store.add_service(
+        ("a", "r", "c", "s"), PROFILE, lambda: running[0], [(now_minute - 100, 3)], now_minute - 100, now_minute
+    )
     key = ("a", "r", "c", "s", "CPUUtilization")
-    timestamps, values = store.query(key, (now_minute - 100) * 60, now_minute * 60, 60, "Average")
+    timestamps, _values = store.query(key, (now_minute - 100) * 60, now_minute * 60, 60, "Average")
     assert len(timestamps) == 100 and timestamps[0] == (now_minute - 100) * 60
     for hours in range(1, 8):  # a week of wall clock in hourly hops
         store.advance((now_minute + hours * 60) * 60 + 5)
@@ -54,7 +56,11 @@ def test_tokens_are_bound_to_operation_and_scope() -> None:
     error = ApiError("X", "bad")
     token = encode_token("ListServices", "scope", "arn:b")
     assert decode_token(token, "ListServices", "scope", error) == "arn:b"
-    for operation, scope, bad in (("ListTasks", "scope", token), ("ListServices", "other", token), ("ListServices", "scope", "%%%")):
+    for operation, scope, bad in (
+        ("ListTasks", "scope", token),
+        ("ListServices", "other", token),
+        ("ListServices", "scope", "%%%"),
+    ):
         with pytest.raises(ApiError):
             decode_token(bad, operation, scope, error)
     items = ["a", "b", "c", "d"]
@@ -68,8 +74,11 @@ def test_request_parsing() -> None:
 
     body = b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A210987654321%3Arole%2FR&Version=2011-06-15"
     environ = {
-        "REQUEST_METHOD": "POST", "PATH_INFO": "/", "CONTENT_LENGTH": str(len(body)),
-        "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8", "wsgi.input": io.BytesIO(body),
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+        "wsgi.input": io.BytesIO(body),
         "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=x",
     }
     request = read_request(environ)

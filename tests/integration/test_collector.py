@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
-import pytest
 
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.embedded.fleet import FleetSpec
@@ -170,9 +169,7 @@ async def test_metrics_are_incremental_after_the_first_poll(clean_aws: Any) -> N
     assert payments is not None
     with_points = [s for _, _, s in payments.services() if s.metrics.cpu_average.timestamps]
     assert with_points, "the seeded fleet has CPU history"
-    span = max(
-        s.metrics.cpu_average.timestamps[-1] - s.metrics.cpu_average.timestamps[0] for s in with_points
-    )
+    span = max(s.metrics.cpu_average.timestamps[-1] - s.metrics.cpu_average.timestamps[0] for s in with_points)
     assert span >= (config.file.collector.history_minutes - 5) * 60
     # The second asked only for the last few minutes, with the same number of calls.
     assert windows and max(windows) <= 5 * 60
@@ -285,9 +282,7 @@ async def test_service_detail_has_tasks_with_stopped_reasons(clean_aws: Any) -> 
         ]
         assert failing, "the demo fleet has a failing deployment"
         account, region, service = failing[0]
-        detail = await collector.fetch_service_detail(
-            account.id, region.region, service.cluster_arn, service.name
-        )
+        detail = await collector.fetch_service_detail(account.id, region.region, service.cluster_arn, service.name)
         running = [s for _, _, s in snapshot.accounts[1].services() if s.running_count > 0]
         steady = running[0]
         steady_region = next(r for r, _, s in snapshot.accounts[1].services() if s is steady)

@@ -20,9 +20,7 @@ T0 = 1_700_000_040  # a minute boundary
 
 
 def series(minutes: range, value=lambda m: float(m)) -> MetricSeries:  # noqa: ANN001
-    return MetricSeries(
-        timestamps=tuple(T0 + 60 * m for m in minutes), values=tuple(value(m) for m in minutes)
-    )
+    return MetricSeries(timestamps=tuple(T0 + 60 * m for m in minutes), values=tuple(value(m) for m in minutes))
 
 
 def test_models_are_frozen() -> None:
