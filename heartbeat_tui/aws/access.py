@@ -14,10 +14,12 @@ clients created once and reused for the collector's whole life.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import getpass
 import re
 import socket
+import time
 from collections import Counter
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -40,6 +42,7 @@ IAM = "iam"
 STS = "sts"
 
 ASSUME_ROLE_SECONDS = 3600
+FORCED_REFRESH_DEBOUNCE_SECONDS = 5.0
 
 
 @dataclass
@@ -154,6 +157,8 @@ class AwsAccess:
         self._sessions: dict[str, AioSession] = {}
         self._credentials: dict[str, AioDeferredRefreshableCredentials] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
+        self._refresh_locks: dict[str, asyncio.Lock] = {}
+        self._forced_at: dict[str, float] = {}
         self._session_name = role_session_name()
 
     def _make_base_session(self) -> AioSession:
@@ -266,6 +271,25 @@ class AwsAccess:
             return
         self._session_for(account)
         await self._credentials[account.id].get_frozen_credentials()
+
+    async def force_refresh(self, account: AccountConfig) -> bool:
+        """Assume the account's role again now (its credentials were rejected as
+        expired before botocore's own refresh window). Concurrent callers share
+        one refresh. Returns False when the account has no role to assume."""
+
+        credentials = self._credentials.get(account.id)
+        if credentials is None:
+            return False
+        lock = self._refresh_locks.setdefault(account.id, asyncio.Lock())
+        async with lock:
+            last = self._forced_at.get(account.id)
+            if last is None or time.monotonic() - last > FORCED_REFRESH_DEBOUNCE_SECONDS:
+                # botocore has no public "refresh now": marking the credentials as
+                # expiring now makes the next use a mandatory refresh, under its lock.
+                credentials._expiry_time = credentials._time_fetcher()  # noqa: SLF001
+                self._forced_at[account.id] = time.monotonic()
+            await credentials.get_frozen_credentials()
+        return True
 
     async def caller_account_id(self) -> str:
         sts = await self.base_client(STS)

@@ -89,6 +89,10 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {_short(str(exc))}" if str(exc) else type(exc).__name__
 
 
+def is_expired_credentials(exc: BaseException) -> bool:
+    return error_code(exc) in _EXPIRED
+
+
 def error_code(exc: BaseException) -> str | None:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code") or "") or None

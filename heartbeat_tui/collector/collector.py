@@ -43,7 +43,7 @@ from heartbeat_tui.aws.access import (
     counting,
     stop_counting,
 )
-from heartbeat_tui.aws.errors import describe_error
+from heartbeat_tui.aws.errors import describe_error, is_expired_credentials
 from heartbeat_tui.collector.parse import (
     cluster_name_from_service_arn,
     name_from_arn,
@@ -244,7 +244,15 @@ class Collector:
     async def _call(self, state: _AccountState, where: str, coro: Callable[[], Awaitable[T]]) -> T:
         async with state.semaphore:
             try:
-                return await coro()
+                try:
+                    return await coro()
+                except Exception as exc:
+                    # Assumed credentials rejected as expired (revoked, clock skew,
+                    # a long suspend): assume the role again once and retry.
+                    if is_expired_credentials(exc) and await self._access.force_refresh(state.config):
+                        log.info("credentials of %s expired early; assumed the role again", state.config.id)
+                        return await coro()
+                    raise
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure becomes a StepFailed

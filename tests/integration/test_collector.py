@@ -295,3 +295,37 @@ async def test_service_detail_has_tasks_with_stopped_reasons(clean_aws: Any) -> 
     assert any(c.exit_code not in (None, 0) or c.reason for t in stopped for c in t.containers)
     assert not steady_detail.errors
     assert sum(1 for t in steady_detail.tasks if t.last_status == "RUNNING") == steady.running_count
+
+
+def assume_role_calls(aws: Any, account: str) -> int:
+    return sum(row["count"] for row in aws.stats() if row["operation"] == "AssumeRole" and row["account"] == account)
+
+
+async def test_assumed_credentials_refresh_themselves_before_they_expire(clean_aws: Any) -> None:
+    config = make_config(clean_aws)
+    async with Collector(config) as collector:
+        await collector.poll()
+        assert assume_role_calls(clean_aws, PAYMENTS) == 1
+        await collector.poll()
+        assert assume_role_calls(clean_aws, PAYMENTS) == 1  # reused, not assumed per poll
+        # Fast-forward: the credentials now expire in 5 minutes (inside botocore's
+        # mandatory refresh window). Old keys are refused from now on.
+        credentials = collector._access._credentials[PAYMENTS]  # noqa: SLF001 - test hook
+        credentials._expiry_time = credentials._time_fetcher() + timedelta(minutes=5)  # noqa: SLF001
+        clean_aws.add_fault("expire_credentials", account=PAYMENTS)
+        snapshot = await collector.poll()
+    payments = snapshot.account(PAYMENTS)
+    assert payments is not None and payments.status is AccountStatus.OK, payments.error
+    assert assume_role_calls(clean_aws, PAYMENTS) == 2
+
+
+async def test_credentials_revoked_early_are_assumed_again(clean_aws: Any) -> None:
+    config = make_config(clean_aws)
+    async with Collector(config) as collector:
+        await collector.poll()
+        clean_aws.add_fault("expire_credentials", account=PAYMENTS)
+        snapshot = await collector.poll()
+    payments = snapshot.account(PAYMENTS)
+    assert payments is not None and payments.status is AccountStatus.OK, payments.error
+    # One extra AssumeRole for the whole account, not one per failed call.
+    assert assume_role_calls(clean_aws, PAYMENTS) == 2
