@@ -167,6 +167,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         truth = ground_truth(aws, fleet, history)
         aliases = {a["id"] for a in data["accounts"] if a.get("alias")}
         minimum = minimum_calls(fleet, truth, aliases)
+        # Let the embedded AWS finish generating its metric history first, so the
+        # cold poll measures the collector, not the simulator's start-up.
+        while aws.health().get("history_pending", 0):
+            time.sleep(0.1)
         aws.add_fault("latency", seconds=args.latency)
         rss_before = current_rss_mb()
 

@@ -89,6 +89,8 @@ METRIC_PERIOD = 60
 METRIC_REREAD_SECONDS = 2 * METRIC_PERIOD
 ACTIVITIES_PER_SERVICE = 50
 DESIRED_COUNT = "ecs:service:DesiredCount"
+# CPU-bound loops give the event loop a turn this often (services).
+YIELD_EVERY = 250
 TERMINAL_ACTIVITY_STATES = frozenset({"Successful", "Failed", "Unfulfilled", "Overridden"})
 
 # (ServiceMetrics field, CloudWatch metric, statistic)
@@ -527,7 +529,10 @@ class Collector:
         for result in results:
             points.update(result)
         merged: dict[str, ServiceMetrics] = {}
-        for ref in services:
+        for n, ref in enumerate(services):
+            if n and n % YIELD_EVERY == 0:
+                # The collector shares the UI's event loop: never hold it for long.
+                await asyncio.sleep(0)
             previous = rstate.metrics.get(ref.arn, EMPTY_METRICS)
             update = {}
             for attr, _, _ in SERIES:

@@ -292,6 +292,7 @@ class HeartbeatApp:
                         "accounts": len(self.world.spec.accounts),
                         "clusters": len(self.world.clusters),
                         "services": len(self.world.services),
+                        "history_pending": self.world.metrics.pending,
                     }
                 )
         if route == ("GET", "/faults"):
