@@ -226,7 +226,9 @@ class Collector:
                     )
                 else:
                     selected = [a for a in accounts if only is None or a.id in only]
-                    accounts_snap = tuple(await asyncio.gather(*(self._poll_account(a, now) for a in selected)))
+                    accounts_snap = tuple(
+                        await asyncio.gather(*(self._poll_account_isolated(a, now) for a in selected))
+                    )
             finally:
                 stop_counting(token)
             self._poll_number += 1
@@ -296,7 +298,7 @@ class Collector:
         try:
             await self._call(state, "STS AssumeRole", lambda: self._access.ensure_credentials(account))
         except StepFailed as failure:
-            return self._account_snapshot(state, now, [str(failure)], [], fresh=False)
+            return self._account_snapshot(state, now, [str(failure)], [])
 
         alias_task = None
         if not state.alias_known:
@@ -323,7 +325,6 @@ class Collector:
         warnings: list[str],
         *,
         regions: Iterable[RegionSnapshot] | None = None,
-        fresh: bool = True,
     ) -> AccountSnapshot:
         if regions is None:
             # Nothing could be fetched: show the last good data of every region, stale.
@@ -594,12 +595,17 @@ class Collector:
                 stamps, values = out.setdefault(key, (array("I"), array("d")))
                 raw_ts = result.get("Timestamps") or ()
                 raw_values = result.get("Values") or ()
+                if len(raw_ts) != len(raw_values):
+                    raise ValueError(
+                        f"GetMetricData result {result.get('Id')} has {len(raw_ts)} timestamps"
+                        f" but {len(raw_values)} values"
+                    )
                 try:
                     # The common case stays in C: epoch numbers and finite floats.
                     new_ts = array("I", map(int, raw_ts))
                     new_values = array("d", raw_values)
-                    if len(new_ts) != len(new_values) or not all(map(math.isfinite, new_values)):
-                        raise ValueError("uneven or non-finite datapoints")
+                    if not all(map(math.isfinite, new_values)):
+                        raise ValueError("non-finite datapoints")
                 except (TypeError, ValueError, OverflowError):
                     new_ts, new_values = array("I"), array("d")
                     for ts, value in zip(raw_ts, raw_values):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
+import pytest
 
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.embedded.fleet import FleetSpec
@@ -329,3 +330,30 @@ async def test_credentials_revoked_early_are_assumed_again(clean_aws: Any) -> No
     assert payments is not None and payments.status is AccountStatus.OK, payments.error
     # One extra AssumeRole for the whole account, not one per failed call.
     assert assume_role_calls(clean_aws, PAYMENTS) == 2
+
+
+@pytest.mark.parametrize(
+    ("service", "field", "stale"),
+    [("ecs", "serviceArn", "ecs"), ("ecs", "clusterArn", "ecs"), ("monitoring", "Values", "metrics")],
+)
+async def test_malformed_responses_stay_inside_their_account(
+    clean_aws: Any, service: str, field: str, stale: str
+) -> None:
+    config = make_config(clean_aws)
+    async with Collector(config) as collector:
+        good = await collector.poll()
+        clean_aws.add_fault("malformed", account=PAYMENTS, service=service, code=field)
+        broken = await collector.poll()
+    payments = broken.account(PAYMENTS)
+    before = good.account(PAYMENTS)
+    assert payments is not None and before is not None
+    # The poll completed; the account says what went wrong; nothing good was blanked.
+    assert payments.status is AccountStatus.ERROR
+    assert "unexpected response" in (payments.error or "")
+    assert all(stale in r.stale for r in payments.regions)
+    assert [s.arn for _, _, s in payments.services()] == [s.arn for _, _, s in before.services()]
+    if stale == "metrics":
+        assert [s.metrics for _, _, s in payments.services()] == [s.metrics for _, _, s in before.services()]
+    for account in broken.accounts:
+        if account.id not in (PAYMENTS, DENIED_ACCOUNT):
+            assert account.status is AccountStatus.OK, account.error
