@@ -357,3 +357,45 @@ async def test_malformed_responses_stay_inside_their_account(
     for account in broken.accounts:
         if account.id not in (PAYMENTS, DENIED_ACCOUNT):
             assert account.status is AccountStatus.OK, account.error
+
+
+async def test_calls_in_flight_per_account_are_bounded(clean_aws: Any) -> None:
+    cap = 3
+    config = make_config(clean_aws, collector={"max_in_flight_per_account": cap})
+    clean_aws.add_fault("latency", seconds=0.05)
+    in_flight: Counter[str] = Counter()
+    peak: Counter[str] = Counter()
+
+    def started(context: dict[str, Any], **_: Any) -> None:
+        account = context["heartbeat_account"]
+        in_flight[account] += 1
+        peak[account] = max(peak[account], in_flight[account])
+
+    def finished(context: dict[str, Any], **_: Any) -> None:
+        in_flight[context["heartbeat_account"]] -= 1
+
+    async with Collector(config) as collector:
+        original = collector._access.client  # noqa: SLF001 - test hook: tag each client's calls
+
+        async def tagged(account: Any, service: str, region: str) -> Any:
+            client = await original(account, service, region)
+            # STS is the hub's client but calls AssumeRole on behalf of each account.
+            if service != "sts" and not getattr(client, "_heartbeat_tagged", False):
+                account_id = account.id if account else HUB
+
+                def tag(context: dict[str, Any], **_: Any) -> None:
+                    context["heartbeat_account"] = account_id
+
+                client.meta.events.register_first("before-parameter-build", tag)
+                client.meta.events.register("before-call", started)
+                client.meta.events.register("after-call", finished)
+                client.meta.events.register("after-call-error", finished)
+                client._heartbeat_tagged = True
+            return client
+
+        collector._access.client = tagged  # type: ignore[method-assign]
+        snapshot = await collector.poll()
+    assert snapshot.account(PAYMENTS).status is AccountStatus.OK  # type: ignore[union-attr]
+    # payments-prod has 15 DescribeServices batches in us-east-1 alone: the cap is reached, never passed.
+    assert peak[PAYMENTS] == cap
+    assert max(peak.values()) <= cap
