@@ -22,19 +22,20 @@ import resource
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from heartbeat_tui.collector import Collector  # noqa: E402
+from heartbeat_tui.collector.cost import minimum_poll_calls  # noqa: E402
 from heartbeat_tui.config import EnvSettings, config_from_dict  # noqa: E402
 from heartbeat_tui.embedded import EmbeddedAWS  # noqa: E402
 from heartbeat_tui.embedded.fleet import FleetSpec  # noqa: E402
+from heartbeat_tui.embedded.shape import read_fleet_shape  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -45,80 +46,6 @@ def rss_mb() -> float:
 def current_rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
-
-
-def ground_truth(aws: EmbeddedAWS, fleet: FleetSpec, history: timedelta) -> dict[str, Any]:
-    """Scalable targets and activities per account-region, read with boto3."""
-
-    creds = aws.credentials()
-    now = datetime.now(timezone.utc)
-    out: dict[str, Any] = {}
-    for account in fleet.accounts:
-        if account.deny_assume_role:
-            continue
-        base = {
-            "endpoint_url": aws.endpoint_url,
-            "aws_access_key_id": creds["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": creds["AWS_SECRET_ACCESS_KEY"],
-        }
-        if account.id != fleet.hub_account:
-            assumed = boto3.client("sts", region_name="us-east-1", **base).assume_role(
-                RoleArn=account.role_arn, RoleSessionName="bench-ground-truth"
-            )["Credentials"]
-            base.update(
-                aws_access_key_id=assumed["AccessKeyId"],
-                aws_secret_access_key=assumed["SecretAccessKey"],
-                aws_session_token=assumed["SessionToken"],
-            )
-        for region in account.regions:
-            aas = boto3.client("application-autoscaling", region_name=region.region, **base)
-            targets = sum(
-                len(p["ScalableTargets"])
-                for p in aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="ecs")
-            )
-            activities = [
-                a
-                for p in aas.get_paginator("describe_scaling_activities").paginate(ServiceNamespace="ecs")
-                for a in p["ScalingActivities"]
-            ]
-            in_window = sum(1 for a in activities if a["StartTime"] >= now - history)
-            out[f"{account.id}/{region.region}"] = {
-                "targets": targets,
-                "activities_in_window": in_window,
-                "older_activities": len(activities) > in_window,
-            }
-    return out
-
-
-def minimum_calls(fleet: FleetSpec, truth: dict[str, Any], configured_aliases: set[str]) -> Counter[str]:
-    calls: Counter[str] = Counter()
-    for account in fleet.accounts:
-        if account.deny_assume_role:
-            calls["sts.AssumeRole"] += 1
-            continue
-        if account.id != fleet.hub_account:
-            calls["sts.AssumeRole"] += 1
-        if account.id not in configured_aliases:
-            calls["iam.ListAccountAliases"] += 1
-        for region in account.regions:
-            n_clusters = len(region.clusters)
-            calls["ecs.ListClusters"] += max(1, math.ceil(n_clusters / 100))
-            calls["ecs.DescribeClusters"] += math.ceil(n_clusters / 100)
-            services = 0
-            for cluster in region.clusters:
-                n = len(cluster.services)
-                services += n
-                if n:
-                    calls["ecs.ListServices"] += math.ceil(n / 100)
-                    calls["ecs.DescribeServices"] += math.ceil(n / 10)
-            calls["cloudwatch.GetMetricData"] += math.ceil(4 * services / 500)
-            t = truth[f"{account.id}/{region.region}"]
-            calls["application-autoscaling.DescribeScalableTargets"] += max(1, math.ceil(t["targets"] / 50))
-            pages = max(1, math.ceil(t["activities_in_window"] / 50))
-            if t["older_activities"] and t["activities_in_window"] and t["activities_in_window"] % 50 == 0:
-                pages += 1
-            calls["application-autoscaling.DescribeScalingActivities"] += pages
-    return calls
 
 
 def critical_path(fleet: FleetSpec, cap: int, cold: bool) -> tuple[int, int]:
@@ -164,9 +91,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         config = config_from_dict(data, env=env, source="benchmark")
         history = timedelta(minutes=config.file.collector.history_minutes)
-        truth = ground_truth(aws, fleet, history)
-        aliases = {a["id"] for a in data["accounts"] if a.get("alias")}
-        minimum = minimum_calls(fleet, truth, aliases)
+        aliases = frozenset(a["id"] for a in data["accounts"] if a.get("alias"))
+        minimum = minimum_poll_calls(read_fleet_shape(aws, fleet, history=history, configured_aliases=aliases))
         # Let the embedded AWS finish generating its metric history first, so the
         # cold poll measures the collector, not the simulator's start-up.
         while aws.health().get("history_pending", 0):

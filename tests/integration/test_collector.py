@@ -2,45 +2,22 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from heartbeat_tui.collector import Collector
+from heartbeat_tui.collector.cost import minimum_poll_calls
 from heartbeat_tui.embedded.fleet import FleetSpec
+from heartbeat_tui.embedded.shape import read_fleet_shape
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
 
 from .helpers import DENIED_ACCOUNT, HUB, PAYMENTS, make_config
 
 FLEET = FleetSpec.demo()
 MEMBERS = [a for a in FLEET.accounts if not a.deny_assume_role]
-
-
-def boto(aws: Any, service: str, account: str, region: str) -> Any:
-    """A boto3 client acting in `account` (ground truth for the tests)."""
-
-    creds = aws.credentials()
-    kwargs = {
-        "region_name": region,
-        "endpoint_url": aws.endpoint_url,
-        "aws_access_key_id": creds["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": creds["AWS_SECRET_ACCESS_KEY"],
-    }
-    if account != HUB:
-        sts = boto3.client("sts", **kwargs)
-        assumed = sts.assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/HeartbeatReader", RoleSessionName="ground-truth"
-        )["Credentials"]
-        kwargs.update(
-            aws_access_key_id=assumed["AccessKeyId"],
-            aws_secret_access_key=assumed["SecretAccessKey"],
-            aws_session_token=assumed["SessionToken"],
-        )
-    return boto3.client(service, **kwargs)
 
 
 async def poll_once(config: Any, polls: int = 1) -> FleetSnapshot:
@@ -89,55 +66,13 @@ async def test_cluster_with_more_than_100_services_comes_back_complete(clean_aws
     assert all(s.arn.startswith("arn:aws:ecs:us-east-1:210987654321:service/payments-core/") for s in big.services)
 
 
-def expected_minimum_calls(aws: Any, now: datetime, history: timedelta) -> Counter[str]:
-    """The fewest calls the AWS APIs allow for this fleet, from ground truth read with boto3."""
-
-    expected: Counter[str] = Counter()
-    for spec in MEMBERS:
-        if spec.id != HUB:
-            expected["sts.AssumeRole"] += 1
-            expected["iam.ListAccountAliases"] += 1
-        elif not any(a.get("alias") for a in aws.config_dict()["accounts"] if a["id"] == HUB):
-            expected["iam.ListAccountAliases"] += 1
-        for region in spec.regions:
-            clusters = len(region.clusters)
-            expected["ecs.ListClusters"] += max(1, math.ceil(clusters / 100))
-            expected["ecs.DescribeClusters"] += math.ceil(clusters / 100)
-            services_in_region = 0
-            for cluster in region.clusters:
-                n = len(cluster.services)
-                services_in_region += n
-                if n:
-                    expected["ecs.ListServices"] += math.ceil(n / 100)
-                    expected["ecs.DescribeServices"] += math.ceil(n / 10)
-            expected["cloudwatch.GetMetricData"] += math.ceil(4 * services_in_region / 500)
-            aas = boto(aws, "application-autoscaling", spec.id, region.region)
-            targets = sum(
-                len(p["ScalableTargets"])
-                for p in aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="ecs")
-            )
-            expected["application-autoscaling.DescribeScalableTargets"] += max(1, math.ceil(targets / 50))
-            activities = [
-                a
-                for p in aas.get_paginator("describe_scaling_activities").paginate(ServiceNamespace="ecs")
-                for a in p["ScalingActivities"]
-            ]
-            in_window = sum(1 for a in activities if a["StartTime"] >= now - history)
-            older = len(activities) > in_window
-            # Newest first: read every page holding an activity in the window, plus
-            # the next one when the window ends exactly on a page boundary.
-            pages = max(1, math.ceil(in_window / 50))
-            if older and in_window and in_window % 50 == 0:
-                pages += 1
-            expected["application-autoscaling.DescribeScalingActivities"] += pages
-    expected["sts.AssumeRole"] += 1  # the denied account: one attempt, then isolated
-    return expected
-
-
 async def test_calls_of_one_poll_equal_the_minimum(clean_aws: Any) -> None:
     config = make_config(clean_aws)
-    now = datetime.now(timezone.utc)
-    expected = expected_minimum_calls(clean_aws, now, timedelta(minutes=config.file.collector.history_minutes))
+    aliases = frozenset(a["id"] for a in clean_aws.config_dict()["accounts"] if a.get("alias"))
+    shape = read_fleet_shape(
+        clean_aws, FLEET, history=timedelta(minutes=config.file.collector.history_minutes), configured_aliases=aliases
+    )
+    expected = minimum_poll_calls(shape)
     clean_aws.reset_stats()
     snapshot = await poll_once(config)
     calls = Counter(dict(snapshot.stats.calls))

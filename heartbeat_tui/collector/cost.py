@@ -1,0 +1,77 @@
+"""What one poll must cost: the fewest API calls the AWS APIs allow for a fleet.
+
+The collector's batching is built to meet exactly this number; the tests and
+the benchmark compare a real poll against it. Operation names are counted as
+the collector counts them (`service.Operation`, botocore's names).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from heartbeat_tui.collector.collector import (
+    AUTOSCALING_PAGE_SIZE,
+    DESCRIBE_CLUSTERS_BATCH,
+    DESCRIBE_SERVICES_BATCH,
+    LIST_PAGE_SIZE,
+    METRIC_QUERIES_PER_CALL,
+    SERIES,
+)
+
+
+@dataclass(frozen=True)
+class RegionShape:
+    services_per_cluster: tuple[int, ...]
+    scalable_targets: int
+    activities_in_window: int
+    older_activities: bool
+
+
+@dataclass(frozen=True)
+class AccountShape:
+    assume_role: bool
+    read_alias: bool
+    regions: tuple[RegionShape, ...]
+    reachable: bool = True  # False: AssumeRole is denied
+
+
+def _pages(items: int, page_size: int) -> int:
+    """A list call always makes one call, even for an empty list."""
+
+    return max(1, math.ceil(items / page_size))
+
+
+def minimum_poll_calls(accounts: tuple[AccountShape, ...] | list[AccountShape]) -> Counter[str]:
+    """The minimum calls of a cold poll (the first, with AssumeRole and aliases)."""
+
+    calls: Counter[str] = Counter()
+    for account in accounts:
+        if account.assume_role:
+            calls["sts.AssumeRole"] += 1
+        if not account.reachable:
+            continue
+        if account.read_alias:
+            calls["iam.ListAccountAliases"] += 1
+        for region in account.regions:
+            clusters = len(region.services_per_cluster)
+            calls["ecs.ListClusters"] += _pages(clusters, LIST_PAGE_SIZE)
+            calls["ecs.DescribeClusters"] += math.ceil(clusters / DESCRIBE_CLUSTERS_BATCH)
+            for services in region.services_per_cluster:
+                if services:  # a cluster without services needs no ListServices
+                    calls["ecs.ListServices"] += _pages(services, LIST_PAGE_SIZE)
+                    calls["ecs.DescribeServices"] += math.ceil(services / DESCRIBE_SERVICES_BATCH)
+            queries = len(SERIES) * sum(region.services_per_cluster)
+            calls["cloudwatch.GetMetricData"] += math.ceil(queries / METRIC_QUERIES_PER_CALL)
+            calls["application-autoscaling.DescribeScalableTargets"] += _pages(
+                region.scalable_targets, AUTOSCALING_PAGE_SIZE
+            )
+            # Newest first: every page holding an activity of the window, plus the
+            # next one when the window ends exactly on a page boundary.
+            pages = _pages(region.activities_in_window, AUTOSCALING_PAGE_SIZE)
+            full_last_page = region.activities_in_window and region.activities_in_window % AUTOSCALING_PAGE_SIZE == 0
+            if region.older_activities and full_last_page:
+                pages += 1
+            calls["application-autoscaling.DescribeScalingActivities"] += pages
+    return calls
