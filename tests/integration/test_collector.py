@@ -334,3 +334,14 @@ async def test_calls_in_flight_per_account_are_bounded(clean_aws: Any) -> None:
     # payments-prod has 15 DescribeServices batches in us-east-1 alone: the cap is reached, never passed.
     assert peak[PAYMENTS] == cap
     assert max(peak.values()) <= cap
+
+
+async def test_without_accounts_the_base_credentials_account_is_watched(clean_aws: Any) -> None:
+    config = make_config(clean_aws, accounts=[])
+    snapshot = await poll_once(config)
+    assert [a.id for a in snapshot.accounts] == [HUB]
+    hub = snapshot.accounts[0]
+    assert hub.status is AccountStatus.OK, hub.error
+    assert hub.alias == "shared-services"
+    expected = {c.name for a in FLEET.accounts if a.id == HUB for r in a.regions for c in r.clusters}
+    assert {c.name for r in hub.regions for c in r.clusters} == expected
