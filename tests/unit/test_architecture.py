@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_import_linter_contracts_hold() -> None:
     lint_imports = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
     result = subprocess.run(
-        [lint_imports, str(ROOT / "pyproject.toml")],
+        [lint_imports, "--config", str(ROOT / "pyproject.toml")],
         cwd=ROOT,
         capture_output=True,
         text=True,
