@@ -115,8 +115,12 @@ def test_500_queries_over_3_hours_is_fast(
     # A minute may complete between the two calls: one more point per series at most.
     assert points <= sum(len(r["Values"]) for r in raw["MetricDataResults"]) <= points + 500
     print(f"\nGetMetricData 500 x 3 h: {points} points, raw HTTP {raw_seconds:.3f} s, boto3 {boto3_seconds:.3f} s")
-    assert raw_seconds < 1.0
-    assert boto3_seconds < 3.0
+    # Not a speed target (those live in benchmarks/ and BENCHMARKS.md): a guard
+    # that the indexed store still answers. moto's own GetMetricData takes
+    # minutes for this request, so loose bounds fail loudly without flaking on
+    # a loaded CI machine.
+    assert raw_seconds < 10.0
+    assert boto3_seconds < 30.0
 
 
 def test_more_than_500_queries_is_a_validation_error(cw: Any, dashboard_queries: list[dict[str, Any]]) -> None:
