@@ -33,7 +33,7 @@ def walk(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> tuple[
 def test_scaling_activities_are_answered_fast_newest_first(aas: Any) -> None:
     began = time.perf_counter()
     page = aas.describe_scaling_activities(ServiceNamespace="ecs")
-    assert time.perf_counter() - began < 1.0  # moto: HTML 500, retried for ~9 s
+    assert time.perf_counter() - began < 5.0  # moto alone: HTML 500, retried for ~9 s
     activities = page["ScalingActivities"]
     assert 0 < len(activities) <= 50
     starts = [a["StartTime"] for a in activities]
