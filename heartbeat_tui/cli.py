@@ -144,7 +144,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.step_seconds <= 0:
         raise UsageError("--step-seconds must be positive")
+    if not args.serve:
+        from heartbeat_tui.tui.launch import run_demo_dashboard
+
+        return run_demo_dashboard(step_seconds=args.step_seconds)
     return run_demo(step_seconds=args.step_seconds, serve=args.serve)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """No command: the live dashboard on the configured fleet."""
+
+    from heartbeat_tui.tui.launch import run_dashboard
+
+    return run_dashboard(_load_config(args))
 
 
 COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo}
@@ -157,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         setup_logging(args.log_level)
         if args.command is None:
-            raise UsageError("a command is needed: demo, snapshot or doctor")
+            log.info("heartbeat %s: dashboard", __version__)
+            return cmd_dashboard(args)
         log.info("heartbeat %s: %s", __version__, args.command)
         return COMMANDS[args.command](args)
     except HeartbeatError as exc:

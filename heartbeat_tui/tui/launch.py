@@ -1,0 +1,125 @@
+"""Starting the dashboard: on the configured fleet (`heartbeat`) or on the
+embedded AWS (`heartbeat demo`).
+
+The collector and the app share one event loop (`asyncio.run`); the
+collector is closed on that loop after the app ends. SIGHUP and SIGTERM end
+the app cleanly (app.py), the terminal is restored by Textual, a crash is
+logged and reported in one line, and the embedded AWS child is stopped on the
+way out (it also dies by itself if this process is killed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+
+from heartbeat_tui.config import Config, default_config_path, read_config_file
+from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_OK, HeartbeatError, UsageError
+
+log = logging.getLogger(__name__)
+
+
+class DashboardCrashed(HeartbeatError):
+    exit_code = EXIT_INTERNAL
+
+
+def _require_terminal() -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the dashboard needs a terminal; for scripts use `heartbeat snapshot` (json, csv or table)")
+
+
+def _app_kwargs(config: Config, settings_path: Path | None, theme: str) -> dict:
+    from heartbeat_tui.tui.view import Thresholds
+
+    thresholds = config.file.thresholds
+    return {
+        "interval_seconds": float(config.file.refresh.interval_seconds),
+        "thresholds": Thresholds(thresholds.warning_percent, thresholds.critical_percent),
+        "history_seconds": config.file.collector.history_minutes * 60,
+        "theme": theme,
+        "settings_path": settings_path,
+    }
+
+
+async def _run(config: Config, settings_path: Path | None, theme: str, started: float) -> int:
+    from heartbeat_tui.collector import Collector
+    from heartbeat_tui.tui.app import HeartbeatApp
+
+    # With several accounts, the first one is polled alone first: it paints
+    # while the first full poll loads every account's history.
+    warm = [config.accounts[0].id] if len(config.accounts) > 1 else None
+    async with Collector(config) as collector:
+        app = HeartbeatApp(collector, warm_start=warm, **_app_kwargs(config, settings_path, theme))
+        await app.run_async()
+        if app.first_paint_at is not None:
+            log.info("first data painted %.2f s after start", app.first_paint_at - started)
+        if app.crash_reason or app._crashed:
+            raise DashboardCrashed(f"internal error: {app.crash_reason or 'see the log'} (details in the log file)")
+        return EXIT_OK if app.return_code in (None, 0) else int(app.return_code or 0)
+
+
+def run_dashboard(config: Config) -> int:
+    """`heartbeat` with no command: the dashboard on the configured fleet."""
+
+    _require_terminal()
+    started = time.monotonic()
+    settings_path = Path(config.source) if config.source not in ("defaults",) else default_config_path()
+    if settings_path.suffix != ".toml":
+        settings_path = default_config_path()
+    return asyncio.run(_run(config, settings_path, config.file.ui.theme, started))
+
+
+def _remembered_theme(path: Path) -> str:
+    try:
+        return read_config_file(path).ui.theme if path.exists() else "heartbeat-dark"
+    except HeartbeatError:
+        return "heartbeat-dark"
+
+
+def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
+    """`heartbeat demo`: the embedded AWS's live fleet in the dashboard."""
+
+    _require_terminal()
+    started = time.monotonic()
+    from heartbeat_tui.demo import _isolate_from_real_aws, demo_config
+    from heartbeat_tui.embedded import EmbeddedAWS
+    from heartbeat_tui.embedded.fleet import FleetSpec
+
+    _isolate_from_real_aws()
+    settings_path = default_config_path()
+    aws = EmbeddedAWS(FleetSpec.demo(), step_seconds=step_seconds)
+    # The child boots (about 1.5 s, on its own core) while this process
+    # imports the UI. Started from a thread, it is not tied to us by
+    # PR_SET_PDEATHSIG, but it still exits when its stdin (our pipe) closes,
+    # which happens however this process ends.
+    failure: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            aws.start()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
+            failure.append(exc)
+
+    starter = threading.Thread(target=start, name="embedded-aws-start", daemon=True)
+    starter.start()
+    import heartbeat_tui.tui.app  # noqa: F401 - the slow import, overlapped
+
+    starter.join()
+    try:
+        if failure:
+            raise DashboardCrashed(f"the embedded AWS did not start: {failure[0]}")
+        log.info("embedded AWS ready in %.2f s", aws.ready_seconds or 0)
+        config = demo_config(aws)
+        # A short refresh so the live simulator is visible; the file's theme is kept.
+        refresh = config.file.refresh.model_copy(update={"interval_seconds": 5})
+        config = config.model_copy(update={"file": config.file.model_copy(update={"refresh": refresh})})
+        return asyncio.run(_run(config, settings_path, _remembered_theme(settings_path), started))
+    finally:
+        aws.stop()
+
+
+__all__ = ["run_dashboard", "run_demo_dashboard"]

@@ -1,0 +1,1 @@
+"""Screens: the dashboard, the fleet-wide services view, service detail and help."""

@@ -1,0 +1,222 @@
+"""The dashboard: accounts -> clusters -> services, all visible together."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Static
+
+from heartbeat_tui.tui.screens.base import ServicesScreen
+from heartbeat_tui.tui.view import CLUSTER_TABLE_COLUMNS, AccountRow, FleetView, age_text, percent_text
+from heartbeat_tui.tui.widgets.filter_bar import FilterBar
+from heartbeat_tui.tui.widgets.header import HeaderBar
+from heartbeat_tui.tui.widgets.pane_table import PaneTable
+from heartbeat_tui.tui.widgets.service_table import ServiceTable
+
+PANES = ("accounts", "clusters", "services")
+
+
+class DashboardScreen(ServicesScreen):
+    help_title = "Dashboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "fleet", "Fleet-wide", id="dashboard.fleet"),
+        Binding("l", "pane(1)", "Next pane", id="dashboard.right", show=False),
+        Binding("h", "pane(-1)", "Previous pane", id="dashboard.left", show=False),
+        Binding("escape", "back", "Back", id="dashboard.back", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="dashboard")
+        self.selected_account: str | None = None
+        self.selected_cluster: str | None = None
+        self._services_cluster: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        with Horizontal(id="top"):
+            with Vertical(id="accounts-pane"):
+                yield PaneTable(
+                    [
+                        ("name", "ACCOUNT", 18),
+                        ("status", "STATUS", 9),
+                        ("services", "SVCS", 4),
+                        ("problems", "PROBS", 5),
+                    ],
+                    id="accounts",
+                )
+                yield Static("", id="account-info")
+            yield PaneTable(
+                [
+                    ("name", "CLUSTER", 18),
+                    ("region", "REGION", 14),
+                    ("services", "SVCS", 4),
+                    ("tasks", "RUN/DES", 9),
+                    ("cpu", "CPU", 4),
+                    ("mem", "MEM", 4),
+                ],
+                sort_columns=("name", "region"),
+                id="clusters",
+            )
+        yield Static("", id="stale-banner")
+        yield ServiceTable(
+            CLUSTER_TABLE_COLUMNS,
+            sort=("name", False),
+            thresholds=self.hb.thresholds,
+            empty_text="no services in this cluster",
+            id="services",
+        )
+        yield FilterBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#accounts").border_title = "Accounts"
+        self.query_one("#clusters").border_title = "Clusters"
+        self.update_titles()
+        self.query_one("#accounts", PaneTable).focus()
+        if self.hb.view is not None:
+            self.show_view(self.hb.view)
+
+    # -- applying a view -------------------------------------------------------------
+
+    def apply_view(self, view: FleetView) -> None:
+        accounts = self.query_one("#accounts", PaneTable)
+        accounts.sync({key: self._account_cells(row) for key, row in view.accounts.items()}, force=True)
+        if self.selected_account not in view.accounts:
+            self.selected_account = next(iter(view.accounts), None)
+            if self.selected_account is not None:
+                accounts.move_to_key(self.selected_account)
+        self._show_account(view)
+
+    def _account_cells(self, row: AccountRow) -> tuple[str | Text, ...]:
+        name, status, services, problems = row.cells
+        style = {"ok": "hb-ok", "stale": "hb-warning", "error": "hb-critical"}[row.badge]
+        badge = Text(status, style=self.hb.status_style(style))
+        name_text = Text(name, style=self.hb.status_style("hb-stale")) if row.badge != "ok" else name
+        problems_text = Text(problems, style=self.hb.status_style("hb-warning")) if problems else ""
+        return (name_text, badge, services, problems_text)
+
+    def _show_account(self, view: FleetView) -> None:
+        account = view.accounts.get(self.selected_account or "")
+        clusters = view.clusters.get(self.selected_account or "", {})
+        table = self.query_one("#clusters", PaneTable)
+        thresholds = self.hb.thresholds
+        rows = {}
+        for key, row in sorted(clusters.items(), key=lambda item: (item[1].name, item[1].region)):
+            cells: list[str | Text] = list(row.cells)
+            for index, value in ((4, row.cpu), (5, row.mem)):
+                level = thresholds.level(value)
+                if level != "ok":
+                    cells[index] = Text(percent_text(value), style=self.hb.status_style(f"hb-{level}"))
+            if row.running < row.desired:
+                cells[3] = Text(cells[3], style=self.hb.status_style("hb-warning"))  # type: ignore[arg-type]
+            rows[key] = cells
+        table.sync(rows, force=True)
+        if self.selected_cluster not in clusters:
+            self.selected_cluster = table.cursor_key if table.cursor_key in clusters else next(iter(rows), None)
+            if self.selected_cluster is not None:
+                table.move_to_key(self.selected_cluster)
+        table.border_title = f"Clusters · {account.name}" if account else "Clusters"
+        self._show_account_info(account)
+        self._show_services(view)
+
+    def _show_account_info(self, account: AccountRow | None) -> None:
+        info = self.query_one("#account-info", Static)
+        banner = self.query_one("#stale-banner", Static)
+        if account is None:
+            info.update("")
+            banner.display = False
+            return
+        if account.badge == "ok":
+            text = Text(f"ok · {account.services} services", style=self.hb.status_style("hb-ok"))
+            if account.problems:
+                text.append(f" · {account.problems} with problems", style=self.hb.status_style("hb-warning"))
+            for warning in account.warnings:
+                text.append(f"\n{warning}", style="dim")
+            info.update(text)
+            banner.display = False
+            return
+        age = (
+            "never fetched"
+            if account.stale_seconds is None
+            else f"last good data {age_text(account.stale_seconds)} old"
+        )
+        style = self.hb.status_style("hb-critical" if account.badge == "error" else "hb-warning")
+        info.update(Text(f"{account.badge} · {age}\n{account.reason or ''}", style=style))
+        banner.update(Text(f" {account.name}: {account.badge}, {age}: {account.reason or ''}", style=style))
+        banner.display = True
+
+    def _show_services(self, view: FleetView) -> None:
+        table = self.query_one("#services", ServiceTable)
+        rows = view.by_cluster.get(self.selected_cluster or "", {})
+        if self.selected_cluster != self._services_cluster:
+            self._services_cluster = self.selected_cluster
+            table.set_rows({})
+        table.set_rows(rows)
+        self.update_titles()
+
+    def update_titles(self) -> None:
+        table = self.query_one("#services", ServiceTable)
+        view = self.shown_view
+        cluster = None
+        if view is not None and self.selected_account:
+            cluster = view.clusters.get(self.selected_account, {}).get(self.selected_cluster or "")
+        name = f"Services · {cluster.name}" if cluster else "Services"
+        table.border_title = self.table_title(name, table)
+
+    # -- the operator's moves ----------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#accounts")
+    def _account_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        if key == self.selected_account or self.shown_view is None:
+            return
+        self.selected_account = key
+        self.selected_cluster = None
+        clusters = self.query_one("#clusters", PaneTable)
+        self._show_account(self.shown_view)
+        first = next(
+            iter(sorted(self.shown_view.clusters.get(key or "", {}).values(), key=lambda c: (c.name, c.region))), None
+        )
+        if first is not None:
+            self.selected_cluster = first.key
+            clusters.move_to_key(first.key)
+            self._show_services(self.shown_view)
+
+    @on(DataTable.RowHighlighted, "#clusters")
+    def _cluster_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        if key == self.selected_cluster or self.shown_view is None:
+            return
+        self.selected_cluster = key
+        self._show_services(self.shown_view)
+
+    @on(DataTable.RowSelected, "#accounts")
+    def _account_selected(self) -> None:
+        self.query_one("#clusters").focus()
+
+    @on(DataTable.RowSelected, "#clusters")
+    def _cluster_selected(self) -> None:
+        self.query_one("#services").focus()
+
+    def _pane_index(self) -> int:
+        focused = self.focused
+        return PANES.index(focused.id) if focused is not None and focused.id in PANES else 0
+
+    def action_pane(self, step: int) -> None:
+        index = max(0, min(len(PANES) - 1, self._pane_index() + step))
+        self.query_one(f"#{PANES[index]}").focus()
+
+    def action_back(self) -> None:
+        if self.focused is not None and self.focused.id == "services" and self.clear_filter():
+            return
+        self.action_pane(-1)
+
+    def action_fleet(self) -> None:
+        from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
+
+        self.app.push_screen(FleetServicesScreen())

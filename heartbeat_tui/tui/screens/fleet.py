@@ -1,0 +1,56 @@
+"""Every service of every account in one table: what is hottest right now anywhere."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer
+
+from heartbeat_tui.tui.screens.base import ServicesScreen
+from heartbeat_tui.tui.view import FLEET_TABLE_COLUMNS, FleetView
+from heartbeat_tui.tui.widgets.filter_bar import FilterBar
+from heartbeat_tui.tui.widgets.header import HeaderBar
+from heartbeat_tui.tui.widgets.service_table import ServiceTable
+
+
+class FleetServicesScreen(ServicesScreen):
+    help_title = "Fleet-wide services"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="fleet.back"),
+        Binding("f", "app.pop_screen", "Dashboard", id="fleet.dashboard", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="fleet")
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("fleet-wide")
+        yield ServiceTable(
+            FLEET_TABLE_COLUMNS,
+            sort=("cpu", False),
+            thresholds=self.hb.thresholds,
+            empty_text="no services yet",
+            id="fleet-services",
+        )
+        yield FilterBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.services_table().focus()
+        self.update_titles()
+        if self.hb.view is not None:
+            self.show_view(self.hb.view)
+
+    def apply_view(self, view: FleetView) -> None:
+        self.services_table().set_rows(view.services)
+        self.update_titles()
+
+    def update_titles(self) -> None:
+        table = self.services_table()
+        table.border_title = self.table_title("All services", table)
+
+    def action_back(self) -> None:
+        if not self.clear_filter():
+            self.app.pop_screen()

@@ -1,0 +1,489 @@
+"""Pure functions from a FleetSnapshot to what the panes show.
+
+No Textual here: everything is plain data, unit-testable and cheap. One
+`FleetView` is built per snapshot and shared by every pane and screen.
+
+Rows keep a `signature` (what they show) so a table can tell in O(1) whether
+a row changed; sparklines are computed lazily when a row is first painted
+(only visible rows are ever painted).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from heartbeat_tui.models import (
+    AccountSnapshot,
+    AccountStatus,
+    FleetSnapshot,
+    MetricSeries,
+    Service,
+)
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+HOUR = 3600
+
+Level = Literal["ok", "warning", "critical"]
+Badge = Literal["ok", "stale", "error"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    warning: float = 70.0
+    critical: float = 90.0
+
+    def level(self, percent: float | None) -> Level:
+        if percent is None or percent < self.warning:
+            return "ok"
+        return "critical" if percent >= self.critical else "warning"
+
+
+# -- formatting helpers ---------------------------------------------------------
+
+
+def age_text(seconds: float | None) -> str:
+    """`42s`, `5m`, `3h`, `2d` (None: `never`)."""
+
+    if seconds is None:
+        return "never"
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < HOUR:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // HOUR}h"
+    return f"{seconds // 86400}d"
+
+
+def percent_text(value: float | None) -> str:
+    return "  - " if value is None else f"{value:3.0f}%"
+
+
+def sparkline(series: MetricSeries, end: float, width: int, *, seconds: int = HOUR) -> str:
+    """The last `seconds` of a percent series as `width` block characters.
+
+    Time-bucketed (each character covers seconds/width), the highest point of
+    each bucket, on a fixed 0-100 % scale so equal heights mean equal load
+    across rows. A bucket without data is a space.
+    """
+
+    if width <= 0:
+        return ""
+    stamps = series.timestamps
+    start = end - seconds
+    first = bisect.bisect_left(stamps, start)
+    if first >= len(stamps):
+        return " " * width
+    values = series.values
+    buckets: list[float] = [-1.0] * width
+    span = seconds / width
+    for i in range(first, len(stamps)):
+        index = int((stamps[i] - start) / span)
+        if index >= width:
+            index = width - 1
+        value = values[i]
+        if value > buckets[index]:
+            buckets[index] = value
+    out = []
+    for value in buckets:
+        if value < 0:
+            out.append(" ")
+        else:
+            level = int(value / 100 * 8)
+            out.append(SPARK_BLOCKS[0 if level < 0 else 7 if level > 7 else level])
+    return "".join(out)
+
+
+_DESIRED = re.compile(r"desired count (?:from \d+ )?to (\d+)", re.IGNORECASE)
+
+
+def scaling_text(service: Service) -> str:
+    """The newest scaling activity in a few characters: `→4 13:02`."""
+
+    if not service.scaling_activities:
+        return ""
+    activity = service.scaling_activities[0]
+    when = activity.start_time.strftime("%H:%M") if activity.start_time else "?"
+    match = _DESIRED.search(activity.description)
+    what = f"→{match.group(1)}" if match else (activity.status_code or "activity")
+    if activity.status_code and activity.status_code not in ("Successful", "InProgress", "Pending"):
+        what += f" {activity.status_code}"
+    return f"{what} {when}"
+
+
+# -- rows -----------------------------------------------------------------------
+
+
+@dataclass(eq=False, slots=True)
+class ServiceRow:
+    """One service as the tables show it; `key` is the service ARN."""
+
+    key: str
+    name: str
+    status: str
+    running: int
+    desired: int
+    pending: int
+    rollout: str | None
+    launch_type: str | None
+    cpu: float | None
+    mem: float | None
+    account_id: str
+    account: str
+    region: str
+    cluster: str
+    cluster_arn: str
+    scaling: str
+    stale_seconds: float | None  # None: fresh
+    end: float  # epoch seconds the sparklines end at
+    service: Service
+    signature: tuple[Any, ...] = ()
+    haystack: str = ""
+    _sparks: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def spark(self, which: Literal["cpu", "mem"], width: int) -> str:
+        cached = self._sparks.get((which, width))
+        if cached is None:
+            metrics = self.service.metrics
+            series = metrics.cpu_average if which == "cpu" else metrics.memory_average
+            cached = sparkline(series, self.end, width)
+            self._sparks[(which, width)] = cached
+        return cached
+
+    @property
+    def problem(self) -> bool:
+        return self.rollout == "FAILED" or self.running < self.desired
+
+    @property
+    def stale(self) -> bool:
+        return self.stale_seconds is not None
+
+
+def _service_row(
+    account: AccountSnapshot,
+    account_name: str,
+    region: str,
+    cluster_name: str,
+    service: Service,
+    stale_seconds: float | None,
+    end: float,
+) -> ServiceRow:
+    metrics = service.metrics
+    cpu_series, mem_series = metrics.cpu_average, metrics.memory_average
+    cpu, mem = cpu_series.latest, mem_series.latest
+    primary = service.primary_deployment
+    rollout = primary.rollout_state if primary else None
+    scaling = scaling_text(service)
+    stale_minutes = None if stale_seconds is None else int(stale_seconds // 60)
+    signature = (
+        service.status,
+        service.running_count,
+        service.desired_count,
+        service.pending_count,
+        rollout,
+        cpu,
+        mem,
+        cpu_series.latest_timestamp,
+        mem_series.latest_timestamp,
+        len(cpu_series),
+        scaling,
+        stale_minutes,
+        account_name,
+    )
+    return ServiceRow(
+        key=service.arn,
+        name=service.name,
+        status=service.status,
+        running=service.running_count,
+        desired=service.desired_count,
+        pending=service.pending_count,
+        rollout=rollout,
+        launch_type=service.launch_type,
+        cpu=cpu,
+        mem=mem,
+        account_id=account.id,
+        account=account_name,
+        region=region,
+        cluster=cluster_name,
+        cluster_arn=service.cluster_arn,
+        scaling=scaling,
+        stale_seconds=stale_seconds,
+        end=end,
+        service=service,
+        signature=signature,
+        haystack=f"{service.name} {cluster_name} {account_name} {account.id} {region}".lower(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    key: str  # account id
+    name: str
+    badge: Badge
+    services: int
+    problems: int
+    reason: str | None
+    warnings: tuple[str, ...]
+    stale_seconds: float | None
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        status = self.badge if self.stale_seconds in (None, 0.0) else f"{self.badge} {age_text(self.stale_seconds)}"
+        return (self.name, status, str(self.services), str(self.problems) if self.problems else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterRow:
+    key: str  # cluster ARN
+    account_id: str
+    name: str
+    region: str
+    services: int
+    running: int
+    desired: int
+    cpu: float | None
+    mem: float | None
+    problems: int
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        return (
+            self.name,
+            self.region,
+            str(self.services),
+            f"{self.running}/{self.desired}",
+            percent_text(self.cpu),
+            percent_text(self.mem),
+        )
+
+
+@dataclass
+class FleetView:
+    """Everything the panes show for one snapshot."""
+
+    snapshot: FleetSnapshot
+    now: datetime
+    accounts: dict[str, AccountRow]
+    clusters: dict[str, dict[str, ClusterRow]]  # account id -> cluster ARN -> row
+    services: dict[str, ServiceRow]  # service ARN -> row
+    by_cluster: dict[str, dict[str, ServiceRow]]  # cluster ARN -> service ARN -> row
+    account_snapshots: dict[str, AccountSnapshot]
+
+    @property
+    def error_accounts(self) -> list[AccountRow]:
+        return [a for a in self.accounts.values() if a.badge == "error"]
+
+    @property
+    def stale_accounts(self) -> list[AccountRow]:
+        return [a for a in self.accounts.values() if a.badge == "stale"]
+
+
+def account_badge(account: AccountSnapshot) -> Badge:
+    """`ok`; `stale` when the inventory is current but metrics or scaling data
+    are from an earlier poll; `error` when the account (or its ECS inventory)
+    could not be read."""
+
+    if account.status is AccountStatus.OK:
+        return "ok"
+    if account.regions and all(r.fetched_at is not None and "ecs" not in r.stale for r in account.regions):
+        return "stale"
+    return "error"
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def build_view(snapshot: FleetSnapshot, now: datetime | None = None) -> FleetView:
+    """One pass over the snapshot; O(services)."""
+
+    now = now or snapshot.generated_at
+    end = snapshot.generated_at.timestamp()
+    accounts: dict[str, AccountRow] = {}
+    clusters: dict[str, dict[str, ClusterRow]] = {}
+    services: dict[str, ServiceRow] = {}
+    by_cluster: dict[str, dict[str, ServiceRow]] = {}
+    account_snapshots: dict[str, AccountSnapshot] = {}
+    for account in snapshot.accounts:
+        account_snapshots[account.id] = account
+        name = account.display_name
+        stale = account.stale_seconds(now)
+        stale_seconds = None if account.status is AccountStatus.OK else stale
+        account_clusters: dict[str, ClusterRow] = {}
+        total = problems = 0
+        for region in account.regions:
+            for cluster in region.clusters:
+                rows: dict[str, ServiceRow] = {}
+                for service in cluster.services:
+                    row = _service_row(account, name, region.region, cluster.name, service, stale_seconds, end)
+                    rows[row.key] = row
+                    services[row.key] = row
+                cluster_problems = sum(1 for r in rows.values() if r.problem)
+                by_cluster[cluster.arn] = rows
+                account_clusters[cluster.arn] = ClusterRow(
+                    key=cluster.arn,
+                    account_id=account.id,
+                    name=cluster.name,
+                    region=region.region,
+                    services=len(rows),
+                    running=sum(r.running for r in rows.values()),
+                    desired=sum(r.desired for r in rows.values()),
+                    cpu=_mean(r.cpu for r in rows.values()),
+                    mem=_mean(r.mem for r in rows.values()),
+                    problems=cluster_problems,
+                )
+                total += len(rows)
+                problems += cluster_problems
+        clusters[account.id] = account_clusters
+        accounts[account.id] = AccountRow(
+            key=account.id,
+            name=name,
+            badge=account_badge(account),
+            services=total,
+            problems=problems,
+            reason=account.error,
+            warnings=account.warnings,
+            stale_seconds=stale_seconds,
+        )
+    return FleetView(snapshot, now, accounts, clusters, services, by_cluster, account_snapshots)
+
+
+# -- columns and sorting ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    align: Literal["left", "right"] = "left"
+    # Sort key for one row; numbers sort descending first (hottest on top).
+    sort_key: Callable[[ServiceRow], Any] = lambda row: row.name
+    descending_first: bool = False
+
+
+def _none_low(value: float | None) -> float:
+    return -1.0 if value is None else value
+
+
+_ROLLOUT_RANK = {"FAILED": 0, "IN_PROGRESS": 1, "COMPLETED": 2, None: 3}
+
+SERVICE_COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        Column("account", "ACCOUNT", 16, sort_key=lambda r: (r.account, r.name)),
+        Column("cluster", "CLUSTER", 16, sort_key=lambda r: (r.cluster, r.name)),
+        Column("name", "SERVICE", 28, sort_key=lambda r: r.name),
+        Column("status", "STATUS", 8, sort_key=lambda r: (r.status, r.name)),
+        Column(
+            "tasks",
+            "RUN/DES",
+            7,
+            "right",
+            sort_key=lambda r: (r.running - r.desired, -r.desired, r.name),
+        ),
+        Column("pending", "PEND", 4, "right", sort_key=lambda r: (r.pending, r.name), descending_first=True),
+        Column(
+            "rollout",
+            "ROLLOUT",
+            11,
+            sort_key=lambda r: (_ROLLOUT_RANK.get(r.rollout, 3), r.name),
+        ),
+        Column("cpu", "CPU", 15, sort_key=lambda r: (_none_low(r.cpu), r.name), descending_first=True),
+        Column("mem", "MEM", 15, sort_key=lambda r: (_none_low(r.mem), r.name), descending_first=True),
+        Column("scaling", "LAST SCALING", 18, sort_key=lambda r: (r.scaling[-5:], r.name), descending_first=True),
+    )
+}
+
+CLUSTER_TABLE_COLUMNS = ("name", "status", "tasks", "pending", "rollout", "cpu", "mem", "scaling")
+FLEET_TABLE_COLUMNS = ("account", "cluster", "name", "status", "tasks", "rollout", "cpu", "mem", "scaling")
+COMPACT_DROP = ("pending", "scaling", "status")
+
+
+def sort_rows(rows: Iterable[ServiceRow], column: str, reverse: bool) -> list[str]:
+    col = SERVICE_COLUMNS[column]
+    descending = col.descending_first != reverse
+    return [r.key for r in sorted(rows, key=col.sort_key, reverse=descending)]
+
+
+# -- state changes worth a notification -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    severity: Literal["information", "warning", "error"]
+    text: str
+
+
+def changes(previous: FleetSnapshot | None, current: FleetSnapshot, *, limit: int = 4) -> list[Change]:
+    """What changed between two consecutive snapshots that an operator must hear about.
+
+    Deployments that failed, services that scaled, accounts that went to error
+    or recovered. More than `limit` of a kind are summarised in one line.
+    """
+
+    if previous is None:
+        return []
+    failed: list[str] = []
+    scaled: list[str] = []
+    went_error: list[Change] = []
+    recovered: list[str] = []
+    before_accounts = {a.id: a for a in previous.accounts}
+    for account in current.accounts:
+        before = before_accounts.get(account.id)
+        if before is None:
+            continue
+        if before.status is AccountStatus.OK and account.status is AccountStatus.ERROR:
+            went_error.append(Change("error", f"{account.display_name} went to error: {account.error}"))
+        elif before.status is AccountStatus.ERROR and account.status is AccountStatus.OK:
+            recovered.append(account.display_name)
+        if account.status is AccountStatus.ERROR:
+            continue  # its services are last-good data: nothing new to say
+        before_services = {s.arn: s for _, _, s in before.services()}
+        for _, _, service in account.services():
+            old = before_services.get(service.arn)
+            if old is None:
+                continue
+            if service.rollout_state == "FAILED" and old.rollout_state != "FAILED":
+                failed.append(f"{service.name} ({account.display_name})")
+            if service.desired_count != old.desired_count:
+                scaled.append(f"{service.name} {old.desired_count}→{service.desired_count}")
+    out: list[Change] = list(went_error)
+    if recovered:
+        out.append(Change("information", f"recovered: {', '.join(recovered)}"))
+    out += _summarise("error", "deployment failed", failed, limit)
+    out += _summarise("information", "scaled", scaled, limit)
+    return out
+
+
+def _summarise(severity: Any, what: str, items: list[str], limit: int) -> list[Change]:
+    if not items:
+        return []
+    if len(items) <= limit:
+        return [Change(severity, f"{what}: {item}") for item in items]
+    shown = ", ".join(items[:limit])
+    return [Change(severity, f"{len(items)} services {what}: {shown}, …")]
+
+
+__all__ = [
+    "SERVICE_COLUMNS",
+    "AccountRow",
+    "Change",
+    "ClusterRow",
+    "Column",
+    "FleetView",
+    "ServiceRow",
+    "Thresholds",
+    "age_text",
+    "build_view",
+    "changes",
+    "sort_rows",
+    "sparkline",
+]

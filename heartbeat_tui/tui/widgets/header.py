@@ -1,0 +1,77 @@
+"""The one-line header: who is signed in, last poll, next poll, accounts in trouble."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widget import Widget
+
+from heartbeat_tui.tui.view import age_text
+
+if TYPE_CHECKING:
+    from heartbeat_tui.tui.app import HeartbeatApp
+
+
+class HeaderBar(Widget):
+    """Re-rendered once a second (one line: cheap) and after every poll."""
+
+    DEFAULT_CSS = """
+    HeaderBar {
+        dock: top;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def __init__(self, context: str = "", *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.context = context
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh, name="header-clock")
+
+    def render(self) -> Text:
+        app: HeartbeatApp = self.app  # type: ignore[assignment]
+        out = Text(no_wrap=True, overflow="ellipsis")
+        out.append(" HeartBeat ", style="bold")
+        if app.user:
+            out.append(f"· {app.user} ", style="bold")
+        if self.context:
+            out.append(f"· {self.context} ")
+        out.append("│ ", style="dim")
+        snapshot = app.snapshot
+        if snapshot is None:
+            out.append("waiting for the first poll…" if app.polling else "no data yet")
+        else:
+            when = (
+                snapshot.generated_at.astimezone().strftime("%H:%M:%S")
+                if not app.frozen_time
+                else (snapshot.generated_at.strftime("%H:%M:%S"))
+            )
+            out.append(f"polled {when} ({snapshot.stats.duration_seconds:.1f} s)")
+        if app.polling:
+            out.append(" · polling…", style=app.status_style("hb-progress"))
+        elif app.next_poll_at is not None:
+            remaining = max(0, math.ceil(app.next_poll_at - app.monotonic()))
+            out.append(f" · next in {remaining} s")
+        view = app.view
+        if view is not None:
+            errors, stale = view.error_accounts, view.stale_accounts
+            out.append(" │ ", style="dim")
+            if not errors and not stale:
+                out.append(f"{len(view.accounts)} accounts ok", style=app.status_style("hb-ok"))
+            if errors:
+                names = ", ".join(a.name for a in errors[:3]) + ("…" if len(errors) > 3 else "")
+                out.append(f"{len(errors)} in error: {names}", style=app.status_style("hb-critical"))
+            if stale:
+                if errors:
+                    out.append(" · ")
+                oldest = max((a.stale_seconds or 0) for a in stale)
+                out.append(f"{len(stale)} stale ({age_text(oldest)})", style=app.status_style("hb-warning"))
+        if app.last_poll_error:
+            out.append(" │ ", style="dim")
+            out.append(f"last poll failed: {app.last_poll_error}", style=app.status_style("hb-critical"))
+        return out

@@ -1,0 +1,516 @@
+"""A services table on Textual's line API, for fleets of thousands of services.
+
+Only visible lines are rendered. Rows live in a dict keyed by service ARN plus
+a sorted list of the keys that pass the filter; a refresh compares row
+signatures, so only changed rows are repainted, new ones added and gone ones
+removed. The list is re-sorted only when a row was added or removed or a
+changed row's sort key (or filter match) changed. The cursor follows its row
+by key, and keeps its place on screen, across every refresh, sort and filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from heartbeat_tui.filters import EMPTY_FILTER, Filter
+from heartbeat_tui.tui.view import (
+    COMPACT_DROP,
+    SERVICE_COLUMNS,
+    Column,
+    ServiceRow,
+    Thresholds,
+    age_text,
+    percent_text,
+    sort_rows,
+)
+
+COMPACT_WIDTH = 100
+_CACHE_LIMIT = 400
+
+
+def _fit(text: str, width: int, align: str = "left") -> str:
+    if len(text) > width:
+        return text[: max(0, width - 1)] + "…" if width > 0 else ""
+    return text.rjust(width) if align == "right" else text.ljust(width)
+
+
+class ServiceTable(ScrollView, can_focus=True):
+    """Services, one per line; `set_rows` applies a refresh in place."""
+
+    DEFAULT_CSS = """
+    ServiceTable {
+        background: $surface;
+        height: 1fr;
+        scrollbar-size-horizontal: 1;
+        scrollbar-size-vertical: 1;
+    }
+    ServiceTable > .service-table--header { text-style: bold; color: $text-accent; background: $panel; }
+    ServiceTable > .service-table--cursor { background: $block-cursor-blurred-background; }
+    ServiceTable:focus > .service-table--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground;
+    }
+    ServiceTable > .service-table--warning { color: $hb-warning; }
+    ServiceTable > .service-table--critical { color: $hb-critical; text-style: bold; }
+    ServiceTable > .service-table--failed { color: $hb-failed; text-style: bold; }
+    ServiceTable > .service-table--below { color: $hb-warning; }
+    ServiceTable > .service-table--progress { color: $hb-progress; }
+    ServiceTable > .service-table--stale { color: $hb-stale; text-style: dim; }
+    ServiceTable > .service-table--muted { color: $text-muted; }
+    ServiceTable > .service-table--empty { color: $text-muted; text-style: italic; }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "service-table--header",
+        "service-table--cursor",
+        "service-table--warning",
+        "service-table--critical",
+        "service-table--failed",
+        "service-table--below",
+        "service-table--progress",
+        "service-table--stale",
+        "service-table--muted",
+        "service-table--empty",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor_down", "Down", id="table.down", show=False),
+        Binding("k,up", "cursor_up", "Up", id="table.up", show=False),
+        Binding("g,home", "first", "First row", id="table.first", show=False),
+        Binding("G,end", "last", "Last row", id="table.last", show=False),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", id="table.page_down", show=False),
+        Binding("pageup,ctrl+b", "page_up", "Page up", id="table.page_up", show=False),
+        Binding("enter", "select", "Detail", id="table.select"),
+        Binding("s", "cycle_sort", "Sort", id="table.sort"),
+        Binding("S", "reverse_sort", "Reverse sort", id="table.reverse", show=False),
+    ]
+
+    class Highlighted(Message):
+        def __init__(self, table: ServiceTable, row: ServiceRow | None) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> ServiceTable:
+            return self.table
+
+    class Selected(Message):
+        def __init__(self, table: ServiceTable, row: ServiceRow) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> ServiceTable:
+            return self.table
+
+    class OrderChanged(Message):
+        """Sort, filter or the set of rows changed (for titles and counts)."""
+
+        def __init__(self, table: ServiceTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> ServiceTable:
+            return self.table
+
+    thresholds: reactive[Thresholds] = reactive(Thresholds, always_update=True, layout=False)
+
+    def __init__(
+        self,
+        columns: tuple[str, ...],
+        *,
+        sort: tuple[str, bool] = ("name", False),
+        thresholds: Thresholds | None = None,
+        empty_text: str = "no services",
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's spelling
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.all_columns = columns
+        self.sort_column, self.sort_reverse = sort
+        self.set_reactive(ServiceTable.thresholds, thresholds or Thresholds())
+        self.empty_text = empty_text
+        self._rows: dict[str, ServiceRow] = {}
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
+        self._cursor = 0
+        self._cursor_key: str | None = None
+        self._filter: Filter = EMPTY_FILTER
+        self._layout: list[tuple[Column, int]] = []
+        self._layout_width = -1
+        self._name_width = 14
+        self._strips: dict[tuple[str, bool], Strip] = {}
+        self._styles: dict[str, Style] = {}
+        self._header: Strip | None = None
+        # For the benchmark and tests: how many rows the last refresh repainted.
+        self.last_changed = 0
+        self.last_resorted = False
+
+    # -- public API -------------------------------------------------------------
+
+    @property
+    def rows(self) -> Mapping[str, ServiceRow]:
+        return self._rows
+
+    @property
+    def order(self) -> list[str]:
+        """Keys of the rows shown, in order."""
+        return self._order
+
+    @property
+    def cursor_row(self) -> ServiceRow | None:
+        if 0 <= self._cursor < len(self._order):
+            return self._rows[self._order[self._cursor]]
+        return None
+
+    @property
+    def cursor_index(self) -> int:
+        return self._cursor
+
+    @property
+    def filter(self) -> Filter:
+        return self._filter
+
+    def set_rows(self, rows: Mapping[str, ServiceRow]) -> None:
+        """Apply a refresh: changed rows repainted, new ones added, gone ones removed."""
+
+        old = self._rows
+        new = dict(rows)
+        column = SERVICE_COLUMNS[self.sort_column]
+        sort_key = column.sort_key
+        filt = self._filter
+        reorder = len(old) != len(new)
+        changed: list[str] = []
+        for key, row in new.items():
+            prev = old.get(key)
+            if prev is None:
+                reorder = True
+                continue
+            if prev.signature == row.signature:
+                row._sparks = prev._sparks  # same look: keep the cached sparklines
+                continue
+            changed.append(key)
+            if not reorder and (sort_key(prev) != sort_key(row) or (not filt.empty and filt(prev) != filt(row))):
+                reorder = True
+        self._rows = new
+        self.last_changed = len(changed)
+        self.last_resorted = reorder
+        for key in changed:
+            self._strips.pop((key, False), None)
+            self._strips.pop((key, True), None)
+        grew = max((len(r.name) for r in new.values()), default=0) if reorder else 0
+        if grew > self._name_width:
+            self._name_width = min(40, grew)
+            self._layout_width = -1
+            self._strips.clear()
+            self._header = None
+        if reorder:
+            self._rebuild_order()
+        else:
+            top = int(self.scroll_offset.y)
+            visible = range(top, top + self.size.height)
+            for key in changed:
+                index = self._index.get(key)
+                if index is not None and index in visible:
+                    self.refresh_line(index + 1)
+
+    def set_filter(self, filt: Filter) -> None:
+        self._filter = filt
+        self._rebuild_order()
+
+    def sort_by(self, column: str, reverse: bool = False) -> None:
+        if column not in SERVICE_COLUMNS:
+            raise ValueError(f"unknown column {column!r}")
+        self.sort_column, self.sort_reverse = column, reverse
+        self._header = None
+        self._rebuild_order()
+
+    def move_cursor(self, index: int) -> None:
+        if not self._order:
+            self._cursor, self._cursor_key = 0, None
+            return
+        index = max(0, min(index, len(self._order) - 1))
+        previous = self._cursor
+        self._cursor = index
+        self._cursor_key = self._order[index]
+        self.refresh_line(previous + 1)
+        self.refresh_line(index + 1)
+        self._scroll_cursor_into_view()
+        if previous != index:
+            self.post_message(self.Highlighted(self, self.cursor_row))
+
+    def select_key(self, key: str) -> bool:
+        index = self._index.get(key)
+        if index is None:
+            return False
+        self.move_cursor(index)
+        return True
+
+    @property
+    def sort_description(self) -> str:
+        column = SERVICE_COLUMNS[self.sort_column]
+        descending = column.descending_first != self.sort_reverse
+        return f"{column.label.lower()}{'↓' if descending else '↑'}"
+
+    def visible_columns(self) -> list[str]:
+        self._ensure_layout()
+        return [c.key for c, _ in self._layout]
+
+    # -- ordering -------------------------------------------------------------------
+
+    def _rebuild_order(self) -> None:
+        cursor_key = self._cursor_key
+        screen_offset = self._cursor - int(self.scroll_offset.y)
+        filt = self._filter
+        rows = self._rows.values() if filt.empty else [r for r in self._rows.values() if filt(r)]
+        self._order = sort_rows(rows, self.sort_column, self.sort_reverse)
+        self._index = {key: i for i, key in enumerate(self._order)}
+        self._strips.clear()
+        if cursor_key is not None and cursor_key in self._index:
+            self._cursor = self._index[cursor_key]
+        else:
+            self._cursor = max(0, min(self._cursor, len(self._order) - 1))
+            self._cursor_key = self._order[self._cursor] if self._order else None
+        self._update_virtual_size()
+        if self.size.height:
+            target = self._cursor - max(0, min(screen_offset, self.size.height - 2))
+            self.scroll_to(y=max(0, target), animate=False, immediate=True)
+            self._scroll_cursor_into_view()
+        self.refresh()
+        self.post_message(self.OrderChanged(self))
+        if cursor_key != self._cursor_key:
+            self.post_message(self.Highlighted(self, self.cursor_row))
+
+    def _update_virtual_size(self) -> None:
+        self._ensure_layout()
+        width = sum(w for _, w in self._layout) + len(self._layout)
+        self.virtual_size = Size(width, len(self._order) + 1)
+
+    def _scroll_cursor_into_view(self) -> None:
+        height = self.scrollable_content_region.height - 1  # less the header line
+        if height <= 0:
+            return
+        top = int(self.scroll_offset.y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + height:
+            self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True)
+
+    # -- layout and styles ------------------------------------------------------------
+
+    def _ensure_layout(self) -> None:
+        width = self.size.width
+        if width == self._layout_width and self._layout:
+            return
+        self._layout_width = width
+        compact = 0 < width < COMPACT_WIDTH
+        keys = [k for k in self.all_columns if not (compact and k in COMPACT_DROP)]
+        layout: list[tuple[Column, int]] = []
+        for key in keys:
+            column = SERVICE_COLUMNS[key]
+            w = column.width
+            if key in ("cpu", "mem") and compact:
+                w = 10
+            if key in ("account", "cluster") and compact:
+                w = 12
+            layout.append((column, w))
+        if width > 0:
+            # Fit the width: the last-scaling column, then account and cluster, give way first.
+            excess = sum(w for c, w in layout if c.key != "name") + self._name_width + len(layout) - (width - 1)
+            for key, floor in (("scaling", 10), ("account", 12), ("cluster", 12), ("account", 9), ("cluster", 9)):
+                if excess <= 0:
+                    break
+                for i, (column, w) in enumerate(layout):
+                    if column.key == key and w > floor:
+                        cut = min(excess, w - floor)
+                        layout[i] = (column, w - cut)
+                        excess -= cut
+        fixed = sum(w for c, w in layout if c.key != "name") + len(layout)
+        room = width - 1 - fixed if width > 0 else self._name_width
+        name_width = max(12, min(self._name_width, room))
+        self._layout = [(c, name_width if c.key == "name" else w) for c, w in layout]
+        self._strips.clear()
+        self._header = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
+        self._header = None
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(f"service-table--{name}", partial=True)
+            self._styles[name] = style
+        return style
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._ensure_layout()
+        self._update_virtual_size()
+        self._scroll_cursor_into_view()
+
+    def on_focus(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def watch_thresholds(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    # -- rendering -------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        self._ensure_layout()
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            strip = self._header_strip()
+        else:
+            index = int(scroll_y) + y - 1
+            if index >= len(self._order):
+                if index == 0:
+                    text = self.empty_text if not self._rows else f"no service matches {self._filter.text!r}"
+                    return Strip([Segment(_fit(" " + text, width), base + self._style("empty"))], width)
+                return Strip.blank(width, base)
+            key = self._order[index]
+            cursor = index == self._cursor
+            strip = self._strips.get((key, cursor))
+            if strip is None:
+                if len(self._strips) > _CACHE_LIMIT:
+                    self._strips.clear()
+                strip = self._row_strip(self._rows[key], cursor)
+                self._strips[(key, cursor)] = strip
+        return strip.crop_extend(int(scroll_x), int(scroll_x) + width, base)
+
+    def _header_strip(self) -> Strip:
+        if self._header is None:
+            style = self.rich_style + self._style("header")
+            segments = []
+            for column, width in self._layout:
+                label = column.label
+                if column.key == self.sort_column:
+                    descending = column.descending_first != self.sort_reverse
+                    label += "↓" if descending else "↑"
+                segments.append(Segment(_fit(label, width, column.align) + " ", style))
+            self._header = Strip(segments)
+        return self._header
+
+    def _row_strip(self, row: ServiceRow, cursor: bool) -> Strip:
+        base = self.rich_style
+        if row.stale:
+            base += self._style("stale")
+        if cursor:
+            base += self._style("cursor")
+        segments = []
+        for column, width in self._layout:
+            key = column.key
+            style = base
+            if key == "name":
+                text = row.name
+            elif key == "account":
+                text = row.account if not row.stale else f"{row.account} {age_text(row.stale_seconds)}"
+            elif key == "cluster":
+                text = row.cluster
+            elif key == "status":
+                text = row.status
+                if row.status != "ACTIVE":
+                    style = base + self._style("warning")
+            elif key == "tasks":
+                text = f"{row.running}/{row.desired}"
+                if row.running < row.desired:
+                    style = base + self._style("below")
+            elif key == "pending":
+                text = str(row.pending) if row.pending else ""
+            elif key == "rollout":
+                text = row.rollout or "-"
+                if row.rollout == "FAILED":
+                    style = base + self._style("failed")
+                elif row.rollout == "IN_PROGRESS":
+                    style = base + self._style("progress")
+            elif key in ("cpu", "mem"):
+                value = row.cpu if key == "cpu" else row.mem
+                level = self.thresholds.level(value)
+                if level != "ok":
+                    style = base + self._style(level)
+                spark_width = max(0, width - 5)
+                text = f"{row.spark(key, spark_width)} {percent_text(value)}" if spark_width else percent_text(value)
+            elif key == "scaling":
+                text = row.scaling
+                style = base + self._style("muted") if not row.stale and not cursor else base
+            else:  # pragma: no cover - every column is listed above
+                text = ""
+            segments.append(Segment(_fit(text, width, column.align), style))
+            segments.append(Segment(" ", base))
+        return Strip(segments)
+
+    # -- keys and mouse ------------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self._order) - 1)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self._cursor + max(1, self.size.height - 2))
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self._cursor - max(1, self.size.height - 2))
+
+    def action_select(self) -> None:
+        row = self.cursor_row
+        if row is not None:
+            self.post_message(self.Selected(self, row))
+
+    def action_cycle_sort(self) -> None:
+        keys = self.visible_columns()
+        index = keys.index(self.sort_column) if self.sort_column in keys else -1
+        self.sort_by(keys[(index + 1) % len(keys)])
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self.sort_column, not self.sort_reverse)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = offset.x + int(self.scroll_offset.x)
+            for column, width in self._layout:
+                if x < width + 1:
+                    reverse = not self.sort_reverse if column.key == self.sort_column else False
+                    self.sort_by(column.key, reverse)
+                    break
+                x -= width + 1
+            return
+        index = int(self.scroll_offset.y) + offset.y - 1
+        if 0 <= index < len(self._order):
+            self.move_cursor(index)
+            if event.chain >= 2:
+                self.action_select()

@@ -1,0 +1,194 @@
+"""Pilot tests: the dashboard fed with deterministic snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+
+from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
+from heartbeat_tui.tui.widgets.pane_table import PaneTable
+from heartbeat_tui.tui.widgets.service_table import ServiceTable
+from tests.tui.conftest import make_app, wait_until
+from tests.tui.factory import ScriptedSource, make_snapshot
+from tests.tui.screen_text import screen_text
+
+
+async def test_first_poll_fills_the_three_panes() -> None:
+    app = make_app(ScriptedSource(make_snapshot(accounts=3, clusters=2, services=6)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1)
+        accounts = app.screen.query_one("#accounts", PaneTable)
+        clusters = app.screen.query_one("#clusters", PaneTable)
+        services = app.screen.query_one("#services", ServiceTable)
+        assert accounts.row_count == 3 and clusters.row_count == 2 and len(services.order) == 6
+        text = screen_text(app)
+        assert "shared-services" in text and "shared-0" in text and "api-0000" in text
+        assert "polled 12:00:00" in text and "next in 3600 s" in text
+
+
+async def test_navigation_between_panes_and_rows() -> None:
+    app = make_app(ScriptedSource(make_snapshot(accounts=3, clusters=2, services=6)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1)
+        screen = app.screen
+        assert screen.focused.id == "accounts"
+        await pilot.press("j")  # second account: its clusters and services follow
+        await pilot.pause()
+        assert screen.selected_account == app.view.snapshot.accounts[1].id
+        assert "payments-0" in screen_text(app)
+        await pilot.press("enter")  # into the clusters
+        assert screen.focused.id == "clusters"
+        await pilot.press("j")
+        await pilot.pause()
+        assert screen.selected_cluster.endswith("cluster/payments-1")
+        await pilot.press("l")
+        assert screen.focused.id == "services"
+        table = screen.query_one("#services", ServiceTable)
+        await pilot.press("j", "j", "G")
+        assert table.cursor_index == len(table.order) - 1
+        await pilot.press("g")
+        assert table.cursor_index == 0
+        await pilot.press("h")
+        assert screen.focused.id == "clusters"
+        await pilot.press("escape")
+        assert screen.focused.id == "accounts"
+        await pilot.press("tab", "tab")
+        assert screen.focused.id == "services"
+
+
+async def test_sort_cycles_and_header_click() -> None:
+    app = make_app(ScriptedSource(make_snapshot()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1)
+        await pilot.press("f")
+        await pilot.pause()
+        table = app.screen.query_one(ServiceTable)
+        assert table.sort_column == "cpu"
+        cpus = [table.rows[k].cpu for k in table.order]
+        assert cpus == sorted(cpus, reverse=True)
+        await pilot.press("s")
+        assert table.sort_column == "mem"
+        await pilot.press("S")
+        mems = [table.rows[k].mem for k in table.order]
+        assert mems == sorted(mems)
+        # A click on the SERVICE header sorts by name.
+        columns = table.visible_columns()
+        x = sum(w + 1 for c, w in table._layout[: columns.index("name")]) + 1
+        await pilot.click(table, offset=(x + 1, 1))
+        assert table.sort_column == "name"
+        names = [table.rows[k].name for k in table.order]
+        assert names == sorted(names)
+        assert "sort service↑" in table.border_title
+
+
+async def test_filter_narrows_and_a_bad_filter_never_crashes() -> None:
+    app = make_app(ScriptedSource(make_snapshot(accounts=3, clusters=2, services=10)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1)
+        await pilot.press("f")
+        await pilot.pause()
+        table = app.screen.query_one(ServiceTable)
+        await pilot.press("slash", *"status:FAILED", "enter")
+        await pilot.pause()
+        assert table.order and all(table.rows[k].rollout == "FAILED" for k in table.order)
+        assert "/status:FAILED" in table.border_title
+        assert app.screen.focused is table
+        await pilot.press("slash", "space", *"cpu:>")
+        await pilot.pause()
+        assert "cpu needs a number" in screen_text(app)
+        assert all(table.rows[k].rollout == "FAILED" for k in table.order)  # the last good filter stays
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace", *"cpu:>50 account:payments")
+        await pilot.press("enter")
+        await pilot.pause()
+        for key in table.order:
+            row = table.rows[key]
+            assert row.rollout == "FAILED" and row.cpu > 50 and row.account == "payments-prod"
+        await pilot.press("escape")  # clears the filter first
+        assert len(table.order) == 60 and isinstance(app.screen, FleetServicesScreen)
+        await pilot.press("escape")  # then goes back
+        assert not isinstance(app.screen, FleetServicesScreen)
+
+
+async def test_refresh_keeps_cursor_sort_and_scroll() -> None:
+    first = make_snapshot(accounts=4, clusters=2, services=20)
+    source = ScriptedSource(first)
+    app = make_app(source)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1)
+        await pilot.press("f")
+        await pilot.pause()
+        table = app.screen.query_one(ServiceTable)
+        await pilot.press(*["j"] * 30)
+        key = table.cursor_row.key
+        screen_row = table.cursor_index - int(table.scroll_offset.y)
+        assert table.scroll_offset.y > 0
+        # Next poll: one service far down becomes the hottest, others unchanged.
+        hot = len(table.order) - 1
+        bumped = {int(table.rows[table.order[hot]].name.split("-")[1]): 100.0}
+        source.push(make_snapshot(accounts=4, clusters=2, services=20, poll=2, bump=bumped))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.polls_applied == 2)
+        assert table.cursor_row.key == key
+        assert table.sort_column == "cpu"
+        assert table.cursor_index - int(table.scroll_offset.y) == screen_row
+        assert table.last_resorted and table.last_changed == 1
+
+
+async def test_an_account_going_to_error_is_announced_and_keeps_its_data() -> None:
+    source = ScriptedSource(make_snapshot(accounts=3))
+    app = make_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1)
+        source.push(make_snapshot(accounts=3, errors={1: "STS AssumeRole: AccessDenied"}, poll=2))
+        await pilot.press("j")  # select payments-prod
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.polls_applied == 2)
+        messages = [n.message for n in app._notifications]
+        assert any("payments-prod went to error: STS AssumeRole: AccessDenied" in m for m in messages)
+        text = screen_text(app)
+        assert "error 1h" in text
+        assert "last good data 1h old" in text
+        services = app.screen.query_one("#services", ServiceTable)
+        assert services.order and all(services.rows[k].stale for k in services.order)
+        assert "1 in error: payments-prod" in text
+
+
+async def test_keys_are_answered_while_a_poll_runs() -> None:
+    class SlowSource(ScriptedSource):
+        def __init__(self, *snapshots):  # noqa: ANN002
+            super().__init__(*snapshots)
+            self.release = asyncio.Event()
+            self.started = 0
+
+        async def poll(self, only=None):  # noqa: ANN001, ANN202
+            self.started += 1
+            if self.polls >= 1:
+                await self.release.wait()
+            return await super().poll(only)
+
+    source = SlowSource(make_snapshot())
+    app = make_app(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1)
+        await pilot.press("r")
+        assert app.polling
+        await pilot.press("r")  # a second poll never starts while one runs
+        assert source.started == 2
+        await pilot.press("tab", "tab", "j", "j")
+        assert app.screen.query_one("#services", ServiceTable).cursor_index == 2
+        assert "polling…" in screen_text(app)
+        source.release.set()
+        await wait_until(pilot, lambda: app.polls_applied == 2 and not app.polling)
+        assert app.next_poll_at is not None
+
+
+async def test_a_failed_poll_is_a_notification_and_the_next_is_armed() -> None:
+    class Broken(ScriptedSource):
+        async def poll(self, only=None):  # noqa: ANN001, ANN202
+            raise RuntimeError("no route to the collector")
+
+    app = make_app(Broken(make_snapshot()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.last_poll_error is not None and not app.polling)
+        assert any("no route to the collector" in n.message for n in app._notifications)
+        assert app.next_poll_at is not None
+        assert "last poll failed" in screen_text(app)

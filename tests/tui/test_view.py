@@ -1,0 +1,121 @@
+"""Pure view functions: snapshot -> rows, sparklines, sorting, notifications."""
+
+from __future__ import annotations
+
+from array import array
+from datetime import timedelta
+
+from heartbeat_tui.models import AccountStatus, MetricSeries
+from heartbeat_tui.tui.view import (
+    SPARK_BLOCKS,
+    Thresholds,
+    age_text,
+    build_view,
+    changes,
+    sort_rows,
+    sparkline,
+)
+from tests.tui.factory import FIXED_NOW, make_snapshot
+
+
+def test_sparkline_buckets_the_last_hour_on_a_fixed_scale() -> None:
+    end = 10_000
+    stamps = array("I", range(end - 3600 + 60, end + 1, 60))
+    values = array("d", [0.0] * 30 + [100.0] * 30)
+    line = sparkline(MetricSeries(stamps, values), end, 4)
+    assert line == SPARK_BLOCKS[0] * 2 + SPARK_BLOCKS[7] * 2
+    assert sparkline(MetricSeries(), end, 5) == " " * 5
+    # Older than an hour: not shown; a gap is a space.
+    old = MetricSeries(array("I", [end - 7200]), array("d", [50.0]))
+    assert sparkline(old, end, 3) == "   "
+
+
+def test_thresholds() -> None:
+    t = Thresholds(70, 90)
+    assert [t.level(v) for v in (None, 10, 70, 89.9, 90, 130)] == [
+        "ok",
+        "ok",
+        "warning",
+        "warning",
+        "critical",
+        "critical",
+    ]
+
+
+def test_age_text() -> None:
+    assert [age_text(s) for s in (None, 5, 65, 7200, 200000)] == ["never", "5s", "1m", "2h", "2d"]
+
+
+def test_build_view_rows_accounts_and_clusters() -> None:
+    view = build_view(make_snapshot(accounts=2, clusters=2, services=5, errors={1: "STS AssumeRole: AccessDenied"}))
+    assert len(view.services) == 20
+    assert len(view.by_cluster) == 4
+    ok, failed = view.accounts.values()
+    assert ok.badge == "ok" and ok.services == 10 and ok.stale_seconds is None
+    assert failed.badge == "error" and failed.reason.startswith("STS") and failed.stale_seconds == 3600
+    stale_rows = [r for r in view.services.values() if r.account_id == failed.key]
+    assert stale_rows and all(r.stale for r in stale_rows)
+    assert view.error_accounts == [failed]
+
+
+def test_unchanged_services_keep_their_signature() -> None:
+    a = build_view(make_snapshot())
+    b = build_view(make_snapshot(bump={0: 30.0}))
+    changed = [k for k, row in b.services.items() if row.signature != a.services[k].signature]
+    assert changed == [next(iter(a.services))]
+
+
+def test_sort_rows_hottest_first() -> None:
+    view = build_view(make_snapshot())
+    keys = sort_rows(view.services.values(), "cpu", reverse=False)
+    cpus = [view.services[k].cpu for k in keys]
+    assert cpus == sorted(cpus, reverse=True)
+    names = [view.services[k].name for k in sort_rows(view.services.values(), "name", reverse=True)]
+    assert names == sorted(names, reverse=True)
+
+
+def test_changes_between_snapshots() -> None:
+    before = make_snapshot(accounts=2)
+    assert changes(None, before) == []
+    assert changes(before, before) == []
+    after = make_snapshot(accounts=2, errors={1: "timeout"}, now=FIXED_NOW + timedelta(minutes=1))
+    texts = [c.text for c in changes(before, after)]
+    assert any("went to error: timeout" in t for t in texts)
+    recovered = changes(after, before)
+    assert any("recovered" in c.text for c in recovered)
+
+    account = before.accounts[0]
+    region = account.regions[0]
+    cluster = region.clusters[0]
+    service = cluster.services[0]
+    deployment = service.deployments[0].model_copy(update={"rollout_state": "FAILED"})
+    changed_service = service.model_copy(
+        update={"deployments": (deployment,), "desired_count": service.desired_count + 2}
+    )
+    changed = before.model_copy(
+        update={
+            "accounts": (
+                account.model_copy(
+                    update={
+                        "regions": (
+                            region.model_copy(
+                                update={
+                                    "clusters": (
+                                        cluster.model_copy(
+                                            update={"services": (changed_service, *cluster.services[1:])}
+                                        ),
+                                        *region.clusters[1:],
+                                    )
+                                }
+                            ),
+                        )
+                    }
+                ),
+                *before.accounts[1:],
+            )
+        }
+    )
+    found = changes(before, changed)
+    assert any(c.severity == "error" and "deployment failed" in c.text for c in found)
+    assert any("scaled" in c.text and "→" in c.text for c in found)
+    assert account.status is AccountStatus.OK
