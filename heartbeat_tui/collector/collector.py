@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 import math
 import time
@@ -32,6 +33,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
+
+import orjson
 
 from heartbeat_tui.aws.access import (
     AUTOSCALING,
@@ -129,6 +132,10 @@ class _RegionState:
     activities: dict[str, tuple[ScalingActivity, ...]] = field(default_factory=dict)
     terminal_activity_ids: set[str] = field(default_factory=set)
     scaling_fetched: bool = False
+    # Parsed services by ARN with a digest of the raw item they came from, and
+    # the attached objects of the last snapshot: unchanged data keeps its object.
+    parsed: dict[str, tuple[bytes, Service]] = field(default_factory=dict)
+    attached: dict[str, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -371,7 +378,7 @@ class Collector:
 
         if clusters is not None and refs is not None:
             described, metrics = await asyncio.gather(
-                _guard("ECS", self._describe_services(state, region, clusters, refs)),
+                _guard("ECS", self._describe_services(state, rstate, region, clusters, refs)),
                 _guard("CloudWatch", self._fetch_metrics(state, rstate, region, refs, now)),
                 return_exceptions=True,
             )
@@ -384,6 +391,8 @@ class Collector:
             if not isinstance(described, BaseException):
                 rstate.clusters = described
                 rstate.ecs_fetched_at = now
+                current = {service.arn for cluster in described for service in cluster.services}
+                rstate.parsed = {arn: v for arn, v in rstate.parsed.items() if arn in current}
         try:
             await scaling
         except StepFailed as failure:
@@ -398,24 +407,58 @@ class Collector:
             stale=tuple(dict.fromkeys(stale)),  # type: ignore[arg-type]
         )
 
-    def _attach(self, rstate: _RegionState, clusters: tuple[Cluster, ...]) -> tuple[Cluster, ...]:
-        """Clusters with each service's metrics and scaling data attached."""
+    @staticmethod
+    def _parse_service_cached(rstate: _RegionState, item: dict[str, Any], cluster_arn: str, max_events: int) -> Service:
+        """Parse a DescribeServices item, reusing the previous result when the item
+        is byte-for-byte what it was (most services, most polls)."""
 
+        digest = hashlib.blake2b(orjson.dumps(item), digest_size=16).digest()
+        arn = str(item.get("serviceArn"))
+        cached = rstate.parsed.get(arn)
+        if cached is not None and cached[0] == digest:
+            return cached[1]
+        service = parse_service(item, cluster_arn=cluster_arn, max_events=max_events)
+        rstate.parsed[service.arn] = (digest, service)
+        return service
+
+    def _attach(self, rstate: _RegionState, clusters: tuple[Cluster, ...]) -> tuple[Cluster, ...]:
+        """Clusters with each service's metrics and scaling data attached.
+
+        What did not change is the very object of the previous snapshot, so a
+        consumer can skip it with an identity check (`old is new`).
+        """
+
+        previous = rstate.attached
+        attached: dict[str, tuple[tuple[Any, ...], Any]] = {}
         out = []
         for cluster in clusters:
             services = []
             for service in cluster.services:
                 resource = service.autoscaling_resource_id
-                services.append(
-                    service.model_copy(
-                        update={
-                            "metrics": rstate.metrics.get(service.arn, EMPTY_METRICS),
-                            "scalable_target": rstate.targets.get(resource),
-                            "scaling_activities": rstate.activities.get(resource, ()),
-                        }
-                    )
+                parts = (
+                    service,
+                    rstate.metrics.get(service.arn, EMPTY_METRICS),
+                    rstate.targets.get(resource),
+                    rstate.activities.get(resource, ()),
                 )
-            out.append(cluster.model_copy(update={"services": tuple(services)}))
+                before = previous.get(service.arn)
+                if before is not None and _same(before[0], parts):
+                    done = before[1]
+                else:
+                    done = service.model_copy(
+                        update={"metrics": parts[1], "scalable_target": parts[2], "scaling_activities": parts[3]}
+                    )
+                attached[service.arn] = (parts, done)
+                services.append(done)
+            cluster_parts = (cluster, *services)
+            before = previous.get(cluster.arn)
+            if before is not None and _same(before[0], cluster_parts):
+                done_cluster = before[1]
+            else:
+                done_cluster = cluster.model_copy(update={"services": tuple(services)})
+            attached[cluster.arn] = (cluster_parts, done_cluster)
+            out.append(done_cluster)
+        rstate.attached = attached
         return tuple(out)
 
     # -- ECS --------------------------------------------------------------------
@@ -450,6 +493,7 @@ class Collector:
     async def _describe_services(
         self,
         state: _AccountState,
+        rstate: _RegionState,
         region: str,
         clusters: list[Cluster],
         refs: dict[str, list[str]],
@@ -468,7 +512,7 @@ class Collector:
                 reasons = ", ".join(f"{name_from_arn(str(f.get('arn')))}: {f.get('reason')}" for f in failures[:3])
                 raise StepFailed("ECS DescribeServices", RuntimeError(reasons))
             return [
-                parse_service(item, cluster_arn=cluster_arn, max_events=max_events)
+                self._parse_service_cached(rstate, item, cluster_arn, max_events)
                 for item in response.get("services") or []
             ]
 
@@ -661,8 +705,10 @@ class Collector:
             return found
 
         found_targets, found_activities = await asyncio.gather(targets(), activities())
-        rstate.targets = found_targets
-        rstate.activities = _merge_activities(rstate.activities, found_activities, window_start)
+        rstate.targets = _keep_equal(rstate.targets, found_targets)
+        rstate.activities = _keep_equal(
+            rstate.activities, _merge_activities(rstate.activities, found_activities, window_start)
+        )
         rstate.terminal_activity_ids = {
             a.activity_id
             for acts in rstate.activities.values()
@@ -748,6 +794,21 @@ class Collector:
             policies=tuple(policy_result) if isinstance(policy_result, list) else (),
             errors=tuple(errors),
         )
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _keep_equal(old: dict[K, V], new: dict[K, V]) -> dict[K, V]:
+    """`new`, but with the old object wherever the value is equal: unchanged data
+    keeps its identity from poll to poll."""
+
+    return {key: old[key] if key in old and old[key] == value else value for key, value in new.items()}
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def _finite(value: Any) -> bool:

@@ -345,3 +345,20 @@ async def test_without_accounts_the_base_credentials_account_is_watched(clean_aw
     assert hub.alias == "shared-services"
     expected = {c.name for a in FLEET.accounts if a.id == HUB for r in a.regions for c in r.clusters}
     assert {c.name for r in hub.regions for c in r.clusters} == expected
+
+
+async def test_unchanged_services_keep_their_objects_across_polls(clean_aws: Any) -> None:
+    config = make_config(clean_aws)
+    async with Collector(config) as collector:
+        first = await collector.poll()
+        second = await collector.poll()
+    before = {s.arn: s for a in first.accounts for _, _, s in a.services()}
+    after = {s.arn: s for a in second.accounts for _, _, s in a.services()}
+    assert before.keys() == after.keys()
+    same_inputs = [arn for arn in after if after[arn].metrics is before[arn].metrics]
+    # Services scaled to zero have no datapoints: their inputs cannot change here.
+    assert any(s.desired_count == 0 for s in after.values())
+    assert same_inputs
+    # The simulator is paused: whatever has the same metrics is the very same object,
+    # so a consumer (the dashboard) can skip it with an identity check.
+    assert all(after[arn] is before[arn] for arn in same_inputs)
