@@ -1,30 +1,309 @@
-"""Service detail: placeholder until step 3."""
+"""Service detail: history plots, deployments, events, scaling, tasks on demand."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import ClassVar
 
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
+from heartbeat_tui.models import Service, ServiceDetail
+from heartbeat_tui.tui.plot import PlotSeries
 from heartbeat_tui.tui.screens.base import FleetScreen
-from heartbeat_tui.tui.view import FleetView
+from heartbeat_tui.tui.view import FleetView, ServiceRow, age_text, percent_text
 from heartbeat_tui.tui.widgets.header import HeaderBar
+from heartbeat_tui.tui.widgets.metric_plot import MetricPlot
+
+EVENTS_SHOWN = 10
+ACTIVITIES_SHOWN = 10
 
 
 class ServiceDetailScreen(FleetScreen):
     help_title = "Service detail"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back", id="detail.back")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+        Binding("t", "load_tasks", "Reload tasks", id="detail.tasks"),
+        Binding("j,down", "scroll('down')", "Scroll down", id="detail.down", show=False),
+        Binding("k,up", "scroll('up')", "Scroll up", id="detail.up", show=False),
+        Binding("g,home", "scroll('home')", "Top", id="detail.top", show=False),
+        Binding("G,end", "scroll('end')", "Bottom", id="detail.bottom", show=False),
+        Binding("pagedown,ctrl+f", "scroll('pagedown')", "Page down", id="detail.page_down", show=False),
+        Binding("pageup,ctrl+b", "scroll('pageup')", "Page up", id="detail.page_up", show=False),
+    ]
 
     def __init__(self, service_arn: str) -> None:
         super().__init__(id="detail")
         self.service_arn = service_arn
+        self.row: ServiceRow | None = None
+        self.detail: ServiceDetail | None = None
+        self.detail_error: str | None = None
+        self.tasks_loading = False
 
     def compose(self) -> ComposeResult:
-        yield HeaderBar("service")
-        yield Static(self.service_arn, id="detail-title")
+        yield HeaderBar("service detail")
+        with VerticalScroll(id="detail-body"):
+            yield Static("", id="detail-title")
+            with Horizontal(id="plots"):
+                yield MetricPlot("CPU %", id="cpu-plot")
+                yield MetricPlot("Memory %", id="mem-plot")
+            yield Static("", id="detail-deployments", classes="detail-section")
+            yield Static("", id="detail-scaling", classes="detail-section")
+            yield Static("", id="detail-tasks", classes="detail-section")
+            yield Static("", id="detail-events", classes="detail-section")
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.query_one("#detail-body").focus()
+        if self.hb.view is not None:
+            self.show_view(self.hb.view)
+        self.action_load_tasks()
+
+    # -- data ---------------------------------------------------------------------------
+
     def apply_view(self, view: FleetView) -> None:
-        pass
+        row = view.services.get(self.service_arn)
+        if row is None:
+            if self.row is None:
+                self.query_one("#detail-title", Static).update(Text(f"unknown service {self.service_arn}"))
+            else:
+                self.query_one("#detail-title", Static).update(
+                    Group(self._title(self.row), Text("this service is no longer in the poll", style="bold"))
+                )
+            return
+        self.row = row
+        service = row.service
+        self.query_one("#detail-title", Static).update(self._title(row))
+        self._plots(row, view)
+        self.query_one("#detail-deployments", Static).update(self._deployments(service))
+        self.query_one("#detail-scaling", Static).update(self._scaling(service))
+        self.query_one("#detail-events", Static).update(self._events(service))
+        self._show_tasks()
+
+    def _time(self, value: datetime | float | None, fmt: str = "%H:%M:%S") -> str:
+        if value is None:
+            return "-"
+        if not isinstance(value, datetime):
+            value = datetime.fromtimestamp(value, tz=timezone.utc)
+        if not self.hb.frozen_time:
+            value = value.astimezone()
+        return value.strftime(fmt)
+
+    def _title(self, row: ServiceRow) -> RenderableType:
+        hb = self.hb
+        text = Text()
+        text.append(row.name, style="bold")
+        text.append(f"  {row.cluster} · {row.account} ({row.account_id}) · {row.region}")
+        if row.stale:
+            text.append(f"  stale: data {age_text(row.stale_seconds)} old", style=hb.status_style("hb-stale"))
+        line = Text()
+        line.append(f"{row.status}  ")
+        tasks_style = hb.status_style("hb-warning") if row.running < row.desired else ""
+        line.append(f"running {row.running} / desired {row.desired} / pending {row.pending}", style=tasks_style)
+        rollout_style = {"FAILED": "hb-failed", "IN_PROGRESS": "hb-progress"}.get(row.rollout or "")
+        line.append("  rollout ")
+        line.append(row.rollout or "-", style=hb.status_style(rollout_style) if rollout_style else "bold")
+        for label, value in (("cpu", row.cpu), ("mem", row.mem)):
+            level = hb.thresholds.level(value)
+            line.append(f"  {label} ")
+            line.append(percent_text(value).strip(), style=hb.status_style(f"hb-{level}") if level != "ok" else "bold")
+        service = row.service
+        details = Text(style="dim")
+        details.append(f"{service.launch_type or '-'} · {(service.task_definition or '-').rsplit('/', 1)[-1]}")
+        return Group(text, line, details)
+
+    def _plots(self, row: ServiceRow, view: FleetView) -> None:
+        metrics = row.service.metrics
+        end = view.snapshot.generated_at.timestamp()
+        start = end - self.hb.history_seconds
+        label = lambda t: self._time(t, "%H:%M")  # noqa: E731
+        one_hour = end - 3600
+        for plot_id, average, maximum in (
+            ("#cpu-plot", metrics.cpu_average, metrics.cpu_maximum),
+            ("#mem-plot", metrics.memory_average, metrics.memory_maximum),
+        ):
+            peak = maximum.max_since(one_hour)
+            subtitle = f"now {percent_text(average.latest).strip()} · max 1h {percent_text(peak).strip()}"
+            self.query_one(plot_id, MetricPlot).set_data(
+                (
+                    PlotSeries("Maximum", maximum, "hb-plot-maximum", "max"),
+                    PlotSeries("Average", average, "hb-plot-average", "mean"),
+                ),
+                start=start,
+                end=end,
+                time_label=label,
+                subtitle=subtitle,
+            )
+
+    def _section(self, title: str, body: RenderableType) -> RenderableType:
+        return Group(Text(title, style="bold underline"), body)
+
+    def _deployments(self, service: Service) -> RenderableType:
+        if not service.deployments:
+            return self._section("Deployments", Text("none", style="dim"))
+        table = Table(box=None, pad_edge=False, expand=True, header_style="bold dim")
+        for column in ("status", "rollout", "des/run/pend", "failed", "task definition", "updated", "reason"):
+            table.add_column(column, no_wrap=column != "reason", overflow="fold" if column == "reason" else "ellipsis")
+        for d in service.deployments:
+            rollout = Text(d.rollout_state or "-")
+            if d.rollout_state == "FAILED":
+                rollout.stylize(self.hb.status_style("hb-failed"))
+            elif d.rollout_state == "IN_PROGRESS":
+                rollout.stylize(self.hb.status_style("hb-progress"))
+            table.add_row(
+                d.status,
+                rollout,
+                f"{d.desired_count}/{d.running_count}/{d.pending_count}",
+                str(d.failed_tasks) if d.failed_tasks else "",
+                (d.task_definition or "-").rsplit("/", 1)[-1],
+                self._time(d.updated_at or d.created_at, "%m-%d %H:%M"),
+                d.rollout_state_reason or "",
+            )
+        return self._section("Deployments", table)
+
+    def _scaling(self, service: Service) -> RenderableType:
+        parts: list[RenderableType] = []
+        target = service.scalable_target
+        if target is None:
+            parts.append(Text("no scalable target (not auto scaled)", style="dim"))
+        else:
+            line = Text(f"min {target.min_capacity} · max {target.max_capacity} · desired {service.desired_count}")
+            if target.suspended:
+                line.append("  (scaling suspended)", style=self.hb.status_style("hb-warning"))
+            parts.append(line)
+        if self.detail is not None and self.detail.policies:
+            for policy in self.detail.policies:
+                target_text = f" target {policy.target_value:g}" if policy.target_value is not None else ""
+                metric = f" on {policy.metric}" if policy.metric else ""
+                parts.append(Text(f"policy {policy.name}: {policy.policy_type}{target_text}{metric}", style="dim"))
+        elif self.tasks_loading:
+            parts.append(Text("policies: loading…", style="dim"))
+        if service.scaling_activities:
+            table = Table(box=None, pad_edge=False, expand=True, header_style="bold dim")
+            table.add_column("started", no_wrap=True)
+            table.add_column("status", no_wrap=True)
+            table.add_column("activity and cause", overflow="fold")
+            for activity in service.scaling_activities[:ACTIVITIES_SHOWN]:
+                status = Text(activity.status_code or "-")
+                if activity.status_code not in ("Successful", "InProgress", "Pending", ""):
+                    status.stylize(self.hb.status_style("hb-critical"))
+                what = Text(activity.description)
+                if activity.cause:
+                    what.append(f"\ncause: {activity.cause}", style="dim")
+                if activity.status_message:
+                    what.append(f"\n{activity.status_message}", style="dim")
+                table.add_row(self._time(activity.start_time, "%m-%d %H:%M"), status, what)
+            parts.append(table)
+        else:
+            parts.append(Text("no scaling activity in the window", style="dim"))
+        return self._section("Scaling", Group(*parts))
+
+    def _events(self, service: Service) -> RenderableType:
+        if not service.events:
+            return self._section("Events", Text("none", style="dim"))
+        table = Table(box=None, pad_edge=False, show_header=False)
+        table.add_column("when", no_wrap=True, style="dim")
+        table.add_column("message", overflow="fold")
+        for event in service.events[:EVENTS_SHOWN]:
+            table.add_row(self._time(event.created_at, "%m-%d %H:%M:%S"), event.message)
+        return self._section(
+            f"Latest events ({min(len(service.events), EVENTS_SHOWN)} of {len(service.events)})", table
+        )
+
+    # -- tasks, on demand ----------------------------------------------------------------
+
+    def action_load_tasks(self) -> None:
+        row = self.row
+        if row is None:
+            self._show_tasks()
+            return
+        self.tasks_loading = True
+        self.detail_error = None
+        self._show_tasks()
+        self._fetch_detail(row.account_id, row.region, row.cluster_arn, row.name)
+
+    @work(exclusive=True, group="detail", exit_on_error=False)
+    async def _fetch_detail(self, account_id: str, region: str, cluster_arn: str, name: str) -> ServiceDetail:
+        return await self.hb.source.fetch_service_detail(account_id, region, cluster_arn, name)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "detail":
+            return
+        if event.state is WorkerState.SUCCESS:
+            self.detail = event.worker.result
+            self.tasks_loading = False
+        elif event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.detail_error = f"{type(error).__name__}: {error}"
+            self.tasks_loading = False
+        else:
+            return
+        if self.row is not None:
+            self.query_one("#detail-scaling", Static).update(self._scaling(self.row.service))
+        self._show_tasks()
+
+    def _show_tasks(self) -> None:
+        widget = self.query_one("#detail-tasks", Static)
+        critical = self.hb.status_style("hb-critical")
+        parts: list[RenderableType] = []
+        if self.detail_error:
+            parts.append(Text(f"could not fetch tasks: {self.detail_error} (t retries)", style=critical))
+        detail = self.detail
+        if detail is None:
+            if self.tasks_loading:
+                parts.append(Text("loading tasks…", style="dim"))
+            elif not self.detail_error:
+                parts.append(Text("press t to fetch the tasks", style="dim"))
+            widget.update(self._section("Tasks", Group(*parts)))
+            return
+        for error in detail.errors:
+            parts.append(Text(error, style=critical))
+        table = Table(box=None, pad_edge=False, expand=True, header_style="bold dim")
+        for column in ("task", "last status", "desired", "health", "zone", "started", "stopped reason"):
+            table.add_column(column, no_wrap=column != "stopped reason", overflow="fold")
+        for task in detail.tasks:
+            health = Text(task.health_status or "-")
+            if task.health_status == "UNHEALTHY":
+                health.stylize(critical)
+            status = Text(task.last_status or "-")
+            if task.last_status == "STOPPED":
+                status.stylize(self.hb.status_style("hb-stale"))
+            reason = task.stopped_reason or ""
+            if task.stop_code and task.stop_code not in reason:
+                reason = f"{task.stop_code}: {reason}" if reason else task.stop_code
+            table.add_row(
+                task.id[:12],
+                status,
+                task.desired_status or "-",
+                health,
+                task.availability_zone or "-",
+                self._time(task.started_at, "%m-%d %H:%M"),
+                Text(reason, style=critical if task.stop_code == "TaskFailedToStart" else ""),
+            )
+        running = sum(1 for t in detail.tasks if t.last_status == "RUNNING")
+        title = (
+            f"Tasks ({running} running, {len(detail.tasks) - running} other; fetched {self._time(detail.fetched_at)})"
+        )
+        if self.tasks_loading:
+            title += " · refreshing…"
+        parts.append(table if detail.tasks else Text("no tasks", style="dim"))
+        widget.update(self._section(title, Group(*parts)))
+
+    def action_scroll(self, where: str) -> None:
+        body = self.query_one("#detail-body", VerticalScroll)
+        {
+            "down": lambda: body.scroll_down(animate=False),
+            "up": lambda: body.scroll_up(animate=False),
+            "home": lambda: body.scroll_home(animate=False),
+            "end": lambda: body.scroll_end(animate=False),
+            "pagedown": lambda: body.scroll_page_down(animate=False),
+            "pageup": lambda: body.scroll_page_up(animate=False),
+        }[where]()
