@@ -136,6 +136,19 @@ class UiSection(_Section):
     theme: str = Field(default="heartbeat-dark", min_length=1, max_length=64)
 
 
+class AuthSection(_Section):
+    """Sessions, lockout and password hashing (the secrets stay in the environment)."""
+
+    user_session_hours: float = Field(default=12.0, gt=0, le=24 * 90)
+    monitor_session_hours: float = Field(default=30 * 24.0, gt=0, le=24 * 90)
+    admin_session_hours: float = Field(default=12.0, gt=0, le=24 * 90)
+    session_check_seconds: int = Field(default=300, ge=10, le=3600)
+    lockout_threshold: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    # PBKDF2-HMAC-SHA256; stored hashes below this are upgraded at the next login.
+    pbkdf2_iterations: int = Field(default=600_000, ge=600_000, le=10_000_000)
+
+
 class AccountConfig(_Section):
     id: AccountId
     role_arn: str | None = None
@@ -195,6 +208,7 @@ class FileConfig(_Section):
     collector: CollectorSection = CollectorSection()
     thresholds: ThresholdsSection = ThresholdsSection()
     ui: UiSection = UiSection()
+    auth: AuthSection = AuthSection()
     accounts: tuple[AccountConfig, ...] = ()
 
     @field_validator("accounts", mode="before")

@@ -7,6 +7,7 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1  # the command ran, but some account failed
 EXIT_USAGE = 2  # bad arguments or bad configuration
 EXIT_AUTH = 3  # no valid session (users issue)
+EXIT_FORBIDDEN = 4  # a valid session whose role does not allow the command
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70  # unexpected failure; the traceback goes to the log file
 

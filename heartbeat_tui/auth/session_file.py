@@ -1,0 +1,99 @@
+"""The session token on disk: `<user state folder>/session.jwt`, mode 0600.
+
+The file is written to a temporary name opened with `O_CREAT | O_EXCL` and
+mode 0600 (so it is never readable by anyone else, not even for a moment),
+synced, then renamed over the old one. Reading refuses a file that another
+user owns or that others could read, as ssh does with keys.
+`HEARTBEAT_TOKEN` in the environment overrides the file (for scripts).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from heartbeat_tui.auth.errors import SessionInvalid
+from heartbeat_tui.config import user_state_dir
+
+TOKEN_FILE_NAME = "session.jwt"
+TOKEN_ENV = "HEARTBEAT_TOKEN"
+_MAX_BYTES = 16 * 1024
+NO_SESSION = "not logged in: run `heartbeat login` (or set HEARTBEAT_TOKEN)"
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    token: str = field(repr=False)
+    source: str  # "HEARTBEAT_TOKEN" or the file's path
+
+
+def token_path() -> Path:
+    return user_state_dir() / TOKEN_FILE_NAME
+
+
+def save_token(token: str, path: Path | None = None) -> Path:
+    path = path or token_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(temporary, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask
+        os.write(fd, token.encode("ascii") + b"\n")
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        temporary.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_token(environ: Mapping[str, str] | None = None, path: Path | None = None) -> StoredToken | None:
+    """The token to use: `HEARTBEAT_TOKEN`, else the file; None when there is neither."""
+
+    environ = os.environ if environ is None else environ
+    from_env = (environ.get(TOKEN_ENV) or "").strip()
+    if from_env:
+        return StoredToken(from_env, TOKEN_ENV)
+    path = path or token_path()
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SessionInvalid(f"cannot read the session file {path}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SessionInvalid(f"the session file {path} is not a regular file; delete it and log in again")
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            raise SessionInvalid(f"the session file {path} belongs to another user; delete it and log in again")
+        if info.st_mode & 0o077:
+            mode = stat.S_IMODE(info.st_mode)
+            raise SessionInvalid(
+                f"the session file {path} can be read by others (mode {mode:04o}); delete it and log in again"
+            )
+        data = os.read(fd, _MAX_BYTES)
+    finally:
+        os.close(fd)
+    token = data.decode("ascii", errors="replace").strip()
+    return StoredToken(token, str(path)) if token else None
+
+
+def delete_token(path: Path | None = None) -> bool:
+    path = path or token_path()
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True

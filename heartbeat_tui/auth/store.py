@@ -1,0 +1,596 @@
+"""DynamoDB storage for users, lockout, revoked sessions and the audit trail.
+
+Two tables, created by `heartbeat init` (`ensure_tables`), on demand billing:
+
+* the users table (`DYNAMODB_USERS_TABLE`, partition key `username` S): one
+  item per user, with the lockout counters on the item so that failures
+  recorded by any process on any machine count;
+* `<users table>-auth` (partition key `pk` S, TTL attribute `expires_at`):
+  `revoked#<jti>` for logged-out sessions until they would have expired, and
+  `audit#<time>#<id>` audit records.
+
+Every write that could overwrite something is conditional: creating a user
+requires that it does not exist, profile edits require the `version` read,
+lockout counters are atomic `ADD`s, and a successful login requires the user
+to be active and not locked at the moment of the write. The low-level client
+is used with explicit attribute types, so the same code runs against real
+DynamoDB and the embedded AWS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from heartbeat_tui.auth.errors import StoreError, StoreMissing, UserExists
+from heartbeat_tui.auth.roles import Role
+from heartbeat_tui.aws.errors import describe_error, error_code
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+AUTH_TABLE_SUFFIX = "-auth"
+TTL_ATTRIBUTE = "expires_at"
+REVOKED_PREFIX = "revoked#"
+AUDIT_PREFIX = "audit#"
+_TABLE_WAIT_SECONDS = 120.0
+
+
+class ConditionFailed(Exception):
+    """A conditional write found the item not as expected (nothing was written)."""
+
+
+def auth_table_name(users_table: str) -> str:
+    return f"{users_table}{AUTH_TABLE_SUFFIX}"
+
+
+# -- attribute values ------------------------------------------------------------------------------
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: float | int) -> dict[str, str]:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return {"N": repr(value) if isinstance(value, float) else str(value)}
+
+
+def _bool(value: bool) -> dict[str, bool]:
+    return {"BOOL": bool(value)}
+
+
+def _list(values: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+    return {"L": [_s(v) for v in values]}
+
+
+def _get_s(item: Mapping[str, Any], name: str) -> str | None:
+    value = item.get(name)
+    return value["S"] if value and "S" in value else None
+
+
+def _get_n(item: Mapping[str, Any], name: str) -> float | None:
+    value = item.get(name)
+    if not value or "N" not in value:
+        return None
+    number = Decimal(value["N"])
+    return float(number)
+
+
+def _get_int(item: Mapping[str, Any], name: str, default: int = 0) -> int:
+    number = _get_n(item, name)
+    return int(number) if number is not None else default
+
+
+def _get_bool(item: Mapping[str, Any], name: str, default: bool = False) -> bool:
+    value = item.get(name)
+    return bool(value["BOOL"]) if value and "BOOL" in value else default
+
+
+def _get_list(item: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    value = item.get(name)
+    if not value or "L" not in value:
+        return ()
+    return tuple(v["S"] for v in value["L"] if "S" in v)
+
+
+# -- records ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """One users-table item, as stored (personal fields still encrypted)."""
+
+    username: str
+    role: Role
+    active: bool
+    password_hash: str = field(repr=False)
+    accounts: tuple[str, ...] = ()
+    email_enc: str | None = field(default=None, repr=False)
+    full_name_enc: str | None = field(default=None, repr=False)
+    version: int = 1
+    failed_attempts: int = 0
+    last_failure_at: float | None = None
+    locked_until: float | None = None
+    last_login_at: float | None = None
+    sessions_valid_after: float | None = None
+    created_at: float | None = None
+    created_by: str | None = None
+    updated_at: float | None = None
+    updated_by: str | None = None
+
+    def is_locked(self, now: float) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> UserRecord:
+        role_text = _get_s(item, "role") or ""
+        try:
+            role = Role(role_text)
+        except ValueError:
+            # An item edited by hand with a role we do not know: treat as the least privileged.
+            log.warning("user %r has an unknown role %r; treated as disabled", _get_s(item, "username"), role_text)
+            return cls(username=_get_s(item, "username") or "", role=Role.USER, active=False, password_hash="")
+        return cls(
+            username=_get_s(item, "username") or "",
+            role=role,
+            active=_get_bool(item, "active"),
+            password_hash=_get_s(item, "password_hash") or "",
+            accounts=_get_list(item, "accounts"),
+            email_enc=_get_s(item, "email_enc"),
+            full_name_enc=_get_s(item, "full_name_enc"),
+            version=_get_int(item, "version", 1),
+            failed_attempts=_get_int(item, "failed_attempts"),
+            last_failure_at=_get_n(item, "last_failure_at"),
+            locked_until=_get_n(item, "locked_until"),
+            last_login_at=_get_n(item, "last_login_at"),
+            sessions_valid_after=_get_n(item, "sessions_valid_after"),
+            created_at=_get_n(item, "created_at"),
+            created_by=_get_s(item, "created_by"),
+            updated_at=_get_n(item, "updated_at"),
+            updated_by=_get_s(item, "updated_by"),
+        )
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "username": _s(self.username),
+            "role": _s(self.role.value),
+            "active": _bool(self.active),
+            "password_hash": _s(self.password_hash),
+            "accounts": _list(self.accounts),
+            "version": _n(self.version),
+            "failed_attempts": _n(self.failed_attempts),
+        }
+        optional_s = {
+            "email_enc": self.email_enc,
+            "full_name_enc": self.full_name_enc,
+            "created_by": self.created_by,
+            "updated_by": self.updated_by,
+        }
+        optional_n = {
+            "last_failure_at": self.last_failure_at,
+            "locked_until": self.locked_until,
+            "last_login_at": self.last_login_at,
+            "sessions_valid_after": self.sessions_valid_after,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+        item.update({k: _s(v) for k, v in optional_s.items() if v is not None})
+        item.update({k: _n(v) for k, v in optional_n.items() if v is not None})
+        return item
+
+
+# Attributes an admin edit may set (the update builder accepts nothing else).
+_EDITABLE = {
+    "role": _s,
+    "active": _bool,
+    "password_hash": _s,
+    "accounts": _list,
+    "email_enc": _s,
+    "full_name_enc": _s,
+    "sessions_valid_after": _n,
+    "failed_attempts": _n,
+    "updated_at": _n,
+    "updated_by": _s,
+}
+_REMOVABLE = {"email_enc", "full_name_enc", "locked_until", "last_failure_at"}
+
+
+class UserStore:
+    """The tables of one deployment, through one aiobotocore DynamoDB client."""
+
+    def __init__(self, client: Any, users_table: str) -> None:
+        self._client = client
+        self.users_table = users_table
+        self.auth_table = auth_table_name(users_table)
+
+    # -- plumbing ------------------------------------------------------------
+
+    async def _call(self, table: str, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await call()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one readable line
+            code = error_code(exc)
+            if code == "ConditionalCheckFailedException":
+                raise ConditionFailed(what) from None
+            if code == "ResourceNotFoundException":
+                raise StoreMissing(f"DynamoDB table {table} does not exist: run `heartbeat init`") from None
+            log.warning("DynamoDB %s on %s failed: %s", what, table, describe_error(exc))
+            raise StoreError(f"users store ({table}): {what}: {describe_error(exc)}") from None
+
+    # -- tables --------------------------------------------------------------
+
+    async def ensure_tables(self) -> list[str]:
+        """Create what is missing and enable TTL; idempotent. Returns what it did."""
+
+        done: list[str] = []
+        for table, key in ((self.users_table, "username"), (self.auth_table, "pk")):
+            if await self._create_table(table, key):
+                done.append(f"created table {table}")
+        for table in (self.users_table, self.auth_table):
+            await self._wait_active(table)
+        if await self._enable_ttl(self.auth_table):
+            done.append(f"enabled TTL ({TTL_ATTRIBUTE}) on {self.auth_table}")
+        return done
+
+    async def _create_table(self, table: str, key: str) -> bool:
+        try:
+            await self._client.create_table(
+                TableName=table,
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) == "ResourceInUseException":
+                return False  # already there (or being created by another process)
+            raise StoreError(f"cannot create DynamoDB table {table}: {describe_error(exc)}") from None
+        return True
+
+    async def _wait_active(self, table: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _TABLE_WAIT_SECONDS
+        while True:
+            described = await self._call(table, "DescribeTable", lambda: self._client.describe_table(TableName=table))
+            if described["Table"].get("TableStatus") == "ACTIVE":
+                return
+            if loop.time() > deadline:
+                raise StoreError(f"DynamoDB table {table} is not ACTIVE after {_TABLE_WAIT_SECONDS:.0f} s")
+            await asyncio.sleep(1.0)
+
+    async def _enable_ttl(self, table: str) -> bool:
+        described = await self._call(
+            table, "DescribeTimeToLive", lambda: self._client.describe_time_to_live(TableName=table)
+        )
+        status = described.get("TimeToLiveDescription", {})
+        if status.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            return False
+        await self._call(
+            table,
+            "UpdateTimeToLive",
+            lambda: self._client.update_time_to_live(
+                TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+            ),
+        )
+        return True
+
+    # -- users ---------------------------------------------------------------
+
+    async def get(self, username: str) -> UserRecord | None:
+        response = await self._call(
+            self.users_table,
+            "GetItem",
+            lambda: self._client.get_item(
+                TableName=self.users_table, Key={"username": _s(username)}, ConsistentRead=True
+            ),
+        )
+        item = response.get("Item")
+        return UserRecord.from_item(item) if item else None
+
+    async def create(self, record: UserRecord) -> None:
+        """Write a new user; `UserExists` (nothing changed) if the name is taken."""
+
+        try:
+            await self._call(
+                self.users_table,
+                "PutItem",
+                lambda: self._client.put_item(
+                    TableName=self.users_table,
+                    Item=record.to_item(),
+                    ConditionExpression="attribute_not_exists(username)",
+                ),
+            )
+        except ConditionFailed:
+            raise UserExists(record.username) from None
+
+    async def pages(self, page_size: int = 100) -> AsyncIterator[list[UserRecord]]:
+        """Every user, a page at a time (strongly consistent scan)."""
+
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {"TableName": self.users_table, "ConsistentRead": True, "Limit": page_size}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = await self._call(self.users_table, "Scan", lambda kw=kwargs: self._client.scan(**kw))
+            yield [UserRecord.from_item(item) for item in response.get("Items", [])]
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    async def all(self) -> list[UserRecord]:
+        records: list[UserRecord] = []
+        async for page in self.pages():
+            records.extend(page)
+        return records
+
+    async def update(
+        self,
+        username: str,
+        expected_version: int,
+        set_values: Mapping[str, Any],
+        remove: Sequence[str] = (),
+    ) -> None:
+        """Set/remove attributes and bump `version`, only if `version` is still `expected_version`.
+
+        Raises `ConditionFailed` (nothing written) when the user changed or vanished.
+        """
+
+        names: dict[str, str] = {"#version": "version", "#username": "username"}
+        values: dict[str, Any] = {":expected": _n(expected_version), ":next": _n(expected_version + 1)}
+        sets = ["#version = :next"]
+        for i, (name, value) in enumerate(set_values.items()):
+            encoder = _EDITABLE[name]  # KeyError on a programming mistake, never on input
+            names[f"#a{i}"] = name
+            values[f":v{i}"] = encoder(value)
+            sets.append(f"#a{i} = :v{i}")
+        expression = "SET " + ", ".join(sets)
+        removals = []
+        for j, name in enumerate(remove):
+            if name not in _REMOVABLE:
+                raise ValueError(f"{name} cannot be removed")
+            names[f"#r{j}"] = name
+            removals.append(f"#r{j}")
+        if removals:
+            expression += " REMOVE " + ", ".join(removals)
+        await self._call(
+            self.users_table,
+            "UpdateItem",
+            lambda: self._client.update_item(
+                TableName=self.users_table,
+                Key={"username": _s(username)},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(#username) AND #version = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            ),
+        )
+
+    # -- lockout -------------------------------------------------------------
+
+    async def record_failure(
+        self, username: str, now: float, *, stale_before: float, threshold: int, lock_until: float
+    ) -> tuple[int, bool]:
+        """Count a failed login for an existing, unlocked user, atomically.
+
+        Returns (failures in a row, locked now). A streak whose last failure is
+        older than `stale_before` starts again at 1. For a user that does not
+        exist or is locked nothing is written (the same round trips are made,
+        so the timing does not tell them apart).
+        """
+
+        names = {"#u": "username", "#f": "failed_attempts", "#l": "last_failure_at", "#k": "locked_until"}
+        not_locked = "(attribute_not_exists(#k) OR #k <= :now)"
+        try:
+            # A fresh streak: only when the last failure is old (or there is none).
+            response = await self._call(
+                self.users_table,
+                "UpdateItem",
+                lambda: self._client.update_item(
+                    TableName=self.users_table,
+                    Key={"username": _s(username)},
+                    UpdateExpression="SET #f = :one, #l = :now",
+                    ConditionExpression=(
+                        f"attribute_exists(#u) AND {not_locked} AND (attribute_not_exists(#l) OR #l < :stale)"
+                    ),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={":one": _n(1), ":now": _n(now), ":stale": _n(stale_before)},
+                    ReturnValues="ALL_NEW",
+                ),
+            )
+        except ConditionFailed:
+            try:
+                response = await self._call(
+                    self.users_table,
+                    "UpdateItem",
+                    lambda: self._client.update_item(
+                        TableName=self.users_table,
+                        Key={"username": _s(username)},
+                        UpdateExpression="ADD #f :one SET #l = :now",
+                        ConditionExpression=f"attribute_exists(#u) AND {not_locked}",
+                        ExpressionAttributeNames=names,
+                        ExpressionAttributeValues={":one": _n(1), ":now": _n(now)},
+                        ReturnValues="ALL_NEW",
+                    ),
+                )
+            except ConditionFailed:
+                return 0, False  # unknown or already locked: nothing to count
+        failures = _get_int(response.get("Attributes", {}), "failed_attempts")
+        if failures < threshold:
+            return failures, False
+        try:
+            # Whoever crosses the threshold first locks; the streak starts over afterwards.
+            await self._call(
+                self.users_table,
+                "UpdateItem",
+                lambda: self._client.update_item(
+                    TableName=self.users_table,
+                    Key={"username": _s(username)},
+                    UpdateExpression="SET #k = :until, #f = :zero",
+                    ConditionExpression=f"attribute_exists(#u) AND #f >= :threshold AND {not_locked}",
+                    ExpressionAttributeNames={"#u": "username", "#f": "failed_attempts", "#k": "locked_until"},
+                    ExpressionAttributeValues={
+                        ":until": _n(lock_until),
+                        ":zero": _n(0),
+                        ":threshold": _n(threshold),
+                        ":now": _n(now),
+                    },
+                ),
+            )
+        except ConditionFailed:
+            return failures, False  # another process locked it first
+        return failures, True
+
+    async def record_success(self, username: str, now: float, password_hash: str) -> bool:
+        """Reset the streak and stamp the login, only if the user is still active,
+        not locked and has the password just verified. False: refuse the login."""
+
+        try:
+            await self._call(
+                self.users_table,
+                "UpdateItem",
+                lambda: self._client.update_item(
+                    TableName=self.users_table,
+                    Key={"username": _s(username)},
+                    UpdateExpression="SET #f = :zero, #t = :now REMOVE #l",
+                    ConditionExpression=(
+                        "attribute_exists(#u) AND #a = :true AND #p = :hash"
+                        " AND (attribute_not_exists(#k) OR #k <= :now)"
+                    ),
+                    ExpressionAttributeNames={
+                        "#u": "username",
+                        "#f": "failed_attempts",
+                        "#t": "last_login_at",
+                        "#l": "last_failure_at",
+                        "#a": "active",
+                        "#p": "password_hash",
+                        "#k": "locked_until",
+                    },
+                    ExpressionAttributeValues={
+                        ":zero": _n(0),
+                        ":now": _n(now),
+                        ":true": _bool(True),
+                        ":hash": _s(password_hash),
+                    },
+                ),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    async def replace_hash(self, username: str, old_hash: str, new_hash: str) -> bool:
+        """Upgrade a hash to the current cost, unless the password changed meanwhile."""
+
+        try:
+            await self._call(
+                self.users_table,
+                "UpdateItem",
+                lambda: self._client.update_item(
+                    TableName=self.users_table,
+                    Key={"username": _s(username)},
+                    UpdateExpression="SET #p = :new",
+                    ConditionExpression="attribute_exists(#u) AND #p = :old",
+                    ExpressionAttributeNames={"#u": "username", "#p": "password_hash"},
+                    ExpressionAttributeValues={":new": _s(new_hash), ":old": _s(old_hash)},
+                ),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    async def unlock(self, username: str) -> bool:
+        try:
+            await self._call(
+                self.users_table,
+                "UpdateItem",
+                lambda: self._client.update_item(
+                    TableName=self.users_table,
+                    Key={"username": _s(username)},
+                    UpdateExpression="SET #f = :zero REMOVE #k, #l",
+                    ConditionExpression="attribute_exists(#u)",
+                    ExpressionAttributeNames={
+                        "#u": "username",
+                        "#f": "failed_attempts",
+                        "#k": "locked_until",
+                        "#l": "last_failure_at",
+                    },
+                    ExpressionAttributeValues={":zero": _n(0)},
+                ),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    # -- sessions ------------------------------------------------------------
+
+    async def revoke(self, jti: str, username: str, expires_at: float) -> None:
+        item = {
+            "pk": _s(REVOKED_PREFIX + jti),
+            "username": _s(username),
+            TTL_ATTRIBUTE: _n(int(expires_at) + 1),
+        }
+        await self._call(
+            self.auth_table, "PutItem", lambda: self._client.put_item(TableName=self.auth_table, Item=item)
+        )
+
+    async def is_revoked(self, jti: str) -> bool:
+        response = await self._call(
+            self.auth_table,
+            "GetItem",
+            lambda: self._client.get_item(
+                TableName=self.auth_table,
+                Key={"pk": _s(REVOKED_PREFIX + jti)},
+                ConsistentRead=True,
+                ProjectionExpression="pk",
+            ),
+        )
+        return bool(response.get("Item"))
+
+    # -- audit ---------------------------------------------------------------
+
+    async def put_audit(self, key: str, fields: Mapping[str, str | float], expires_at: float) -> None:
+        item: dict[str, Any] = {"pk": _s(AUDIT_PREFIX + key), TTL_ATTRIBUTE: _n(int(expires_at))}
+        for name, value in fields.items():
+            item[name] = _s(value) if isinstance(value, str) else _n(value)
+        await self._call(
+            self.auth_table,
+            "PutItem",
+            lambda: self._client.put_item(
+                TableName=self.auth_table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            ),
+        )
+
+    async def audit_records(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """Audit items, newest first (a scan: for tests and small deployments)."""
+
+        records: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self.auth_table,
+                "ConsistentRead": True,
+                "FilterExpression": "begins_with(pk, :p)",
+                "ExpressionAttributeValues": {":p": _s(AUDIT_PREFIX)},
+            }
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = await self._call(self.auth_table, "Scan", lambda kw=kwargs: self._client.scan(**kw))
+            for item in response.get("Items", []):
+                record: dict[str, Any] = {}
+                for name, value in item.items():
+                    if "S" in value:
+                        record[name] = value["S"]
+                    elif "N" in value:
+                        record[name] = float(Decimal(value["N"]))
+                records.append(record)
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+        records.sort(key=lambda r: str(r.get("pk")), reverse=True)
+        return records[:limit]
