@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from heartbeat_tui import __version__
+from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, session_scope
 from heartbeat_tui.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the embedded AWS running and print how to point other commands at it",
     )
+    add_user_commands(commands)
     return parser
 
 
@@ -98,6 +100,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
     config = _load_config(args)
     filters = Filters(account=args.account, cluster=args.cluster, service=args.service)
+    # A session is needed (exit 3 without); a `user` session polls only its allow-list.
+    scope = session_scope(config)
 
     async def run():  # noqa: ANN202
         async with Collector(config) as collector:
@@ -114,6 +118,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
                     or (a.alias is not None and fnmatch.fnmatchcase(a.alias, args.account))
                 ]
                 only = configured or None
+            if scope is not None:
+                only = sorted(scope if only is None else scope.intersection(only))
             return await collector.poll(only=only)
 
     snapshot = asyncio.run(run())
@@ -159,7 +165,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return run_dashboard(_load_config(args))
 
 
-COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo}
+COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, **USER_COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -51,7 +51,7 @@ class AuditLog:
         outcome: str = "ok",
         detail: str | None = None,
     ) -> None:
-        actor = safe_name(actor)
+        actor = actor if actor == "-" else safe_name(actor)
         target = safe_name(target) if target else None
         detail = _clean(detail) if detail else None
         audit_log.info(

@@ -16,6 +16,7 @@ import pytest
 
 from heartbeat_tui.config import dump_toml
 from heartbeat_tui.embedded.fleet import FleetSpec
+from tests.auth.fixtures import cli_session  # noqa: F401 - a fixture: snapshot needs a session
 
 from .helpers import DENIED_ACCOUNT, PAYMENTS
 
@@ -45,6 +46,7 @@ def config_file(clean_aws: Any, tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.usefixtures("cli_session")
 def test_json_contract(clean_aws: Any, config_file: Path) -> None:
     result = run(clean_aws, config_file, "snapshot", "--format", "json")
     # The denied account failed: exit 1, the others are still printed.
@@ -105,6 +107,7 @@ def test_json_contract(clean_aws: Any, config_file: Path) -> None:
     assert any(s["rollout_state"] == "FAILED" for s in services)
 
 
+@pytest.mark.usefixtures("cli_session")
 def test_filters_and_exit_0(clean_aws: Any, config_file: Path) -> None:
     result = run(
         clean_aws,
@@ -126,14 +129,16 @@ def test_filters_and_exit_0(clean_aws: Any, config_file: Path) -> None:
     assert names and all(n.startswith("risk-") for n in names)
 
 
+@pytest.mark.usefixtures("cli_session")
 def test_account_filter_by_id_polls_only_that_account(clean_aws: Any, config_file: Path) -> None:
     clean_aws.reset_stats()
     result = run(clean_aws, config_file, "snapshot", "--account", PAYMENTS)
     assert result.returncode == 0, result.stderr
-    accounts_called = {row["account"] for row in clean_aws.stats() if row["service"] != "sts"}
+    accounts_called = {row["account"] for row in clean_aws.stats() if row["service"] not in ("sts", "dynamodb")}
     assert accounts_called == {PAYMENTS}
 
 
+@pytest.mark.usefixtures("cli_session")
 def test_csv(clean_aws: Any, config_file: Path) -> None:
     result = run(clean_aws, config_file, "snapshot", "--format", "csv")
     assert result.returncode == 1
@@ -147,6 +152,7 @@ def test_csv(clean_aws: Any, config_file: Path) -> None:
     )
 
 
+@pytest.mark.usefixtures("cli_session")
 def test_table_format_is_readable(clean_aws: Any, config_file: Path) -> None:
     result = run(clean_aws, config_file, "snapshot", "--format", "table", "--account", "checkout-staging")
     assert result.returncode == 0, result.stderr
@@ -162,6 +168,7 @@ def test_table_format_is_readable(clean_aws: Any, config_file: Path) -> None:
         (("frobnicate",), "invalid choice"),
     ],
 )
+@pytest.mark.usefixtures("cli_session")
 def test_usage_errors_exit_2_with_one_line(
     clean_aws: Any, config_file: Path, args: tuple[str, ...], message: str
 ) -> None:
@@ -201,6 +208,7 @@ def test_doctor_names_a_failing_region_call(clean_aws: Any, config_file: Path) -
     assert all("access denied" in line for line in failing)
 
 
+@pytest.mark.usefixtures("cli_session")
 def test_no_aws_credentials_is_one_line(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[aws]\nregion = "us-east-1"\nendpoint_url = "http://127.0.0.1:9"\nmax_attempts = 1\n')
@@ -215,8 +223,8 @@ def test_no_aws_credentials_is_one_line(tmp_path: Path) -> None:
         env=env,
         stdin=subprocess.DEVNULL,
     )
-    assert result.returncode == 1
+    # The session is checked (in DynamoDB) before any poll: no credentials, no valid session.
+    assert result.returncode == 3
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    data = json.loads(result.stdout)
-    assert data["accounts"][0]["status"] == "error"
+    assert "no usable AWS credentials" in result.stderr and result.stdout == ""
