@@ -1,9 +1,9 @@
 """Fixtures other test packages import to get a session for session-gated commands.
 
-    from tests.auth.fixtures import cli_session  # noqa: F401 - a fixture
+from tests.auth.fixtures import cli_session  # noqa: F401 - a fixture
 
-    @pytest.mark.usefixtures("cli_session")
-    def test_something_that_runs_heartbeat_snapshot(...): ...
+@pytest.mark.usefixtures("cli_session")
+def test_something_that_runs_heartbeat_snapshot(...): ...
 """
 
 from __future__ import annotations

@@ -53,8 +53,12 @@ def test_init_and_bootstrap(bare: CliEnv) -> None:
 
 def test_init_admin_validates_before_asking(bare: CliEnv) -> None:
     bare.run("init")
-    one_line(bare.run("init", "--admin", "Bad Name", "--password-stdin", stdin="a good admin password\n"), 2, "username")
-    one_line(bare.run("init", "--admin", "boss", "--password-stdin", stdin="short\n"), 2, "password: must be at least 12")
+    one_line(
+        bare.run("init", "--admin", "Bad Name", "--password-stdin", stdin="a good admin password\n"), 2, "username"
+    )
+    one_line(
+        bare.run("init", "--admin", "boss", "--password-stdin", stdin="short\n"), 2, "password: must be at least 12"
+    )
     one_line(bare.run("init", "--admin", "boss", "--password-stdin", stdin="boss\n"), 2, "password")
     one_line(bare.run("init", "--admin", "boss"), 2, "no terminal to ask for the password")
     one_line(bare.run("init", "--admin", "boss", "--password-stdin"), 2, "nothing on standard input")
@@ -127,11 +131,25 @@ def test_passwords_never_from_argv(cli: CliEnv) -> None:
 def test_user_administration(cli: CliEnv) -> None:
     cli.login(ADMIN, ADMIN_PASSWORD)
     create = cli.run(
-        "users", "create", "--username", "bob", "--role", "user", "--accounts", f"{PAYMENTS},{STAGING}",
-        "--email", "bob@example.com", "--full-name", "Bob Builder", "--password-stdin", stdin=PASSWORD + "\n",
+        "users",
+        "create",
+        "--username",
+        "bob",
+        "--role",
+        "user",
+        "--accounts",
+        f"{PAYMENTS},{STAGING}",
+        "--email",
+        "bob@example.com",
+        "--full-name",
+        "Bob Builder",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
     )
     assert create.code == 0 and create.out.strip() == "created bob (user)"
-    dup = cli.run("users", "create", "--username", "bob", "--role", "admin", "--password-stdin", stdin="other password!!\n")
+    dup = cli.run(
+        "users", "create", "--username", "bob", "--role", "admin", "--password-stdin", stdin="other password!!\n"
+    )
     one_line(dup, 2, "user 'bob' already exists (nothing was changed)")
     listing = cli.run("users", "list", "--format", "json")
     users = {u["username"]: u for u in json.loads(listing.out)}
