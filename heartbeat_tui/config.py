@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import platformdirs
 from pydantic import (
@@ -44,6 +44,14 @@ else:  # pragma: no cover - exercised on 3.10 only
 APP_NAME = "heartbeat"
 DEFAULT_USERS_TABLE = "ecs-heartbeat-users"
 DEFAULT_REGION = "us-east-1"
+_SECRET_VARIABLES = {
+    "encryption_key": "ENCRYPTION_KEY",
+    "jwt_secret": "JWT_SECRET",
+    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+    "secret_access_key": "AWS_SECRET_ACCESS_KEY",
+    "aws_session_token": "AWS_SESSION_TOKEN",
+    "session_token": "AWS_SESSION_TOKEN",
+}
 SECRET_KEYS = frozenset(
     {
         "encryption_key",
@@ -101,6 +109,7 @@ class AwsSection(_Section):
     profile: str | None = Field(default=None, min_length=1, max_length=128)
     connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     read_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    # Attempts in all, the first one included (1: no retry).
     max_attempts: int = Field(default=5, ge=1, le=20)
 
     @field_validator("endpoint_url")
@@ -108,6 +117,8 @@ class AwsSection(_Section):
     def _endpoint(cls, value: str | None) -> str | None:
         if value is not None and not _ENDPOINT.match(value):
             raise ValueError(f"must be an http(s) URL such as 'http://127.0.0.1:5000' (got {value!r})")
+        if value is not None and "@" in value.split("/")[2]:
+            raise ValueError("must not contain a user name or password")
         return value.rstrip("/") if value else value
 
 
@@ -119,6 +130,9 @@ class CollectorSection(_Section):
     history_minutes: int = Field(default=180, ge=10, le=24 * 60)
     max_in_flight_per_account: int = Field(default=10, ge=1, le=100)
     events_per_service: int = Field(default=20, ge=0, le=100)
+    # An account not polled within this time is reported as failed (with its last
+    # good data) so it cannot hold back every other account's fresh data.
+    account_deadline_seconds: float = Field(default=60.0, ge=5, le=900)
 
 
 class ThresholdsSection(_Section):
@@ -291,7 +305,7 @@ def _format_location(loc: tuple[int | str, ...]) -> str:
 def _clean_location(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     # pydantic adds the validator's name for Annotated/union members
     # ("function-after[...]", "tuple[...]"); the operator needs only the key path.
-    return tuple(p for p in loc if isinstance(p, int) or ("[" not in p and "-" not in p))
+    return tuple(p for p in loc if isinstance(p, int) or "[" not in p)
 
 
 def _describe(error: Mapping[str, Any]) -> str:
@@ -352,12 +366,13 @@ def _find_secret_keys(data: Mapping[str, Any], prefix: str = "") -> str | None:
 def parse_config_data(data: Mapping[str, Any], source: str) -> FileConfig:
     secret = _find_secret_keys(data)
     if secret:
-        env_name = secret.rsplit(".", 1)[-1].split("[")[0].upper()
-        raise ConfigError(
-            source,
-            secret,
-            f"secrets are never read from the config file; set {env_name} in the environment or .env",
-        )
+        key = secret.rsplit(".", 1)[-1].split("[")[0].lower()
+        if key == "password":
+            reason = "passwords are never read from files; enter them at the prompt or with --password-stdin"
+        else:
+            variable = _SECRET_VARIABLES.get(key, key.upper())
+            reason = f"secrets are never read from the config file; set {variable} in the environment or .env"
+        raise ConfigError(source, secret, reason)
     try:
         return FileConfig.model_validate(dict(data))
     except ValidationError as exc:
@@ -423,7 +438,8 @@ def load_config(
     try:
         _region(config.region)
     except ValueError as exc:
-        raise ConfigError("environment", "AWS_REGION", str(exc)) from None
+        variable = "AWS_REGION" if env.aws_region else "AWS_DEFAULT_REGION"
+        raise ConfigError("environment", variable, str(exc)) from None
     return config
 
 
@@ -474,7 +490,6 @@ __all__ = [
     "ConfigError",
     "EnvSettings",
     "FileConfig",
-    "Literal",
     "config_from_dict",
     "default_config_path",
     "dump_toml",

@@ -12,6 +12,7 @@ from typing import Any
 from heartbeat_tui.aws.access import AUTOSCALING, CLOUDWATCH, ECS, STS, AwsAccess
 from heartbeat_tui.aws.errors import describe_error, error_code
 from heartbeat_tui.config import AccountConfig, Config
+from heartbeat_tui.errors import ConfigError
 
 MIN_SECRET_BYTES = 32
 
@@ -24,6 +25,10 @@ class Check:
 
     def line(self) -> str:
         return f"{self.status:<4}  {self.name}: {self.detail}"
+
+
+async def _then(client: Awaitable[Any], call: Callable[[Any], Awaitable[Any]]) -> Any:
+    return await call(await client)
 
 
 async def _probe(name: str, call: Callable[[], Awaitable[Any]], ok: Callable[[Any], str]) -> Check:
@@ -58,37 +63,46 @@ async def _account_checks(access: AwsAccess, config: Config, account: AccountCon
     now = datetime.now(timezone.utc)
 
     async def region_checks(region: str) -> list[Check]:
-        ecs = await access.client(account, ECS, region)
-        cw = await access.client(account, CLOUDWATCH, region)
-        aas = await access.client(account, AUTOSCALING, region)
+        async def ecs() -> Any:
+            return await access.client(account, ECS, region)
+
+        async def cw() -> Any:
+            return await access.client(account, CLOUDWATCH, region)
+
+        async def aas() -> Any:
+            return await access.client(account, AUTOSCALING, region)
+
         return list(
             await asyncio.gather(
                 _probe(
                     f"{label} {region} ecs:ListClusters",
-                    lambda: ecs.list_clusters(maxResults=1),
+                    lambda: _then(ecs(), lambda c: c.list_clusters(maxResults=1)),
                     lambda r: "readable",
                 ),
                 _probe(
                     f"{label} {region} cloudwatch:GetMetricData",
-                    lambda: cw.get_metric_data(
-                        MetricDataQueries=[
-                            {
-                                "Id": "probe",
-                                "MetricStat": {
-                                    "Metric": {"Namespace": "AWS/ECS", "MetricName": "CPUUtilization"},
-                                    "Period": 60,
-                                    "Stat": "Average",
-                                },
-                            }
-                        ],
-                        StartTime=now - timedelta(minutes=5),
-                        EndTime=now,
+                    lambda: _then(
+                        cw(),
+                        lambda c: c.get_metric_data(
+                            MetricDataQueries=[
+                                {
+                                    "Id": "probe",
+                                    "MetricStat": {
+                                        "Metric": {"Namespace": "AWS/ECS", "MetricName": "CPUUtilization"},
+                                        "Period": 60,
+                                        "Stat": "Average",
+                                    },
+                                }
+                            ],
+                            StartTime=now - timedelta(minutes=5),
+                            EndTime=now,
+                        ),
                     ),
                     lambda r: "readable",
                 ),
                 _probe(
                     f"{label} {region} application-autoscaling:DescribeScalableTargets",
-                    lambda: aas.describe_scalable_targets(ServiceNamespace="ecs", MaxResults=1),
+                    lambda: _then(aas(), lambda c: c.describe_scalable_targets(ServiceNamespace="ecs", MaxResults=1)),
                     lambda r: "readable",
                 ),
             )
@@ -108,16 +122,37 @@ async def run_doctor(config: Config) -> list[Check]:
             + (f", endpoint {config.endpoint_url}" if config.endpoint_url else ""),
         )
     ]
-    async with AwsAccess(config) as access:
-        sts = await access.base_client(STS)
-        base = await _probe("base credentials", lambda: sts.get_caller_identity(), lambda r: str(r.get("Arn")))
+    try:
+        access = AwsAccess(config)
+    except ConfigError as exc:
+        checks.append(Check("FAIL", "base credentials", str(exc)))
+        checks.append(_secret_check("JWT_SECRET", config.env.jwt_secret))
+        checks.append(_secret_check("ENCRYPTION_KEY", config.env.encryption_key))
+        return checks
+    async with access:
+        identity: dict[str, Any] = {}
+
+        async def caller() -> Any:
+            identity.update(await (await access.base_client(STS)).get_caller_identity())
+            return identity
+
+        base = await _probe("base credentials", caller, lambda r: str(r.get("Arn")))
         checks.append(base)
         if base.status == "OK":
-            accounts = config.accounts or (AccountConfig(id=(await sts.get_caller_identity())["Account"]),)
+            accounts = config.accounts or (AccountConfig(id=str(identity["Account"])),)
+            for account in accounts:
+                if not account.role_arn and account.id != identity["Account"]:
+                    checks.append(
+                        Check(
+                            "FAIL",
+                            f"account {account.id}",
+                            f"no role_arn, and the base credentials belong to account {identity['Account']}",
+                        )
+                    )
             for result in await asyncio.gather(*(_account_checks(access, config, a) for a in accounts)):
                 checks.extend(result)
-        dynamodb = await access.base_client("dynamodb")
         try:
+            dynamodb = await access.base_client("dynamodb")
             table = await dynamodb.describe_table(TableName=config.users_table)
         except Exception as exc:  # noqa: BLE001
             if error_code(exc) == "ResourceNotFoundException":

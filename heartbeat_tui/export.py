@@ -61,10 +61,13 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def metric_summary(average: MetricSeries, maximum: MetricSeries, now: datetime) -> dict[str, Any]:
+def metric_summary(
+    average: MetricSeries, maximum: MetricSeries, now: datetime, fetched_at: datetime | None = None
+) -> dict[str, Any]:
     since = (now - HOUR).timestamp()
+    as_of = (fetched_at or now).timestamp()
     return {
-        "latest": _round(average.latest),
+        "latest": _round(average.current(as_of)),
         "latest_at": _time(datetime.fromtimestamp(average.latest_timestamp, tz=now.tzinfo))
         if average.latest_timestamp is not None
         else None,
@@ -84,7 +87,7 @@ def _activity(activity: ScalingActivity) -> dict[str, Any]:
     }
 
 
-def service_dict(service: Service, now: datetime) -> dict[str, Any]:
+def service_dict(service: Service, now: datetime, metrics_fetched_at: datetime | None = None) -> dict[str, Any]:
     target = service.scalable_target
     return {
         "name": service.name,
@@ -96,8 +99,10 @@ def service_dict(service: Service, now: datetime) -> dict[str, Any]:
         "rollout_state": service.rollout_state,
         "launch_type": service.launch_type,
         "task_definition": service.task_definition,
-        "cpu": metric_summary(service.metrics.cpu_average, service.metrics.cpu_maximum, now),
-        "memory": metric_summary(service.metrics.memory_average, service.metrics.memory_maximum, now),
+        "cpu": metric_summary(service.metrics.cpu_average, service.metrics.cpu_maximum, now, metrics_fetched_at),
+        "memory": metric_summary(
+            service.metrics.memory_average, service.metrics.memory_maximum, now, metrics_fetched_at
+        ),
         "scaling": {
             "min_capacity": target.min_capacity if target else None,
             "max_capacity": target.max_capacity if target else None,
@@ -126,10 +131,12 @@ def service_dict(service: Service, now: datetime) -> dict[str, Any]:
 def _region_dict(region: RegionSnapshot, filters: Filters, now: datetime) -> dict[str, Any]:
     return {
         "region": region.region,
-        "status": "error" if region.errors else "ok",
+        "status": "ok" if region.ok else "error",
         "errors": list(region.errors),
         "stale": list(region.stale),
         "fetched_at": _time(region.fetched_at),
+        "metrics_fetched_at": _time(region.metrics_fetched_at),
+        "scaling_fetched_at": _time(region.scaling_fetched_at),
         "clusters": [
             {
                 "name": cluster.name,
@@ -138,7 +145,11 @@ def _region_dict(region: RegionSnapshot, filters: Filters, now: datetime) -> dic
                 "active_services_count": cluster.active_services_count,
                 "running_tasks_count": cluster.running_tasks_count,
                 "pending_tasks_count": cluster.pending_tasks_count,
-                "services": [service_dict(s, now) for s in cluster.services if filters.service_matches(s)],
+                "services": [
+                    service_dict(s, now, region.metrics_fetched_at)
+                    for s in cluster.services
+                    if filters.service_matches(s)
+                ],
             }
             for cluster in region.clusters
             if filters.cluster_matches(cluster)

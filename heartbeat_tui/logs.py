@@ -17,6 +17,14 @@ def log_path() -> Path:
     return Path(override) if override else user_state_dir() / LOG_FILE_NAME
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every log file, the ones made at rotation too, is created 0600."""
+
+    def _open(self):  # type: ignore[no-untyped-def]  # noqa: ANN202
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(level: str = "INFO") -> Path | None:
     """Send every log record to a rotating file; returns its path (None if unwritable)."""
 
@@ -26,10 +34,10 @@ def setup_logging(level: str = "INFO") -> Path | None:
     path = log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        handler: logging.Handler = _PrivateRotatingFileHandler(
             path, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
         )
-        os.chmod(path, 0o600)
+        os.chmod(path, 0o600)  # a file made by an older version keeps its mode otherwise
     except OSError:
         handler = logging.NullHandler()
         path = None  # type: ignore[assignment]

@@ -34,6 +34,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# CloudWatch publishes ECS metrics one to three minutes late: a newest point
+# older than this at the time of the fetch means the service has no current value.
+CURRENT_MAX_AGE_SECONDS = 5 * 60
+
+
 class MetricSeries:
     """One CloudWatch series at 60-second resolution, oldest point first.
 
@@ -87,6 +92,17 @@ class MetricSeries:
     @property
     def latest(self) -> float | None:
         return self._values[-1] if self._values else None
+
+    def current(self, as_of: float, max_age: float = CURRENT_MAX_AGE_SECONDS) -> float | None:
+        """The newest value if it is recent at `as_of` (epoch seconds), else None.
+
+        A service scaled to zero an hour ago has a last datapoint, but no
+        current CPU: showing that old value as "latest" would be a lie.
+        """
+
+        if not self._timestamps or self._timestamps[-1] < as_of - max_age:
+            return None
+        return self._values[-1]
 
     @property
     def latest_timestamp(self) -> int | None:
@@ -318,15 +334,27 @@ class Cluster(Frozen):
     services: tuple[Service, ...] = ()
 
 
+StaleKind = Literal["ecs", "metrics", "scaling"]
+
+
 class RegionSnapshot(Frozen):
     region: str
     clusters: tuple[Cluster, ...] = ()
-    # When this region's data was last fetched successfully (None: never).
-    fetched_at: datetime | None = None
-    # What failed in this poll: "ecs", "metrics", "scaling"; each with a reason.
+    # When each kind of data was last fetched successfully (None: never).
+    fetched_at: datetime | None = None  # ECS: clusters, services, deployments, events
+    metrics_fetched_at: datetime | None = None
+    scaling_fetched_at: datetime | None = None
+    # What failed in this poll, one readable sentence each.
     errors: tuple[str, ...] = ()
     # Which kinds of data are from an earlier poll because this one failed.
-    stale: tuple[Literal["ecs", "metrics", "scaling"], ...] = ()
+    stale: tuple[StaleKind, ...] = ()
+
+    def fetched_at_of(self, kind: StaleKind) -> datetime | None:
+        return {"ecs": self.fetched_at, "metrics": self.metrics_fetched_at, "scaling": self.scaling_fetched_at}[kind]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.stale
 
 
 class AccountSnapshot(Frozen):
@@ -345,13 +373,23 @@ class AccountSnapshot(Frozen):
         return self.alias or self.id
 
     def stale_seconds(self, now: datetime) -> float | None:
-        """Age of the data shown, when it is not from this poll."""
+        """Age of the oldest data shown: 0 when everything is from this poll, None
+        when something failed and there was never any data to show instead."""
 
         if self.status is AccountStatus.OK:
             return 0.0
-        if self.last_success_at is None:
-            return None
-        return max(0.0, (now - self.last_success_at).total_seconds())
+        times: list[datetime] = []
+        missing = not self.regions
+        for region in self.regions:
+            for kind in region.stale:
+                fetched = region.fetched_at_of(kind)
+                if fetched is None:
+                    missing = True
+                else:
+                    times.append(fetched)
+        if times:
+            return max(0.0, (now - min(times)).total_seconds())
+        return None if missing else 0.0
 
     def services(self) -> Iterable[tuple[RegionSnapshot, Cluster, Service]]:
         for region in self.regions:

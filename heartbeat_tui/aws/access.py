@@ -32,6 +32,7 @@ from aiobotocore.session import AioSession, get_session
 
 from heartbeat_tui import __version__
 from heartbeat_tui.config import AccountConfig, Config
+from heartbeat_tui.errors import ConfigError
 from heartbeat_tui.timeutil import to_datetime
 
 # Services the collector talks to; IAM and STS are global.
@@ -149,7 +150,8 @@ def role_session_name() -> str:
     except Exception:  # noqa: BLE001 - no passwd entry in some containers
         user = "unknown"
     host = socket.gethostname().split(".")[0]
-    name = re.sub(r"[^\w+=,.@-]", "-", f"heartbeat-{user}@{host}")
+    # STS allows [\w+=,.@-] in the ASCII sense only: "jürgen" would fail every AssumeRole.
+    name = re.sub(r"[^\w+=,.@-]", "-", f"heartbeat-{user}@{host}", flags=re.ASCII)
     return name[:64]
 
 
@@ -160,7 +162,9 @@ class AwsAccess:
         self._config = config
         aws = config.file.aws
         self._client_config = AioConfig(
-            retries={"mode": "adaptive", "max_attempts": aws.max_attempts},
+            # total_max_attempts counts the first attempt (botocore's max_attempts
+            # counts retries only).
+            retries={"mode": "adaptive", "total_max_attempts": aws.max_attempts},
             connect_timeout=aws.connect_timeout_seconds,
             read_timeout=aws.read_timeout_seconds,
             max_pool_connections=max(10, config.file.collector.max_in_flight_per_account * 2),
@@ -181,10 +185,16 @@ class AwsAccess:
     def _make_base_session(self) -> AioSession:
         env = self._config.env
         session = _fast_timestamps(get_session())
-        if self._config.profile:
-            session.set_config_variable("profile", self._config.profile)
-        if env.aws_access_key_id and env.aws_secret_access_key:
+        profile = self._config.profile
+        if profile:
+            if profile not in session.available_profiles:
+                key = "[aws].profile" if self._config.file.aws.profile else "AWS_PROFILE"
+                source = self._config.source if self._config.file.aws.profile else "environment"
+                raise ConfigError(source, key, f"no AWS profile named {profile!r} in the AWS config files")
+            session.set_config_variable("profile", profile)
+        if env.aws_access_key_id and env.aws_secret_access_key and not self._config.file.aws.profile:
             # Values from `.env` are not in os.environ; hand them over explicitly.
+            # An explicit [aws].profile wins over stray keys, as in botocore.
             session.set_credentials(
                 env.aws_access_key_id,
                 env.aws_secret_access_key.get_secret_value(),
@@ -243,6 +253,10 @@ class AwsAccess:
         session = self._sessions.get(account.id)
         if session is None:
             session = _fast_timestamps(AioSession())
+            if self._config.profile:
+                # Same endpoint settings (CA bundle, proxies) as the base profile;
+                # the credentials are the assumed role's, set below.
+                session.set_config_variable("profile", self._config.profile)
             # One loader for every session: botocore caches the (large) service
             # models per loader, and a loader per account cost ~15 MB each.
             session.register_component("data_loader", self._base.get_component("data_loader"))

@@ -34,7 +34,8 @@ _THROTTLED = {
     "RequestThrottledException",
     "ProvisionedThroughputExceededException",
 }
-_EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}
+_EXPIRED = {"ExpiredToken", "ExpiredTokenException"}
+_CLOCK = {"RequestExpired", "RequestTimeTooSkewed"}
 _MAX_MESSAGE = 160
 
 
@@ -64,6 +65,8 @@ def describe_error(exc: BaseException) -> str:
             return f"throttled by AWS{tries} ({code})"
         if code in _EXPIRED:
             return f"credentials expired ({code})"
+        if code in _CLOCK:
+            return f"request refused for its time: is this machine's clock right? ({code})"
         return f"{code}: {message}" if message else code
     if isinstance(exc, ReadTimeoutError):
         return "timed out waiting for a response"

@@ -88,8 +88,21 @@ LIST_PAGE_SIZE = 100
 METRIC_QUERIES_PER_CALL = 500
 AUTOSCALING_PAGE_SIZE = 50
 METRIC_PERIOD = 60
-# The newest minute may still be filling in: re-read it on the next poll.
-METRIC_REREAD_SECONDS = 2 * METRIC_PERIOD
+# CloudWatch publishes a minute one to three minutes late, and the newest one
+# may still be filling in: later polls re-read from a little before the newest
+# datapoint held, so late points are fetched, not skipped.
+METRIC_REREAD_SECONDS = 3 * METRIC_PERIOD
+# A service without recent datapoints is looked at over this much past time.
+METRIC_QUIET_LOOKBACK_SECONDS = 10 * METRIC_PERIOD
+# Never re-read more than this on a warm poll (a service idle for hours must
+# not drag every other service's window back with it).
+METRIC_MAX_LOOKBACK_SECONDS = 15 * METRIC_PERIOD
+# CloudWatch returns at most this many datapoints per GetMetricData call.
+METRIC_DATAPOINTS_PER_CALL = 100_800
+# GetMetricData per-query states that mean the data is missing, not absent.
+METRIC_FAILED_STATES = frozenset({"InternalError", "Forbidden"})
+# An IAM alias that could not be read is tried again after this many polls.
+ALIAS_RETRY_POLLS = 10
 ACTIVITIES_PER_SERVICE = 50
 DESIRED_COUNT = "ecs:service:DesiredCount"
 # CPU-bound loops give the event loop a turn this often (services).
@@ -126,12 +139,14 @@ class _RegionState:
     clusters: tuple[Cluster, ...] = ()
     ecs_fetched_at: datetime | None = None
     metrics: dict[str, ServiceMetrics] = field(default_factory=dict)
-    # Up to when (epoch seconds) each service's metrics have been asked for.
-    metrics_until: dict[str, int] = field(default_factory=dict)
+    metrics_fetched_at: datetime | None = None
+    # Per service: the newest datapoint held (epoch seconds; None: none yet) and
+    # the end of the last window asked for.
+    metrics_newest: dict[str, int | None] = field(default_factory=dict)
+    metrics_asked: dict[str, int] = field(default_factory=dict)
     targets: dict[str, ScalableTarget] = field(default_factory=dict)
     activities: dict[str, tuple[ScalingActivity, ...]] = field(default_factory=dict)
-    terminal_activity_ids: set[str] = field(default_factory=set)
-    scaling_fetched: bool = False
+    scaling_fetched_at: datetime | None = None
     # Parsed services by ARN with a digest of the raw item they came from, and
     # the attached objects of the last snapshot: unchanged data keeps its object.
     parsed: dict[str, tuple[bytes, Service]] = field(default_factory=dict)
@@ -144,12 +159,35 @@ class _AccountState:
     semaphore: asyncio.Semaphore
     alias: str | None = None
     alias_known: bool = False
+    alias_retry_poll: int = 0
     last_success_at: datetime | None = None
     regions: dict[str, _RegionState] = field(default_factory=dict)
 
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def _gather_all(*steps: Awaitable[T]) -> list[T]:
+    """`asyncio.gather`, but the first failure cancels the other steps (and waits
+    for them), so nothing keeps calling AWS after its poll has given up."""
+
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def _settle(task: asyncio.Future[Any]) -> None:
+    """Cancel a side task that its poll no longer needs and wait for it to end."""
+
+    if not task.done():
+        task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 class Collector:
@@ -170,6 +208,7 @@ class Collector:
         self._poll_lock = asyncio.Lock()
         self._poll_number = 0
         self._implicit_account: AccountConfig | None = None
+        self._base_account_id: str | None = None
         self.last_snapshot: FleetSnapshot | None = None
 
     async def __aenter__(self) -> Collector:
@@ -280,6 +319,7 @@ class Collector:
         """Every page of a paged call, one bounded call at a time."""
 
         token: str | None = None
+        seen: set[str] = set()
         while True:
             page_kwargs = {**kwargs, token_key: token} if token else kwargs
             page = await self._call(state, where, functools.partial(method, **page_kwargs))
@@ -287,14 +327,24 @@ class Collector:
             token = page.get(token_key)
             if not token:
                 return
+            if token in seen:
+                # A broken endpoint handing out the same page again: stop, loudly.
+                raise StepFailed(where, ValueError(f"the same {token_key} came back twice"))
+            seen.add(token)
 
     async def _poll_account_isolated(self, account: AccountConfig, now: datetime) -> AccountSnapshot:
         """Poll one account; whatever goes wrong stays inside this account."""
 
+        deadline = self._config.file.collector.account_deadline_seconds
         try:
-            return await self._poll_account(account, now)
+            # One slow account must not hold back every other account's fresh data.
+            return await asyncio.wait_for(self._poll_account(account, now), timeout=deadline)
         except asyncio.CancelledError:
             raise
+        except asyncio.TimeoutError:
+            log.warning("poll of account %s passed its %s s deadline", account.id, deadline)
+            reason = f"not answered within {deadline:g} s (the last good data is shown)"
+            return self._account_snapshot(self._state(account), now, [reason], [])
         except Exception as exc:  # noqa: BLE001 - a bug or a malformed response
             log.exception("poll of account %s failed unexpectedly", account.id)
             state = self._state(account)
@@ -303,26 +353,51 @@ class Collector:
     async def _poll_account(self, account: AccountConfig, now: datetime) -> AccountSnapshot:
         state = self._state(account)
         try:
-            await self._call(state, "STS AssumeRole", lambda: self._access.ensure_credentials(account))
+            if account.role_arn:
+                await self._call(state, "STS AssumeRole", lambda: self._access.ensure_credentials(account))
+            else:
+                await self._check_base_account(state)
         except StepFailed as failure:
             return self._account_snapshot(state, now, [str(failure)], [])
 
         alias_task = None
-        if not state.alias_known:
+        if not state.alias_known and self._poll_number + 1 >= state.alias_retry_poll:
             alias_task = asyncio.ensure_future(self._fetch_alias(state))
-        results = await asyncio.gather(
-            *(self._poll_region(state, region, now) for region in self._config.regions_for(account))
-        )
         warnings: list[str] = []
-        if alias_task is not None:
-            try:
-                await alias_task
-            except StepFailed as failure:
-                warnings.append(str(failure))
+        try:
+            results = await _gather_all(
+                *(self._poll_region(state, region, now) for region in self._config.regions_for(account))
+            )
+            if alias_task is not None:
+                try:
+                    await alias_task
+                except StepFailed as failure:
+                    state.alias_retry_poll = self._poll_number + 1 + ALIAS_RETRY_POLLS
+                    warnings.append(f"{failure} (set alias in the configuration to skip this call)")
+        finally:
+            if alias_task is not None:
+                await _settle(alias_task)
         errors = [error for region in results for error in region.errors]
         if not errors:
             state.last_success_at = now
         return self._account_snapshot(state, now, errors, warnings, regions=results)
+
+    async def _check_base_account(self, state: _AccountState) -> None:
+        """An account without a role is read with the base credentials: make sure
+        they belong to it, or its data would be another account's."""
+
+        if self._base_account_id is None:
+            self._base_account_id = await self._call(
+                state, "STS GetCallerIdentity", lambda: self._access.caller_account_id()
+            )
+        if self._base_account_id != state.config.id:
+            raise StepFailed(
+                "base credentials",
+                ValueError(
+                    f"they belong to account {self._base_account_id}, not {state.config.id}"
+                    " (set role_arn for this account)"
+                ),
+            )
 
     def _account_snapshot(
         self,
@@ -340,6 +415,9 @@ class Collector:
                     region=name,
                     clusters=self._attach(r, r.clusters),
                     fetched_at=r.ecs_fetched_at,
+                    metrics_fetched_at=r.metrics_fetched_at,
+                    scaling_fetched_at=r.scaling_fetched_at,
+                    errors=(f"{name} not polled: the account failed",),
                     stale=("ecs", "metrics", "scaling"),
                 )
                 for name, r in state.regions.items()
@@ -370,39 +448,44 @@ class Collector:
             _guard("Application Auto Scaling", self._fetch_scaling(state, rstate, region, now))
         )
         try:
-            clusters, refs = await _guard("ECS", self._fetch_inventory(state, region))
-        except StepFailed as failure:
-            errors.append(f"{region} {failure}")
-            stale += ["ecs", "metrics"]
-            clusters, refs = None, None
+            try:
+                clusters, refs = await _guard("ECS", self._fetch_inventory(state, region))
+            except StepFailed as failure:
+                errors.append(f"{region} {failure}")
+                stale += ["ecs", "metrics"]
+                clusters, refs = None, None
 
-        if clusters is not None and refs is not None:
-            described, metrics = await asyncio.gather(
-                _guard("ECS", self._describe_services(state, rstate, region, clusters, refs)),
-                _guard("CloudWatch", self._fetch_metrics(state, rstate, region, refs, now)),
-                return_exceptions=True,
-            )
-            for outcome, kind in ((described, "ecs"), (metrics, "metrics")):
-                if isinstance(outcome, StepFailed):
-                    errors.append(f"{region} {outcome}")
-                    stale.append(kind)
-                elif isinstance(outcome, BaseException):
-                    raise outcome
-            if not isinstance(described, BaseException):
-                rstate.clusters = described
-                rstate.ecs_fetched_at = now
-                current = {service.arn for cluster in described for service in cluster.services}
-                rstate.parsed = {arn: v for arn, v in rstate.parsed.items() if arn in current}
-        try:
-            await scaling
-        except StepFailed as failure:
-            errors.append(f"{region} {failure}")
-            stale.append("scaling")
+            if clusters is not None and refs is not None:
+                described, metrics = await asyncio.gather(
+                    _guard("ECS", self._describe_services(state, rstate, region, clusters, refs)),
+                    _guard("CloudWatch", self._fetch_metrics(state, rstate, region, refs, now)),
+                    return_exceptions=True,
+                )
+                for outcome, kind in ((described, "ecs"), (metrics, "metrics")):
+                    if isinstance(outcome, StepFailed):
+                        errors.append(f"{region} {outcome}")
+                        stale.append(kind)
+                    elif isinstance(outcome, BaseException):
+                        raise outcome
+                if not isinstance(described, BaseException):
+                    rstate.clusters = described
+                    rstate.ecs_fetched_at = now
+                    current = {service.arn for cluster in described for service in cluster.services}
+                    rstate.parsed = {arn: v for arn, v in rstate.parsed.items() if arn in current}
+            try:
+                await scaling
+            except StepFailed as failure:
+                errors.append(f"{region} {failure}")
+                stale.append("scaling")
+        finally:
+            await _settle(scaling)
 
         return RegionSnapshot(
             region=region,
             clusters=self._attach(rstate, rstate.clusters),
             fetched_at=rstate.ecs_fetched_at,
+            metrics_fetched_at=rstate.metrics_fetched_at,
+            scaling_fetched_at=rstate.scaling_fetched_at,
             errors=tuple(errors),
             stale=tuple(dict.fromkeys(stale)),  # type: ignore[arg-type]
         )
@@ -473,9 +556,10 @@ class Collector:
 
         async def describe(batch: list[str]) -> list[Cluster]:
             response = await self._call(state, "ECS DescribeClusters", lambda: ecs.describe_clusters(clusters=batch))
+            _raise_failures("ECS DescribeClusters", response)
             return [parse_cluster(item) for item in response.get("clusters") or []]
 
-        batches = await asyncio.gather(*(describe(b) for b in _chunks(cluster_arns, DESCRIBE_CLUSTERS_BATCH)))
+        batches = await _gather_all(*(describe(b) for b in _chunks(cluster_arns, DESCRIBE_CLUSTERS_BATCH)))
         clusters = sorted((c for batch in batches for c in batch), key=lambda c: c.name)
 
         async def list_services(cluster: Cluster) -> tuple[str, list[str]]:
@@ -487,7 +571,7 @@ class Collector:
             return cluster.arn, arns
 
         with_services = [c for c in clusters if c.status == "ACTIVE" and c.active_services_count > 0]
-        listed = await asyncio.gather(*(list_services(c) for c in with_services))
+        listed = await _gather_all(*(list_services(c) for c in with_services))
         return clusters, dict(listed)
 
     async def _describe_services(
@@ -501,17 +585,14 @@ class Collector:
         ecs = await self._access.client(state.config, ECS, region)
         max_events = self._config.file.collector.events_per_service
 
-        async def describe(cluster_arn: str, batch: list[str]) -> list[Service]:
+        async def describe(cluster_arn: str, batch: list[str]) -> tuple[str, list[Service]]:
             response = await self._call(
                 state,
                 "ECS DescribeServices",
                 lambda: ecs.describe_services(cluster=cluster_arn, services=batch),
             )
-            failures = [f for f in response.get("failures") or [] if f.get("reason") != "MISSING"]
-            if failures:
-                reasons = ", ".join(f"{name_from_arn(str(f.get('arn')))}: {f.get('reason')}" for f in failures[:3])
-                raise StepFailed("ECS DescribeServices", RuntimeError(reasons))
-            return [
+            _raise_failures("ECS DescribeServices", response)
+            return cluster_arn, [
                 self._parse_service_cached(rstate, item, cluster_arn, max_events)
                 for item in response.get("services") or []
             ]
@@ -521,11 +602,10 @@ class Collector:
             for cluster_arn, arns in refs.items()
             for batch in _chunks(arns, DESCRIBE_SERVICES_BATCH)
         ]
-        results = await asyncio.gather(*jobs)
         by_cluster: dict[str, list[Service]] = {}
-        for batch in results:
-            for service in batch:
-                by_cluster.setdefault(service.cluster_arn, []).append(service)
+        # Grouped by the cluster asked for, whatever the response says.
+        for cluster_arn, batch in await _gather_all(*jobs):
+            by_cluster.setdefault(cluster_arn, []).extend(batch)
         return tuple(
             cluster.model_copy(
                 update={"services": tuple(sorted(by_cluster.get(cluster.arn, ()), key=lambda s: s.name))}
@@ -552,14 +632,16 @@ class Collector:
                 )
         end = (int(now.timestamp()) // METRIC_PERIOD + 1) * METRIC_PERIOD
         oldest = end - self.history_seconds
-        known = [s for s in services if s.arn in rstate.metrics_until]
-        new = [s for s in services if s.arn not in rstate.metrics_until]
+        known = [s for s in services if s.arn in rstate.metrics_asked]
+        new = [s for s in services if s.arn not in rstate.metrics_asked]
         groups: list[tuple[list[ServiceRef], int]] = []
         if new:
             groups.append((new, oldest))
         if known:
-            since = min(rstate.metrics_until[s.arn] for s in known) - METRIC_REREAD_SECONDS
-            groups.append((known, max(oldest, since)))
+            # From a little before the newest datapoint held (late points are
+            # published after their minute), within a bounded look-back.
+            since = min(self._metrics_since(rstate, s.arn) for s in known)
+            groups.append((known, max(oldest, end - METRIC_MAX_LOOKBACK_SECONDS, since)))
 
         cw = await self._access.client(state.config, CLOUDWATCH, region)
         jobs = []
@@ -567,7 +649,7 @@ class Collector:
             queries = [(ref, spec) for ref in group for spec in SERIES]
             for batch in _chunks(queries, METRIC_QUERIES_PER_CALL):
                 jobs.append(self._metric_batch(state, cw, batch, start, end))
-        results = await asyncio.gather(*jobs)
+        results = await _gather_all(*jobs)
 
         # Commit only when every batch succeeded: a failure keeps the old history.
         points: dict[tuple[str, str], tuple[array, array]] = {}
@@ -588,7 +670,16 @@ class Collector:
                     update[attr] = updated
             merged[ref.arn] = previous.model_copy(update=update) if update else previous
         rstate.metrics = merged
-        rstate.metrics_until = {ref.arn: end for ref in services}
+        rstate.metrics_newest = {ref.arn: merged[ref.arn].newest_timestamp for ref in services}
+        rstate.metrics_asked = {ref.arn: end for ref in services}
+        rstate.metrics_fetched_at = now
+
+    @staticmethod
+    def _metrics_since(rstate: _RegionState, arn: str) -> int:
+        newest = rstate.metrics_newest.get(arn)
+        if newest is not None:
+            return newest - METRIC_REREAD_SECONDS
+        return rstate.metrics_asked[arn] - METRIC_QUIET_LOOKBACK_SECONDS
 
     async def _metric_batch(
         self,
@@ -636,6 +727,13 @@ class Collector:
                 key = ids.get(str(result.get("Id")))
                 if key is None:
                     continue
+                status = result.get("StatusCode")
+                if status in METRIC_FAILED_STATES:
+                    # Missing, not absent: fail the step so the gap is reported
+                    # and asked for again, instead of passing for "no data".
+                    messages = "; ".join(str(m.get("Value", "")) for m in result.get("Messages") or [])
+                    detail = f": {messages}" if messages else ""
+                    raise ValueError(f"GetMetricData answered {status} for {key[1]} of {name_from_arn(key[0])}{detail}")
                 stamps, values = out.setdefault(key, (array("I"), array("d")))
                 raw_ts = result.get("Timestamps") or ()
                 raw_values = result.get("Values") or ()
@@ -683,6 +781,12 @@ class Collector:
             return found
 
         window_start = now - timedelta(seconds=self.history_seconds)
+        known = {a.activity_id: a for acts in rstate.activities.values() for a in acts}
+        finished = {i for i, a in known.items() if a.status_code in TERMINAL_ACTIVITY_STATES}
+        # Activities still in progress must be read again until they finish; the
+        # walk (newest first, all services mixed) goes back at least that far.
+        unfinished = [a.start_time for i, a in known.items() if i not in finished and a.start_time is not None]
+        walk_back_to = min(unfinished) if unfinished else None
 
         async def activities() -> list[ScalingActivity]:
             found: list[ScalingActivity] = []
@@ -698,24 +802,21 @@ class Collector:
                     activity = parse_scaling_activity(item)
                     if activity.start_time is not None and activity.start_time < window_start:
                         return found
-                    if activity.activity_id in rstate.terminal_activity_ids:
-                        # Newest first: everything from here on is already known.
+                    older_than_unfinished = (
+                        walk_back_to is None or activity.start_time is None or activity.start_time < walk_back_to
+                    )
+                    if activity.activity_id in finished and older_than_unfinished:
+                        # Newest first: everything from here on is already known and final.
                         return found
                     found.append(activity)
             return found
 
-        found_targets, found_activities = await asyncio.gather(targets(), activities())
+        found_targets, found_activities = await _gather_all(targets(), activities())
         rstate.targets = _keep_equal(rstate.targets, found_targets)
         rstate.activities = _keep_equal(
             rstate.activities, _merge_activities(rstate.activities, found_activities, window_start)
         )
-        rstate.terminal_activity_ids = {
-            a.activity_id
-            for acts in rstate.activities.values()
-            for a in acts
-            if a.status_code in TERMINAL_ACTIVITY_STATES
-        }
-        rstate.scaling_fetched = True
+        rstate.scaling_fetched_at = now
 
     # -- on demand: one service's tasks and policies ---------------------------------
 
@@ -748,16 +849,17 @@ class Collector:
             return arns
 
         async def tasks() -> list[Task]:
-            running, stopped = await asyncio.gather(task_arns("RUNNING"), task_arns("STOPPED"))
+            running, stopped = await _gather_all(task_arns("RUNNING"), task_arns("STOPPED"))
             arns = list(dict.fromkeys(running + stopped))
 
             async def describe(batch: list[str]) -> list[Task]:
                 response = await self._call(
                     state, "ECS DescribeTasks", lambda: ecs.describe_tasks(cluster=cluster_arn, tasks=batch)
                 )
+                _raise_failures("ECS DescribeTasks", response)
                 return [parse_task(t) for t in response.get("tasks") or []]
 
-            described = await asyncio.gather(*(describe(b) for b in _chunks(arns, DESCRIBE_TASKS_BATCH)))
+            described = await _gather_all(*(describe(b) for b in _chunks(arns, DESCRIBE_TASKS_BATCH)))
             found = [t for batch in described for t in batch]
             found.sort(key=_task_order)
             return found
@@ -805,6 +907,16 @@ def _keep_equal(old: dict[K, V], new: dict[K, V]) -> dict[K, V]:
     keeps its identity from poll to poll."""
 
     return {key: old[key] if key in old and old[key] == value else value for key, value in new.items()}
+
+
+def _raise_failures(where: str, response: dict[str, Any]) -> None:
+    """`failures[]` of an ECS Describe call: MISSING is a race with a deletion
+    (the item is simply gone); anything else is reported, not dropped."""
+
+    failures = [f for f in response.get("failures") or [] if f.get("reason") != "MISSING"]
+    if failures:
+        reasons = ", ".join(f"{name_from_arn(str(f.get('arn')))}: {f.get('reason')}" for f in failures[:3])
+        raise StepFailed(where, RuntimeError(reasons))
 
 
 def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:

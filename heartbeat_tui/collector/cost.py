@@ -16,6 +16,7 @@ from heartbeat_tui.collector.collector import (
     DESCRIBE_CLUSTERS_BATCH,
     DESCRIBE_SERVICES_BATCH,
     LIST_PAGE_SIZE,
+    METRIC_DATAPOINTS_PER_CALL,
     METRIC_QUERIES_PER_CALL,
     SERIES,
 )
@@ -43,10 +44,28 @@ def _pages(items: int, page_size: int) -> int:
     return max(1, math.ceil(items / page_size))
 
 
-def minimum_poll_calls(accounts: tuple[AccountShape, ...] | list[AccountShape]) -> Counter[str]:
+def metric_calls(services: int, history_minutes: int) -> int:
+    """GetMetricData calls for a cold poll of one account-region: batches of 500
+    queries, each paged when its datapoints pass CloudWatch's per-call limit."""
+
+    queries = len(SERIES) * services
+    calls = 0
+    while queries > 0:
+        batch = min(queries, METRIC_QUERIES_PER_CALL)
+        calls += max(1, math.ceil(batch * history_minutes / METRIC_DATAPOINTS_PER_CALL))
+        queries -= batch
+    return calls
+
+
+def minimum_poll_calls(
+    accounts: tuple[AccountShape, ...] | list[AccountShape], *, history_minutes: int = 180
+) -> Counter[str]:
     """The minimum calls of a cold poll (the first, with AssumeRole and aliases)."""
 
     calls: Counter[str] = Counter()
+    if any(account.reachable and not account.assume_role for account in accounts):
+        # Once: the base credentials must belong to the accounts read without a role.
+        calls["sts.GetCallerIdentity"] += 1
     for account in accounts:
         if account.assume_role:
             calls["sts.AssumeRole"] += 1
@@ -62,8 +81,9 @@ def minimum_poll_calls(accounts: tuple[AccountShape, ...] | list[AccountShape]) 
                 if services:  # a cluster without services needs no ListServices
                     calls["ecs.ListServices"] += _pages(services, LIST_PAGE_SIZE)
                     calls["ecs.DescribeServices"] += math.ceil(services / DESCRIBE_SERVICES_BATCH)
-            queries = len(SERIES) * sum(region.services_per_cluster)
-            calls["cloudwatch.GetMetricData"] += math.ceil(queries / METRIC_QUERIES_PER_CALL)
+            services = sum(region.services_per_cluster)
+            if services:
+                calls["cloudwatch.GetMetricData"] += metric_calls(services, history_minutes)
             calls["application-autoscaling.DescribeScalableTargets"] += _pages(
                 region.scalable_targets, AUTOSCALING_PAGE_SIZE
             )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from heartbeat_tui.collector import Collector
+from heartbeat_tui.collector.collector import METRIC_MAX_LOOKBACK_SECONDS, METRIC_REREAD_SECONDS
 from heartbeat_tui.collector.cost import minimum_poll_calls
 from heartbeat_tui.embedded.fleet import FleetSpec
-from heartbeat_tui.embedded.shape import read_fleet_shape
+from heartbeat_tui.embedded.shape import client_in, read_fleet_shape
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
 
 from .helpers import DENIED_ACCOUNT, HUB, PAYMENTS, make_config
@@ -88,16 +89,17 @@ async def test_calls_of_one_poll_equal_the_minimum(clean_aws: Any) -> None:
 
 async def test_metrics_are_incremental_after_the_first_poll(clean_aws: Any) -> None:
     config = make_config(clean_aws)
+    starts: list[float] = []
     windows: list[float] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        starts.append(params["StartTime"].timestamp())
+        windows.append((params["EndTime"] - params["StartTime"]).total_seconds())
 
     async with Collector(config) as collector:
         first = await collector.poll()
-        # Record the time window of every GetMetricData call from here on.
         for client in list(collector._access._clients.values()):  # noqa: SLF001 - test hook
-            client.meta.events.register(
-                "provide-client-params.cloudwatch.GetMetricData",
-                lambda params, **_: windows.append((params["EndTime"] - params["StartTime"]).total_seconds()),
-            )
+            client.meta.events.register("provide-client-params.cloudwatch.GetMetricData", record)
         second = await collector.poll()
 
     # The first poll loaded the whole window.
@@ -107,9 +109,13 @@ async def test_metrics_are_incremental_after_the_first_poll(clean_aws: Any) -> N
     assert with_points, "the seeded fleet has CPU history"
     span = max(s.metrics.cpu_average.timestamps[-1] - s.metrics.cpu_average.timestamps[0] for s in with_points)
     assert span >= (config.file.collector.history_minutes - 5) * 60
-    # The second asked only for the last few minutes, with the same number of calls.
-    assert windows and max(windows) <= 5 * 60
+    # The second asked only for recent minutes, with the same number of calls ...
+    assert windows and max(windows) <= METRIC_MAX_LOOKBACK_SECONDS + 60
     assert second.stats.calls_of("GetMetricData") == first.stats.calls_of("GetMetricData")
+    # ... starting before the newest datapoint held, so points CloudWatch publishes
+    # late (after their minute) are still fetched instead of leaving holes.
+    newest = min(s.metrics.newest_timestamp for _, _, s in payments.services() if s.metrics.newest_timestamp)
+    assert min(starts) <= newest - METRIC_REREAD_SECONDS
     # ... and the merged history is the same length, not doubled.
     again = second.account(PAYMENTS)
     assert again is not None
@@ -119,18 +125,42 @@ async def test_metrics_are_incremental_after_the_first_poll(clean_aws: Any) -> N
     assert all(n <= config.file.collector.history_minutes + 1 for n in after.values())
 
 
-async def test_latest_values_are_the_newest_datapoint(clean_aws: Any) -> None:
+async def test_latest_values_match_the_embedded_aws(clean_aws: Any) -> None:
     snapshot = await poll_once(make_config(clean_aws))
-    now = snapshot.generated_at.timestamp()
-    for account in snapshot.accounts:
-        for _, _, service in account.services():
-            cpu = service.metrics.cpu_average
-            if cpu.timestamps:
-                assert cpu.latest == cpu.values[-1]
-                assert now - cpu.timestamps[-1] <= 5 * 60
-                assert list(cpu.timestamps) == sorted(cpu.timestamps)
-                peak = service.metrics.cpu_maximum.max_since(now - 3600)
-                assert peak is not None and peak >= (service.metrics.cpu_average.max_since(now - 3600) or 0)
+    payments = snapshot.account(PAYMENTS)
+    assert payments is not None
+    region, cluster, service = next(
+        (r, c, s) for r, c, s in payments.services() if s.running_count > 0 and s.metrics.cpu_average.timestamps
+    )
+    # Ground truth, read independently with boto3.
+    cw = client_in(clean_aws, FLEET, "cloudwatch", PAYMENTS, region.region)
+    newest = service.metrics.cpu_average.latest_timestamp
+    answer = cw.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "cpu",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/ECS",
+                        "MetricName": "CPUUtilization",
+                        "Dimensions": [
+                            {"Name": "ClusterName", "Value": cluster.name},
+                            {"Name": "ServiceName", "Value": service.name},
+                        ],
+                    },
+                    "Period": 60,
+                    "Stat": "Average",
+                },
+            }
+        ],
+        StartTime=datetime.fromtimestamp(newest - 3600, tz=timezone.utc),
+        EndTime=datetime.fromtimestamp(newest + 60, tz=timezone.utc),
+        ScanBy="TimestampDescending",
+    )["MetricDataResults"][0]
+    assert answer["Timestamps"][0].timestamp() == newest  # "latest" is the newest point ...
+    assert service.metrics.cpu_average.latest == pytest.approx(answer["Values"][0])  # ... with its value
+    peak = service.metrics.cpu_maximum.max_since(newest - 3600)
+    assert peak is not None and peak >= max(answer["Values"])  # Maximum >= every Average
 
 
 async def test_a_throttled_account_leaves_the_others_whole(clean_aws: Any) -> None:

@@ -12,6 +12,7 @@ from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,
     MetricSeries,
+    RegionSnapshot,
     ScalingActivity,
     Service,
 )
@@ -86,16 +87,54 @@ def test_activities_merge_newest_first_and_drop_old_ones() -> None:
     assert [a.activity_id for a in merged["service/c/s"]] == ["a2", "a1"]
 
 
-def test_stale_seconds() -> None:
+def test_stale_seconds_is_the_age_of_the_oldest_stale_data_shown() -> None:
     now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+    ago = lambda seconds: now - timedelta(seconds=seconds)  # noqa: E731
     ok = AccountSnapshot(id="210987654321", status=AccountStatus.OK, last_success_at=now)
-    failing = AccountSnapshot(
-        id="210987654321", status=AccountStatus.ERROR, last_success_at=now - timedelta(seconds=95)
-    )
-    never = AccountSnapshot(id="210987654321", status=AccountStatus.ERROR)
     assert ok.stale_seconds(now) == 0
-    assert failing.stale_seconds(now) == 95
+
+    # One region's metrics failed: ECS and scaling are fresh, metrics 95 s old.
+    partial = AccountSnapshot(
+        id="210987654321",
+        status=AccountStatus.ERROR,
+        regions=(
+            RegionSnapshot(
+                region="us-east-1",
+                fetched_at=now,
+                metrics_fetched_at=ago(95),
+                scaling_fetched_at=now,
+                errors=("us-east-1 CloudWatch GetMetricData: throttled",),
+                stale=("metrics",),
+            ),
+            RegionSnapshot(
+                region="eu-west-1",
+                fetched_at=ago(30),
+                metrics_fetched_at=ago(30),
+                scaling_fetched_at=ago(30),
+                errors=("eu-west-1 ECS ListClusters: throttled",),
+                stale=("ecs", "metrics"),
+            ),
+        ),
+    )
+    assert partial.stale_seconds(now) == 95
+
+    # Only a warning-free failure of something that was never fetched: nothing to age.
+    never = AccountSnapshot(id="210987654321", status=AccountStatus.ERROR)
     assert never.stale_seconds(now) is None
+    never_region = AccountSnapshot(
+        id="210987654321",
+        status=AccountStatus.ERROR,
+        regions=(RegionSnapshot(region="us-east-1", errors=("x",), stale=("ecs", "metrics")),),
+    )
+    assert never_region.stale_seconds(now) is None
+
+
+def test_current_value_is_none_when_the_newest_point_is_old() -> None:
+    s = series(range(10))
+    newest = T0 + 540
+    assert s.current(newest + 60) == 9.0
+    assert s.current(newest + 301) is None  # scaled to zero: no current CPU
+    assert MetricSeries().current(newest) is None
 
 
 def test_metric_series_is_immutable_and_compact() -> None:
