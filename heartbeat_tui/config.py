@@ -14,6 +14,7 @@ Secrets are never read from the TOML file. Every problem becomes a
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -458,11 +459,14 @@ def dump_toml(data: Mapping[str, Any]) -> str:
         if isinstance(value, (int, float)):
             return repr(value)
         if isinstance(value, str):
-            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-            return f'"{escaped}"'
+            # A JSON string is a valid TOML basic string (same escapes).
+            return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
         if isinstance(value, (list, tuple)):
             return "[" + ", ".join(scalar(v) for v in value) + "]"
         raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+    def bare(key: str) -> str:
+        return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else scalar(key)
 
     lines: list[str] = []
     tables: list[tuple[str, Mapping[str, Any]]] = []
@@ -473,14 +477,14 @@ def dump_toml(data: Mapping[str, Any]) -> str:
         elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value):
             arrays.append((key, list(value)))
         elif value is not None:
-            lines.append(f"{key} = {scalar(value)}")
+            lines.append(f"{bare(key)} = {scalar(value)}")
     for key, table in tables:
-        lines.append(f"\n[{key}]")
-        lines.extend(f"{k} = {scalar(v)}" for k, v in table.items() if v is not None)
+        lines.append(f"\n[{bare(key)}]")
+        lines.extend(f"{bare(k)} = {scalar(v)}" for k, v in table.items() if v is not None)
     for key, items in arrays:
         for item in items:
-            lines.append(f"\n[[{key}]]")
-            lines.extend(f"{k} = {scalar(v)}" for k, v in item.items() if v is not None)
+            lines.append(f"\n[[{bare(key)}]]")
+            lines.extend(f"{bare(k)} = {scalar(v)}" for k, v in item.items() if v is not None)
     return "\n".join(lines).lstrip("\n") + "\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -12,17 +13,31 @@ def to_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(_normalise_iso(value))
         except ValueError:
             try:
                 return datetime.fromtimestamp(float(value), tz=timezone.utc)
-            except ValueError:
+            except (OverflowError, OSError, ValueError):
                 return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     return None
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def _normalise_iso(value: str) -> str:
+    """ISO 8601 as Python 3.10's fromisoformat accepts it: "+00:00" for "Z" and
+    exactly six fractional digits (AWS sends one to nine)."""
+
+    value = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    return _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], value, count=1)
 
 
 def to_epoch(value: Any) -> int | None:

@@ -392,3 +392,34 @@ async def test_unchanged_services_keep_their_objects_across_polls(clean_aws: Any
     # The simulator is paused: whatever has the same metrics is the very same object,
     # so a consumer (the dashboard) can skip it with an identity check.
     assert all(after[arn] is before[arn] for arn in same_inputs)
+
+
+async def test_a_slow_account_cannot_hold_back_the_others(clean_aws: Any) -> None:
+    config = make_config(clean_aws, collector={"account_deadline_seconds": 5})
+    async with Collector(config) as collector:
+        good = await collector.poll()
+        # Every ECS call of payments-prod now takes 2 s: its poll needs far more than 5 s.
+        clean_aws.add_fault("latency", account=PAYMENTS, service="ecs", seconds=2.0)
+        slow = await collector.poll()
+    assert slow.stats.duration_seconds < 15
+    payments = slow.account(PAYMENTS)
+    assert payments is not None and payments.status is AccountStatus.ERROR
+    assert "not answered within 5 s" in (payments.error or "")
+    before = good.account(PAYMENTS)
+    assert before is not None
+    assert [s.arn for _, _, s in payments.services()] == [s.arn for _, _, s in before.services()]
+    for account in slow.accounts:
+        if account.id not in (PAYMENTS, DENIED_ACCOUNT):
+            assert account.status is AccountStatus.OK, account.error
+
+
+async def test_an_account_without_a_role_must_be_the_base_credentials_account(clean_aws: Any) -> None:
+    accounts = [*clean_aws.config_dict()["accounts"], {"id": "111122223333", "regions": ["us-west-2"]}]
+    config = make_config(clean_aws, accounts=accounts)
+    snapshot = await poll_once(config)
+    wrong = snapshot.account("111122223333")
+    assert wrong is not None and wrong.status is AccountStatus.ERROR
+    assert "belong to account 123456789012" in (wrong.error or "")
+    assert wrong.regions == ()  # never shows another account's fleet under its id
+    hub = snapshot.account(HUB)
+    assert hub is not None and hub.status is AccountStatus.OK

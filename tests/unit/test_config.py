@@ -210,3 +210,26 @@ def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path, text: str) -
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"heartbeat: {path}: ")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("[aws]\nendpoint-url = 'http://x'\n", "aws.endpoint-url"), ("[foo-bar]\nx = 1\n", "foo-bar")],
+)
+def test_hyphenated_typos_are_named(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert f": {key}: unknown key" in str(caught.value)
+
+
+def test_endpoint_url_with_credentials_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="user name or password"):
+        load_config(write(tmp_path, "[aws]\nendpoint_url = 'http://me:pw@127.0.0.1:1'\n"))
+
+
+def test_dump_toml_escapes_anything(tmp_path: Path) -> None:
+    nasty = 'tab\t "quote" back\\slash \x00 \x7f \n newline é'
+    data = {"ui": {"theme": nasty}, "odd key": {"a.b": 1}}
+    from heartbeat_tui.config import tomllib
+
+    assert tomllib.loads(dump_toml(data)) == data
