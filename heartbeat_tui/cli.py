@@ -37,7 +37,8 @@ log = logging.getLogger("heartbeat")
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        # One line, not argparse's usage block.
+        # One line, not argparse's usage block (an argument may hold a newline: escaped).
+        message = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
@@ -107,17 +108,11 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         async with Collector(config) as collector:
             only = None
             if args.account:
-                # Poll only the matching configured accounts when the filter names
-                # them by id or configured alias; otherwise poll all and filter.
-                import fnmatch
-
-                configured = [
-                    a.id
-                    for a in config.accounts
-                    if fnmatch.fnmatchcase(a.id, args.account)
-                    or (a.alias is not None and fnmatch.fnmatchcase(a.alias, args.account))
-                ]
-                only = configured or None
+                # Poll just one account when the filter names it exactly, by id or
+                # configured alias; a glob, or an alias only IAM knows, could match
+                # accounts the configuration cannot tell: poll all, then filter.
+                exact = [a.id for a in config.accounts if args.account in (a.id, a.alias)]
+                only = exact if len(exact) == 1 else None
             if scope is not None:
                 only = sorted(scope if only is None else scope.intersection(only))
             return await collector.poll(only=only)
@@ -196,8 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         log.exception("unexpected error")
+        summary = (str(exc).strip().splitlines() or [""])[0][:160]
         print(
-            f"heartbeat: internal error: {type(exc).__name__}: {exc} (details in {log_path()})",
+            f"heartbeat: internal error: {type(exc).__name__}: {summary} (details in {log_path()})",
             file=sys.stderr,
         )
         return EXIT_INTERNAL
