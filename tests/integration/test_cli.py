@@ -37,6 +37,81 @@ def run(aws: Any, config: Path, *args: str, timeout: float = 120) -> subprocess.
     )
 
 
+# Every key the README's "JSON export contract" documents: scripts rely on them.
+TOP_KEYS = {"schema_version", "generated_at", "poll", "accounts"}
+POLL_KEYS = {"number", "duration_seconds", "api_calls", "http_requests"}
+ACCOUNT_KEYS = {"id", "alias", "status", "error", "warnings", "stale_seconds", "last_success_at", "regions"}
+REGION_KEYS = {"region", "status", "errors", "stale", "fetched_at", "clusters"}
+CLUSTER_KEYS = {
+    "name",
+    "arn",
+    "status",
+    "active_services_count",
+    "running_tasks_count",
+    "pending_tasks_count",
+    "services",
+}
+SERVICE_KEYS = {
+    "name",
+    "arn",
+    "status",
+    "desired_count",
+    "running_count",
+    "pending_count",
+    "rollout_state",
+    "launch_type",
+    "task_definition",
+    "cpu",
+    "memory",
+    "scaling",
+    "deployments",
+    "events",
+}
+METRIC_KEYS = {"latest", "latest_at", "max_1h"}
+SCALING_KEYS = {"min_capacity", "max_capacity", "activities"}
+ACTIVITY_KEYS = {"activity_id", "description", "cause", "status_code", "status_message", "start_time", "end_time"}
+DEPLOYMENT_KEYS = {
+    "id",
+    "status",
+    "rollout_state",
+    "rollout_state_reason",
+    "task_definition",
+    "desired_count",
+    "running_count",
+    "pending_count",
+    "failed_tasks",
+    "created_at",
+    "updated_at",
+}
+EVENT_KEYS = {"id", "created_at", "message"}
+
+
+def assert_documented_keys(data: dict[str, Any]) -> None:
+    assert set(data) >= TOP_KEYS and data["schema_version"] == 1
+    assert set(data["poll"]) >= POLL_KEYS
+    seen = {"activity": False, "deployment": False, "event": False}
+    for account in data["accounts"]:
+        assert set(account) >= ACCOUNT_KEYS, ACCOUNT_KEYS - set(account)
+        for region in account["regions"]:
+            assert set(region) >= REGION_KEYS
+            for cluster in region["clusters"]:
+                assert set(cluster) >= CLUSTER_KEYS
+                for service in cluster["services"]:
+                    assert set(service) >= SERVICE_KEYS, SERVICE_KEYS - set(service)
+                    assert set(service["cpu"]) >= METRIC_KEYS and set(service["memory"]) >= METRIC_KEYS
+                    assert set(service["scaling"]) >= SCALING_KEYS
+                    for activity in service["scaling"]["activities"]:
+                        assert set(activity) >= ACTIVITY_KEYS
+                        seen["activity"] = True
+                    for deployment in service["deployments"]:
+                        assert set(deployment) >= DEPLOYMENT_KEYS
+                        seen["deployment"] = True
+                    for event in service["events"]:
+                        assert set(event) >= EVENT_KEYS
+                        seen["event"] = True
+    assert all(seen.values()), seen  # every nested shape was actually checked
+
+
 @pytest.fixture
 def config_file(clean_aws: Any, tmp_path: Path) -> Path:
     data = clean_aws.config_dict()
@@ -56,7 +131,7 @@ def test_json_contract(clean_aws: Any, config_file: Path) -> None:
         f"heartbeat: account {DENIED_ACCOUNT}: " + next(line.split(": ", 2)[2] for line in result.stderr.splitlines())
     ]
     data = json.loads(result.stdout)
-    assert {"generated_at", "accounts"} <= set(data)
+    assert_documented_keys(data)
     assert data["generated_at"].endswith("Z")
     accounts = {a["id"]: a for a in data["accounts"]}
     assert set(accounts) == {a.id for a in FLEET.accounts}
@@ -100,9 +175,16 @@ def test_json_contract(clean_aws: Any, config_file: Path) -> None:
         assert {"min_capacity", "max_capacity", "activities"} <= set(service["scaling"])
         for event in service["events"]:
             assert {"id", "created_at", "message"} <= set(event)
-    # Scaled to zero: no datapoint, so latest is null, not 0 and not a stale value.
+    # Scaled to zero: no current datapoint, so latest is null, not 0 and not a stale value.
     zero = [s for s in services if s["desired_count"] == 0 and s["running_count"] == 0]
+    assert zero, "the demo fleet has services scaled to zero"
     assert all(s["cpu"]["latest"] is None for s in zero)
+    # Newest first, as documented.
+    for service in services:
+        stamps = [e["created_at"] for e in service["events"]]
+        assert stamps == sorted(stamps, reverse=True)
+        starts = [a["start_time"] for a in service["scaling"]["activities"]]
+        assert starts == sorted(starts, reverse=True)
     assert any(s["scaling"]["activities"] for s in services)
     assert any(s["rollout_state"] == "FAILED" for s in services)
 
