@@ -179,6 +179,7 @@ class AwsAccess:
         self._credentials: dict[str, AioDeferredRefreshableCredentials] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._refresh_locks: dict[str, asyncio.Lock] = {}
+        self._client_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._forced_at: dict[str, float] = {}
         self._session_name = role_session_name()
 
@@ -241,10 +242,13 @@ class AwsAccess:
         key = (account.id if account and account.role_arn else "", service, region)
         client = self._clients.get(key)
         if client is None:
-            session = self._session_for(account) if account and account.role_arn else self._base
-            client = await self._create_client(session, service, region)
-            # Another task may have created the same client meanwhile; keep the first.
-            client = self._clients.setdefault(key, client)
+            # One creation per key, even when many tasks ask at once (the first poll).
+            async with self._client_locks.setdefault(key, asyncio.Lock()):
+                client = self._clients.get(key)
+                if client is None:
+                    session = self._session_for(account) if account and account.role_arn else self._base
+                    client = await self._create_client(session, service, region)
+                    self._clients[key] = client
         return client
 
     # -- credentials ----------------------------------------------------------
