@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 import time
@@ -85,17 +86,20 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
 
     _require_terminal()
     started = time.monotonic()
-    from heartbeat_tui.demo import _isolate_from_real_aws, demo_config
     from heartbeat_tui.embedded import EmbeddedAWS
     from heartbeat_tui.embedded.fleet import FleetSpec
 
-    _isolate_from_real_aws()
+    # A profile or region from the operator's shell must not steer the demo
+    # (demo._isolate_from_real_aws does the same; done here before the child
+    # starts, so the environment is not changed while it is read).
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID"):
+        os.environ.pop(name, None)
     settings_path = default_config_path()
     aws = EmbeddedAWS(FleetSpec.demo(), step_seconds=step_seconds)
     # The child boots (about 1.5 s, on its own core) while this process
-    # imports the UI. Started from a thread, it is not tied to us by
-    # PR_SET_PDEATHSIG, but it still exits when its stdin (our pipe) closes,
-    # which happens however this process ends.
+    # imports the collector and the UI (about 1 s). Started from a thread, it
+    # is not tied to us by PR_SET_PDEATHSIG, but it still exits when its stdin
+    # (our pipe) closes, which happens however this process ends.
     failure: list[BaseException] = []
 
     def start() -> None:
@@ -106,13 +110,16 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
 
     starter = threading.Thread(target=start, name="embedded-aws-start", daemon=True)
     starter.start()
-    import heartbeat_tui.tui.app  # noqa: F401 - the slow import, overlapped
+    # The slow imports, overlapped with the child's start.
+    import heartbeat_tui.tui.app  # noqa: F401
+    from heartbeat_tui.demo import _isolate_from_real_aws, demo_config
 
     starter.join()
     try:
         if failure:
             raise DashboardCrashed(f"the embedded AWS did not start: {failure[0]}")
         log.info("embedded AWS ready in %.2f s", aws.ready_seconds or 0)
+        _isolate_from_real_aws()
         config = demo_config(aws)
         # A short refresh so the live simulator is visible; the file's theme is kept.
         refresh = config.file.refresh.model_copy(update={"interval_seconds": 5})

@@ -1,0 +1,75 @@
+"""SVG snapshots (pytest-textual-snapshot) of the dashboard, the detail screen
+and help, at 120x40 and 80x24. Time is frozen and the data deterministic.
+
+Update after an intended change: `python -m pytest tests/tui/test_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
+from tests.tui.conftest import make_app
+from tests.tui.factory import ScriptedSource, make_snapshot
+from tests.tui.test_detail import sample_detail
+
+SIZES = [(120, 40), (80, 24)]
+
+
+def snapshot_app():  # noqa: ANN201
+    source = ScriptedSource(
+        make_snapshot(accounts=4, clusters=2, services=14, errors={3: "STS AssumeRole: AccessDenied"}),
+        detail=sample_detail(),
+    )
+    return make_app(source)
+
+
+async def _first_poll(pilot) -> None:  # noqa: ANN001
+    app = pilot.app
+    for _ in range(250):
+        if app.polls_applied >= 1:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def _detail_loaded(pilot) -> None:  # noqa: ANN001
+    await _first_poll(pilot)
+    await pilot.press("tab", "tab", "j", "j", "j", "enter")
+    app = pilot.app
+    for _ in range(250):
+        screen = app.screen
+        if isinstance(screen, ServiceDetailScreen) and screen.detail is not None:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard(snap_compare, size) -> None:  # noqa: ANN001
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=_first_poll)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_fleet_view_filtered(snap_compare, size) -> None:  # noqa: ANN001
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await _first_poll(pilot)
+        await pilot.press("f", "slash", *"mem:>=50", "enter")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_detail(snap_compare, size) -> None:  # noqa: ANN001
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=_detail_loaded)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help(snap_compare, size) -> None:  # noqa: ANN001
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await _first_poll(pilot)
+        await pilot.press("tab", "tab", "question_mark")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
