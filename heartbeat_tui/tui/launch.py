@@ -1,8 +1,8 @@
 """Starting the dashboard: on the configured fleet (`heartbeat`) or on the
 embedded AWS (`heartbeat demo`).
 
-The collector and the app share one event loop (`asyncio.run`); the
-collector is closed on that loop after the app ends. SIGHUP and SIGTERM end
+The collector runs on its own event loop in a thread (tui/source.py) and is
+closed there after the app ends. SIGHUP and SIGTERM end
 the app cleanly (app.py), the terminal is restored by Textual, a crash is
 logged and reported in one line, and the embedded AWS child is stopped on the
 way out (it also dies by itself if this process is killed).
@@ -17,11 +17,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from heartbeat_tui.config import Config, default_config_path, read_config_file
 from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_OK, HeartbeatError, UsageError
 
 log = logging.getLogger(__name__)
+
+
+DEMO_REFRESH_SECONDS = 5
 
 
 class DashboardCrashed(HeartbeatError):
@@ -46,32 +50,50 @@ def _app_kwargs(config: Config, settings_path: Path | None, theme: str) -> dict:
     }
 
 
-async def _run(config: Config, settings_path: Path | None, theme: str, started: float) -> int:
-    from heartbeat_tui.collector import Collector
+async def _run(
+    source: Any,
+    config: Config,
+    settings_path: Path | None,
+    theme: str,
+    started: float,
+    warm: list[str] | None,
+) -> int:
     from heartbeat_tui.tui.app import HeartbeatApp
+    from heartbeat_tui.tui.source import ThreadedSource
 
+    # The collector runs on its own loop in a thread (tui/source.py says why);
+    # it is created, used and closed there.
+    threaded = ThreadedSource(source)
+    try:
+        app = HeartbeatApp(threaded, warm_start=warm, **_app_kwargs(config, settings_path, theme))
+        await app.run_async()
+    finally:
+        await threaded.aclose()
+    if app.first_paint_at is not None:
+        log.info("first data painted %.2f s after start", app.first_paint_at - started)
+    if app.crash_reason or app._crashed:
+        raise DashboardCrashed(f"internal error: {app.crash_reason or 'see the log'} (details in the log file)")
+    return EXIT_OK if app.return_code in (None, 0) else int(app.return_code or 0)
+
+
+def _first_account(config: Config) -> list[str] | None:
     # With several accounts, the first one is polled alone first: it paints
     # while the first full poll loads every account's history.
-    warm = [config.accounts[0].id] if len(config.accounts) > 1 else None
-    async with Collector(config) as collector:
-        app = HeartbeatApp(collector, warm_start=warm, **_app_kwargs(config, settings_path, theme))
-        await app.run_async()
-        if app.first_paint_at is not None:
-            log.info("first data painted %.2f s after start", app.first_paint_at - started)
-        if app.crash_reason or app._crashed:
-            raise DashboardCrashed(f"internal error: {app.crash_reason or 'see the log'} (details in the log file)")
-        return EXIT_OK if app.return_code in (None, 0) else int(app.return_code or 0)
+    return [config.accounts[0].id] if len(config.accounts) > 1 else None
 
 
 def run_dashboard(config: Config) -> int:
     """`heartbeat` with no command: the dashboard on the configured fleet."""
+
+    from heartbeat_tui.collector import Collector
 
     _require_terminal()
     started = time.monotonic()
     settings_path = Path(config.source) if config.source not in ("defaults",) else default_config_path()
     if settings_path.suffix != ".toml":
         settings_path = default_config_path()
-    return asyncio.run(_run(config, settings_path, config.file.ui.theme, started))
+    theme = config.file.ui.theme
+    return asyncio.run(_run(Collector(config), config, settings_path, theme, started, _first_account(config)))
 
 
 def _remembered_theme(path: Path) -> str:
@@ -79,6 +101,32 @@ def _remembered_theme(path: Path) -> str:
         return read_config_file(path).ui.theme if path.exists() else "heartbeat-dark"
     except HeartbeatError:
         return "heartbeat-dark"
+
+
+class _DemoSource:
+    """The collector of the embedded AWS, made once the child is ready: the
+    child boots while the UI starts, and the first poll waits for it."""
+
+    def __init__(self, ready: Any) -> None:
+        self._ready = ready
+        self._collector: Any = None
+
+    async def _get(self) -> Any:
+        if self._collector is None:
+            from heartbeat_tui.collector import Collector
+
+            self._collector = Collector(await asyncio.to_thread(self._ready))
+        return self._collector
+
+    async def poll(self, only: Any = None) -> Any:
+        return await (await self._get()).poll(only)
+
+    async def fetch_service_detail(self, *args: Any) -> Any:
+        return await (await self._get()).fetch_service_detail(*args)
+
+    async def aclose(self) -> None:
+        if self._collector is not None:
+            await self._collector.aclose()
 
 
 def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
@@ -95,37 +143,50 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID"):
         os.environ.pop(name, None)
     settings_path = default_config_path()
-    aws = EmbeddedAWS(FleetSpec.demo(), step_seconds=step_seconds)
-    # The child boots (about 1.5 s, on its own core) while this process
-    # imports the collector and the UI (about 1 s). Started from a thread, it
-    # is not tied to us by PR_SET_PDEATHSIG, but it still exits when its stdin
-    # (our pipe) closes, which happens however this process ends.
+    fleet = FleetSpec.demo()
+    aws = EmbeddedAWS(fleet, step_seconds=step_seconds)
+    # The child boots (about 1.5 s, mostly on the other core) while this
+    # process imports the collector and the UI and starts the dashboard.
+    # Started from a thread, it is not tied to us by PR_SET_PDEATHSIG, but it
+    # still exits when its stdin (our pipe) closes, however this process ends.
     failure: list[BaseException] = []
 
     def start() -> None:
         try:
             aws.start()
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
+        except BaseException as exc:  # noqa: BLE001 - reported by the first poll
             failure.append(exc)
 
     starter = threading.Thread(target=start, name="embedded-aws-start", daemon=True)
     starter.start()
-    # The slow imports, overlapped with the child's start.
-    import heartbeat_tui.tui.app  # noqa: F401
+    from heartbeat_tui.config import EnvSettings, FileConfig
     from heartbeat_tui.demo import _isolate_from_real_aws, demo_config
 
-    starter.join()
-    try:
+    def ready() -> Config:
+        starter.join()
         if failure:
             raise DashboardCrashed(f"the embedded AWS did not start: {failure[0]}")
         log.info("embedded AWS ready in %.2f s", aws.ready_seconds or 0)
         _isolate_from_real_aws()
         config = demo_config(aws)
-        # A short refresh so the live simulator is visible; the file's theme is kept.
-        refresh = config.file.refresh.model_copy(update={"interval_seconds": 5})
-        config = config.model_copy(update={"file": config.file.model_copy(update={"refresh": refresh})})
-        return asyncio.run(_run(config, settings_path, _remembered_theme(settings_path), started))
+        # A short refresh so the live simulator is visible.
+        refresh = config.file.refresh.model_copy(update={"interval_seconds": DEMO_REFRESH_SECONDS})
+        return config.model_copy(update={"file": config.file.model_copy(update={"refresh": refresh})})
+
+    # The dashboard's settings are the defaults (the demo has no file) with the
+    # short refresh; the theme is the one remembered in the user's config.
+    ui_config = Config(
+        source="embedded AWS",
+        file=FileConfig(refresh={"interval_seconds": DEMO_REFRESH_SECONDS}),  # type: ignore[arg-type]
+        env=EnvSettings(_env_file=None),  # type: ignore[call-arg]
+    )
+    warm = [fleet.accounts[0].id] if len(fleet.accounts) > 1 else None
+    try:
+        return asyncio.run(
+            _run(_DemoSource(ready), ui_config, settings_path, _remembered_theme(settings_path), started, warm)
+        )
     finally:
+        starter.join(timeout=30)
         aws.stop()
 
 

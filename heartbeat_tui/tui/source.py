@@ -1,0 +1,78 @@
+"""Running the data source off the UI's event loop.
+
+The collector is async, and its awaits are HTTP calls; but between them it
+parses responses (JSON, thousands of metric points), which is CPU work. On
+the UI's loop every step of a keypress (driver -> app -> screen -> widget ->
+refresh) waits behind whichever parsing chunk is running, and a key takes
+several such steps. `ThreadedSource` runs the collector on its own event loop
+in a thread instead: the app's poll worker still awaits it (one worker,
+exclusive, never overlapping), but the UI loop stays free. A short GIL switch
+interval keeps the two threads taking turns quickly.
+
+Pure asyncio and threading: no Textual here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import Collection, Coroutine
+from typing import Any, TypeVar
+
+from heartbeat_tui.models import FleetSnapshot, ServiceDetail
+
+T = TypeVar("T")
+SWITCH_INTERVAL = 0.001
+
+
+class ThreadedSource:
+    """A FleetSource whose coroutines run on a private loop in a daemon thread."""
+
+    def __init__(self, source: Any, *, name: str = "heartbeat-collector") -> None:
+        self.source = source
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._closed = False
+        if sys.getswitchinterval() > SWITCH_INTERVAL:
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    async def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        if self._closed:
+            coroutine.close()
+            raise RuntimeError("the data source is closed")
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+
+    async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:
+        return await self._call(self.source.poll(only))
+
+    async def fetch_service_detail(
+        self, account_id: str, region: str, cluster_arn: str, service_name: str
+    ) -> ServiceDetail:
+        return await self._call(self.source.fetch_service_detail(account_id, region, cluster_arn, service_name))
+
+    async def aclose(self) -> None:
+        """Close the wrapped source on its own loop, then stop the thread."""
+
+        if self._closed:
+            return
+        try:
+            close = getattr(self.source, "aclose", None)
+            if close is not None:
+                await asyncio.wait_for(self._call(close()), timeout=5.0)
+        finally:
+            self._closed = True
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            await asyncio.to_thread(self._thread.join, 5.0)
+            if not self._thread.is_alive():
+                self._loop.close()

@@ -1,0 +1,68 @@
+"""ThreadedSource: the collector's coroutines run on their own loop in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from heartbeat_tui.tui.source import ThreadedSource
+from tests.tui.factory import make_snapshot
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.threads: list[str] = []
+        self.loops: list[asyncio.AbstractEventLoop] = []
+        self.closed_on: str | None = None
+        self.snapshot = make_snapshot(accounts=1, clusters=1, services=1)
+
+    async def poll(self, only=None):  # noqa: ANN001, ANN201
+        self.threads.append(threading.current_thread().name)
+        self.loops.append(asyncio.get_running_loop())
+        return self.snapshot
+
+    async def fetch_service_detail(self, *args):  # noqa: ANN002, ANN201
+        raise RuntimeError("AccessDenied")
+
+    async def aclose(self) -> None:
+        self.closed_on = threading.current_thread().name
+
+
+async def test_polls_run_on_one_private_loop_and_close_there() -> None:
+    inner = Recorder()
+    source = ThreadedSource(inner)
+    assert await source.poll() is inner.snapshot
+    assert await source.poll(only=["x"]) is inner.snapshot
+    assert inner.threads == ["heartbeat-collector", "heartbeat-collector"]
+    assert inner.loops[0] is inner.loops[1] is not asyncio.get_running_loop()
+    with pytest.raises(RuntimeError, match="AccessDenied"):
+        await source.fetch_service_detail("a", "r", "c", "s")
+    await source.aclose()
+    assert inner.closed_on == "heartbeat-collector"
+    assert not source._thread.is_alive()
+    with pytest.raises(RuntimeError, match="closed"):
+        await source.poll()
+
+
+async def test_cancelling_the_caller_cancels_the_poll() -> None:
+    started, cancelled = threading.Event(), threading.Event()
+
+    class Slow(Recorder):
+        async def poll(self, only=None):  # noqa: ANN001, ANN201
+            started.set()
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+    source = ThreadedSource(Slow())
+    task = asyncio.ensure_future(source.poll())
+    await asyncio.to_thread(started.wait, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(cancelled.wait, 5)
+    await source.aclose()
