@@ -258,6 +258,10 @@ class HeartbeatApp(App[int]):
         self.first_paint_at = time.monotonic()
         log.info("first data painted")
 
+    def on_unmount(self) -> None:
+        # Hand everything frozen back to the collector (tests run many apps in one process).
+        gc.unfreeze()
+
     def refresh_header(self) -> None:
         for header in self.screen.query("HeaderBar"):
             header.refresh()

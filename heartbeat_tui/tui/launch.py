@@ -57,18 +57,24 @@ async def _run(
     theme: str,
     started: float,
     warm: list[str] | None,
+    gate: Any,
 ) -> int:
-    from heartbeat_tui.tui.app import HeartbeatApp
+    from heartbeat_tui.tui.secure_app import SecureApp
     from heartbeat_tui.tui.source import ThreadedSource
 
     # The collector runs on its own loop in a thread (tui/source.py says why);
     # it is created, used and closed there.
     threaded = ThreadedSource(source)
     try:
-        app = HeartbeatApp(threaded, warm_start=warm, **_app_kwargs(config, settings_path, theme))
+        # Behind a login: nothing is polled or shown before a session (secure_app.py).
+        lockout = (config.file.auth.lockout_threshold, config.file.auth.lockout_minutes)
+        app = SecureApp(
+            threaded, gate=gate, lockout=lockout, warm_start=warm, **_app_kwargs(config, settings_path, theme)
+        )
         await app.run_async()
     finally:
         await threaded.aclose()
+        await gate.aclose()
     if app.first_paint_at is not None:
         log.info("first data painted %.2f s after start", app.first_paint_at - started)
     if app.crash_reason or app._crashed:
@@ -86,14 +92,16 @@ def run_dashboard(config: Config) -> int:
     """`heartbeat` with no command: the dashboard on the configured fleet."""
 
     from heartbeat_tui.collector import Collector
+    from heartbeat_tui.tui.auth_gate import AuthGate
 
     _require_terminal()
+    gate = AuthGate.for_config(config)  # a missing or short JWT_SECRET / ENCRYPTION_KEY stops here
     started = time.monotonic()
     settings_path = Path(config.source) if config.source not in ("defaults",) else default_config_path()
     if settings_path.suffix != ".toml":
         settings_path = default_config_path()
     theme = config.file.ui.theme
-    return asyncio.run(_run(Collector(config), config, settings_path, theme, started, _first_account(config)))
+    return asyncio.run(_run(Collector(config), config, settings_path, theme, started, _first_account(config), gate))
 
 
 def _remembered_theme(path: Path) -> str:
@@ -161,6 +169,7 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     starter.start()
     from heartbeat_tui.config import EnvSettings, FileConfig
     from heartbeat_tui.demo import _isolate_from_real_aws, demo_config
+    from heartbeat_tui.tui.auth_gate import AuthGate
 
     def ready() -> Config:
         starter.join()
@@ -183,7 +192,16 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     warm = [fleet.accounts[0].id] if len(fleet.accounts) > 1 else None
     try:
         return asyncio.run(
-            _run(_DemoSource(ready), ui_config, settings_path, _remembered_theme(settings_path), started, warm)
+            _run(
+                _DemoSource(ready),
+                ui_config,
+                settings_path,
+                _remembered_theme(settings_path),
+                started,
+                warm,
+                # Random secrets in memory, a demo admin logged in (auth_gate.py).
+                AuthGate.for_demo(ready),
+            )
         )
     finally:
         starter.join(timeout=30)

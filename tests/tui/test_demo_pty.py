@@ -107,8 +107,11 @@ def _not_zombie(pid: int) -> bool:
 def terminal(tmp_path: Path):  # noqa: ANN201
     term = Terminal(tmp_path / "heartbeat.log")
     yield term
-    if term.child.isalive():
-        term.child.kill(signal.SIGKILL)
+    try:
+        if term.child.isalive():
+            term.child.kill(signal.SIGKILL)
+    except (pexpect.ExceptionPexpect, OSError):  # already reaped by the test
+        pass
     for pid in term.leftovers(timeout=0):
         os.kill(pid, signal.SIGKILL)
 
@@ -153,4 +156,21 @@ def test_demo_ends_cleanly_when_the_terminal_hangs_up(terminal: Terminal) -> Non
     terminal.remember_descendants()
     os.kill(terminal.child.pid, signal.SIGHUP)
     assert terminal.wait_exit() == 0
+    assert terminal.leftovers() == []
+
+
+@pytest.mark.slow
+def test_demo_ends_cleanly_when_the_terminal_goes_away(terminal: Terminal) -> None:
+    """What an SSH drop does: the pseudo-terminal's master side closes."""
+
+    terminal.wait_for("polled", timeout=40)
+    terminal.remember_descendants()
+    pid = terminal.child.pid
+    terminal.child.ptyproc.fileobj.close()
+    process = psutil.Process(pid)
+    try:
+        process.wait(timeout=15)
+    except psutil.TimeoutExpired:
+        process.kill()
+        raise AssertionError("heartbeat kept running after its terminal went away") from None
     assert terminal.leftovers() == []

@@ -132,7 +132,7 @@ class DashboardScreen(ServicesScreen):
             banner.display = False
             return
         if account.badge == "ok":
-            text = Text(f"ok · {account.services} services", style=self.hb.status_style("hb-ok"))
+            text = Text(f"{account.key} · ok · {account.services} services", style=self.hb.status_style("hb-ok"))
             if account.problems:
                 text.append(f" · {account.problems} with problems", style=self.hb.status_style("hb-warning"))
             for warning in account.warnings:
@@ -146,7 +146,7 @@ class DashboardScreen(ServicesScreen):
             else f"last good data {age_text(account.stale_seconds)} old"
         )
         style = self.hb.status_style("hb-critical" if account.badge == "error" else "hb-warning")
-        info.update(Text(f"{account.badge} · {age}\n{account.reason or ''}", style=style))
+        info.update(Text(f"{account.key} · {account.badge} · {age}\n{account.reason or ''}", style=style))
         banner.update(Text(f" {account.name}: {account.badge}, {age}: {account.reason or ''}", style=style))
         banner.display = True
 

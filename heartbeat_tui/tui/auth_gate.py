@@ -1,0 +1,166 @@
+"""The dashboard's door to `heartbeat_tui.auth`: connect, log in, check, log out,
+and a data source narrowed to what the session may see.
+
+Plain asyncio (no Textual): `SecureApp` drives it. Every rule is enforced by
+`AuthService` (roles, lockout, revocation); this module only keeps the session
+of the running dashboard, persists the token like `heartbeat login` does, and
+makes sure the collector is asked only for the session's accounts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Collection
+from contextlib import AsyncExitStack
+from typing import Any
+
+from heartbeat_tui.auth import AuthSecrets, AuthService, Permission, PermissionDenied, Session, SessionInvalid
+from heartbeat_tui.auth.service import open_auth
+from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token, save_token
+from heartbeat_tui.config import Config
+from heartbeat_tui.models import FleetSnapshot, ServiceDetail
+
+log = logging.getLogger(__name__)
+
+DEMO_ADMIN = "demo-admin"
+
+
+class Handled(Exception):  # noqa: N818 - a signal, not an error
+    """Raised to a screen when the app already dealt with a failure (the session
+    ended, the role was refused, the store is unreachable): nothing more to show."""
+
+
+class ScopedSource:
+    """A FleetSource that polls, and details, only the accounts of one session."""
+
+    def __init__(self, source: Any, scope: frozenset[str] | None) -> None:
+        self.source = source
+        self.scope = scope
+
+    async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:
+        if self.scope is None:
+            return await self.source.poll(only)
+        wanted = self.scope if only is None else self.scope.intersection(only)
+        return await self.source.poll(sorted(wanted))
+
+    async def fetch_service_detail(
+        self, account_id: str, region: str, cluster_arn: str, service_name: str
+    ) -> ServiceDetail:
+        if self.scope is not None and account_id not in self.scope:
+            raise PermissionDenied(f"account {account_id} is not on this session's allow-list")
+        return await self.source.fetch_service_detail(account_id, region, cluster_arn, service_name)
+
+
+class AuthGate:
+    """One dashboard's connection to the users store and its current session."""
+
+    def __init__(
+        self,
+        connect: Callable[[AsyncExitStack], Awaitable[AuthService]],
+        *,
+        check_seconds: float = 300.0,
+        remember: bool = True,
+        demo: bool = False,
+    ) -> None:
+        self._connect = connect
+        self._stack = AsyncExitStack()
+        self._service: AuthService | None = None
+        self._lock = asyncio.Lock()
+        self.check_seconds = check_seconds
+        self.remember = remember
+        self.demo = demo
+        self._demo_password: str | None = None
+
+    @classmethod
+    def for_config(cls, config: Config) -> AuthGate:
+        """The gate of `heartbeat` (no command): secrets from the environment, checked now."""
+
+        secrets_ = AuthSecrets.from_config(config)  # SecretsError: start-up stops with one line
+
+        async def connect(stack: AsyncExitStack) -> AuthService:
+            return await stack.enter_async_context(open_auth(config, secrets=secrets_))
+
+        return cls(connect, check_seconds=config.file.auth.session_check_seconds)
+
+    @classmethod
+    def for_demo(cls, ready: Callable[[], Config]) -> AuthGate:
+        """The demo's gate: random in-memory secrets on the embedded AWS, an admin made at
+        random and logged in, no session file written (it would outlive the secrets)."""
+
+        gate: AuthGate
+
+        async def connect(stack: AsyncExitStack) -> AuthService:
+            config = await asyncio.to_thread(ready)
+            auth = await stack.enter_async_context(open_auth(config, secrets=AuthSecrets.generate()))
+            await auth.store.ensure_tables()
+            if await auth.store.get(DEMO_ADMIN) is None:
+                gate._demo_password = secrets.token_urlsafe(24)
+                await auth.bootstrap_admin(DEMO_ADMIN, gate._demo_password)
+            return auth
+
+        gate = cls(connect, remember=False, demo=True)
+        return gate
+
+    async def service(self) -> AuthService:
+        async with self._lock:
+            if self._service is None:
+                self._service = await self._connect(self._stack)
+            return self._service
+
+    async def aclose(self) -> None:
+        await self._stack.aclose()
+        self._service = None
+
+    async def resume(self) -> Session | None:
+        """The session to start with: the demo's admin, or a stored token that still
+        checks out. None: ask for a login. `SessionInvalid`: a stored token was
+        refused (the reason is shown on the login screen)."""
+
+        auth = await self.service()
+        if self.demo:
+            assert self._demo_password is not None
+            return await auth.login(DEMO_ADMIN, self._demo_password)
+        stored = load_token()
+        if stored is None:
+            return None
+        return await auth.check(stored.token)
+
+    async def login(self, username: str, password: str) -> Session:
+        auth = await self.service()
+        session = await auth.login(username, password)
+        if self.remember:
+            try:
+                await asyncio.to_thread(save_token, session.token)
+            except OSError as exc:
+                log.warning("session not kept on disk: %s", exc)
+        return session
+
+    async def check(self, session: Session) -> Session:
+        return await (await self.service()).check(session.token)
+
+    async def authorize(self, session: Session, permission: Permission) -> Session:
+        return await (await self.service()).authorize(session, permission)
+
+    async def logout(self, session: Session | None) -> None:
+        if session is not None:
+            try:
+                await (await self.service()).logout(session.token)
+            except Exception as exc:  # noqa: BLE001 - the local session ends anyway
+                log.warning("logout could not revoke the session: %s", exc)
+        if self.remember:
+            stored = load_token_quietly()
+            if stored is not None and stored[1] != TOKEN_ENV:
+                await asyncio.to_thread(delete_token)
+
+
+def load_token_quietly() -> tuple[str, str] | None:
+    try:
+        stored = load_token()
+    except SessionInvalid:
+        return None
+    return (stored.token, stored.source) if stored else None
+
+
+__all__ = ["DEMO_ADMIN", "AuthGate", "Handled", "ScopedSource"]

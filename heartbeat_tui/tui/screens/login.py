@@ -1,0 +1,112 @@
+"""The login screen: username, masked password, one error line, the lockout notice.
+
+Nothing of the fleet is on it or under it (the app resets its screens when a
+session ends). The password lives only in the masked field and is cleared the
+moment it is submitted; hashing runs in a thread (`AuthService.login`), so the
+screen keeps answering keys while a login is checked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Input, Label, Static
+
+if TYPE_CHECKING:
+    from heartbeat_tui.tui.secure_app import SecureApp
+
+
+class LoginScreen(Screen[None]):
+    help_title = "Log in"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear", "Clear", id="login.clear", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    LoginScreen { align: center middle; background: $background; }
+    LoginScreen #login-box {
+        width: 60; max-width: 100%; height: auto;
+        border: round $primary; background: $surface; padding: 1 2;
+    }
+    LoginScreen #login-title { text-style: bold; margin-bottom: 1; }
+    LoginScreen Label { margin-top: 1; }
+    LoginScreen #login-error { color: $error; height: 1; margin-top: 1; }
+    LoginScreen #login-notice { color: $text-muted; margin-top: 1; }
+    """
+
+    def __init__(self, message: str | None = None, *, notice: str = "", busy: bool = False) -> None:
+        super().__init__(id="login")
+        self._message = message or ""
+        self._notice = notice
+        self._busy = busy
+
+    @property
+    def hb(self) -> SecureApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="login-box"):
+            yield Static("HeartBeat · log in", id="login-title")
+            yield Label("Username", id="username-label")
+            yield Input(placeholder="username", id="username", max_length=64, disabled=self._busy)
+            yield Label("Password", id="password-label")
+            yield Input(placeholder="password", password=True, id="password", max_length=1024, disabled=self._busy)
+            yield Static(self._message, id="login-error", markup=False)
+            yield Static(self._notice, id="login-notice", markup=False)
+
+    def on_mount(self) -> None:
+        if not self._busy:
+            self.query_one("#username", Input).focus()
+
+    @property
+    def error_text(self) -> str:
+        return str(self.query_one("#login-error", Static).render())
+
+    def ready(self, message: str | None = None) -> None:
+        """Accept input (again), with `message` on the error line."""
+
+        self._busy = False
+        for field in self.query(Input):
+            field.disabled = False
+        self.query_one("#login-error", Static).update(message or "")
+        username = self.query_one("#username", Input)
+        (self.query_one("#password", Input) if username.value else username).focus()
+
+    def busy(self, message: str = "") -> None:
+        self._busy = True
+        for field in self.query(Input):
+            field.disabled = True
+        self.query_one("#login-error", Static).update(message)
+
+    @on(Input.Submitted, "#username")
+    def _next_field(self) -> None:
+        self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted, "#password")
+    def _submit(self) -> None:
+        if self._busy:
+            return
+        username = self.query_one("#username", Input).value.strip()
+        password_field = self.query_one("#password", Input)
+        password = password_field.value
+        password_field.value = ""  # never kept on the screen
+        if not username:
+            self.ready("Enter a username.")
+            self.query_one("#username", Input).focus()
+            return
+        if not password:
+            self.ready("Enter the password.")
+            return
+        self.busy("Checking…")
+        self.hb.attempt_login(username, password)
+
+    def action_clear(self) -> None:
+        for field in self.query(Input):
+            field.value = ""
+        self.query_one("#login-error", Static).update("")
+        self.query_one("#username", Input).focus()

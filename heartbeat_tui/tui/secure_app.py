@@ -1,0 +1,261 @@
+"""The dashboard behind a login: `HeartbeatApp` plus sessions and roles.
+
+* Nothing of the fleet before a login: the app starts on the login screen and
+  does not poll; a stored session (`heartbeat login`, `HEARTBEAT_TOKEN`) that
+  still checks out skips the prompt.
+* After a login the collector is asked only for the session's accounts
+  (`ScopedSource`), and a snapshot holding any other account is dropped.
+* The session is checked again every `[auth].session_check_seconds`: a
+  disabled user, a changed role, a revoked or expired token ends it at once,
+  back to the login screen, with the fleet cleared from every screen.
+* `a` opens user administration and `r` forces a refresh, for admins only:
+  hidden from others (keys, footer, palette) and refused by the core anyway.
+  `L` logs out, everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
+
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+
+from heartbeat_tui.auth import (
+    LoginFailed,
+    Permission,
+    PermissionDenied,
+    Session,
+    SessionInvalid,
+    StoreError,
+)
+from heartbeat_tui.auth.errors import LOGIN_FAILED
+from heartbeat_tui.errors import HeartbeatError
+from heartbeat_tui.tui.app import HeartbeatApp
+from heartbeat_tui.tui.auth_gate import AuthGate, Handled, ScopedSource
+from heartbeat_tui.tui.messages import SnapshotReady
+from heartbeat_tui.tui.screens.login import LoginScreen
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+STORE_RETRY_SECONDS = 30.0
+LOGGED_OUT = "Logged out."
+
+
+def lockout_notice(threshold: int, minutes: float) -> str:
+    return f"{threshold} failed logins in a row lock an account for {minutes:g} minutes; an admin can unlock it."
+
+
+class SecureApp(HeartbeatApp):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "admin", "Users", id="app.admin"),
+        Binding("L", "logout", "Log out", id="app.logout"),
+    ]
+
+    def __init__(self, source: Any, *, gate: AuthGate, lockout: tuple[int, float] = (5, 15.0), **kwargs: Any) -> None:
+        self._autopoll_wanted = kwargs.pop("autopoll", True)
+        super().__init__(source, autopoll=False, **kwargs)
+        self.gate = gate
+        self.unscoped_source = source
+        self.session: Session | None = None
+        self.notice = lockout_notice(*lockout)
+        self._check_timer: Timer | None = None
+
+    # -- start ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        # HeartbeatApp.on_mount runs too (Textual calls each class's handler); it
+        # does not poll: autopoll stays off until a session starts.
+        self.push_screen(LoginScreen("Checking the session…", notice=self.notice, busy=True))
+        self._resume()
+
+    @work(exclusive=True, group="auth", exit_on_error=False)
+    async def _resume(self) -> None:
+        try:
+            session = await self.gate.resume()
+        except SessionInvalid as exc:
+            self._login_screen().ready(exc.reason)
+        except HeartbeatError as exc:
+            self._login_screen().ready(str(exc))
+        except Exception as exc:  # noqa: BLE001 - shown on the login screen, logged
+            log.exception("session resume failed")
+            self._login_screen().ready(f"cannot reach the users store: {type(exc).__name__}")
+        else:
+            if session is None:
+                self._login_screen().ready("")
+            else:
+                self.start_session(session)
+
+    def _login_screen(self) -> LoginScreen:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, LoginScreen):
+                return screen
+        screen = LoginScreen(notice=self.notice)
+        self.push_screen(screen)
+        return screen
+
+    @work(exclusive=True, group="auth", exit_on_error=False)
+    async def attempt_login(self, username: str, password: str) -> None:
+        try:
+            session = await self.gate.login(username, password)
+        except LoginFailed:
+            self._login_screen().ready(LOGIN_FAILED[0].upper() + LOGIN_FAILED[1:] + ".")
+        except HeartbeatError as exc:
+            self._login_screen().ready(str(exc))
+        except Exception as exc:  # noqa: BLE001
+            log.exception("login failed unexpectedly")
+            self._login_screen().ready(f"login failed: {type(exc).__name__}")
+        else:
+            self.start_session(session)
+
+    # -- sessions ---------------------------------------------------------------------
+
+    def start_session(self, session: Session) -> None:
+        self.session = session
+        self.user = f"{session.username} ({session.role})"
+        self.source = ScopedSource(self.unscoped_source, session.account_scope)
+        while isinstance(self.screen, LoginScreen):
+            self.pop_screen()
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_interval(self.gate.check_seconds, self._check_session, name="session-check")
+        self.autopoll = self._autopoll_wanted
+        log.info("session of %s (%s) started", session.username, session.role)
+        self.refresh_bindings()
+        self.refresh_header()
+        if self.autopoll:
+            self.start_poll()
+
+    def end_session(self, reason: str) -> None:
+        """Back to the login screen with `reason`; no fleet data left on any screen."""
+
+        if self.session is not None:
+            log.info("session of %s ended: %s", self.session.username, reason)
+        self.session = None
+        self.user = None
+        if self._check_timer is not None:
+            self._check_timer.stop()
+            self._check_timer = None
+        self._forget_fleet()
+        self.push_screen(LoginScreen(reason, notice=self.notice))
+        self.refresh_bindings()
+
+    def _forget_fleet(self) -> None:
+        from heartbeat_tui.tui.screens.dashboard import DashboardScreen
+
+        self.autopoll = False
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.workers.cancel_group(self, "poll")
+        self.polling = False
+        self.next_poll_at = None
+        self.snapshot = self.view = None
+        self._last_polled = None
+        self.source = ScopedSource(self.unscoped_source, frozenset())
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.switch_screen(DashboardScreen())
+
+    @work(exclusive=True, group="session-check", exit_on_error=False)
+    async def _check_session(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            fresh = await self.gate.check(session)
+        except SessionInvalid as exc:
+            if self.session is session:
+                self.end_session(exc.reason)
+            return
+        except Exception as exc:  # noqa: BLE001 - the store may be briefly unreachable: retry soon
+            log.warning("session check failed: %s", exc)
+            self.notify(f"session not checked ({exc}); retrying", severity="warning", timeout=5)
+            self.set_timer(STORE_RETRY_SECONDS, self._check_session, name="session-recheck")
+            return
+        if self.session is not session:
+            return
+        if fresh.account_scope != session.account_scope:
+            # The allow-list changed: forget what was shown and poll the new scope.
+            self._forget_fleet()
+            self.start_session(fresh)
+        else:
+            self.session = fresh
+
+    # -- data -------------------------------------------------------------------------
+
+    def apply_snapshot(self, message: SnapshotReady) -> None:
+        session = self.session
+        if session is None:
+            return
+        scope = session.account_scope
+        if scope is not None and any(a.id not in scope for a in message.snapshot.accounts):
+            log.warning("dropped a snapshot with accounts outside the session's scope (an older poll)")
+            return
+        super().apply_snapshot(message)
+
+    # -- actions ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        session = self.session
+        if action == "admin":
+            return session is not None and session.can(Permission.MANAGE_USERS)
+        if action == "refresh":
+            return session is not None and session.can(Permission.FORCE_REFRESH)
+        if action == "logout":
+            return session is not None
+        return super().check_action(action, parameters)
+
+    def action_admin(self) -> None:
+        from heartbeat_tui.tui.screens.admin import AdminScreen
+
+        if self.session is None or not self.session.can(Permission.MANAGE_USERS):
+            self.notify("user administration needs the admin role", severity="error")
+            return
+        if not isinstance(self.screen, AdminScreen):
+            self.push_screen(AdminScreen())
+
+    def action_refresh(self) -> None:
+        if self.session is None or not self.session.can(Permission.FORCE_REFRESH):
+            self.notify("a forced refresh needs the admin role", severity="error")
+            return
+        self._forced_refresh()
+
+    @work(exclusive=True, group="auth", exit_on_error=False)
+    async def _forced_refresh(self) -> None:
+        try:
+            await self.admin_call(lambda auth, session: auth.authorize(session, Permission.FORCE_REFRESH))
+        except Handled:
+            return
+        HeartbeatApp.action_refresh(self)
+
+    @work(exclusive=True, group="auth", exit_on_error=False)
+    async def action_logout(self) -> None:
+        session = self.session
+        self.end_session(LOGGED_OUT)
+        await self.gate.logout(session)
+
+    async def admin_call(self, work: Callable[[Any, Session], Awaitable[T]]) -> T:
+        """`work(auth, session)` with the current session. A refused, ended or
+        unreachable session is dealt with here (notification or login screen)
+        and `Handled` is raised; input errors go back to the caller."""
+
+        session = self.session
+        if session is None:
+            raise Handled
+        try:
+            auth = await self.gate.service()
+            return await work(auth, session)
+        except SessionInvalid as exc:
+            if self.session is session:
+                self.end_session(exc.reason)
+            raise Handled from None
+        except PermissionDenied as exc:
+            self.notify(str(exc), severity="error")
+            raise Handled from None
+        except StoreError as exc:
+            self.notify(str(exc), severity="error")
+            raise Handled from None
