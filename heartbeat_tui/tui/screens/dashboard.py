@@ -42,22 +42,23 @@ class DashboardScreen(ServicesScreen):
             with Vertical(id="accounts-pane"):
                 yield PaneTable(
                     [
-                        ("name", "ACCOUNT", 18),
-                        ("status", "STATUS", 9),
-                        ("services", "SVCS", 4),
-                        ("problems", "PROBS", 5),
+                        ("name", "ACCOUNT", 17),
+                        ("status", "STATUS", 10),
+                        ("services", "SVCS", 5),
+                        ("problems", "PROBS", 6),
                     ],
                     id="accounts",
                 )
                 yield Static("", id="account-info")
             yield PaneTable(
                 [
-                    ("name", "CLUSTER", 18),
-                    ("region", "REGION", 14),
-                    ("services", "SVCS", 4),
+                    # Most telling first: at 80 columns REGION is the one scrolled off.
+                    ("name", "CLUSTER", 16),
                     ("tasks", "RUN/DES", 9),
-                    ("cpu", "CPU", 4),
-                    ("mem", "MEM", 4),
+                    ("cpu", "CPU", 5),
+                    ("mem", "MEM", 5),
+                    ("services", "SVCS", 6),
+                    ("region", "REGION", 14),
                 ],
                 sort_columns=("name", "region"),
                 id="clusters",
@@ -107,13 +108,14 @@ class DashboardScreen(ServicesScreen):
         thresholds = self.hb.thresholds
         rows = {}
         for key, row in sorted(clusters.items(), key=lambda item: (item[1].name, item[1].region)):
-            cells: list[str | Text] = list(row.cells)
-            for index, value in ((4, row.cpu), (5, row.mem)):
+            name, region, services, tasks, cpu, mem = row.cells
+            cells: list[str | Text] = [name, tasks, cpu, mem, services, region]
+            for index, value in ((2, row.cpu), (3, row.mem)):
                 level = thresholds.level(value)
                 if level != "ok":
                     cells[index] = Text(percent_text(value), style=self.hb.status_style(f"hb-{level}"))
             if row.running < row.desired:
-                cells[3] = Text(cells[3], style=self.hb.status_style("hb-warning"))  # type: ignore[arg-type]
+                cells[1] = Text(tasks, style=self.hb.status_style("hb-warning"))
             rows[key] = cells
         table.sync(rows, force=True)
         if self.selected_cluster not in clusters:

@@ -101,7 +101,7 @@ class ServiceDetailScreen(FleetScreen):
         hb = self.hb
         text = Text()
         text.append(row.name, style="bold")
-        text.append(f"  {row.cluster} · {row.account} ({row.account_id}) · {row.region}")
+        text.append(f"   {row.cluster} · {row.account} ({row.account_id}) · {row.region}")
         if row.stale:
             text.append(f"  stale: data {age_text(row.stale_seconds)} old", style=hb.status_style("hb-stale"))
         line = Text()
@@ -111,10 +111,12 @@ class ServiceDetailScreen(FleetScreen):
         rollout_style = {"FAILED": "hb-failed", "IN_PROGRESS": "hb-progress"}.get(row.rollout or "")
         line.append("  rollout ")
         line.append(row.rollout or "-", style=hb.status_style(rollout_style) if rollout_style else "bold")
+        line.append(" ")
         for label, value in (("cpu", row.cpu), ("mem", row.mem)):
             level = hb.thresholds.level(value)
-            line.append(f"  {label} ")
+            line.append(f" {label} ")
             line.append(percent_text(value).strip(), style=hb.status_style(f"hb-{level}") if level != "ok" else "bold")
+            line.append(" ")
         service = row.service
         details = Text(style="dim")
         details.append(f"{service.launch_type or '-'} · {(service.task_definition or '-').rsplit('/', 1)[-1]}")

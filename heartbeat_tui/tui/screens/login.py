@@ -44,6 +44,7 @@ class LoginScreen(Screen[None]):
         self._message = message or ""
         self._notice = notice
         self._busy = busy
+        self._composed = False
 
     @property
     def hb(self) -> SecureApp:
@@ -60,28 +61,36 @@ class LoginScreen(Screen[None]):
             yield Static(self._notice, id="login-notice", markup=False)
 
     def on_mount(self) -> None:
+        self._composed = True
+        self._apply()
+
+    def _apply(self) -> None:
+        # ready()/busy() may come before the screen is composed (a fast session
+        # check): they record the state, and mounting applies it.
+        if not self._composed:
+            return
+        for field in self.query(Input):
+            field.disabled = self._busy
+        self.query_one("#login-error", Static).update(self._message)
         if not self._busy:
-            self.query_one("#username", Input).focus()
+            username = self.query_one("#username", Input)
+            (self.query_one("#password", Input) if username.value else username).focus()
 
     @property
     def error_text(self) -> str:
-        return str(self.query_one("#login-error", Static).render())
+        return self._message
 
     def ready(self, message: str | None = None) -> None:
         """Accept input (again), with `message` on the error line."""
 
         self._busy = False
-        for field in self.query(Input):
-            field.disabled = False
-        self.query_one("#login-error", Static).update(message or "")
-        username = self.query_one("#username", Input)
-        (self.query_one("#password", Input) if username.value else username).focus()
+        self._message = message or ""
+        self._apply()
 
     def busy(self, message: str = "") -> None:
         self._busy = True
-        for field in self.query(Input):
-            field.disabled = True
-        self.query_one("#login-error", Static).update(message)
+        self._message = message
+        self._apply()
 
     @on(Input.Submitted, "#username")
     def _next_field(self) -> None:
@@ -97,7 +106,6 @@ class LoginScreen(Screen[None]):
         password_field.value = ""  # never kept on the screen
         if not username:
             self.ready("Enter a username.")
-            self.query_one("#username", Input).focus()
             return
         if not password:
             self.ready("Enter the password.")
@@ -108,5 +116,4 @@ class LoginScreen(Screen[None]):
     def action_clear(self) -> None:
         for field in self.query(Input):
             field.value = ""
-        self.query_one("#login-error", Static).update("")
-        self.query_one("#username", Input).focus()
+        self.ready("")

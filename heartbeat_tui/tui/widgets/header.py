@@ -42,25 +42,10 @@ class HeaderBar(Widget):
         if self.context:
             out.append(f"· {self.context} ")
         out.append("│ ", style="dim")
-        snapshot = app.snapshot
-        if snapshot is None:
-            out.append("waiting for the first poll…" if app.polling else "no data yet")
-        else:
-            when = (
-                snapshot.generated_at.astimezone().strftime("%H:%M:%S")
-                if not app.frozen_time
-                else (snapshot.generated_at.strftime("%H:%M:%S"))
-            )
-            out.append(f"polled {when} ({snapshot.stats.duration_seconds:.1f} s)")
-        if app.polling:
-            out.append(" · polling…", style=app.status_style("hb-progress"))
-        elif app.next_poll_at is not None:
-            remaining = max(0, math.ceil(app.next_poll_at - app.monotonic()))
-            out.append(f" · next in {remaining} s")
+        # Trouble first: on a narrow terminal the poll times are what gets cut.
         view = app.view
         if view is not None:
             errors, stale = view.error_accounts, view.stale_accounts
-            out.append(" │ ", style="dim")
             if not errors and not stale:
                 out.append(f"{len(view.accounts)} accounts ok", style=app.status_style("hb-ok"))
             if errors:
@@ -71,6 +56,18 @@ class HeaderBar(Widget):
                     out.append(" · ")
                 oldest = max((a.stale_seconds or 0) for a in stale)
                 out.append(f"{len(stale)} stale ({age_text(oldest)})", style=app.status_style("hb-warning"))
+            out.append(" │ ", style="dim")
+        snapshot = app.snapshot
+        if snapshot is None:
+            out.append("waiting for the first poll…" if app.polling else "no data yet")
+        else:
+            stamp = snapshot.generated_at if app.frozen_time else snapshot.generated_at.astimezone()
+            out.append(f"polled {stamp.strftime('%H:%M:%S')} ({snapshot.stats.duration_seconds:.1f} s)")
+        if app.polling:
+            out.append(" · polling…", style=app.status_style("hb-progress"))
+        elif app.next_poll_at is not None:
+            remaining = max(0, math.ceil(app.next_poll_at - app.monotonic()))
+            out.append(f" · next in {remaining} s")
         if app.last_poll_error:
             out.append(" │ ", style="dim")
             out.append(f"last poll failed: {app.last_poll_error}", style=app.status_style("hb-critical"))

@@ -12,6 +12,18 @@ from textual.widgets import DataTable
 Cell = str | Text
 
 
+def _fit(cell: Cell, width: int) -> Cell:
+    """Leave one column free at the right of every cell (the gap between columns)."""
+
+    room = width - 1
+    if isinstance(cell, Text):
+        if cell.cell_len > room:
+            cell = cell.copy()
+            cell.truncate(room, overflow="ellipsis")
+        return cell
+    return cell if len(cell) <= room else cell[: room - 1] + "…"
+
+
 class PaneTable(DataTable):
     """A DataTable that is only ever updated in place: `sync` never clears."""
 
@@ -29,7 +41,8 @@ class PaneTable(DataTable):
         sort_columns: Sequence[str] = (),
         id: str | None = None,  # noqa: A002
     ) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
+        # No cell padding: the fixed widths include the gap, so the panes fit 80 columns.
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False, cell_padding=0)
         self.sort_columns = tuple(sort_columns)
         self._column_specs = columns
         self._shown: dict[str, tuple[Cell, ...]] = {}
@@ -51,8 +64,9 @@ class PaneTable(DataTable):
             del shown[key]
         added = False
         column_keys = [spec[0] for spec in self._column_specs]
-        for key, cells in rows.items():
-            cells = tuple(cells)
+        widths = [spec[2] for spec in self._column_specs]
+        for key, raw in rows.items():
+            cells = tuple(_fit(cell, width) for cell, width in zip(raw, widths))
             before = shown.get(key)
             if before is None:
                 self.add_row(*cells, key=key)
