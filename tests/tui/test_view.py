@@ -119,3 +119,25 @@ def test_changes_between_snapshots() -> None:
     assert any(c.severity == "error" and "deployment failed" in c.text for c in found)
     assert any("scaled" in c.text and "→" in c.text for c in found)
     assert account.status is AccountStatus.OK
+
+
+def test_badges_ok_stale_error() -> None:
+    from heartbeat_tui.tui.view import account_badge
+
+    snapshot = make_snapshot(accounts=1)
+    account = snapshot.accounts[0]
+    assert account_badge(account) == "ok"
+    metrics_failed = account.model_copy(
+        update={
+            "status": AccountStatus.ERROR,
+            "error": "us-east-1 CloudWatch GetMetricData: Throttling",
+            "regions": tuple(r.model_copy(update={"stale": ("metrics",)}) for r in account.regions),
+        }
+    )
+    assert account_badge(metrics_failed) == "stale"
+    ecs_failed = metrics_failed.model_copy(
+        update={"regions": tuple(r.model_copy(update={"stale": ("ecs", "metrics")}) for r in account.regions)}
+    )
+    assert account_badge(ecs_failed) == "error"
+    never = ecs_failed.model_copy(update={"regions": ()})
+    assert account_badge(never) == "error"
