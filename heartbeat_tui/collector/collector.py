@@ -694,24 +694,7 @@ class Collector:
         for n, (ref, (attr, metric, stat)) in enumerate(batch):
             query_id = f"q{n}"
             ids[query_id] = (ref.arn, attr)
-            queries.append(
-                {
-                    "Id": query_id,
-                    "MetricStat": {
-                        "Metric": {
-                            "Namespace": "AWS/ECS",
-                            "MetricName": metric,
-                            "Dimensions": [
-                                {"Name": "ClusterName", "Value": ref.cluster},
-                                {"Name": "ServiceName", "Value": ref.name},
-                            ],
-                        },
-                        "Period": METRIC_PERIOD,
-                        "Stat": stat,
-                    },
-                    "ReturnData": True,
-                }
-            )
+            queries.append({"Id": query_id, "MetricStat": _metric_stat(ref.cluster, ref.name, metric, stat)})
         out: dict[tuple[str, str], tuple[array, array]] = {}
         async for response in self._pages(
             state,
@@ -921,6 +904,24 @@ def _raise_failures(where: str, response: dict[str, Any]) -> None:
 
 def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+@functools.lru_cache(maxsize=65536)
+def _metric_stat(cluster: str, service: str, metric: str, stat: str) -> dict[str, Any]:
+    """The MetricStat of one series; built once and reused every poll (read-only)."""
+
+    return {
+        "Metric": {
+            "Namespace": "AWS/ECS",
+            "MetricName": metric,
+            "Dimensions": [
+                {"Name": "ClusterName", "Value": cluster},
+                {"Name": "ServiceName", "Value": service},
+            ],
+        },
+        "Period": METRIC_PERIOD,
+        "Stat": stat,
+    }
 
 
 def _finite(value: Any) -> bool:
