@@ -31,8 +31,12 @@ def screen_bindings(screen: Screen) -> list[BindingInfo]:
 
     app = screen.app
     merged: dict[tuple[int, str], BindingInfo] = {}
+    taken: set[str] = set()  # a key bound nearer the focus shadows the same key further out
     for namespace, bindings in screen._modal_binding_chain:
-        for _key, binding in bindings:
+        for key, binding in bindings:
+            if key in taken and not binding.priority:
+                continue
+            taken.add(key)
             if not binding.description or binding.system or binding.action in SHADOWED:
                 continue
             state = app._check_action_state(binding.action, namespace)
