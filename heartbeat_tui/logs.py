@@ -47,5 +47,9 @@ def setup_logging(level: str = "INFO") -> Path | None:
     # botocore at DEBUG logs request headers (signatures): never below INFO.
     for noisy in ("botocore", "aiobotocore", "urllib3", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
+    # A failing AssumeRole is reported once per poll by the collector; botocore
+    # would add a warning with a traceback for every attempt.
+    for repeated in ("botocore.credentials", "aiobotocore.credentials"):
+        logging.getLogger(repeated).setLevel(logging.ERROR)
     logging.captureWarnings(True)
     return path
