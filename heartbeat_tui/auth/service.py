@@ -32,8 +32,9 @@ from heartbeat_tui.auth.errors import (
     ValidationFailed,
 )
 from heartbeat_tui.auth.keys import AuthSecrets
+from heartbeat_tui.auth.models import Session, UserView
 from heartbeat_tui.auth.passwords import PasswordHasher
-from heartbeat_tui.auth.roles import Permission, Role, allows, roles_with
+from heartbeat_tui.auth.roles import Permission, Role, roles_with
 from heartbeat_tui.auth.store import ConditionFailed, UserRecord, UserStore
 from heartbeat_tui.auth.tokens import TokenCodec, audience_for
 from heartbeat_tui.auth.validation import (
@@ -66,50 +67,6 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
-
-
-@dataclass(frozen=True)
-class Session:
-    """A verified session. Only `AuthService` makes them; it re-checks them before any action."""
-
-    username: str
-    role: Role
-    accounts: tuple[str, ...]
-    jti: str
-    issued_at: float
-    expires_at: float
-    token: str = field(repr=False, compare=False)
-
-    def can(self, permission: Permission) -> bool:
-        return allows(self.role, permission)
-
-    @property
-    def account_scope(self) -> frozenset[str] | None:
-        """The account ids this session may see; None means every account."""
-
-        return None if self.can(Permission.VIEW_ALL_ACCOUNTS) else frozenset(self.accounts)
-
-    def may_see(self, account_id: str) -> bool:
-        scope = self.account_scope
-        return scope is None or account_id in scope
-
-
-@dataclass(frozen=True)
-class UserView:
-    """A user as an admin sees it: personal fields decrypted, no password hash."""
-
-    username: str
-    role: Role
-    active: bool
-    locked: bool
-    locked_until: float | None
-    failed_attempts: int
-    last_login_at: float | None
-    accounts: tuple[str, ...]
-    email: str | None
-    full_name: str | None
-    created_at: float | None
-    created_by: str | None
 
 
 @dataclass

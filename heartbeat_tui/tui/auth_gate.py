@@ -27,11 +27,6 @@ log = logging.getLogger(__name__)
 DEMO_ADMIN = "demo-admin"
 
 
-class Handled(Exception):  # noqa: N818 - a signal, not an error
-    """Raised to a screen when the app already dealt with a failure (the session
-    ended, the role was refused, the store is unreachable): nothing more to show."""
-
-
 class ScopedSource:
     """A FleetSource that polls, and details, only the accounts of one session."""
 
@@ -163,4 +158,4 @@ def load_token_quietly() -> tuple[str, str] | None:
     return (stored.token, stored.source) if stored else None
 
 
-__all__ = ["DEMO_ADMIN", "AuthGate", "Handled", "ScopedSource"]
+__all__ = ["DEMO_ADMIN", "AuthGate", "ScopedSource"]

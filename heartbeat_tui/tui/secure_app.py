@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 from textual import work
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.timer import Timer
 
 from heartbeat_tui.auth import (
@@ -34,9 +35,10 @@ from heartbeat_tui.auth import (
 from heartbeat_tui.auth.errors import LOGIN_FAILED
 from heartbeat_tui.errors import HeartbeatError
 from heartbeat_tui.tui.app import HeartbeatApp
-from heartbeat_tui.tui.auth_gate import AuthGate, Handled, ScopedSource
+from heartbeat_tui.tui.auth_gate import AuthGate, ScopedSource
 from heartbeat_tui.tui.messages import SnapshotReady
-from heartbeat_tui.tui.screens.login import LoginScreen
+from heartbeat_tui.tui.screens.admin import Handled
+from heartbeat_tui.tui.screens.login import LockedScreen, LoginScreen
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,6 +68,10 @@ class SecureApp(HeartbeatApp):
 
     # -- start ------------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen[Any]:
+        # The base of the stack shows nothing; a dashboard is pushed per session.
+        return LockedScreen()
+
     def on_mount(self) -> None:
         # HeartbeatApp.on_mount runs too (Textual calls each class's handler); it
         # does not poll: autopoll stays off until a session starts.
@@ -87,7 +93,7 @@ class SecureApp(HeartbeatApp):
             if session is None:
                 self._login_screen().ready("")
             else:
-                self.start_session(session)
+                await self.start_session(session)
 
     def _login_screen(self) -> LoginScreen:
         for screen in reversed(self.screen_stack):
@@ -109,16 +115,19 @@ class SecureApp(HeartbeatApp):
             log.exception("login failed unexpectedly")
             self._login_screen().ready(f"login failed: {type(exc).__name__}")
         else:
-            self.start_session(session)
+            await self.start_session(session)
 
     # -- sessions ---------------------------------------------------------------------
 
-    def start_session(self, session: Session) -> None:
+    async def start_session(self, session: Session) -> None:
+        from heartbeat_tui.tui.screens.dashboard import DashboardScreen
+
         self.session = session
         self.user = f"{session.username} ({session.role})"
         self.source = ScopedSource(self.unscoped_source, session.account_scope)
-        while isinstance(self.screen, LoginScreen):
-            self.pop_screen()
+        # A new dashboard for every session: nothing carried over from the last one.
+        await self._reset_screens()
+        await self.push_screen(DashboardScreen())
         if self._check_timer is not None:
             self._check_timer.stop()
         self._check_timer = self.set_interval(self.gate.check_seconds, self._check_session, name="session-check")
@@ -129,8 +138,8 @@ class SecureApp(HeartbeatApp):
         if self.autopoll:
             self.start_poll()
 
-    def end_session(self, reason: str) -> None:
-        """Back to the login screen with `reason`; no fleet data left on any screen."""
+    async def end_session(self, reason: str, *, busy: bool = False) -> None:
+        """Back to the login screen with `reason`; every screen that showed the fleet is gone."""
 
         if self.session is not None:
             log.info("session of %s ended: %s", self.session.username, reason)
@@ -140,12 +149,11 @@ class SecureApp(HeartbeatApp):
             self._check_timer.stop()
             self._check_timer = None
         self._forget_fleet()
-        self.push_screen(LoginScreen(reason, notice=self.notice))
+        await self._reset_screens()
+        await self.push_screen(LoginScreen(reason, notice=self.notice, busy=busy))
         self.refresh_bindings()
 
     def _forget_fleet(self) -> None:
-        from heartbeat_tui.tui.screens.dashboard import DashboardScreen
-
         self.autopoll = False
         if self._timer is not None:
             self._timer.stop()
@@ -156,9 +164,12 @@ class SecureApp(HeartbeatApp):
         self.snapshot = self.view = None
         self._last_polled = None
         self.source = ScopedSource(self.unscoped_source, frozenset())
+
+    async def _reset_screens(self) -> None:
+        """Back to the blank base screen: every other screen (and its widgets) is removed."""
+
         while len(self.screen_stack) > 1:
-            self.pop_screen()
-        self.switch_screen(DashboardScreen())
+            await self.pop_screen()
 
     @work(exclusive=True, group="session-check", exit_on_error=False)
     async def _check_session(self) -> None:
@@ -169,7 +180,7 @@ class SecureApp(HeartbeatApp):
             fresh = await self.gate.check(session)
         except SessionInvalid as exc:
             if self.session is session:
-                self.end_session(exc.reason)
+                await self.end_session(exc.reason)
             return
         except Exception as exc:  # noqa: BLE001 - the store may be briefly unreachable: retry soon
             log.warning("session check failed: %s", exc)
@@ -180,8 +191,8 @@ class SecureApp(HeartbeatApp):
             return
         if fresh.account_scope != session.account_scope:
             # The allow-list changed: forget what was shown and poll the new scope.
-            self._forget_fleet()
-            self.start_session(fresh)
+            await self.end_session("Applying the new account allow-list…", busy=True)
+            await self.start_session(fresh)
         else:
             self.session = fresh
 
@@ -235,7 +246,7 @@ class SecureApp(HeartbeatApp):
     @work(exclusive=True, group="auth", exit_on_error=False)
     async def action_logout(self) -> None:
         session = self.session
-        self.end_session(LOGGED_OUT)
+        await self.end_session(LOGGED_OUT)
         await self.gate.logout(session)
 
     async def admin_call(self, work: Callable[[Any, Session], Awaitable[T]]) -> T:
@@ -251,7 +262,7 @@ class SecureApp(HeartbeatApp):
             return await work(auth, session)
         except SessionInvalid as exc:
             if self.session is session:
-                self.end_session(exc.reason)
+                await self.end_session(exc.reason)
             raise Handled from None
         except PermissionDenied as exc:
             self.notify(str(exc), severity="error")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,13 +22,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
-from heartbeat_tui.auth import Role, UserExists, UserView, ValidationFailed
+# Types and errors only: the store is reached through the app (`admin_call`).
+from heartbeat_tui.auth.errors import UserExists, ValidationFailed
+from heartbeat_tui.auth.models import UserView
+from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.errors import HeartbeatError
-from heartbeat_tui.tui.auth_gate import Handled
 from heartbeat_tui.tui.widgets.header import HeaderBar
-
-if TYPE_CHECKING:
-    from heartbeat_tui.tui.secure_app import SecureApp
 
 ROLE_CHOICES = [(role.value, role.value) for role in (Role.USER, Role.MONITOR, Role.ADMIN)]
 COLUMNS = ("Username", "Role", "Active", "Locked", "Last login", "Allowed accounts")
@@ -65,6 +64,11 @@ class Field:
 
 
 Submit = Callable[[dict[str, str]], Awaitable[str | None]]
+
+
+class Handled(Exception):  # noqa: N818 - a signal, not an error
+    """Raised to a screen when the app already dealt with a failure (the session
+    ended, the role was refused, the store is unreachable): nothing more to show."""
 
 
 class FormScreen(ModalScreen[str | None]):
@@ -217,8 +221,9 @@ class AdminScreen(Screen[None]):
         self.users: dict[str, UserView] = {}
 
     @property
-    def hb(self) -> SecureApp:
-        return self.app  # type: ignore[return-value]
+    def hb(self) -> Any:
+        """The `SecureApp` (not imported: screens stay clear of the store's layers)."""
+        return self.app
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Users")

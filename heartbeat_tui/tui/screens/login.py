@@ -8,7 +8,7 @@ screen keeps answering keys while a login is checked.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,8 +17,12 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
-if TYPE_CHECKING:
-    from heartbeat_tui.tui.secure_app import SecureApp
+
+class LockedScreen(Screen[None]):
+    """The bottom of the screen stack behind a login: shows nothing at all."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="locked")
 
 
 class LoginScreen(Screen[None]):
@@ -47,8 +51,9 @@ class LoginScreen(Screen[None]):
         self._composed = False
 
     @property
-    def hb(self) -> SecureApp:
-        return self.app  # type: ignore[return-value]
+    def hb(self) -> Any:
+        """The `SecureApp` (not imported: screens stay clear of the store's layers)."""
+        return self.app
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="login-box"):
