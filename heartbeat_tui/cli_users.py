@@ -458,14 +458,12 @@ def cmd_aliases(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from heartbeat_tui.auth import Permission
     from heartbeat_tui.collector import Collector
 
     config = _load_config(args)
 
     async def run(auth: AuthService, session: Session) -> Any:
-        actor = await auth.authorize(session, Permission.FORCE_REFRESH)
-        await auth.audit.record("refresh", actor=actor.username, now=datetime.now(timezone.utc).timestamp())
+        await auth.authorize_refresh(session)
         async with Collector(config) as collector:
             return await collector.poll()
 

@@ -242,6 +242,13 @@ class AuthService:
             raise PermissionDenied(f"{permission.value} needs the {needed} role ({fresh.username} is {fresh.role})")
         return fresh
 
+    async def authorize_refresh(self, session: Session) -> Session:
+        """A forced full refresh: admins only, and audited."""
+
+        actor = await self.authorize(session, Permission.FORCE_REFRESH)
+        await self.audit.record("refresh", actor=actor.username, now=self._clock())
+        return actor
+
     # -- user administration -------------------------------------------------
 
     async def bootstrap_admin(

@@ -238,7 +238,7 @@ class SecureApp(HeartbeatApp):
     @work(exclusive=True, group="auth", exit_on_error=False)
     async def _forced_refresh(self) -> None:
         try:
-            await self.admin_call(lambda auth, session: auth.authorize(session, Permission.FORCE_REFRESH))
+            await self.admin_call(lambda auth, session: auth.authorize_refresh(session))
         except Handled:
             return
         HeartbeatApp.action_refresh(self)

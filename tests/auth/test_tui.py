@@ -446,3 +446,15 @@ def test_create_user_form_with_any_input(
         assert not app._crashed
 
     asyncio.run(scenario())
+
+
+async def test_an_admin_forces_a_refresh(config: Any, service: AuthService, admin: Session) -> None:
+    source = FilteringSource()
+    app = make_secure_app(config, source)
+    async with app.run_test(size=SIZE) as pilot:
+        await logged_in(pilot, app)
+        polls = len(source.polls)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: len(source.polls) > polls and app.polls_applied >= 2)
+    events = [(r["event"], r["actor"]) for r in await service.store.audit_records()]
+    assert ("refresh", ADMIN) in events
