@@ -385,7 +385,7 @@ def test_login_form_with_any_input(config: Any, username: str, password: str) ->
     asyncio.run(scenario())
 
 
-@FORM_SETTINGS
+@settings(FORM_SETTINGS, max_examples=5)
 @given(
     username=usernames,
     password=passwords,
