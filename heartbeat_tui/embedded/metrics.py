@@ -144,11 +144,6 @@ class MetricStore:
         """Services whose history is not generated yet."""
         return len(self._pending)
 
-    @property
-    def pending(self) -> int:
-        """Services whose history is not generated yet."""
-        return len(self._pending)
-
     def materialize_some(self, count: int) -> int:
         """Generate the history of up to ``count`` services; returns how many remain."""
         for key in list(self._pending)[:count]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 from collections.abc import Awaitable, Callable, Collection
 from contextlib import AsyncExitStack
@@ -20,11 +21,13 @@ from heartbeat_tui.auth import AuthSecrets, AuthService, Permission, PermissionD
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token, save_token
 from heartbeat_tui.config import Config
+from heartbeat_tui.errors import HeartbeatError, UsageError
 from heartbeat_tui.models import FleetSnapshot, ServiceDetail
 
 log = logging.getLogger(__name__)
 
-DEMO_ADMIN = "demo-admin"
+DEMO_ADMIN = "admin"
+DEMO_PASSWORD_ENV = "HEARTBEAT_DEMO_PASSWORD"
 
 
 class ScopedSource:
@@ -80,23 +83,30 @@ class AuthGate:
         return cls(connect, check_seconds=config.file.auth.session_check_seconds)
 
     @classmethod
-    def for_demo(cls, ready: Callable[[], Config]) -> AuthGate:
-        """The demo's gate: random in-memory secrets on the embedded AWS, an admin made at
-        random and logged in, no session file written (it would outlive the secrets)."""
-
-        gate: AuthGate
+    def for_demo(cls, ready: Callable[[], Config], password: str) -> AuthGate:
+        """The demo's gate: random in-memory secrets on the embedded AWS and the demo
+        admin (`admin`, `password`), whose credentials the login screen shows in demo
+        mode only; no session file is written (it would outlive the secrets)."""
 
         async def connect(stack: AsyncExitStack) -> AuthService:
             config = await asyncio.to_thread(ready)
             auth = await stack.enter_async_context(open_auth(config, secrets=AuthSecrets.generate()))
             await auth.store.ensure_tables()
             if await auth.store.get(DEMO_ADMIN) is None:
-                gate._demo_password = secrets.token_urlsafe(24)
-                await auth.bootstrap_admin(DEMO_ADMIN, gate._demo_password)
+                await auth.bootstrap_admin(DEMO_ADMIN, password)
             return auth
 
         gate = cls(connect, remember=False, demo=True)
+        gate._demo_password = password
         return gate
+
+    @property
+    def demo_hint(self) -> str:
+        """What the login screen shows in demo mode (and only there)."""
+
+        if not self.demo or self._demo_password is None:
+            return ""
+        return f"Demo username: {DEMO_ADMIN}\nDemo password: {self._demo_password}"
 
     async def service(self) -> AuthService:
         async with self._lock:
@@ -113,10 +123,9 @@ class AuthGate:
         checks out. None: ask for a login. `SessionInvalid`: a stored token was
         refused (the reason is shown on the login screen)."""
 
-        auth = await self.service()
+        auth = await self.service()  # the store is reachable (the demo admin exists)
         if self.demo:
-            assert self._demo_password is not None
-            return await auth.login(DEMO_ADMIN, self._demo_password)
+            return None
         stored = load_token()
         if stored is None:
             return None
@@ -158,4 +167,20 @@ def load_token_quietly() -> tuple[str, str] | None:
     return (stored.token, stored.source) if stored else None
 
 
-__all__ = ["DEMO_ADMIN", "AuthGate", "ScopedSource"]
+def demo_password() -> str:
+    """`$HEARTBEAT_DEMO_PASSWORD` when set (it must pass the password rules),
+    otherwise made up at random."""
+
+    from heartbeat_tui.auth.validation import validate_password
+
+    chosen = os.environ.get(DEMO_PASSWORD_ENV)
+    if not chosen:
+        return secrets.token_urlsafe(12)
+    try:
+        validate_password(chosen, DEMO_ADMIN)
+    except HeartbeatError as exc:  # one line, exit 2
+        raise UsageError(f"{DEMO_PASSWORD_ENV}: {str(exc).removeprefix('password: ')}") from None
+    return chosen
+
+
+__all__ = ["DEMO_ADMIN", "DEMO_PASSWORD_ENV", "AuthGate", "ScopedSource", "demo_password"]

@@ -150,6 +150,9 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     # starts, so the environment is not changed while it is read).
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID"):
         os.environ.pop(name, None)
+    from heartbeat_tui.tui.auth_gate import demo_password
+
+    password = demo_password()  # a bad $HEARTBEAT_DEMO_PASSWORD: one line, before anything starts
     settings_path = default_config_path()
     fleet = FleetSpec.demo()
     aws = EmbeddedAWS(fleet, step_seconds=step_seconds)
@@ -199,8 +202,9 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
                 _remembered_theme(settings_path),
                 started,
                 warm,
-                # Random secrets in memory, a demo admin logged in (auth_gate.py).
-                AuthGate.for_demo(ready),
+                # Random secrets in memory; the demo admin's credentials on the
+                # login screen (auth_gate.py).
+                AuthGate.for_demo(ready, password),
             )
         )
     finally:

@@ -17,6 +17,9 @@ import pytest
 COLUMNS, LINES = 120, 40
 
 
+DEMO_PASSWORD = "correct-horse-battery-staple"
+
+
 class Terminal:
     def __init__(self, log_file: Path) -> None:
         env = {
@@ -25,6 +28,7 @@ class Terminal:
             "COLORTERM": "",
             "HEARTBEAT_LOG_FILE": str(log_file),
             "PYTHONUNBUFFERED": "1",
+            "HEARTBEAT_DEMO_PASSWORD": DEMO_PASSWORD,
         }
         env.pop("CI", None)  # nothing below depends on it; keep Textual's normal driver
         self.started = time.monotonic()
@@ -52,6 +56,19 @@ class Terminal:
                 return
             if time.monotonic() >= deadline:
                 return
+
+    def login(self) -> None:
+        """As a person would: read the demo credentials off the login screen, type them."""
+
+        self.wait_for("Demo username: admin", timeout=40)
+        self.wait_for(f"Demo password: {DEMO_PASSWORD}")
+        self.press("admin")
+        self.pump(0.2)
+        self.press("\t")  # Tab moves to the password
+        self.pump(0.2)
+        self.press(DEMO_PASSWORD)
+        self.pump(0.2)
+        self.press("\r")  # Enter submits
 
     def text(self) -> str:
         return "\n".join(self.screen.display)
@@ -118,7 +135,11 @@ def terminal(tmp_path: Path):  # noqa: ANN201
 
 @pytest.mark.slow
 def test_demo_in_a_terminal_as_a_person_would(terminal: Terminal, tmp_path: Path) -> None:
+    terminal.wait_for("HeartBeat · log in", timeout=40)
+    assert "payments-prod" not in terminal.text()  # nothing of the fleet before login
+    terminal.login()
     first_paint = terminal.wait_for("payments-prod", timeout=40)
+    terminal.wait_for("admin (admin)")
     terminal.wait_for("polled")
     print(f"first data painted {first_paint:.2f} s after start")
     assert terminal.descendants, "the embedded AWS child should be running"
@@ -152,6 +173,7 @@ def test_demo_in_a_terminal_as_a_person_would(terminal: Terminal, tmp_path: Path
 
 @pytest.mark.slow
 def test_demo_ends_cleanly_when_the_terminal_hangs_up(terminal: Terminal) -> None:
+    terminal.login()
     terminal.wait_for("polled", timeout=40)
     terminal.remember_descendants()
     os.kill(terminal.child.pid, signal.SIGHUP)
@@ -163,6 +185,7 @@ def test_demo_ends_cleanly_when_the_terminal_hangs_up(terminal: Terminal) -> Non
 def test_demo_ends_cleanly_when_the_terminal_goes_away(terminal: Terminal) -> None:
     """What an SSH drop does: the pseudo-terminal's master side closes."""
 
+    terminal.login()
     terminal.wait_for("polled", timeout=40)
     terminal.remember_descendants()
     pid = terminal.child.pid
