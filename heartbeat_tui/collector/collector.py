@@ -47,6 +47,34 @@ from heartbeat_tui.aws.access import (
     stop_counting,
 )
 from heartbeat_tui.aws.errors import describe_error, is_expired_credentials
+from heartbeat_tui.collector.limits import (
+    ALIAS_RETRY_POLLS,
+    AUTOSCALING_PAGE_SIZE,
+    DESCRIBE_CLUSTERS_BATCH,
+    DESCRIBE_SERVICES_BATCH,
+    DESCRIBE_TASKS_BATCH,
+    DESIRED_COUNT,
+    LIST_PAGE_SIZE,
+    METRIC_FAILED_STATES,
+    METRIC_MAX_LOOKBACK_SECONDS,
+    METRIC_PERIOD,
+    METRIC_QUERIES_PER_CALL,
+    METRIC_QUIET_LOOKBACK_SECONDS,
+    METRIC_REREAD_SECONDS,
+    SERIES,
+    TERMINAL_ACTIVITY_STATES,
+    YIELD_EVERY,
+)
+from heartbeat_tui.collector.merging import (
+    _NO_POINTS,
+    _finite,
+    _keep_equal,
+    _merge_activities,
+    _merge_series,
+    _metric_stat,
+    _same,
+    _task_order,
+)
 from heartbeat_tui.collector.parse import (
     cluster_name_from_service_arn,
     name_from_arn,
@@ -57,6 +85,7 @@ from heartbeat_tui.collector.parse import (
     parse_service,
     parse_task,
 )
+from heartbeat_tui.collector.steps import StepFailed, _chunks, _gather_all, _guard, _raise_failures, _settle
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.models import (
     EMPTY_METRICS,
@@ -79,52 +108,6 @@ from heartbeat_tui.timeutil import to_epoch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# AWS limits (the embedded AWS enforces the same ones).
-DESCRIBE_CLUSTERS_BATCH = 100
-DESCRIBE_SERVICES_BATCH = 10
-DESCRIBE_TASKS_BATCH = 100
-LIST_PAGE_SIZE = 100
-METRIC_QUERIES_PER_CALL = 500
-AUTOSCALING_PAGE_SIZE = 50
-METRIC_PERIOD = 60
-# CloudWatch publishes a minute one to three minutes late, and the newest one
-# may still be filling in: later polls re-read from a little before the newest
-# datapoint held, so late points are fetched, not skipped.
-METRIC_REREAD_SECONDS = 3 * METRIC_PERIOD
-# A service without recent datapoints is looked at over this much past time.
-METRIC_QUIET_LOOKBACK_SECONDS = 10 * METRIC_PERIOD
-# Never re-read more than this on a warm poll (a service idle for hours must
-# not drag every other service's window back with it).
-METRIC_MAX_LOOKBACK_SECONDS = 15 * METRIC_PERIOD
-# CloudWatch returns at most this many datapoints per GetMetricData call.
-METRIC_DATAPOINTS_PER_CALL = 100_800
-# GetMetricData per-query states that mean the data is missing, not absent.
-METRIC_FAILED_STATES = frozenset({"InternalError", "Forbidden"})
-# An IAM alias that could not be read is tried again after this many polls.
-ALIAS_RETRY_POLLS = 10
-ACTIVITIES_PER_SERVICE = 50
-DESIRED_COUNT = "ecs:service:DesiredCount"
-# CPU-bound loops give the event loop a turn this often (services).
-YIELD_EVERY = 250
-TERMINAL_ACTIVITY_STATES = frozenset({"Successful", "Failed", "Unfulfilled", "Overridden"})
-
-# (ServiceMetrics field, CloudWatch metric, statistic)
-SERIES: tuple[tuple[str, str, str], ...] = (
-    ("cpu_average", "CPUUtilization", "Average"),
-    ("cpu_maximum", "CPUUtilization", "Maximum"),
-    ("memory_average", "MemoryUtilization", "Average"),
-    ("memory_maximum", "MemoryUtilization", "Maximum"),
-)
-
-
-class StepFailed(Exception):
-    """One step of a poll failed; `str()` says where and why."""
-
-    def __init__(self, where: str, cause: BaseException) -> None:
-        self.where = where
-        self.cause = cause
-        super().__init__(f"{where}: {describe_error(cause)}")
 
 
 @dataclass(frozen=True)
@@ -162,32 +145,6 @@ class _AccountState:
     alias_retry_poll: int = 0
     last_success_at: datetime | None = None
     regions: dict[str, _RegionState] = field(default_factory=dict)
-
-
-def _chunks(items: list[T], size: int) -> list[list[T]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-async def _gather_all(*steps: Awaitable[T]) -> list[T]:
-    """`asyncio.gather`, but the first failure cancels the other steps (and waits
-    for them), so nothing keeps calling AWS after its poll has given up."""
-
-    tasks = [asyncio.ensure_future(step) for step in steps]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
-
-async def _settle(task: asyncio.Future[Any]) -> None:
-    """Cancel a side task that its poll no longer needs and wait for it to end."""
-
-    if not task.done():
-        task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
 
 
 class Collector:
@@ -879,97 +836,3 @@ class Collector:
             policies=tuple(policy_result) if isinstance(policy_result, list) else (),
             errors=tuple(errors),
         )
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _keep_equal(old: dict[K, V], new: dict[K, V]) -> dict[K, V]:
-    """`new`, but with the old object wherever the value is equal: unchanged data
-    keeps its identity from poll to poll."""
-
-    return {key: old[key] if key in old and old[key] == value else value for key, value in new.items()}
-
-
-def _raise_failures(where: str, response: dict[str, Any]) -> None:
-    """`failures[]` of an ECS Describe call: MISSING is a race with a deletion
-    (the item is simply gone); anything else is reported, not dropped."""
-
-    failures = [f for f in response.get("failures") or [] if f.get("reason") != "MISSING"]
-    if failures:
-        reasons = ", ".join(f"{name_from_arn(str(f.get('arn')))}: {f.get('reason')}" for f in failures[:3])
-        raise StepFailed(where, RuntimeError(reasons))
-
-
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
-
-
-@functools.lru_cache(maxsize=65536)
-def _metric_stat(cluster: str, service: str, metric: str, stat: str) -> dict[str, Any]:
-    """The MetricStat of one series; built once and reused every poll (read-only)."""
-
-    return {
-        "Metric": {
-            "Namespace": "AWS/ECS",
-            "MetricName": metric,
-            "Dimensions": [
-                {"Name": "ClusterName", "Value": cluster},
-                {"Name": "ServiceName", "Value": service},
-            ],
-        },
-        "Period": METRIC_PERIOD,
-        "Stat": stat,
-    }
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
-
-
-async def _guard(where: str, step: Awaitable[T]) -> T:
-    """Await a step; anything but an AWS failure (already a StepFailed) is a
-    malformed response or a bug: report it as this step's failure, with a log."""
-
-    try:
-        return await step
-    except (StepFailed, asyncio.CancelledError):
-        raise
-    except Exception as exc:  # noqa: BLE001
-        log.exception("%s step failed unexpectedly", where)
-        raise StepFailed(f"{where} (unexpected response)", exc) from exc
-
-
-def _task_order(task: Task) -> tuple[bool, float]:
-    """Running tasks first, then the most recently stopped."""
-
-    moment = task.stopped_at or task.started_at or task.created_at
-    return (task.last_status == "STOPPED", -(moment.timestamp() if moment else 0.0))
-
-
-_NO_POINTS = (array("I"), array("d"))
-
-
-def _merge_series(series: MetricSeries, stamps: Iterable[int], values: Iterable[float], oldest: int) -> MetricSeries:
-    return series.merged(stamps, values, oldest=oldest)
-
-
-def _merge_activities(
-    existing: dict[str, tuple[ScalingActivity, ...]],
-    found: list[ScalingActivity],
-    window_start: datetime,
-) -> dict[str, tuple[ScalingActivity, ...]]:
-    by_resource: dict[str, dict[str, ScalingActivity]] = {
-        resource: {a.activity_id: a for a in acts} for resource, acts in existing.items()
-    }
-    for activity in found:
-        by_resource.setdefault(activity.resource_id, {})[activity.activity_id] = activity
-    merged: dict[str, tuple[ScalingActivity, ...]] = {}
-    epoch = datetime.min.replace(tzinfo=timezone.utc)
-    for resource, acts in by_resource.items():
-        recent = [a for a in acts.values() if a.start_time is None or a.start_time >= window_start]
-        recent.sort(key=lambda a: a.start_time or epoch, reverse=True)
-        if recent:
-            merged[resource] = tuple(recent[:ACTIVITIES_PER_SERVICE])
-    return merged

@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from heartbeat_tui.collector.collector import (
+from heartbeat_tui.collector.limits import (
     AUTOSCALING_PAGE_SIZE,
     DESCRIBE_CLUSTERS_BATCH,
     DESCRIBE_SERVICES_BATCH,

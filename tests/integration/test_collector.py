@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from heartbeat_tui.collector import Collector
-from heartbeat_tui.collector.collector import METRIC_MAX_LOOKBACK_SECONDS, METRIC_REREAD_SECONDS
 from heartbeat_tui.collector.cost import minimum_poll_calls
+from heartbeat_tui.collector.limits import METRIC_MAX_LOOKBACK_SECONDS, METRIC_REREAD_SECONDS
 from heartbeat_tui.embedded.fleet import FleetSpec
 from heartbeat_tui.embedded.shape import client_in, read_fleet_shape
 from heartbeat_tui.models import AccountStatus, FleetSnapshot

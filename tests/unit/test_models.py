@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from heartbeat_tui.collector.collector import _merge_activities, _merge_series
+from heartbeat_tui.collector.merging import _merge_activities, _merge_series
 from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,

@@ -1,0 +1,84 @@
+"""Merging a poll's answers into what the last poll kept: bounded, and keeping
+the very objects of whatever did not change."""
+
+from __future__ import annotations
+
+import functools
+import math
+from array import array
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from heartbeat_tui.collector.limits import ACTIVITIES_PER_SERVICE, METRIC_PERIOD
+from heartbeat_tui.models import MetricSeries, ScalingActivity, Task
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _keep_equal(old: dict[K, V], new: dict[K, V]) -> dict[K, V]:
+    """`new`, but with the old object wherever the value is equal: unchanged data
+    keeps its identity from poll to poll."""
+
+    return {key: old[key] if key in old and old[key] == value else value for key, value in new.items()}
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+@functools.lru_cache(maxsize=65536)
+def _metric_stat(cluster: str, service: str, metric: str, stat: str) -> dict[str, Any]:
+    """The MetricStat of one series; built once and reused every poll (read-only)."""
+
+    return {
+        "Metric": {
+            "Namespace": "AWS/ECS",
+            "MetricName": metric,
+            "Dimensions": [
+                {"Name": "ClusterName", "Value": cluster},
+                {"Name": "ServiceName", "Value": service},
+            ],
+        },
+        "Period": METRIC_PERIOD,
+        "Stat": stat,
+    }
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _task_order(task: Task) -> tuple[bool, float]:
+    """Running tasks first, then the most recently stopped."""
+
+    moment = task.stopped_at or task.started_at or task.created_at
+    return (task.last_status == "STOPPED", -(moment.timestamp() if moment else 0.0))
+
+
+_NO_POINTS = (array("I"), array("d"))
+
+
+def _merge_series(series: MetricSeries, stamps: Iterable[int], values: Iterable[float], oldest: int) -> MetricSeries:
+    return series.merged(stamps, values, oldest=oldest)
+
+
+def _merge_activities(
+    existing: dict[str, tuple[ScalingActivity, ...]],
+    found: list[ScalingActivity],
+    window_start: datetime,
+) -> dict[str, tuple[ScalingActivity, ...]]:
+    by_resource: dict[str, dict[str, ScalingActivity]] = {
+        resource: {a.activity_id: a for a in acts} for resource, acts in existing.items()
+    }
+    for activity in found:
+        by_resource.setdefault(activity.resource_id, {})[activity.activity_id] = activity
+    merged: dict[str, tuple[ScalingActivity, ...]] = {}
+    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    for resource, acts in by_resource.items():
+        recent = [a for a in acts.values() if a.start_time is None or a.start_time >= window_start]
+        recent.sort(key=lambda a: a.start_time or epoch, reverse=True)
+        if recent:
+            merged[resource] = tuple(recent[:ACTIVITIES_PER_SERVICE])
+    return merged
