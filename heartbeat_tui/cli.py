@@ -6,7 +6,8 @@ on stderr: never a traceback (tracebacks go to the log file).
     0  success, every account OK
     1  the command ran but some account failed (the others are still printed)
     2  usage or configuration error
-    3  no valid session (arrives with the users issue)
+    3  no valid session, or a failed login
+    4  the session's role does not allow the command
    70  internal error (details in the log file)
   130  interrupted
 """
@@ -141,15 +142,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from heartbeat_tui.demo import run_demo
-
     if args.step_seconds <= 0:
         raise UsageError("--step-seconds must be positive")
-    if not args.serve:
-        from heartbeat_tui.tui.launch import run_demo_dashboard
+    if args.serve:
+        from heartbeat_tui.demo import serve_demo
 
-        return run_demo_dashboard(step_seconds=args.step_seconds)
-    return run_demo(step_seconds=args.step_seconds, serve=args.serve)
+        return serve_demo(step_seconds=args.step_seconds)
+    from heartbeat_tui.tui.launch import run_demo_dashboard
+
+    return run_demo_dashboard(step_seconds=args.step_seconds)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

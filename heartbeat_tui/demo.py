@@ -1,8 +1,7 @@
-"""`heartbeat demo`: HeartBeat on the embedded AWS, with no AWS account.
-
-Until the dashboard lands (TUI issue) the demo polls the seeded, live fleet
-and prints a summary; `--serve` keeps the embedded AWS running so the other
-commands (`snapshot`, `doctor`) can be pointed at it.
+"""`heartbeat demo` without the dashboard: the embedded AWS's configuration
+for the engine (also used by the dashboard's demo), and `heartbeat demo
+--serve`, which keeps the embedded AWS running and prints how to point the
+other commands (`snapshot`, `doctor`) at it.
 """
 
 from __future__ import annotations
@@ -68,7 +67,7 @@ def summarise(snapshot: FleetSnapshot) -> str:
     return "\n".join(lines)
 
 
-def run_demo(*, step_seconds: float = 2.0, serve: bool = False) -> int:
+def serve_demo(*, step_seconds: float = 2.0) -> int:
     _isolate_from_real_aws()
     with EmbeddedAWS(FleetSpec.demo(), step_seconds=step_seconds) as aws:
         config = demo_config(aws)
@@ -80,15 +79,15 @@ def run_demo(*, step_seconds: float = 2.0, serve: bool = False) -> int:
         snapshot = asyncio.run(poll())
         print(f"HeartBeat demo: embedded AWS at {aws.endpoint_url}, {snapshot.service_count} services")
         print(summarise(snapshot))
-        if not serve:
-            print("\nThe dashboard arrives with the TUI; `heartbeat demo --serve` keeps this fleet running.")
-            return EXIT_OK
         path = _write_demo_config(aws)
         credentials = aws.credentials()
         print(
             "\nServing until Ctrl-C. In another shell:\n"
             f"  export HEARTBEAT_CONFIG={path} AWS_ACCESS_KEY_ID={credentials['AWS_ACCESS_KEY_ID']}"
             f" AWS_SECRET_ACCESS_KEY={credentials['AWS_SECRET_ACCESS_KEY']}\n"
+            "  heartbeat doctor\n"
+            "  export $(heartbeat keys generate)      # secrets for this shell's sessions\n"
+            "  heartbeat init --admin admin && heartbeat login --username admin\n"
             "  heartbeat snapshot --format table"
         )
         sys.stdout.flush()
