@@ -447,85 +447,70 @@ class UserStore:
             return failures, False  # another process locked it first
         return failures, True
 
+    async def _update_user_if(self, **update: Any) -> bool:
+        """One conditional UpdateItem on a user; False when its condition does not hold."""
+
+        try:
+            await self._call(
+                self.users_table,
+                "UpdateItem",
+                lambda: self._client.update_item(TableName=self.users_table, **update),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
     async def record_success(self, username: str, now: float, password_hash: str) -> bool:
         """Reset the streak and stamp the login, only if the user is still active,
         not locked and has the password just verified. False: refuse the login."""
 
-        try:
-            await self._call(
-                self.users_table,
-                "UpdateItem",
-                lambda: self._client.update_item(
-                    TableName=self.users_table,
-                    Key={"username": _s(username)},
-                    UpdateExpression="SET #f = :zero, #t = :now REMOVE #l",
-                    ConditionExpression=(
-                        "attribute_exists(#u) AND #a = :true AND #p = :hash"
-                        " AND (attribute_not_exists(#k) OR #k <= :now)"
-                    ),
-                    ExpressionAttributeNames={
-                        "#u": "username",
-                        "#f": "failed_attempts",
-                        "#t": "last_login_at",
-                        "#l": "last_failure_at",
-                        "#a": "active",
-                        "#p": "password_hash",
-                        "#k": "locked_until",
-                    },
-                    ExpressionAttributeValues={
-                        ":zero": _n(0),
-                        ":now": _n(now),
-                        ":true": _bool(True),
-                        ":hash": _s(password_hash),
-                    },
-                ),
-            )
-        except ConditionFailed:
-            return False
-        return True
+        return await self._update_user_if(
+            Key={"username": _s(username)},
+            UpdateExpression="SET #f = :zero, #t = :now REMOVE #l",
+            ConditionExpression=(
+                "attribute_exists(#u) AND #a = :true AND #p = :hash AND (attribute_not_exists(#k) OR #k <= :now)"
+            ),
+            ExpressionAttributeNames={
+                "#u": "username",
+                "#f": "failed_attempts",
+                "#t": "last_login_at",
+                "#l": "last_failure_at",
+                "#a": "active",
+                "#p": "password_hash",
+                "#k": "locked_until",
+            },
+            ExpressionAttributeValues={
+                ":zero": _n(0),
+                ":now": _n(now),
+                ":true": _bool(True),
+                ":hash": _s(password_hash),
+            },
+        )
 
     async def replace_hash(self, username: str, old_hash: str, new_hash: str) -> bool:
         """Upgrade a hash to the current cost, unless the password changed meanwhile."""
 
-        try:
-            await self._call(
-                self.users_table,
-                "UpdateItem",
-                lambda: self._client.update_item(
-                    TableName=self.users_table,
-                    Key={"username": _s(username)},
-                    UpdateExpression="SET #p = :new",
-                    ConditionExpression="attribute_exists(#u) AND #p = :old",
-                    ExpressionAttributeNames={"#u": "username", "#p": "password_hash"},
-                    ExpressionAttributeValues={":new": _s(new_hash), ":old": _s(old_hash)},
-                ),
-            )
-        except ConditionFailed:
-            return False
-        return True
+        return await self._update_user_if(
+            Key={"username": _s(username)},
+            UpdateExpression="SET #p = :new",
+            ConditionExpression="attribute_exists(#u) AND #p = :old",
+            ExpressionAttributeNames={"#u": "username", "#p": "password_hash"},
+            ExpressionAttributeValues={":new": _s(new_hash), ":old": _s(old_hash)},
+        )
 
     async def unlock(self, username: str) -> bool:
-        try:
-            await self._call(
-                self.users_table,
-                "UpdateItem",
-                lambda: self._client.update_item(
-                    TableName=self.users_table,
-                    Key={"username": _s(username)},
-                    UpdateExpression="SET #f = :zero REMOVE #k, #l",
-                    ConditionExpression="attribute_exists(#u)",
-                    ExpressionAttributeNames={
-                        "#u": "username",
-                        "#f": "failed_attempts",
-                        "#k": "locked_until",
-                        "#l": "last_failure_at",
-                    },
-                    ExpressionAttributeValues={":zero": _n(0)},
-                ),
-            )
-        except ConditionFailed:
-            return False
-        return True
+        return await self._update_user_if(
+            Key={"username": _s(username)},
+            UpdateExpression="SET #f = :zero REMOVE #k, #l",
+            ConditionExpression="attribute_exists(#u)",
+            ExpressionAttributeNames={
+                "#u": "username",
+                "#f": "failed_attempts",
+                "#k": "locked_until",
+                "#l": "last_failure_at",
+            },
+            ExpressionAttributeValues={":zero": _n(0)},
+        )
 
     # -- sessions ------------------------------------------------------------
 
