@@ -387,78 +387,62 @@ class UserStore:
 
         names = {"#u": "username", "#f": "failed_attempts", "#l": "last_failure_at", "#k": "locked_until"}
         not_locked = "(attribute_not_exists(#k) OR #k <= :now)"
-        try:
-            # A fresh streak: only when the last failure is old (or there is none).
-            response = await self._call(
-                self.users_table,
-                "UpdateItem",
-                lambda: self._client.update_item(
-                    TableName=self.users_table,
-                    Key={"username": _s(username)},
-                    UpdateExpression="SET #f = :one, #l = :now",
-                    ConditionExpression=(
-                        f"attribute_exists(#u) AND {not_locked} AND (attribute_not_exists(#l) OR #l < :stale)"
-                    ),
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues={":one": _n(1), ":now": _n(now), ":stale": _n(stale_before)},
-                    ReturnValues="ALL_NEW",
-                ),
+        key = {"username": _s(username)}
+        # A fresh streak: only when the last failure is old (or there is none).
+        response = await self._update_user(
+            Key=key,
+            UpdateExpression="SET #f = :one, #l = :now",
+            ConditionExpression=f"attribute_exists(#u) AND {not_locked} AND (attribute_not_exists(#l) OR #l < :stale)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":one": _n(1), ":now": _n(now), ":stale": _n(stale_before)},
+            ReturnValues="ALL_NEW",
+        )
+        if response is None:
+            response = await self._update_user(
+                Key=key,
+                UpdateExpression="ADD #f :one SET #l = :now",
+                ConditionExpression=f"attribute_exists(#u) AND {not_locked}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={":one": _n(1), ":now": _n(now)},
+                ReturnValues="ALL_NEW",
             )
-        except ConditionFailed:
-            try:
-                response = await self._call(
-                    self.users_table,
-                    "UpdateItem",
-                    lambda: self._client.update_item(
-                        TableName=self.users_table,
-                        Key={"username": _s(username)},
-                        UpdateExpression="ADD #f :one SET #l = :now",
-                        ConditionExpression=f"attribute_exists(#u) AND {not_locked}",
-                        ExpressionAttributeNames=names,
-                        ExpressionAttributeValues={":one": _n(1), ":now": _n(now)},
-                        ReturnValues="ALL_NEW",
-                    ),
-                )
-            except ConditionFailed:
-                return 0, False  # unknown or already locked: nothing to count
+        if response is None:
+            return 0, False  # unknown or already locked: nothing to count
         failures = _get_int(response.get("Attributes", {}), "failed_attempts")
         if failures < threshold:
             return failures, False
-        try:
-            # Whoever crosses the threshold first locks; the streak starts over afterwards.
-            await self._call(
-                self.users_table,
-                "UpdateItem",
-                lambda: self._client.update_item(
-                    TableName=self.users_table,
-                    Key={"username": _s(username)},
-                    UpdateExpression="SET #k = :until, #f = :zero",
-                    ConditionExpression=f"attribute_exists(#u) AND #f >= :threshold AND {not_locked}",
-                    ExpressionAttributeNames={"#u": "username", "#f": "failed_attempts", "#k": "locked_until"},
-                    ExpressionAttributeValues={
-                        ":until": _n(lock_until),
-                        ":zero": _n(0),
-                        ":threshold": _n(threshold),
-                        ":now": _n(now),
-                    },
-                ),
-            )
-        except ConditionFailed:
-            return failures, False  # another process locked it first
-        return failures, True
+        # Whoever crosses the threshold first locks; the streak starts over afterwards.
+        locked = await self._update_user_if(
+            Key=key,
+            UpdateExpression="SET #k = :until, #f = :zero",
+            ConditionExpression=f"attribute_exists(#u) AND #f >= :threshold AND {not_locked}",
+            ExpressionAttributeNames={"#u": "username", "#f": "failed_attempts", "#k": "locked_until"},
+            ExpressionAttributeValues={
+                ":until": _n(lock_until),
+                ":zero": _n(0),
+                ":threshold": _n(threshold),
+                ":now": _n(now),
+            },
+        )
+        return failures, locked  # False: another process locked it first
 
-    async def _update_user_if(self, **update: Any) -> bool:
-        """One conditional UpdateItem on a user; False when its condition does not hold."""
+    async def _update_user(self, **update: Any) -> dict[str, Any] | None:
+        """One conditional UpdateItem on a user: its answer, or None when the
+        condition does not hold (nothing was written)."""
 
         try:
-            await self._call(
+            return await self._call(
                 self.users_table,
                 "UpdateItem",
                 lambda: self._client.update_item(TableName=self.users_table, **update),
             )
         except ConditionFailed:
-            return False
-        return True
+            return None
+
+    async def _update_user_if(self, **update: Any) -> bool:
+        """One conditional UpdateItem on a user; False when its condition does not hold."""
+
+        return await self._update_user(**update) is not None
 
     async def record_success(self, username: str, now: float, password_hash: str) -> bool:
         """Reset the streak and stamp the login, only if the user is still active,
