@@ -161,18 +161,15 @@ def read_password(args: argparse.Namespace, *, confirm: bool, prompt: str = "Pas
 async def current_session(auth: AuthService) -> Session:
     """The session from HEARTBEAT_TOKEN or the session file, fully checked."""
 
-    from heartbeat_tui.auth import SessionInvalid, StoreError, StoreMissing
+    from heartbeat_tui.auth import SessionInvalid
     from heartbeat_tui.auth.session_file import NO_SESSION, load_token
 
     stored = load_token()
     if stored is None:
         raise SessionInvalid(NO_SESSION)
-    try:
-        return await auth.check(stored.token)
-    except StoreMissing:
-        raise
-    except StoreError as exc:
-        raise SessionInvalid(f"cannot check the session: {exc}") from None
+    # A store that cannot be reached is not a refused session: StoreUnavailable goes
+    # through with its own exit code (75, try again), and nothing runs unverified.
+    return await auth.check(stored.token)
 
 
 def _with_auth(config: Config, work: Callable[[AuthService], Awaitable[T]]) -> T:

@@ -158,6 +158,8 @@ class AuthSection(_Section):
     monitor_session_hours: float = Field(default=30 * 24.0, gt=0, le=24 * 90)
     admin_session_hours: float = Field(default=12.0, gt=0, le=24 * 90)
     session_check_seconds: int = Field(default=300, ge=10, le=3600)
+    # The longest one users-store call may take (retries included) before "user store unreachable".
+    store_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     lockout_threshold: int = Field(default=5, ge=1, le=100)
     lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
     # PBKDF2-HMAC-SHA256; stored hashes below this are upgraded at the next login.

@@ -8,6 +8,7 @@ EXIT_PARTIAL = 1  # the command ran, but some account failed
 EXIT_USAGE = 2  # bad arguments or bad configuration
 EXIT_AUTH = 3  # no valid session (users issue)
 EXIT_FORBIDDEN = 4  # a valid session whose role does not allow the command
+EXIT_UNAVAILABLE = 75  # the users store (DynamoDB) cannot be reached: try again later (sysexits EX_TEMPFAIL)
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70  # unexpected failure; the traceback goes to the log file
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from heartbeat_tui.errors import EXIT_AUTH, EXIT_FORBIDDEN, EXIT_PARTIAL, EXIT_USAGE, HeartbeatError
+from heartbeat_tui.errors import EXIT_AUTH, EXIT_FORBIDDEN, EXIT_PARTIAL, EXIT_UNAVAILABLE, EXIT_USAGE, HeartbeatError
 
 LOGIN_FAILED = "invalid username or password"
 
@@ -101,6 +101,13 @@ class StoreError(HeartbeatError):
     """The users store failed (unreachable, throttled, ...): exit code 1."""
 
     exit_code = EXIT_PARTIAL
+
+
+class StoreUnavailable(StoreError):
+    """The users store cannot be reached or answers with a server error, throttling or
+    a timeout: nothing was decided, try again when it is back (exit code 75)."""
+
+    exit_code = EXIT_UNAVAILABLE
 
 
 class StoreMissing(StoreError):

@@ -603,7 +603,7 @@ async def open_auth(
     access = access or AwsAccess(config)
     try:
         client = await access.base_client("dynamodb")
-        store = UserStore(client, config.users_table)
+        store = UserStore(client, config.users_table, call_seconds=config.file.auth.store_timeout_seconds)
         hasher = PasswordHasher(iterations or config.file.auth.pbkdf2_iterations)
         yield AuthService(store, secrets, config.file.auth, hasher=hasher, clock=clock)
     finally:

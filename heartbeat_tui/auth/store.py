@@ -26,7 +26,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from heartbeat_tui.auth.errors import StoreError, StoreMissing, UserExists
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from heartbeat_tui.auth.errors import StoreError, StoreMissing, StoreUnavailable, UserExists
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.aws.errors import describe_error, error_code
 
@@ -38,10 +41,48 @@ TTL_ATTRIBUTE = "expires_at"
 REVOKED_PREFIX = "revoked#"
 AUDIT_PREFIX = "audit#"
 _TABLE_WAIT_SECONDS = 120.0
+# One store call (botocore's retries included) never takes longer than this: a login,
+# a session check or an admin action answers "user store unreachable" instead of hanging.
+DEFAULT_CALL_SECONDS = 10.0
+UNREACHABLE = "user store unreachable"
+_TRANSIENT_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "ServiceUnavailable",
+    "InternalServerError",
+    "InternalFailure",
+    "LimitExceededException",
+}
 
 
 class ConditionFailed(Exception):
     """A conditional write found the item not as expected (nothing was written)."""
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """A failure that says nothing about the request itself: the store is down, slow,
+    overloaded or unreachable. Retrying later may work; nothing was decided."""
+
+    if isinstance(exc, (asyncio.TimeoutError, BotoConnectionError, HTTPClientError, OSError)):
+        return True
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return (isinstance(status, int) and status >= 500) or error_code(exc) in _TRANSIENT_CODES
+    return False
+
+
+def store_failure(table: str, what: str, exc: BaseException) -> StoreError:
+    """The one line for a failed store call: `StoreUnavailable` when it is worth a retry."""
+
+    if isinstance(exc, asyncio.TimeoutError):
+        reason = "no answer in time"
+    else:
+        reason = describe_error(exc)
+    if is_unavailable(exc):
+        return StoreUnavailable(f"{UNREACHABLE} (DynamoDB {table}: {what}: {reason}); try again when it is back")
+    return StoreError(f"users store ({table}): {what}: {reason}")
 
 
 def auth_table_name(users_table: str) -> str:
@@ -204,16 +245,17 @@ _REMOVABLE = {"email_enc", "full_name_enc", "locked_until", "last_failure_at"}
 class UserStore:
     """The tables of one deployment, through one aiobotocore DynamoDB client."""
 
-    def __init__(self, client: Any, users_table: str) -> None:
+    def __init__(self, client: Any, users_table: str, *, call_seconds: float = DEFAULT_CALL_SECONDS) -> None:
         self._client = client
         self.users_table = users_table
         self.auth_table = auth_table_name(users_table)
+        self.call_seconds = call_seconds
 
     # -- plumbing ------------------------------------------------------------
 
     async def _call(self, table: str, what: str, call: Callable[[], Awaitable[T]]) -> T:
         try:
-            return await call()
+            return await asyncio.wait_for(call(), self.call_seconds)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes one readable line
@@ -222,8 +264,9 @@ class UserStore:
                 raise ConditionFailed(what) from None
             if code == "ResourceNotFoundException":
                 raise StoreMissing(f"DynamoDB table {table} does not exist: run `heartbeat init`") from None
-            log.warning("DynamoDB %s on %s failed: %s", what, table, describe_error(exc))
-            raise StoreError(f"users store ({table}): {what}: {describe_error(exc)}") from None
+            failure = store_failure(table, what, exc)
+            log.warning("DynamoDB %s on %s failed: %s", what, table, failure)
+            raise failure from None
 
     # -- tables --------------------------------------------------------------
 
@@ -251,7 +294,7 @@ class UserStore:
         except Exception as exc:  # noqa: BLE001
             if error_code(exc) == "ResourceInUseException":
                 return False  # already there (or being created by another process)
-            raise StoreError(f"cannot create DynamoDB table {table}: {describe_error(exc)}") from None
+            raise store_failure(table, "CreateTable", exc) from None
         return True
 
     async def _wait_active(self, table: str) -> None:

@@ -8,6 +8,10 @@
 * The session is checked again every `[auth].session_check_seconds`: a
   disabled user, a changed role, a revoked or expired token ends it at once,
   back to the login screen, with the fleet cleared from every screen.
+* A check that cannot reach the users store fails closed: the fleet is
+  cleared the same way and nothing is polled; the session is re-checked every
+  `store_retry_seconds` and the dashboard comes back by itself once it checks
+  out (or the login screen stays, with the reason, if it no longer does).
 * `a` opens user administration and `r` forces a refresh, for admins only:
   hidden from others (keys, footer, palette) and refused by the core anyway.
   `L` logs out, everywhere.
@@ -43,8 +47,15 @@ from heartbeat_tui.tui.screens.login import LockedScreen, LoginScreen
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-STORE_RETRY_SECONDS = 30.0
+STORE_RETRY_SECONDS = 15.0
 LOGGED_OUT = "Logged out."
+
+
+def unverified_message(username: str, reason: str, retry_seconds: float) -> str:
+    return (
+        f"Session of {username} not verified: {reason}. Nothing of the fleet is shown until it is;"
+        f" retrying every {retry_seconds:g} s (or log in again)."
+    )
 
 
 def lockout_notice(threshold: int, minutes: float) -> str:
@@ -65,6 +76,10 @@ class SecureApp(HeartbeatApp):
         self.session: Session | None = None
         self.notice = lockout_notice(*lockout)
         self._check_timer: Timer | None = None
+        # A session whose check could not reach the store: not shown, re-checked until it can be.
+        self.store_retry_seconds = STORE_RETRY_SECONDS
+        self._unverified: Session | None = None
+        self._unverified_timer: Timer | None = None
 
     # -- start ------------------------------------------------------------------------
 
@@ -125,6 +140,7 @@ class SecureApp(HeartbeatApp):
     async def start_session(self, session: Session) -> None:
         from heartbeat_tui.tui.screens.dashboard import DashboardScreen
 
+        self._forget_unverified()
         self.session = session
         self.user = f"{session.username} ({session.role})"
         self.source = ScopedSource(self.unscoped_source, session.account_scope)
@@ -146,6 +162,7 @@ class SecureApp(HeartbeatApp):
 
         if self.session is not None:
             log.info("session of %s ended: %s", self.session.username, reason)
+        self._forget_unverified()
         self.session = None
         self.user = None
         if self._check_timer is not None:
@@ -185,10 +202,9 @@ class SecureApp(HeartbeatApp):
             if self.session is session:
                 await self.end_session(exc.reason)
             return
-        except Exception as exc:  # noqa: BLE001 - the store may be briefly unreachable: retry soon
-            log.warning("session check failed: %s", exc)
-            self.notify(f"session not checked ({exc}); retrying", severity="warning", timeout=5)
-            self.set_timer(STORE_RETRY_SECONDS, self._check_session, name="session-recheck")
+        except Exception as exc:  # noqa: BLE001 - unverifiable: fail closed, retry soon
+            if self.session is session:
+                await self._suspend_session(session, exc)
             return
         if self.session is not session:
             return
@@ -198,6 +214,42 @@ class SecureApp(HeartbeatApp):
             await self.start_session(fresh)
         else:
             self.session = fresh
+
+    async def _suspend_session(self, session: Session, exc: BaseException) -> None:
+        """Fail closed: a session that cannot be verified shows nothing of the fleet."""
+
+        reason = str(exc) if isinstance(exc, HeartbeatError) else f"session check failed ({type(exc).__name__})"
+        log.warning("session of %s not verified, fleet hidden: %s", session.username, reason)
+        await self.end_session(unverified_message(session.username, reason, self.store_retry_seconds))
+        self._unverified = session
+        self._unverified_timer = self.set_timer(self.store_retry_seconds, self._recheck_unverified)
+
+    def _forget_unverified(self) -> None:
+        self._unverified = None
+        if self._unverified_timer is not None:
+            self._unverified_timer.stop()
+            self._unverified_timer = None
+
+    @work(exclusive=True, group="session-check", exit_on_error=False)
+    async def _recheck_unverified(self) -> None:
+        session = self._unverified
+        if session is None or self.session is not None:
+            return
+        try:
+            fresh = await self.gate.check(session)
+        except SessionInvalid as exc:
+            if self._unverified is session:
+                self._forget_unverified()
+                self._login_screen().ready(exc.reason)
+            return
+        except Exception as exc:  # noqa: BLE001 - still unreachable: keep the fleet hidden, try again
+            if self._unverified is session:
+                log.info("session of %s still not verified: %s", session.username, exc)
+                self._unverified_timer = self.set_timer(self.store_retry_seconds, self._recheck_unverified)
+            return
+        if self._unverified is session and self.session is None:
+            log.info("session of %s verified again: dashboard back", session.username)
+            await self.start_session(fresh)
 
     # -- data -------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ class LoginScreen(Screen[None]):
     }
     LoginScreen #login-title { text-style: bold; margin-bottom: 1; }
     LoginScreen Label { margin-top: 1; }
-    LoginScreen #login-error { color: $error; height: 1; margin-top: 1; }
+    LoginScreen #login-error { color: $error; height: auto; min-height: 1; max-height: 6; margin-top: 1; }
     LoginScreen #login-notice { color: $text-muted; margin-top: 1; }
     """
 
