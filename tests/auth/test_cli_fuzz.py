@@ -139,7 +139,7 @@ def check(result: Any, argv: list[str]) -> None:
 
 @given(argv=st.one_of(command_lines(), well_formed()), stdin=st.text(max_size=30))
 @settings(
-    max_examples=120,
+    max_examples=80,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
