@@ -38,6 +38,7 @@ def token_path() -> Path:
 def save_token(token: str, path: Path | None = None) -> Path:
     path = path or token_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _private_folder(path.parent)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(temporary, flags, 0o600)
@@ -56,6 +57,15 @@ def save_token(token: str, path: Path | None = None) -> Path:
         temporary.unlink(missing_ok=True)
         raise
     return path
+
+
+def _private_folder(folder: Path) -> None:
+    """The folder holding the token is ours alone (0700): a folder made earlier by
+    someone else's umask, or by another tool, loses its group and other bits."""
+
+    info = folder.stat()
+    if info.st_mode & 0o077 and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
+        folder.chmod(stat.S_IMODE(info.st_mode) & 0o700)
 
 
 def load_token(environ: Mapping[str, str] | None = None, path: Path | None = None) -> StoredToken | None:
