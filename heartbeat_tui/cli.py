@@ -8,6 +8,7 @@ on stderr: never a traceback (tracebacks go to the log file).
     2  usage or configuration error
     3  no valid session, or a failed login
     4  the session's role does not allow the command
+   75  the users store (DynamoDB) cannot be reached: try again later
    70  internal error (details in the log file)
   130  interrupted
 """
