@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from heartbeat_tui.auth.crypto import InvalidKeySetting, parse_keys
+from heartbeat_tui.auth.keys import ALGORITHMS, MIN_JWT_SECRET_BYTES
+from heartbeat_tui.auth.store import auth_table_name
 from heartbeat_tui.aws.access import AUTOSCALING, CLOUDWATCH, ECS, STS, AwsAccess
 from heartbeat_tui.aws.errors import describe_error, error_code
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import ConfigError
-
-MIN_SECRET_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,66 @@ async def _probe(name: str, call: Callable[[], Awaitable[Any]], ok: Callable[[An
     return Check("OK", name, ok(result))
 
 
-def _secret_check(name: str, value: Any) -> Check:
-    if value is None:
-        return Check("FAIL", name, "not set (needed to log in; set it in the environment or .env)")
-    size = len(value.get_secret_value().encode())
-    if size < MIN_SECRET_BYTES:
-        return Check("FAIL", name, f"too short: {size} bytes, at least {MIN_SECRET_BYTES} needed")
-    return Check("OK", name, f"set ({size} bytes)")
+_NOT_SET = "not set (needed to log in; set it in the environment or .env)"
+
+
+def _jwt_checks(config: Config) -> list[Check]:
+    """JWT_ALGORITHM is one HeartBeat accepts, and JWT_SECRET is at least as long as
+    that algorithm's hash output (RFC 7518 3.2: 32, 48, 64 bytes)."""
+
+    env = config.env
+    algorithm = (env.jwt_algorithm or "HS256").strip().upper()
+    checks = []
+    if algorithm in ALGORITHMS:
+        checks.append(Check("OK", "JWT_ALGORITHM", algorithm))
+    else:
+        checks.append(
+            Check("FAIL", "JWT_ALGORITHM", f"must be one of {', '.join(ALGORITHMS)} (got {algorithm[:20]!r})")
+        )
+    if env.jwt_secret is None or not env.jwt_secret.get_secret_value():
+        checks.append(Check("FAIL", "JWT_SECRET", _NOT_SET))
+        return checks
+    size = len(env.jwt_secret.get_secret_value().encode())
+    needed = MIN_JWT_SECRET_BYTES.get(algorithm, max(MIN_JWT_SECRET_BYTES.values()))
+    if size < needed:
+        checks.append(Check("FAIL", "JWT_SECRET", f"too short: {size} bytes, at least {needed} needed for {algorithm}"))
+    else:
+        checks.append(Check("OK", "JWT_SECRET", f"set ({size} bytes, enough for {algorithm})"))
+    return checks
+
+
+def _encryption_key_check(config: Config) -> Check:
+    """ENCRYPTION_KEY parses as HeartBeat reads it: Fernet keys (or long passphrases), newest first."""
+
+    value = config.env.encryption_key
+    if value is None or not value.get_secret_value().strip():
+        return Check("FAIL", "ENCRYPTION_KEY", _NOT_SET)
+    try:
+        keys = parse_keys(value.get_secret_value())
+    except InvalidKeySetting as exc:  # a safe message: it never quotes the key
+        return Check("FAIL", "ENCRYPTION_KEY", str(exc))
+    if len(keys) == 1:
+        return Check("OK", "ENCRYPTION_KEY", "1 key")
+    return Check(
+        "OK",
+        "ENCRYPTION_KEY",
+        f"{len(keys)} keys (the first encrypts; finish `heartbeat keys rotate`, then drop the others)",
+    )
+
+
+def _secret_checks(config: Config) -> list[Check]:
+    return [*_jwt_checks(config), _encryption_key_check(config)]
+
+
+async def _table_check(dynamodb: Any, name: str, table: str, purpose: str) -> Check:
+    try:
+        described = await dynamodb.describe_table(TableName=table)
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) == "ResourceNotFoundException":
+            return Check("FAIL", name, f"{table} does not exist (run `heartbeat init`)")
+        return Check("FAIL", name, f"{table}: {describe_error(exc)}")
+    status = described["Table"].get("TableStatus", "?")
+    return Check("OK" if status == "ACTIVE" else "WARN", name, f"{table} is {status} ({purpose})")
 
 
 async def _account_checks(access: AwsAccess, config: Config, account: AccountConfig) -> list[Check]:
@@ -126,9 +180,7 @@ async def run_doctor(config: Config) -> list[Check]:
         access = AwsAccess(config)
     except ConfigError as exc:
         checks.append(Check("FAIL", "base credentials", str(exc)))
-        checks.append(_secret_check("JWT_SECRET", config.env.jwt_secret))
-        checks.append(_secret_check("ENCRYPTION_KEY", config.env.encryption_key))
-        return checks
+        return checks + _secret_checks(config)
     async with access:
         identity: dict[str, Any] = {}
 
@@ -151,20 +203,15 @@ async def run_doctor(config: Config) -> list[Check]:
                     )
             for result in await asyncio.gather(*(_account_checks(access, config, a) for a in accounts)):
                 checks.extend(result)
+        tables = {
+            "users table": (config.users_table, "users"),
+            "auth table": (auth_table_name(config.users_table), "revoked sessions, audit"),
+        }
         try:
             dynamodb = await access.base_client("dynamodb")
-            table = await dynamodb.describe_table(TableName=config.users_table)
-        except Exception as exc:  # noqa: BLE001
-            if error_code(exc) == "ResourceNotFoundException":
-                reason = f"{config.users_table} does not exist (run `heartbeat init`)"
-                checks.append(Check("FAIL", "users table", reason))
-            else:
-                checks.append(Check("FAIL", "users table", f"{config.users_table}: {describe_error(exc)}"))
+        except Exception as exc:  # noqa: BLE001 - every failure is a FAIL line
+            checks.extend(Check("FAIL", name, f"{table}: {describe_error(exc)}") for name, (table, _) in tables.items())
         else:
-            status = table["Table"].get("TableStatus", "?")
-            checks.append(
-                Check("OK" if status == "ACTIVE" else "WARN", "users table", f"{config.users_table} is {status}")
-            )
-    checks.append(_secret_check("JWT_SECRET", config.env.jwt_secret))
-    checks.append(_secret_check("ENCRYPTION_KEY", config.env.encryption_key))
+            checks.extend(await asyncio.gather(*(_table_check(dynamodb, name, *spec) for name, spec in tables.items())))
+    checks.extend(_secret_checks(config))
     return checks

@@ -1,0 +1,94 @@
+"""`heartbeat doctor` on the auth side: both tables, JWT_SECRET's length for the
+configured algorithm (RFC 7518: at least the hash output), ENCRYPTION_KEY's
+format; one line each, never the secret itself."""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from heartbeat_tui.auth.service import open_auth
+from heartbeat_tui.auth.store import auth_table_name
+from heartbeat_tui.config import Config
+from heartbeat_tui.doctor import _secret_checks, run_doctor
+
+from .helpers import FAST_ITERATIONS, auth_config, new_fernet_key
+
+
+def with_env(config: Config, **values: Any) -> Config:
+    update = {
+        k: SecretStr(v) if k in ("jwt_secret", "encryption_key") and v is not None else v for k, v in values.items()
+    }
+    return config.model_copy(update={"env": config.env.model_copy(update=update)})
+
+
+def lines(checks: list[Any]) -> dict[str, str]:
+    return {c.name: f"{c.status} {c.detail}" for c in checks}
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "size", "expected"),
+    [
+        ("HS256", 31, "FAIL too short: 31 bytes, at least 32 needed for HS256"),
+        ("HS256", 32, "OK set (32 bytes, enough for HS256)"),
+        ("HS384", 47, "FAIL too short: 47 bytes, at least 48 needed for HS384"),
+        ("hs384", 48, "OK set (48 bytes, enough for HS384)"),
+        ("HS512", 48, "FAIL too short: 48 bytes, at least 64 needed for HS512"),
+        ("HS512", 64, "OK set (64 bytes, enough for HS512)"),
+    ],
+)
+def test_jwt_secret_length_follows_the_algorithm(fleet_aws: Any, algorithm: str, size: int, expected: str) -> None:
+    secret = "s" * size
+    config = with_env(auth_config(fleet_aws), jwt_secret=secret, jwt_algorithm=algorithm)
+    found = lines(_secret_checks(config))
+    assert found["JWT_SECRET"] == expected
+    assert found["JWT_ALGORITHM"] == f"OK {algorithm.upper()}"
+    assert secret not in repr(found)
+
+
+def test_jwt_algorithm_must_be_known(fleet_aws: Any) -> None:
+    found = lines(_secret_checks(with_env(auth_config(fleet_aws), jwt_algorithm="none")))
+    assert found["JWT_ALGORITHM"] == "FAIL must be one of HS256, HS384, HS512 (got 'NONE')"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("short", "FAIL the key is too short: 5 bytes, at least 32 needed"),
+        ("{a},{a}", "FAIL lists the same key twice"),
+        ("{a},tiny", "FAIL key 2 of 2 is too short: 4 bytes, at least 32 needed"),
+        ("{a}", "OK 1 key"),
+        ("{a}, {b}", "OK 2 keys (the first encrypts; finish `heartbeat keys rotate`, then drop the others)"),
+        ("{p}", "OK 1 key"),  # a long passphrase: derived with HKDF
+        (" , ", "FAIL is empty"),
+    ],
+)
+def test_encryption_key_format(fleet_aws: Any, value: str, expected: str) -> None:
+    key_a, key_b = new_fernet_key(), base64.b64encode(os.urandom(32)).decode()
+    setting = value.format(a=key_a, b=key_b, p="a passphrase of forty random-ish characters")
+    found = lines(_secret_checks(with_env(auth_config(fleet_aws), encryption_key=setting)))
+    assert found["ENCRYPTION_KEY"] == expected
+    assert key_a not in repr(found) and key_b not in repr(found)
+
+
+async def test_both_tables_are_checked(clean_aws: Any) -> None:
+    config = auth_config(clean_aws)
+    config = config.model_copy(update={"file": config.file.model_copy(update={"accounts": ()})})
+    found = lines(await run_doctor(config))
+    assert found["users table"] == f"FAIL {config.users_table} does not exist (run `heartbeat init`)"
+    assert found["auth table"] == f"FAIL {auth_table_name(config.users_table)} does not exist (run `heartbeat init`)"
+    async with open_auth(config, iterations=FAST_ITERATIONS) as auth:
+        await auth.store.ensure_tables()
+        await auth.store._client.delete_table(TableName=auth.store.auth_table)
+    found = lines(await run_doctor(config))
+    assert found["users table"] == f"OK {config.users_table} is ACTIVE (users)"
+    assert found["auth table"].startswith("FAIL") and "run `heartbeat init`" in found["auth table"]
+    async with open_auth(config, iterations=FAST_ITERATIONS) as auth:
+        await auth.store.ensure_tables()
+    found = lines(await run_doctor(config))
+    assert found["auth table"] == f"OK {auth_table_name(config.users_table)} is ACTIVE (revoked sessions, audit)"
+    assert all(not line.startswith("FAIL") for line in found.values()), found
