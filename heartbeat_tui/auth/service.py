@@ -61,6 +61,16 @@ _EDIT_ATTEMPTS = 5
 UNREADABLE = "(unreadable: key missing)"
 
 
+@dataclass(frozen=True)
+class Edit:
+    """What `_edit` writes: attributes to set and to remove, and (when the change
+    takes an active admin away) another active admin who must still be one."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    removes: list[str] = field(default_factory=list)
+    while_admin: str | None = None
+
+
 class _Unset:
     def __repr__(self) -> str:
         return "UNSET"
@@ -337,13 +347,14 @@ class AuthService:
         actor = await self.authorize(session, Permission.MANAGE_USERS)
         now = self._clock()
 
-        async def change(record: UserRecord) -> tuple[dict[str, Any], list[str]]:
+        async def change(record: UserRecord) -> Edit:
+            keeper = None
             if not active and record.role is Role.ADMIN and record.active:
-                await self._refuse_last_admin(record.username)
+                keeper = await self._other_active_admin(record.username)
             values: dict[str, Any] = {"active": active}
             if not active:
                 values["sessions_valid_after"] = now
-            return values, []
+            return Edit(values, while_admin=keeper)
 
         record = await self._edit(actor, username, "enable" if active else "disable", change)
         return self._view(record)
@@ -353,12 +364,13 @@ class AuthService:
         new_role = validate_role(role)
         now = self._clock()
 
-        async def change(record: UserRecord) -> tuple[dict[str, Any], list[str]]:
-            if record.role is Role.ADMIN and new_role is not Role.ADMIN and record.active:
-                await self._refuse_last_admin(record.username)
+        async def change(record: UserRecord) -> Edit:
             if record.role is new_role:
-                return {}, []
-            return {"role": new_role.value, "sessions_valid_after": now}, []
+                return Edit()
+            keeper = None
+            if record.role is Role.ADMIN and record.active:
+                keeper = await self._other_active_admin(record.username)
+            return Edit({"role": new_role.value, "sessions_valid_after": now}, while_admin=keeper)
 
         record = await self._edit(actor, username, "set-role", change, detail=f"role={new_role.value}")
         return self._view(record)
@@ -367,12 +379,12 @@ class AuthService:
         actor = await self.authorize(session, Permission.MANAGE_USERS)
         ids = parse_accounts(accounts)
 
-        async def change(record: UserRecord) -> tuple[dict[str, Any], list[str]]:
+        async def change(record: UserRecord) -> Edit:
             if ids and record.role is not Role.USER:
                 raise ValidationFailed.one(
                     "accounts", f"only the 'user' role has an account allow-list ({record.username} is {record.role})"
                 )
-            return {"accounts": list(ids)}, []
+            return Edit({"accounts": list(ids)})
 
         record = await self._edit(actor, username, "set-accounts", change, detail=f"{len(ids)} account(s)")
         return self._view(record)
@@ -398,7 +410,7 @@ class AuthService:
         if errors:
             raise ValidationFailed(errors)
 
-        async def change(record: UserRecord) -> tuple[dict[str, Any], list[str]]:
+        async def change(record: UserRecord) -> Edit:
             values: dict[str, Any] = {}
             removes: list[str] = []
             for given, value, name in ((email, new_email, "email_enc"), (full_name, new_name, "full_name_enc")):
@@ -408,7 +420,7 @@ class AuthService:
                     removes.append(name)
                 else:
                     values[name] = self._cipher.encrypt(value)
-            return values, removes
+            return Edit(values, removes)
 
         record = await self._edit(actor, username, "update-profile", change)
         return self._view(record)
@@ -422,9 +434,9 @@ class AuthService:
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         now = self._clock()
 
-        async def change(record: UserRecord) -> tuple[dict[str, Any], list[str]]:
+        async def change(record: UserRecord) -> Edit:
             values = {"password_hash": password_hash, "sessions_valid_after": now, "failed_attempts": 0}
-            return values, ["locked_until", "last_failure_at"]
+            return Edit(values, ["locked_until", "last_failure_at"])
 
         record = await self._edit(actor, username, "reset-password", change)
         return self._view(record)
@@ -445,22 +457,23 @@ class AuthService:
         actor: Session,
         username: str,
         event: str,
-        change: Callable[[UserRecord], Awaitable[tuple[dict[str, Any], list[str]]]],
+        change: Callable[[UserRecord], Awaitable[Edit]],
         detail: str | None = None,
     ) -> UserRecord:
-        """Read, change, write on the version read; re-read and redo on a concurrent edit."""
+        """Read, change, write on the version read; re-read and redo on a concurrent edit
+        (or when the admin that had to stay one no longer is: `change` looks again)."""
 
         username = validate_username(username)
         for _ in range(_EDIT_ATTEMPTS):
             record = await self.store.get(username)
             if record is None:
                 raise UserNotFound(username)
-            values, removes = await change(record)
-            if not values and not removes:
+            edit = await change(record)
+            if not edit.values and not edit.removes:
                 return record
-            values.update(updated_at=self._clock(), updated_by=actor.username)
+            values = {**edit.values, "updated_at": self._clock(), "updated_by": actor.username}
             try:
-                await self.store.update(username, record.version, values, removes)
+                await self.store.update(username, record.version, values, edit.removes, while_admin=edit.while_admin)
             except ConditionFailed:
                 continue
             await self.audit.record(event, actor=actor.username, target=username, now=self._clock(), detail=detail)
@@ -474,9 +487,14 @@ class AuthService:
         records = await self.store.all()
         return [r.username for r in records if r.role is Role.ADMIN and r.active and r.username != exclude]
 
-    async def _refuse_last_admin(self, username: str) -> None:
-        if not await self._active_admins(exclude=username):
+    async def _other_active_admin(self, username: str) -> str:
+        """An active admin other than `username` (`LastAdmin` if none), whom the write
+        taking `username`'s admin rights away requires to still be one."""
+
+        others = await self._active_admins(exclude=username)
+        if not others:
             raise LastAdmin(username)
+        return sorted(others)[0]
 
     def _decrypt(self, token: str | None) -> str | None:
         if token is None:

@@ -260,7 +260,13 @@ class UserStore:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes one readable line
             code = error_code(exc)
-            if code == "ConditionalCheckFailedException":
+            if code in (
+                "ConditionalCheckFailedException",
+                "TransactionCanceledException",
+                "TransactionConflictException",
+            ):
+                # A transaction is cancelled as a whole when one of its conditions fails (or
+                # another transaction holds one of its items): nothing was written either.
                 raise ConditionFailed(what) from None
             if code == "ResourceNotFoundException":
                 raise StoreMissing(f"DynamoDB table {table} does not exist: run `heartbeat init`") from None
@@ -379,10 +385,18 @@ class UserStore:
         expected_version: int,
         set_values: Mapping[str, Any],
         remove: Sequence[str] = (),
+        *,
+        while_admin: str | None = None,
     ) -> None:
         """Set/remove attributes and bump `version`, only if `version` is still `expected_version`.
 
-        Raises `ConditionFailed` (nothing written) when the user changed or vanished.
+        With `while_admin`, only if that other user is at the same moment an active
+        admin: one transaction (an update and a condition check), so two admins
+        demoting or disabling each other at once can never leave no active admin
+        (DynamoDB serializes transactions; one of the two is cancelled).
+
+        Raises `ConditionFailed` (nothing written) when the user changed or vanished,
+        or `while_admin` is no longer an active admin.
         """
 
         names: dict[str, str] = {"#version": "version", "#username": "username"}
@@ -402,17 +416,28 @@ class UserStore:
             removals.append(f"#r{j}")
         if removals:
             expression += " REMOVE " + ", ".join(removals)
+        update = {
+            "TableName": self.users_table,
+            "Key": {"username": _s(username)},
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(#username) AND #version = :expected",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if while_admin is None:
+            await self._call(self.users_table, "UpdateItem", lambda: self._client.update_item(**update))
+            return
+        keeper = {
+            "TableName": self.users_table,
+            "Key": {"username": _s(while_admin)},
+            "ConditionExpression": "attribute_exists(#u) AND #a = :true AND #r = :admin",
+            "ExpressionAttributeNames": {"#u": "username", "#a": "active", "#r": "role"},
+            "ExpressionAttributeValues": {":true": _bool(True), ":admin": _s(Role.ADMIN.value)},
+        }
         await self._call(
             self.users_table,
-            "UpdateItem",
-            lambda: self._client.update_item(
-                TableName=self.users_table,
-                Key={"username": _s(username)},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(#username) AND #version = :expected",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            ),
+            "TransactWriteItems",
+            lambda: self._client.transact_write_items(TransactItems=[{"Update": update}, {"ConditionCheck": keeper}]),
         )
 
     # -- lockout -------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -78,6 +79,11 @@ class HeartbeatApp:
         self._denied = {a.id for a in world.spec.accounts if a.deny_assume_role}
         self._external_ids = {a.id: a.external_id for a in world.spec.accounts if a.external_id}
         self.started = time.time()
+        # DynamoDB applies each conditional write, and each transaction, atomically
+        # (transactions are serializable). moto's server is threaded and does not:
+        # a transaction deep-copies its tables before writing, and another request
+        # runs meanwhile. One DynamoDB request at a time makes the emulation faithful.
+        self._dynamodb_lock = threading.Lock()
 
     # -- WSGI ------------------------------------------------------------------------
 
@@ -238,6 +244,9 @@ class HeartbeatApp:
                     return json_response(service, self.cloudwatch.get_metric_data(account, region, params))
         except ApiError as error:
             return aws_error(request, error.code, error.message, error.status, query_code=error.query_code)
+        if service == "dynamodb":
+            with self._dynamodb_lock:
+                return self.call_moto(environ)
         return self.call_moto(environ)
 
     def call_moto(self, environ: dict[str, Any]) -> Response:
