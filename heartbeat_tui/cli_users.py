@@ -161,15 +161,20 @@ def read_password(args: argparse.Namespace, *, confirm: bool, prompt: str = "Pas
 async def current_session(auth: AuthService) -> Session:
     """The session from HEARTBEAT_TOKEN or the session file, fully checked."""
 
-    from heartbeat_tui.auth import SessionInvalid
+    from heartbeat_tui.auth import SessionInvalid, StoreError, StoreMissing, StoreUnavailable
     from heartbeat_tui.auth.session_file import NO_SESSION, load_token
 
     stored = load_token()
     if stored is None:
         raise SessionInvalid(NO_SESSION)
-    # A store that cannot be reached is not a refused session: StoreUnavailable goes
-    # through with its own exit code (75, try again), and nothing runs unverified.
-    return await auth.check(stored.token)
+    try:
+        return await auth.check(stored.token)
+    except (StoreMissing, StoreUnavailable):
+        # A store that cannot be reached is not a refused session: its own exit code
+        # (75, try again later), and nothing runs unverified.
+        raise
+    except StoreError as exc:  # e.g. no AWS credentials: no session can be checked (exit 3)
+        raise SessionInvalid(f"cannot check the session: {exc}") from None
 
 
 def _with_auth(config: Config, work: Callable[[AuthService], Awaitable[T]]) -> T:

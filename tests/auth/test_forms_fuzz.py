@@ -117,7 +117,6 @@ def form_error(form: FormScreen) -> str:
     return " ".join(str(w.render()) for w in form.query(".field-error, #form-error").results(Static)).strip()
 
 
-@FORMS
 @settings(FORMS, max_examples=2)
 @given(forms=st.lists(new_user, min_size=2, max_size=5))
 def test_new_user_form_takes_anything(deployment: Config, forms: list[dict[str, Any]]) -> None:
