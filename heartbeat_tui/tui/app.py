@@ -168,6 +168,11 @@ class HeartbeatApp(App[int]):
 
     @work(exclusive=True, group="poll", exit_on_error=False, name="poll")
     async def _poll_worker(self) -> None:
+        await self._poll_once()
+
+    async def _poll_once(self) -> None:
+        """One poll, posted: the first one after start may be a warm start."""
+
         if self.warm_start and self._last_polled is None:
             only, self.warm_start = self.warm_start, None
             await self._post(await self.source.poll(only=only))
