@@ -68,8 +68,14 @@ def main() -> int:
             runs.append(one_run(Path(tmp)))
         if not args.json:
             print(f"run {index + 1}: " + ", ".join(f"{key} {value:.2f} s" for key, value in runs[-1].items()))
-    summary = {key: {"min": min(r[key] for r in runs), "median": statistics.median(r[key] for r in runs),
-                     "max": max(r[key] for r in runs)} for key in runs[0]}
+    summary = {
+        key: {
+            "min": min(r[key] for r in runs),
+            "median": statistics.median(r[key] for r in runs),
+            "max": max(r[key] for r in runs),
+        }
+        for key in runs[0]
+    }
     if args.json:
         print(json.dumps({"runs": runs, "summary": summary}, indent=2))
     else:
