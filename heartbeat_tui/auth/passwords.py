@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import os
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from heartbeat_tui.auth.validation import normalise_password
@@ -99,3 +100,25 @@ class PasswordHasher:
         except ValueError:
             return True
         return parsed.iterations < self.iterations or len(parsed.salt) < SALT_BYTES or len(parsed.digest) < DIGEST_BYTES
+
+
+class PrehashedHasher(PasswordHasher):
+    """A `PasswordHasher` that holds one hash made ahead of time (the demo hashes
+    its admin's password on a spare core while the embedded AWS starts).
+    `hash()` of that password returns it, once, when it was made at this
+    hasher's cost; anything else is hashed as usual."""
+
+    def __init__(self, iterations: int, password: str, made: Future[str]) -> None:
+        super().__init__(iterations)
+        self._ahead: tuple[str, Future[str]] | None = (password, made)
+
+    def hash(self, password: str) -> str:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and hmac.compare_digest(ahead[0].encode(), password.encode()):
+            try:
+                made = ahead[1].result()
+                if PasswordHash.parse(made).iterations == self.iterations:
+                    return made
+            except Exception:  # noqa: BLE001 - hashed again below
+                pass
+        return super().hash(password)

@@ -604,13 +604,15 @@ async def open_auth(
     demo: bool = False,
     access: Any = None,
     iterations: int | None = None,
+    hasher: PasswordHasher | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[AuthService]:
     """An `AuthService` on the configured DynamoDB (the embedded AWS in demo mode).
 
     Secrets come from the environment (`SecretsError` if missing or short)
     unless given; in demo mode they are made at random. `iterations` lets
-    tests use a cheap hash; everything else takes `[auth].pbkdf2_iterations`.
+    tests use a cheap hash; everything else takes `[auth].pbkdf2_iterations`
+    (or `hasher`'s).
     """
 
     from heartbeat_tui.aws.access import AwsAccess
@@ -622,7 +624,7 @@ async def open_auth(
     try:
         client = await access.base_client("dynamodb")
         store = UserStore(client, config.users_table, call_seconds=config.file.auth.store_timeout_seconds)
-        hasher = PasswordHasher(iterations or config.file.auth.pbkdf2_iterations)
+        hasher = hasher or PasswordHasher(iterations or config.file.auth.pbkdf2_iterations)
         yield AuthService(store, secrets, config.file.auth, hasher=hasher, clock=clock)
     finally:
         if own:

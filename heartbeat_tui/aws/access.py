@@ -33,6 +33,7 @@ from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession, get_session
 
 from heartbeat_tui import __version__
+from heartbeat_tui.botodata import use_orjson
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import ConfigError
 from heartbeat_tui.timeutil import to_datetime
@@ -212,6 +213,7 @@ class AwsAccess:
     def _make_base_session(self) -> AioSession:
         env = self._config.env
         session = _fast_timestamps(get_session())
+        use_orjson(session.get_component("data_loader"))  # shared by every session (_session_for)
         profile = self._config.profile
         if profile:
             if profile not in session.available_profiles:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
@@ -49,6 +51,33 @@ class FleetSource(Protocol):
     async def fetch_service_detail(
         self, account_id: str, region: str, cluster_arn: str, service_name: str
     ) -> ServiceDetail: ...
+
+
+HANG_UP_GRACE_SECONDS = 5.0
+
+
+def exit_watchdog(seconds: float) -> threading.Thread:
+    """End the process `seconds` from now if it is still running.
+
+    After a hang-up the terminal is gone, and Textual's output thread can die
+    on the first write to it (EIO) while the app's shutdown waits to hand it
+    the last lines: the process would hang on forever. Everything kept is
+    already on disk; the embedded AWS child exits when our pipe to it closes.
+    """
+
+    def run() -> None:
+        time.sleep(seconds)
+        log.warning("still running %.1f s after the hang-up: exiting now", seconds)
+        for handler in logging.getLogger().handlers:
+            try:
+                handler.flush()
+            except Exception:  # noqa: BLE001, S110 - exiting anyway
+                pass
+        os._exit(0)
+
+    watchdog = threading.Thread(target=run, name="hang-up-watchdog", daemon=True)
+    watchdog.start()
+    return watchdog
 
 
 class HeartbeatApp(App[int]):
@@ -147,6 +176,7 @@ class HeartbeatApp(App[int]):
 
     def _hang_up(self) -> None:
         log.info("terminal hung up or terminated: exiting")
+        exit_watchdog(HANG_UP_GRACE_SECONDS)
         self.exit(0)
 
     # -- polling ---------------------------------------------------------------------------
@@ -168,6 +198,11 @@ class HeartbeatApp(App[int]):
 
     @work(exclusive=True, group="poll", exit_on_error=False, name="poll")
     async def _poll_worker(self) -> None:
+        await self._poll_once()
+
+    async def _poll_once(self) -> None:
+        """One poll, posted: the first one after start may be a warm start."""
+
         if self.warm_start and self._last_polled is None:
             only, self.warm_start = self.warm_start, None
             await self._post(await self.source.poll(only=only))

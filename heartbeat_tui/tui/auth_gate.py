@@ -14,10 +14,12 @@ import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Collection
+from concurrent.futures import Future
 from contextlib import AsyncExitStack
 from typing import Any
 
 from heartbeat_tui.auth import AuthSecrets, AuthService, Permission, PermissionDenied, Session, SessionInvalid
+from heartbeat_tui.auth.passwords import PrehashedHasher
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token, save_token
 from heartbeat_tui.config import Config
@@ -61,6 +63,7 @@ class AuthGate:
         check_seconds: float = 300.0,
         remember: bool = True,
         demo: bool = False,
+        demo_password: str | None = None,
     ) -> None:
         self._connect = connect
         self._stack = AsyncExitStack()
@@ -69,7 +72,7 @@ class AuthGate:
         self.check_seconds = check_seconds
         self.remember = remember
         self.demo = demo
-        self._demo_password: str | None = None
+        self._demo_password = demo_password if demo else None
 
     @classmethod
     def for_config(cls, config: Config) -> AuthGate:
@@ -83,22 +86,23 @@ class AuthGate:
         return cls(connect, check_seconds=config.file.auth.session_check_seconds)
 
     @classmethod
-    def for_demo(cls, ready: Callable[[], Config], password: str) -> AuthGate:
+    def for_demo(cls, ready: Callable[[], Config], password: str, made: Future[str] | None = None) -> AuthGate:
         """The demo's gate: random in-memory secrets on the embedded AWS and the demo
         admin (`admin`, `password`), whose credentials the login screen shows in demo
-        mode only; no session file is written (it would outlive the secrets)."""
+        mode only; no session file is written (it would outlive the secrets).
+        `made`: the password's hash, made ahead while the embedded AWS starts."""
 
         async def connect(stack: AsyncExitStack) -> AuthService:
             config = await asyncio.to_thread(ready)
-            auth = await stack.enter_async_context(open_auth(config, secrets=AuthSecrets.generate()))
+            iterations = config.file.auth.pbkdf2_iterations
+            hasher = PrehashedHasher(iterations, password, made) if made is not None else None
+            auth = await stack.enter_async_context(open_auth(config, secrets=AuthSecrets.generate(), hasher=hasher))
             await auth.store.ensure_tables()
             if await auth.store.get(DEMO_ADMIN) is None:
                 await auth.bootstrap_admin(DEMO_ADMIN, password)
             return auth
 
-        gate = cls(connect, remember=False, demo=True)
-        gate._demo_password = password
-        return gate
+        return cls(connect, remember=False, demo=True, demo_password=password)
 
     @property
     def demo_hint(self) -> str:

@@ -17,10 +17,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from heartbeat_tui.config import Config, default_config_path, read_config_file
 from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_OK, HeartbeatError, UsageError
+
+if TYPE_CHECKING:
+    from heartbeat_tui.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ async def _run(
     started: float,
     warm: list[str] | None,
     gate: Any,
+    *,
+    prefetch: bool = False,
 ) -> int:
     from heartbeat_tui.tui.secure_app import SecureApp
     from heartbeat_tui.tui.source import ThreadedSource
@@ -69,7 +73,12 @@ async def _run(
         # Behind a login: nothing is polled or shown before a session (secure_app.py).
         lockout = (config.file.auth.lockout_threshold, config.file.auth.lockout_minutes)
         app = SecureApp(
-            threaded, gate=gate, lockout=lockout, warm_start=warm, **_app_kwargs(config, settings_path, theme)
+            threaded,
+            gate=gate,
+            lockout=lockout,
+            warm_start=warm,
+            prefetch=prefetch,
+            **_app_kwargs(config, settings_path, theme),
         )
         await app.run_async()
     finally:
@@ -92,6 +101,7 @@ def run_dashboard(config: Config) -> int:
     """`heartbeat` with no command: the dashboard on the configured fleet."""
 
     from heartbeat_tui.collector import Collector
+    from heartbeat_tui.config import default_config_path
     from heartbeat_tui.tui.auth_gate import AuthGate
 
     _require_terminal()
@@ -105,6 +115,8 @@ def run_dashboard(config: Config) -> int:
 
 
 def _remembered_theme(path: Path) -> str:
+    from heartbeat_tui.config import read_config_file
+
     try:
         return read_config_file(path).ui.theme if path.exists() else "heartbeat-dark"
     except HeartbeatError:
@@ -150,16 +162,13 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     # starts, so the environment is not changed while it is read).
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID"):
         os.environ.pop(name, None)
-    from heartbeat_tui.tui.auth_gate import demo_password
-
-    password = demo_password()  # a bad $HEARTBEAT_DEMO_PASSWORD: one line, before anything starts
-    settings_path = default_config_path()
     fleet = FleetSpec.demo()
     aws = EmbeddedAWS(fleet, step_seconds=step_seconds)
-    # The child boots (about 1.5 s, mostly on the other core) while this
-    # process imports the collector and the UI and starts the dashboard.
-    # Started from a thread, it is not tied to us by PR_SET_PDEATHSIG, but it
-    # still exits when its stdin (our pipe) closes, however this process ends.
+    # The child boots first, before anything else is imported here (1.5 s,
+    # the longest wait of the start): on the other core while this process
+    # imports the collector and the UI and starts the dashboard. Started from
+    # a thread, it is not tied to us by PR_SET_PDEATHSIG, but it still exits
+    # when its stdin (our pipe) closes, however this process ends.
     failure: list[BaseException] = []
 
     def start() -> None:
@@ -170,20 +179,48 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
 
     starter = threading.Thread(target=start, name="embedded-aws-start", daemon=True)
     starter.start()
-    from heartbeat_tui.config import EnvSettings, FileConfig
+    try:
+        return _demo_dashboard(aws, starter, failure, fleet, started)
+    finally:
+        starter.join(timeout=30)
+        aws.stop()
+
+
+def _demo_dashboard(
+    aws: Any, starter: threading.Thread, failure: list[BaseException], fleet: Any, started: float
+) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from heartbeat_tui.auth.passwords import PasswordHasher
+    from heartbeat_tui.config import AuthSection, Config, EnvSettings, FileConfig, default_config_path
     from heartbeat_tui.demo import _isolate_from_real_aws, demo_config
-    from heartbeat_tui.tui.auth_gate import AuthGate
+    from heartbeat_tui.tui.auth_gate import AuthGate, demo_password
+
+    password = demo_password()  # a bad $HEARTBEAT_DEMO_PASSWORD: one line (the child is stopped)
+    # The demo admin's hash (PBKDF2, a third of a second) is made now, on a
+    # thread (hashlib lets go of the GIL), instead of after the AWS is up.
+    hashing = ThreadPoolExecutor(1, thread_name_prefix="demo-admin-hash")
+    admin_hash = hashing.submit(PasswordHasher(AuthSection().pbkdf2_iterations).hash, password)
+    hashing.shutdown(wait=False)
+    settings_path = default_config_path()
+
+    configs: list[Config] = []
+    making = threading.Lock()
 
     def ready() -> Config:
-        starter.join()
-        if failure:
-            raise DashboardCrashed(f"the embedded AWS did not start: {failure[0]}")
-        log.info("embedded AWS ready in %.2f s", aws.ready_seconds or 0)
-        _isolate_from_real_aws()
-        config = demo_config(aws)
-        # A short refresh so the live simulator is visible.
-        refresh = config.file.refresh.model_copy(update={"interval_seconds": DEMO_REFRESH_SECONDS})
-        return config.model_copy(update={"file": config.file.model_copy(update={"refresh": refresh})})
+        # Asked for by the collector and the users store, from two threads: made once.
+        with making:
+            if not configs:
+                starter.join()
+                if failure:
+                    raise DashboardCrashed(f"the embedded AWS did not start: {failure[0]}")
+                log.info("embedded AWS ready in %.2f s", aws.ready_seconds or 0)
+                _isolate_from_real_aws()
+                config = demo_config(aws)
+                # A short refresh so the live simulator is visible.
+                refresh = config.file.refresh.model_copy(update={"interval_seconds": DEMO_REFRESH_SECONDS})
+                configs.append(config.model_copy(update={"file": config.file.model_copy(update={"refresh": refresh})}))
+            return configs[0]
 
     # The dashboard's settings are the defaults (the demo has no file) with the
     # short refresh; the theme is the one remembered in the user's config.
@@ -193,23 +230,22 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
         env=EnvSettings(_env_file=None),  # type: ignore[call-arg]
     )
     warm = [fleet.accounts[0].id] if len(fleet.accounts) > 1 else None
-    try:
-        return asyncio.run(
-            _run(
-                _DemoSource(ready),
-                ui_config,
-                settings_path,
-                _remembered_theme(settings_path),
-                started,
-                warm,
-                # Random secrets in memory; the demo admin's credentials on the
-                # login screen (auth_gate.py).
-                AuthGate.for_demo(ready, password),
-            )
+    return asyncio.run(
+        _run(
+            _DemoSource(ready),
+            ui_config,
+            settings_path,
+            _remembered_theme(settings_path),
+            started,
+            warm,
+            # Random secrets in memory; the demo admin's credentials on the
+            # login screen (auth_gate.py).
+            AuthGate.for_demo(ready, password, admin_hash),
+            # No real account behind the demo: it polls while the login form
+            # is up, and shows the data once the demo admin has logged in.
+            prefetch=True,
         )
-    finally:
-        starter.join(timeout=30)
-        aws.stop()
+    )
 
 
 __all__ = ["run_dashboard", "run_demo_dashboard"]

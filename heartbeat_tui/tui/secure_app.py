@@ -1,8 +1,12 @@
 """The dashboard behind a login: `HeartbeatApp` plus sessions and roles.
 
 * Nothing of the fleet before a login: the app starts on the login screen and
-  does not poll; a stored session (`heartbeat login`, `HEARTBEAT_TOKEN`) that
-  still checks out skips the prompt.
+  shows nothing of the fleet; a stored session (`heartbeat login`,
+  `HEARTBEAT_TOKEN`) that still checks out skips the prompt. On the real fleet
+  nothing is polled before a login either. The demo (`prefetch=True`: an
+  embedded AWS, no real account) polls while its login form is up, so the
+  first data is painted the moment the demo admin logs in; what it fetched is
+  shown only inside a session, cut to that session's accounts.
 * After a login the collector is asked only for the session's accounts
   (`ScopedSource`), and a snapshot holding any other account is dropped.
 * The session is checked again every `[auth].session_check_seconds`: a
@@ -19,6 +23,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
@@ -38,6 +43,7 @@ from heartbeat_tui.auth import (
 )
 from heartbeat_tui.auth.errors import LOGIN_FAILED
 from heartbeat_tui.errors import HeartbeatError
+from heartbeat_tui.models import FleetSnapshot
 from heartbeat_tui.tui.app import HeartbeatApp
 from heartbeat_tui.tui.auth_gate import AuthGate, ScopedSource
 from heartbeat_tui.tui.messages import SnapshotReady
@@ -62,15 +68,44 @@ def lockout_notice(threshold: int, minutes: float) -> str:
     return f"{threshold} failed logins in a row lock an account for {minutes:g} minutes; an admin can unlock it."
 
 
+class Prefetch:
+    """The polls made before a login (demo only): the warm-start snapshot, then the full one."""
+
+    def __init__(self) -> None:
+        self.warm: FleetSnapshot | None = None
+        self.full: FleetSnapshot | None = None
+        self.finished_at: float | None = None
+        self.progress = asyncio.Event()  # set by each snapshot, and at the end
+        self.done = asyncio.Event()
+
+
+def scoped(snapshot: FleetSnapshot, scope: frozenset[str] | None) -> FleetSnapshot:
+    """`snapshot` with only the accounts a session may see."""
+
+    if scope is None or all(account.id in scope for account in snapshot.accounts):
+        return snapshot
+    return snapshot.model_copy(update={"accounts": tuple(a for a in snapshot.accounts if a.id in scope)})
+
+
 class SecureApp(HeartbeatApp):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "admin", "Users", id="app.admin"),
         Binding("L", "logout", "Log out", id="app.logout"),
     ]
 
-    def __init__(self, source: Any, *, gate: AuthGate, lockout: tuple[int, float] = (5, 15.0), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: Any,
+        *,
+        gate: AuthGate,
+        lockout: tuple[int, float] = (5, 15.0),
+        prefetch: bool = False,
+        **kwargs: Any,
+    ) -> None:
         self._autopoll_wanted = kwargs.pop("autopoll", True)
         super().__init__(source, autopoll=False, **kwargs)
+        # Poll while the login form is up (the demo only: see the module's docstring).
+        self._prefetch: Prefetch | None = Prefetch() if prefetch else None
         self.gate = gate
         self.unscoped_source = source
         self.session: Session | None = None
@@ -90,8 +125,43 @@ class SecureApp(HeartbeatApp):
     def on_mount(self) -> None:
         # HeartbeatApp.on_mount runs too (Textual calls each class's handler); it
         # does not poll: autopoll stays off until a session starts.
+        if self._prefetch is not None:
+            self._prefetch_polls()
+        if self.gate.demo:
+            # No stored session to check: the form (and the demo's credentials)
+            # is up at once, and the users store is made ready behind it.
+            self.push_screen(LoginScreen(notice=f"{self.gate.demo_hint}\n{self.notice}".strip()))
+            self._prepare_store()
+            return
         self.push_screen(LoginScreen("Checking the session…", notice=self.notice, busy=True))
         self._resume()
+
+    @work(group="store", exit_on_error=False)
+    async def _prepare_store(self) -> None:
+        # A login typed meanwhile waits for this (AuthGate.service holds a lock).
+        try:
+            await self.gate.service()
+        except Exception as exc:  # noqa: BLE001 - shown on the login screen, logged
+            log.exception("the users store is not ready")
+            if self.session is None:
+                self._login_screen().ready(f"cannot reach the users store: {exc}")
+
+    @work(group="prefetch", exit_on_error=False)
+    async def _prefetch_polls(self) -> None:
+        prefetch = self._prefetch
+        if prefetch is None:
+            return
+        try:
+            if self.warm_start:
+                prefetch.warm = await self.unscoped_source.poll(self.warm_start)
+                prefetch.progress.set()
+            prefetch.full = await self.unscoped_source.poll()
+            prefetch.finished_at = self.monotonic()
+        except Exception:  # noqa: BLE001 - the session's own first poll tries again
+            log.warning("the poll before the login failed", exc_info=True)
+        finally:
+            prefetch.done.set()
+            prefetch.progress.set()
 
     @work(exclusive=True, group="auth", exit_on_error=False)
     async def _resume(self) -> None:
@@ -184,6 +254,9 @@ class SecureApp(HeartbeatApp):
         self.snapshot = self.view = None
         self._last_polled = None
         self.source = ScopedSource(self.unscoped_source, frozenset())
+        if self._prefetch is not None:  # only the first session uses what was polled before it
+            self.workers.cancel_group(self, "prefetch")
+            self._prefetch = None
 
     async def _reset_screens(self) -> None:
         """Back to the blank base screen: every other screen (and its widgets) is removed."""
@@ -252,6 +325,28 @@ class SecureApp(HeartbeatApp):
             await self.start_session(fresh)
 
     # -- data -------------------------------------------------------------------------
+
+    async def _poll_once(self) -> None:
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is None or self.session is None or not await self._post_prefetched(prefetch, self.session):
+            await super()._poll_once()
+
+    async def _post_prefetched(self, prefetch: Prefetch, session: Session) -> bool:
+        """Post what was polled before the login (waiting for it, never polling
+        beside it); False when it has nothing to give. A full snapshot older
+        than one refresh interval is shown and then polled again at once."""
+
+        await prefetch.progress.wait()
+        if prefetch.full is None and prefetch.warm is not None:
+            await self._post(scoped(prefetch.warm, session.account_scope))
+            await prefetch.done.wait()
+        if prefetch.full is None:
+            return False
+        await self._post(scoped(prefetch.full, session.account_scope))
+        age = self.monotonic() - (prefetch.finished_at or 0.0)
+        if age > self.interval_seconds:
+            await super()._poll_once()
+        return True
 
     def apply_snapshot(self, message: SnapshotReady) -> None:
         session = self.session

@@ -402,6 +402,29 @@ SERVICE_COLUMNS: dict[str, Column] = {
     )
 }
 
+_DIRECTIONS = {
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "central": "c",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
+}
+
+
+def short_region(region: str) -> str:
+    """The usual short form of a region code: us-east-1 -> use1, ap-southeast-2 -> apse2."""
+
+    parts = region.split("-")
+    if len(parts) < 3 or not parts[-1].isdigit() or not all(parts):
+        return region
+    middle = "".join(_DIRECTIONS.get(part, part[0]) for part in parts[1:-1])
+    return f"{parts[0]}{middle}{parts[-1]}"
+
+
 CLUSTER_TABLE_COLUMNS = ("name", "status", "tasks", "pending", "rollout", "cpu", "mem", "scaling")
 FLEET_TABLE_COLUMNS = ("account", "cluster", "name", "status", "tasks", "rollout", "cpu", "mem", "scaling")
 COMPACT_DROP = ("pending", "scaling", "status")

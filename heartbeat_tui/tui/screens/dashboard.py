@@ -12,7 +12,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
 from heartbeat_tui.tui.screens.base import ServicesScreen
-from heartbeat_tui.tui.view import CLUSTER_TABLE_COLUMNS, AccountRow, FleetView, age_text, percent_text
+from heartbeat_tui.tui.view import (
+    CLUSTER_TABLE_COLUMNS,
+    AccountRow,
+    FleetView,
+    age_text,
+    percent_text,
+    short_region,
+)
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.pane_table import PaneTable
@@ -52,7 +59,6 @@ class DashboardScreen(ServicesScreen):
                 yield Static("", id="account-info")
             yield PaneTable(
                 [
-                    # Most telling first: at 80 columns REGION is the one scrolled off.
                     ("name", "CLUSTER", 16),
                     ("tasks", "RUN/DES", 9),
                     ("cpu", "CPU", 5),
@@ -60,7 +66,15 @@ class DashboardScreen(ServicesScreen):
                     ("services", "SVCS", 6),
                     ("region", "REGION", 14),
                 ],
-                sort_columns=("name", "region"),
+                # 80 columns: no SVCS (the services pane counts them), regions as "use1".
+                narrow=[
+                    ("name", "CLUSTER", 12),
+                    ("tasks", "RUN/DES", 8),
+                    ("cpu", "CPU", 5),
+                    ("mem", "MEM", 5),
+                    ("region_short", "REGION", 6),
+                ],
+                sort_columns=("name", "region", "region_short"),
                 id="clusters",
             )
         yield Static("", id="stale-banner")
@@ -93,13 +107,13 @@ class DashboardScreen(ServicesScreen):
                 accounts.move_to_key(self.selected_account)
         self._show_account(view)
 
-    def _account_cells(self, row: AccountRow) -> tuple[str | Text, ...]:
+    def _account_cells(self, row: AccountRow) -> dict[str, str | Text]:
         name, status, services, problems = row.cells
         style = {"ok": "hb-ok", "stale": "hb-warning", "error": "hb-critical"}[row.badge]
         badge = Text(status, style=self.hb.status_style(style))
         name_text = Text(name, style=self.hb.status_style("hb-stale")) if row.badge != "ok" else name
         problems_text = Text(problems, style=self.hb.status_style("hb-warning")) if problems else ""
-        return (name_text, badge, services, problems_text)
+        return {"name": name_text, "status": badge, "services": services, "problems": problems_text}
 
     def _show_account(self, view: FleetView) -> None:
         account = view.accounts.get(self.selected_account or "")
@@ -109,13 +123,21 @@ class DashboardScreen(ServicesScreen):
         rows = {}
         for key, row in sorted(clusters.items(), key=lambda item: (item[1].name, item[1].region)):
             name, region, services, tasks, cpu, mem = row.cells
-            cells: list[str | Text] = [name, tasks, cpu, mem, services, region]
-            for index, value in ((2, row.cpu), (3, row.mem)):
+            cells: dict[str, str | Text] = {
+                "name": name,
+                "tasks": tasks,
+                "cpu": cpu,
+                "mem": mem,
+                "services": services,
+                "region": region,
+                "region_short": short_region(region),
+            }
+            for column, value in (("cpu", row.cpu), ("mem", row.mem)):
                 level = thresholds.level(value)
                 if level != "ok":
-                    cells[index] = Text(percent_text(value), style=self.hb.status_style(f"hb-{level}"))
+                    cells[column] = Text(percent_text(value), style=self.hb.status_style(f"hb-{level}"))
             if row.running < row.desired:
-                cells[1] = Text(tasks, style=self.hb.status_style("hb-warning"))
+                cells["tasks"] = Text(tasks, style=self.hb.status_style("hb-warning"))
             rows[key] = cells
         table.sync(rows, force=True)
         if self.selected_cluster not in clusters:

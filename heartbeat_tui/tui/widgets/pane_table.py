@@ -1,4 +1,11 @@
-"""Small DataTables (accounts, clusters) with vim keys, updated by row key."""
+"""Small DataTables (accounts, clusters) with vim keys, updated by row key.
+
+Each pane has its columns for a wide terminal and, optionally, a narrower set
+(fewer columns, shorter values) used when the wide one would not fit beside
+the other pane (80 columns): the pane never scrolls sideways. The first
+column takes whatever width is left. Rows are given as cells by column key,
+so a pane can switch between its sets by itself when the terminal is resized,
+keeping its cursor on the same row."""
 
 from __future__ import annotations
 
@@ -6,10 +13,13 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 Cell = str | Text
+ColumnSpec = tuple[str, str, int]  # key, label, width (the gap to the next column included)
+MIN_FIRST_COLUMN = 8
 
 
 def _fit(cell: Cell, width: int) -> Cell:
@@ -36,27 +46,77 @@ class PaneTable(DataTable):
 
     def __init__(
         self,
-        columns: Sequence[tuple[str, str, int]],
+        columns: Sequence[ColumnSpec],
         *,
+        narrow: Sequence[ColumnSpec] | None = None,
         sort_columns: Sequence[str] = (),
         id: str | None = None,  # noqa: A002
     ) -> None:
         # No cell padding: the fixed widths include the gap, so the panes fit 80 columns.
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False, cell_padding=0)
         self.sort_columns = tuple(sort_columns)
-        self._column_specs = columns
+        self._wide = tuple(columns)
+        self._narrow = tuple(narrow) if narrow else None
+        self._column_specs: tuple[ColumnSpec, ...] = ()
+        self._rows: Mapping[str, Mapping[str, Cell]] = {}
         self._shown: dict[str, tuple[Cell, ...]] = {}
 
+    @property
+    def is_narrow(self) -> bool:
+        """True while the narrower set of columns is shown."""
+
+        return self._narrow is not None and [c[0] for c in self._column_specs] == [c[0] for c in self._narrow]
+
+    def layout_for(self, width: int) -> tuple[ColumnSpec, ...]:
+        """The columns for `width` cells: the wide set when it fits, else the
+        narrow one; the first column gets what is left (never less than 8)."""
+
+        specs = self._wide
+        if width > 0 and self._narrow is not None and sum(c[2] for c in self._wide) > width:
+            specs = self._narrow
+        if width <= 0:
+            return specs
+        (key, label, first), rest = specs[0], specs[1:]
+        room = width - sum(c[2] for c in rest)
+        return ((key, label, max(MIN_FIRST_COLUMN, min(room, first * 2))), *rest)
+
+    def _room(self) -> int:
+        # A vertical scrollbar's width is always set aside: rows that arrive
+        # later never push the last column out of sight.
+        return self.size.width - self.styles.scrollbar_size_vertical
+
     def on_mount(self) -> None:
-        # Fixed widths: a cell that grows later (an "error 5m" badge) is never cut,
-        # and no update ever recomputes the widths.
-        for key, label, width in self._column_specs:
-            self.add_column(label, key=key, width=width)
+        self._apply_layout(self.layout_for(self._room()))
 
-    def sync(self, rows: Mapping[str, Sequence[Cell]], *, force: bool = False) -> bool:
-        """Rows by key, in display order: update changed cells, add new rows,
-        remove gone ones. Returns True when the set of rows changed."""
+    def on_resize(self, event: events.Resize) -> None:
+        specs = self.layout_for(self._room())
+        if specs != self._column_specs:
+            self._apply_layout(specs)
 
+    def _apply_layout(self, specs: tuple[ColumnSpec, ...]) -> None:
+        """Fixed widths: a cell that grows later (an "error 5m" badge) is never
+        cut, and no update recomputes them; a new layout rebuilds the columns,
+        keeping the cursor's row (no highlight events: the selection stays)."""
+
+        cursor = self.cursor_key
+        with self.prevent(DataTable.RowHighlighted, DataTable.CellHighlighted):
+            if self._column_specs:
+                self.clear(columns=True)
+            self._column_specs = specs
+            self._shown = {}
+            for key, label, width in specs:
+                self.add_column(label, key=key, width=width)
+            if self._rows:
+                self.sync(self._rows)
+            if cursor is not None:
+                self.move_to_key(cursor)
+
+    def sync(self, rows: Mapping[str, Mapping[str, Cell]], *, force: bool = False) -> bool:
+        """Rows by key, in display order, each its cells by column key (columns
+        not shown are ignored): update changed cells, add new rows, remove gone
+        ones. Returns True when the set of rows changed."""
+
+        self._rows = rows
         shown = self._shown
         gone = [key for key in shown if key not in rows]
         for key in gone:
@@ -66,7 +126,7 @@ class PaneTable(DataTable):
         column_keys = [spec[0] for spec in self._column_specs]
         widths = [spec[2] for spec in self._column_specs]
         for key, raw in rows.items():
-            cells = tuple(_fit(cell, width) for cell, width in zip(raw, widths))
+            cells = tuple(_fit(raw.get(column, ""), width) for column, width in zip(column_keys, widths))
             before = shown.get(key)
             if before is None:
                 self.add_row(*cells, key=key)
@@ -76,9 +136,10 @@ class PaneTable(DataTable):
                     if force or old != new:
                         self.update_cell(key, column, new)
             shown[key] = cells
-        if added and self.sort_columns:
+        sort_columns = [key for key in self.sort_columns if key in column_keys]
+        if added and sort_columns:
             # Only plain-text columns are sort keys (Rich Text does not order).
-            self.sort(*self.sort_columns)
+            self.sort(*sort_columns)
         return bool(gone or added)
 
     @property
