@@ -340,7 +340,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from .test_properties import accounts as account_texts  # noqa: E402
-from .test_properties import emails, passwords, usernames  # noqa: E402
+from .test_properties import emails, full_names, passwords, usernames  # noqa: E402
 
 
 def without_logins(record: Any) -> Any:
@@ -364,6 +364,7 @@ def test_login_form_with_any_input(config: Any, username: str, password: str) ->
             await auth.store.ensure_tables()
             if await auth.store.get(ADMIN) is None:
                 await auth.bootstrap_admin(ADMIN, ADMIN_PASSWORD)
+            before = [without_logins(r) for r in await auth.store.all()]
         delete_token()  # each example starts logged out
         source = FilteringSource()
         app = make_secure_app(config, source)
@@ -380,7 +381,12 @@ def test_login_form_with_any_input(config: Any, username: str, password: str) ->
                 return
             assert screen.error_text in ("Invalid username or password.", "Enter a username.", "Enter the password.")
             assert screen.query_one("#password", Input).value == "" and source.polls == []
+            assert app.snapshot is None and "payments-prod" not in screen_text(app)
+            if len(password.strip()) >= 12 and password not in username:
+                assert password not in screen_text(app)  # masked, then cleared
         assert app.return_code in (None, 0) and not app._crashed
+        async with open_auth(config, iterations=1000) as auth:  # only the lockout counters may move
+            assert [without_logins(r) for r in await auth.store.all()] == before
 
     asyncio.run(scenario())
 
@@ -392,9 +398,18 @@ def test_login_form_with_any_input(config: Any, username: str, password: str) ->
     role=st.sampled_from(["user", "monitor", "admin"]),
     accounts=account_texts,
     email=emails,
+    full_name=full_names,
+    confirmed=st.booleans() | st.just(True),
 )
 def test_create_user_form_with_any_input(
-    config: Any, username: str, password: str, role: str, accounts: str | None, email: str | None
+    config: Any,
+    username: str,
+    password: str,
+    role: str,
+    accounts: str | None,
+    email: str | None,
+    full_name: str | None,
+    confirmed: bool,
 ) -> None:
     async def scenario() -> None:
         from heartbeat_tui.auth.service import open_auth
@@ -417,9 +432,10 @@ def test_create_user_form_with_any_input(
             for name, value in (
                 ("username", username),
                 ("password", password),
-                ("confirm", password),
+                ("confirm", password if confirmed else password + "x"),
                 ("accounts", accounts or ""),
                 ("email", email or ""),
+                ("full_name", full_name or ""),
             ):
                 form.query_one(f"#{name}", Input).value = value
             form.query_one("#role", Select).value = role
@@ -428,7 +444,10 @@ def test_create_user_form_with_any_input(
                 pilot,
                 lambda: (
                     app.screen is admin_screen
-                    or any(form.error_of(f) for f in ("username", "password", "role", "accounts", "email", "form"))
+                    or any(
+                        form.error_of(f)
+                        for f in ("username", "password", "confirm", "role", "accounts", "email", "full_name", "form")
+                    )
                 ),
                 timeout=10,
             )
@@ -437,7 +456,8 @@ def test_create_user_form_with_any_input(
             after = [without_logins(r) for r in await auth.store.all()]
             before = [without_logins(r) for r in before]
             if created:
-                assert [r.username for r in after if r not in before] == [username]
+                assert confirmed
+                assert [r.username for r in after if r not in before] == [username.strip()]
                 await auth.store._client.delete_item(
                     TableName=auth.store.users_table, Key={"username": {"S": username}}
                 )
