@@ -31,6 +31,14 @@ def test_saved_0600_in_the_state_folder(isolated_environment: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["session.jwt"]  # no temporary left behind
 
 
+def test_a_wider_folder_is_narrowed_to_ours_alone(isolated_environment: Path) -> None:
+    directory = user_state_dir()
+    directory.mkdir(parents=True)
+    directory.chmod(0o755)  # made earlier, by another tool or umask
+    path = save_token("t")
+    assert mode(path) == 0o600 and mode(directory) == 0o700
+
+
 def test_never_readable_by_others_even_briefly(isolated_environment: Path) -> None:
     directory = user_state_dir()
     directory.mkdir(parents=True, exist_ok=True)
