@@ -16,6 +16,7 @@ parent.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -149,10 +150,56 @@ def _main() -> None:
     from heartbeat_tui.embedded.simulator import Simulator
 
     class QuietHandler(MotoRequestHandler):
-        # Keep-alive, as AWS endpoints do: werkzeug's default HTTP/1.0 closes
-        # the connection after every response, and the client then pays a new
-        # TCP connection per call.
+        """Keep-alive, as AWS endpoints do, and no request log.
+
+        werkzeug 3 answers every request with "Connection: close", whatever
+        the protocol version: it cannot tell whether the application read the
+        whole request body, so after each response it discards whatever the
+        client sent next. Each call then cost a new TCP connection on both sides
+        and a new thread here (725 connections for two polls of the benchmark).
+        Here the body (Content-Length bytes) is read off the connection before
+        the application runs and handed to werkzeug in memory: nothing of the
+        next request can be discarded, and the connection stays open.
+        """
+
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: with Nagle's algorithm on a
+        # kept-alive connection the body waits for the client's delayed ACK
+        # (40 ms a call on Linux).
+        disable_nagle_algorithm = True
+        _keep_alive = False
+
+        def run_wsgi(self) -> None:
+            body = self._read_body()
+            if body is None:  # chunked, Expect, or a bad length: close after this one
+                self._keep_alive = False
+                super().run_wsgi()
+                return
+            connection = self.rfile
+            self._keep_alive = True
+            self.rfile = io.BytesIO(body)
+            try:
+                super().run_wsgi()
+            finally:
+                self.rfile = connection
+                self._keep_alive = False
+
+        def _read_body(self) -> bytes | None:
+            if self.headers.get("Transfer-Encoding") or self.headers.get("Expect"):
+                return None
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                return None
+            if length < 0:
+                return None
+            body = self.rfile.read(length) if length else b""
+            return body if len(body) == length else None
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if self._keep_alive and keyword.lower() == "connection" and value.lower() == "close":
+                return  # whether to close stays as the request asked (HTTP/1.1: keep)
+            super().send_header(keyword, value)
 
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
             pass
