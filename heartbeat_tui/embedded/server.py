@@ -197,8 +197,13 @@ def _main() -> None:
             return body if len(body) == length else None
 
         def send_header(self, keyword: str, value: str) -> None:
-            if self._keep_alive and keyword.lower() == "connection" and value.lower() == "close":
-                return  # whether to close stays as the request asked (HTTP/1.1: keep)
+            if (
+                self._keep_alive
+                and not self.close_connection  # the client asked to close: say so
+                and keyword.lower() == "connection"
+                and value.lower() == "close"
+            ):
+                return
             super().send_header(keyword, value)
 
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
