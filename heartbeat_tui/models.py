@@ -12,6 +12,8 @@ epoch seconds (ints) because there are hundreds of thousands of them.
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 from array import array
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -132,9 +134,8 @@ class MetricSeries:
         new_vs = values if isinstance(values, array) and values.typecode == "d" else array("d", values)
         if len(new_ts) != len(new_vs):
             raise ValueError("a metric series needs as many timestamps as values")
-        ordered = new_ts.tolist()
-        if ordered != sorted(set(ordered)):
-            points = dict(zip(ordered, new_vs.tolist()))
+        if not _strictly_increasing(new_ts):
+            points = dict(zip(new_ts.tolist(), new_vs.tolist()))  # a later duplicate wins
             ordered = sorted(points)
             new_ts, new_vs = array("I", ordered), array("d", (points[t] for t in ordered))
         old_ts, old_values = self._timestamps, self._values
@@ -143,14 +144,14 @@ class MetricSeries:
         else:
             cut = bisect.bisect_left(old_ts, new_ts[0])
             old_tail = old_ts[cut:].tolist()
-            if not old_tail or set(old_tail) <= set(ordered):
+            if not old_tail or set(old_tail) <= set(new_ts):
                 ts, vs = old_ts[:cut], old_values[:cut]
                 ts.extend(new_ts)
                 vs.extend(new_vs)
             else:
                 # Old points inside the new range that the new data lacks: keep them.
                 tail = dict(zip(old_tail, old_values[cut:].tolist()))
-                tail.update(zip(ordered, new_vs.tolist()))
+                tail.update(zip(new_ts.tolist(), new_vs.tolist()))
                 keys = sorted(tail)
                 ts, vs = old_ts[:cut], old_values[:cut]
                 ts.extend(keys)
@@ -162,6 +163,12 @@ class MetricSeries:
         if ts == old_ts and vs == old_values:
             return self
         return MetricSeries(ts, vs)
+
+
+def _strictly_increasing(stamps: array) -> bool:
+    """True when every timestamp is greater than the one before (a C loop)."""
+
+    return all(map(operator.lt, stamps, itertools.islice(stamps, 1, None)))
 
 
 def _uint_array(values: Iterable[int]) -> array:

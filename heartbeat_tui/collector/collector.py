@@ -684,7 +684,10 @@ class Collector:
                     )
                 try:
                     # The common case stays in C: epoch numbers and finite floats.
-                    new_ts = array("I", map(int, raw_ts))
+                    try:
+                        new_ts = array("I", raw_ts)  # epoch seconds as JSON integers
+                    except TypeError:
+                        new_ts = array("I", map(int, raw_ts))  # ... or as floats
                     new_values = array("d", raw_values)
                     if not all(map(math.isfinite, new_values)):
                         raise ValueError("non-finite datapoints")
