@@ -83,9 +83,24 @@ def _prewarm(dispatcher: Any) -> None:
             pass
 
 
+def _load_moto_models() -> None:
+    """Load the service models moto parses query-protocol requests with (STS,
+    IAM). moto loads each on its first request, after scanning botocore's data
+    folder: ~0.3 s of CPU inside the first AssumeRole of a poll."""
+    try:
+        from moto.core.utils import get_service_model
+
+        for service in ("sts", "iam"):
+            get_service_model(service)
+    except Exception:  # an internal API: a moto upgrade only costs the warm-up
+        pass
+
+
 def _materialize_history(world: Any) -> None:
     """Generate the metric history in the background, a few services at a time,
-    so requests interleave (a query materialises its own series on demand)."""
+    so requests interleave (a query materialises its own series on demand).
+    moto's service models first: the first poll's first calls need them."""
+    _load_moto_models()
     while True:
         with world.lock:
             remaining = world.metrics.materialize_some(8)
