@@ -12,8 +12,6 @@ epoch seconds (ints) because there are hundreds of thousands of them.
 from __future__ import annotations
 
 import bisect
-import itertools
-import operator
 from array import array
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -139,6 +137,9 @@ class MetricSeries:
             ordered = sorted(points)
             new_ts, new_vs = array("I", ordered), array("d", (points[t] for t in ordered))
         old_ts, old_values = self._timestamps, self._values
+        if not old_ts:  # the first load
+            first = bisect.bisect_left(new_ts, oldest)
+            return self if first == len(new_ts) else MetricSeries(new_ts[first:], new_vs[first:])
         if not len(new_ts):
             ts, vs = old_ts[:], old_values[:]
         else:
@@ -166,9 +167,11 @@ class MetricSeries:
 
 
 def _strictly_increasing(stamps: array) -> bool:
-    """True when every timestamp is greater than the one before (a C loop)."""
+    """True when every timestamp is greater than the one before (C loops only:
+    sorting a sorted list is one pass, and a duplicate shrinks the set)."""
 
-    return all(map(operator.lt, stamps, itertools.islice(stamps, 1, None)))
+    as_list = stamps.tolist()
+    return as_list == sorted(as_list) and len(set(as_list)) == len(as_list)
 
 
 def _uint_array(values: Iterable[int]) -> array:

@@ -85,7 +85,18 @@ from heartbeat_tui.collector.parse import (
     parse_service,
     parse_task,
 )
-from heartbeat_tui.collector.steps import StepFailed, _chunks, _gather_all, _guard, _raise_failures, _settle
+from heartbeat_tui.collector.steps import (
+    PRIORITY_CHAIN,
+    PRIORITY_FAN_OUT,
+    PRIORITY_HEAVY,
+    PrioritySemaphore,
+    StepFailed,
+    _chunks,
+    _gather_all,
+    _guard,
+    _raise_failures,
+    _settle,
+)
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.models import (
     EMPTY_METRICS,
@@ -139,7 +150,7 @@ class _RegionState:
 @dataclass
 class _AccountState:
     config: AccountConfig
-    semaphore: asyncio.Semaphore
+    semaphore: PrioritySemaphore
     alias: str | None = None
     alias_known: bool = False
     alias_retry_poll: int = 0
@@ -199,7 +210,7 @@ class Collector:
         if state is None:
             state = _AccountState(
                 config=account,
-                semaphore=asyncio.Semaphore(self._config.file.collector.max_in_flight_per_account),
+                semaphore=PrioritySemaphore(self._config.file.collector.max_in_flight_per_account),
                 alias=account.alias,
                 alias_known=account.alias is not None,
             )
@@ -248,8 +259,14 @@ class Collector:
             self.last_snapshot = snapshot
             return snapshot
 
-    async def _call(self, state: _AccountState, where: str, coro: Callable[[], Awaitable[T]]) -> T:
-        async with state.semaphore:
+    async def _call(
+        self,
+        state: _AccountState,
+        where: str,
+        coro: Callable[[], Awaitable[T]],
+        priority: int = PRIORITY_CHAIN,
+    ) -> T:
+        async with state.semaphore.slot(priority):
             try:
                 try:
                     return await coro()
@@ -271,6 +288,7 @@ class Collector:
         where: str,
         method: Callable[..., Awaitable[dict[str, Any]]],
         token_key: str = "nextToken",
+        priority: int = PRIORITY_CHAIN,
         **kwargs: Any,
     ) -> AsyncIterator[dict[str, Any]]:
         """Every page of a paged call, one bounded call at a time."""
@@ -279,7 +297,7 @@ class Collector:
         seen: set[str] = set()
         while True:
             page_kwargs = {**kwargs, token_key: token} if token else kwargs
-            page = await self._call(state, where, functools.partial(method, **page_kwargs))
+            page = await self._call(state, where, functools.partial(method, **page_kwargs), priority)
             yield page
             token = page.get(token_key)
             if not token:
@@ -547,6 +565,7 @@ class Collector:
                 state,
                 "ECS DescribeServices",
                 lambda: ecs.describe_services(cluster=cluster_arn, services=batch),
+                PRIORITY_FAN_OUT,
             )
             _raise_failures("ECS DescribeServices", response)
             return cluster_arn, [
@@ -658,6 +677,7 @@ class Collector:
             "CloudWatch GetMetricData",
             cw.get_metric_data,
             token_key="NextToken",
+            priority=PRIORITY_HEAVY,
             MetricDataQueries=queries,
             StartTime=datetime.fromtimestamp(start, tz=timezone.utc),
             EndTime=datetime.fromtimestamp(end, tz=timezone.utc),
@@ -674,7 +694,6 @@ class Collector:
                     messages = "; ".join(str(m.get("Value", "")) for m in result.get("Messages") or [])
                     detail = f": {messages}" if messages else ""
                     raise ValueError(f"GetMetricData answered {status} for {key[1]} of {name_from_arn(key[0])}{detail}")
-                stamps, values = out.setdefault(key, (array("I"), array("d")))
                 raw_ts = result.get("Timestamps") or ()
                 raw_values = result.get("Values") or ()
                 if len(raw_ts) != len(raw_values):
@@ -689,7 +708,9 @@ class Collector:
                     except TypeError:
                         new_ts = array("I", map(int, raw_ts))  # ... or as floats
                     new_values = array("d", raw_values)
-                    if not all(map(math.isfinite, new_values)):
+                    # The sum is finite only when every value is (an inf or NaN
+                    # anywhere makes it inf or NaN); one C loop.
+                    if not math.isfinite(sum(new_values)):
                         raise ValueError("non-finite datapoints")
                 except (TypeError, ValueError, OverflowError):
                     new_ts, new_values = array("I"), array("d")
@@ -698,8 +719,12 @@ class Collector:
                         if epoch is not None and epoch >= 0 and _finite(value):
                             new_ts.append(epoch)
                             new_values.append(float(value))
-                stamps.extend(new_ts)
-                values.extend(new_values)
+                held = out.get(key)
+                if held is None:
+                    out[key] = (new_ts, new_values)
+                else:  # the rest of a series cut by a page
+                    held[0].extend(new_ts)
+                    held[1].extend(new_values)
         return out
 
     # -- Application Auto Scaling --------------------------------------------------

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import logging
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 from heartbeat_tui.aws.errors import describe_error
@@ -70,3 +73,55 @@ def _raise_failures(where: str, response: dict[str, Any]) -> None:
     if failures:
         reasons = ", ".join(f"{name_from_arn(str(f.get('arn')))}: {f.get('reason')}" for f in failures[:3])
         raise StepFailed(where, RuntimeError(reasons))
+
+
+#: Who gets a free slot of an account's calls in flight first (lower first).
+#: Calls with successors (pages of a paged read, the inventory chain, AssumeRole)
+#: go before the fan-out; among the fan-out, the heavy GetMetricData calls
+#: (seconds of work on both ends) go before the many small DescribeServices, so
+#: they overlap with them instead of trailing behind them.
+PRIORITY_CHAIN = 0
+PRIORITY_HEAVY = 1
+PRIORITY_FAN_OUT = 2
+
+
+class PrioritySemaphore:
+    """A semaphore that hands a freed slot to the waiter with the lowest
+    priority number, in arrival order among equals (asyncio's is FIFO only:
+    each page of a paged read waited behind every batch call queued before it)."""
+
+    def __init__(self, value: int) -> None:
+        if value < 1:
+            raise ValueError("a semaphore needs at least one slot")
+        self._free = value
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, priority: int = PRIORITY_CHAIN) -> AsyncIterator[None]:
+        await self._acquire(priority)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrivals), granted))
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self._release()  # granted, then cancelled before it ran: pass the slot on
+            raise  # otherwise the entry stays in the heap, done, and is skipped
+
+    def _release(self) -> None:
+        self._free += 1
+        while self._free > 0 and self._waiters:
+            _, _, granted = heapq.heappop(self._waiters)
+            if not granted.done():
+                self._free -= 1
+                granted.set_result(None)
