@@ -139,8 +139,11 @@ class MetricSeries:
         old_ts, old_values = self._timestamps, self._values
         if not old_ts:  # the first load
             first = bisect.bisect_left(new_ts, oldest)
-            return self if first == len(new_ts) else MetricSeries(new_ts[first:], new_vs[first:])
-        if not len(new_ts):
+            return self if first == len(new_ts) else MetricSeries._adopt(new_ts[first:], new_vs[first:])
+        count = len(new_ts)
+        if count and old_ts[0] >= oldest and old_ts[-count:] == new_ts and old_values[-count:] == new_vs:
+            return self  # the re-read of the newest minutes found nothing new
+        if not count:
             ts, vs = old_ts[:], old_values[:]
         else:
             cut = bisect.bisect_left(old_ts, new_ts[0])
@@ -163,7 +166,16 @@ class MetricSeries:
             del vs[:first]
         if ts == old_ts and vs == old_values:
             return self
-        return MetricSeries(ts, vs)
+        return MetricSeries._adopt(ts, vs)
+
+    @classmethod
+    def _adopt(cls, timestamps: array, values: array) -> MetricSeries:
+        """A series over arrays that nobody else holds (made by the caller just now)."""
+
+        series = object.__new__(cls)
+        object.__setattr__(series, "_timestamps", timestamps)
+        object.__setattr__(series, "_values", values)
+        return series
 
 
 def _strictly_increasing(stamps: array) -> bool:
