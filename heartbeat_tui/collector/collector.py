@@ -41,6 +41,7 @@ from heartbeat_tui.aws.access import (
     CLOUDWATCH,
     ECS,
     IAM,
+    STS,
     AwsAccess,
     CallCounter,
     counting,
@@ -188,6 +189,32 @@ class Collector:
     async def aclose(self) -> None:
         if self._owns_access:
             await self._access.close()
+
+    async def prepare(self) -> None:
+        """Create every client a poll will use, before the first poll needs them.
+
+        No AWS call is made: this loads the service models, builds the clients
+        and their TLS context and sets up each account's assumed-role session
+        (about 0.4 s of CPU for 3 accounts in 2 regions), work the first poll
+        would otherwise do on its critical path. The dashboard calls it while
+        the login screen waits for a person. Optional: a poll creates whatever
+        is missing; failures here are left for the poll to report.
+        """
+
+        # With no account configured, the base credentials' own, in the default region.
+        targets: list[tuple[AccountConfig | None, tuple[str, ...], bool]] = [
+            (account, self._config.regions_for(account), account.alias is None) for account in self._config.accounts
+        ] or [(None, (self._config.region,), True)]
+        try:
+            await self._access.base_client(STS)
+            for account, regions, needs_alias in targets:
+                for region in regions:
+                    for service in (ECS, CLOUDWATCH, AUTOSCALING):
+                        await self._access.client(account, service, region)
+                if needs_alias:
+                    await self._access.client(account, IAM, self._config.region)
+        except Exception:  # noqa: BLE001 - the poll reports what is wrong, per account
+            log.debug("preparing the AWS clients failed; the poll will create them", exc_info=True)
 
     @property
     def history_seconds(self) -> int:

@@ -184,12 +184,14 @@ class CloudWatchApi:
                 continue
             lo = max(offset, first) - first
             hi = min(page_end, last) - first
+            if lo or hi < len(timestamps):  # cut by the page (else the whole lists, uncopied)
+                timestamps, values = timestamps[lo:hi], values[lo:hi]
             out.append(
                 {
                     "Id": query["Id"],
                     "Label": query.get("Label") or query["MetricStat"]["Metric"].get("MetricName", query["Id"]),
-                    "Timestamps": timestamps[lo:hi],
-                    "Values": values[lo:hi],
+                    "Timestamps": timestamps,
+                    "Values": values,
                     "StatusCode": "PartialData" if last > page_end else "Complete",
                     "Messages": [],
                 }
