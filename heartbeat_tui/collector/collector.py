@@ -92,6 +92,7 @@ from heartbeat_tui.collector.steps import (
     PRIORITY_HEAVY,
     PrioritySemaphore,
     StepFailed,
+    _balanced_chunks,
     _chunks,
     _gather_all,
     _guard,
@@ -650,7 +651,7 @@ class Collector:
         jobs = []
         for group, start in groups:
             queries = [(ref, spec) for ref in group for spec in SERIES]
-            for batch in _chunks(queries, METRIC_QUERIES_PER_CALL):
+            for batch in _balanced_chunks(queries, METRIC_QUERIES_PER_CALL):
                 jobs.append(self._metric_batch(state, cw, batch, start, end))
         results = await _gather_all(*jobs)
 

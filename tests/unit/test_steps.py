@@ -1,10 +1,14 @@
-"""The per-account bound on calls in flight: never exceeded, served by priority."""
+"""Steps of a poll: the per-account bound on calls in flight (never exceeded,
+served by priority) and how batches are cut."""
 
 from __future__ import annotations
 
 import asyncio
 
-from heartbeat_tui.collector.steps import PrioritySemaphore
+from hypothesis import given
+from hypothesis import strategies as st
+
+from heartbeat_tui.collector.steps import PrioritySemaphore, _balanced_chunks, _chunks
 
 
 async def test_never_more_than_the_bound_and_lower_priority_first() -> None:
@@ -69,3 +73,14 @@ async def test_a_cancelled_waiter_loses_nothing() -> None:
     await asyncio.gather(granted, return_exceptions=True)
     await asyncio.wait_for(call("next"), timeout=1)
     assert done[-1] == "next"
+
+
+@given(st.integers(min_value=0, max_value=3000), st.sampled_from([1, 3, 10, 100, 500]))
+def test_balanced_batches_are_as_few_as_plain_ones_and_nearly_equal(count: int, size: int) -> None:
+    items = list(range(count))
+    balanced = _balanced_chunks(items, size)
+    assert len(balanced) == len(_chunks(items, size))  # the same number of calls
+    assert [x for chunk in balanced for x in chunk] == items
+    assert all(0 < len(chunk) <= size for chunk in balanced)
+    if balanced:
+        assert max(map(len, balanced)) - min(map(len, balanced)) <= 1
