@@ -98,6 +98,7 @@ from heartbeat_tui.collector.steps import (
     _guard,
     _raise_failures,
     _settle,
+    old_objects_left_alone,
 )
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.models import (
@@ -251,41 +252,43 @@ class Collector:
         """Poll every account (or the ids in `only`) and return the new snapshot."""
 
         async with self._poll_lock:
-            counter = CallCounter()
-            token = counting(counter)
-            started = time.perf_counter()
+            with old_objects_left_alone():
+                return await self._poll_locked(only)
+
+    async def _poll_locked(self, only: Collection[str] | None) -> FleetSnapshot:
+        counter = CallCounter()
+        token = counting(counter)
+        started = time.perf_counter()
+        try:
+            now = self._clock()
             try:
-                now = self._clock()
-                try:
-                    accounts = await self.accounts()
-                except Exception as exc:  # noqa: BLE001 - reported, never raised
-                    accounts_snap: tuple[AccountSnapshot, ...] = (
-                        AccountSnapshot(
-                            id="base-credentials",
-                            status=AccountStatus.ERROR,
-                            error=f"STS GetCallerIdentity: {describe_error(exc)}",
-                        ),
-                    )
-                else:
-                    selected = [a for a in accounts if only is None or a.id in only]
-                    accounts_snap = tuple(
-                        await asyncio.gather(*(self._poll_account_isolated(a, now) for a in selected))
-                    )
-            finally:
-                stop_counting(token)
-            self._poll_number += 1
-            snapshot = FleetSnapshot(
-                generated_at=now,
-                poll_number=self._poll_number,
-                accounts=accounts_snap,
-                stats=PollStats(
-                    calls=tuple(sorted(counter.calls.items())),
-                    http_requests=counter.http_requests,
-                    duration_seconds=time.perf_counter() - started,
-                ),
-            )
-            self.last_snapshot = snapshot
-            return snapshot
+                accounts = await self.accounts()
+            except Exception as exc:  # noqa: BLE001 - reported, never raised
+                accounts_snap: tuple[AccountSnapshot, ...] = (
+                    AccountSnapshot(
+                        id="base-credentials",
+                        status=AccountStatus.ERROR,
+                        error=f"STS GetCallerIdentity: {describe_error(exc)}",
+                    ),
+                )
+            else:
+                selected = [a for a in accounts if only is None or a.id in only]
+                accounts_snap = tuple(await asyncio.gather(*(self._poll_account_isolated(a, now) for a in selected)))
+        finally:
+            stop_counting(token)
+        self._poll_number += 1
+        snapshot = FleetSnapshot(
+            generated_at=now,
+            poll_number=self._poll_number,
+            accounts=accounts_snap,
+            stats=PollStats(
+                calls=tuple(sorted(counter.calls.items())),
+                http_requests=counter.http_requests,
+                duration_seconds=time.perf_counter() - started,
+            ),
+        )
+        self.last_snapshot = snapshot
+        return snapshot
 
     async def _call(
         self,

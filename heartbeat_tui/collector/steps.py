@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import heapq
 import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any, TypeVar
 
 from heartbeat_tui.aws.errors import describe_error
@@ -24,6 +26,43 @@ class StepFailed(Exception):
         self.where = where
         self.cause = cause
         super().__init__(f"{where}: {describe_error(cause)}")
+
+
+_frozen_polls = 0
+_frozen_lock = threading.Lock()
+_thresholds: tuple[int, int, int] = gc.get_threshold()
+
+
+@contextlib.contextmanager
+def old_objects_left_alone() -> Iterator[None]:
+    """While a poll runs, the garbage collector makes no full pass and skips
+    every object that existed before it (gc.freeze); after it, they are all
+    looked at again (gc.unfreeze, thresholds restored): nothing stays exempt,
+    so no cycle is kept for good. Young objects are collected as usual.
+
+    A cold poll allocates a few hundred thousand containers (parsed answers,
+    models), which triggers full collections; each walked every object of the
+    process, botocore's service models and the last snapshot included
+    (about 280,000): 0.4 s of a cold poll's CPU, 0.15 s of a warm one's.
+    """
+
+    global _frozen_polls, _thresholds
+    with _frozen_lock:  # polls of several collectors may overlap, even across threads
+        if _frozen_polls == 0:
+            gc.freeze()
+            _thresholds = gc.get_threshold()
+            # No full pass during the poll either: what the poll allocates and
+            # keeps is its snapshot, walked again after the poll like the rest.
+            gc.set_threshold(_thresholds[0], _thresholds[1], max(_thresholds[2], 1_000_000))
+        _frozen_polls += 1
+    try:
+        yield
+    finally:
+        with _frozen_lock:
+            _frozen_polls -= 1
+            if _frozen_polls == 0:
+                gc.set_threshold(*_thresholds)
+                gc.unfreeze()
 
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:
