@@ -85,9 +85,11 @@ def _prewarm(dispatcher: Any) -> None:
 
 def _load_moto_models() -> None:
     """Load the service models moto parses query-protocol requests with (STS,
-    IAM). moto loads each on its first request, after scanning botocore's data
-    folder: ~0.3 s of CPU inside the first AssumeRole of a poll."""
+    IAM), and the modules its request authorisation imports (moto.s3 among
+    them). moto does both on its first request: ~0.3 s of CPU inside the
+    first AssumeRole of a poll."""
     try:
+        import moto.iam.access_control  # noqa: F401 - imported by moto's first request (with moto.s3)
         from moto.core.utils import get_service_model
 
         for service in ("sts", "iam"):
