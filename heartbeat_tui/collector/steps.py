@@ -35,10 +35,10 @@ _thresholds: tuple[int, int, int] = gc.get_threshold()
 
 @contextlib.contextmanager
 def old_objects_left_alone() -> Iterator[None]:
-    """While a poll runs, the garbage collector makes no full pass and skips
-    every object that existed before it (gc.freeze); after it, they are all
-    looked at again (gc.unfreeze, thresholds restored): nothing stays exempt,
-    so no cycle is kept for good.
+    """While a poll runs, the garbage collector looks at young objects only and
+    skips every object that existed before the poll (gc.freeze); after it,
+    they are all looked at again (gc.unfreeze, thresholds restored): nothing
+    stays exempt, so no cycle is kept for good.
 
     A cold poll allocates a few hundred thousand containers (parsed answers,
     models), which triggers full collections; each walked every object of the
@@ -51,11 +51,11 @@ def old_objects_left_alone() -> Iterator[None]:
         if _frozen_polls == 0:
             gc.freeze()
             _thresholds = gc.get_threshold()
-            # No full pass during the poll either (what the poll keeps is its
-            # snapshot, walked again after the poll like the rest), and young
-            # objects looked at every 20,000 allocations, not 700: most of a
-            # poll's (parsed answers) are freed by then without a pass.
-            gc.set_threshold(max(_thresholds[0], 20_000), _thresholds[1], max(_thresholds[2], 1_000_000))
+            # No older-generation pass during the poll either (what the poll
+            # keeps is its snapshot, walked after the poll like the rest), and
+            # young objects looked at every 50,000 allocations, not 700: most
+            # of a poll's (parsed answers) are freed by then without a pass.
+            gc.set_threshold(max(_thresholds[0], 50_000), max(_thresholds[1], 1_000), max(_thresholds[2], 1_000_000))
         _frozen_polls += 1
     try:
         yield
