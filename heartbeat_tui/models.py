@@ -118,7 +118,9 @@ class MetricSeries:
         recent = self._values[self._first_index_since(epoch_seconds) :]
         return max(recent) if len(recent) else None
 
-    def merged(self, timestamps: Iterable[int], values: Iterable[float], *, oldest: int) -> MetricSeries:
+    def merged(
+        self, timestamps: Iterable[int], values: Iterable[float], *, oldest: int, ordered: bool = False
+    ) -> MetricSeries:
         """A new series with the given points merged in (newer values win) and
         everything older than `oldest` dropped, so the history stays bounded.
         Returns `self` when nothing changed.
@@ -126,13 +128,15 @@ class MetricSeries:
         Cheap for the two usual cases, which stay in C loops: the first load
         (no history yet) and a few new minutes that overlap the end of the
         history (the re-read of the newest, possibly partial, minutes).
+        `ordered=True`: the caller has checked that the timestamps strictly
+        increase. The given arrays are only read, never kept.
         """
 
         new_ts = _uint_array(timestamps)
         new_vs = values if isinstance(values, array) and values.typecode == "d" else array("d", values)
         if len(new_ts) != len(new_vs):
             raise ValueError("a metric series needs as many timestamps as values")
-        if not _strictly_increasing(new_ts):
+        if not (ordered or strictly_increasing(new_ts)):
             points = dict(zip(new_ts.tolist(), new_vs.tolist()))  # a later duplicate wins
             ordered = sorted(points)
             new_ts, new_vs = array("I", ordered), array("d", (points[t] for t in ordered))
@@ -178,7 +182,7 @@ class MetricSeries:
         return series
 
 
-def _strictly_increasing(stamps: array) -> bool:
+def strictly_increasing(stamps: array) -> bool:
     """True when every timestamp is greater than the one before (C loops only:
     sorting a sorted list is one pass, and a duplicate shrinks the set)."""
 

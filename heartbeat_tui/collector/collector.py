@@ -116,6 +116,7 @@ from heartbeat_tui.models import (
     ServiceDetail,
     ServiceMetrics,
     Task,
+    strictly_increasing,
     utcnow,
 )
 from heartbeat_tui.timeutil import to_epoch
@@ -659,7 +660,7 @@ class Collector:
         results = await _gather_all(*jobs)
 
         # Commit only when every batch succeeded: a failure keeps the old history.
-        points: dict[tuple[str, str], tuple[array, array]] = {}
+        points: dict[tuple[str, str], tuple[array, array, bool]] = {}
         for result in results:
             points.update(result)
         merged: dict[str, ServiceMetrics] = {}
@@ -671,8 +672,8 @@ class Collector:
             update = {}
             for attr, _, _ in SERIES:
                 series: MetricSeries = getattr(previous, attr)
-                new_ts, new_values = points.get((ref.arn, attr), _NO_POINTS)
-                updated = _merge_series(series, new_ts, new_values, oldest)
+                new_ts, new_values, ordered = points.get((ref.arn, attr), _NO_POINTS)
+                updated = _merge_series(series, new_ts, new_values, oldest, ordered)
                 if updated is not series:
                     update[attr] = updated
             merged[ref.arn] = previous.model_copy(update=update) if update else previous
@@ -695,14 +696,19 @@ class Collector:
         batch: list[tuple[ServiceRef, tuple[str, str, str]]],
         start: int,
         end: int,
-    ) -> dict[tuple[str, str], tuple[array, array]]:
+    ) -> dict[tuple[str, str], tuple[array, array, bool]]:
         queries = []
         ids: dict[str, tuple[str, str]] = {}
         for n, (ref, (attr, metric, stat)) in enumerate(batch):
             query_id = f"q{n}"
             ids[query_id] = (ref.arn, attr)
             queries.append({"Id": query_id, "MetricStat": _metric_stat(ref.cluster, ref.name, metric, stat)})
-        out: dict[tuple[str, str], tuple[array, array]] = {}
+        out: dict[tuple[str, str], tuple[array, array, bool]] = {}
+        # Most series of an answer cover the same minutes: one array (and one
+        # check that its timestamps strictly increase) serves them all. The
+        # arrays are read-only from here on (merging copies what it keeps).
+        shared_raw: Any = None
+        shared_ts, shared_ordered = array("I"), True
         async for response in self._pages(
             state,
             "CloudWatch GetMetricData",
@@ -734,17 +740,22 @@ class Collector:
                     )
                 try:
                     # The common case stays in C: epoch numbers and finite floats.
-                    try:
-                        new_ts = array("I", raw_ts)  # epoch seconds as JSON integers
-                    except TypeError:
-                        new_ts = array("I", map(int, raw_ts))  # ... or as floats
+                    if raw_ts == shared_raw:
+                        new_ts, ordered = shared_ts, shared_ordered
+                    else:
+                        try:
+                            new_ts = array("I", raw_ts)  # epoch seconds as JSON integers
+                        except TypeError:
+                            new_ts = array("I", map(int, raw_ts))  # ... or as floats
+                        ordered = strictly_increasing(new_ts)
+                        shared_raw, shared_ts, shared_ordered = raw_ts, new_ts, ordered
                     new_values = array("d", raw_values)
                     # The sum is finite only when every value is (an inf or NaN
                     # anywhere makes it inf or NaN); one C loop.
                     if not math.isfinite(sum(new_values)):
                         raise ValueError("non-finite datapoints")
                 except (TypeError, ValueError, OverflowError):
-                    new_ts, new_values = array("I"), array("d")
+                    new_ts, new_values, ordered = array("I"), array("d"), False
                     for ts, value in zip(raw_ts, raw_values):
                         epoch = to_epoch(ts)
                         if epoch is not None and epoch >= 0 and _finite(value):
@@ -752,10 +763,9 @@ class Collector:
                             new_values.append(float(value))
                 held = out.get(key)
                 if held is None:
-                    out[key] = (new_ts, new_values)
-                else:  # the rest of a series cut by a page
-                    held[0].extend(new_ts)
-                    held[1].extend(new_values)
+                    out[key] = (new_ts, new_values, ordered)
+                else:  # the rest of a series cut by a page: new arrays, checked again when merged
+                    out[key] = (held[0] + new_ts, held[1] + new_values, False)
         return out
 
     # -- Application Auto Scaling --------------------------------------------------
