@@ -198,7 +198,7 @@ class Collector:
 
         No AWS call is made: this loads the service models, builds the clients
         and their TLS context and sets up each account's assumed-role session
-        (about 0.4 s of CPU for 3 accounts in 2 regions), work the first poll
+        (0.2 to 0.35 s of CPU for 3 accounts in 2 regions), work the first poll
         would otherwise do on its critical path. The dashboard calls it while
         the login screen waits for a person. Optional: a poll creates whatever
         is missing; failures here are left for the poll to report.
