@@ -118,7 +118,9 @@ class MetricSeries:
         recent = self._values[self._first_index_since(epoch_seconds) :]
         return max(recent) if len(recent) else None
 
-    def merged(self, timestamps: Iterable[int], values: Iterable[float], *, oldest: int) -> MetricSeries:
+    def merged(
+        self, timestamps: Iterable[int], values: Iterable[float], *, oldest: int, ordered: bool = False
+    ) -> MetricSeries:
         """A new series with the given points merged in (newer values win) and
         everything older than `oldest` dropped, so the history stays bounded.
         Returns `self` when nothing changed.
@@ -126,31 +128,38 @@ class MetricSeries:
         Cheap for the two usual cases, which stay in C loops: the first load
         (no history yet) and a few new minutes that overlap the end of the
         history (the re-read of the newest, possibly partial, minutes).
+        `ordered=True`: the caller has checked that the timestamps strictly
+        increase. The given arrays are only read, never kept.
         """
 
         new_ts = _uint_array(timestamps)
         new_vs = values if isinstance(values, array) and values.typecode == "d" else array("d", values)
         if len(new_ts) != len(new_vs):
             raise ValueError("a metric series needs as many timestamps as values")
-        ordered = new_ts.tolist()
-        if ordered != sorted(set(ordered)):
-            points = dict(zip(ordered, new_vs.tolist()))
+        if not (ordered or strictly_increasing(new_ts)):
+            points = dict(zip(new_ts.tolist(), new_vs.tolist()))  # a later duplicate wins
             ordered = sorted(points)
             new_ts, new_vs = array("I", ordered), array("d", (points[t] for t in ordered))
         old_ts, old_values = self._timestamps, self._values
-        if not len(new_ts):
+        if not old_ts:  # the first load
+            first = bisect.bisect_left(new_ts, oldest)
+            return self if first == len(new_ts) else MetricSeries._adopt(new_ts[first:], new_vs[first:])
+        count = len(new_ts)
+        if count and old_ts[0] >= oldest and old_ts[-count:] == new_ts and old_values[-count:] == new_vs:
+            return self  # the re-read of the newest minutes found nothing new
+        if not count:
             ts, vs = old_ts[:], old_values[:]
         else:
             cut = bisect.bisect_left(old_ts, new_ts[0])
             old_tail = old_ts[cut:].tolist()
-            if not old_tail or set(old_tail) <= set(ordered):
+            if not old_tail or set(old_tail) <= set(new_ts):
                 ts, vs = old_ts[:cut], old_values[:cut]
                 ts.extend(new_ts)
                 vs.extend(new_vs)
             else:
                 # Old points inside the new range that the new data lacks: keep them.
                 tail = dict(zip(old_tail, old_values[cut:].tolist()))
-                tail.update(zip(ordered, new_vs.tolist()))
+                tail.update(zip(new_ts.tolist(), new_vs.tolist()))
                 keys = sorted(tail)
                 ts, vs = old_ts[:cut], old_values[:cut]
                 ts.extend(keys)
@@ -161,7 +170,24 @@ class MetricSeries:
             del vs[:first]
         if ts == old_ts and vs == old_values:
             return self
-        return MetricSeries(ts, vs)
+        return MetricSeries._adopt(ts, vs)
+
+    @classmethod
+    def _adopt(cls, timestamps: array, values: array) -> MetricSeries:
+        """A series over arrays that nobody else holds (made by the caller just now)."""
+
+        series = object.__new__(cls)
+        object.__setattr__(series, "_timestamps", timestamps)
+        object.__setattr__(series, "_values", values)
+        return series
+
+
+def strictly_increasing(stamps: array) -> bool:
+    """True when every timestamp is greater than the one before (C loops only:
+    sorting a sorted list is one pass, and a duplicate shrinks the set)."""
+
+    as_list = stamps.tolist()
+    return as_list == sorted(as_list) and len(set(as_list)) == len(as_list)
 
 
 def _uint_array(values: Iterable[int]) -> array:

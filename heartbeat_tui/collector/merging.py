@@ -57,11 +57,13 @@ def _task_order(task: Task) -> tuple[bool, float]:
     return (task.last_status == "STOPPED", -(moment.timestamp() if moment else 0.0))
 
 
-_NO_POINTS = (array("I"), array("d"))
+_NO_POINTS = (array("I"), array("d"), True)
 
 
-def _merge_series(series: MetricSeries, stamps: Iterable[int], values: Iterable[float], oldest: int) -> MetricSeries:
-    return series.merged(stamps, values, oldest=oldest)
+def _merge_series(
+    series: MetricSeries, stamps: Iterable[int], values: Iterable[float], oldest: int, ordered: bool = False
+) -> MetricSeries:
+    return series.merged(stamps, values, oldest=oldest, ordered=ordered)
 
 
 def _merge_activities(

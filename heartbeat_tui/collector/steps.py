@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import heapq
+import itertools
 import logging
-from collections.abc import Awaitable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any, TypeVar
 
 from heartbeat_tui.aws.errors import describe_error
@@ -23,8 +28,64 @@ class StepFailed(Exception):
         super().__init__(f"{where}: {describe_error(cause)}")
 
 
+_frozen_polls = 0
+_frozen_lock = threading.Lock()
+_thresholds: tuple[int, int, int] = gc.get_threshold()
+
+
+@contextlib.contextmanager
+def old_objects_left_alone() -> Iterator[None]:
+    """While a poll runs, the garbage collector looks at young objects only and
+    skips every object that existed before the poll (gc.freeze); after it,
+    they are all looked at again (gc.unfreeze, thresholds restored): nothing
+    stays exempt, so no cycle is kept for good.
+
+    A cold poll allocates a few hundred thousand containers (parsed answers,
+    models), which triggers full collections; each walked every object of the
+    process, botocore's service models and the last snapshot included
+    (about 280,000): 0.4 s of a cold poll's CPU, 0.15 s of a warm one's.
+    """
+
+    global _frozen_polls, _thresholds
+    with _frozen_lock:  # polls of several collectors may overlap, even across threads
+        if _frozen_polls == 0:
+            gc.freeze()
+            _thresholds = gc.get_threshold()
+            # No older-generation pass during the poll either (what the poll
+            # keeps is its snapshot, walked after the poll like the rest), and
+            # young objects looked at every 50,000 allocations, not 700: most
+            # of a poll's (parsed answers) are freed by then without a pass.
+            gc.set_threshold(max(_thresholds[0], 50_000), max(_thresholds[1], 1_000), max(_thresholds[2], 1_000_000))
+        _frozen_polls += 1
+    try:
+        yield
+    finally:
+        with _frozen_lock:
+            _frozen_polls -= 1
+            if _frozen_polls == 0:
+                gc.set_threshold(*_thresholds)
+                gc.unfreeze()
+
+
 def _chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _balanced_chunks(items: list[T], size: int) -> list[list[T]]:
+    """As few chunks of at most `size` as `_chunks`, but of nearly equal sizes
+    (1,600 metric queries: 4 x 400, not 500, 500, 500, 100), so that concurrent
+    calls end together instead of waiting on the largest."""
+
+    if not items:
+        return []
+    count = -(-len(items) // size)
+    base, extra = divmod(len(items), count)
+    out, start = [], 0
+    for n in range(count):
+        end = start + base + (1 if n < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out
 
 
 async def _gather_all(*steps: Awaitable[T]) -> list[T]:
@@ -70,3 +131,55 @@ def _raise_failures(where: str, response: dict[str, Any]) -> None:
     if failures:
         reasons = ", ".join(f"{name_from_arn(str(f.get('arn')))}: {f.get('reason')}" for f in failures[:3])
         raise StepFailed(where, RuntimeError(reasons))
+
+
+#: Who gets a free slot of an account's calls in flight first (lower first).
+#: Calls with successors (pages of a paged read, the inventory chain, AssumeRole)
+#: go before the fan-out; among the fan-out, the heavy GetMetricData calls
+#: (seconds of work on both ends) go before the many small DescribeServices, so
+#: they overlap with them instead of trailing behind them.
+PRIORITY_CHAIN = 0
+PRIORITY_HEAVY = 1
+PRIORITY_FAN_OUT = 2
+
+
+class PrioritySemaphore:
+    """A semaphore that hands a freed slot to the waiter with the lowest
+    priority number, in arrival order among equals (asyncio's is FIFO only:
+    each page of a paged read waited behind every batch call queued before it)."""
+
+    def __init__(self, value: int) -> None:
+        if value < 1:
+            raise ValueError("a semaphore needs at least one slot")
+        self._free = value
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, priority: int = PRIORITY_CHAIN) -> AsyncIterator[None]:
+        await self._acquire(priority)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrivals), granted))
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self._release()  # granted, then cancelled before it ran: pass the slot on
+            raise  # otherwise the entry stays in the heap, done, and is skipped
+
+    def _release(self) -> None:
+        self._free += 1
+        while self._free > 0 and self._waiters:
+            _, _, granted = heapq.heappop(self._waiters)
+            if not granted.done():
+                self._free -= 1
+                granted.set_result(None)

@@ -19,6 +19,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from heartbeat_tui.embedded.metrics import is_valid_stat
 from heartbeat_tui.embedded.paging import ApiError, decode_token, encode_token
 from heartbeat_tui.embedded.world import World
@@ -48,6 +50,16 @@ def _parse_time(value: Any, name: str) -> float:
         except ValueError:
             pass
     raise _validation(f"The parameter {name} is required and must be a timestamp.")
+
+
+def _fingerprint(value: Any) -> str:
+    """A short digest of a request, to tie a NextToken to the request it came from."""
+    try:
+        # orjson: the standard library took ~10 ms to encode 500 queries.
+        encoded = orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+    except (TypeError, orjson.JSONEncodeError):
+        encoded = json.dumps(value, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
 
 
 class CloudWatchApi:
@@ -123,9 +135,7 @@ class CloudWatchApi:
             dims = {d.get("Name"): d.get("Value") for d in metric.get("Dimensions") or [] if isinstance(d, dict)}
             specs.append((query, metric.get("MetricName"), dims, period, statistic))
 
-        fingerprint = hashlib.sha256(
-            json.dumps([queries, start, end, scan_by], sort_keys=True, default=str).encode()
-        ).hexdigest()[:16]
+        fingerprint = _fingerprint([queries, start, end, scan_by])
         offset = 0
         if params.get("NextToken") is not None:
             offset = decode_token(
@@ -174,12 +184,14 @@ class CloudWatchApi:
                 continue
             lo = max(offset, first) - first
             hi = min(page_end, last) - first
+            if lo or hi < len(timestamps):  # cut by the page (else the whole lists, uncopied)
+                timestamps, values = timestamps[lo:hi], values[lo:hi]
             out.append(
                 {
                     "Id": query["Id"],
                     "Label": query.get("Label") or query["MetricStat"]["Metric"].get("MetricName", query["Id"]),
-                    "Timestamps": timestamps[lo:hi],
-                    "Values": values[lo:hi],
+                    "Timestamps": timestamps,
+                    "Values": values,
                     "StatusCode": "PartialData" if last > page_end else "Complete",
                     "Messages": [],
                 }

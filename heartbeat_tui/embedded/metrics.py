@@ -234,6 +234,15 @@ class MetricStore:
         timestamps: list[int] = []
         values: list[float] = []
         if period == 60:
+            column = _COLUMNS.get(stat)
+            if column is not None:
+                # The usual query: one stored column, sliced in C. A sum is NaN
+                # exactly when a minute in the range is missing (values are finite).
+                present = avg[lo - base : hi - base]
+                total = sum(present)
+                if total == total:
+                    picked = (avg, mx, mn, cnt)[column][lo - base : hi - base]
+                    return list(range(lo * 60, hi * 60, 60)), picked.tolist()
             pick = _single_minute_picker(stat, avg, mx, mn, cnt)
             for minute in range(lo, hi):
                 i = minute - base
@@ -280,6 +289,10 @@ def _percentile(stat: str) -> float | None:
 
 def is_valid_stat(stat: str) -> bool:
     return stat in ("Average", "Maximum", "Minimum", "SampleCount", "Sum") or _percentile(stat) is not None
+
+
+#: Statistics that are one stored column of a minute: (avg, max, min, count) index.
+_COLUMNS = {"Average": 0, "Maximum": 1, "Minimum": 2, "SampleCount": 3}
 
 
 def _single_minute_picker(stat: str, avg: array, mx: array, mn: array, cnt: array) -> Callable[[int], float]:

@@ -99,7 +99,7 @@ def read_request(environ: dict[str, Any]) -> AwsRequest:
         protocol = "json"
         operation = target.rsplit(".", 1)[-1]
         try:
-            loaded = json.loads(body or b"{}")
+            loaded = _loads(body or b"{}")
             params = loaded if isinstance(loaded, dict) else {}
         except ValueError:
             params = {}
@@ -128,6 +128,15 @@ def read_request(environ: dict[str, Any]) -> AwsRequest:
         protocol=protocol,
         params=params,
     )
+
+
+def _loads(body: bytes) -> Any:
+    """JSON by orjson (a 500-query GetMetricData request took the standard
+    library milliseconds); whatever orjson refuses, the standard library judges."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 @dataclass

@@ -69,6 +69,9 @@ async def _run(
     # The collector runs on its own loop in a thread (tui/source.py says why);
     # it is created, used and closed there.
     threaded = ThreadedSource(source)
+    # The AWS clients are made while the login screen waits for a person, not
+    # on the first poll's critical path (Collector.prepare makes no AWS call).
+    preparing = asyncio.ensure_future(threaded.prepare())
     try:
         # Behind a login: nothing is polled or shown before a session (secure_app.py).
         lockout = (config.file.auth.lockout_threshold, config.file.auth.lockout_minutes)
@@ -82,6 +85,8 @@ async def _run(
         )
         await app.run_async()
     finally:
+        preparing.cancel()
+        await asyncio.gather(preparing, return_exceptions=True)
         await threaded.aclose()
         await gate.aclose()
     if app.first_paint_at is not None:
@@ -137,6 +142,9 @@ class _DemoSource:
 
             self._collector = Collector(await asyncio.to_thread(self._ready))
         return self._collector
+
+    async def prepare(self) -> None:
+        await (await self._get()).prepare()
 
     async def poll(self, only: Any = None) -> Any:
         return await (await self._get()).poll(only)

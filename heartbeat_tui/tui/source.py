@@ -15,6 +15,7 @@ Pure asyncio and threading: no Textual here.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import threading
 from collections.abc import Collection, Coroutine
@@ -24,6 +25,7 @@ from heartbeat_tui.models import FleetSnapshot, ServiceDetail
 
 T = TypeVar("T")
 SWITCH_INTERVAL = 0.001
+log = logging.getLogger(__name__)
 
 
 class ThreadedSource:
@@ -52,6 +54,20 @@ class ThreadedSource:
         except asyncio.CancelledError:
             future.cancel()
             raise
+
+    async def prepare(self) -> None:
+        """Let the source get ready for its first poll (Collector.prepare), if it
+        can; a failure here is the first poll's to report."""
+
+        prepare = getattr(self.source, "prepare", None)
+        if prepare is None:
+            return
+        try:
+            await self._call(prepare())
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.debug("preparing the data source failed", exc_info=True)
 
     async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:
         return await self._call(self.source.poll(only))

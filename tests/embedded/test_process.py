@@ -151,3 +151,36 @@ def test_demo_fleet_is_ready_fast(embedded_aws: EmbeddedAWS) -> None:
     assert embedded_aws.ready_seconds is not None
     print(f"\nembedded AWS (demo fleet) ready in {embedded_aws.ready_seconds:.2f} s")
     assert embedded_aws.ready_seconds < 5.0  # ~1.3 s here; generous for a loaded CI machine
+
+
+def test_connections_are_kept_alive(embedded_aws: EmbeddedAWS) -> None:
+    """Like AWS endpoints, the embedded AWS keeps a connection open between calls
+    (werkzeug alone closes it after every answer), also after a request with a
+    body and after an error, and closes it when the client asks."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(embedded_aws.endpoint_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    target = {"X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListClusters"}
+    headers = {
+        **target,
+        "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/ecs/aws4_request, x",
+    }
+    try:
+        socket_before = None
+        for body in (b"{}", b'{"maxResults": 5}', b'{"maxResults": 0}', b"{}"):
+            conn.request("POST", "/", body=body, headers=headers)
+            response = conn.getresponse()
+            response_body = response.read()
+            assert response.status in (200, 400), response_body
+            assert not response.will_close
+            assert socket_before is None or conn.sock is socket_before  # the same connection throughout
+            socket_before = conn.sock
+        conn.request("GET", "/_heartbeat/health", headers={"Connection": "close"})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200 and response.will_close
+    finally:
+        conn.close()

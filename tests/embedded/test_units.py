@@ -52,6 +52,28 @@ def test_store_is_bounded_and_queries_align() -> None:
     assert math.isnan(store.series[key].avg[-1])
 
 
+@pytest.mark.parametrize("stat", ["Average", "Maximum", "Minimum", "SampleCount", "Sum", "p90"])
+def test_one_minute_queries_skip_missing_minutes(stat: str) -> None:
+    """Minutes with no task have no datapoint, whichever way the store answers."""
+    store = MetricStore(keep_minutes=300)
+    now_minute = 2_000_000
+    timeline = [(now_minute - 200, 2), (now_minute - 120, 0), (now_minute - 90, 5)]
+    store.add_service(("a", "r", "c", "s"), PROFILE, lambda: 5, timeline, now_minute - 200, now_minute)
+    key = ("a", "r", "c", "s", "CPUUtilization")
+    series = store.series.get(key) or (store.materialize_some(1), store.series[key])[1]
+    for first, last in (
+        (now_minute - 200, now_minute),
+        (now_minute - 80, now_minute - 10),
+        (now_minute - 130, now_minute - 100),
+    ):
+        timestamps, values = store.query(key, first * 60, last * 60, 60, stat)
+        expected = [m * 60 for m in range(first, last) if not math.isnan(series.avg[m - series.start])]
+        assert timestamps == expected
+        assert len(values) == len(timestamps) and all(not math.isnan(v) for v in values)
+        if stat == "SampleCount":
+            assert set(values) <= {2.0, 5.0}
+
+
 def test_tokens_are_bound_to_operation_and_scope() -> None:
     error = ApiError("X", "bad")
     token = encode_token("ListServices", "scope", "arn:b")

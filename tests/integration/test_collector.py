@@ -21,8 +21,12 @@ FLEET = FleetSpec.demo()
 MEMBERS = [a for a in FLEET.accounts if not a.deny_assume_role]
 
 
-async def poll_once(config: Any, polls: int = 1) -> FleetSnapshot:
+async def poll_once(config: Any, polls: int = 1, *, prepare: bool = False, aws: Any = None) -> FleetSnapshot:
     async with Collector(config) as collector:
+        if prepare:
+            await collector.prepare()
+            if aws is not None:
+                assert aws.stats() == []  # preparing makes no AWS call
         snapshot = None
         for _ in range(polls):
             snapshot = await collector.poll()
@@ -67,7 +71,8 @@ async def test_cluster_with_more_than_100_services_comes_back_complete(clean_aws
     assert all(s.arn.startswith("arn:aws:ecs:us-east-1:210987654321:service/payments-core/") for s in big.services)
 
 
-async def test_calls_of_one_poll_equal_the_minimum(clean_aws: Any) -> None:
+@pytest.mark.parametrize("prepared", [False, True], ids=["cold", "prepared"])
+async def test_calls_of_one_poll_equal_the_minimum(clean_aws: Any, prepared: bool) -> None:
     config = make_config(clean_aws)
     aliases = frozenset(a["id"] for a in clean_aws.config_dict()["accounts"] if a.get("alias"))
     shape = read_fleet_shape(
@@ -75,7 +80,7 @@ async def test_calls_of_one_poll_equal_the_minimum(clean_aws: Any) -> None:
     )
     expected = minimum_poll_calls(shape)
     clean_aws.reset_stats()
-    snapshot = await poll_once(config)
+    snapshot = await poll_once(config, prepare=prepared, aws=clean_aws)
     calls = Counter(dict(snapshot.stats.calls))
     assert calls == expected
     # No retries were needed, and the server saw exactly these requests.
@@ -366,9 +371,10 @@ async def test_calls_in_flight_per_account_are_bounded(clean_aws: Any) -> None:
     assert max(peak.values()) <= cap
 
 
-async def test_without_accounts_the_base_credentials_account_is_watched(clean_aws: Any) -> None:
+@pytest.mark.parametrize("prepared", [False, True], ids=["cold", "prepared"])
+async def test_without_accounts_the_base_credentials_account_is_watched(clean_aws: Any, prepared: bool) -> None:
     config = make_config(clean_aws, accounts=[])
-    snapshot = await poll_once(config)
+    snapshot = await poll_once(config, prepare=prepared)
     assert [a.id for a in snapshot.accounts] == [HUB]
     hub = snapshot.accounts[0]
     assert hub.status is AccountStatus.OK, hub.error

@@ -66,3 +66,23 @@ async def test_cancelling_the_caller_cancels_the_poll() -> None:
         await task
     assert await asyncio.to_thread(cancelled.wait, 5)
     await source.aclose()
+
+
+async def test_prepare_runs_on_the_private_loop_and_never_fails_the_app() -> None:
+    class Preparing(Recorder):
+        prepared_on: str | None = None
+
+        async def prepare(self) -> None:
+            self.prepared_on = threading.current_thread().name
+
+    class Broken(Recorder):
+        async def prepare(self) -> None:
+            raise RuntimeError("no credentials")
+
+    for inner in (Preparing(), Broken(), Recorder()):  # Recorder has no prepare at all
+        source = ThreadedSource(inner)
+        await source.prepare()
+        assert await source.poll() is inner.snapshot
+        await source.aclose()
+        if isinstance(inner, Preparing):
+            assert inner.prepared_on == "heartbeat-collector"

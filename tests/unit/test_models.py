@@ -59,6 +59,25 @@ def test_merge_without_changes_keeps_the_same_object() -> None:
     assert _merge_series(old, [T0 + 540], [9.0], oldest=T0) is old
 
 
+def test_a_reread_of_the_same_newest_minutes_keeps_the_object_unless_the_window_moved() -> None:
+    old = series(range(0, 10))
+    tail_ts, tail_values = list(old.timestamps[-3:]), list(old.values[-3:])
+    assert _merge_series(old, tail_ts, tail_values, oldest=T0) is old
+    changed = _merge_series(old, tail_ts, [*tail_values[:2], 99.0], oldest=T0)
+    assert changed is not old and changed.values[-1] == 99.0 and len(changed) == 10
+    trimmed = _merge_series(old, tail_ts, tail_values, oldest=T0 + 120)
+    assert trimmed is not old and tuple(trimmed.timestamps) == tuple(old.timestamps[2:])
+
+
+def test_the_first_load_is_bounded_and_private() -> None:
+    stamps, values = [T0 + 60 * m for m in range(5)], [float(m) for m in range(5)]
+    loaded = _merge_series(MetricSeries(), stamps, values, oldest=T0 + 120)
+    assert tuple(loaded.timestamps) == tuple(stamps[2:]) and tuple(loaded.values) == (2.0, 3.0, 4.0)
+    assert _merge_series(MetricSeries(), stamps, values, oldest=T0 + 600) == MetricSeries()
+    with pytest.raises(AttributeError):
+        loaded._values = None  # type: ignore[misc]
+
+
 def test_merge_keeps_points_the_reread_did_not_return() -> None:
     old = series(range(0, 5))
     merged = _merge_series(old, [T0 + 180, T0 + 300], [30.0, 50.0], oldest=T0)
