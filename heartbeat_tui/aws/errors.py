@@ -39,6 +39,12 @@ _CLOCK = {"RequestExpired", "RequestTimeTooSkewed"}
 _MAX_MESSAGE = 160
 
 
+class BadResponse(ValueError):
+    """An answer that is well-formed JSON but not what the API promises (a
+    required field missing, fewer items than asked for, pages that never end).
+    Its text says what is wrong, for the operator."""
+
+
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
@@ -68,6 +74,8 @@ def describe_error(exc: BaseException) -> str:
         if code in _CLOCK:
             return f"request refused for its time: is this machine's clock right? ({code})"
         return f"{code}: {message}" if message else code
+    if isinstance(exc, BadResponse):
+        return _short(str(exc))
     if isinstance(exc, ReadTimeoutError):
         return "timed out waiting for a response"
     if isinstance(exc, ConnectTimeoutError):

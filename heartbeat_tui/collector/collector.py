@@ -47,7 +47,7 @@ from heartbeat_tui.aws.access import (
     counting,
     stop_counting,
 )
-from heartbeat_tui.aws.errors import describe_error, is_expired_credentials
+from heartbeat_tui.aws.errors import BadResponse, describe_error, is_expired_credentials
 from heartbeat_tui.collector.limits import (
     ALIAS_RETRY_POLLS,
     AUTOSCALING_PAGE_SIZE,
@@ -56,6 +56,8 @@ from heartbeat_tui.collector.limits import (
     DESCRIBE_TASKS_BATCH,
     DESIRED_COUNT,
     LIST_PAGE_SIZE,
+    MAX_EMPTY_PAGES,
+    MAX_PAGES,
     METRIC_FAILED_STATES,
     METRIC_MAX_LOOKBACK_SECONDS,
     METRIC_PERIOD,
@@ -97,6 +99,7 @@ from heartbeat_tui.collector.steps import (
     _gather_all,
     _guard,
     _raise_failures,
+    _raise_unanswered,
     _settle,
     old_objects_left_alone,
 )
@@ -327,6 +330,7 @@ class Collector:
 
         token: str | None = None
         seen: set[str] = set()
+        pages = empty = 0
         while True:
             page_kwargs = {**kwargs, token_key: token} if token else kwargs
             page = await self._call(state, where, functools.partial(method, **page_kwargs), priority)
@@ -334,9 +338,16 @@ class Collector:
             token = page.get(token_key)
             if not token:
                 return
+            # A broken endpoint handing out the same page again, or pages without
+            # end: stop, loudly (bounded: AWS may send a few empty pages, not 20).
             if token in seen:
-                # A broken endpoint handing out the same page again: stop, loudly.
-                raise StepFailed(where, ValueError(f"the same {token_key} came back twice"))
+                raise StepFailed(where, BadResponse(f"the same {token_key} came back twice"))
+            pages += 1
+            empty = 0 if any(isinstance(v, list) and v for v in page.values()) else empty + 1
+            if empty >= MAX_EMPTY_PAGES:
+                raise StepFailed(where, BadResponse(f"{empty} empty pages in a row, each with a {token_key}: gave up"))
+            if pages >= MAX_PAGES:
+                raise StepFailed(where, BadResponse(f"more than {MAX_PAGES} pages: gave up"))
             seen.add(token)
 
     async def _poll_account_isolated(self, account: AccountConfig, now: datetime) -> AccountSnapshot:
@@ -564,7 +575,10 @@ class Collector:
         async def describe(batch: list[str]) -> list[Cluster]:
             response = await self._call(state, "ECS DescribeClusters", lambda: ecs.describe_clusters(clusters=batch))
             _raise_failures("ECS DescribeClusters", response)
-            return [parse_cluster(item) for item in response.get("clusters") or []]
+            items = response.get("clusters") or []
+            clusters = [parse_cluster(item) for item in items]
+            _raise_unanswered("ECS DescribeClusters", "clusters", batch, items, "clusterArn", response)
+            return clusters
 
         batches = await _gather_all(*(describe(b) for b in _chunks(cluster_arns, DESCRIBE_CLUSTERS_BATCH)))
         clusters = sorted((c for batch in batches for c in batch), key=lambda c: c.name)
@@ -575,9 +589,15 @@ class Collector:
                 state, "ECS ListServices", ecs.list_services, cluster=cluster.arn, maxResults=LIST_PAGE_SIZE
             ):
                 arns += page.get("serviceArns") or []
+            if len(arns) < cluster.active_services_count:
+                # ListServices gives ACTIVE and DRAINING services: never fewer than
+                # the cluster counts, unless pages went missing.
+                listed = f"listed {len(arns)} of the {cluster.active_services_count} active services"
+                raise StepFailed("ECS ListServices", BadResponse(f"{cluster.name}: {listed}"))
             return cluster.arn, arns
 
-        with_services = [c for c in clusters if c.status == "ACTIVE" and c.active_services_count > 0]
+        # An unknown status (newer than this code) is not a reason to hide services.
+        with_services = [c for c in clusters if c.status != "INACTIVE" and c.active_services_count > 0]
         listed = await _gather_all(*(list_services(c) for c in with_services))
         return clusters, dict(listed)
 
@@ -600,10 +620,10 @@ class Collector:
                 PRIORITY_FAN_OUT,
             )
             _raise_failures("ECS DescribeServices", response)
-            return cluster_arn, [
-                self._parse_service_cached(rstate, item, cluster_arn, max_events)
-                for item in response.get("services") or []
-            ]
+            items = response.get("services") or []
+            services = [self._parse_service_cached(rstate, item, cluster_arn, max_events) for item in items]
+            _raise_unanswered("ECS DescribeServices", "services", batch, items, "serviceArn", response)
+            return cluster_arn, services
 
         jobs = [
             describe(cluster_arn, batch)
@@ -730,11 +750,12 @@ class Collector:
                     # and asked for again, instead of passing for "no data".
                     messages = "; ".join(str(m.get("Value", "")) for m in result.get("Messages") or [])
                     detail = f": {messages}" if messages else ""
-                    raise ValueError(f"GetMetricData answered {status} for {key[1]} of {name_from_arn(key[0])}{detail}")
+                    name = name_from_arn(key[0])
+                    raise BadResponse(f"GetMetricData answered {status} for {key[1]} of {name}{detail}")
                 raw_ts = result.get("Timestamps") or ()
                 raw_values = result.get("Values") or ()
                 if len(raw_ts) != len(raw_values):
-                    raise ValueError(
+                    raise BadResponse(
                         f"GetMetricData result {result.get('Id')} has {len(raw_ts)} timestamps"
                         f" but {len(raw_values)} values"
                     )

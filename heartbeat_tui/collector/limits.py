@@ -26,6 +26,12 @@ METRIC_MAX_LOOKBACK_SECONDS = 15 * METRIC_PERIOD
 METRIC_DATAPOINTS_PER_CALL = 100_800
 # GetMetricData per-query states that mean the data is missing, not absent.
 METRIC_FAILED_STATES = frozenset({"InternalError", "Forbidden"})
+# A paged call gives up after this many empty pages in a row that still carry a
+# next token (AWS may send a few; a broken endpoint sends them for ever) ...
+MAX_EMPTY_PAGES = 20
+# ... or after this many pages in all: more than any listing needs (ListClusters:
+# 10,000 clusters per region at 100 a page; ListServices: 5,000 per cluster).
+MAX_PAGES = 1000
 # An IAM alias that could not be read is tried again after this many polls.
 ALIAS_RETRY_POLLS = 10
 ACTIVITIES_PER_SERVICE = 50

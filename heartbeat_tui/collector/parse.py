@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from heartbeat_tui.aws.errors import BadResponse
 from heartbeat_tui.models import (
     Cluster,
     Container,
@@ -32,6 +33,15 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _required(item: Mapping[str, Any], key: str, what: str) -> Any:
+    """A field without which the item cannot be shown truthfully."""
+
+    value = item.get(key)
+    if value is None:
+        raise BadResponse(f"{what} without {key}")
+    return value
+
+
 def name_from_arn(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
@@ -45,12 +55,14 @@ def cluster_name_from_service_arn(arn: str) -> str | None:
 
 
 def parse_cluster(item: Mapping[str, Any]) -> Cluster:
-    arn = str(item["clusterArn"])
+    arn = str(_required(item, "clusterArn", "a cluster"))
+    name = str(item.get("clusterName") or name_from_arn(arn))
     return Cluster(
         arn=arn,
-        name=str(item.get("clusterName") or name_from_arn(arn)),
+        name=name,
         status=str(item.get("status") or "UNKNOWN"),
-        active_services_count=_int(item.get("activeServicesCount")),
+        # It decides whether the cluster's services are listed: never guess 0.
+        active_services_count=_int(_required(item, "activeServicesCount", f"cluster {name}")),
         running_tasks_count=_int(item.get("runningTasksCount")),
         pending_tasks_count=_int(item.get("pendingTasksCount")),
     )
@@ -74,7 +86,7 @@ def parse_deployment(item: Mapping[str, Any]) -> Deployment:
 
 
 def parse_service(item: Mapping[str, Any], *, cluster_arn: str, max_events: int) -> Service:
-    arn = str(item["serviceArn"])
+    arn = str(_required(item, "serviceArn", "a service"))
     events = [
         ServiceEvent(
             id=str(event.get("id") or ""),
@@ -104,7 +116,7 @@ def parse_service(item: Mapping[str, Any], *, cluster_arn: str, max_events: int)
 def parse_scalable_target(item: Mapping[str, Any]) -> ScalableTarget:
     suspended = item.get("SuspendedState") or {}
     return ScalableTarget(
-        resource_id=str(item["ResourceId"]),
+        resource_id=str(_required(item, "ResourceId", "a scalable target")),
         scalable_dimension=str(item.get("ScalableDimension") or "ecs:service:DesiredCount"),
         min_capacity=_int(item.get("MinCapacity")),
         max_capacity=_int(item.get("MaxCapacity")),
@@ -115,7 +127,7 @@ def parse_scalable_target(item: Mapping[str, Any]) -> ScalableTarget:
 
 def parse_scaling_activity(item: Mapping[str, Any]) -> ScalingActivity:
     return ScalingActivity(
-        activity_id=str(item["ActivityId"]),
+        activity_id=str(_required(item, "ActivityId", "a scaling activity")),
         resource_id=str(item.get("ResourceId") or ""),
         description=str(item.get("Description") or ""),
         cause=str(item.get("Cause") or ""),
@@ -142,7 +154,7 @@ def parse_scaling_policy(item: Mapping[str, Any]) -> ScalingPolicy:
 
 
 def parse_task(item: Mapping[str, Any]) -> Task:
-    arn = str(item["taskArn"])
+    arn = str(_required(item, "taskArn", "a task"))
     containers = []
     for c in item.get("containers") or ():
         exit_code = c.get("exitCode")

@@ -12,7 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any, TypeVar
 
-from heartbeat_tui.aws.errors import describe_error
+from heartbeat_tui.aws.errors import BadResponse, describe_error
 from heartbeat_tui.collector.parse import name_from_arn
 
 log = logging.getLogger("heartbeat_tui.collector.collector")
@@ -118,6 +118,9 @@ async def _guard(where: str, step: Awaitable[T]) -> T:
         return await step
     except (StepFailed, asyncio.CancelledError):
         raise
+    except BadResponse as exc:  # described by its text: no traceback needed
+        log.warning("%s step: %s", where, exc)
+        raise StepFailed(f"{where} (unexpected response)", exc) from exc
     except Exception as exc:  # noqa: BLE001
         log.exception("%s step failed unexpectedly", where)
         raise StepFailed(f"{where} (unexpected response)", exc) from exc
@@ -183,3 +186,19 @@ class PrioritySemaphore:
             if not granted.done():
                 self._free -= 1
                 granted.set_result(None)
+
+
+def _raise_unanswered(
+    where: str, what: str, asked: list[str], items: list[dict[str, Any]], key: str, response: dict[str, Any]
+) -> None:
+    """A Describe call that answers for fewer items than it was asked about, and
+    says nothing of the others in `failures[]`, is incomplete: report it (the
+    last good data stays) instead of showing fewer services as if complete."""
+
+    answered = {name_from_arn(str(item.get(key))) for item in items}
+    answered |= {name_from_arn(str(f.get("arn"))) for f in response.get("failures") or []}
+    missing = [name_from_arn(arn) for arn in asked if name_from_arn(arn) not in answered]
+    if missing:
+        shown = ", ".join(missing[:3]) + (", …" if len(missing) > 3 else "")
+        count = f"{len(asked) - len(missing)} of the {len(asked)} {what}"
+        raise StepFailed(where, BadResponse(f"answered {count} asked for (missing: {shown})"))

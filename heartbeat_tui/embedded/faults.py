@@ -13,8 +13,21 @@ with probability ``rate``.  Kinds:
 * ``deny_assume_role``: AssumeRole into the account -> AccessDenied, 403;
 * ``expire_credentials``: requests signed with assumed-role keys issued before
   the fault was added -> ExpiredTokenException;
-* ``malformed``: a 200 response loses the field named ``code`` wherever it
-  appears in the JSON; without ``code`` the body is cut in half.
+* ``malformed``: a 200 response is spoiled as ``code`` says (JSON answers;
+  without ``code`` the body is cut in half):
+
+  - ``FIELD`` or ``drop:FIELD``: the field is removed wherever it appears;
+  - ``enum:FIELD``: every text value of the field becomes ``UNKNOWN_VALUE``
+    (an enum value newer than the client);
+  - ``partial``: every top-level list keeps only its first half;
+  - ``empty_page``: the first page of a paged call comes back empty, with a
+    next token that leads to the real first page (legal, and AWS does it);
+  - ``endless_pages``: every page comes back empty with a new next token, for
+    ever (a broken endpoint: the client must give up, not loop).
+
+  The next tokens these hand out start with ``FAULT_TOKEN_PREFIX``; the
+  middleware strips them from a request before answering it, even after the
+  fault is cleared.
 """
 
 from __future__ import annotations
@@ -29,6 +42,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from heartbeat_tui.embedded.protocol import AwsRequest, canonical_service
+
+FAULT_TOKEN_PREFIX = "heartbeat-fault-page-"
+UNKNOWN_ENUM_VALUE = "UNKNOWN_VALUE"
+MALFORMED_PAGE_VARIANTS = ("empty_page", "endless_pages")
 
 KINDS = ("latency", "throttle", "timeout", "error", "deny_assume_role", "expire_credentials", "malformed")
 TERMINAL_KINDS = ("throttle", "error", "deny_assume_role", "expire_credentials")

@@ -24,6 +24,8 @@ POST     /_heartbeat/simulator/resume
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import sys
 import threading
@@ -36,7 +38,10 @@ from heartbeat_tui.embedded.autoscaling_api import AutoscalingApi
 from heartbeat_tui.embedded.cloudwatch_api import CloudWatchApi
 from heartbeat_tui.embedded.ecs_api import EcsApi
 from heartbeat_tui.embedded.faults import (
+    FAULT_TOKEN_PREFIX,
+    MALFORMED_PAGE_VARIANTS,
     TERMINAL_KINDS,
+    UNKNOWN_ENUM_VALUE,
     Fault,
     FaultError,
     Faults,
@@ -120,6 +125,8 @@ class HeartbeatApp:
         account = self.attribute(request)
         service, operation = request.service, request.operation
         self.stats.record(account, service, operation)
+        followed_fault_page = _strip_fault_token(environ, request)
+        first_page = not followed_fault_page and _token_key(service) not in request.json_params
 
         fired = self.faults.matching(account, service, operation)
         malformed: Fault | None = None
@@ -149,7 +156,7 @@ class HeartbeatApp:
         if service == "ecs" and operation in ("UpdateService", "DeleteService") and response.status == 200:
             self._mirror_write(request, account, response)
         if malformed is not None and response.status == 200:
-            response = _malform(response, malformed.code)
+            response = _malform(response, malformed.code, _token_key(service), first_page=first_page)
         return response
 
     def fault_response(self, fault: Fault, request: AwsRequest) -> Response | None:
@@ -345,12 +352,64 @@ def _drop_field(value: Any, name: str) -> Any:
     return value
 
 
-def _malform(response: Response, field_name: str | None) -> Response:
-    if field_name:
-        try:
-            data = json.loads(response.body)
-        except ValueError:
+def _replace_text(value: Any, name: str, replacement: str) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: replacement if k == name and isinstance(v, str) else _replace_text(v, name, replacement)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_replace_text(v, name, replacement) for v in value]
+    return value
+
+
+def _token_key(service: str | None) -> str:
+    return "nextToken" if service == "ecs" else "NextToken"
+
+
+_ENDLESS_PAGES = itertools.count(1)
+
+
+def _strip_fault_token(environ: dict[str, Any], request: AwsRequest) -> bool:
+    """A next token handed out by a ``malformed`` page fault: answer the request
+    as if it carried none (the real first page). True when one was stripped."""
+
+    if request.protocol != "json":
+        return False
+    key = _token_key(request.service)
+    token = request.params.get(key)
+    if not (isinstance(token, str) and token.startswith(FAULT_TOKEN_PREFIX)):
+        return False
+    del request.params[key]
+    body = json.dumps(request.params).encode()
+    environ["wsgi.input"] = io.BytesIO(body)  # moto reads the body again
+    environ["CONTENT_LENGTH"] = str(len(body))
+    request.body = body
+    return True
+
+
+def _malform(response: Response, code: str | None, token_key: str, *, first_page: bool) -> Response:
+    """Spoil a successful answer as the ``malformed`` fault's ``code`` says (see faults.py)."""
+
+    if not code:
+        return Response(response.status, response.body[: len(response.body) // 2], response.headers)
+    try:
+        data = json.loads(response.body)
+    except ValueError:
+        return response
+    if not isinstance(data, dict):
+        return response
+    if code in MALFORMED_PAGE_VARIANTS:
+        if code == "empty_page" and not first_page:
             return response
-        body = json.dumps(_drop_field(data, field_name), separators=(",", ":")).encode()
-        return Response(response.status, body, response.headers)
-    return Response(response.status, response.body[: len(response.body) // 2], response.headers)
+        data = {k: [] if isinstance(v, list) else v for k, v in data.items()}
+        suffix = "first" if code == "empty_page" else str(next(_ENDLESS_PAGES))
+        data[token_key] = FAULT_TOKEN_PREFIX + suffix
+    elif code == "partial":
+        data = {k: v[: len(v) // 2] if isinstance(v, list) else v for k, v in data.items()}
+    elif code.startswith("enum:"):
+        data = _replace_text(data, code[len("enum:") :], UNKNOWN_ENUM_VALUE)
+    else:
+        data = _drop_field(data, code[len("drop:") :] if code.startswith("drop:") else code)
+    body = json.dumps(data, separators=(",", ":")).encode()
+    return Response(response.status, body, response.headers)

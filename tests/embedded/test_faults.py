@@ -12,6 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from heartbeat_tui.embedded import EmbeddedAWS, EmbeddedAWSError
+from heartbeat_tui.embedded.faults import FAULT_TOKEN_PREFIX, UNKNOWN_ENUM_VALUE
 
 from .helpers import CHECKOUT, HUB, NO_RETRY, PAYMENTS
 
@@ -172,6 +173,52 @@ def test_malformed_drops_a_field(aws: EmbeddedAWS, client: Callable[..., Any]) -
     assert all("runningCount" not in d for s in services for d in s["deployments"])
     aws.clear_faults()
     assert all("runningCount" in s for s in ecs.describe_services(cluster="payments-core", services=arns)["services"])
+
+
+def test_malformed_variants_spoil_answers_as_named(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    ecs = client("ecs", PAYMENTS)
+    arns = sorted(
+        arn
+        for page in ecs.get_paginator("list_services").paginate(cluster="payments-core")
+        for arn in page["serviceArns"]
+    )
+    batch = arns[:10]
+
+    aws.add_fault("malformed", account=PAYMENTS, service="ecs", operation="DescribeServices", code="enum:status")
+    services = ecs.describe_services(cluster="payments-core", services=batch)["services"]
+    assert {s["status"] for s in services} == {UNKNOWN_ENUM_VALUE}
+    assert {d["status"] for s in services for d in s["deployments"]} == {UNKNOWN_ENUM_VALUE}
+    aws.clear_faults()
+
+    aws.add_fault("malformed", account=PAYMENTS, service="ecs", operation="DescribeServices", code="partial")
+    assert len(ecs.describe_services(cluster="payments-core", services=batch)["services"]) == 5
+    aws.clear_faults()
+
+    # An empty first page whose token leads to the real first page: the listing is whole.
+    aws.add_fault("malformed", account=PAYMENTS, service="ecs", operation="ListServices", code="empty_page")
+    first = ecs.list_services(cluster="payments-core", maxResults=100)
+    assert first["serviceArns"] == [] and first["nextToken"].startswith(FAULT_TOKEN_PREFIX)
+    listed: list[str] = []
+    token = first["nextToken"]
+    while token:
+        page = ecs.list_services(cluster="payments-core", maxResults=100, nextToken=token)
+        listed += page["serviceArns"]
+        token = page.get("nextToken")
+    assert sorted(listed) == arns and len(arns) == 130
+    aws.clear_faults()
+
+    # Endless: every page empty, every token new.
+    aws.add_fault("malformed", account=PAYMENTS, service="ecs", operation="ListClusters", code="endless_pages")
+    tokens = set()
+    page = ecs.list_clusters()
+    for _ in range(5):
+        assert page["clusterArns"] == []
+        tokens.add(page["nextToken"])
+        page = ecs.list_clusters(nextToken=page["nextToken"])
+    assert len(tokens) == 5
+    aws.clear_faults()
+    # A fault token followed after the fault is gone still gets an answer (the first page).
+    assert ecs.list_clusters(nextToken=page["nextToken"])["clusterArns"]
 
 
 def test_invalid_fault_is_refused(aws: EmbeddedAWS) -> None:

@@ -42,6 +42,7 @@ class Terminal:
         )
         self.screen = pyte.Screen(COLUMNS, LINES)
         self.stream = pyte.ByteStream(self.screen)
+        self.raw = bytearray()  # everything written to the terminal
         self.descendants: set[int] = set()
 
     def pump(self, seconds: float = 0.1) -> None:
@@ -49,6 +50,7 @@ class Terminal:
         while True:
             try:
                 data = self.child.read_nonblocking(65536, timeout=max(0.0, min(0.1, deadline - time.monotonic())))
+                self.raw += data
                 self.stream.feed(data)
             except pexpect.TIMEOUT:
                 pass
@@ -83,6 +85,12 @@ class Terminal:
             self.pump(0.1)
             self.remember_descendants()
         return time.monotonic() - self.started
+
+    def resize(self, lines: int, columns: int) -> None:
+        """What a terminal window does: new size, then SIGWINCH to the process."""
+
+        self.screen.resize(lines, columns)
+        self.child.setwinsize(lines, columns)
 
     def press(self, keys: str) -> None:
         self.child.send(keys)
@@ -197,3 +205,41 @@ def test_demo_ends_cleanly_when_the_terminal_goes_away(terminal: Terminal) -> No
         process.kill()
         raise AssertionError("heartbeat kept running after its terminal went away") from None
     assert terminal.leftovers() == []
+
+
+# Leave the alternate screen, show the cursor, stop mouse reporting: the shell
+# the operator gets back is the one they left.
+RESTORE_SEQUENCES = (b"\x1b[?1049l", b"\x1b[?25h", b"\x1b[?1000l")
+
+
+@pytest.mark.slow
+def test_demo_survives_a_resize_storm_then_a_hang_up(terminal: Terminal, tmp_path: Path) -> None:
+    terminal.login()
+    terminal.wait_for("polled", timeout=40)
+    terminal.remember_descendants()
+    sizes = [(24, 80), (60, 200), (12, 40), (40, 120), (25, 81), (5, 20), (50, 160)]
+    for n in range(60):  # as fast as a window manager can send them
+        terminal.resize(*sizes[n % len(sizes)])
+        if n % 10 == 0:
+            terminal.pump(0.05)
+    terminal.resize(30, 100)
+    terminal.pump(1.0)
+    terminal.press("r")  # still answering keys: a poll starts and ends
+    terminal.wait_for("Accounts", timeout=20)
+    terminal.wait_for("payments-prod")
+    lines = terminal.text().splitlines()
+    assert len(lines) == 30 and any("payments-prod" in line for line in lines)
+    assert "Traceback" not in terminal.text()
+
+    # The SSH session drops in the middle of another storm.
+    for n in range(10):
+        terminal.resize(*sizes[n % len(sizes)])
+    terminal.raw.clear()
+    os.kill(terminal.child.pid, signal.SIGHUP)
+    assert terminal.wait_exit() == 0
+    assert terminal.leftovers() == []  # the embedded AWS child is gone too
+    for sequence in RESTORE_SEQUENCES:
+        assert sequence in terminal.raw, f"terminal not restored: {sequence!r} never sent"
+    log = (tmp_path / "heartbeat.log").read_text()
+    assert "terminal hung up or terminated: exiting" in log
+    assert "Traceback" not in log and "unhandled error" not in log
