@@ -7,7 +7,7 @@ clients created once and reused for the collector's whole life.
   long-lived STS client. Its credentials are botocore refreshable credentials:
   they renew themselves before they expire, under a lock, so concurrent calls
   never stampede STS.
-* Every client uses standard retries and explicit timeouts, and counts its
+* Every client uses adaptive retries and explicit timeouts, and counts its
   calls (per operation) and HTTP attempts into the counter of the task that
   made them, so a poll can report exactly what it cost.
 """
@@ -36,6 +36,7 @@ from botocore.context import get_context
 from botocore.serialize import JSONSerializer
 
 from heartbeat_tui import __version__
+from heartbeat_tui.aws import ratelimit
 from heartbeat_tui.botodata import use_orjson
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import ConfigError
@@ -295,14 +296,12 @@ class AwsAccess:
     def __init__(self, config: Config) -> None:
         self._config = config
         aws = config.file.aws
+        ratelimit.install()
         self._client_config = AioConfig(
             # total_max_attempts counts the first attempt (botocore's max_attempts
-            # counts retries only). Not "adaptive": its client-side token bucket
-            # (aiobotocore's AsyncTokenBucket, an asyncio.Condition under
-            # wait_for) deadlocks when the account deadline cancels a request
-            # waiting in it; the account then missed its deadline in every later
-            # poll, for good (tests/reliability/test_throttling.py, the soak).
-            retries={"mode": "standard", "total_max_attempts": aws.max_attempts},
+            # counts retries only). Adaptive: a client-side rate limiter that slows
+            # down when AWS throttles (aws/ratelimit.py fixes its cancellation).
+            retries={"mode": "adaptive", "total_max_attempts": aws.max_attempts},
             connect_timeout=aws.connect_timeout_seconds,
             read_timeout=aws.read_timeout_seconds,
             max_pool_connections=max(10, config.file.collector.max_in_flight_per_account * 2),
