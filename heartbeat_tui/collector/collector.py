@@ -26,11 +26,9 @@ import asyncio
 import functools
 import hashlib
 import logging
-import math
 import time
 from array import array
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -58,7 +56,6 @@ from heartbeat_tui.collector.limits import (
     LIST_PAGE_SIZE,
     MAX_EMPTY_PAGES,
     MAX_PAGES,
-    METRIC_FAILED_STATES,
     METRIC_MAX_LOOKBACK_SECONDS,
     METRIC_PERIOD,
     METRIC_QUERIES_PER_CALL,
@@ -70,7 +67,6 @@ from heartbeat_tui.collector.limits import (
 )
 from heartbeat_tui.collector.merging import (
     _NO_POINTS,
-    _finite,
     _keep_equal,
     _merge_activities,
     _merge_series,
@@ -78,6 +74,7 @@ from heartbeat_tui.collector.merging import (
     _same,
     _task_order,
 )
+from heartbeat_tui.collector.metric_results import Decoded, MetricResults
 from heartbeat_tui.collector.parse import (
     cluster_name_from_service_arn,
     name_from_arn,
@@ -88,6 +85,7 @@ from heartbeat_tui.collector.parse import (
     parse_service,
     parse_task,
 )
+from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
 from heartbeat_tui.collector.steps import (
     PRIORITY_CHAIN,
     PRIORITY_FAN_OUT,
@@ -119,50 +117,11 @@ from heartbeat_tui.models import (
     ServiceDetail,
     ServiceMetrics,
     Task,
-    strictly_increasing,
     utcnow,
 )
-from heartbeat_tui.timeutil import to_epoch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ServiceRef:
-    arn: str
-    cluster: str
-    name: str
-
-
-@dataclass
-class _RegionState:
-    clusters: tuple[Cluster, ...] = ()
-    ecs_fetched_at: datetime | None = None
-    metrics: dict[str, ServiceMetrics] = field(default_factory=dict)
-    metrics_fetched_at: datetime | None = None
-    # Per service: the newest datapoint held (epoch seconds; None: none yet) and
-    # the end of the last window asked for.
-    metrics_newest: dict[str, int | None] = field(default_factory=dict)
-    metrics_asked: dict[str, int] = field(default_factory=dict)
-    targets: dict[str, ScalableTarget] = field(default_factory=dict)
-    activities: dict[str, tuple[ScalingActivity, ...]] = field(default_factory=dict)
-    scaling_fetched_at: datetime | None = None
-    # Parsed services by ARN with a digest of the raw item they came from, and
-    # the attached objects of the last snapshot: unchanged data keeps its object.
-    parsed: dict[str, tuple[bytes, Service]] = field(default_factory=dict)
-    attached: dict[str, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
-
-
-@dataclass
-class _AccountState:
-    config: AccountConfig
-    semaphore: PrioritySemaphore
-    alias: str | None = None
-    alias_known: bool = False
-    alias_retry_poll: int = 0
-    last_success_at: datetime | None = None
-    regions: dict[str, _RegionState] = field(default_factory=dict)
 
 
 class Collector:
@@ -179,7 +138,7 @@ class Collector:
         self._access = access or AwsAccess(config)
         self._owns_access = access is None
         self._clock = clock
-        self._states: dict[str, _AccountState] = {}
+        self._states: dict[str, AccountState] = {}
         self._poll_lock = asyncio.Lock()
         self._poll_number = 0
         self._implicit_account: AccountConfig | None = None
@@ -238,10 +197,10 @@ class Collector:
             self._implicit_account = AccountConfig(id=account_id)
         return (self._implicit_account,)
 
-    def _state(self, account: AccountConfig) -> _AccountState:
+    def _state(self, account: AccountConfig) -> AccountState:
         state = self._states.get(account.id)
         if state is None:
-            state = _AccountState(
+            state = AccountState(
                 config=account,
                 semaphore=PrioritySemaphore(self._config.file.collector.max_in_flight_per_account),
                 alias=account.alias,
@@ -296,7 +255,7 @@ class Collector:
 
     async def _call(
         self,
-        state: _AccountState,
+        state: AccountState,
         where: str,
         coro: Callable[[], Awaitable[T]],
         priority: int = PRIORITY_CHAIN,
@@ -319,7 +278,7 @@ class Collector:
 
     async def _pages(
         self,
-        state: _AccountState,
+        state: AccountState,
         where: str,
         method: Callable[..., Awaitable[dict[str, Any]]],
         token_key: str = "nextToken",
@@ -400,7 +359,7 @@ class Collector:
             state.last_success_at = now
         return self._account_snapshot(state, now, errors, warnings, regions=results)
 
-    async def _check_base_account(self, state: _AccountState) -> None:
+    async def _check_base_account(self, state: AccountState) -> None:
         """An account without a role is read with the base credentials: make sure
         they belong to it, or its data would be another account's."""
 
@@ -419,7 +378,7 @@ class Collector:
 
     def _account_snapshot(
         self,
-        state: _AccountState,
+        state: AccountState,
         now: datetime,
         errors: list[str],
         warnings: list[str],
@@ -450,15 +409,15 @@ class Collector:
             regions=tuple(regions),
         )
 
-    async def _fetch_alias(self, state: _AccountState) -> None:
+    async def _fetch_alias(self, state: AccountState) -> None:
         iam = await self._access.client(state.config, IAM, self._config.region)
         response = await self._call(state, "IAM ListAccountAliases", lambda: iam.list_account_aliases())
         aliases = response.get("AccountAliases") or []
         state.alias = str(aliases[0]) if aliases else None
         state.alias_known = True
 
-    async def _poll_region(self, state: _AccountState, region: str, now: datetime) -> RegionSnapshot:
-        rstate = state.regions.setdefault(region, _RegionState())
+    async def _poll_region(self, state: AccountState, region: str, now: datetime) -> RegionSnapshot:
+        rstate = state.regions.setdefault(region, RegionState())
         errors: list[str] = []
         stale: list[str] = []
 
@@ -509,7 +468,7 @@ class Collector:
         )
 
     @staticmethod
-    def _parse_service_cached(rstate: _RegionState, item: dict[str, Any], cluster_arn: str, max_events: int) -> Service:
+    def _parse_service_cached(rstate: RegionState, item: dict[str, Any], cluster_arn: str, max_events: int) -> Service:
         """Parse a DescribeServices item, reusing the previous result when the item
         is byte-for-byte what it was (most services, most polls)."""
 
@@ -522,7 +481,7 @@ class Collector:
         rstate.parsed[service.arn] = (digest, service)
         return service
 
-    def _attach(self, rstate: _RegionState, clusters: tuple[Cluster, ...]) -> tuple[Cluster, ...]:
+    def _attach(self, rstate: RegionState, clusters: tuple[Cluster, ...]) -> tuple[Cluster, ...]:
         """Clusters with each service's metrics and scaling data attached.
 
         What did not change is the very object of the previous snapshot, so a
@@ -564,7 +523,7 @@ class Collector:
 
     # -- ECS --------------------------------------------------------------------
 
-    async def _fetch_inventory(self, state: _AccountState, region: str) -> tuple[list[Cluster], dict[str, list[str]]]:
+    async def _fetch_inventory(self, state: AccountState, region: str) -> tuple[list[Cluster], dict[str, list[str]]]:
         """Clusters (described) and the service ARNs of each cluster with services."""
 
         ecs = await self._access.client(state.config, ECS, region)
@@ -603,8 +562,8 @@ class Collector:
 
     async def _describe_services(
         self,
-        state: _AccountState,
-        rstate: _RegionState,
+        state: AccountState,
+        rstate: RegionState,
         region: str,
         clusters: list[Cluster],
         refs: dict[str, list[str]],
@@ -645,8 +604,8 @@ class Collector:
 
     async def _fetch_metrics(
         self,
-        state: _AccountState,
-        rstate: _RegionState,
+        state: AccountState,
+        rstate: RegionState,
         region: str,
         refs: dict[str, list[str]],
         now: datetime,
@@ -703,7 +662,7 @@ class Collector:
         rstate.metrics_fetched_at = now
 
     @staticmethod
-    def _metrics_since(rstate: _RegionState, arn: str) -> int:
+    def _metrics_since(rstate: RegionState, arn: str) -> int:
         newest = rstate.metrics_newest.get(arn)
         if newest is not None:
             return newest - METRIC_REREAD_SECONDS
@@ -711,24 +670,19 @@ class Collector:
 
     async def _metric_batch(
         self,
-        state: _AccountState,
+        state: AccountState,
         cw: Any,
         batch: list[tuple[ServiceRef, tuple[str, str, str]]],
         start: int,
         end: int,
-    ) -> dict[tuple[str, str], tuple[array, array, bool]]:
+    ) -> Decoded:
         queries = []
         ids: dict[str, tuple[str, str]] = {}
         for n, (ref, (attr, metric, stat)) in enumerate(batch):
             query_id = f"q{n}"
             ids[query_id] = (ref.arn, attr)
             queries.append({"Id": query_id, "MetricStat": _metric_stat(ref.cluster, ref.name, metric, stat)})
-        out: dict[tuple[str, str], tuple[array, array, bool]] = {}
-        # Most series of an answer cover the same minutes: one array (and one
-        # check that its timestamps strictly increase) serves them all. The
-        # arrays are read-only from here on (merging copies what it keeps).
-        shared_raw: Any = None
-        shared_ts, shared_ordered = array("I"), True
+        decoded = MetricResults(ids)
         async for response in self._pages(
             state,
             "CloudWatch GetMetricData",
@@ -740,58 +694,12 @@ class Collector:
             EndTime=datetime.fromtimestamp(end, tz=timezone.utc),
             ScanBy="TimestampAscending",
         ):
-            for result in response.get("MetricDataResults") or []:
-                key = ids.get(str(result.get("Id")))
-                if key is None:
-                    continue
-                status = result.get("StatusCode")
-                if status in METRIC_FAILED_STATES:
-                    # Missing, not absent: fail the step so the gap is reported
-                    # and asked for again, instead of passing for "no data".
-                    messages = "; ".join(str(m.get("Value", "")) for m in result.get("Messages") or [])
-                    detail = f": {messages}" if messages else ""
-                    name = name_from_arn(key[0])
-                    raise BadResponse(f"GetMetricData answered {status} for {key[1]} of {name}{detail}")
-                raw_ts = result.get("Timestamps") or ()
-                raw_values = result.get("Values") or ()
-                if len(raw_ts) != len(raw_values):
-                    raise BadResponse(
-                        f"GetMetricData result {result.get('Id')} has {len(raw_ts)} timestamps"
-                        f" but {len(raw_values)} values"
-                    )
-                try:
-                    # The common case stays in C: epoch numbers and finite floats.
-                    if raw_ts == shared_raw:
-                        new_ts, ordered = shared_ts, shared_ordered
-                    else:
-                        try:
-                            new_ts = array("I", raw_ts)  # epoch seconds as JSON integers
-                        except TypeError:
-                            new_ts = array("I", map(int, raw_ts))  # ... or as floats
-                        ordered = strictly_increasing(new_ts)
-                        shared_raw, shared_ts, shared_ordered = raw_ts, new_ts, ordered
-                    new_values = array("d", raw_values)
-                    # The sum is finite only when every value is (an inf or NaN
-                    # anywhere makes it inf or NaN); one C loop.
-                    if not math.isfinite(sum(new_values)):
-                        raise ValueError("non-finite datapoints")
-                except (TypeError, ValueError, OverflowError):
-                    new_ts, new_values, ordered = array("I"), array("d"), False
-                    for ts, value in zip(raw_ts, raw_values):
-                        epoch = to_epoch(ts)
-                        if epoch is not None and epoch >= 0 and _finite(value):
-                            new_ts.append(epoch)
-                            new_values.append(float(value))
-                held = out.get(key)
-                if held is None:
-                    out[key] = (new_ts, new_values, ordered)
-                else:  # the rest of a series cut by a page: new arrays, checked again when merged
-                    out[key] = (held[0] + new_ts, held[1] + new_values, False)
-        return out
+            decoded.add(response.get("MetricDataResults") or [])
+        return decoded.series
 
     # -- Application Auto Scaling --------------------------------------------------
 
-    async def _fetch_scaling(self, state: _AccountState, rstate: _RegionState, region: str, now: datetime) -> None:
+    async def _fetch_scaling(self, state: AccountState, rstate: RegionState, region: str, now: datetime) -> None:
         aas = await self._access.client(state.config, AUTOSCALING, region)
 
         async def targets() -> dict[str, ScalableTarget]:

@@ -1,0 +1,58 @@
+"""GetMetricData results decoded into arrays: shared timestamps, pages joined,
+junk points dropped, failed or unpaired series refused."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from heartbeat_tui.aws.errors import BadResponse
+from heartbeat_tui.collector.metric_results import MetricResults
+
+IDS = {
+    "q0": ("arn:aws:ecs:us-east-1:1:service/c/api", "cpu_avg"),
+    "q1": ("arn:aws:ecs:us-east-1:1:service/c/api", "mem_avg"),
+}
+
+
+def result(query_id: str, stamps: list, values: list, status: str = "Complete") -> dict:
+    return {"Id": query_id, "Timestamps": stamps, "Values": values, "StatusCode": status}
+
+
+def test_series_over_the_same_minutes_share_one_timestamps_array() -> None:
+    decoded = MetricResults(IDS)
+    stamps = [60, 120, 180]
+    decoded.add([result("q0", stamps, [1.0, 2.0, 3.0]), result("q1", list(stamps), [4.0, 5.0, 6.0])])
+    (ts0, values0, ordered0), (ts1, values1, ordered1) = decoded.series.values()
+    assert ts0 is ts1 and list(ts0) == stamps and ordered0 and ordered1
+    assert list(values0) == [1.0, 2.0, 3.0] and list(values1) == [4.0, 5.0, 6.0]
+
+
+def test_pages_are_joined_and_unknown_ids_ignored() -> None:
+    decoded = MetricResults(IDS)
+    decoded.add([result("q0", [60, 120], [1.0, 2.0]), result("q9", [60], [9.0])])
+    decoded.add([result("q0", [180], [3.0])])
+    ts, values, ordered = decoded.series[IDS["q0"]]
+    assert list(ts) == [60, 120, 180] and list(values) == [1.0, 2.0, 3.0]
+    assert not ordered  # joined arrays are checked again when merged
+    assert len(decoded.series) == 1
+
+
+def test_junk_points_are_dropped_not_the_series() -> None:
+    decoded = MetricResults(IDS)
+    decoded.add([result("q0", [60, "2026-11-28T12:02:00Z", -5, 240], [1.0, 2.0, 3.0, math.nan])])
+    ts, values, ordered = decoded.series[IDS["q0"]]
+    assert list(values) == [1.0, 2.0] and ts[0] == 60 and not ordered
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (result("q0", [60], [1.0], status="InternalError"), "answered InternalError for cpu_avg of api"),
+        (result("q0", [60, 120], [1.0]), "has 2 timestamps but 1 values"),
+    ],
+)
+def test_a_failed_or_unpaired_series_is_refused(bad: dict, message: str) -> None:
+    with pytest.raises(BadResponse, match=message):
+        MetricResults(IDS).add([bad])
