@@ -176,10 +176,7 @@ class SecureApp(HeartbeatApp):
             self._login_screen().ready(f"cannot reach the users store: {type(exc).__name__}")
         else:
             if session is None:
-                screen = self._login_screen()
-                if self.gate.demo_hint:
-                    screen.show_notice(f"{self.gate.demo_hint}\n{self.notice}".strip())
-                screen.ready("")
+                self._login_screen().ready("")
             else:
                 await self.start_session(session)
 

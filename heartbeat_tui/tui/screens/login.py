@@ -92,11 +92,6 @@ class LoginScreen(Screen[None]):
         self._message = message or ""
         self._apply()
 
-    def show_notice(self, text: str) -> None:
-        self._notice = text
-        if self._composed:
-            self.query_one("#login-notice", Static).update(text)
-
     def busy(self, message: str = "") -> None:
         self._busy = True
         self._message = message
