@@ -63,12 +63,16 @@ def child_cpu_seconds(pid: int | None) -> float:
 
 
 def critical_path(fleet: FleetSpec, cap: int, cold: bool) -> tuple[int, int]:
-    """(sequential round trips with unlimited concurrency, with the per-account cap).
+    """(sequential round trips with unlimited concurrency, with the per-account caps).
 
     Chain: [AssumeRole] -> ListClusters -> DescribeClusters -> ListServices pages
     -> DescribeServices and GetMetricData (parallel). Scaling calls run beside
-    the chain and are shorter. With a cap of `cap` calls in flight per account,
-    the parallel phase of an account needs ceil(calls / cap) rounds.
+    the chain and are shorter. Each account has a cap of `cap` calls in flight
+    per AWS service: its DescribeServices batches need ceil(batches / cap)
+    rounds on the ECS lane, its GetMetricData calls ceil(calls / cap) on
+    CloudWatch's, side by side. A warm poll makes no AssumeRole and, with the
+    fleet unchanged, no ListServices (the clusters' counts prove the last
+    poll's lists complete).
     """
 
     worst_chain = worst_capped = 0
@@ -80,13 +84,15 @@ def critical_path(fleet: FleetSpec, cap: int, cold: bool) -> tuple[int, int]:
             (max(1, math.ceil(len(c.services) / 100)) for r in account.regions for c in r.clusters),
             default=0,
         )
+        if not cold:
+            pages = 0
         chain = first + 1 + 1 + pages + 1
-        parallel = 0
+        describe = metrics = 0
         for region in account.regions:
             services = sum(len(c.services) for c in region.clusters)
-            parallel += sum(math.ceil(len(c.services) / 10) for c in region.clusters)
-            parallel += math.ceil(4 * services / 500)
-        capped = first + 1 + 1 + pages + math.ceil(parallel / cap)
+            describe += sum(math.ceil(len(c.services) / 10) for c in region.clusters)
+            metrics += math.ceil(4 * services / 500)
+        capped = first + 1 + 1 + pages + max(math.ceil(describe / cap), math.ceil(metrics / cap))
         worst_chain = max(worst_chain, chain)
         worst_capped = max(worst_capped, capped)
     return worst_chain, worst_capped
@@ -155,6 +161,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "ratio": round(sum(calls.values()) / sum(minimum.values()), 3),
             "by_operation": {k: [calls.get(k, 0), minimum.get(k, 0)] for k in sorted(set(calls) | set(minimum))},
             "warm_total": warm.stats.total_calls,
+            "warm_by_operation": dict(sorted(warm.stats.calls)),
             "http_requests_cold": cold.stats.http_requests,
         },
         "cold": {
@@ -202,6 +209,8 @@ def main() -> None:
     for op, (got, minimum) in c["by_operation"].items():
         print(f"  {op:<55} {got:>5} {minimum:>5}")
     print(f"calls (warm poll): {c['warm_total']}")
+    for op, got in c["warm_by_operation"].items():
+        print(f"  {op:<55} {got:>5}")
     if result["prepare"] is not None:
         p = result["prepare"]
         print(f"prepare() before the cold poll: {p['wall_s']} s wall, {p['cpu_s']} s CPU (not part of the poll)")

@@ -4,8 +4,9 @@ Per account-region, with the APIs' own batching so the call count stays at the
 minimum the APIs allow:
 
 * ECS ListClusters (paged) -> DescribeClusters (100 per call); ListServices
-  (paged, maxResults 100) only for clusters with active services;
-  DescribeServices (10 per call, concurrently).
+  (paged, maxResults 100) only for clusters with active services, and on
+  later polls only when the clusters' counts cannot prove the last poll's
+  list complete (`Inventory`); DescribeServices (10 per call, concurrently).
 * CloudWatch GetMetricData: four series per service (CPU and memory, Average
   and Maximum, 60 s), up to 500 queries per call across clusters. The first
   poll loads the history window; later polls ask only for the minutes since
@@ -62,6 +63,7 @@ from heartbeat_tui.collector.limits import (
     METRIC_QUIET_LOOKBACK_SECONDS,
     METRIC_REREAD_SECONDS,
     SERIES,
+    SERVICES_RELIST_SECONDS,
     TERMINAL_ACTIVITY_STATES,
     YIELD_EVERY,
 )
@@ -85,12 +87,11 @@ from heartbeat_tui.collector.parse import (
     parse_service,
     parse_task,
 )
-from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
+from heartbeat_tui.collector.state import AccountState, Inventory, RegionState, ServiceRef
 from heartbeat_tui.collector.steps import (
     PRIORITY_CHAIN,
     PRIORITY_FAN_OUT,
     PRIORITY_HEAVY,
-    PrioritySemaphore,
     StepFailed,
     _balanced_chunks,
     _chunks,
@@ -123,6 +124,9 @@ from heartbeat_tui.models import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: Service statuses whose meaning `Collector._known_services` relies on.
+KNOWN_SERVICE_STATES = frozenset({"ACTIVE", "DRAINING", "INACTIVE"})
+
 
 class Collector:
     """Polls the fleet. Use as an async context manager; polls never overlap."""
@@ -143,6 +147,8 @@ class Collector:
         self._poll_number = 0
         self._implicit_account: AccountConfig | None = None
         self._base_account_id: str | None = None
+        self._relist_next = False
+        self._relisting = False
         self.last_snapshot: FleetSnapshot | None = None
 
     async def __aenter__(self) -> Collector:
@@ -202,7 +208,7 @@ class Collector:
         if state is None:
             state = AccountState(
                 config=account,
-                semaphore=PrioritySemaphore(self._config.file.collector.max_in_flight_per_account),
+                max_in_flight=self._config.file.collector.max_in_flight_per_account,
                 alias=account.alias,
                 alias_known=account.alias is not None,
             )
@@ -215,8 +221,16 @@ class Collector:
         """Poll every account (or the ids in `only`) and return the new snapshot."""
 
         async with self._poll_lock:
+            self._relisting, self._relist_next = self._relist_next, False
             with old_objects_left_alone():
                 return await self._poll_locked(only)
+
+    def relist_next_poll(self) -> None:
+        """Make the next poll read every cluster's service list whole (ListServices)
+        rather than trust the last poll's list and the clusters' counts: what an
+        operator's manual refresh asks for. Safe to call from any thread."""
+
+        self._relist_next = True
 
     async def _poll_locked(self, only: Collection[str] | None) -> FleetSnapshot:
         counter = CallCounter()
@@ -260,7 +274,7 @@ class Collector:
         coro: Callable[[], Awaitable[T]],
         priority: int = PRIORITY_CHAIN,
     ) -> T:
-        async with state.semaphore.slot(priority):
+        async with state.lane(where).slot(priority):
             try:
                 try:
                     return await coro()
@@ -426,16 +440,16 @@ class Collector:
         )
         try:
             try:
-                clusters, refs = await _guard("ECS", self._fetch_inventory(state, region))
+                inventory: Inventory | None = await _guard("ECS", self._fetch_inventory(state, rstate, region, now))
             except StepFailed as failure:
                 errors.append(f"{region} {failure}")
                 stale += ["ecs", "metrics"]
-                clusters, refs = None, None
+                inventory = None
 
-            if clusters is not None and refs is not None:
+            if inventory is not None:
                 described, metrics = await asyncio.gather(
-                    _guard("ECS", self._describe_services(state, rstate, region, clusters, refs)),
-                    _guard("CloudWatch", self._fetch_metrics(state, rstate, region, refs, now)),
+                    _guard("ECS", self._describe_services(state, rstate, region, inventory, now)),
+                    _guard("CloudWatch", self._fetch_metrics(state, rstate, region, inventory.services, now)),
                     return_exceptions=True,
                 )
                 for outcome, kind in ((described, "ecs"), (metrics, "metrics")):
@@ -446,6 +460,7 @@ class Collector:
                         raise outcome
                 if not isinstance(described, BaseException):
                     rstate.clusters = described
+                    rstate.services_listed_at = inventory.listed_at
                     rstate.ecs_fetched_at = now
                     current = {service.arn for cluster in described for service in cluster.services}
                     rstate.parsed = {arn: v for arn, v in rstate.parsed.items() if arn in current}
@@ -523,7 +538,7 @@ class Collector:
 
     # -- ECS --------------------------------------------------------------------
 
-    async def _fetch_inventory(self, state: AccountState, region: str) -> tuple[list[Cluster], dict[str, list[str]]]:
+    async def _fetch_inventory(self, state: AccountState, rstate: RegionState, region: str, now: datetime) -> Inventory:
         """Clusters (described) and the service ARNs of each cluster with services."""
 
         ecs = await self._access.client(state.config, ECS, region)
@@ -541,32 +556,62 @@ class Collector:
 
         batches = await _gather_all(*(describe(b) for b in _chunks(cluster_arns, DESCRIBE_CLUSTERS_BATCH)))
         clusters = sorted((c for batch in batches for c in batch), key=lambda c: c.name)
-
-        async def list_services(cluster: Cluster) -> tuple[str, list[str]]:
-            arns: list[str] = []
-            async for page in self._pages(
-                state, "ECS ListServices", ecs.list_services, cluster=cluster.arn, maxResults=LIST_PAGE_SIZE
-            ):
-                arns += page.get("serviceArns") or []
-            if len(arns) < cluster.active_services_count:
-                # ListServices gives ACTIVE and DRAINING services: never fewer than
-                # the cluster counts, unless pages went missing.
-                listed = f"listed {len(arns)} of the {cluster.active_services_count} active services"
-                raise StepFailed("ECS ListServices", BadResponse(f"{cluster.name}: {listed}"))
-            return cluster.arn, arns
-
+        inventory = Inventory(clusters=clusters, services={}, listed_at={})
         # An unknown status (newer than this code) is not a reason to hide services.
         with_services = [c for c in clusters if c.status != "INACTIVE" and c.active_services_count > 0]
-        listed = await _gather_all(*(list_services(c) for c in with_services))
-        return clusters, dict(listed)
+        to_list = []
+        for cluster in with_services:
+            known = self._known_services(rstate, cluster, now)
+            if known is None:
+                to_list.append(cluster)
+            else:
+                inventory.services[cluster.arn] = known
+                inventory.listed_at[cluster.arn] = rstate.services_listed_at[cluster.arn]
+                inventory.reused.add(cluster.arn)
+
+        async def list_services(cluster: Cluster) -> tuple[str, list[str]]:
+            return cluster.arn, await self._list_services(state, ecs, cluster)
+
+        for arn, arns in await _gather_all(*(list_services(c) for c in to_list)):
+            inventory.services[arn] = arns
+            inventory.listed_at[arn] = now
+        return inventory
+
+    def _known_services(self, rstate: RegionState, cluster: Cluster, now: datetime) -> list[str] | None:
+        """The last poll's service ARNs of a cluster, when they may still be all of
+        them (see `Inventory`); None: list the cluster's services again."""
+
+        listed_at = rstate.services_listed_at.get(cluster.arn)
+        if self._relisting or listed_at is None or (now - listed_at).total_seconds() >= SERVICES_RELIST_SECONDS:
+            return None
+        before = next((c for c in rstate.clusters if c.arn == cluster.arn), None)
+        if before is None or any(s.status not in KNOWN_SERVICE_STATES for s in before.services):
+            return None
+        if cluster.active_services_count > sum(1 for s in before.services if s.status == "ACTIVE"):
+            return None  # a service was created: only a listing names it
+        # ListServices does not list INACTIVE services: neither does this.
+        return [s.arn for s in before.services if s.status != "INACTIVE"]
+
+    async def _list_services(self, state: AccountState, ecs: Any, cluster: Cluster) -> list[str]:
+        arns: list[str] = []
+        async for page in self._pages(
+            state, "ECS ListServices", ecs.list_services, cluster=cluster.arn, maxResults=LIST_PAGE_SIZE
+        ):
+            arns += page.get("serviceArns") or []
+        if len(arns) < cluster.active_services_count:
+            # ListServices gives ACTIVE and DRAINING services: never fewer than
+            # the cluster counts, unless pages went missing.
+            listed = f"listed {len(arns)} of the {cluster.active_services_count} active services"
+            raise StepFailed("ECS ListServices", BadResponse(f"{cluster.name}: {listed}"))
+        return arns
 
     async def _describe_services(
         self,
         state: AccountState,
         rstate: RegionState,
         region: str,
-        clusters: list[Cluster],
-        refs: dict[str, list[str]],
+        inventory: Inventory,
+        now: datetime,
     ) -> tuple[Cluster, ...]:
         ecs = await self._access.client(state.config, ECS, region)
         max_events = self._config.file.collector.events_per_service
@@ -584,20 +629,45 @@ class Collector:
             _raise_unanswered("ECS DescribeServices", "services", batch, items, "serviceArn", response)
             return cluster_arn, services
 
-        jobs = [
-            describe(cluster_arn, batch)
-            for cluster_arn, arns in refs.items()
-            for batch in _chunks(arns, DESCRIBE_SERVICES_BATCH)
+        async def describe_all(refs: dict[str, list[str]]) -> dict[str, list[Service]]:
+            jobs = [
+                describe(cluster_arn, batch)
+                for cluster_arn, arns in refs.items()
+                for batch in _chunks(arns, DESCRIBE_SERVICES_BATCH)
+            ]
+            by_cluster: dict[str, list[Service]] = {}
+            # Grouped by the cluster asked for, whatever the response says.
+            for cluster_arn, batch in await _gather_all(*jobs):
+                by_cluster.setdefault(cluster_arn, []).extend(batch)
+            return by_cluster
+
+        by_cluster = await describe_all(inventory.services)
+        counts = {cluster.arn: cluster for cluster in inventory.clusters}
+        short = [
+            counts[arn]
+            for arn in inventory.reused
+            if sum(1 for s in by_cluster.get(arn, ()) if s.status == "ACTIVE") < counts[arn].active_services_count
         ]
-        by_cluster: dict[str, list[Service]] = {}
-        # Grouped by the cluster asked for, whatever the response says.
-        for cluster_arn, batch in await _gather_all(*jobs):
-            by_cluster.setdefault(cluster_arn, []).extend(batch)
+        if short:
+            # A service was deleted and another created since the last poll: list
+            # these clusters again and describe the newcomers.
+            listed = await _gather_all(*(self._list_services(state, ecs, cluster) for cluster in short))
+            newcomers: dict[str, list[str]] = {}
+            for cluster, arns in zip(short, listed):
+                described = {s.arn for s in by_cluster.get(cluster.arn, ())}
+                keep = set(arns)
+                by_cluster[cluster.arn] = [s for s in by_cluster.get(cluster.arn, ()) if s.arn in keep]
+                newcomers[cluster.arn] = [arn for arn in arns if arn not in described]
+                inventory.listed_at[cluster.arn] = now
+            for cluster_arn, services in (await describe_all(newcomers)).items():
+                by_cluster[cluster_arn].extend(services)
+        for arn in inventory.reused:
+            by_cluster[arn] = [s for s in by_cluster.get(arn, ()) if s.status != "INACTIVE"]
         return tuple(
             cluster.model_copy(
                 update={"services": tuple(sorted(by_cluster.get(cluster.arn, ()), key=lambda s: s.name))}
             )
-            for cluster in clusters
+            for cluster in inventory.clusters
         )
 
     # -- CloudWatch -------------------------------------------------------------

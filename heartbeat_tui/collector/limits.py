@@ -32,6 +32,9 @@ MAX_EMPTY_PAGES = 20
 # ... or after this many pages in all: more than any listing needs (ListClusters:
 # 10,000 clusters per region at 100 a page; ListServices: 5,000 per cluster).
 MAX_PAGES = 1000
+# A cluster's service list is read whole (ListServices) at least this often;
+# between, its active-services count proves the last poll's list complete.
+SERVICES_RELIST_SECONDS = 300
 # An IAM alias that could not be read is tried again after this many polls.
 ALIAS_RETRY_POLLS = 10
 ACTIVITIES_PER_SERVICE = 50

@@ -35,17 +35,53 @@ class RegionState:
     # the attached objects of the last snapshot: unchanged data keeps its object.
     parsed: dict[str, tuple[bytes, Service]] = field(default_factory=dict)
     attached: dict[str, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
+    # When each cluster's service list (in `clusters`) was last read whole with
+    # ListServices; see `Inventory`.
+    services_listed_at: dict[str, datetime] = field(default_factory=dict)
+
+
+@dataclass
+class Inventory:
+    """An account-region's clusters and the services to describe in each.
+
+    A cluster's service list is read whole (ListServices) on the first poll,
+    when its active-services count went up, and at least every
+    `SERVICES_RELIST_SECONDS`; otherwise a poll describes the services of the
+    last poll again (`reused`). That list is complete when, once described,
+    its ACTIVE services are as many as DescribeClusters counts: each of them
+    is active, and no other can be. A deletion is seen in the description
+    (DRAINING); a creation raises the count; both at once leave an ACTIVE
+    service short, and the cluster is listed again in the same poll.
+    """
+
+    clusters: list[Cluster]
+    services: dict[str, list[str]]  # cluster ARN -> service ARNs
+    listed_at: dict[str, datetime]  # cluster ARN -> when its list was read whole
+    reused: set[str] = field(default_factory=set)  # cluster ARNs whose list is the last poll's
 
 
 @dataclass
 class AccountState:
     config: AccountConfig
-    semaphore: PrioritySemaphore
+    max_in_flight: int
     alias: str | None = None
     alias_known: bool = False
     alias_retry_poll: int = 0
     last_success_at: datetime | None = None
     regions: dict[str, RegionState] = field(default_factory=dict)
+    lanes: dict[str, PrioritySemaphore] = field(default_factory=dict)
+
+    def lane(self, where: str) -> PrioritySemaphore:
+        """The bound on this account's calls in flight to the AWS service of a step
+        ("ECS DescribeServices" -> ECS). AWS throttles each service on its own
+        (ECS's burst limits are ECS's alone), so a heavy CloudWatch read never
+        takes a slot an ECS call could use, nor the other way round."""
+
+        service = where.partition(" ")[0]
+        lane = self.lanes.get(service)
+        if lane is None:
+            lane = self.lanes[service] = PrioritySemaphore(self.max_in_flight)
+        return lane
 
 
-__all__ = ["AccountState", "RegionState", "ServiceRef"]
+__all__ = ["AccountState", "Inventory", "RegionState", "ServiceRef"]

@@ -334,6 +334,10 @@ class HeartbeatApp(App[int]):
     # -- actions ------------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
+        # A manual refresh re-reads every service list whole, not only what changed.
+        relist = getattr(self.source, "relist_next_poll", None)
+        if relist is not None:
+            relist()
         if not self.start_poll():
             self.notify("a poll is already running", timeout=2)
 

@@ -45,6 +45,11 @@ class ScopedSource:
         wanted = self.scope if only is None else self.scope.intersection(only)
         return await self.source.poll(sorted(wanted))
 
+    def relist_next_poll(self) -> None:
+        relist = getattr(self.source, "relist_next_poll", None)
+        if relist is not None:
+            relist()
+
     async def fetch_service_detail(
         self, account_id: str, region: str, cluster_arn: str, service_name: str
     ) -> ServiceDetail:

@@ -72,6 +72,13 @@ class ThreadedSource:
     async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:
         return await self._call(self.source.poll(only))
 
+    def relist_next_poll(self) -> None:
+        """Ask the source to re-read everything whole on its next poll, if it can."""
+
+        relist = getattr(self.source, "relist_next_poll", None)
+        if relist is not None:
+            relist()
+
     async def fetch_service_detail(
         self, account_id: str, region: str, cluster_arn: str, service_name: str
     ) -> ServiceDetail:

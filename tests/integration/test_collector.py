@@ -329,20 +329,25 @@ async def test_malformed_responses_stay_inside_their_account(
             assert account.status is AccountStatus.OK, account.error
 
 
-async def test_calls_in_flight_per_account_are_bounded(clean_aws: Any) -> None:
+async def test_calls_in_flight_per_account_are_bounded_per_service(clean_aws: Any) -> None:
     cap = 3
     config = make_config(clean_aws, collector={"max_in_flight_per_account": cap})
     clean_aws.add_fault("latency", seconds=0.05)
-    in_flight: Counter[str] = Counter()
-    peak: Counter[str] = Counter()
+    in_flight: Counter[tuple[str, str]] = Counter()
+    peak: Counter[tuple[str, str]] = Counter()
+    overall: Counter[str] = Counter()
+    peak_overall: Counter[str] = Counter()
 
     def started(context: dict[str, Any], **_: Any) -> None:
-        account = context["heartbeat_account"]
-        in_flight[account] += 1
-        peak[account] = max(peak[account], in_flight[account])
+        lane = context["heartbeat_lane"]
+        in_flight[lane] += 1
+        overall[lane[0]] += 1
+        peak[lane] = max(peak[lane], in_flight[lane])
+        peak_overall[lane[0]] = max(peak_overall[lane[0]], overall[lane[0]])
 
     def finished(context: dict[str, Any], **_: Any) -> None:
-        in_flight[context["heartbeat_account"]] -= 1
+        in_flight[context["heartbeat_lane"]] -= 1
+        overall[context["heartbeat_lane"][0]] -= 1
 
     async with Collector(config) as collector:
         original = collector._access.client  # noqa: SLF001 - test hook: tag each client's calls
@@ -351,10 +356,10 @@ async def test_calls_in_flight_per_account_are_bounded(clean_aws: Any) -> None:
             client = await original(account, service, region)
             # STS is the hub's client but calls AssumeRole on behalf of each account.
             if service != "sts" and not getattr(client, "_heartbeat_tagged", False):
-                account_id = account.id if account else HUB
+                lane = (account.id if account else HUB, service)
 
                 def tag(context: dict[str, Any], **_: Any) -> None:
-                    context["heartbeat_account"] = account_id
+                    context["heartbeat_lane"] = lane
 
                 client.meta.events.register_first("before-parameter-build", tag)
                 client.meta.events.register("before-call", started)
@@ -366,9 +371,12 @@ async def test_calls_in_flight_per_account_are_bounded(clean_aws: Any) -> None:
         collector._access.client = tagged  # type: ignore[method-assign]
         snapshot = await collector.poll()
     assert snapshot.account(PAYMENTS).status is AccountStatus.OK  # type: ignore[union-attr]
-    # payments-prod has 15 DescribeServices batches in us-east-1 alone: the cap is reached, never passed.
-    assert peak[PAYMENTS] == cap
+    # payments-prod has 15 DescribeServices batches in us-east-1 alone: ECS's cap
+    # is reached, never passed; every service's calls are bounded on their own.
+    assert peak[(PAYMENTS, "ecs")] == cap
     assert max(peak.values()) <= cap
+    # CloudWatch and Application Auto Scaling ran beside ECS, not in its slots.
+    assert peak_overall[PAYMENTS] > cap
 
 
 @pytest.mark.parametrize("prepared", [False, True], ids=["cold", "prepared"])

@@ -1,0 +1,144 @@
+"""Later polls list a cluster's services only when its counts cannot prove the
+last poll's list complete; every change to the set of services is still seen
+in the very next poll. Against a small embedded AWS of its own (these tests
+create and delete services), over real HTTP."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from heartbeat_tui.collector import Collector
+from heartbeat_tui.collector.limits import SERVICES_RELIST_SECONDS
+from heartbeat_tui.embedded import EmbeddedAWS
+from heartbeat_tui.embedded.fleet import FleetSpec
+from heartbeat_tui.embedded.shape import client_in
+from heartbeat_tui.models import FleetSnapshot, utcnow
+
+from .helpers import make_config
+
+FLEET = FleetSpec.benchmark(accounts=1, regions=1, clusters=3, services=12)
+ACCOUNT = FLEET.accounts[0]
+REGION = ACCOUNT.regions[0].region
+CLUSTERS = [c.name for c in ACCOUNT.regions[0].clusters]
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def small_aws() -> Iterator[Any]:
+    with EmbeddedAWS(FLEET, paused=True) as aws:
+        ecs = client_in(aws, FLEET, "ecs", ACCOUNT.id, REGION)
+        ecs.register_task_definition(
+            family="probe", containerDefinitions=[{"name": "probe", "image": "busybox", "memory": 128}]
+        )
+        yield aws
+
+
+@pytest.fixture
+def ecs(small_aws: Any) -> Any:
+    return client_in(small_aws, FLEET, "ecs", ACCOUNT.id, REGION)
+
+
+def services(snapshot: FleetSnapshot, cluster: str) -> dict[str, str]:
+    """name -> status of one cluster's services in a snapshot."""
+
+    (account,) = snapshot.accounts
+    assert account.error is None, account.error
+    found = [c for r in account.regions for c in r.clusters if c.name == cluster]
+    assert len(found) == 1
+    return {s.name: s.status for s in found[0].services}
+
+
+def listed(ecs: Any, cluster: str) -> set[str]:
+    """What ListServices says now (ACTIVE and DRAINING services), read with boto3."""
+
+    arns = ecs.list_services(cluster=cluster, maxResults=100)["serviceArns"]
+    return {arn.rsplit("/", 1)[-1] for arn in arns}
+
+
+def create(ecs: Any, cluster: str) -> str:
+    name = f"probe-{next(_names)}"
+    ecs.create_service(cluster=cluster, serviceName=name, taskDefinition="probe", desiredCount=1)
+    return name
+
+
+def delete_one(ecs: Any, cluster: str, snapshot: FleetSnapshot) -> str:
+    name = next(n for n, status in sorted(services(snapshot, cluster).items()) if status == "ACTIVE")
+    ecs.delete_service(cluster=cluster, service=name, force=True)
+    return name
+
+
+async def test_a_warm_poll_describes_the_last_list_without_listing(small_aws: Any, ecs: Any) -> None:
+    async with Collector(make_config(small_aws)) as collector:
+        cold = await collector.poll()
+        warm = await collector.poll()
+    assert cold.stats.calls_of("ListServices") == len(CLUSTERS)
+    assert warm.stats.calls_of("ListServices") == 0
+    for cluster in CLUSTERS:
+        assert set(services(warm, cluster)) == listed(ecs, cluster) == set(services(cold, cluster))
+    # Every service is still described, every poll: only the listing is saved.
+    assert warm.stats.calls_of("DescribeServices") == cold.stats.calls_of("DescribeServices")
+
+
+async def test_a_created_service_is_there_the_next_poll(small_aws: Any, ecs: Any) -> None:
+    cluster = CLUSTERS[0]
+    async with Collector(make_config(small_aws)) as collector:
+        await collector.poll()
+        name = create(ecs, cluster)
+        after = await collector.poll()
+        steady = await collector.poll()
+    assert services(after, cluster)[name] == "ACTIVE"
+    assert set(services(after, cluster)) == listed(ecs, cluster)
+    # The cluster's count went up: that cluster alone was listed.
+    assert after.stats.calls_of("ListServices") == 1
+    assert steady.stats.calls_of("ListServices") == 0
+    assert services(steady, cluster) == services(after, cluster)
+
+
+async def test_a_deleted_service_is_seen_draining_without_listing(small_aws: Any, ecs: Any) -> None:
+    cluster = CLUSTERS[1]
+    async with Collector(make_config(small_aws)) as collector:
+        before = await collector.poll()
+        name = delete_one(ecs, cluster, before)
+        after = await collector.poll()
+    assert services(after, cluster)[name] == "DRAINING"
+    assert set(services(after, cluster)) == listed(ecs, cluster)
+    assert after.stats.calls_of("ListServices") == 0
+
+
+async def test_a_deletion_and_a_creation_together_are_caught_in_the_same_poll(small_aws: Any, ecs: Any) -> None:
+    cluster = CLUSTERS[2]
+    async with Collector(make_config(small_aws)) as collector:
+        before = await collector.poll()
+        gone = delete_one(ecs, cluster, before)
+        new = create(ecs, cluster)
+        after = await collector.poll()
+    # The active count is what it was, but a known service is no longer active:
+    # the cluster is listed again within the poll, and the newcomer described.
+    got = services(after, cluster)
+    assert got[gone] == "DRAINING"
+    assert got[new] == "ACTIVE"
+    assert set(got) == listed(ecs, cluster)
+    assert after.stats.calls_of("ListServices") == 1
+
+
+async def test_a_manual_refresh_and_time_list_everything_again(small_aws: Any) -> None:
+    offset = [timedelta(0)]
+
+    def clock() -> datetime:
+        return utcnow() + offset[0]
+
+    async with Collector(make_config(small_aws), clock=clock) as collector:
+        await collector.poll()
+        collector.relist_next_poll()
+        refreshed = await collector.poll()
+        warm = await collector.poll()
+        offset[0] = timedelta(seconds=SERVICES_RELIST_SECONDS)
+        later = await collector.poll()
+    assert refreshed.stats.calls_of("ListServices") == len(CLUSTERS)
+    assert warm.stats.calls_of("ListServices") == 0
+    assert later.stats.calls_of("ListServices") == len(CLUSTERS)
