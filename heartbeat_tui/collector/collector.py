@@ -25,15 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import logging
 import time
 from array import array
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
-
-import orjson
 
 from heartbeat_tui.aws.access import (
     AUTOSCALING,
@@ -47,11 +44,10 @@ from heartbeat_tui.aws.access import (
     stop_counting,
 )
 from heartbeat_tui.aws.errors import BadResponse, describe_error, is_expired_credentials
+from heartbeat_tui.collector.ecs import EcsSteps
 from heartbeat_tui.collector.limits import (
     ALIAS_RETRY_POLLS,
     AUTOSCALING_PAGE_SIZE,
-    DESCRIBE_CLUSTERS_BATCH,
-    DESCRIBE_SERVICES_BATCH,
     DESCRIBE_TASKS_BATCH,
     DESIRED_COUNT,
     LIST_PAGE_SIZE,
@@ -63,7 +59,6 @@ from heartbeat_tui.collector.limits import (
     METRIC_QUIET_LOOKBACK_SECONDS,
     METRIC_REREAD_SECONDS,
     SERIES,
-    SERVICES_RELIST_SECONDS,
     TERMINAL_ACTIVITY_STATES,
     YIELD_EVERY,
 )
@@ -80,17 +75,14 @@ from heartbeat_tui.collector.metric_results import Decoded, MetricResults
 from heartbeat_tui.collector.parse import (
     cluster_name_from_service_arn,
     name_from_arn,
-    parse_cluster,
     parse_scalable_target,
     parse_scaling_activity,
     parse_scaling_policy,
-    parse_service,
     parse_task,
 )
-from heartbeat_tui.collector.state import AccountState, Inventory, RegionState, ServiceRef
+from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
 from heartbeat_tui.collector.steps import (
     PRIORITY_CHAIN,
-    PRIORITY_FAN_OUT,
     PRIORITY_HEAVY,
     StepFailed,
     _balanced_chunks,
@@ -98,7 +90,6 @@ from heartbeat_tui.collector.steps import (
     _gather_all,
     _guard,
     _raise_failures,
-    _raise_unanswered,
     _settle,
     old_objects_left_alone,
 )
@@ -114,7 +105,6 @@ from heartbeat_tui.models import (
     RegionSnapshot,
     ScalableTarget,
     ScalingActivity,
-    Service,
     ServiceDetail,
     ServiceMetrics,
     Task,
@@ -124,11 +114,8 @@ from heartbeat_tui.models import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Service statuses whose meaning `Collector._known_services` relies on.
-KNOWN_SERVICE_STATES = frozenset({"ACTIVE", "DRAINING", "INACTIVE"})
 
-
-class Collector:
+class Collector(EcsSteps):
     """Polls the fleet. Use as an async context manager; polls never overlap."""
 
     def __init__(
@@ -439,31 +426,10 @@ class Collector:
             _guard("Application Auto Scaling", self._fetch_scaling(state, rstate, region, now))
         )
         try:
-            try:
-                inventory: Inventory | None = await _guard("ECS", self._fetch_inventory(state, rstate, region, now))
-            except StepFailed as failure:
-                errors.append(f"{region} {failure}")
-                stale += ["ecs", "metrics"]
-                inventory = None
-
-            if inventory is not None:
-                described, metrics = await asyncio.gather(
-                    _guard("ECS", self._describe_services(state, rstate, region, inventory, now)),
-                    _guard("CloudWatch", self._fetch_metrics(state, rstate, region, inventory.services, now)),
-                    return_exceptions=True,
-                )
-                for outcome, kind in ((described, "ecs"), (metrics, "metrics")):
-                    if isinstance(outcome, StepFailed):
-                        errors.append(f"{region} {outcome}")
-                        stale.append(kind)
-                    elif isinstance(outcome, BaseException):
-                        raise outcome
-                if not isinstance(described, BaseException):
-                    rstate.clusters = described
-                    rstate.services_listed_at = inventory.listed_at
-                    rstate.ecs_fetched_at = now
-                    current = {service.arn for cluster in described for service in cluster.services}
-                    rstate.parsed = {arn: v for arn, v in rstate.parsed.items() if arn in current}
+            for kind, failure in await self._poll_ecs(state, rstate, region, now):
+                if f"{region} {failure}" not in errors:  # one failure can stale two kinds of data
+                    errors.append(f"{region} {failure}")
+                stale.append(kind)
             try:
                 await scaling
             except StepFailed as failure:
@@ -481,20 +447,6 @@ class Collector:
             errors=tuple(errors),
             stale=tuple(dict.fromkeys(stale)),  # type: ignore[arg-type]
         )
-
-    @staticmethod
-    def _parse_service_cached(rstate: RegionState, item: dict[str, Any], cluster_arn: str, max_events: int) -> Service:
-        """Parse a DescribeServices item, reusing the previous result when the item
-        is byte-for-byte what it was (most services, most polls)."""
-
-        digest = hashlib.blake2b(orjson.dumps(item), digest_size=16).digest()
-        arn = str(item.get("serviceArn"))
-        cached = rstate.parsed.get(arn)
-        if cached is not None and cached[0] == digest:
-            return cached[1]
-        service = parse_service(item, cluster_arn=cluster_arn, max_events=max_events)
-        rstate.parsed[service.arn] = (digest, service)
-        return service
 
     def _attach(self, rstate: RegionState, clusters: tuple[Cluster, ...]) -> tuple[Cluster, ...]:
         """Clusters with each service's metrics and scaling data attached.
@@ -535,140 +487,6 @@ class Collector:
             out.append(done_cluster)
         rstate.attached = attached
         return tuple(out)
-
-    # -- ECS --------------------------------------------------------------------
-
-    async def _fetch_inventory(self, state: AccountState, rstate: RegionState, region: str, now: datetime) -> Inventory:
-        """Clusters (described) and the service ARNs of each cluster with services."""
-
-        ecs = await self._access.client(state.config, ECS, region)
-        cluster_arns: list[str] = []
-        async for page in self._pages(state, "ECS ListClusters", ecs.list_clusters, maxResults=LIST_PAGE_SIZE):
-            cluster_arns += page.get("clusterArns") or []
-
-        async def describe(batch: list[str]) -> list[Cluster]:
-            response = await self._call(state, "ECS DescribeClusters", lambda: ecs.describe_clusters(clusters=batch))
-            _raise_failures("ECS DescribeClusters", response)
-            items = response.get("clusters") or []
-            clusters = [parse_cluster(item) for item in items]
-            _raise_unanswered("ECS DescribeClusters", "clusters", batch, items, "clusterArn", response)
-            return clusters
-
-        batches = await _gather_all(*(describe(b) for b in _chunks(cluster_arns, DESCRIBE_CLUSTERS_BATCH)))
-        clusters = sorted((c for batch in batches for c in batch), key=lambda c: c.name)
-        inventory = Inventory(clusters=clusters, services={}, listed_at={})
-        # An unknown status (newer than this code) is not a reason to hide services.
-        with_services = [c for c in clusters if c.status != "INACTIVE" and c.active_services_count > 0]
-        to_list = []
-        for cluster in with_services:
-            known = self._known_services(rstate, cluster, now)
-            if known is None:
-                to_list.append(cluster)
-            else:
-                inventory.services[cluster.arn] = known
-                inventory.listed_at[cluster.arn] = rstate.services_listed_at[cluster.arn]
-                inventory.reused.add(cluster.arn)
-
-        async def list_services(cluster: Cluster) -> tuple[str, list[str]]:
-            return cluster.arn, await self._list_services(state, ecs, cluster)
-
-        for arn, arns in await _gather_all(*(list_services(c) for c in to_list)):
-            inventory.services[arn] = arns
-            inventory.listed_at[arn] = now
-        return inventory
-
-    def _known_services(self, rstate: RegionState, cluster: Cluster, now: datetime) -> list[str] | None:
-        """The last poll's service ARNs of a cluster, when they may still be all of
-        them (see `Inventory`); None: list the cluster's services again."""
-
-        listed_at = rstate.services_listed_at.get(cluster.arn)
-        if self._relisting or listed_at is None or (now - listed_at).total_seconds() >= SERVICES_RELIST_SECONDS:
-            return None
-        before = next((c for c in rstate.clusters if c.arn == cluster.arn), None)
-        if before is None or any(s.status not in KNOWN_SERVICE_STATES for s in before.services):
-            return None
-        if cluster.active_services_count > sum(1 for s in before.services if s.status == "ACTIVE"):
-            return None  # a service was created: only a listing names it
-        # ListServices does not list INACTIVE services: neither does this.
-        return [s.arn for s in before.services if s.status != "INACTIVE"]
-
-    async def _list_services(self, state: AccountState, ecs: Any, cluster: Cluster) -> list[str]:
-        arns: list[str] = []
-        async for page in self._pages(
-            state, "ECS ListServices", ecs.list_services, cluster=cluster.arn, maxResults=LIST_PAGE_SIZE
-        ):
-            arns += page.get("serviceArns") or []
-        if len(arns) < cluster.active_services_count:
-            # ListServices gives ACTIVE and DRAINING services: never fewer than
-            # the cluster counts, unless pages went missing.
-            listed = f"listed {len(arns)} of the {cluster.active_services_count} active services"
-            raise StepFailed("ECS ListServices", BadResponse(f"{cluster.name}: {listed}"))
-        return arns
-
-    async def _describe_services(
-        self,
-        state: AccountState,
-        rstate: RegionState,
-        region: str,
-        inventory: Inventory,
-        now: datetime,
-    ) -> tuple[Cluster, ...]:
-        ecs = await self._access.client(state.config, ECS, region)
-        max_events = self._config.file.collector.events_per_service
-
-        async def describe(cluster_arn: str, batch: list[str]) -> tuple[str, list[Service]]:
-            response = await self._call(
-                state,
-                "ECS DescribeServices",
-                lambda: ecs.describe_services(cluster=cluster_arn, services=batch),
-                PRIORITY_FAN_OUT,
-            )
-            _raise_failures("ECS DescribeServices", response)
-            items = response.get("services") or []
-            services = [self._parse_service_cached(rstate, item, cluster_arn, max_events) for item in items]
-            _raise_unanswered("ECS DescribeServices", "services", batch, items, "serviceArn", response)
-            return cluster_arn, services
-
-        async def describe_all(refs: dict[str, list[str]]) -> dict[str, list[Service]]:
-            jobs = [
-                describe(cluster_arn, batch)
-                for cluster_arn, arns in refs.items()
-                for batch in _chunks(arns, DESCRIBE_SERVICES_BATCH)
-            ]
-            by_cluster: dict[str, list[Service]] = {}
-            # Grouped by the cluster asked for, whatever the response says.
-            for cluster_arn, batch in await _gather_all(*jobs):
-                by_cluster.setdefault(cluster_arn, []).extend(batch)
-            return by_cluster
-
-        by_cluster = await describe_all(inventory.services)
-        counts = {cluster.arn: cluster for cluster in inventory.clusters}
-        short = [
-            counts[arn]
-            for arn in inventory.reused
-            if sum(1 for s in by_cluster.get(arn, ()) if s.status == "ACTIVE") < counts[arn].active_services_count
-        ]
-        if short:
-            # A service was deleted and another created since the last poll: list
-            # these clusters again and describe the newcomers.
-            listed = await _gather_all(*(self._list_services(state, ecs, cluster) for cluster in short))
-            newcomers: dict[str, list[str]] = {}
-            for cluster, arns in zip(short, listed):
-                described = {s.arn for s in by_cluster.get(cluster.arn, ())}
-                keep = set(arns)
-                by_cluster[cluster.arn] = [s for s in by_cluster.get(cluster.arn, ()) if s.arn in keep]
-                newcomers[cluster.arn] = [arn for arn in arns if arn not in described]
-                inventory.listed_at[cluster.arn] = now
-            for cluster_arn, services in (await describe_all(newcomers)).items():
-                by_cluster[cluster_arn].extend(services)
-        for arn in inventory.reused:
-            by_cluster[arn] = [s for s in by_cluster.get(arn, ()) if s.status != "INACTIVE"]
-        return tuple(
-            cluster.model_copy(
-                update={"services": tuple(sorted(by_cluster.get(cluster.arn, ()), key=lambda s: s.name))}
-            )
-            for cluster in inventory.clusters
-        )
 
     # -- CloudWatch -------------------------------------------------------------
 

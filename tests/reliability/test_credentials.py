@@ -37,8 +37,9 @@ async def test_every_members_credentials_expire_between_polls(aws: Any) -> None:
 async def test_credentials_expire_in_the_middle_of_a_poll(aws: Any) -> None:
     async with Collector(make_config(aws)) as collector:
         good = await collector.poll()
-        # Slow the poll down so that the keys expire while it runs.
-        aws.add_fault("latency", account=PAYMENTS, service="ecs", seconds=0.2)
+        # Slow the poll down so that the keys expire while it runs (a warm poll
+        # describes everything at once: three rounds of ECS calls, 1.5 s).
+        aws.add_fault("latency", account=PAYMENTS, service="ecs", seconds=0.5)
         aws.reset_stats()
         poll = asyncio.ensure_future(collector.poll())
         await asyncio.sleep(0.5)
