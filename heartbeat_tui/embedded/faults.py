@@ -3,7 +3,7 @@
 A fault matches a request by account (the account the request acts in; for
 STS AssumeRole, the account in RoleArn), service (signing name; ``cloudwatch``
 is accepted for ``monitoring``) and operation, each ``*`` by default, and fires
-with probability ``rate``.  Kinds:
+with probability ``rate``, at most ``times`` times (default: for ever).  Kinds:
 
 * ``latency``: sleep ``seconds`` (default 1), then answer normally;
 * ``timeout``: sleep ``seconds`` (default 30: longer than the client's read
@@ -74,6 +74,7 @@ class Fault:
     code: str | None = None
     created_at: float = 0.0
     fired: int = 0
+    times: int | None = None  # fires at most this often; None: for ever
 
     def matches(self, account: str, service: str | None, operation: str | None) -> bool:
         return (
@@ -122,6 +123,9 @@ class Faults:
                 raise FaultError("seconds must be a number") from None
             if seconds < 0:
                 raise FaultError("seconds must be >= 0")
+        times = data.get("times")
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+            raise FaultError("times must be a positive integer")
         service = str(data.get("service") or "*")
         fault = Fault(
             id=0,
@@ -133,6 +137,7 @@ class Faults:
             seconds=seconds,
             code=(str(data["code"]) if data.get("code") is not None else None),
             created_at=time.time(),
+            times=times,
         )
         with self._lock:
             fault.id = next(self._ids)
@@ -152,6 +157,8 @@ class Faults:
         with self._lock:
             fired = []
             for fault in self._faults:
+                if fault.times is not None and fault.fired >= fault.times:
+                    continue
                 if fault.matches(account, service, operation) and (
                     fault.rate >= 1.0 or self._rng.random() < fault.rate
                 ):

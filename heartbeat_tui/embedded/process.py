@@ -257,6 +257,7 @@ class EmbeddedAWS:
         rate: float = 1.0,
         seconds: float | None = None,
         code: str | None = None,
+        times: int | None = None,
     ) -> dict[str, Any]:
         body = {
             "kind": kind,
@@ -266,6 +267,7 @@ class EmbeddedAWS:
             "rate": rate,
             "seconds": seconds,
             "code": code,
+            "times": times,
         }
         return dict(self._control("POST", "faults", body))
 

@@ -86,6 +86,18 @@ def test_partial_rate(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
     assert 5 <= outcomes.count(False) <= 35
 
 
+def test_a_fault_fires_at_most_times_times(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
+    aws.add_fault("error", account=CHECKOUT, service="ecs", operation="ListClusters", code="ServerException", times=2)
+    ecs = client("ecs", CHECKOUT)
+    for _ in range(2):
+        with pytest.raises(ClientError) as excinfo:
+            ecs.list_clusters()
+        assert code_of(excinfo) == ("ServerException", 400)
+    for _ in range(3):
+        ecs.list_clusters()  # spent: answered normally from now on
+    assert [f["fired"] for f in aws.faults()] == [2]
+
+
 def test_error_default_and_custom_code(aws: EmbeddedAWS, client: Callable[..., Any]) -> None:
     aws.add_fault("error", account=PAYMENTS, service="ecs", operation="ListServices")
     ecs = client("ecs", PAYMENTS)
@@ -226,6 +238,8 @@ def test_invalid_fault_is_refused(aws: EmbeddedAWS) -> None:
         aws.add_fault("meteor-strike")
     with pytest.raises(EmbeddedAWSError):
         aws.add_fault("throttle", rate=2.0)
+    with pytest.raises(EmbeddedAWSError):
+        aws.add_fault("throttle", times=0)
     assert aws.faults() == []
 
 

@@ -142,3 +142,46 @@ async def test_a_manual_refresh_and_time_list_everything_again(small_aws: Any) -
     assert refreshed.stats.calls_of("ListServices") == len(CLUSTERS)
     assert warm.stats.calls_of("ListServices") == 0
     assert later.stats.calls_of("ListServices") == len(CLUSTERS)
+
+
+def cluster_names(snapshot: FleetSnapshot) -> set[str]:
+    (account,) = snapshot.accounts
+    return {c.name for r in account.regions for c in r.clusters}
+
+
+async def test_a_new_cluster_and_a_deleted_one_are_seen_the_next_poll(small_aws: Any, ecs: Any) -> None:
+    name = f"made-{next(_names)}"
+    async with Collector(make_config(small_aws)) as collector:
+        before = await collector.poll()
+        ecs.create_cluster(clusterName=name)
+        service = create(ecs, name)
+        created = await collector.poll()
+        assert services(created, name) == {service: "ACTIVE"}
+        assert cluster_names(created) == cluster_names(before) | {name}
+        ecs.delete_service(cluster=name, service=service, force=True)
+        ecs.delete_cluster(cluster=name)
+        deleted = await collector.poll()
+    (account,) = deleted.accounts
+    assert account.error is None, account.error
+    gone = [c for r in account.regions for c in r.clusters if c.name == name]
+    # ECS keeps a deleted cluster a while as INACTIVE; either way it has no services now.
+    assert all(c.status == "INACTIVE" and not c.services for c in gone), gone
+    for cluster in CLUSTERS:
+        assert set(services(deleted, cluster)) == listed(ecs, cluster)
+
+
+async def test_a_failed_early_describe_is_done_again_from_the_inventory(small_aws: Any) -> None:
+    async with Collector(make_config(small_aws)) as collector:
+        before = await collector.poll()
+        # A later poll describes the last poll's services before its inventory is
+        # in; that describe fails once (as on a cluster deleted meanwhile) ...
+        small_aws.add_fault(
+            "error", service="ecs", operation="DescribeServices", code="ClusterNotFoundException", times=1
+        )
+        after = await collector.poll()
+    # ... and is done again from what the inventory says, in the same poll.
+    (account,) = after.accounts
+    assert account.error is None and not any(r.stale for r in account.regions), account.error
+    for cluster in CLUSTERS:
+        assert services(after, cluster) == services(before, cluster)
+    assert after.stats.calls_of("DescribeServices") > before.stats.calls_of("DescribeServices")
