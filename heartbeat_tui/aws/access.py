@@ -22,6 +22,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -37,6 +38,7 @@ from botocore.serialize import JSONSerializer
 
 from heartbeat_tui import __version__
 from heartbeat_tui.aws import ratelimit
+from heartbeat_tui.aws.errors import AssumeRoleFailed
 from heartbeat_tui.botodata import use_orjson
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import ConfigError
@@ -293,8 +295,11 @@ def role_session_name() -> str:
 class AwsAccess:
     """Owns every aiobotocore session and client. Use as an async context manager."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        """`clock` (UTC) decides when assumed-role credentials are due for renewal."""
+
         self._config = config
+        self._clock = clock
         aws = config.file.aws
         ratelimit.install()
         self._client_config = AioConfig(
@@ -319,6 +324,7 @@ class AwsAccess:
         self._refresh_locks: dict[str, asyncio.Lock] = {}
         self._client_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._forced_at: dict[str, float] = {}
+        self._role_failures: dict[str, AssumeRoleFailed] = {}
         self._session_name = role_session_name()
 
     def _make_base_session(self) -> AioSession:
@@ -413,7 +419,7 @@ class AwsAccess:
                 # Asked on every request whether a refresh is due: botocore's
                 # default clock is the local time zone through dateutil, about
                 # 3 % of a poll's CPU; the expiry is compared in UTC all the same.
-                time_fetcher=_utc_now,
+                time_fetcher=self._clock,
             )
             # botocore offers no public setter for refreshable credentials.
             session._credentials = credentials  # noqa: SLF001
@@ -422,6 +428,34 @@ class AwsAccess:
         return session
 
     async def _assume_role(self, account: AccountConfig) -> dict[str, Any]:
+        """Called by botocore whenever the account's credentials need renewing:
+        before the first call, inside any call that finds them due (lazily), or
+        after `force_refresh`. Its failure is an `AssumeRoleFailed`, so the call
+        that happened to trigger it does not take the blame."""
+
+        assert account.role_arn is not None
+        try:
+            refreshed = await self._assume_role_once(account)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            failure = AssumeRoleFailed(account.role_arn, exc)
+            credentials = self._credentials.get(account.id)
+            # Only a failure that stops calls counts; botocore shrugs off an
+            # early (advisory) refresh that fails and keeps the keys in hand.
+            if credentials is None or credentials.refresh_needed(credentials._mandatory_refresh_timeout):  # noqa: SLF001
+                self._role_failures[account.id] = failure
+            raise failure from exc
+        self._role_failures.pop(account.id, None)
+        return refreshed
+
+    def role_failure(self, account: AccountConfig) -> AssumeRoleFailed | None:
+        """The AssumeRole failure that left the account without usable
+        credentials since its last `ensure_credentials` (None when none did)."""
+
+        return self._role_failures.get(account.id)
+
+    async def _assume_role_once(self, account: AccountConfig) -> dict[str, Any]:
         assert account.role_arn is not None
         sts = await self.base_client(STS)
         kwargs: dict[str, Any] = {
@@ -453,6 +487,7 @@ class AwsAccess:
         if not account.role_arn:
             return
         self._session_for(account)
+        self._role_failures.pop(account.id, None)  # a new poll: what fails now is its own
         await self._credentials[account.id].get_frozen_credentials()
 
     async def force_refresh(self, account: AccountConfig) -> bool:
