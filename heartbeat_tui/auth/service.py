@@ -35,7 +35,7 @@ from heartbeat_tui.auth.keys import AuthSecrets
 from heartbeat_tui.auth.models import Session, UserView
 from heartbeat_tui.auth.passwords import PasswordHasher
 from heartbeat_tui.auth.roles import Permission, Role, roles_with
-from heartbeat_tui.auth.store import ConditionFailed, UserRecord, UserStore
+from heartbeat_tui.auth.store import ConditionFailed, UserRecord, UserStore, store_client
 from heartbeat_tui.auth.tokens import TokenCodec, audience_for
 from heartbeat_tui.auth.validation import (
     MAX_PASSWORD_CHARS,
@@ -622,8 +622,8 @@ async def open_auth(
     own = access is None
     access = access or AwsAccess(config)
     try:
-        client = await access.base_client("dynamodb")
-        store = UserStore(client, config.users_table, call_seconds=config.file.auth.store_timeout_seconds)
+        deadline = config.file.auth.store_timeout_seconds
+        store = UserStore(await store_client(access, deadline), config.users_table, call_seconds=deadline)
         hasher = hasher or PasswordHasher(iterations or config.file.auth.pbkdf2_iterations)
         yield AuthService(store, secrets, config.file.auth, hasher=hasher, clock=clock)
     finally:

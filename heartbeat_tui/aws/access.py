@@ -360,13 +360,15 @@ class AwsAccess:
 
     # -- clients --------------------------------------------------------------
 
-    async def _create_client(self, session: AioSession, service: str, region: str) -> Any:
+    async def _create_client(
+        self, session: AioSession, service: str, region: str, config: AioConfig | None = None
+    ) -> Any:
         client = await self._stack.enter_async_context(
             session.create_client(
                 service,
                 region_name=region,
                 endpoint_url=self._config.endpoint_url,
-                config=self._client_config,
+                config=config or self._client_config,
             )
         )
         client.meta.events.register("before-call", _on_call)
@@ -382,6 +384,30 @@ class AwsAccess:
 
     async def base_client(self, service: str, region: str | None = None) -> Any:
         return await self.client(None, service, region or self._config.region)
+
+    async def bounded_client(self, service: str, *, attempts: int, connect_timeout: float, read_timeout: float) -> Any:
+        """A base-credentials client in the default region with retries and
+        timeouts of its own, for calls that must end within a deadline (the
+        users store): standard retries (no client-side rate limiter that may
+        wait), `attempts` in all, each attempt bounded by the two timeouts."""
+
+        region = self._config.region
+        key = (f"bounded:{attempts}:{connect_timeout:g}:{read_timeout:g}", service, region)
+        client = self._clients.get(key)
+        if client is None:
+            async with self._client_locks.setdefault(key, asyncio.Lock()):
+                client = self._clients.get(key)
+                if client is None:
+                    config = self._client_config.merge(
+                        AioConfig(
+                            retries={"mode": "standard", "total_max_attempts": attempts},
+                            connect_timeout=connect_timeout,
+                            read_timeout=read_timeout,
+                        )
+                    )
+                    client = await self._create_client(self._base, service, region, config)
+                    self._clients[key] = client
+        return client
 
     async def client(self, account: AccountConfig | None, service: str, region: str) -> Any:
         """The client for (account, service, region), created on first use."""
