@@ -193,7 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         log.exception("unexpected error")
-        summary = (str(exc).strip().splitlines() or [""])[0][:160]
+        from heartbeat_tui.reasons import one_line
+
+        summary = one_line((str(exc).strip().splitlines() or [""])[0])
         print(
             f"heartbeat: internal error: {type(exc).__name__}: {summary} (details in {log_path()})",
             file=sys.stderr,

@@ -209,7 +209,7 @@ def session_scope(config: Config) -> frozenset[str] | None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from heartbeat_tui.auth.store import UserStore
+    from heartbeat_tui.auth.store import UserStore, store_client
     from heartbeat_tui.aws.access import AwsAccess
 
     config = _load_config(args)
@@ -226,7 +226,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     async def run() -> list[str]:
         async with AwsAccess(config) as access:
-            store = UserStore(await access.base_client("dynamodb"), config.users_table)
+            deadline = config.file.auth.store_timeout_seconds
+            store = UserStore(await store_client(access, deadline), config.users_table, call_seconds=deadline)
             done = await store.ensure_tables()
         if args.admin is not None:
             from heartbeat_tui.auth.service import open_auth

@@ -5,15 +5,26 @@ item in the auth table (`audit#<time>#<id>`, kept `retention_days` by TTL), so
 events from every machine end up in one place. An event names who, what, on
 whom and the outcome; never a password, a token or a personal field.
 A failed audit write is logged and never blocks the action it describes.
+
+When the store cannot take an item (it is down: the very case where a login is
+refused), the item waits in a local spool (`AuditSpool`: the user state folder,
+0600) and goes to the table, with its own time and id, with the next audit
+write that succeeds, from this process or any later one on this machine.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+import secrets
+import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from heartbeat_tui.auth.errors import StoreError
 from heartbeat_tui.auth.validation import is_valid_username
@@ -21,9 +32,123 @@ from heartbeat_tui.auth.validation import is_valid_username
 if TYPE_CHECKING:
     from heartbeat_tui.auth.store import UserStore
 
+log = logging.getLogger(__name__)
 audit_log = logging.getLogger("heartbeat.audit")
 RETENTION_DAYS = 400
-_UNSAFE = re.compile(r"[^\w.@:,=/+ -]")
+SPOOL_FILE_NAME = "audit-pending.jsonl"
+_UNSAFE = re.compile(r"[^\w.@:,;=/+() -]")
+
+
+@dataclass(frozen=True)
+class PendingRecord:
+    table: str  # the auth table it belongs to (a machine may serve several deployments)
+    key: str  # audit#<key>: its own time and id, so writing it twice is harmless
+    fields: dict[str, str | float]
+    expires_at: float
+
+
+class AuditSpool:
+    """Audit items the store could not take, one JSON object a line, in a
+    file only this user can read (0600, in the 0700 state folder), until the
+    store takes them. Bounded (`max_records`): beyond it, the log line is the
+    only record, and says so.
+
+    Several processes may share it: appends are single `O_APPEND` writes, and
+    a flush first renames the file aside (atomic; the one that wins the rename
+    flushes it, the others find nothing), then appends back what it could not
+    write. A flush cut short (the process killed) leaves its file aside; the
+    next flush picks it up once it is a minute old.
+    """
+
+    STALE_SECONDS = 60.0
+
+    def __init__(self, path: Path, *, max_records: int = 1000) -> None:
+        self.path = path
+        self.max_records = max_records
+
+    def add(self, record: PendingRecord) -> bool:
+        """Keep `record`; False when the spool is full or cannot be written."""
+
+        line = json.dumps(
+            {"table": record.table, "key": record.key, "fields": record.fields, "expires_at": record.expires_at},
+            separators=(",", ":"),
+        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if self._count(self.path) >= self.max_records:
+                return False
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(self.path, flags, 0o600)
+            try:
+                os.write(fd, line.encode() + b"\n")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            log.warning("audit spool %s not writable: %s", self.path, exc)
+            return False
+        return True
+
+    def pending(self) -> bool:
+        return self.path.exists() or any(self._stale_aside())
+
+    def take(self) -> list[PendingRecord]:
+        """Everything spooled, moved aside for this process to write."""
+
+        taken: list[Path] = []
+        aside = self.path.with_name(f".{self.path.name}.{secrets.token_hex(6)}.flushing")
+        try:
+            os.rename(self.path, aside)
+            taken.append(aside)
+        except OSError:
+            pass  # nothing spooled, or another process is flushing it
+        for stale in self._stale_aside():
+            mine = stale.with_name(f".{self.path.name}.{secrets.token_hex(6)}.flushing")
+            try:
+                os.rename(stale, mine)
+                taken.append(mine)
+            except OSError:
+                pass
+        records: list[PendingRecord] = []
+        for path in taken:
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                try:
+                    data: dict[str, Any] = json.loads(line)
+                    records.append(
+                        PendingRecord(
+                            str(data["table"]), str(data["key"]), dict(data["fields"]), float(data["expires_at"])
+                        )
+                    )
+                except (ValueError, KeyError, TypeError):
+                    log.warning("audit spool: an unreadable line dropped")
+            path.unlink(missing_ok=True)
+        return records
+
+    def _stale_aside(self) -> list[Path]:
+        now = time.time()
+        found = []
+        try:
+            for path in self.path.parent.glob(f".{self.path.name}.*.flushing"):
+                try:
+                    if now - path.stat().st_mtime > self.STALE_SECONDS:
+                        found.append(path)
+                except OSError:
+                    continue
+        except OSError:
+            return []
+        return found
+
+    @staticmethod
+    def _count(path: Path) -> int:
+        try:
+            with path.open("rb") as handle:
+                return sum(1 for _ in handle)
+        except OSError:
+            return 0
 
 
 def safe_name(value: object) -> str:
@@ -32,14 +157,21 @@ def safe_name(value: object) -> str:
     return value if is_valid_username(value) else "(invalid username)"  # type: ignore[return-value]
 
 
-def _clean(text: str, limit: int = 200) -> str:
+def _clean(text: str, limit: int = 300) -> str:
     return _UNSAFE.sub("?", text)[:limit]
 
 
 class AuditLog:
-    def __init__(self, store: UserStore | None, *, retention_days: int = RETENTION_DAYS) -> None:
+    def __init__(
+        self,
+        store: UserStore | None,
+        *,
+        retention_days: int = RETENTION_DAYS,
+        spool: AuditSpool | None = None,
+    ) -> None:
         self._store = store
         self._retention = retention_days * 86400
+        self.spool = spool
 
     async def record(
         self,
@@ -50,11 +182,17 @@ class AuditLog:
         target: str | None = None,
         outcome: str = "ok",
         detail: str | None = None,
+        store_down: bool = False,
     ) -> None:
+        """Log the event and store it. `store_down`: the store just failed to
+        answer (the event is about that): the item goes to the spool at once,
+        without another wait on the store, and the log line is a WARNING."""
+
         actor = actor if actor == "-" else safe_name(actor)
         target = safe_name(target) if target else None
         detail = _clean(detail) if detail else None
-        audit_log.info(
+        audit_log.log(
+            logging.WARNING if store_down else logging.INFO,
             "audit event=%s outcome=%s actor=%s target=%s%s",
             event,
             outcome,
@@ -71,7 +209,57 @@ class AuditLog:
             fields["target"] = target
         if detail:
             fields["detail"] = detail
+        record = PendingRecord(self._store.auth_table, key, fields, now + self._retention)
+        if store_down:
+            self._keep(record, "the users store is unreachable")
+            return
         try:
-            await self._store.put_audit(key, fields, expires_at=now + self._retention)
+            await self._store.put_audit(key, fields, expires_at=record.expires_at)
         except StoreError as exc:
             audit_log.warning("audit record not stored in DynamoDB: %s", exc)
+            self._keep(record, str(exc))
+            return
+        await self.flush()
+
+    def _keep(self, record: PendingRecord, why: str) -> None:
+        if self.spool is None:
+            return
+        if self.spool.add(record):
+            audit_log.warning(
+                "audit record %s kept in %s until the store takes it (%s)", record.key, self.spool.path, why
+            )
+        else:
+            audit_log.warning(
+                "audit record %s not kept: the audit spool is full or unwritable; this line is its only record",
+                record.key,
+            )
+
+    async def flush(self) -> int:
+        """Write what waits in the spool to the audit table (the store just took
+        an item, so it is back). Returns how many were written."""
+
+        if self._store is None or self.spool is None or not self.spool.pending():
+            return 0
+        from heartbeat_tui.auth.store import ConditionFailed
+
+        written = 0
+        records = self.spool.take()
+        for n, record in enumerate(records):
+            if record.table != self._store.auth_table:
+                self.spool.add(record)  # another deployment's: left for it
+                continue
+            try:
+                await self._store.put_audit(
+                    record.key, {**record.fields, "stored_late": 1}, expires_at=record.expires_at
+                )
+            except ConditionFailed:
+                pass  # already written by an earlier flush that was cut short
+            except StoreError as exc:
+                audit_log.warning("audit spool: the store failed again (%s); %d record(s) kept", exc, len(records) - n)
+                for left in records[n:]:
+                    self.spool.add(left)
+                return written
+            written += 1
+        if written:
+            audit_log.info("audit spool: %d record(s) written to %s", written, self._store.auth_table)
+        return written

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from heartbeat_tui.auth.audit import AuditLog
+from heartbeat_tui.auth.audit import SPOOL_FILE_NAME, AuditLog, AuditSpool
 from heartbeat_tui.auth.crypto import DecryptError
 from heartbeat_tui.auth.errors import (
     AdminExists,
@@ -28,6 +28,7 @@ from heartbeat_tui.auth.errors import (
     LoginFailed,
     PermissionDenied,
     SessionInvalid,
+    StoreUnavailable,
     UserNotFound,
     ValidationFailed,
 )
@@ -35,7 +36,7 @@ from heartbeat_tui.auth.keys import AuthSecrets
 from heartbeat_tui.auth.models import Session, UserView
 from heartbeat_tui.auth.passwords import PasswordHasher
 from heartbeat_tui.auth.roles import Permission, Role, roles_with
-from heartbeat_tui.auth.store import ConditionFailed, UserRecord, UserStore
+from heartbeat_tui.auth.store import ConditionFailed, UserRecord, UserStore, store_client
 from heartbeat_tui.auth.tokens import TokenCodec, audience_for
 from heartbeat_tui.auth.validation import (
     MAX_PASSWORD_CHARS,
@@ -48,7 +49,7 @@ from heartbeat_tui.auth.validation import (
     validate_role,
     validate_username,
 )
-from heartbeat_tui.config import AuthSection, Config
+from heartbeat_tui.config import AuthSection, Config, user_state_dir
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class AuthService:
         *,
         hasher: PasswordHasher | None = None,
         clock: Callable[[], float] = time.time,
+        audit_spool: AuditSpool | None = None,
     ) -> None:
         self.store = store
         self.secrets = secrets
@@ -117,7 +119,7 @@ class AuthService:
         self._codec = TokenCodec(secrets.jwt_secret, secrets.jwt_algorithm, audience_for(store.users_table))
         self._cipher = secrets.cipher
         self._clock = clock
-        self.audit = AuditLog(store)
+        self.audit = AuditLog(store, spool=audit_spool)
 
     def __repr__(self) -> str:
         return f"AuthService(users_table={self.store.users_table!r})"
@@ -144,9 +146,22 @@ class AuthService:
 
     async def login(self, username: str, password: str) -> Session:
         """A new session, or `LoginFailed`: the same message and about the same time
-        for an unknown user, a wrong password, a locked and a disabled user."""
+        for an unknown user, a wrong password, a locked and a disabled user.
+
+        `StoreUnavailable` when the users store cannot answer: nothing decided,
+        and the refused attempt is audited all the same (a WARNING in the log at
+        once; the audit item from the spool once the store is back)."""
 
         now = self._clock()
+        try:
+            return await self._login(username, password, now)
+        except StoreUnavailable as exc:
+            await self.audit.record(
+                "login", actor=username, now=now, outcome="unverified", detail=str(exc), store_down=True
+            )
+            raise
+
+    async def _login(self, username: str, password: str, now: float) -> Session:
         plausible = is_valid_username(username)
         usable = isinstance(password, str) and 0 < len(password) <= MAX_PASSWORD_CHARS
         record = await self.store.get(username) if plausible else None
@@ -218,6 +233,9 @@ class AuthService:
             raise SessionInvalid(ROLE_CHANGED)
         if record.sessions_valid_after is not None and claims.iat < record.sessions_valid_after:
             raise SessionInvalid(ENDED_BY_ADMIN)
+        # The store answers again: audit items kept while it did not go to it now
+        # (a wall display's session check may be the first to find it back).
+        await self.audit.flush()
         return Session(
             username=record.username,
             role=record.role,
@@ -622,10 +640,11 @@ async def open_auth(
     own = access is None
     access = access or AwsAccess(config)
     try:
-        client = await access.base_client("dynamodb")
-        store = UserStore(client, config.users_table, call_seconds=config.file.auth.store_timeout_seconds)
+        deadline = config.file.auth.store_timeout_seconds
+        store = UserStore(await store_client(access, deadline), config.users_table, call_seconds=deadline)
         hasher = hasher or PasswordHasher(iterations or config.file.auth.pbkdf2_iterations)
-        yield AuthService(store, secrets, config.file.auth, hasher=hasher, clock=clock)
+        spool = AuditSpool(user_state_dir() / SPOOL_FILE_NAME)
+        yield AuthService(store, secrets, config.file.auth, hasher=hasher, clock=clock, audit_spool=spool)
     finally:
         if own:
             await access.close()

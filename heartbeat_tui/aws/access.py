@@ -22,6 +22,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -37,6 +38,7 @@ from botocore.serialize import JSONSerializer
 
 from heartbeat_tui import __version__
 from heartbeat_tui.aws import ratelimit
+from heartbeat_tui.aws.errors import AssumeRoleFailed
 from heartbeat_tui.botodata import use_orjson
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import ConfigError
@@ -293,8 +295,11 @@ def role_session_name() -> str:
 class AwsAccess:
     """Owns every aiobotocore session and client. Use as an async context manager."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        """`clock` (UTC) decides when assumed-role credentials are due for renewal."""
+
         self._config = config
+        self._clock = clock
         aws = config.file.aws
         ratelimit.install()
         self._client_config = AioConfig(
@@ -319,6 +324,7 @@ class AwsAccess:
         self._refresh_locks: dict[str, asyncio.Lock] = {}
         self._client_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._forced_at: dict[str, float] = {}
+        self._role_failures: dict[str, AssumeRoleFailed] = {}
         self._session_name = role_session_name()
 
     def _make_base_session(self) -> AioSession:
@@ -354,13 +360,15 @@ class AwsAccess:
 
     # -- clients --------------------------------------------------------------
 
-    async def _create_client(self, session: AioSession, service: str, region: str) -> Any:
+    async def _create_client(
+        self, session: AioSession, service: str, region: str, config: AioConfig | None = None
+    ) -> Any:
         client = await self._stack.enter_async_context(
             session.create_client(
                 service,
                 region_name=region,
                 endpoint_url=self._config.endpoint_url,
-                config=self._client_config,
+                config=config or self._client_config,
             )
         )
         client.meta.events.register("before-call", _on_call)
@@ -376,6 +384,30 @@ class AwsAccess:
 
     async def base_client(self, service: str, region: str | None = None) -> Any:
         return await self.client(None, service, region or self._config.region)
+
+    async def bounded_client(self, service: str, *, attempts: int, connect_timeout: float, read_timeout: float) -> Any:
+        """A base-credentials client in the default region with retries and
+        timeouts of its own, for calls that must end within a deadline (the
+        users store): standard retries (no client-side rate limiter that may
+        wait), `attempts` in all, each attempt bounded by the two timeouts."""
+
+        region = self._config.region
+        key = (f"bounded:{attempts}:{connect_timeout:g}:{read_timeout:g}", service, region)
+        client = self._clients.get(key)
+        if client is None:
+            async with self._client_locks.setdefault(key, asyncio.Lock()):
+                client = self._clients.get(key)
+                if client is None:
+                    config = self._client_config.merge(
+                        AioConfig(
+                            retries={"mode": "standard", "total_max_attempts": attempts},
+                            connect_timeout=connect_timeout,
+                            read_timeout=read_timeout,
+                        )
+                    )
+                    client = await self._create_client(self._base, service, region, config)
+                    self._clients[key] = client
+        return client
 
     async def client(self, account: AccountConfig | None, service: str, region: str) -> Any:
         """The client for (account, service, region), created on first use."""
@@ -413,7 +445,7 @@ class AwsAccess:
                 # Asked on every request whether a refresh is due: botocore's
                 # default clock is the local time zone through dateutil, about
                 # 3 % of a poll's CPU; the expiry is compared in UTC all the same.
-                time_fetcher=_utc_now,
+                time_fetcher=self._clock,
             )
             # botocore offers no public setter for refreshable credentials.
             session._credentials = credentials  # noqa: SLF001
@@ -422,6 +454,34 @@ class AwsAccess:
         return session
 
     async def _assume_role(self, account: AccountConfig) -> dict[str, Any]:
+        """Called by botocore whenever the account's credentials need renewing:
+        before the first call, inside any call that finds them due (lazily), or
+        after `force_refresh`. Its failure is an `AssumeRoleFailed`, so the call
+        that happened to trigger it does not take the blame."""
+
+        assert account.role_arn is not None
+        try:
+            refreshed = await self._assume_role_once(account)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            failure = AssumeRoleFailed(account.role_arn, exc)
+            credentials = self._credentials.get(account.id)
+            # Only a failure that stops calls counts; botocore shrugs off an
+            # early (advisory) refresh that fails and keeps the keys in hand.
+            if credentials is None or credentials.refresh_needed(credentials._mandatory_refresh_timeout):  # noqa: SLF001
+                self._role_failures[account.id] = failure
+            raise failure from exc
+        self._role_failures.pop(account.id, None)
+        return refreshed
+
+    def role_failure(self, account: AccountConfig) -> AssumeRoleFailed | None:
+        """The AssumeRole failure that left the account without usable
+        credentials since its last `ensure_credentials` (None when none did)."""
+
+        return self._role_failures.get(account.id)
+
+    async def _assume_role_once(self, account: AccountConfig) -> dict[str, Any]:
         assert account.role_arn is not None
         sts = await self.base_client(STS)
         kwargs: dict[str, Any] = {
@@ -453,6 +513,7 @@ class AwsAccess:
         if not account.role_arn:
             return
         self._session_for(account)
+        self._role_failures.pop(account.id, None)  # a new poll: what fails now is its own
         await self._credentials[account.id].get_frozen_credentials()
 
     async def force_refresh(self, account: AccountConfig) -> bool:

@@ -1,4 +1,5 @@
-"""Turn any failure of an AWS call into one readable sentence."""
+"""Turn any failure of an AWS call into one readable sentence (whole: see
+`heartbeat_tui.reasons` for the bound and for fitting it into a narrow space)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+
+from heartbeat_tui.reasons import one_line
 
 _DENIED = {
     "AccessDenied",
@@ -36,7 +39,17 @@ _THROTTLED = {
 }
 _EXPIRED = {"ExpiredToken", "ExpiredTokenException"}
 _CLOCK = {"RequestExpired", "RequestTimeTooSkewed"}
-_MAX_MESSAGE = 160
+
+
+class AssumeRoleFailed(Exception):
+    """STS AssumeRole into an account's role failed, whichever AWS call needed
+    the credentials (the first of a poll, or one that refreshed them lazily).
+    `describe_error` says so and names the role."""
+
+    def __init__(self, role_arn: str, cause: BaseException) -> None:
+        self.role_arn = role_arn
+        self.cause = cause
+        super().__init__(f"STS AssumeRole {role_arn}: {type(cause).__name__}")
 
 
 class BadResponse(ValueError):
@@ -45,14 +58,14 @@ class BadResponse(ValueError):
     Its text says what is wrong, for the operator."""
 
 
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
-
-
 def describe_error(exc: BaseException) -> str:
-    """A one-line reason an operator can act on. Never includes credentials."""
+    """A one-line reason an operator can act on, whole (up to `reasons.MAX_REASON`).
+    Never includes credentials."""
 
+    if isinstance(exc, AssumeRoleFailed):
+        reason = describe_error(exc.cause)
+        # AWS names the role in an AccessDenied; a timeout or throttling does not.
+        return reason if exc.role_arn in reason else f"{reason} (role {exc.role_arn})"
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code") or "Error")
@@ -60,7 +73,7 @@ def describe_error(exc: BaseException) -> str:
         if message.lstrip().startswith("<"):
             # An HTML error page, not an AWS error: say so instead of quoting it.
             message = "unexpected non-AWS response"
-        message = _short(message)
+        message = one_line(message)
         if code.isdigit():
             code = f"HTTP {code}"
         attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
@@ -75,29 +88,29 @@ def describe_error(exc: BaseException) -> str:
             return f"request refused for its time: is this machine's clock right? ({code})"
         return f"{code}: {message}" if message else code
     if isinstance(exc, BadResponse):
-        return _short(str(exc))
+        return one_line(str(exc))
     if isinstance(exc, ReadTimeoutError):
         return "timed out waiting for a response"
     if isinstance(exc, ConnectTimeoutError):
         return "timed out connecting to the endpoint"
     if isinstance(exc, EndpointConnectionError):
-        return f"cannot reach the endpoint ({_short(str(exc))})"
+        return f"cannot reach the endpoint ({one_line(str(exc))})"
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return (
             "no usable AWS credentials (set AWS_PROFILE or the AWS_ACCESS_KEY_ID variables,"
             " or run where a role is attached)"
         )
     if isinstance(exc, ProfileNotFound):
-        return _short(str(exc))
+        return one_line(str(exc))
     if isinstance(exc, NoRegionError):
         return "no region configured (set [aws].region or AWS_REGION)"
     if isinstance(exc, BotoCoreError):
-        return _short(str(exc))
+        return one_line(str(exc))
     if isinstance(exc, asyncio.TimeoutError):
         return "timed out"
     if isinstance(exc, OSError):
-        return f"network error ({_short(exc.strerror or str(exc))})"
-    return f"{type(exc).__name__}: {_short(str(exc))}" if str(exc) else type(exc).__name__
+        return f"network error ({one_line(exc.strerror or str(exc))})"
+    return f"{type(exc).__name__}: {one_line(str(exc))}" if str(exc) else type(exc).__name__
 
 
 def is_expired_credentials(exc: BaseException) -> bool:
@@ -108,3 +121,12 @@ def error_code(exc: BaseException) -> str | None:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code") or "") or None
     return None
+
+
+__all__ = [
+    "AssumeRoleFailed",
+    "BadResponse",
+    "describe_error",
+    "error_code",
+    "is_expired_credentials",
+]

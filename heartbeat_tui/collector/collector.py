@@ -82,6 +82,7 @@ from heartbeat_tui.collector.parse import (
 )
 from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
 from heartbeat_tui.collector.steps import (
+    ASSUME_ROLE_STEP,
     PRIORITY_CHAIN,
     PRIORITY_HEAVY,
     StepFailed,
@@ -356,6 +357,13 @@ class Collector(EcsSteps):
             if alias_task is not None:
                 await _settle(alias_task)
         errors = [error for region in results for error in region.errors]
+        role_failure = self._access.role_failure(account)
+        if errors and role_failure is not None:
+            # The role could not be assumed again mid-poll: said once, first,
+            # whichever calls found its credentials due ("<region> STS AssumeRole:
+            # ..." each); the regions still say what each could not fetch.
+            others = [e for e in errors if not e.partition(" ")[2].startswith(f"{ASSUME_ROLE_STEP}:")]
+            errors = [str(StepFailed(ASSUME_ROLE_STEP, role_failure)), *others]
         if not errors:
             state.last_success_at = now
         return self._account_snapshot(state, now, errors, warnings, regions=results)

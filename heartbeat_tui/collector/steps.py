@@ -12,17 +12,24 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any, TypeVar
 
-from heartbeat_tui.aws.errors import BadResponse, describe_error
+from heartbeat_tui.aws.errors import AssumeRoleFailed, BadResponse, describe_error
 from heartbeat_tui.collector.parse import name_from_arn
 
 log = logging.getLogger("heartbeat_tui.collector.collector")
 T = TypeVar("T")
 
 
+#: The step named when an account's role could not be assumed, whichever call
+#: needed its credentials (assumed-role keys are renewed lazily, inside a call).
+ASSUME_ROLE_STEP = "STS AssumeRole"
+
+
 class StepFailed(Exception):
     """One step of a poll failed; `str()` says where and why."""
 
     def __init__(self, where: str, cause: BaseException) -> None:
+        if isinstance(cause, AssumeRoleFailed):
+            where = ASSUME_ROLE_STEP
         self.where = where
         self.cause = cause
         super().__init__(f"{where}: {describe_error(cause)}")

@@ -23,6 +23,7 @@ import pytest
 
 from heartbeat_tui.auth import LoginFailed, StoreUnavailable
 from heartbeat_tui.auth.service import AuthService, open_auth
+from heartbeat_tui.auth.store import RetryPlan
 from heartbeat_tui.config import Config, dump_toml
 from heartbeat_tui.errors import EXIT_UNAVAILABLE
 from heartbeat_tui.tui.screens.dashboard import DashboardScreen
@@ -93,6 +94,62 @@ async def test_login_says_the_store_is_unreachable_and_counts_nothing(
     with pytest.raises(LoginFailed):
         await auth.login(ADMIN, "wrong password!!")
     assert (await auth.store.get(ADMIN)).failed_attempts == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "answer"),
+    [(DOWN, "HTTP 503 ServiceUnavailable"), (HANGS, "timed out waiting for a response")],
+    ids=["503", "timeout"],
+)
+async def test_the_reason_is_what_the_last_attempt_got_inside_the_deadline(
+    clean_aws: Any, fault: dict[str, Any], answer: str
+) -> None:
+    """botocore's retries used to outlast the deadline, so a store answering 503
+    read "no answer in time". Now the store's own client retries within the
+    deadline and the reason is the last attempt's, with the count of attempts
+    the embedded AWS actually received."""
+
+    deadline = 6.0
+    config = auth_config(clean_aws, auth={"store_timeout_seconds": deadline})  # [aws].max_attempts: 5
+    aws = config.file.aws
+    plan = RetryPlan.within(
+        deadline,
+        max_attempts=aws.max_attempts,
+        connect_timeout=aws.connect_timeout_seconds,
+        read_timeout=aws.read_timeout_seconds,
+    )
+    assert plan.attempts >= 2
+    async with open_auth(config, iterations=FAST_ITERATIONS) as auth:
+        await auth.store.ensure_tables()
+        await auth.bootstrap_admin(ADMIN, ADMIN_PASSWORD)
+        clean_aws.reset_stats()
+        store_down(clean_aws, fault, operation="GetItem")
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable) as caught:
+            await auth.login(ADMIN, ADMIN_PASSWORD)
+        elapsed = time.monotonic() - started
+    received = sum(s["count"] for s in clean_aws.stats() if s["service"] == "dynamodb" and s["operation"] == "GetItem")
+    assert received == plan.attempts
+    message = str(caught.value)
+    assert f"GetItem: {answer} after {plan.attempts} attempts" in message, message
+    assert "no answer" not in message and "\n" not in message
+    assert elapsed < deadline
+
+
+def test_the_retry_plan_fits_the_deadline() -> None:
+    for deadline in (0.5, 1.0, 2.0, 6.0, 10.0, 30.0, 120.0):
+        for max_attempts in (1, 2, 3, 5, 10):
+            plan = RetryPlan.within(deadline, max_attempts=max_attempts, connect_timeout=5.0, read_timeout=15.0)
+            assert 1 <= plan.attempts <= max_attempts
+            assert plan.connect_timeout <= plan.read_timeout <= 15.0 and plan.connect_timeout <= 5.0
+            # The worst case of botocore's jittered backoff, then every attempt waiting its full read timeout.
+            backoff = sum(min(2.0 ** (i - 1), 20.0) for i in range(1, plan.attempts))
+            assert backoff <= deadline / 2
+            if plan.read_timeout > 0.5:  # above the floor, the attempts share what is left
+                assert backoff + plan.attempts * plan.read_timeout <= deadline + 1e-9
+    # The default [auth] deadline and [aws] settings: 3 attempts of at most 2.33 s.
+    plan = RetryPlan.within(10.0, max_attempts=5, connect_timeout=5.0, read_timeout=15.0)
+    assert plan.attempts == 3 and round(plan.read_timeout, 2) == 2.33
 
 
 async def test_a_write_failing_mid_login_issues_no_session_and_counts_nothing(

@@ -235,6 +235,35 @@ def test_csv(clean_aws: Any, config_file: Path) -> None:
 
 
 @pytest.mark.usefixtures("cli_session")
+def test_a_denied_role_is_reported_whole(clean_aws: Any, tmp_path: Path) -> None:
+    """AssumeRole refused (the embedded AWS's fault): the reason names the role
+    ARN to its last character, in the JSON, the CSV and the one line on stderr;
+    it was once cut at 160 characters, mid-ARN."""
+
+    checkout = "345678901234"
+    role = f"arn:aws:iam::{checkout}:role/platform/observability/HeartbeatReadOnlyCrossAccountAccessForEcs"
+    data = clean_aws.config_dict()
+    data["aws"]["max_attempts"] = 1
+    data["accounts"] = [{**a, "role_arn": role} for a in data["accounts"] if a["id"] == checkout]
+    config = tmp_path / "config.toml"
+    config.write_text(dump_toml(data))
+    clean_aws.add_fault("deny_assume_role", account=checkout)
+
+    result = run(clean_aws, config, "snapshot", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    [account] = json.loads(result.stdout)["accounts"]
+    error = account["error"]
+    assert error.startswith("STS AssumeRole: access denied (AccessDenied: User: arn:aws:sts::")
+    assert error.endswith(f"is not authorized to perform: sts:AssumeRole on resource: {role})"), error
+    assert len(error) > 200
+    assert result.stderr.strip().splitlines() == [f"heartbeat: account {checkout}: {error}"]
+
+    result = run(clean_aws, config, "snapshot", "--format", "csv")
+    [row] = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["account_error"] == error
+
+
+@pytest.mark.usefixtures("cli_session")
 def test_table_format_is_readable(clean_aws: Any, config_file: Path) -> None:
     result = run(clean_aws, config_file, "snapshot", "--format", "table", "--account", "checkout-staging")
     assert result.returncode == 0, result.stderr

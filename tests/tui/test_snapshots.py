@@ -65,6 +65,44 @@ def test_detail(snap_compare, size) -> None:  # noqa: ANN001
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=_detail_loaded)
 
 
+DENIED = (
+    "STS AssumeRole: access denied (AccessDenied: User: arn:aws:sts::123456789012:assumed-role/HeartbeatHub/"
+    "heartbeat is not authorized to perform: sts:AssumeRole on resource: "
+    "arn:aws:iam::{account}:role/platform/HeartbeatReadOnlyCrossAccount)"
+)
+
+
+def denied_app():  # noqa: ANN201
+    from tests.tui.factory import account_id
+
+    snapshot = make_snapshot(accounts=4, clusters=2, services=14, errors={3: DENIED.format(account=account_id(3))})
+    return make_app(ScriptedSource(snapshot, detail=sample_detail()))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_denied_account_selected(snap_compare, size) -> None:  # noqa: ANN001
+    """Its reason cut to the banner's and the pane's width, the role still readable."""
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await _first_poll(pilot)
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+
+    assert snap_compare(denied_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_account_error_view(snap_compare, size) -> None:  # noqa: ANN001
+    """`e`: the whole reason, wrapped."""
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await _first_poll(pilot)
+        await pilot.press("j", "j", "j", "e")
+        await pilot.pause()
+
+    assert snap_compare(denied_app(), terminal_size=size, run_before=run_before)
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_help(snap_compare, size) -> None:  # noqa: ANN001
     async def run_before(pilot) -> None:  # noqa: ANN001

@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from heartbeat_tui.tui.screens.base import ServicesScreen
 from heartbeat_tui.tui.view import (
@@ -21,6 +21,7 @@ from heartbeat_tui.tui.view import (
     short_region,
 )
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
+from heartbeat_tui.tui.widgets.fitted import FittedLines
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.pane_table import PaneTable
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
@@ -32,6 +33,7 @@ class DashboardScreen(ServicesScreen):
     help_title = "Dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "fleet", "Fleet-wide", id="dashboard.fleet"),
+        Binding("e", "account_error", "Account error", id="dashboard.account_error"),
         Binding("l", "pane(1)", "Next pane", id="dashboard.right", show=False),
         Binding("h", "pane(-1)", "Previous pane", id="dashboard.left", show=False),
         Binding("escape", "back", "Back", id="dashboard.back", show=False),
@@ -56,7 +58,7 @@ class DashboardScreen(ServicesScreen):
                     ],
                     id="accounts",
                 )
-                yield Static("", id="account-info")
+                yield FittedLines(id="account-info")
             yield PaneTable(
                 [
                     ("name", "CLUSTER", 16),
@@ -77,7 +79,7 @@ class DashboardScreen(ServicesScreen):
                 sort_columns=("name", "region", "region_short"),
                 id="clusters",
             )
-        yield Static("", id="stale-banner")
+        yield FittedLines(id="stale-banner")
         yield ServiceTable(
             CLUSTER_TABLE_COLUMNS,
             sort=("name", False),
@@ -149,10 +151,11 @@ class DashboardScreen(ServicesScreen):
         self._show_services(view)
 
     def _show_account_info(self, account: AccountRow | None) -> None:
-        info = self.query_one("#account-info", Static)
-        banner = self.query_one("#stale-banner", Static)
+        info = self.query_one("#account-info", FittedLines)
+        banner = self.query_one("#stale-banner", FittedLines)
+        self.refresh_bindings()  # `e` is dimmed for an account without a reason
         if account is None:
-            info.update("")
+            info.set_lines([])
             banner.display = False
             return
         if account.badge == "ok":
@@ -161,7 +164,7 @@ class DashboardScreen(ServicesScreen):
                 text.append(f" · {account.problems} with problems", style=self.hb.status_style("hb-warning"))
             for warning in account.warnings:
                 text.append(f"\n{warning}", style="dim")
-            info.update(text)
+            info.set_lines(text.split())
             banner.display = False
             return
         age = (
@@ -170,8 +173,11 @@ class DashboardScreen(ServicesScreen):
             else f"last good data {age_text(account.stale_seconds)} old"
         )
         style = self.hb.status_style("hb-critical" if account.badge == "error" else "hb-warning")
-        info.update(Text(f"{account.key} · {account.badge} · {age}\n{account.reason or ''}", style=style))
-        banner.update(Text(f" {account.name}: {account.badge}, {age}: {account.reason or ''}", style=style))
+        # Both cut the reason to their width (keeping its start and the ARN it
+        # names); `e` shows it whole.
+        reason = account.reason or ""
+        info.set_lines([Text(f"{account.key} · {account.badge} · {age}", style=style), ("", reason, style)])
+        banner.set_lines([(f" {account.name}: {account.badge}, {age}: ", reason, style)])
         banner.display = True
 
     def _show_services(self, view: FleetView) -> None:
@@ -239,6 +245,21 @@ class DashboardScreen(ServicesScreen):
         if self.focused is not None and self.focused.id == "services" and self.clear_filter():
             return
         self.action_pane(-1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "account_error":
+            row = self.shown_view.accounts.get(self.selected_account or "") if self.shown_view else None
+            return None if row is None or (row.reason is None and not row.warnings) else True
+        return super().check_action(action, parameters)
+
+    def action_account_error(self) -> None:
+        from heartbeat_tui.tui.screens.account_error import AccountErrorScreen
+
+        view = self.shown_view
+        row = view.accounts.get(self.selected_account or "") if view is not None else None
+        if view is None or row is None:
+            return
+        self.app.push_screen(AccountErrorScreen(row, view.account_snapshots.get(row.key)))
 
     def action_fleet(self) -> None:
         from heartbeat_tui.tui.screens.fleet import FleetServicesScreen

@@ -342,6 +342,15 @@ class ServiceTable(ScrollView, can_focus=True):
         fixed = sum(w for c, w in layout if c.key != "name") + len(layout)
         room = width - 1 - fixed if width > 0 else self._name_width
         name_width = max(12, min(self._name_width, room))
+        if compact:
+            # Width the names leave unused goes to the CPU and memory sparklines,
+            # back up to their full width: a longer history at 80 columns.
+            spare = room - name_width
+            for i, (column, w) in enumerate(layout):
+                if column.key in ("cpu", "mem") and spare > 0:
+                    grow = min(column.width - w, (spare + 1) // 2 if column.key == "cpu" else spare)
+                    layout[i] = (column, w + grow)
+                    spare -= grow
         self._layout = [(c, name_width if c.key == "name" else w) for c, w in layout]
         self._strips.clear()
         self._header = None
