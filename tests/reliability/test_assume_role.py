@@ -94,6 +94,9 @@ async def test_keys_due_in_the_middle_of_a_poll_blame_assume_role(aws: Any) -> N
         # ListClusters of payments-prod is slow this time: while it is in flight,
         # 55 minutes pass for the credentials (their hour ends in 5: renewal due).
         slow = aws.add_fault("latency", account=PAYMENTS, operation="ListClusters", seconds=1.5)
+        # A full listing, as on `r`: every later ECS call waits for ListClusters
+        # (otherwise a later poll describes what it knows at once, beside it).
+        collector.relist_next_poll()
         poll = asyncio.ensure_future(collector.poll())
         while not any(f["id"] == slow["id"] and f["fired"] for f in await in_thread(aws.faults)):
             await asyncio.sleep(0.05)
