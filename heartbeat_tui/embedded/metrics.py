@@ -13,11 +13,18 @@ scaling out lowers the per-task CPU, as in real life.  Memory is steadier.
 The store holds ``history_minutes`` at start and gains a point per series per
 wall-clock minute (``advance``), trimming to ``keep_minutes`` (no unbounded
 growth).
+
+The store has its own lock (``MetricStore.lock``), not the world's: a
+500-query GetMetricData must not hold up the ECS and autoscaling handlers.
+So the store never reads the simulator's model while it works: a service's
+running count comes from ``running()``, which returns the count the world
+published (``World.sync_moto``) rather than walking the service's tasks.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -109,9 +116,15 @@ class _Source:
 
 
 class MetricStore:
-    """The AWS/ECS metric store.  Not thread-safe: callers hold the world lock."""
+    """The AWS/ECS metric store.
+
+    Writers (``advance``, ``materialize_some``) take ``lock`` themselves;
+    readers hold it around ``query`` (and around the ``advance`` before it,
+    so one request sees one state of the store).  It is re-entrant for that.
+    """
 
     def __init__(self, keep_minutes: int = 360) -> None:
+        self.lock = threading.RLock()
         self.keep_minutes = keep_minutes
         self.series: dict[SeriesKey, MetricSeries] = {}
         self._sources: dict[ServiceKey, _Source] = {}
@@ -134,10 +147,11 @@ class MetricStore:
         the service, or by ``materialize_some`` in the background): generating
         3 h for the whole fleet up front would cost the child's start ~0.5 s.
         """
-        self._sources[key] = _Source(profile, running)
-        self._pending[key] = (timeline, history_start, history_end)
-        if self._next_minute is None or history_end > self._next_minute:
-            self._next_minute = history_end
+        with self.lock:
+            self._sources[key] = _Source(profile, running)
+            self._pending[key] = (timeline, history_start, history_end)
+            if self._next_minute is None or history_end > self._next_minute:
+                self._next_minute = history_end
 
     @property
     def pending(self) -> int:
@@ -146,9 +160,10 @@ class MetricStore:
 
     def materialize_some(self, count: int) -> int:
         """Generate the history of up to ``count`` services; returns how many remain."""
-        for key in list(self._pending)[:count]:
-            self._materialize(key)
-        return len(self._pending)
+        with self.lock:
+            for key in list(self._pending)[:count]:
+                self._materialize(key)
+            return len(self._pending)
 
     def _materialize(self, key: ServiceKey) -> None:
         entry = self._pending.pop(key, None)
@@ -179,6 +194,10 @@ class MetricStore:
 
     def advance(self, now: float) -> None:
         """Add the minutes completed since the last call (at most ``keep_minutes``)."""
+        with self.lock:
+            self._advance(now)
+
+    def _advance(self, now: float) -> None:
         current = int(now // 60)  # the minute in progress has no datapoint yet
         if self._next_minute is None:
             self._next_minute = current
@@ -216,9 +235,9 @@ class MetricStore:
         """Datapoints of one series in [start, end), oldest first.
 
         Buckets are aligned to the period (start is rounded down to a period
-        boundary, as CloudWatch does for recent data).
+        boundary, as CloudWatch does for recent data).  The caller holds ``lock``.
         """
-        if key[:4] in self._pending:
+        if self._pending and key[:4] in self._pending:
             self._materialize(key[:4])  # type: ignore[arg-type]
         series = self.series.get(key)
         if series is None or end <= start:
