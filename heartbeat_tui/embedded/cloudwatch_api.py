@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from heartbeat_tui.embedded.metrics import is_valid_stat
+from heartbeat_tui.embedded.metrics import SeriesKey, is_valid_stat
 from heartbeat_tui.embedded.paging import ApiError, decode_token, encode_token
 from heartbeat_tui.embedded.world import World
 
@@ -66,40 +66,35 @@ class CloudWatchApi:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def validate(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Request-level checks that apply whoever answers (us or moto)."""
+    def get_metric_data(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The answer, or None when the request is for moto (metric math, other
+        namespaces) once the request-level checks passed.
+
+        Two passes over the queries (Ids and ownership, then the store lookups)
+        where there used to be four; errors come out in the same order as ever:
+        Ids, ownership, the request's times, ScanBy and MaxDatapoints, then each
+        query's Period and Stat, then the NextToken.
+        """
         queries = params.get("MetricDataQueries")
         if not isinstance(queries, list) or not queries:
             raise _validation("The parameter MetricDataQueries is required and must not be empty.")
         if len(queries) > MAX_QUERIES:
             raise _validation(f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}.")
         seen: set[str] = set()
+        ours = True
+        failure: Exception | None = None
         for index, query in enumerate(queries, start=1):
-            query_id = query.get("Id") if isinstance(query, dict) else None
-            if not isinstance(query_id, str) or not _ID_RE.match(query_id):
-                raise _validation(
-                    f"The value {query_id} for parameter MetricDataQueries.member.{index}.Id is not valid. "
-                    "The Id must start with a lowercase letter and contain only letters, numbers and underscores."
-                )
-            if query_id in seen:
-                raise _validation(
-                    f"The value {query_id} for parameter MetricDataQueries.member.{index}.Id is not unique."
-                )
-            seen.add(query_id)
-        return queries
+            _check_id(query, index, seen)
+            if ours:
+                try:
+                    ours = _is_ours(query)
+                except AttributeError as exc:  # a garbage Metric: fails once every Id is checked
+                    failure, ours = exc, False
+        if failure is not None:
+            raise failure
+        if not ours:
+            return None
 
-    @staticmethod
-    def is_ours(queries: list[dict[str, Any]]) -> bool:
-        for query in queries:
-            stat = query.get("MetricStat")
-            if not isinstance(stat, dict) or "Expression" in query:
-                return False
-            if (stat.get("Metric") or {}).get("Namespace") != "AWS/ECS":
-                return False
-        return True
-
-    def get_metric_data(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
-        queries = self.validate(params)
         start = _parse_time(params.get("StartTime"), "StartTime")
         end = _parse_time(params.get("EndTime"), "EndTime")
         if end <= start:
@@ -114,10 +109,9 @@ class CloudWatchApi:
             raise _validation("The parameter MaxDatapoints must be a positive integer.")
         max_points = min(max_points, MAX_DATAPOINTS)
 
-        specs = []
+        specs: list[tuple[dict[str, Any], SeriesKey | None, int, str]] = []
         for index, query in enumerate(queries, start=1):
             stat = query["MetricStat"]
-            metric = stat.get("Metric") or {}
             period = stat.get("Period")
             if isinstance(period, bool) or not isinstance(period, int) or period < 1:
                 raise _validation(
@@ -132,12 +126,15 @@ class CloudWatchApi:
                 raise _validation(
                     f"The parameter MetricDataQueries.member.{index}.MetricStat.Stat is not valid: {statistic}."
                 )
-            dims = {d.get("Name"): d.get("Value") for d in metric.get("Dimensions") or [] if isinstance(d, dict)}
-            specs.append((query, metric.get("MetricName"), dims, period, statistic))
+            specs.append((query, _series_key(account, region, stat.get("Metric") or {}), period, statistic))
 
-        fingerprint = _fingerprint([queries, start, end, scan_by])
+        # A NextToken is tied to its request by a digest of the queries: hashing
+        # 500 queries costs more than answering them, so only when a token is
+        # checked or handed out.
+        fingerprint: str | None = None
         offset = 0
         if params.get("NextToken") is not None:
+            fingerprint = _fingerprint([queries, start, end, scan_by])
             offset = decode_token(
                 params["NextToken"],
                 "GetMetricData",
@@ -151,52 +148,117 @@ class CloudWatchApi:
 
         descending = scan_by == "TimestampDescending"
         results: list[tuple[dict[str, Any], list[int], list[float]]] = []
-        with self.world.lock:
-            store = self.world.metrics
+        store = self.world.metrics
+        total = 0
+        with store.lock:  # the store's own lock: ECS handlers do not wait for this
             store.advance(time.time())
-            for query, metric_name, dims, period, statistic in specs:
+            query_store = store.query
+            for query, key, period, statistic in specs:
                 if query.get("ReturnData") is False:
                     continue
-                if set(dims) == _SERVICE_DIMENSIONS:
-                    key = (account, region, dims["ClusterName"], dims["ServiceName"], metric_name)
-                    timestamps, values = store.query(key, start, end, period, statistic)  # type: ignore[arg-type]
+                if key is not None:
+                    timestamps, values = query_store(key, start, end, period, statistic)
                 else:
                     timestamps, values = [], []
                 if descending:
                     timestamps.reverse()
                     values.reverse()
+                total += len(timestamps)
                 results.append((query, timestamps, values))
 
         page_end = offset + max_points
-        position = 0
         out = []
-        total = sum(len(t) for _, t, _ in results)
-        last_page = page_end >= total
-        for query, timestamps, values in results:
-            # Datapoints are numbered across queries; this page is [offset, page_end).
-            first, last = position, position + len(timestamps)
-            position = last
-            if first == last:  # an empty result goes on the page where its position falls
-                include = offset <= first < page_end or (last_page and first >= offset)
-            else:
-                include = first < page_end and last > offset
-            if not include:
-                continue
-            lo = max(offset, first) - first
-            hi = min(page_end, last) - first
-            if lo or hi < len(timestamps):  # cut by the page (else the whole lists, uncopied)
-                timestamps, values = timestamps[lo:hi], values[lo:hi]
-            out.append(
-                {
-                    "Id": query["Id"],
-                    "Label": query.get("Label") or query["MetricStat"]["Metric"].get("MetricName", query["Id"]),
-                    "Timestamps": timestamps,
-                    "Values": values,
-                    "StatusCode": "PartialData" if last > page_end else "Complete",
-                    "Messages": [],
-                }
-            )
+        if offset == 0 and total <= max_points:
+            # The usual answer: everything on one page, no series cut.
+            for query, timestamps, values in results:
+                out.append(_result(query, timestamps, values, "Complete"))
+        else:
+            position = 0
+            last_page = page_end >= total
+            for query, timestamps, values in results:
+                # Datapoints are numbered across queries; this page is [offset, page_end).
+                first, last = position, position + len(timestamps)
+                position = last
+                if first == last:  # an empty result goes on the page where its position falls
+                    include = offset <= first < page_end or (last_page and first >= offset)
+                else:
+                    include = first < page_end and last > offset
+                if not include:
+                    continue
+                lo = max(offset, first) - first
+                hi = min(page_end, last) - first
+                if lo or hi < len(timestamps):  # cut by the page (else the whole lists, uncopied)
+                    timestamps, values = timestamps[lo:hi], values[lo:hi]
+                out.append(_result(query, timestamps, values, "PartialData" if last > page_end else "Complete"))
         body: dict[str, Any] = {"MetricDataResults": out, "Messages": []}
         if page_end < total:
+            if fingerprint is None:
+                fingerprint = _fingerprint([queries, start, end, scan_by])
             body["NextToken"] = encode_token("GetMetricData", fingerprint, page_end)
         return body
+
+
+def _check_id(query: Any, index: int, seen: set[str]) -> None:
+    query_id = query.get("Id") if isinstance(query, dict) else None
+    if not isinstance(query_id, str) or not _valid_id(query_id):
+        raise _validation(
+            f"The value {query_id} for parameter MetricDataQueries.member.{index}.Id is not valid. "
+            "The Id must start with a lowercase letter and contain only letters, numbers and underscores."
+        )
+    if query_id in seen:
+        raise _validation(f"The value {query_id} for parameter MetricDataQueries.member.{index}.Id is not unique.")
+    seen.add(query_id)
+
+
+#: Ids that passed ``_ID_RE``: a dashboard sends the same few hundred Ids every
+#: poll, and a set lookup is much cheaper than the regex. Bounded: cleared when full.
+_KNOWN_IDS: set[str] = set()
+_KNOWN_IDS_MAX = 10_000
+
+
+def _valid_id(query_id: str) -> bool:
+    if query_id in _KNOWN_IDS:
+        return True
+    if not _ID_RE.match(query_id):
+        return False
+    if len(_KNOWN_IDS) >= _KNOWN_IDS_MAX:
+        _KNOWN_IDS.clear()
+    _KNOWN_IDS.add(query_id)
+    return True
+
+
+def _is_ours(query: dict[str, Any]) -> bool:
+    """A plain AWS/ECS MetricStat query (anything else goes to moto)."""
+    stat = query.get("MetricStat")
+    if not isinstance(stat, dict) or "Expression" in query:
+        return False
+    return (stat.get("Metric") or {}).get("Namespace") == "AWS/ECS"
+
+
+def _series_key(account: str, region: str, metric: dict[str, Any]) -> SeriesKey | None:
+    """The store's key for a metric with exactly the dimensions ClusterName and
+    ServiceName (any order; a repeated name keeps its last value), else None."""
+    dimensions = metric.get("Dimensions") or []
+    if type(dimensions) is list and len(dimensions) == 2:  # the usual query: no dict to build
+        first, second = dimensions
+        if isinstance(first, dict) and isinstance(second, dict):
+            names = (first.get("Name"), second.get("Name"))
+            if names == ("ClusterName", "ServiceName"):
+                return (account, region, first.get("Value"), second.get("Value"), metric.get("MetricName"))  # type: ignore[return-value]
+            if names == ("ServiceName", "ClusterName"):
+                return (account, region, second.get("Value"), first.get("Value"), metric.get("MetricName"))  # type: ignore[return-value]
+    dims = {d.get("Name"): d.get("Value") for d in dimensions if isinstance(d, dict)}
+    if set(dims) != _SERVICE_DIMENSIONS:
+        return None
+    return (account, region, dims["ClusterName"], dims["ServiceName"], metric.get("MetricName"))  # type: ignore[return-value]
+
+
+def _result(query: dict[str, Any], timestamps: list[int], values: list[float], status: str) -> dict[str, Any]:
+    return {
+        "Id": query["Id"],
+        "Label": query.get("Label") or query["MetricStat"]["Metric"].get("MetricName", query["Id"]),
+        "Timestamps": timestamps,
+        "Values": values,
+        "StatusCode": status,
+        "Messages": [],
+    }

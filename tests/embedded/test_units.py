@@ -108,3 +108,39 @@ def test_request_parsing() -> None:
     assert request.protocol == "query" and request.operation == "AssumeRole"
     assert request.params["RoleArn"] == "arn:aws:iam::210987654321:role/R"
     assert environ["wsgi.input"].read() == body  # put back for moto
+
+
+def test_get_metric_data_never_waits_for_the_world_lock() -> None:
+    """The metric store has a lock of its own: a GetMetricData must answer while
+    the world lock is held (by an ECS handler or a simulator step), and the
+    store's lock is all it takes."""
+    import threading
+    import time
+
+    from heartbeat_tui.embedded.cloudwatch_api import CloudWatchApi
+    from heartbeat_tui.embedded.fleet import FleetSpec
+    from heartbeat_tui.embedded.world import World
+
+    now_minute = int(time.time() // 60)
+    store = MetricStore()
+    store.add_service(("a", "r", "c", "s"), PROFILE, lambda: 3, [(now_minute - 30, 3)], now_minute - 30, now_minute)
+    world = World(spec=FleetSpec.demo(), started_at=time.time(), metrics=store)
+    query = {
+        "Id": "q",
+        "MetricStat": {
+            "Metric": {
+                "Namespace": "AWS/ECS",
+                "MetricName": "CPUUtilization",
+                "Dimensions": [{"Name": "ClusterName", "Value": "c"}, {"Name": "ServiceName", "Value": "s"}],
+            },
+            "Period": 60,
+            "Stat": "Average",
+        },
+    }
+    params = {"MetricDataQueries": [query], "StartTime": (now_minute - 30) * 60, "EndTime": now_minute * 60}
+    answers: list[dict] = []
+    with world.lock:
+        worker = threading.Thread(target=lambda: answers.append(CloudWatchApi(world).get_metric_data("a", "r", params)))
+        worker.start()
+        worker.join(timeout=10)
+    assert answers and len(answers[0]["MetricDataResults"][0]["Values"]) == 30
