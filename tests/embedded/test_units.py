@@ -144,3 +144,53 @@ def test_get_metric_data_never_waits_for_the_world_lock() -> None:
         worker.start()
         worker.join(timeout=10)
     assert answers and len(answers[0]["MetricDataResults"][0]["Values"]) == 30
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"Host: localhost\r\n",
+        b"X-Amz-Target: GraniteServiceVersion20100801.GetMetricData\r\n",
+        b"content-length: 12\r\n",
+        b"X-Spaces:   lead and trail   \r\n",
+        b"X-Tab:\tvalue\r\n",
+        b"X-Empty:\r\n",
+        b"X-Colons: a:b:c\r\n",
+        b"X-Latin: caf\xe9\r\n",
+        b"X_Under_Score: 1\r\n",
+        b"!#$%&'*+-.^_`|~09AZaz: token characters\r\n",
+        b"X-Bare: a\rb\r\n",  # a bare CR: the parser splits the line
+        b"X-LF: lf only\n",
+        b"  folded continuation\r\n",
+        b"\tfolded continuation\r\n",
+        b"NoColonHere\r\n",
+        b": empty name\r\n",
+        b"Bad Name: 1\r\n",
+        b"From x: 1\r\n",
+        b"X-Ctl\x01: 1\r\n",
+        b"X-\xe9: 1\r\n",
+    ],
+)
+def test_fast_header_parse_agrees_with_the_standard_library(line: bytes) -> None:
+    """The embedded server's fast header parse stores what http.client's parse
+    stores, or declines (and the standard parse runs)."""
+    import http.client
+    import io
+
+    from heartbeat_tui.embedded.server import _simple_header
+
+    parsed = _simple_header(line)
+    if parsed is None:
+        return
+    message = http.client.parse_headers(io.BytesIO(b"Host: x\r\n" + line + b"\r\n"))
+    assert message.items() == [("Host", "x"), parsed]
+
+
+def test_fast_header_parse_takes_the_usual_lines() -> None:
+    from heartbeat_tui.embedded.server import _simple_header
+
+    assert _simple_header(b"Host: localhost\r\n") == ("Host", "localhost")
+    assert _simple_header(b"Authorization: AWS4-HMAC-SHA256 Credential=a/b, Signature=0\r\n") == (
+        "Authorization",
+        "AWS4-HMAC-SHA256 Credential=a/b, Signature=0",
+    )
