@@ -29,6 +29,7 @@ MAX_QUERIES = 500
 MAX_DATAPOINTS = 100_800
 _ID_RE = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 _SERVICE_DIMENSIONS = {"ClusterName", "ServiceName"}
+_PLAIN_STATS = frozenset(("Average", "Maximum", "Minimum", "SampleCount", "Sum"))
 
 
 def _validation(message: str) -> ApiError:
@@ -83,9 +84,20 @@ class CloudWatchApi:
         seen: set[str] = set()
         ours = True
         failure: Exception | None = None
+        known_ids = _KNOWN_IDS
         for index, query in enumerate(queries, start=1):
-            _check_id(query, index, seen)
+            # The usual query inline (a known Id, a plain AWS/ECS MetricStat);
+            # anything else through the full checks.
+            query_id = query.get("Id") if type(query) is dict else None
+            if type(query_id) is str and query_id in known_ids and query_id not in seen:
+                seen.add(query_id)
+            else:
+                _check_id(query, index, seen)
             if ours:
+                stat = query.get("MetricStat")
+                metric = stat.get("Metric") if type(stat) is dict else None
+                if type(metric) is dict and metric.get("Namespace") == "AWS/ECS" and "Expression" not in query:
+                    continue
                 try:
                     ours = _is_ours(query)
                 except AttributeError as exc:  # a garbage Metric: fails once every Id is checked
@@ -122,11 +134,25 @@ class CloudWatchApi:
                     f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a multiple of 60."
                 )
             statistic = stat.get("Stat")
-            if not isinstance(statistic, str) or not is_valid_stat(statistic):
+            if not isinstance(statistic, str) or (statistic not in _PLAIN_STATS and not is_valid_stat(statistic)):
                 raise _validation(
                     f"The parameter MetricDataQueries.member.{index}.MetricStat.Stat is not valid: {statistic}."
                 )
-            specs.append((query, _series_key(account, region, stat.get("Metric") or {}), period, statistic))
+            metric = stat.get("Metric") or {}
+            dims = metric.get("Dimensions")
+            if (  # the usual dimensions inline; any other shape through _series_key
+                type(dims) is list
+                and len(dims) == 2
+                and type(dims[0]) is dict
+                and type(dims[1]) is dict
+                and dims[0].get("Name") == "ClusterName"
+                and dims[1].get("Name") == "ServiceName"
+            ):
+                key = (account, region, dims[0].get("Value"), dims[1].get("Value"), metric.get("MetricName"))
+            else:
+                key = _series_key(account, region, metric)
+            if query.get("ReturnData") is not False:  # else checked, but not answered
+                specs.append((query, key, period, statistic))
 
         # A NextToken is tied to its request by a digest of the queries: hashing
         # 500 queries costs more than answering them, so only when a token is
@@ -154,8 +180,6 @@ class CloudWatchApi:
             store.advance(time.time())
             query_store = store.query
             for query, key, period, statistic in specs:
-                if query.get("ReturnData") is False:
-                    continue
                 if key is not None:
                     timestamps, values = query_store(key, start, end, period, statistic)
                 else:
@@ -170,8 +194,17 @@ class CloudWatchApi:
         out = []
         if offset == 0 and total <= max_points:
             # The usual answer: everything on one page, no series cut.
-            for query, timestamps, values in results:
-                out.append(_result(query, timestamps, values, "Complete"))
+            out = [
+                {
+                    "Id": query["Id"],
+                    "Label": query.get("Label") or query["MetricStat"]["Metric"].get("MetricName", query["Id"]),
+                    "Timestamps": timestamps,
+                    "Values": values,
+                    "StatusCode": "Complete",
+                    "Messages": [],
+                }
+                for query, timestamps, values in results
+            ]
         else:
             position = 0
             last_page = page_end >= total
@@ -238,16 +271,7 @@ def _is_ours(query: dict[str, Any]) -> bool:
 def _series_key(account: str, region: str, metric: dict[str, Any]) -> SeriesKey | None:
     """The store's key for a metric with exactly the dimensions ClusterName and
     ServiceName (any order; a repeated name keeps its last value), else None."""
-    dimensions = metric.get("Dimensions") or []
-    if type(dimensions) is list and len(dimensions) == 2:  # the usual query: no dict to build
-        first, second = dimensions
-        if isinstance(first, dict) and isinstance(second, dict):
-            names = (first.get("Name"), second.get("Name"))
-            if names == ("ClusterName", "ServiceName"):
-                return (account, region, first.get("Value"), second.get("Value"), metric.get("MetricName"))  # type: ignore[return-value]
-            if names == ("ServiceName", "ClusterName"):
-                return (account, region, second.get("Value"), first.get("Value"), metric.get("MetricName"))  # type: ignore[return-value]
-    dims = {d.get("Name"): d.get("Value") for d in dimensions if isinstance(d, dict)}
+    dims = {d.get("Name"): d.get("Value") for d in metric.get("Dimensions") or [] if isinstance(d, dict)}
     if set(dims) != _SERVICE_DIMENSIONS:
         return None
     return (account, region, dims["ClusterName"], dims["ServiceName"], metric.get("MetricName"))  # type: ignore[return-value]

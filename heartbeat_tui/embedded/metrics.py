@@ -244,24 +244,25 @@ class MetricStore:
             return [], []
         period = max(60, period - period % 60)
         first_bucket = int(start // period) * period
-        lo = max(series.start, first_bucket // 60)
-        hi = min(series.end, math.ceil(end / 60))
+        base = series.start
+        avg = series.avg
+        lo = max(base, first_bucket // 60)
+        hi = min(base + len(avg), math.ceil(end / 60))
         if hi <= lo:
             return [], []
-        base = series.start
-        avg, mx, mn, cnt = series.avg, series.max, series.min, series.count
-        timestamps: list[int] = []
-        values: list[float] = []
         if period == 60:
             column = _COLUMNS.get(stat)
             if column is not None:
                 # The usual query: one stored column, sliced in C. A sum is NaN
                 # exactly when a minute in the range is missing (values are finite).
-                present = avg[lo - base : hi - base]
-                total = sum(present)
+                total = sum(avg[lo - base : hi - base])
                 if total == total:
-                    picked = (avg, mx, mn, cnt)[column][lo - base : hi - base]
+                    picked = getattr(series, column)[lo - base : hi - base]
                     return list(range(lo * 60, hi * 60, 60)), picked.tolist()
+        mx, mn, cnt = series.max, series.min, series.count
+        timestamps: list[int] = []
+        values: list[float] = []
+        if period == 60:
             pick = _single_minute_picker(stat, avg, mx, mn, cnt)
             for minute in range(lo, hi):
                 i = minute - base
@@ -310,8 +311,8 @@ def is_valid_stat(stat: str) -> bool:
     return stat in ("Average", "Maximum", "Minimum", "SampleCount", "Sum") or _percentile(stat) is not None
 
 
-#: Statistics that are one stored column of a minute: (avg, max, min, count) index.
-_COLUMNS = {"Average": 0, "Maximum": 1, "Minimum": 2, "SampleCount": 3}
+#: Statistics that are one stored column of a minute: the MetricSeries attribute.
+_COLUMNS = {"Average": "avg", "Maximum": "max", "Minimum": "min", "SampleCount": "count"}
 
 
 def _single_minute_picker(stat: str, avg: array, mx: array, mn: array, cnt: array) -> Callable[[int], float]:
