@@ -194,3 +194,20 @@ def test_fast_header_parse_takes_the_usual_lines() -> None:
         "Authorization",
         "AWS4-HMAC-SHA256 Credential=a/b, Signature=0",
     )
+
+
+def test_fast_headers_read_like_http_message() -> None:
+    import http.client
+
+    from heartbeat_tui.embedded.server import _Headers
+
+    fast, standard = _Headers(), http.client.HTTPMessage()
+    for name, value in [("Host", "x"), ("X-Latin", "caf\xe9"), ("x-dup", "1"), ("X-Dup", "2"), ("X-Empty", "")]:
+        fast.set_raw(name, value)
+        standard.set_raw(name, value)
+    assert fast.items() == standard.items()
+    assert fast.values() == standard.values()
+    for name in ("host", "X-LATIN", "X-Dup", "x-empty", "missing"):
+        assert fast.get(name) == standard.get(name)
+        assert fast[name] == standard[name]
+    assert fast.get("missing", "default") == "default"
