@@ -101,9 +101,10 @@ class World:
         if moto_cluster is None:
             return
         services = cluster.services.values()
+        counts = [s.counts() for s in services]
         moto_cluster.active_services_count = sum(1 for s in services if s.status == "ACTIVE")
-        moto_cluster.running_tasks_count = sum(s.running_count for s in services)
-        moto_cluster.pending_tasks_count = sum(s.pending_count for s in services)
+        moto_cluster.running_tasks_count = sum(running for running, _ in counts)
+        moto_cluster.pending_tasks_count = sum(pending for _, pending in counts)
         moto_cluster.registered_container_instances_count = cluster.container_instances
 
     # -- summaries for the control API -----------------------------------------
