@@ -265,6 +265,7 @@ def _main() -> None:
         """
 
         protocol_version = "HTTP/1.1"
+        _first_values: dict[str, str] | None = None  # set by parse_request's fast way
         # werkzeug's way writes headers and body apart: with Nagle's algorithm on
         # a kept-alive connection the body would wait for the client's delayed
         # ACK (40 ms a call on Linux).
@@ -281,12 +282,16 @@ def _main() -> None:
             lines, too many or too long ones, a multipart or message body type)
             goes to the standard parse, which reads the lines already read again.
             """
+            self._first_values = None
             requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
             words = requestline.split()
             if len(words) != 3 or words[2] != "HTTP/1.1" or words[1].startswith("//"):
                 return super().parse_request()
             lines: list[bytes] = []
             headers = _Headers()
+            # Lower-case name -> first value: what headers.get returns (compat32
+            # leaves an ISO-8859-1 string as it is), for this class's own reads.
+            first_values: dict[str, str] = {}
             while True:
                 line = self.rfile.readline(_MAX_HEADER_LINE + 1)
                 lines.append(line)
@@ -298,7 +303,8 @@ def _main() -> None:
                 if header is None:
                     return self._parse_read_lines(lines)
                 headers.set_raw(*header)  # as the parser stores a header
-            content_type = headers.get("Content-Type", "").lstrip().lower()
+                first_values.setdefault(header[0].lower(), header[1])
+            content_type = first_values.get("content-type", "").lstrip().lower()
             if content_type.startswith(("multipart/", "message/")):  # the parser looks into those bodies
                 return self._parse_read_lines(lines)
             headers.set_payload("")  # what the parser leaves for an empty body
@@ -306,9 +312,10 @@ def _main() -> None:
             self.request_version = words[2]
             self.requestline = requestline
             self.headers = headers
+            self._first_values = first_values
             # The rest of the standard parse, for HTTP/1.1 on both sides.
-            self.close_connection = headers.get("Connection", "").lower() == "close"
-            if headers.get("Expect", "").lower() == "100-continue":
+            self.close_connection = first_values.get("connection", "").lower() == "close"
+            if first_values.get("expect", "").lower() == "100-continue":
                 return bool(self.handle_expect_100())
             return True
 
@@ -383,11 +390,17 @@ def _main() -> None:
                 payload = b""
             self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
 
+        def _header(self, lowered_name: str) -> Any:
+            """A request header's first value, as ``self.headers.get`` returns it."""
+            if self._first_values is not None:
+                return self._first_values.get(lowered_name)
+            return self.headers.get(lowered_name)
+
         def _read_body(self) -> bytes | None:
-            if self.headers.get("Transfer-Encoding") or self.headers.get("Expect"):
+            if self._header("transfer-encoding") or self._header("expect"):
                 return None
             try:
-                length = int(self.headers.get("Content-Length") or 0)
+                length = int(self._header("content-length") or 0)
             except ValueError:
                 return None
             if length < 0:
