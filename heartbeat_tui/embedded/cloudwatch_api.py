@@ -66,93 +66,43 @@ def _fingerprint(value: Any) -> str:
 class CloudWatchApi:
     def __init__(self, world: World) -> None:
         self.world = world
+        # Store lookups of requests already checked, by account, region and the
+        # queries' JSON: a dashboard sends the same queries every poll, with new
+        # times. Bounded: cleared when full.
+        self._lookups: dict[tuple[str, str, bytes], list[tuple[int, SeriesKey | None, int, str]]] = {}
 
     def get_metric_data(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """The answer, or None when the request is for moto (metric math, other
         namespaces) once the request-level checks passed.
 
-        Two passes over the queries (Ids and ownership, then the store lookups)
-        where there used to be four; errors come out in the same order as ever:
-        Ids, ownership, the request's times, ScanBy and MaxDatapoints, then each
-        query's Period and Stat, then the NextToken.
+        Errors come out in the same order as ever: Ids, ownership, the
+        request's times, ScanBy and MaxDatapoints, then each query's Period
+        and Stat, then the NextToken. Queries seen before (the same JSON) passed
+        all their checks then, and skip them.
         """
         queries = params.get("MetricDataQueries")
         if not isinstance(queries, list) or not queries:
             raise _validation("The parameter MetricDataQueries is required and must not be empty.")
         if len(queries) > MAX_QUERIES:
             raise _validation(f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}.")
-        seen: set[str] = set()
-        ours = True
-        failure: Exception | None = None
-        known_ids = _KNOWN_IDS
-        for index, query in enumerate(queries, start=1):
-            # The usual query inline (a known Id, a plain AWS/ECS MetricStat);
-            # anything else through the full checks.
-            query_id = query.get("Id") if type(query) is dict else None
-            if type(query_id) is str and query_id in known_ids and query_id not in seen:
-                seen.add(query_id)
-            else:
-                _check_id(query, index, seen)
-            if ours:
-                stat = query.get("MetricStat")
-                metric = stat.get("Metric") if type(stat) is dict else None
-                if type(metric) is dict and metric.get("Namespace") == "AWS/ECS" and "Expression" not in query:
-                    continue
-                try:
-                    ours = _is_ours(query)
-                except AttributeError as exc:  # a garbage Metric: fails once every Id is checked
-                    failure, ours = exc, False
-        if failure is not None:
-            raise failure
-        if not ours:
-            return None
-
-        start = _parse_time(params.get("StartTime"), "StartTime")
-        end = _parse_time(params.get("EndTime"), "EndTime")
-        if end <= start:
-            raise _validation("The parameter StartTime must be less than the parameter EndTime.")
-        scan_by = params.get("ScanBy") or "TimestampDescending"
-        if scan_by not in ("TimestampDescending", "TimestampAscending"):
-            raise _validation(f"The value {scan_by} for parameter ScanBy is not valid.")
-        max_points = params.get("MaxDatapoints")
-        if max_points is None:
-            max_points = MAX_DATAPOINTS
-        if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
-            raise _validation("The parameter MaxDatapoints must be a positive integer.")
-        max_points = min(max_points, MAX_DATAPOINTS)
-
-        specs: list[tuple[dict[str, Any], SeriesKey | None, int, str]] = []
-        for index, query in enumerate(queries, start=1):
-            stat = query["MetricStat"]
-            period = stat.get("Period")
-            if isinstance(period, bool) or not isinstance(period, int) or period < 1:
-                raise _validation(
-                    f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a positive integer."
-                )
-            if period >= 60 and period % 60:
-                raise _validation(
-                    f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a multiple of 60."
-                )
-            statistic = stat.get("Stat")
-            if not isinstance(statistic, str) or (statistic not in _PLAIN_STATS and not is_valid_stat(statistic)):
-                raise _validation(
-                    f"The parameter MetricDataQueries.member.{index}.MetricStat.Stat is not valid: {statistic}."
-                )
-            metric = stat.get("Metric") or {}
-            dims = metric.get("Dimensions")
-            if (  # the usual dimensions inline; any other shape through _series_key
-                type(dims) is list
-                and len(dims) == 2
-                and type(dims[0]) is dict
-                and type(dims[1]) is dict
-                and dims[0].get("Name") == "ClusterName"
-                and dims[1].get("Name") == "ServiceName"
-            ):
-                key = (account, region, dims[0].get("Value"), dims[1].get("Value"), metric.get("MetricName"))
-            else:
-                key = _series_key(account, region, metric)
-            if query.get("ReturnData") is not False:  # else checked, but not answered
-                specs.append((query, key, period, statistic))
+        try:
+            # orjson writes NaN as null: such queries answer the same but for a
+            # Label, which is read from this request's queries below.
+            cache_key: tuple[str, str, bytes] | None = (account, region, orjson.dumps(queries))
+        except (TypeError, orjson.JSONEncodeError):  # an integer orjson cannot write
+            cache_key = None
+        lookups = self._lookups.get(cache_key) if cache_key is not None else None
+        if lookups is None:
+            if not _check_queries(queries):
+                return None
+            start, end, scan_by, max_points = _request_window(params)
+            lookups = _build_lookups(account, region, queries)
+            if cache_key is not None:
+                if len(self._lookups) >= 128:  # about 100 KB each for 500 queries
+                    self._lookups.clear()
+                self._lookups[cache_key] = lookups
+        else:
+            start, end, scan_by, max_points = _request_window(params)
 
         # A NextToken is tied to its request by a digest of the queries: hashing
         # 500 queries costs more than answering them, so only when a token is
@@ -179,7 +129,8 @@ class CloudWatchApi:
         with store.lock:  # the store's own lock: ECS handlers do not wait for this
             store.advance(time.time())
             query_store = store.query
-            for query, key, period, statistic in specs:
+            for index, key, period, statistic in lookups:
+                query = queries[index]
                 if key is not None:
                     timestamps, values = query_store(key, start, end, period, statistic)
                 else:
@@ -229,6 +180,92 @@ class CloudWatchApi:
                 fingerprint = _fingerprint([queries, start, end, scan_by])
             body["NextToken"] = encode_token("GetMetricData", fingerprint, page_end)
         return body
+
+
+def _check_queries(queries: list[Any]) -> bool:
+    """Check every Id; then whether every query is ours (a plain AWS/ECS
+    MetricStat) rather than moto's."""
+    seen: set[str] = set()
+    ours = True
+    failure: Exception | None = None
+    known_ids = _KNOWN_IDS
+    for index, query in enumerate(queries, start=1):
+        # The usual query inline (a known Id, a plain AWS/ECS MetricStat);
+        # anything else through the full checks.
+        query_id = query.get("Id") if type(query) is dict else None
+        if type(query_id) is str and query_id in known_ids and query_id not in seen:
+            seen.add(query_id)
+        else:
+            _check_id(query, index, seen)
+        if ours:
+            stat = query.get("MetricStat")
+            metric = stat.get("Metric") if type(stat) is dict else None
+            if type(metric) is dict and metric.get("Namespace") == "AWS/ECS" and "Expression" not in query:
+                continue
+            try:
+                ours = _is_ours(query)
+            except AttributeError as exc:  # a garbage Metric: fails once every Id is checked
+                failure, ours = exc, False
+    if failure is not None:
+        raise failure
+    return ours
+
+
+def _request_window(params: dict[str, Any]) -> tuple[float, float, str, int]:
+    """StartTime, EndTime, ScanBy and MaxDatapoints, checked."""
+    start = _parse_time(params.get("StartTime"), "StartTime")
+    end = _parse_time(params.get("EndTime"), "EndTime")
+    if end <= start:
+        raise _validation("The parameter StartTime must be less than the parameter EndTime.")
+    scan_by = params.get("ScanBy") or "TimestampDescending"
+    if scan_by not in ("TimestampDescending", "TimestampAscending"):
+        raise _validation(f"The value {scan_by} for parameter ScanBy is not valid.")
+    max_points = params.get("MaxDatapoints")
+    if max_points is None:
+        max_points = MAX_DATAPOINTS
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
+        raise _validation("The parameter MaxDatapoints must be a positive integer.")
+    return start, end, scan_by, min(max_points, MAX_DATAPOINTS)
+
+
+def _build_lookups(
+    account: str, region: str, queries: list[dict[str, Any]]
+) -> list[tuple[int, SeriesKey | None, int, str]]:
+    """(query index, store key or None, period, statistic) of each answered
+    query (ReturnData not false), after its Period and Stat are checked."""
+    lookups: list[tuple[int, SeriesKey | None, int, str]] = []
+    for index, query in enumerate(queries, start=1):
+        stat = query["MetricStat"]
+        period = stat.get("Period")
+        if isinstance(period, bool) or not isinstance(period, int) or period < 1:
+            raise _validation(
+                f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a positive integer."
+            )
+        if period >= 60 and period % 60:
+            raise _validation(
+                f"The parameter MetricDataQueries.member.{index}.MetricStat.Period must be a multiple of 60."
+            )
+        statistic = stat.get("Stat")
+        if not isinstance(statistic, str) or (statistic not in _PLAIN_STATS and not is_valid_stat(statistic)):
+            raise _validation(
+                f"The parameter MetricDataQueries.member.{index}.MetricStat.Stat is not valid: {statistic}."
+            )
+        metric = stat.get("Metric") or {}
+        dims = metric.get("Dimensions")
+        if (  # the usual dimensions inline; any other shape through _series_key
+            type(dims) is list
+            and len(dims) == 2
+            and type(dims[0]) is dict
+            and type(dims[1]) is dict
+            and dims[0].get("Name") == "ClusterName"
+            and dims[1].get("Name") == "ServiceName"
+        ):
+            key = (account, region, dims[0].get("Value"), dims[1].get("Value"), metric.get("MetricName"))
+        else:
+            key = _series_key(account, region, metric)
+        if query.get("ReturnData") is not False:  # else checked, but not answered
+            lookups.append((index - 1, key, period, statistic))
+    return lookups
 
 
 def _check_id(query: Any, index: int, seen: set[str]) -> None:
