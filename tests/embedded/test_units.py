@@ -211,3 +211,38 @@ def test_fast_headers_read_like_http_message() -> None:
         assert fast.get(name) == standard.get(name)
         assert fast[name] == standard[name]
     assert fast.get("missing", "default") == "default"
+
+
+def test_get_metric_data_answers_repeated_queries_as_new_ones() -> None:
+    """Queries seen before skip their checks: the answers and the request-level
+    errors are those of a first request."""
+    import time
+
+    from heartbeat_tui.embedded.cloudwatch_api import CloudWatchApi
+    from heartbeat_tui.embedded.fleet import FleetSpec
+    from heartbeat_tui.embedded.world import World
+
+    now_minute = int(time.time() // 60)
+    store = MetricStore()
+    for service in ("s1", "s2"):
+        store.add_service(
+            ("a", "r", "c", service), PROFILE, lambda: 3, [(now_minute - 60, 3)], now_minute - 60, now_minute
+        )
+    world = World(spec=FleetSpec.demo(), started_at=time.time(), metrics=store)
+
+    def query(qid: str, service: str, **extra: object) -> dict[str, object]:
+        dimensions = [{"Name": "ClusterName", "Value": "c"}, {"Name": "ServiceName", "Value": service}]
+        metric = {"Namespace": "AWS/ECS", "MetricName": "CPUUtilization", "Dimensions": dimensions}
+        return {"Id": qid, "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Maximum"}, **extra}
+
+    queries = [query("a", "s1"), query("b", "s2", Label="second"), query("c", "s1", ReturnData=False)]
+    seasoned = CloudWatchApi(world)
+    for minutes in (60, 30, 5):
+        params = {"MetricDataQueries": queries, "StartTime": (now_minute - minutes) * 60, "EndTime": now_minute * 60}
+        answer = seasoned.get_metric_data("a", "r", params)
+        assert answer == CloudWatchApi(world).get_metric_data("a", "r", params)
+        assert answer is not None and [r["Id"] for r in answer["MetricDataResults"]] == ["a", "b"]
+        assert len(answer["MetricDataResults"][0]["Values"]) == minutes
+    with pytest.raises(ApiError) as excinfo:
+        seasoned.get_metric_data("a", "r", {"MetricDataQueries": queries, "StartTime": 10, "EndTime": 5})
+    assert excinfo.value.message == "The parameter StartTime must be less than the parameter EndTime."
