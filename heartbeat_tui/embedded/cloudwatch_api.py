@@ -122,24 +122,20 @@ class CloudWatchApi:
             if not isinstance(offset, int) or offset < 0:
                 raise ApiError("InvalidNextToken", "The service cannot process the NextToken.")
 
-        descending = scan_by == "TimestampDescending"
-        results: list[tuple[dict[str, Any], list[int], list[float]]] = []
         store = self.world.metrics
-        total = 0
         with store.lock:  # the store's own lock: ECS handlers do not wait for this
             store.advance(time.time())
-            query_store = store.query
-            for index, key, period, statistic in lookups:
-                query = queries[index]
-                if key is not None:
-                    timestamps, values = query_store(key, start, end, period, statistic)
-                else:
-                    timestamps, values = [], []
-                if descending:
-                    timestamps.reverse()
-                    values.reverse()
-                total += len(timestamps)
-                results.append((query, timestamps, values))
+            answers = store.query_many(
+                [(key, period, statistic) for _, key, period, statistic in lookups],
+                start,
+                end,
+                scan_by == "TimestampDescending",
+            )
+        results = [
+            (queries[index], timestamps, values)
+            for (index, _, _, _), (timestamps, values) in zip(lookups, answers, strict=True)
+        ]
+        total = sum(len(timestamps) for _, timestamps, _ in results)
 
         page_end = offset + max_points
         out = []

@@ -224,6 +224,56 @@ class MetricStore:
                 mem.trim(self.keep_minutes)
         self._next_minute = current
 
+    def query_many(
+        self,
+        lookups: list[tuple[SeriesKey | None, int, str]],
+        start: float,
+        end: float,
+        descending: bool,
+    ) -> list[tuple[list[int], list[float]]]:
+        """``query`` for each (key or None, period, statistic) over one window,
+        newest first when ``descending``.  The caller holds ``lock``.
+
+        The usual lookup (a one-minute period, a stored column, no gap) is done
+        here with the window's bounds computed once; any other goes to
+        ``query``.  Equal timestamp lists are one list: never change them in place.
+        """
+        first_minute = int(start // 60)
+        end_minute = math.ceil(end / 60)
+        series_of = self.series.get
+        stamps: dict[tuple[int, int], list[int]] = {}  # (lo, hi) -> timestamps
+        out: list[tuple[list[int], list[float]]] = []
+        for key, period, stat in lookups:
+            if key is None:
+                out.append(([], []))
+                continue
+            column = _COLUMNS.get(stat) if period == 60 and end > start else None
+            series = None if column is None or (self._pending and key[:4] in self._pending) else series_of(key)
+            if series is not None:
+                base = series.start
+                lo = max(base, first_minute)
+                hi = min(base + len(series.avg), end_minute)
+                if hi <= lo:
+                    out.append(([], []))
+                    continue
+                total = sum(series.avg[lo - base : hi - base])
+                if total == total:  # no missing minute (see query)
+                    values = getattr(series, column)[lo - base : hi - base]  # type: ignore[arg-type]
+                    timestamps = stamps.get((lo, hi))
+                    if timestamps is None:
+                        minutes = range(hi - 1, lo - 1, -1) if descending else range(lo, hi)
+                        timestamps = stamps[(lo, hi)] = [minute * 60 for minute in minutes]
+                    if descending:
+                        values.reverse()
+                    out.append((timestamps, values.tolist()))
+                    continue
+            timestamps, values_list = self.query(key, start, end, period, stat)
+            if descending:
+                timestamps.reverse()
+                values_list.reverse()
+            out.append((timestamps, values_list))
+        return out
+
     def query(
         self,
         key: SeriesKey,

@@ -246,3 +246,33 @@ def test_get_metric_data_answers_repeated_queries_as_new_ones() -> None:
     with pytest.raises(ApiError) as excinfo:
         seasoned.get_metric_data("a", "r", {"MetricDataQueries": queries, "StartTime": 10, "EndTime": 5})
     assert excinfo.value.message == "The parameter StartTime must be less than the parameter EndTime."
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_query_many_answers_as_query_does(descending: bool) -> None:
+    store = MetricStore(keep_minutes=300)
+    now_minute = 3_000_000
+    timeline = [(now_minute - 200, 2), (now_minute - 120, 0), (now_minute - 90, 5)]  # a gap of 30 minutes
+    store.add_service(("a", "r", "c", "s"), PROFILE, lambda: 5, timeline, now_minute - 200, now_minute)
+    store.add_service(("a", "r", "c", "t"), PROFILE, lambda: 2, [(now_minute - 50, 2)], now_minute - 50, now_minute)
+    lookups: list = [
+        (("a", "r", "c", service, metric), period, stat)
+        for service in ("s", "t", "missing")
+        for metric in ("CPUUtilization", "MemoryUtilization")
+        for period, stat in ((60, "Average"), (60, "Maximum"), (60, "SampleCount"), (60, "p90"), (300, "Average"))
+    ]
+    lookups.append((None, 60, "Average"))
+    for start, end in (
+        ((now_minute - 100) * 60, now_minute * 60),  # across the end of the gap
+        ((now_minute - 80) * 60 + 7, now_minute * 60 - 5),  # no gap, unaligned
+        ((now_minute - 300) * 60, (now_minute - 250) * 60),  # before any data
+    ):
+        got = store.query_many(lookups, start, end, descending)  # first: the histories are generated on demand
+        expected = []
+        for key, period, stat in lookups:
+            timestamps, values = store.query(key, start, end, period, stat) if key else ([], [])
+            if descending:
+                timestamps.reverse()
+                values.reverse()
+            expected.append((timestamps, values))
+        assert got == expected
