@@ -58,6 +58,7 @@ class AutoscalingApi:
 
         self.world = world
         self._backends = get_backend("applicationautoscaling")
+        self._targets_cache: dict[tuple[Any, ...], tuple[list[Any], list[Any], list[str]]] = {}
         self.handlers: dict[str, Callable[[str, str, dict[str, Any]], dict[str, Any]]] = {
             "DescribeScalingActivities": self.describe_scaling_activities,
             "DescribeScalableTargets": self.describe_scalable_targets,
@@ -136,10 +137,7 @@ class AutoscalingApi:
         dimension = params.get("ScalableDimension")
         scope = f"{account}/{region}/{namespace}/{','.join(sorted(resource_ids))}/{dimension}"
         after = self._after(params, "DescribeScalableTargets", scope)
-        backend = self._backends[account][region]
-        targets = backend.describe_scalable_targets(namespace, list(resource_ids), dimension)
-        targets = sorted(targets, key=lambda t: (t.resource_id, t.scalable_dimension))
-        keys = [f"{t.resource_id}\t{t.scalable_dimension}" for t in targets]
+        targets, keys = self._sorted_targets(account, region, namespace, resource_ids, dimension)
         page, last = page_after(targets, keys, after, limit)
         body: dict[str, Any] = {
             "ScalableTargets": [
@@ -165,6 +163,31 @@ class AutoscalingApi:
         if last is not None:
             body["NextToken"] = encode_token("DescribeScalableTargets", scope, last)
         return body
+
+    def _sorted_targets(
+        self, account: str, region: str, namespace: str, resource_ids: list[str], dimension: str | None
+    ) -> tuple[list[Any], list[str]]:
+        """moto's targets for a request, sorted, with their page keys.
+
+        moto flattens and filters every target on each call, and each page
+        sorted the lot again: a region's pages cost the square of its targets.
+        The sorted list is kept until moto's set of targets changes (registered,
+        deregistered: the objects in its table; an update changes an object in
+        place, and its attributes are read when the page is rendered).
+        """
+        backend = self._backends[account][region]
+        table = [(name, list(by_resource.values())) for name, by_resource in backend.targets.items()]
+        cache_key = (account, region, namespace, tuple(resource_ids), dimension)
+        cached = self._targets_cache.get(cache_key)
+        if cached is not None and cached[0] == table:  # list equality: the very same objects
+            return cached[1], cached[2]
+        targets = backend.describe_scalable_targets(namespace, list(resource_ids), dimension)
+        targets = sorted(targets, key=lambda t: (t.resource_id, t.scalable_dimension))
+        keys = [f"{t.resource_id}\t{t.scalable_dimension}" for t in targets]
+        if len(self._targets_cache) >= 256:  # request shapes are few; never unbounded
+            self._targets_cache.clear()
+        self._targets_cache[cache_key] = (table, targets, keys)
+        return targets, keys
 
     # -- policies ------------------------------------------------------------------
 

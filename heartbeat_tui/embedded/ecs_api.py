@@ -77,6 +77,7 @@ def render_deployment(service: SimService, d: Any) -> dict[str, Any]:
 
 
 def render_service(service: SimService) -> dict[str, Any]:
+    running, pending = service.counts()
     body: dict[str, Any] = {
         "serviceArn": service.arn,
         "serviceName": service.name,
@@ -85,8 +86,8 @@ def render_service(service: SimService) -> dict[str, Any]:
         "serviceRegistries": [],
         "status": service.status,
         "desiredCount": service.desired_count,
-        "runningCount": service.running_count,
-        "pendingCount": service.pending_count,
+        "runningCount": running,
+        "pendingCount": pending,
         "launchType": service.launch_type,
         "taskDefinition": service.task_definition,
         "deploymentConfiguration": {
@@ -336,8 +337,9 @@ class EcsApi:
         seeded = sim.services if sim is not None else {}
         for s in seeded.values():
             services += s.status == "ACTIVE"
-            running += s.running_count
-            pending += s.pending_count
+            service_running, service_pending = s.counts()
+            running += service_running
+            pending += service_pending
         for moto_service in self.backend(account, region).services.values():
             if moto_service.cluster_name == moto_cluster.name and moto_service.name not in seeded:
                 services += moto_service.status == "ACTIVE"

@@ -13,11 +13,18 @@ scaling out lowers the per-task CPU, as in real life.  Memory is steadier.
 The store holds ``history_minutes`` at start and gains a point per series per
 wall-clock minute (``advance``), trimming to ``keep_minutes`` (no unbounded
 growth).
+
+The store has its own lock (``MetricStore.lock``), not the world's: a
+500-query GetMetricData must not hold up the ECS and autoscaling handlers.
+So the store never reads the simulator's model while it works: a service's
+running count comes from ``running()``, which returns the count the world
+published (``World.sync_moto``) rather than walking the service's tasks.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -109,9 +116,15 @@ class _Source:
 
 
 class MetricStore:
-    """The AWS/ECS metric store.  Not thread-safe: callers hold the world lock."""
+    """The AWS/ECS metric store.
+
+    Writers (``advance``, ``materialize_some``) take ``lock`` themselves;
+    readers hold it around ``query`` (and around the ``advance`` before it,
+    so one request sees one state of the store).  It is re-entrant for that.
+    """
 
     def __init__(self, keep_minutes: int = 360) -> None:
+        self.lock = threading.RLock()
         self.keep_minutes = keep_minutes
         self.series: dict[SeriesKey, MetricSeries] = {}
         self._sources: dict[ServiceKey, _Source] = {}
@@ -134,10 +147,11 @@ class MetricStore:
         the service, or by ``materialize_some`` in the background): generating
         3 h for the whole fleet up front would cost the child's start ~0.5 s.
         """
-        self._sources[key] = _Source(profile, running)
-        self._pending[key] = (timeline, history_start, history_end)
-        if self._next_minute is None or history_end > self._next_minute:
-            self._next_minute = history_end
+        with self.lock:
+            self._sources[key] = _Source(profile, running)
+            self._pending[key] = (timeline, history_start, history_end)
+            if self._next_minute is None or history_end > self._next_minute:
+                self._next_minute = history_end
 
     @property
     def pending(self) -> int:
@@ -146,9 +160,10 @@ class MetricStore:
 
     def materialize_some(self, count: int) -> int:
         """Generate the history of up to ``count`` services; returns how many remain."""
-        for key in list(self._pending)[:count]:
-            self._materialize(key)
-        return len(self._pending)
+        with self.lock:
+            for key in list(self._pending)[:count]:
+                self._materialize(key)
+            return len(self._pending)
 
     def _materialize(self, key: ServiceKey) -> None:
         entry = self._pending.pop(key, None)
@@ -179,6 +194,10 @@ class MetricStore:
 
     def advance(self, now: float) -> None:
         """Add the minutes completed since the last call (at most ``keep_minutes``)."""
+        with self.lock:
+            self._advance(now)
+
+    def _advance(self, now: float) -> None:
         current = int(now // 60)  # the minute in progress has no datapoint yet
         if self._next_minute is None:
             self._next_minute = current
@@ -205,6 +224,56 @@ class MetricStore:
                 mem.trim(self.keep_minutes)
         self._next_minute = current
 
+    def query_many(
+        self,
+        lookups: list[tuple[SeriesKey | None, int, str]],
+        start: float,
+        end: float,
+        descending: bool,
+    ) -> list[tuple[list[int], list[float]]]:
+        """``query`` for each (key or None, period, statistic) over one window,
+        newest first when ``descending``.  The caller holds ``lock``.
+
+        The usual lookup (a one-minute period, a stored column, no gap) is done
+        here with the window's bounds computed once; any other goes to
+        ``query``.  Equal timestamp lists are one list: never change them in place.
+        """
+        first_minute = int(start // 60)
+        end_minute = math.ceil(end / 60)
+        series_of = self.series.get
+        stamps: dict[tuple[int, int], list[int]] = {}  # (lo, hi) -> timestamps
+        out: list[tuple[list[int], list[float]]] = []
+        for key, period, stat in lookups:
+            if key is None:
+                out.append(([], []))
+                continue
+            column = _COLUMNS.get(stat) if period == 60 and end > start else None
+            series = None if column is None or (self._pending and key[:4] in self._pending) else series_of(key)
+            if series is not None:
+                base = series.start
+                lo = max(base, first_minute)
+                hi = min(base + len(series.avg), end_minute)
+                if hi <= lo:
+                    out.append(([], []))
+                    continue
+                total = sum(series.avg[lo - base : hi - base])
+                if total == total:  # no missing minute (see query)
+                    values = getattr(series, column)[lo - base : hi - base]  # type: ignore[arg-type]
+                    timestamps = stamps.get((lo, hi))
+                    if timestamps is None:
+                        minutes = range(hi - 1, lo - 1, -1) if descending else range(lo, hi)
+                        timestamps = stamps[(lo, hi)] = [minute * 60 for minute in minutes]
+                    if descending:
+                        values.reverse()
+                    out.append((timestamps, values.tolist()))
+                    continue
+            timestamps, values_list = self.query(key, start, end, period, stat)
+            if descending:
+                timestamps.reverse()
+                values_list.reverse()
+            out.append((timestamps, values_list))
+        return out
+
     def query(
         self,
         key: SeriesKey,
@@ -216,33 +285,34 @@ class MetricStore:
         """Datapoints of one series in [start, end), oldest first.
 
         Buckets are aligned to the period (start is rounded down to a period
-        boundary, as CloudWatch does for recent data).
+        boundary, as CloudWatch does for recent data).  The caller holds ``lock``.
         """
-        if key[:4] in self._pending:
+        if self._pending and key[:4] in self._pending:
             self._materialize(key[:4])  # type: ignore[arg-type]
         series = self.series.get(key)
         if series is None or end <= start:
             return [], []
         period = max(60, period - period % 60)
         first_bucket = int(start // period) * period
-        lo = max(series.start, first_bucket // 60)
-        hi = min(series.end, math.ceil(end / 60))
+        base = series.start
+        avg = series.avg
+        lo = max(base, first_bucket // 60)
+        hi = min(base + len(avg), math.ceil(end / 60))
         if hi <= lo:
             return [], []
-        base = series.start
-        avg, mx, mn, cnt = series.avg, series.max, series.min, series.count
-        timestamps: list[int] = []
-        values: list[float] = []
         if period == 60:
             column = _COLUMNS.get(stat)
             if column is not None:
                 # The usual query: one stored column, sliced in C. A sum is NaN
                 # exactly when a minute in the range is missing (values are finite).
-                present = avg[lo - base : hi - base]
-                total = sum(present)
+                total = sum(avg[lo - base : hi - base])
                 if total == total:
-                    picked = (avg, mx, mn, cnt)[column][lo - base : hi - base]
+                    picked = getattr(series, column)[lo - base : hi - base]
                     return list(range(lo * 60, hi * 60, 60)), picked.tolist()
+        mx, mn, cnt = series.max, series.min, series.count
+        timestamps: list[int] = []
+        values: list[float] = []
+        if period == 60:
             pick = _single_minute_picker(stat, avg, mx, mn, cnt)
             for minute in range(lo, hi):
                 i = minute - base
@@ -291,8 +361,8 @@ def is_valid_stat(stat: str) -> bool:
     return stat in ("Average", "Maximum", "Minimum", "SampleCount", "Sum") or _percentile(stat) is not None
 
 
-#: Statistics that are one stored column of a minute: (avg, max, min, count) index.
-_COLUMNS = {"Average": 0, "Maximum": 1, "Minimum": 2, "SampleCount": 3}
+#: Statistics that are one stored column of a minute: the MetricSeries attribute.
+_COLUMNS = {"Average": "avg", "Maximum": "max", "Minimum": "min", "SampleCount": "count"}
 
 
 def _single_minute_picker(stat: str, avg: array, mx: array, mn: array, cnt: array) -> Callable[[int], float]:

@@ -227,7 +227,7 @@ def build_world(spec: FleetSpec, now: float) -> World:
                     world.metrics.add_service(
                         key,
                         service.metrics,
-                        lambda s=service: s.running_count,
+                        lambda s=service: s.metrics_running,
                         timeline,
                         current_minute - spec.history_minutes,
                         current_minute,

@@ -96,8 +96,7 @@ class Simulator:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            with self.world.lock:
-                self.world.metrics.advance(time.time())
+            self.world.metrics.advance(time.time())  # the store's own lock, not the world's
             if self._paused:
                 next_step = time.monotonic() + self.step_seconds
                 continue
@@ -112,11 +111,13 @@ class Simulator:
 
     def step(self) -> None:
         world = self.world
+        # Minutes completed so far get the counts from before this step (published
+        # by the previous one). Outside the world lock: the store has its own.
+        world.metrics.advance(time.time())
         with world.lock:
             world.step += 1
             rng = rng_for(world.spec, "step", world.step)
             now = time.time()
-            world.metrics.advance(now)
             for service in world.ordered_services():
                 self._progress(service, rng, now)
             self._scale(rng, now)

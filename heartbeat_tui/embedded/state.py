@@ -258,6 +258,10 @@ class SimService:
     scaling: ScalingConfig | None = None
     needs_steady_event: bool = False
     moto_service: Any = None  # moto's Service object, mirrored by World.sync_moto
+    # The running count as of the last World.sync_moto: what the metric store
+    # reads, without the world lock (an int attribute is read atomically; the
+    # tasks dict may be changing under the simulator).
+    metrics_running: int = 0
 
     @property
     def resource_id(self) -> str:
@@ -274,6 +278,17 @@ class SimService:
     @property
     def pending_count(self) -> int:
         return sum(1 for t in self.tasks.values() if t.last_status == "PENDING")
+
+    def counts(self) -> tuple[int, int]:
+        """(running, pending) in one pass over the tasks, for whoever needs both."""
+        running = pending = 0
+        for task in self.tasks.values():
+            status = task.last_status
+            if status == "RUNNING":
+                running += 1
+            elif status == "PENDING":
+                pending += 1
+        return running, pending
 
     def add_event(self, rng: random.Random, when: float, message: str) -> None:
         """Events are kept newest first, capped at 100 like DescribeServices."""

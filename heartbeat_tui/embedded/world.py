@@ -1,10 +1,11 @@
 """The child's whole state: the simulator's fleet model, metric store, activity
-log, faults and stats, behind one lock.
+log, faults and stats.
 
-One ``threading.RLock`` guards everything the simulator mutates; request
-threads take it while they read.  Handlers are short (microseconds to a few
-tens of milliseconds for a 500-query GetMetricData), so one lock is simpler
-and safe enough for a local emulator.
+One ``threading.RLock`` (``World.lock``) guards the fleet model the simulator
+mutates; the ECS and autoscaling handlers take it while they read.  The metric
+store has a lock of its own (``MetricStore.lock``): a GetMetricData of a few
+hundred queries would otherwise hold up every ECS call.  Nothing holds both
+(so neither waits on the other).
 """
 
 from __future__ import annotations
@@ -75,14 +76,22 @@ class World:
             del log[: len(log) - MAX_ACTIVITIES_PER_REGION]
 
     def sync_moto(self, service: SimService) -> None:
-        """Mirror counts and status into moto's Service so moto's own calls agree."""
+        """Mirror counts and status into moto's Service so moto's own calls agree,
+        and publish the running count to the metric store.
+
+        Every change to a service's tasks ends with this call before the world
+        lock is released, so the published count is the live one whenever the
+        lock is free.
+        """
         service.recount()
+        running, pending = service.counts()
+        service.metrics_running = running
         moto_service = service.moto_service
         if moto_service is None:
             return
         moto_service.desired_count = service.desired_count
-        moto_service.running_count = service.running_count
-        moto_service.pending_count = service.pending_count
+        moto_service.running_count = running
+        moto_service.pending_count = pending
         moto_service.status = service.status
         moto_service.task_definition = service.task_definition
 
@@ -92,9 +101,10 @@ class World:
         if moto_cluster is None:
             return
         services = cluster.services.values()
+        counts = [s.counts() for s in services]
         moto_cluster.active_services_count = sum(1 for s in services if s.status == "ACTIVE")
-        moto_cluster.running_tasks_count = sum(s.running_count for s in services)
-        moto_cluster.pending_tasks_count = sum(s.pending_count for s in services)
+        moto_cluster.running_tasks_count = sum(running for running, _ in counts)
+        moto_cluster.pending_tasks_count = sum(pending for _, pending in counts)
         moto_cluster.registered_container_instances_count = cluster.container_instances
 
     # -- summaries for the control API -----------------------------------------

@@ -94,6 +94,34 @@ def test_scalable_targets_page_beyond_two_pages(aas: Any, fleet: dict[str, Any])
     assert target["ScalableDimension"] == "ecs:service:DesiredCount"
 
 
+def test_scalable_targets_follow_register_update_and_deregister(aas: Any, fleet: dict[str, Any]) -> None:
+    """Targets registered, changed or deregistered through moto show on the next
+    walk (the sorted targets are kept between pages)."""
+    candidates = [
+        f"service/{cluster}/{name}"
+        for account, region, cluster, name, info in services_of(fleet)
+        if account == PAYMENTS and region == "us-east-1" and not info["scalable"] and info["status"] == "ACTIVE"
+    ]
+    assert candidates
+    resource_id = candidates[0]
+    target = {"ServiceNamespace": "ecs", "ResourceId": resource_id, "ScalableDimension": "ecs:service:DesiredCount"}
+
+    def walked() -> dict[str, dict[str, Any]]:
+        items, _ = walk(aas.describe_scalable_targets, "ScalableTargets", ServiceNamespace="ecs", MaxResults=7)
+        return {t["ResourceId"]: t for t in items}
+
+    before = walked()
+    assert resource_id not in before
+    try:
+        aas.register_scalable_target(**target, MinCapacity=1, MaxCapacity=3)
+        assert walked()[resource_id]["MaxCapacity"] == 3
+        aas.register_scalable_target(**target, MinCapacity=2, MaxCapacity=9)
+        assert (walked()[resource_id]["MinCapacity"], walked()[resource_id]["MaxCapacity"]) == (2, 9)
+    finally:
+        aas.deregister_scalable_target(**target)
+    assert walked().keys() == before.keys()
+
+
 def test_scaling_policies_page_and_match_exactly(aas: Any) -> None:
     policies, pages = walk(aas.describe_scaling_policies, "ScalingPolicies", ServiceNamespace="ecs")
     assert len(policies) > 50 and pages == -(-len(policies) // 50)

@@ -260,6 +260,59 @@ def test_max_datapoints_pages_with_next_token(cw: Any, core_services: list[str])
     assert excinfo.value.response["Error"]["Code"] == "InvalidNextToken"
 
 
+def test_a_large_answer_pages_with_next_token(cw: Any, dashboard_queries: list[dict[str, Any]]) -> None:
+    """500 queries over 3 hours (about 90,000 points) in pages of 20,000: each
+    page is a fresh request, so the token must carry the position and still be
+    checked against the request."""
+    end = datetime.fromtimestamp((int(time.time()) // 60) * 60, timezone.utc)  # complete minutes only
+    start = end - THREE_HOURS
+    full = {
+        r["Id"]: (r["Timestamps"], r["Values"])
+        for r in cw.get_metric_data(MetricDataQueries=dashboard_queries, StartTime=start, EndTime=end)[
+            "MetricDataResults"
+        ]
+    }
+    collected: dict[str, tuple[list[Any], list[float]]] = {}
+    token = None
+    pages = 0
+    while True:
+        kwargs: dict[str, Any] = {"NextToken": token} if token else {}
+        page = cw.get_metric_data(
+            MetricDataQueries=dashboard_queries, StartTime=start, EndTime=end, MaxDatapoints=20_000, **kwargs
+        )
+        pages += 1
+        assert sum(len(r["Values"]) for r in page["MetricDataResults"]) <= 20_000
+        for r in page["MetricDataResults"]:
+            timestamps, values = collected.setdefault(r["Id"], ([], []))
+            timestamps.extend(r["Timestamps"])
+            values.extend(r["Values"])
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert pages == -(-sum(len(v) for _, v in full.values()) // 20_000)
+    assert collected == full
+
+
+def test_a_next_token_from_another_request_is_refused(cw: Any, dashboard_queries: list[dict[str, Any]]) -> None:
+    start, end = window()
+    queries = dashboard_queries[:10]
+    first = cw.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end, MaxDatapoints=50)
+    token = first["NextToken"]
+    same = cw.get_metric_data(
+        MetricDataQueries=queries, StartTime=start, EndTime=end, MaxDatapoints=50, NextToken=token
+    )
+    assert same["MetricDataResults"]
+    others = [
+        {"MetricDataQueries": dashboard_queries[:11], "StartTime": start, "EndTime": end},
+        {"MetricDataQueries": queries, "StartTime": start + timedelta(minutes=1), "EndTime": end},
+        {"MetricDataQueries": queries, "StartTime": start, "EndTime": end, "ScanBy": "TimestampAscending"},
+    ]
+    for other in others:
+        with pytest.raises(ClientError) as excinfo:
+            cw.get_metric_data(**other, MaxDatapoints=50, NextToken=token)
+        assert excinfo.value.response["Error"]["Code"] == "InvalidNextToken"
+
+
 def test_unknown_series_is_empty_and_complete(cw: Any) -> None:
     start, end = window()
     result = cw.get_metric_data(MetricDataQueries=[query("u", CORE, "no-such-service")], StartTime=start, EndTime=end)

@@ -108,3 +108,171 @@ def test_request_parsing() -> None:
     assert request.protocol == "query" and request.operation == "AssumeRole"
     assert request.params["RoleArn"] == "arn:aws:iam::210987654321:role/R"
     assert environ["wsgi.input"].read() == body  # put back for moto
+
+
+def test_get_metric_data_never_waits_for_the_world_lock() -> None:
+    """The metric store has a lock of its own: a GetMetricData must answer while
+    the world lock is held (by an ECS handler or a simulator step), and the
+    store's lock is all it takes."""
+    import threading
+    import time
+
+    from heartbeat_tui.embedded.cloudwatch_api import CloudWatchApi
+    from heartbeat_tui.embedded.fleet import FleetSpec
+    from heartbeat_tui.embedded.world import World
+
+    now_minute = int(time.time() // 60)
+    store = MetricStore()
+    store.add_service(("a", "r", "c", "s"), PROFILE, lambda: 3, [(now_minute - 30, 3)], now_minute - 30, now_minute)
+    world = World(spec=FleetSpec.demo(), started_at=time.time(), metrics=store)
+    query = {
+        "Id": "q",
+        "MetricStat": {
+            "Metric": {
+                "Namespace": "AWS/ECS",
+                "MetricName": "CPUUtilization",
+                "Dimensions": [{"Name": "ClusterName", "Value": "c"}, {"Name": "ServiceName", "Value": "s"}],
+            },
+            "Period": 60,
+            "Stat": "Average",
+        },
+    }
+    params = {"MetricDataQueries": [query], "StartTime": (now_minute - 30) * 60, "EndTime": now_minute * 60}
+    answers: list[dict] = []
+    with world.lock:
+        worker = threading.Thread(target=lambda: answers.append(CloudWatchApi(world).get_metric_data("a", "r", params)))
+        worker.start()
+        worker.join(timeout=10)
+    assert answers and len(answers[0]["MetricDataResults"][0]["Values"]) == 30
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"Host: localhost\r\n",
+        b"X-Amz-Target: GraniteServiceVersion20100801.GetMetricData\r\n",
+        b"content-length: 12\r\n",
+        b"X-Spaces:   lead and trail   \r\n",
+        b"X-Tab:\tvalue\r\n",
+        b"X-Empty:\r\n",
+        b"X-Colons: a:b:c\r\n",
+        b"X-Latin: caf\xe9\r\n",
+        b"X_Under_Score: 1\r\n",
+        b"!#$%&'*+-.^_`|~09AZaz: token characters\r\n",
+        b"X-Bare: a\rb\r\n",  # a bare CR: the parser splits the line
+        b"X-LF: lf only\n",
+        b"  folded continuation\r\n",
+        b"\tfolded continuation\r\n",
+        b"NoColonHere\r\n",
+        b": empty name\r\n",
+        b"Bad Name: 1\r\n",
+        b"From x: 1\r\n",
+        b"X-Ctl\x01: 1\r\n",
+        b"X-\xe9: 1\r\n",
+    ],
+)
+def test_fast_header_parse_agrees_with_the_standard_library(line: bytes) -> None:
+    """The embedded server's fast header parse stores what http.client's parse
+    stores, or declines (and the standard parse runs)."""
+    import http.client
+    import io
+
+    from heartbeat_tui.embedded.server import _simple_header
+
+    parsed = _simple_header(line)
+    if parsed is None:
+        return
+    message = http.client.parse_headers(io.BytesIO(b"Host: x\r\n" + line + b"\r\n"))
+    assert message.items() == [("Host", "x"), parsed]
+
+
+def test_fast_header_parse_takes_the_usual_lines() -> None:
+    from heartbeat_tui.embedded.server import _simple_header
+
+    assert _simple_header(b"Host: localhost\r\n") == ("Host", "localhost")
+    assert _simple_header(b"Authorization: AWS4-HMAC-SHA256 Credential=a/b, Signature=0\r\n") == (
+        "Authorization",
+        "AWS4-HMAC-SHA256 Credential=a/b, Signature=0",
+    )
+
+
+def test_fast_headers_read_like_http_message() -> None:
+    import http.client
+
+    from heartbeat_tui.embedded.server import _Headers
+
+    fast, standard = _Headers(), http.client.HTTPMessage()
+    for name, value in [("Host", "x"), ("X-Latin", "caf\xe9"), ("x-dup", "1"), ("X-Dup", "2"), ("X-Empty", "")]:
+        fast.set_raw(name, value)
+        standard.set_raw(name, value)
+    assert fast.items() == standard.items()
+    assert fast.values() == standard.values()
+    for name in ("host", "X-LATIN", "X-Dup", "x-empty", "missing"):
+        assert fast.get(name) == standard.get(name)
+        assert fast[name] == standard[name]
+    assert fast.get("missing", "default") == "default"
+
+
+def test_get_metric_data_answers_repeated_queries_as_new_ones() -> None:
+    """Queries seen before skip their checks: the answers and the request-level
+    errors are those of a first request."""
+    import time
+
+    from heartbeat_tui.embedded.cloudwatch_api import CloudWatchApi
+    from heartbeat_tui.embedded.fleet import FleetSpec
+    from heartbeat_tui.embedded.world import World
+
+    now_minute = int(time.time() // 60)
+    store = MetricStore()
+    for service in ("s1", "s2"):
+        store.add_service(
+            ("a", "r", "c", service), PROFILE, lambda: 3, [(now_minute - 60, 3)], now_minute - 60, now_minute
+        )
+    world = World(spec=FleetSpec.demo(), started_at=time.time(), metrics=store)
+
+    def query(qid: str, service: str, **extra: object) -> dict[str, object]:
+        dimensions = [{"Name": "ClusterName", "Value": "c"}, {"Name": "ServiceName", "Value": service}]
+        metric = {"Namespace": "AWS/ECS", "MetricName": "CPUUtilization", "Dimensions": dimensions}
+        return {"Id": qid, "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Maximum"}, **extra}
+
+    queries = [query("a", "s1"), query("b", "s2", Label="second"), query("c", "s1", ReturnData=False)]
+    seasoned = CloudWatchApi(world)
+    for minutes in (60, 30, 5):
+        params = {"MetricDataQueries": queries, "StartTime": (now_minute - minutes) * 60, "EndTime": now_minute * 60}
+        answer = seasoned.get_metric_data("a", "r", params)
+        assert answer == CloudWatchApi(world).get_metric_data("a", "r", params)
+        assert answer is not None and [r["Id"] for r in answer["MetricDataResults"]] == ["a", "b"]
+        assert len(answer["MetricDataResults"][0]["Values"]) == minutes
+    with pytest.raises(ApiError) as excinfo:
+        seasoned.get_metric_data("a", "r", {"MetricDataQueries": queries, "StartTime": 10, "EndTime": 5})
+    assert excinfo.value.message == "The parameter StartTime must be less than the parameter EndTime."
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_query_many_answers_as_query_does(descending: bool) -> None:
+    store = MetricStore(keep_minutes=300)
+    now_minute = 3_000_000
+    timeline = [(now_minute - 200, 2), (now_minute - 120, 0), (now_minute - 90, 5)]  # a gap of 30 minutes
+    store.add_service(("a", "r", "c", "s"), PROFILE, lambda: 5, timeline, now_minute - 200, now_minute)
+    store.add_service(("a", "r", "c", "t"), PROFILE, lambda: 2, [(now_minute - 50, 2)], now_minute - 50, now_minute)
+    lookups: list = [
+        (("a", "r", "c", service, metric), period, stat)
+        for service in ("s", "t", "missing")
+        for metric in ("CPUUtilization", "MemoryUtilization")
+        for period, stat in ((60, "Average"), (60, "Maximum"), (60, "SampleCount"), (60, "p90"), (300, "Average"))
+    ]
+    lookups.append((None, 60, "Average"))
+    for start, end in (
+        ((now_minute - 100) * 60, now_minute * 60),  # across the end of the gap
+        ((now_minute - 80) * 60 + 7, now_minute * 60 - 5),  # no gap, unaligned
+        ((now_minute - 300) * 60, (now_minute - 250) * 60),  # before any data
+    ):
+        got = store.query_many(lookups, start, end, descending)  # first: the histories are generated on demand
+        expected = []
+        for key, period, stat in lookups:
+            timestamps, values = store.query(key, start, end, period, stat) if key else ([], [])
+            if descending:
+                timestamps.reverse()
+                values.reverse()
+            expected.append((timestamps, values))
+        assert got == expected
