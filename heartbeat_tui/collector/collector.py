@@ -135,7 +135,10 @@ class Collector(EcsSteps):
         self._poll_number = 0
         self._implicit_account: AccountConfig | None = None
         self._base_account_id: str | None = None
-        self._relist_next = False
+        # A relist asked for by another thread (the UI): only it writes the count,
+        # a poll compares it with the last one it saw, so no request is lost.
+        self._relists_asked = 0
+        self._relists_seen = 0
         self._relisting = False
         self.last_snapshot: FleetSnapshot | None = None
 
@@ -209,7 +212,8 @@ class Collector(EcsSteps):
         """Poll every account (or the ids in `only`) and return the new snapshot."""
 
         async with self._poll_lock:
-            self._relisting, self._relist_next = self._relist_next, False
+            asked = self._relists_asked
+            self._relisting, self._relists_seen = asked != self._relists_seen, asked
             with old_objects_left_alone():
                 return await self._poll_locked(only)
 
@@ -218,7 +222,7 @@ class Collector(EcsSteps):
         rather than trust the last poll's list and the clusters' counts: what an
         operator's manual refresh asks for. Safe to call from any thread."""
 
-        self._relist_next = True
+        self._relists_asked += 1
 
     async def _poll_locked(self, only: Collection[str] | None) -> FleetSnapshot:
         counter = CallCounter()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,9 +59,7 @@ if TYPE_CHECKING:
     from heartbeat_tui.config import Config
 
 T = TypeVar("T")
-
-#: Service statuses whose meaning `EcsSteps._known_services` relies on.
-KNOWN_SERVICE_STATES = frozenset({"ACTIVE", "DRAINING", "INACTIVE"})
+log = logging.getLogger("heartbeat_tui.collector.collector")
 
 
 @dataclass(frozen=True)
@@ -132,9 +131,11 @@ class EcsSteps:
 
             if ahead:
                 described, metrics = await asyncio.gather(*ahead, return_exceptions=True)
-                if isinstance(described, StepFailed):
-                    # A cluster deleted since, or a passing fault: describe what
-                    # the inventory says, as a first poll would.
+                if isinstance(described, StepFailed) and plan is not None and _cluster_gone(described, plan, inventory):
+                    # A cluster deleted since the last poll: describe what the
+                    # inventory says, as a first poll would. (Any other failure,
+                    # throttling after its retries say, is reported, not doubled.)
+                    log.info("%s %s; describing the services the inventory lists", region, described)
                     described = await asyncio.gather(
                         _guard("ECS", self._describe_batches(state, rstate, region, inventory.services)),
                         return_exceptions=True,
@@ -169,22 +170,17 @@ class EcsSteps:
         return failures
 
     def _plan(self, rstate: RegionState, now: datetime) -> Plan | None:
-        """The last poll's clusters and services, to describe before the inventory
-        is in; None on a first poll, when a list is due to be read whole, or when
-        a status is one this code does not know."""
+        """The last poll's clusters and ACTIVE services, to describe before the
+        inventory is in; None on a first poll and when an operator asked for
+        every list to be read whole (then the poll waits for the inventory)."""
 
         if self._relisting or not rstate.clusters:
             return None
         services: dict[str, list[str]] = {}
         for cluster in rstate.clusters:
-            if not cluster.services:
-                continue
-            listed_at = rstate.services_listed_at.get(cluster.arn)
-            if listed_at is None or (now - listed_at).total_seconds() >= SERVICES_RELIST_SECONDS:
-                return None
-            if any(s.status not in KNOWN_SERVICE_STATES for s in cluster.services):
-                return None
-            services[cluster.arn] = [s.arn for s in cluster.services if s.status != "INACTIVE"]
+            active = [s.arn for s in cluster.services if s.status == "ACTIVE"]
+            if active:
+                services[cluster.arn] = active
         return Plan(clusters=[c.arn for c in rstate.clusters], services=services)
 
     async def _fetch_inventory(
@@ -227,9 +223,10 @@ class EcsSteps:
         inventory = Inventory(clusters=clusters, services={}, listed_at={})
         # An unknown status (newer than this code) is not a reason to hide services.
         with_services = [c for c in clusters if c.status != "INACTIVE" and c.active_services_count > 0]
+        previous = {c.arn: c for c in rstate.clusters}
         to_list = []
         for cluster in with_services:
-            known_arns = self._known_services(rstate, cluster, now)
+            known_arns = self._known_services(rstate, cluster, previous.get(cluster.arn), now)
             if known_arns is None:
                 to_list.append(cluster)
             else:
@@ -243,20 +240,21 @@ class EcsSteps:
             inventory.listed_at[cluster.arn] = now
         return inventory
 
-    def _known_services(self, rstate: RegionState, cluster: Cluster, now: datetime) -> list[str] | None:
-        """The last poll's service ARNs of a cluster, when they may still be all of
-        them (see `Inventory`); None: list the cluster's services again."""
+    def _known_services(
+        self, rstate: RegionState, cluster: Cluster, before: Cluster | None, now: datetime
+    ) -> list[str] | None:
+        """The last poll's ACTIVE services of a cluster, when they may still be all
+        of them (see `Inventory`); None: list the cluster's services again."""
 
         listed_at = rstate.services_listed_at.get(cluster.arn)
-        if self._relisting or listed_at is None or (now - listed_at).total_seconds() >= SERVICES_RELIST_SECONDS:
+        if self._relisting or listed_at is None or before is None:
             return None
-        before = next((c for c in rstate.clusters if c.arn == cluster.arn), None)
-        if before is None or any(s.status not in KNOWN_SERVICE_STATES for s in before.services):
-            return None
-        if cluster.active_services_count > sum(1 for s in before.services if s.status == "ACTIVE"):
+        if not 0 <= (now - listed_at).total_seconds() < SERVICES_RELIST_SECONDS:
+            return None  # due (or the clock went back: do not trust the age)
+        active = [s.arn for s in before.services if s.status == "ACTIVE"]
+        if cluster.active_services_count > len(active):
             return None  # a service was created: only a listing names it
-        # ListServices does not list INACTIVE services: neither does this.
-        return [s.arn for s in before.services if s.status != "INACTIVE"]
+        return active
 
     async def _list_services(self, state: AccountState, ecs: Any, cluster: Cluster) -> list[str]:
         arns: list[str] = []
@@ -264,9 +262,11 @@ class EcsSteps:
             state, "ECS ListServices", ecs.list_services, cluster=cluster.arn, maxResults=LIST_PAGE_SIZE
         ):
             arns += page.get("serviceArns") or []
+        arns = list(dict.fromkeys(arns))  # a page repeated by a broken endpoint
         if len(arns) < cluster.active_services_count:
-            # ListServices gives ACTIVE and DRAINING services: never fewer than
-            # the cluster counts, unless pages went missing.
+            # ListServices gives the ACTIVE services (a deleted one, DRAINING,
+            # is no longer listed): never fewer than the cluster counts, unless
+            # pages went missing.
             listed = f"listed {len(arns)} of the {cluster.active_services_count} active services"
             raise StepFailed("ECS ListServices", BadResponse(f"{cluster.name}: {listed}"))
         return arns
@@ -333,8 +333,8 @@ class EcsSteps:
         newcomers: dict[str, list[str]] = {}
         for arn, arns in inventory.services.items():
             if arn in inventory.reused:
-                # ListServices does not list INACTIVE services: neither does this.
-                by_cluster[arn] = [s for s in by_cluster[arn] if s.status != "INACTIVE"]
+                # What a listing would give: a deleted service is no longer listed.
+                by_cluster[arn] = [s for s in by_cluster[arn] if s.status == "ACTIVE"]
                 continue
             listed = set(arns)
             have = {s.arn for s in by_cluster[arn]}
@@ -353,6 +353,16 @@ class EcsSteps:
         )
 
 
+def _cluster_gone(failure: StepFailed, plan: Plan, inventory: Inventory) -> bool:
+    """Whether an early describe failed because a cluster of the plan is gone."""
+
+    if any(arn not in inventory.services for arn in plan.services):
+        return True
+    response = getattr(failure.cause, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code == "ClusterNotFoundException"
+
+
 def _parse_service_cached(rstate: RegionState, item: dict[str, Any], cluster_arn: str, max_events: int) -> Service:
     """Parse a DescribeServices item, reusing the previous result when the item
     is byte-for-byte what it was (most services, most polls)."""
@@ -367,4 +377,4 @@ def _parse_service_cached(rstate: RegionState, item: dict[str, Any], cluster_arn
     return service
 
 
-__all__ = ["KNOWN_SERVICE_STATES", "EcsSteps", "Plan"]
+__all__ = ["EcsSteps", "Plan"]

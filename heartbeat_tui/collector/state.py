@@ -46,12 +46,15 @@ class Inventory:
 
     A cluster's service list is read whole (ListServices) on the first poll,
     when its active-services count went up, and at least every
-    `SERVICES_RELIST_SECONDS`; otherwise a poll describes the services of the
-    last poll again (`reused`). That list is complete when, once described,
-    its ACTIVE services are as many as DescribeClusters counts: each of them
-    is active, and no other can be. A deletion is seen in the description
-    (DRAINING); a creation raises the count; both at once leave an ACTIVE
-    service short, and the cluster is listed again in the same poll.
+    `SERVICES_RELIST_SECONDS`; otherwise a poll describes the last poll's
+    ACTIVE services again (`reused`). That list is complete when, once
+    described, its ACTIVE services are as many as DescribeClusters counts:
+    each of them is active, and no other can be. A deletion is seen in the
+    description (no longer ACTIVE: dropped, as a listing no longer gives it);
+    a creation raises the count; both at once leave an ACTIVE service short,
+    and the cluster is listed again in the same poll (or, when they happen
+    while the poll runs, in the next: its describe and its count are read
+    side by side).
     """
 
     clusters: list[Cluster]

@@ -391,7 +391,9 @@ class EcsApi:
             own = seeded.get(moto_service.name)
             status = own.status if own else moto_service.status
             kind_launch = own.launch_type if own else moto_service.launch_type
-            if status == "INACTIVE":
+            if status != "ACTIVE":
+                # As in ECS: a deleted service (DRAINING, then INACTIVE) is no
+                # longer listed; DescribeServices still shows it.
                 continue
             if launch_type and kind_launch != launch_type:
                 continue

@@ -152,6 +152,10 @@ class _DemoSource:
     async def fetch_service_detail(self, *args: Any) -> Any:
         return await (await self._get()).fetch_service_detail(*args)
 
+    def relist_next_poll(self) -> None:
+        if self._collector is not None:  # else the first poll lists everything anyway
+            self._collector.relist_next_poll()
+
     async def aclose(self) -> None:
         if self._collector is not None:
             await self._collector.aclose()

@@ -216,7 +216,7 @@ def test_malformed_variants_spoil_answers_as_named(aws: EmbeddedAWS, client: Cal
         page = ecs.list_services(cluster="payments-core", maxResults=100, nextToken=token)
         listed += page["serviceArns"]
         token = page.get("nextToken")
-    assert sorted(listed) == arns and len(arns) == 130
+    assert sorted(listed) == arns and len(arns) == 129  # 130 seeded, one being deleted (not listed)
     aws.clear_faults()
 
     # Endless: every page empty, every token new.

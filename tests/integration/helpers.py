@@ -30,3 +30,17 @@ def make_config(embedded: Any, **overrides: Any) -> Config:
         aws_secret_access_key=SecretStr(credentials["AWS_SECRET_ACCESS_KEY"]),
     )
     return config_from_dict(data, env=env, source="test")
+
+
+def deleted_services(embedded: Any) -> set[tuple[str, str, str, str]]:
+    """(account, region, cluster, service) of the seeded services being deleted
+    (DRAINING): ECS no longer lists them, so no poll shows them."""
+
+    found = set()
+    for account in embedded.fleet_summary()["accounts"]:
+        for region, clusters in account["regions"].items():
+            for cluster, data in clusters.items():
+                for name, info in data["services"].items():
+                    if info["kind"] == "draining":
+                        found.add((account["id"], region, cluster, name))
+    return found

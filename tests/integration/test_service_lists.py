@@ -5,6 +5,7 @@ create and delete services), over real HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -43,18 +44,18 @@ def ecs(small_aws: Any) -> Any:
     return client_in(small_aws, FLEET, "ecs", ACCOUNT.id, REGION)
 
 
-def services(snapshot: FleetSnapshot, cluster: str) -> dict[str, str]:
-    """name -> status of one cluster's services in a snapshot."""
+def services(snapshot: FleetSnapshot, cluster: str, *, ok: bool = True) -> dict[str, str]:
+    """name -> status of one cluster's services in a snapshot (`ok`: with no error)."""
 
     (account,) = snapshot.accounts
-    assert account.error is None, account.error
+    assert account.error is None or not ok, account.error
     found = [c for r in account.regions for c in r.clusters if c.name == cluster]
     assert len(found) == 1
     return {s.name: s.status for s in found[0].services}
 
 
 def listed(ecs: Any, cluster: str) -> set[str]:
-    """What ListServices says now (ACTIVE and DRAINING services), read with boto3."""
+    """What ListServices says now (the ACTIVE services), read with boto3."""
 
     arns = ecs.list_services(cluster=cluster, maxResults=100)["serviceArns"]
     return {arn.rsplit("/", 1)[-1] for arn in arns}
@@ -99,14 +100,16 @@ async def test_a_created_service_is_there_the_next_poll(small_aws: Any, ecs: Any
     assert services(steady, cluster) == services(after, cluster)
 
 
-async def test_a_deleted_service_is_seen_draining_without_listing(small_aws: Any, ecs: Any) -> None:
+async def test_a_deleted_service_goes_without_listing(small_aws: Any, ecs: Any) -> None:
     cluster = CLUSTERS[1]
     async with Collector(make_config(small_aws)) as collector:
         before = await collector.poll()
         name = delete_one(ecs, cluster, before)
         after = await collector.poll()
-    assert services(after, cluster)[name] == "DRAINING"
-    assert set(services(after, cluster)) == listed(ecs, cluster)
+    # Described as DRAINING, and dropped as ListServices drops it (as in ECS).
+    assert ecs.describe_services(cluster=cluster, services=[name])["services"][0]["status"] == "DRAINING"
+    assert name not in services(after, cluster)
+    assert set(services(after, cluster)) == listed(ecs, cluster) == set(services(before, cluster)) - {name}
     assert after.stats.calls_of("ListServices") == 0
 
 
@@ -120,7 +123,7 @@ async def test_a_deletion_and_a_creation_together_are_caught_in_the_same_poll(sm
     # The active count is what it was, but a known service is no longer active:
     # the cluster is listed again within the poll, and the newcomer described.
     got = services(after, cluster)
-    assert got[gone] == "DRAINING"
+    assert gone not in got
     assert got[new] == "ACTIVE"
     assert set(got) == listed(ecs, cluster)
     assert after.stats.calls_of("ListServices") == 1
@@ -185,3 +188,30 @@ async def test_a_failed_early_describe_is_done_again_from_the_inventory(small_aw
     for cluster in CLUSTERS:
         assert services(after, cluster) == services(before, cluster)
     assert after.stats.calls_of("DescribeServices") > before.stats.calls_of("DescribeServices")
+
+
+async def test_an_early_describe_failing_otherwise_is_reported_not_redone(small_aws: Any) -> None:
+    async with Collector(make_config(small_aws, aws={"max_attempts": 1})) as collector:
+        before = await collector.poll()
+        small_aws.add_fault("error", service="ecs", operation="DescribeServices", code="AccessDeniedException", times=1)
+        after = await collector.poll()
+        again = await collector.poll()
+    (account,) = after.accounts
+    assert account.error is not None and "ECS DescribeServices: access denied" in account.error, account.error
+    assert all("ecs" in r.stale for r in account.regions if r.errors)
+    # Not described twice: the failure is reported, and the last good data kept.
+    assert after.stats.calls_of("DescribeServices") <= before.stats.calls_of("DescribeServices")
+    for cluster in CLUSTERS:
+        assert services(after, cluster, ok=False) == services(before, cluster)
+        assert services(again, cluster) == services(before, cluster)
+
+
+async def test_a_relist_asked_from_another_thread_is_never_lost(small_aws: Any) -> None:
+    async with Collector(make_config(small_aws)) as collector:
+        await collector.poll()
+        poll = asyncio.ensure_future(collector.poll())
+        await asyncio.sleep(0)  # that poll has started, and read the requests
+        await asyncio.to_thread(collector.relist_next_poll)  # as the UI thread does
+        await poll
+        listed_after = await collector.poll()
+    assert listed_after.stats.calls_of("ListServices") == len(CLUSTERS)
