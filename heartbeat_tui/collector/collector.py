@@ -399,7 +399,9 @@ class Collector(EcsSteps):
         regions: Iterable[RegionSnapshot] | None = None,
     ) -> AccountSnapshot:
         if regions is None:
-            # Nothing could be fetched: show the last good data of every region, stale.
+            # The account failed: show the last good data of every region, stale
+            # but for a kind this very poll fetched before the account failed
+            # (later polls read metrics without waiting for the inventory).
             regions = [
                 RegionSnapshot(
                     region=name,
@@ -408,7 +410,15 @@ class Collector(EcsSteps):
                     metrics_fetched_at=r.metrics_fetched_at,
                     scaling_fetched_at=r.scaling_fetched_at,
                     errors=(f"{name} not polled: the account failed",),
-                    stale=("ecs", "metrics", "scaling"),
+                    stale=tuple(  # type: ignore[arg-type]
+                        kind
+                        for kind, fetched_at in (
+                            ("ecs", r.ecs_fetched_at),
+                            ("metrics", r.metrics_fetched_at),
+                            ("scaling", r.scaling_fetched_at),
+                        )
+                        if fetched_at != now
+                    ),
                 )
                 for name, r in state.regions.items()
             ]
