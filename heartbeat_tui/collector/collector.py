@@ -27,9 +27,8 @@ import asyncio
 import functools
 import logging
 import time
-from array import array
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
 from heartbeat_tui.aws.access import (
@@ -49,44 +48,26 @@ from heartbeat_tui.collector.limits import (
     ALIAS_RETRY_POLLS,
     AUTOSCALING_PAGE_SIZE,
     DESCRIBE_TASKS_BATCH,
-    DESIRED_COUNT,
     LIST_PAGE_SIZE,
     MAX_EMPTY_PAGES,
     MAX_PAGES,
-    METRIC_MAX_LOOKBACK_SECONDS,
-    METRIC_PERIOD,
-    METRIC_QUERIES_PER_CALL,
-    METRIC_QUIET_LOOKBACK_SECONDS,
-    METRIC_REREAD_SECONDS,
-    SERIES,
-    TERMINAL_ACTIVITY_STATES,
-    YIELD_EVERY,
 )
 from heartbeat_tui.collector.merging import (
-    _NO_POINTS,
-    _keep_equal,
-    _merge_activities,
-    _merge_series,
-    _metric_stat,
     _same,
     _task_order,
 )
-from heartbeat_tui.collector.metric_results import Decoded, MetricResults
+from heartbeat_tui.collector.metrics import MetricSteps
 from heartbeat_tui.collector.parse import (
-    cluster_name_from_service_arn,
     name_from_arn,
-    parse_scalable_target,
-    parse_scaling_activity,
     parse_scaling_policy,
     parse_task,
 )
-from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
+from heartbeat_tui.collector.scaling import ScalingSteps
+from heartbeat_tui.collector.state import AccountState, RegionState
 from heartbeat_tui.collector.steps import (
     ASSUME_ROLE_STEP,
     PRIORITY_CHAIN,
-    PRIORITY_HEAVY,
     StepFailed,
-    _balanced_chunks,
     _chunks,
     _gather_all,
     _guard,
@@ -101,13 +82,9 @@ from heartbeat_tui.models import (
     AccountStatus,
     Cluster,
     FleetSnapshot,
-    MetricSeries,
     PollStats,
     RegionSnapshot,
-    ScalableTarget,
-    ScalingActivity,
     ServiceDetail,
-    ServiceMetrics,
     Task,
     utcnow,
 )
@@ -116,7 +93,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class Collector(EcsSteps):
+class Collector(EcsSteps, MetricSteps, ScalingSteps):
     """Polls the fleet. Use as an async context manager; polls never overlap."""
 
     def __init__(
@@ -509,162 +486,6 @@ class Collector(EcsSteps):
             out.append(done_cluster)
         rstate.attached = attached
         return tuple(out)
-
-    # -- CloudWatch -------------------------------------------------------------
-
-    async def _fetch_metrics(
-        self,
-        state: AccountState,
-        rstate: RegionState,
-        region: str,
-        refs: dict[str, list[str]],
-        now: datetime,
-    ) -> None:
-        services: list[ServiceRef] = []
-        for cluster_arn, arns in refs.items():
-            cluster = name_from_arn(cluster_arn)
-            for arn in arns:
-                services.append(
-                    ServiceRef(arn=arn, cluster=cluster_name_from_service_arn(arn) or cluster, name=name_from_arn(arn))
-                )
-        end = (int(now.timestamp()) // METRIC_PERIOD + 1) * METRIC_PERIOD
-        oldest = end - self.history_seconds
-        known = [s for s in services if s.arn in rstate.metrics_asked]
-        new = [s for s in services if s.arn not in rstate.metrics_asked]
-        groups: list[tuple[list[ServiceRef], int]] = []
-        if new:
-            groups.append((new, oldest))
-        if known:
-            # From a little before the newest datapoint held (late points are
-            # published after their minute), within a bounded look-back.
-            since = min(self._metrics_since(rstate, s.arn) for s in known)
-            groups.append((known, max(oldest, end - METRIC_MAX_LOOKBACK_SECONDS, since)))
-
-        cw = await self._access.client(state.config, CLOUDWATCH, region)
-        jobs = []
-        for group, start in groups:
-            queries = [(ref, spec) for ref in group for spec in SERIES]
-            for batch in _balanced_chunks(queries, METRIC_QUERIES_PER_CALL):
-                jobs.append(self._metric_batch(state, cw, batch, start, end))
-        results = await _gather_all(*jobs)
-
-        # Commit only when every batch succeeded: a failure keeps the old history.
-        points: dict[tuple[str, str], tuple[array, array, bool]] = {}
-        for result in results:
-            points.update(result)
-        merged: dict[str, ServiceMetrics] = {}
-        for n, ref in enumerate(services):
-            if n and n % YIELD_EVERY == 0:
-                # The collector shares the UI's event loop: never hold it for long.
-                await asyncio.sleep(0)
-            previous = rstate.metrics.get(ref.arn, EMPTY_METRICS)
-            update = {}
-            for attr, _, _ in SERIES:
-                series: MetricSeries = getattr(previous, attr)
-                new_ts, new_values, ordered = points.get((ref.arn, attr), _NO_POINTS)
-                updated = _merge_series(series, new_ts, new_values, oldest, ordered)
-                if updated is not series:
-                    update[attr] = updated
-            merged[ref.arn] = previous.model_copy(update=update) if update else previous
-        rstate.metrics = merged
-        rstate.metrics_newest = {ref.arn: merged[ref.arn].newest_timestamp for ref in services}
-        rstate.metrics_asked = {ref.arn: end for ref in services}
-        rstate.metrics_fetched_at = now
-
-    @staticmethod
-    def _metrics_since(rstate: RegionState, arn: str) -> int:
-        newest = rstate.metrics_newest.get(arn)
-        if newest is not None:
-            return newest - METRIC_REREAD_SECONDS
-        return rstate.metrics_asked[arn] - METRIC_QUIET_LOOKBACK_SECONDS
-
-    async def _metric_batch(
-        self,
-        state: AccountState,
-        cw: Any,
-        batch: list[tuple[ServiceRef, tuple[str, str, str]]],
-        start: int,
-        end: int,
-    ) -> Decoded:
-        queries = []
-        ids: dict[str, tuple[str, str]] = {}
-        for n, (ref, (attr, metric, stat)) in enumerate(batch):
-            query_id = f"q{n}"
-            ids[query_id] = (ref.arn, attr)
-            queries.append({"Id": query_id, "MetricStat": _metric_stat(ref.cluster, ref.name, metric, stat)})
-        decoded = MetricResults(ids)
-        async for response in self._pages(
-            state,
-            "CloudWatch GetMetricData",
-            cw.get_metric_data,
-            token_key="NextToken",
-            priority=PRIORITY_HEAVY,
-            MetricDataQueries=queries,
-            StartTime=datetime.fromtimestamp(start, tz=timezone.utc),
-            EndTime=datetime.fromtimestamp(end, tz=timezone.utc),
-            ScanBy="TimestampAscending",
-        ):
-            decoded.add(response.get("MetricDataResults") or [])
-        return decoded.series
-
-    # -- Application Auto Scaling --------------------------------------------------
-
-    async def _fetch_scaling(self, state: AccountState, rstate: RegionState, region: str, now: datetime) -> None:
-        aas = await self._access.client(state.config, AUTOSCALING, region)
-
-        async def targets() -> dict[str, ScalableTarget]:
-            found: dict[str, ScalableTarget] = {}
-            async for page in self._pages(
-                state,
-                "ApplicationAutoScaling DescribeScalableTargets",
-                aas.describe_scalable_targets,
-                token_key="NextToken",
-                ServiceNamespace="ecs",
-                MaxResults=AUTOSCALING_PAGE_SIZE,
-            ):
-                for item in page.get("ScalableTargets") or []:
-                    if item.get("ScalableDimension", DESIRED_COUNT) == DESIRED_COUNT:
-                        target = parse_scalable_target(item)
-                        found[target.resource_id] = target
-            return found
-
-        window_start = now - timedelta(seconds=self.history_seconds)
-        known = {a.activity_id: a for acts in rstate.activities.values() for a in acts}
-        finished = {i for i, a in known.items() if a.status_code in TERMINAL_ACTIVITY_STATES}
-        # Activities still in progress must be read again until they finish; the
-        # walk (newest first, all services mixed) goes back at least that far.
-        unfinished = [a.start_time for i, a in known.items() if i not in finished and a.start_time is not None]
-        walk_back_to = min(unfinished) if unfinished else None
-
-        async def activities() -> list[ScalingActivity]:
-            found: list[ScalingActivity] = []
-            async for page in self._pages(
-                state,
-                "ApplicationAutoScaling DescribeScalingActivities",
-                aas.describe_scaling_activities,
-                token_key="NextToken",
-                ServiceNamespace="ecs",
-                MaxResults=AUTOSCALING_PAGE_SIZE,
-            ):
-                for item in page.get("ScalingActivities") or []:
-                    activity = parse_scaling_activity(item)
-                    if activity.start_time is not None and activity.start_time < window_start:
-                        return found
-                    older_than_unfinished = (
-                        walk_back_to is None or activity.start_time is None or activity.start_time < walk_back_to
-                    )
-                    if activity.activity_id in finished and older_than_unfinished:
-                        # Newest first: everything from here on is already known and final.
-                        return found
-                    found.append(activity)
-            return found
-
-        found_targets, found_activities = await _gather_all(targets(), activities())
-        rstate.targets = _keep_equal(rstate.targets, found_targets)
-        rstate.activities = _keep_equal(
-            rstate.activities, _merge_activities(rstate.activities, found_activities, window_start)
-        )
-        rstate.scaling_fetched_at = now
 
     # -- on demand: one service's tasks and policies ---------------------------------
 

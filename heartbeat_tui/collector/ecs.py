@@ -24,10 +24,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import orjson
 
@@ -40,9 +39,9 @@ from heartbeat_tui.collector.limits import (
     SERVICES_RELIST_SECONDS,
 )
 from heartbeat_tui.collector.parse import parse_cluster, parse_service
+from heartbeat_tui.collector.part import CollectorPart
 from heartbeat_tui.collector.state import AccountState, Inventory, RegionState
 from heartbeat_tui.collector.steps import (
-    PRIORITY_CHAIN,
     PRIORITY_FAN_OUT,
     StepFailed,
     _chunks,
@@ -54,11 +53,6 @@ from heartbeat_tui.collector.steps import (
 )
 from heartbeat_tui.models import Cluster, Service
 
-if TYPE_CHECKING:
-    from heartbeat_tui.aws.access import AwsAccess
-    from heartbeat_tui.config import Config
-
-T = TypeVar("T")
 log = logging.getLogger("heartbeat_tui.collector.collector")
 
 
@@ -71,32 +65,8 @@ class Plan:
     services: dict[str, list[str]]
 
 
-class EcsSteps:
-    """The ECS part of `Collector` (a mixin: it uses the collector's AWS access,
-    configuration, bounded calls and metrics step)."""
-
-    if TYPE_CHECKING:
-        _access: AwsAccess
-        _config: Config
-        _relisting: bool
-
-        async def _call(
-            self, state: AccountState, where: str, coro: Callable[[], Awaitable[T]], priority: int = PRIORITY_CHAIN
-        ) -> T: ...
-
-        def _pages(
-            self,
-            state: AccountState,
-            where: str,
-            method: Callable[..., Awaitable[dict[str, Any]]],
-            token_key: str = "nextToken",
-            priority: int = PRIORITY_CHAIN,
-            **kwargs: Any,
-        ) -> AsyncIterator[dict[str, Any]]: ...
-
-        async def _fetch_metrics(
-            self, state: AccountState, rstate: RegionState, region: str, refs: dict[str, list[str]], now: datetime
-        ) -> None: ...
+class EcsSteps(CollectorPart):
+    """The ECS part of `Collector`."""
 
     async def _poll_ecs(
         self, state: AccountState, rstate: RegionState, region: str, now: datetime

@@ -1,0 +1,131 @@
+"""The CloudWatch step of a poll: GetMetricData for four series per service
+(CPU and memory, Average and Maximum, 60 s), up to 500 queries per call. The
+first poll loads the history window; later polls ask only for the minutes
+since the newest datapoint held, and merge into a bounded history."""
+
+from __future__ import annotations
+
+import asyncio
+from array import array
+from datetime import datetime, timezone
+from typing import Any
+
+from heartbeat_tui.aws.access import CLOUDWATCH
+from heartbeat_tui.collector.limits import (
+    METRIC_MAX_LOOKBACK_SECONDS,
+    METRIC_PERIOD,
+    METRIC_QUERIES_PER_CALL,
+    METRIC_QUIET_LOOKBACK_SECONDS,
+    METRIC_REREAD_SECONDS,
+    SERIES,
+    YIELD_EVERY,
+)
+from heartbeat_tui.collector.merging import _NO_POINTS, _merge_series, _metric_stat
+from heartbeat_tui.collector.metric_results import Decoded, MetricResults
+from heartbeat_tui.collector.parse import cluster_name_from_service_arn, name_from_arn
+from heartbeat_tui.collector.part import CollectorPart
+from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
+from heartbeat_tui.collector.steps import PRIORITY_HEAVY, _balanced_chunks, _gather_all
+from heartbeat_tui.models import EMPTY_METRICS, MetricSeries, ServiceMetrics
+
+
+class MetricSteps(CollectorPart):
+    """The CloudWatch part of `Collector`."""
+
+    async def _fetch_metrics(
+        self,
+        state: AccountState,
+        rstate: RegionState,
+        region: str,
+        refs: dict[str, list[str]],
+        now: datetime,
+    ) -> None:
+        services: list[ServiceRef] = []
+        for cluster_arn, arns in refs.items():
+            cluster = name_from_arn(cluster_arn)
+            for arn in arns:
+                services.append(
+                    ServiceRef(arn=arn, cluster=cluster_name_from_service_arn(arn) or cluster, name=name_from_arn(arn))
+                )
+        end = (int(now.timestamp()) // METRIC_PERIOD + 1) * METRIC_PERIOD
+        oldest = end - self.history_seconds
+        known = [s for s in services if s.arn in rstate.metrics_asked]
+        new = [s for s in services if s.arn not in rstate.metrics_asked]
+        groups: list[tuple[list[ServiceRef], int]] = []
+        if new:
+            groups.append((new, oldest))
+        if known:
+            # From a little before the newest datapoint held (late points are
+            # published after their minute), within a bounded look-back.
+            since = min(self._metrics_since(rstate, s.arn) for s in known)
+            groups.append((known, max(oldest, end - METRIC_MAX_LOOKBACK_SECONDS, since)))
+
+        cw = await self._access.client(state.config, CLOUDWATCH, region)
+        jobs = []
+        for group, start in groups:
+            queries = [(ref, spec) for ref in group for spec in SERIES]
+            for batch in _balanced_chunks(queries, METRIC_QUERIES_PER_CALL):
+                jobs.append(self._metric_batch(state, cw, batch, start, end))
+        results = await _gather_all(*jobs)
+
+        # Commit only when every batch succeeded: a failure keeps the old history.
+        points: dict[tuple[str, str], tuple[array, array, bool]] = {}
+        for result in results:
+            points.update(result)
+        merged: dict[str, ServiceMetrics] = {}
+        for n, ref in enumerate(services):
+            if n and n % YIELD_EVERY == 0:
+                # The collector shares the UI's event loop: never hold it for long.
+                await asyncio.sleep(0)
+            previous = rstate.metrics.get(ref.arn, EMPTY_METRICS)
+            update = {}
+            for attr, _, _ in SERIES:
+                series: MetricSeries = getattr(previous, attr)
+                new_ts, new_values, ordered = points.get((ref.arn, attr), _NO_POINTS)
+                updated = _merge_series(series, new_ts, new_values, oldest, ordered)
+                if updated is not series:
+                    update[attr] = updated
+            merged[ref.arn] = previous.model_copy(update=update) if update else previous
+        rstate.metrics = merged
+        rstate.metrics_newest = {ref.arn: merged[ref.arn].newest_timestamp for ref in services}
+        rstate.metrics_asked = {ref.arn: end for ref in services}
+        rstate.metrics_fetched_at = now
+
+    @staticmethod
+    def _metrics_since(rstate: RegionState, arn: str) -> int:
+        newest = rstate.metrics_newest.get(arn)
+        if newest is not None:
+            return newest - METRIC_REREAD_SECONDS
+        return rstate.metrics_asked[arn] - METRIC_QUIET_LOOKBACK_SECONDS
+
+    async def _metric_batch(
+        self,
+        state: AccountState,
+        cw: Any,
+        batch: list[tuple[ServiceRef, tuple[str, str, str]]],
+        start: int,
+        end: int,
+    ) -> Decoded:
+        queries = []
+        ids: dict[str, tuple[str, str]] = {}
+        for n, (ref, (attr, metric, stat)) in enumerate(batch):
+            query_id = f"q{n}"
+            ids[query_id] = (ref.arn, attr)
+            queries.append({"Id": query_id, "MetricStat": _metric_stat(ref.cluster, ref.name, metric, stat)})
+        decoded = MetricResults(ids)
+        async for response in self._pages(
+            state,
+            "CloudWatch GetMetricData",
+            cw.get_metric_data,
+            token_key="NextToken",
+            priority=PRIORITY_HEAVY,
+            MetricDataQueries=queries,
+            StartTime=datetime.fromtimestamp(start, tz=timezone.utc),
+            EndTime=datetime.fromtimestamp(end, tz=timezone.utc),
+            ScanBy="TimestampAscending",
+        ):
+            decoded.add(response.get("MetricDataResults") or [])
+        return decoded.series
+
+
+__all__ = ["MetricSteps"]

@@ -1,0 +1,81 @@
+"""The Application Auto Scaling step of a poll: DescribeScalableTargets and
+DescribeScalingActivities (paged), beside the ECS steps. Activities are read
+newest first; the walk stops at the first one already known and finished, or
+older than the window."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from heartbeat_tui.aws.access import AUTOSCALING
+from heartbeat_tui.collector.limits import AUTOSCALING_PAGE_SIZE, DESIRED_COUNT, TERMINAL_ACTIVITY_STATES
+from heartbeat_tui.collector.merging import _keep_equal, _merge_activities
+from heartbeat_tui.collector.parse import parse_scalable_target, parse_scaling_activity
+from heartbeat_tui.collector.part import CollectorPart
+from heartbeat_tui.collector.state import AccountState, RegionState
+from heartbeat_tui.collector.steps import _gather_all
+from heartbeat_tui.models import ScalableTarget, ScalingActivity
+
+
+class ScalingSteps(CollectorPart):
+    """The Application Auto Scaling part of `Collector`."""
+
+    async def _fetch_scaling(self, state: AccountState, rstate: RegionState, region: str, now: datetime) -> None:
+        aas = await self._access.client(state.config, AUTOSCALING, region)
+
+        async def targets() -> dict[str, ScalableTarget]:
+            found: dict[str, ScalableTarget] = {}
+            async for page in self._pages(
+                state,
+                "ApplicationAutoScaling DescribeScalableTargets",
+                aas.describe_scalable_targets,
+                token_key="NextToken",
+                ServiceNamespace="ecs",
+                MaxResults=AUTOSCALING_PAGE_SIZE,
+            ):
+                for item in page.get("ScalableTargets") or []:
+                    if item.get("ScalableDimension", DESIRED_COUNT) == DESIRED_COUNT:
+                        target = parse_scalable_target(item)
+                        found[target.resource_id] = target
+            return found
+
+        window_start = now - timedelta(seconds=self.history_seconds)
+        known = {a.activity_id: a for acts in rstate.activities.values() for a in acts}
+        finished = {i for i, a in known.items() if a.status_code in TERMINAL_ACTIVITY_STATES}
+        # Activities still in progress must be read again until they finish; the
+        # walk (newest first, all services mixed) goes back at least that far.
+        unfinished = [a.start_time for i, a in known.items() if i not in finished and a.start_time is not None]
+        walk_back_to = min(unfinished) if unfinished else None
+
+        async def activities() -> list[ScalingActivity]:
+            found: list[ScalingActivity] = []
+            async for page in self._pages(
+                state,
+                "ApplicationAutoScaling DescribeScalingActivities",
+                aas.describe_scaling_activities,
+                token_key="NextToken",
+                ServiceNamespace="ecs",
+                MaxResults=AUTOSCALING_PAGE_SIZE,
+            ):
+                for item in page.get("ScalingActivities") or []:
+                    activity = parse_scaling_activity(item)
+                    if activity.start_time is not None and activity.start_time < window_start:
+                        return found
+                    older_than_unfinished = (
+                        walk_back_to is None or activity.start_time is None or activity.start_time < walk_back_to
+                    )
+                    if activity.activity_id in finished and older_than_unfinished:
+                        # Newest first: everything from here on is already known and final.
+                        return found
+                    found.append(activity)
+            return found
+
+        found_targets, found_activities = await _gather_all(targets(), activities())
+        rstate.targets = _keep_equal(rstate.targets, found_targets)
+        rstate.activities = _keep_equal(
+            rstate.activities, _merge_activities(rstate.activities, found_activities, window_start)
+        )
+        rstate.scaling_fetched_at = now
+
+
+__all__ = ["ScalingSteps"]
