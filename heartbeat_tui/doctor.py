@@ -1,5 +1,10 @@
 """`heartbeat doctor`: check configuration, credentials, each account and region,
-and the users table; one line per check with OK, WARN or FAIL and the reason."""
+and the users table; one line per check with OK, WARN or FAIL and the reason.
+
+The two tables are read as the users store reads them: its client (retries and
+timeouts cut to fit `[auth].store_timeout_seconds`) and its deadline per call,
+so a DynamoDB that is down or never answers is a FAIL line within that time,
+with the words a login would get, not a wait through the fleet's retries."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from typing import Any
 
 from heartbeat_tui.auth.crypto import InvalidKeySetting, parse_keys
 from heartbeat_tui.auth.keys import ALGORITHMS, MIN_JWT_SECRET_BYTES
-from heartbeat_tui.auth.store import auth_table_name
+from heartbeat_tui.auth.store import auth_table_name, store_client, store_failure
 from heartbeat_tui.aws.access import AUTOSCALING, CLOUDWATCH, ECS, STS, AwsAccess
 from heartbeat_tui.aws.errors import describe_error, error_code
 from heartbeat_tui.config import AccountConfig, Config
@@ -91,13 +96,14 @@ def _secret_checks(config: Config) -> list[Check]:
     return [*_jwt_checks(config), _encryption_key_check(config)]
 
 
-async def _table_check(dynamodb: Any, name: str, table: str, purpose: str) -> Check:
+async def _table_check(dynamodb: Any, name: str, table: str, purpose: str, deadline: float) -> Check:
     try:
-        described = await dynamodb.describe_table(TableName=table)
+        described = await asyncio.wait_for(dynamodb.describe_table(TableName=table), deadline)
     except Exception as exc:  # noqa: BLE001
         if error_code(exc) == "ResourceNotFoundException":
             return Check("FAIL", name, f"{table} does not exist (run `heartbeat init`)")
-        return Check("FAIL", name, f"{table}: {describe_error(exc)}")
+        # The store's own line: "user store unreachable (DynamoDB <table>: DescribeTable: <reason>); ..."
+        return Check("FAIL", name, str(store_failure(table, "DescribeTable", exc, deadline=deadline)))
     status = described["Table"].get("TableStatus", "?")
     return Check("OK" if status == "ACTIVE" else "WARN", name, f"{table} is {status} ({purpose})")
 
@@ -207,11 +213,14 @@ async def run_doctor(config: Config) -> list[Check]:
             "users table": (config.users_table, "users"),
             "auth table": (auth_table_name(config.users_table), "revoked sessions, audit"),
         }
+        deadline = config.file.auth.store_timeout_seconds
         try:
-            dynamodb = await access.base_client("dynamodb")
+            dynamodb = await store_client(access, deadline)
         except Exception as exc:  # noqa: BLE001 - every failure is a FAIL line
             checks.extend(Check("FAIL", name, f"{table}: {describe_error(exc)}") for name, (table, _) in tables.items())
         else:
-            checks.extend(await asyncio.gather(*(_table_check(dynamodb, name, *spec) for name, spec in tables.items())))
+            checks.extend(
+                await asyncio.gather(*(_table_check(dynamodb, name, *spec, deadline) for name, spec in tables.items()))
+            )
     checks.extend(_secret_checks(config))
     return checks

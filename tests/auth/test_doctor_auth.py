@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import base64
 import os
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from heartbeat_tui.auth.service import open_auth
-from heartbeat_tui.auth.store import auth_table_name
-from heartbeat_tui.config import Config
+from heartbeat_tui.auth.store import RetryPlan, auth_table_name
+from heartbeat_tui.config import AwsSection, Config, dump_toml
 from heartbeat_tui.doctor import _secret_checks, run_doctor
+from heartbeat_tui.errors import EXIT_OK, EXIT_PARTIAL
+from tests.integration.helpers import HUB
 
+from .cli_support import CliEnv, make_cli_env
 from .helpers import FAST_ITERATIONS, auth_config, new_fernet_key
 
 
@@ -92,3 +97,81 @@ async def test_both_tables_are_checked(clean_aws: Any) -> None:
     found = lines(await run_doctor(config))
     assert found["auth table"] == f"OK {auth_table_name(config.users_table)} is ACTIVE (revoked sessions, audit)"
     assert all(not line.startswith("FAIL") for line in found.values()), found
+
+
+# -- the tables, when DynamoDB is down or never answers ------------------------------------------
+
+STORE_SECONDS = 2.0  # [auth].store_timeout_seconds in these tests
+STORE_DOWN = {"kind": "error", "code": "ServiceUnavailable"}
+STORE_HANGS = {"kind": "timeout", "seconds": STORE_SECONDS + 1.5}  # answers, but after the deadline
+
+
+@pytest.fixture
+def doctor_cli(clean_aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> CliEnv:
+    """Both tables and the secrets in place, only the base credentials' account, the
+    default retries ([aws].max_attempts = 5) and a 2 s store deadline: a healthy
+    doctor exits 0, so an exit code 1 is the tables' doing."""
+
+    cli = make_cli_env(clean_aws, tmp_path, monkeypatch, capsys)
+    data = clean_aws.config_dict()
+    data["accounts"] = []
+    data["auth"] = {"store_timeout_seconds": STORE_SECONDS}
+    cli.config_path.write_text(dump_toml(data))
+    return cli
+
+
+def doctor_lines(out: str) -> dict[str, str]:
+    lines = out.strip().splitlines()
+    assert all(line.split()[0] in ("OK", "WARN", "FAIL") for line in lines), out
+    return {line[6:].split(": ", 1)[0]: line for line in lines}
+
+
+@pytest.mark.parametrize("fault", [STORE_DOWN, STORE_HANGS], ids=["503", "no-answer"])
+def test_a_dead_store_fails_the_tables_within_the_store_deadline(
+    clean_aws: Any, doctor_cli: CliEnv, fault: dict[str, Any]
+) -> None:
+    healthy = doctor_cli.run("doctor")
+    assert healthy.code == EXIT_OK, healthy.out
+    users, auth = doctor_cli.config.users_table, auth_table_name(doctor_cli.config.users_table)
+
+    clean_aws.add_fault(account=HUB, service="dynamodb", **fault)
+    started = time.monotonic()
+    result = doctor_cli.run("doctor")
+    elapsed = time.monotonic() - started
+
+    # Within the store's deadline (both tables are read at once), not the fleet's five
+    # adaptive attempts with 15 s reads; the rest of the doctor is quick on the embedded AWS.
+    assert elapsed < STORE_SECONDS * 3, elapsed
+    assert result.code == EXIT_PARTIAL, result.out
+    assert result.err == ""
+    found = doctor_lines(result.out)
+    assert found["base credentials"].startswith("OK")
+    for name, table in (("users table", users), ("auth table", auth)):
+        line = found[name]
+        prefix = f"FAIL  {name}: user store unreachable (DynamoDB {table}: DescribeTable: "
+        assert line.startswith(prefix) and line.endswith("; try again when it is back"), line
+        reason = line[len(prefix) :]
+        if fault is STORE_DOWN:
+            # Every attempt the store's plan allows was made, and no more.
+            plan = RetryPlan.within(
+                STORE_SECONDS,
+                max_attempts=AwsSection().max_attempts,
+                connect_timeout=AwsSection().connect_timeout_seconds,
+                read_timeout=AwsSection().read_timeout_seconds,
+            )
+            assert 1 < plan.attempts < AwsSection().max_attempts
+            assert reason.startswith(f"HTTP 503 ServiceUnavailable after {plan.attempts} attempts"), line
+        else:
+            assert reason.startswith(("timed out", f"no answer within {STORE_SECONDS:g} s")), line
+
+
+def test_a_store_that_fails_once_is_retried(clean_aws: Any, doctor_cli: CliEnv) -> None:
+    """The bounded client still retries: a 503 costs an attempt, not a FAIL."""
+
+    clean_aws.add_fault(account=HUB, service="dynamodb", times=1, **STORE_DOWN)
+    result = doctor_cli.run("doctor")
+    assert result.code == EXIT_OK, result.out
+    found = doctor_lines(result.out)
+    assert found["users table"] == f"OK    users table: {doctor_cli.config.users_table} is ACTIVE (users)"
+    assert found["auth table"].startswith("OK")
+    assert [f["fired"] for f in clean_aws.faults()] == [1]
