@@ -5,12 +5,20 @@ on. No dependencies: the CLI's last line of defence uses it too."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 #: The most of a reason kept (characters, one line): the whole of any AWS error
 #: message (an AccessDenied names two ARNs, 200 to 400 characters), but not a
 #: giant body (an HTML error page, a proxy's dump) in every snapshot and log line.
 MAX_REASON = 4000
 ELLIPSIS = "…"
+#: The most of several reasons joined into one (an account's error, one reason per
+#: failing region and step): two whole reasons, or the start of each of many.
+MAX_JOINED_REASON = 2 * MAX_REASON
+#: What `join_reasons` keeps of each reason at least: "<region> <step>: " and the
+#: start of why ("eu-central-1 ECS DescribeServices: access denied (AccessDen…").
+MIN_REASON_START = 60
+JOIN_SEPARATOR = "; "
 _ARN = re.compile(r"arn:aws[\w-]*:[\w-]*:[\w-]*:\d*:[^\s,;()\[\]{}\"'<>]+")
 
 
@@ -20,6 +28,62 @@ def one_line(text: str, limit: int = MAX_REASON) -> str:
 
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def join_reasons(reasons: Sequence[str], limit: int = MAX_JOINED_REASON, separator: str = JOIN_SEPARATOR) -> str:
+    """`reasons` joined with `separator`, at most `limit` characters.
+
+    Within the limit this is exactly `separator.join(reasons)`. Beyond it, the
+    room is shared fairly: a reason shorter than its share is kept whole, a
+    longer one keeps its start (where and what failed), cut at a word with an
+    ellipsis. Each share is at least `MIN_REASON_START` characters, so every
+    reason's start is kept unless there are more reasons than fit at that size
+    (then the first ones are kept and the rest left out). A note at the end says
+    how many characters were cut from how many reasons, and how many were left
+    out. An account's error is such a join: each region's own errors keep its
+    reasons whole."""
+
+    whole = separator.join(reasons)
+    if len(whole) <= limit:
+        return whole
+    count = len(reasons)
+    # Room for the note at its longest: the numbers it will hold are at most these.
+    budget = limit - len(_cut_note(len(whole), count, count, count))
+    if budget < MIN_REASON_START:
+        raise ValueError(f"limit {limit} is too small to join reasons (at least {limit - budget + MIN_REASON_START})")
+    kept = min(count, (budget + len(separator)) // (MIN_REASON_START + len(separator)))
+    shares = _fair_shares([len(r) for r in reasons[:kept]], budget - (kept - 1) * len(separator))
+    parts, cut_characters, cut_reasons = [], sum(len(r) for r in reasons[kept:]), 0
+    for reason, share in zip(reasons[:kept], shares):
+        if len(reason) <= share:
+            parts.append(reason)
+            continue
+        part = _cut(reason, share)
+        parts.append(part)
+        cut_characters += len(reason) - (len(part) - len(ELLIPSIS))
+        cut_reasons += 1
+    return separator.join(parts) + _cut_note(cut_characters, cut_reasons, count, count - kept)
+
+
+def _fair_shares(lengths: Sequence[int], room: int) -> list[int]:
+    """Each length's share of `room`: the shortest get what they need, the
+    others split what is left evenly."""
+
+    left, waiting = room, len(lengths)
+    for length in sorted(lengths):
+        even = left // waiting
+        if length > even:
+            return [min(each, even) for each in lengths]
+        left -= length
+        waiting -= 1
+    return list(lengths)
+
+
+def _cut_note(characters: int, cut: int, count: int, left_out: int) -> str:
+    note = f" [{characters:,} characters cut from {cut + left_out} of {count} reasons"
+    if left_out:
+        note += f", {left_out} of them left out"
+    return note + "]"
 
 
 def fit_reason(text: str, width: int) -> str:

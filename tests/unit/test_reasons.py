@@ -3,11 +3,23 @@ the ARN an operator needs."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from heartbeat_tui.aws.errors import AssumeRoleFailed, describe_error
-from heartbeat_tui.reasons import ELLIPSIS, MAX_REASON, fit_reason, one_line
+from heartbeat_tui.reasons import (
+    ELLIPSIS,
+    MAX_JOINED_REASON,
+    MAX_REASON,
+    MIN_REASON_START,
+    fit_reason,
+    join_reasons,
+    one_line,
+)
 
 ROLE = "arn:aws:iam::345678901234:role/platform/HeartbeatReadOnlyCrossAccountAccess"
 DENIED = (
@@ -83,3 +95,114 @@ def test_fitting_without_an_arn_keeps_the_start(width: int) -> None:
     if width >= 2:
         assert fitted.endswith(ELLIPSIS) and text.startswith(fitted[:-1])
     assert fit_reason(text, 33) == "eu-west-1 CloudWatch…"  # cut at a word
+
+
+# -- several reasons joined (an account's error: one per failing region and step) ----------------
+
+NOTE = re.compile(r" \[([\d,]+) characters cut from (\d+) of (\d+) reasons(?:, (\d+) of them left out)?\]$")
+REGIONS = [
+    f"{area}-{n}" for area in ("us-east", "us-west", "eu-west", "eu-central", "ap-south", "sa-east") for n in (1, 2, 3)
+]
+
+
+def region_denied(region: str, padding: int = 0) -> str:
+    return f"{region} {DENIED}" + " and more" * padding
+
+
+def split_joined(joined: str) -> tuple[list[str], tuple[int, int, int, int]]:
+    """The kept parts and the note's numbers (characters, cut, count, left out)."""
+
+    note = NOTE.search(joined)
+    assert note is not None, joined[-200:]
+    characters, cut, count, left_out = note.groups()
+    numbers = (int(characters.replace(",", "")), int(cut), int(count), int(left_out or 0))
+    return joined[: note.start()].split("; "), numbers
+
+
+def test_joined_reasons_within_the_bound_are_the_plain_join() -> None:
+    reasons = [region_denied(region) for region in REGIONS]
+    assert len("; ".join(reasons)) < MAX_JOINED_REASON
+    assert join_reasons(reasons) == "; ".join(reasons)
+    assert join_reasons(["only one"]) == "only one"
+    assert join_reasons([]) == ""
+    exact = ["x" * 150, "y" * 148]  # 300 characters with the separator
+    assert join_reasons(exact, limit=300) == "; ".join(exact)
+    # One character over: both are longer than an even share, so both keep the same start.
+    expected = f"{'x' * 117}{ELLIPSIS}; {'y' * 117}{ELLIPSIS} [64 characters cut from 2 of 2 reasons]"
+    assert join_reasons(exact, limit=299) == expected
+
+
+def test_many_long_reasons_keep_every_region_start_and_say_what_was_cut() -> None:
+    reasons = [region_denied(region, padding=400) for region in REGIONS]  # about 3,900 characters each
+    plain = "; ".join(reasons)
+    assert len(plain) > 8 * MAX_JOINED_REASON
+    joined = join_reasons(reasons)
+    assert MAX_JOINED_REASON - 100 < len(joined) <= MAX_JOINED_REASON
+    parts, (characters, cut, count, left_out) = split_joined(joined)
+    assert (cut, count, left_out) == (len(REGIONS), len(REGIONS), 0)
+    assert len(parts) == len(REGIONS)
+    for region, reason, part in zip(REGIONS, reasons, parts):
+        assert part.startswith(f"{region} STS AssumeRole: access denied (AccessDenied: User: arn:aws:sts::"), part
+        assert part.endswith(ELLIPSIS) and reason.startswith(part[:-1])
+    assert characters == sum(len(r) for r in reasons) - sum(len(p) - 1 for p in parts)
+
+
+def test_short_reasons_are_kept_whole_beside_giant_ones() -> None:
+    giant = "us-east-1 ECS ListClusters: InternalFailure: " + "<html> " * 2000
+    short = [region_denied(region) for region in REGIONS[1:6]]
+    joined = join_reasons([giant, *short, giant.replace("us-east-1", "eu-west-9")])
+    assert len(joined) <= MAX_JOINED_REASON
+    parts, (_, cut, count, left_out) = split_joined(joined)
+    assert parts[1:6] == short  # each whole
+    assert parts[0].startswith("us-east-1 ECS ListClusters: InternalFailure: <html>") and parts[0].endswith(ELLIPSIS)
+    assert parts[6].startswith("eu-west-9 ECS ListClusters") and parts[6].endswith(ELLIPSIS)
+    assert (cut, count, left_out) == (2, 7, 0)
+    # The room the short ones leave goes to the giants, shared evenly.
+    assert abs(len(parts[0]) - len(parts[6])) <= 8 and len(parts[0]) > 2_000
+
+
+def test_more_reasons_than_fit_keep_the_first_and_count_the_rest() -> None:
+    reasons = [
+        f"region-{n:03d} ECS DescribeServices: throttled by AWS after 5 attempts (Throttling)" for n in range(300)
+    ]
+    joined = join_reasons(reasons, limit=2_000)
+    assert len(joined) <= 2_000
+    parts, (characters, cut, count, left_out) = split_joined(joined)
+    kept = len(parts)
+    assert 2_000 // (MIN_REASON_START + 2) - 2 <= kept < 300
+    assert [p.partition(" ")[0] for p in parts] == [f"region-{n:03d}" for n in range(kept)]
+    assert (count, left_out, cut) == (300, 300 - kept, 300)
+    assert characters == sum(len(r) for r in reasons) - sum(len(p) - 1 for p in parts)
+
+
+def test_a_limit_too_small_to_join_is_refused() -> None:
+    with pytest.raises(ValueError, match="too small"):
+        join_reasons(["a" * 100, "b" * 100], limit=80)
+
+
+@given(
+    reasons=st.lists(st.text(alphabet="abc xyz-:()", min_size=0, max_size=400), min_size=1, max_size=40),
+    limit=st.integers(min_value=150, max_value=3_000),
+)
+def test_joining_is_bounded_and_keeps_starts(reasons: list[str], limit: int) -> None:
+    joined = join_reasons(reasons, limit=limit)
+    assert len(joined) <= limit
+    plain = "; ".join(reasons)
+    if len(plain) <= limit:
+        assert joined == plain
+        return
+    parts, (characters, cut, count, left_out) = split_joined(joined)
+    assert count == len(reasons) and len(parts) == count - left_out >= 1
+    kept_characters = 0
+    cut_parts = 0
+    for reason, part in zip(reasons, parts):
+        if part == reason:
+            kept_characters += len(reason)
+            continue
+        assert part.endswith(ELLIPSIS) and reason.startswith(part[:-1]), (reason, part)
+        # A start: at least half a share (a cut ends at a word in the share's second half).
+        assert len(part) - 1 >= min(len(reason.rstrip()), MIN_REASON_START // 2 - 1), (reason, part)
+        kept_characters += len(part) - 1
+        cut_parts += 1
+    assert cut == cut_parts + left_out
+    assert characters == sum(len(r) for r in reasons) - kept_characters
