@@ -9,28 +9,19 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.binding import BindingType
 from textual.widgets import Static
 
 from heartbeat_tui.models import AccountSnapshot
+from heartbeat_tui.tui.screens.modal import PanelModal, panel_bindings
 from heartbeat_tui.tui.view import AccountRow, age_text
 
 
-class AccountErrorScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,e", "dismiss", "Close", id="account_error.close"),
-        Binding("j,down", "scroll('down')", "Scroll down", id="account_error.down", show=False),
-        Binding("k,up", "scroll('up')", "Scroll up", id="account_error.up", show=False),
-    ]
+class AccountErrorScreen(PanelModal):
+    BINDINGS: ClassVar[list[BindingType]] = panel_bindings("account_error", "escape,q,e", "Close")
 
     DEFAULT_CSS = """
-    AccountErrorScreen { align: center middle; }
-    AccountErrorScreen > VerticalScroll {
-        width: 100; max-width: 100%; height: auto; max-height: 100%;
-        border: round $error; background: $surface; padding: 0 1;
-    }
+    AccountErrorScreen > VerticalScroll { width: 100; border: round $error; }
     AccountErrorScreen .account-error-section { margin-top: 1; }
     """
 
@@ -48,9 +39,7 @@ class AccountErrorScreen(ModalScreen[None]):
             if row.stale_seconds is None
             else f" · last good data {age_text(row.stale_seconds)} old"
         )
-        with VerticalScroll() as scroll:
-            scroll.border_title = f"{row.name} · {row.key}"
-            scroll.border_subtitle = "Esc closes"
+        with self.panel(f"{row.name} · {row.key}"):
             yield Static(Text(f"{row.badge}{age}", style="bold"), id="account-error-status")
             yield Static(Text(row.reason or "no error", overflow="fold"), id="account-error-reason")
             regions = Text()
@@ -69,13 +58,3 @@ class AccountErrorScreen(ModalScreen[None]):
             if row.warnings:
                 warnings = Text("\n".join(row.warnings), style="dim")
                 yield Static(warnings, id="account-error-warnings", classes="account-error-section")
-
-    def action_scroll(self, direction: str) -> None:
-        scroll = self.query_one(VerticalScroll)
-        if direction == "down":
-            scroll.scroll_down(animate=False)
-        else:
-            scroll.scroll_up(animate=False)
-
-    def action_dismiss(self) -> None:  # type: ignore[override]
-        self.dismiss(None)
