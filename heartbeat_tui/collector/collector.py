@@ -88,6 +88,7 @@ from heartbeat_tui.models import (
     Task,
     utcnow,
 )
+from heartbeat_tui.reasons import join_reasons
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -403,7 +404,7 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
             id=state.config.id,
             alias=state.alias,
             status=AccountStatus.ERROR if errors else AccountStatus.OK,
-            error="; ".join(errors) if errors else None,
+            error=join_reasons(errors) if errors else None,
             warnings=tuple(warnings),
             last_success_at=state.last_success_at,
             regions=tuple(regions),
