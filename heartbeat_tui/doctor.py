@@ -37,9 +37,15 @@ async def _then(client: Awaitable[Any], call: Callable[[Any], Awaitable[Any]]) -
     return await call(await client)
 
 
-async def _probe(name: str, call: Callable[[], Awaitable[Any]], ok: Callable[[Any], str]) -> Check:
+async def _probe(name: str, call: Callable[[], Awaitable[Any]], ok: Callable[[Any], str], deadline: float) -> Check:
+    """One AWS check, within `deadline` seconds (retries included): an endpoint
+    that never answers is a FAIL line in that time, as a poll would give up on
+    the account, not a wait through every attempt's read timeout."""
+
     try:
-        result = await call()
+        result = await asyncio.wait_for(call(), deadline)
+    except asyncio.TimeoutError:
+        return Check("FAIL", name, f"no answer within {deadline:g} s ([collector].account_deadline_seconds)")
     except Exception as exc:  # noqa: BLE001 - every failure is a FAIL line
         return Check("FAIL", name, describe_error(exc))
     return Check("OK", name, ok(result))
@@ -110,12 +116,14 @@ async def _table_check(dynamodb: Any, name: str, table: str, purpose: str, deadl
 
 async def _account_checks(access: AwsAccess, config: Config, account: AccountConfig) -> list[Check]:
     label = f"account {account.id}" + (f" ({account.alias})" if account.alias else "")
+    deadline = config.file.collector.account_deadline_seconds
     checks: list[Check] = []
     if account.role_arn:
         check = await _probe(
             f"{label} sts:AssumeRole",
             lambda: access.ensure_credentials(account),
             lambda _: account.role_arn or "",
+            deadline,
         )
         checks.append(check)
         if check.status == "FAIL":
@@ -138,6 +146,7 @@ async def _account_checks(access: AwsAccess, config: Config, account: AccountCon
                     f"{label} {region} ecs:ListClusters",
                     lambda: _then(ecs(), lambda c: c.list_clusters(maxResults=1)),
                     lambda r: "readable",
+                    deadline,
                 ),
                 _probe(
                     f"{label} {region} cloudwatch:GetMetricData",
@@ -159,11 +168,13 @@ async def _account_checks(access: AwsAccess, config: Config, account: AccountCon
                         ),
                     ),
                     lambda r: "readable",
+                    deadline,
                 ),
                 _probe(
                     f"{label} {region} application-autoscaling:DescribeScalableTargets",
                     lambda: _then(aas(), lambda c: c.describe_scalable_targets(ServiceNamespace="ecs", MaxResults=1)),
                     lambda r: "readable",
+                    deadline,
                 ),
             )
         )
@@ -194,7 +205,9 @@ async def run_doctor(config: Config) -> list[Check]:
             identity.update(await (await access.base_client(STS)).get_caller_identity())
             return identity
 
-        base = await _probe("base credentials", caller, lambda r: str(r.get("Arn")))
+        base = await _probe(
+            "base credentials", caller, lambda r: str(r.get("Arn")), config.file.collector.account_deadline_seconds
+        )
         checks.append(base)
         if base.status == "OK":
             accounts = config.accounts or (AccountConfig(id=str(identity["Account"])),)

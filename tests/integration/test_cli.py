@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -320,6 +321,33 @@ def test_doctor_names_a_failing_region_call(clean_aws: Any, config_file: Path) -
     failing = [line for line in result.stdout.splitlines() if line.startswith("FAIL") and PAYMENTS in line]
     assert failing and all("cloudwatch:GetMetricData" in line for line in failing)
     assert all("access denied" in line for line in failing)
+
+
+def test_doctor_gives_up_on_a_call_that_never_answers(clean_aws: Any, tmp_path: Path) -> None:
+    """A region whose endpoint hangs is a FAIL line within the account deadline,
+    not a wait through every attempt's read timeout (5 attempts x 15 s here)."""
+
+    data = clean_aws.config_dict()
+    data["collector"] = {"account_deadline_seconds": 5}
+    config = tmp_path / "config.toml"
+    config.write_text(dump_toml(data))
+    clean_aws.add_fault("timeout", account=PAYMENTS, service="ecs", operation="ListClusters", seconds=60)
+    started = time.monotonic()
+    result = run(clean_aws, config, "doctor")
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 30, elapsed
+    by_name = {line[6:].split(": ", 1)[0]: line for line in result.stdout.strip().splitlines()}
+    for region in ("us-east-1", "eu-west-1"):
+        hung = by_name[f"account {PAYMENTS} {region} ecs:ListClusters"]
+        assert hung == (
+            f"FAIL  account {PAYMENTS} {region} ecs:ListClusters: "
+            "no answer within 5 s ([collector].account_deadline_seconds)"
+        )
+        # The account's other calls, and the other accounts, answered in time.
+        assert by_name[f"account {PAYMENTS} {region} cloudwatch:GetMetricData"].startswith("OK")
+    assert by_name["base credentials"].startswith("OK")
+    assert result.returncode == 1
 
 
 @pytest.mark.usefixtures("cli_session")
