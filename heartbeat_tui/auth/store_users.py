@@ -1,0 +1,138 @@
+"""User items: read, create, list and the conditional, versioned update."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from heartbeat_tui.auth.errors import UserExists
+from heartbeat_tui.auth.roles import Role
+from heartbeat_tui.auth.store_dynamo import ConditionFailed, DynamoStore
+from heartbeat_tui.auth.store_items import UserRecord, _bool, _list, _n, _s
+
+# Attributes an admin edit may set (the update builder accepts nothing else).
+_EDITABLE = {
+    "role": _s,
+    "active": _bool,
+    "password_hash": _s,
+    "accounts": _list,
+    "email_enc": _s,
+    "full_name_enc": _s,
+    "sessions_valid_after": _n,
+    "failed_attempts": _n,
+    "updated_at": _n,
+    "updated_by": _s,
+}
+_REMOVABLE = {"email_enc", "full_name_enc", "locked_until", "last_failure_at"}
+
+
+class UserItems(DynamoStore):
+    """The users-table CRUD part of `UserStore`."""
+
+    async def get(self, username: str) -> UserRecord | None:
+        response = await self._call(
+            self.users_table,
+            "GetItem",
+            lambda: self._client.get_item(
+                TableName=self.users_table, Key={"username": _s(username)}, ConsistentRead=True
+            ),
+        )
+        item = response.get("Item")
+        return UserRecord.from_item(item) if item else None
+
+    async def create(self, record: UserRecord) -> None:
+        """Write a new user; `UserExists` (nothing changed) if the name is taken."""
+
+        try:
+            await self._call(
+                self.users_table,
+                "PutItem",
+                lambda: self._client.put_item(
+                    TableName=self.users_table,
+                    Item=record.to_item(),
+                    ConditionExpression="attribute_not_exists(username)",
+                ),
+            )
+        except ConditionFailed:
+            raise UserExists(record.username) from None
+
+    async def pages(self, page_size: int = 100) -> AsyncIterator[list[UserRecord]]:
+        """Every user, a page at a time (strongly consistent scan)."""
+
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {"TableName": self.users_table, "ConsistentRead": True, "Limit": page_size}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = await self._call(self.users_table, "Scan", lambda kw=kwargs: self._client.scan(**kw))
+            yield [UserRecord.from_item(item) for item in response.get("Items", [])]
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    async def all(self) -> list[UserRecord]:
+        records: list[UserRecord] = []
+        async for page in self.pages():
+            records.extend(page)
+        return records
+
+    async def update(
+        self,
+        username: str,
+        expected_version: int,
+        set_values: Mapping[str, Any],
+        remove: Sequence[str] = (),
+        *,
+        while_admin: str | None = None,
+    ) -> None:
+        """Set/remove attributes and bump `version`, only if `version` is still `expected_version`.
+
+        With `while_admin`, only if that other user is at the same moment an active
+        admin: one transaction (an update and a condition check), so two admins
+        demoting or disabling each other at once can never leave no active admin
+        (DynamoDB serializes transactions; one of the two is cancelled).
+
+        Raises `ConditionFailed` (nothing written) when the user changed or vanished,
+        or `while_admin` is no longer an active admin.
+        """
+
+        names: dict[str, str] = {"#version": "version", "#username": "username"}
+        values: dict[str, Any] = {":expected": _n(expected_version), ":next": _n(expected_version + 1)}
+        sets = ["#version = :next"]
+        for i, (name, value) in enumerate(set_values.items()):
+            encoder = _EDITABLE[name]  # KeyError on a programming mistake, never on input
+            names[f"#a{i}"] = name
+            values[f":v{i}"] = encoder(value)
+            sets.append(f"#a{i} = :v{i}")
+        expression = "SET " + ", ".join(sets)
+        removals = []
+        for j, name in enumerate(remove):
+            if name not in _REMOVABLE:
+                raise ValueError(f"{name} cannot be removed")
+            names[f"#r{j}"] = name
+            removals.append(f"#r{j}")
+        if removals:
+            expression += " REMOVE " + ", ".join(removals)
+        update = {
+            "TableName": self.users_table,
+            "Key": {"username": _s(username)},
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(#username) AND #version = :expected",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if while_admin is None:
+            await self._call(self.users_table, "UpdateItem", lambda: self._client.update_item(**update))
+            return
+        keeper = {
+            "TableName": self.users_table,
+            "Key": {"username": _s(while_admin)},
+            "ConditionExpression": "attribute_exists(#u) AND #a = :true AND #r = :admin",
+            "ExpressionAttributeNames": {"#u": "username", "#a": "active", "#r": "role"},
+            "ExpressionAttributeValues": {":true": _bool(True), ":admin": _s(Role.ADMIN.value)},
+        }
+        await self._call(
+            self.users_table,
+            "TransactWriteItems",
+            lambda: self._client.transact_write_items(TransactItems=[{"Update": update}, {"ConditionCheck": keeper}]),
+        )
