@@ -95,7 +95,9 @@ async def test_a_missing_field_is_named_and_the_last_good_data_kept(spoiler: Spo
         error = error_of(bad, field)
         assert re.search(says, error), error
         assert all(stale in r.stale for r in account(bad, PAYMENTS).regions if r.errors), error
-        assert_kept(before, bad, PAYMENTS)
+        # What failed is kept exactly; the other kinds were read in this very poll
+        # (metrics do not wait for the inventory) and may hold a newer minute.
+        assert_kept(before, bad, PAYMENTS, metrics=stale == "metrics")
 
 
 async def test_fields_the_dashboard_can_do_without_are_just_absent(spoiler: Spoiler) -> None:
@@ -174,12 +176,12 @@ async def test_partial_answers_and_broken_bodies_are_readable_errors(spoiler: Sp
     before, bad = await spoiler.spoil("DescribeServices", "partial")
     error = error_of(bad, "partial")
     assert re.search(r"ECS DescribeServices: answered 5 of the 10 services asked for \(missing: [\w-]+, ", error), error
-    assert_kept(before, bad, PAYMENTS)
+    assert_kept(before, bad, PAYMENTS, metrics=False)  # ECS failed; the metrics were read (a minute may turn)
 
     before, bad = await spoiler.spoil("DescribeClusters", None)  # the body cut in half
     error = error_of(bad, "truncated")
     assert "DescribeClusters" in error and "Traceback" not in error and len(error) < 600, error
-    assert_kept(before, bad, PAYMENTS)
+    assert_kept(before, bad, PAYMENTS, metrics=False)
 
 
 # -- on the dashboard ----------------------------------------------------------------------------------
