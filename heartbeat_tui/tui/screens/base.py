@@ -1,15 +1,18 @@
 """What the dashboard and the fleet-wide view share: a services table with a
-filter, Enter for detail, catching up with the newest view on resume."""
+filter, Enter for detail, catching up with the newest view on resume, and
+copying what is selected (its ARN, or its AWS console page) to the clipboard."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from heartbeat_tui.tui.view import FleetView
+from heartbeat_tui.links import console_url
+from heartbeat_tui.tui.view import FleetView, ServiceRow
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 
@@ -17,9 +20,32 @@ if TYPE_CHECKING:
     from heartbeat_tui.tui.app import HeartbeatApp
 
 
+@dataclass(frozen=True)
+class CopyTarget:
+    """What `y` and `Y` copy: the selected account, cluster or service."""
+
+    what: str  # "account", "cluster" or "service"
+    name: str
+    ident: str  # the account id, or the ARN
+    url: str | None = None  # its AWS console page, if it has one
+
+    @classmethod
+    def service(cls, row: ServiceRow) -> CopyTarget:
+        return cls("service", row.name, row.key, console_url(row.key, cluster=row.cluster))
+
+    @classmethod
+    def cluster(cls, name: str, arn: str) -> CopyTarget:
+        return cls("cluster", name, arn, console_url(arn))
+
+
 class FleetScreen(Screen):
     """A screen that shows a FleetView. `show_view` is called by the app for
     the current screen only; hidden screens catch up when they resume."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "copy('arn')", "Copy ARN or id", id="copy.arn", show=False),
+        Binding("Y", "copy('console')", "Copy console URL", id="copy.console", show=False),
+    ]
 
     shown_view: FleetView | None = None
 
@@ -44,6 +70,28 @@ class FleetScreen(Screen):
         if view is not None and view is not self.shown_view:
             self.show_view(view)
 
+    def copy_target(self) -> CopyTarget | None:
+        """What is selected here, for `y` and `Y`."""
+        return None
+
+    def action_copy(self, kind: str) -> None:
+        """Copy the selection's ARN (an account: its id) or console URL to the
+        clipboard (OSC 52: it reaches the operator's own machine over SSH)."""
+
+        target = self.copy_target()
+        if target is None:
+            self.notify("Nothing selected to copy", severity="warning", timeout=3)
+            return
+        if kind == "console":
+            if target.url is None:
+                self.notify(f"No console page to copy for {target.what} {target.name}", severity="warning", timeout=3)
+                return
+            text, title = target.url, f"Copied the console URL of {target.what} {target.name}"
+        else:
+            text, title = target.ident, f"Copied the {'id' if target.what == 'account' else 'ARN'} of {target.what}"
+        self.app.copy_to_clipboard(text)
+        self.notify(text, title=title, timeout=4)
+
 
 class ServicesScreen(FleetScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -52,6 +100,10 @@ class ServicesScreen(FleetScreen):
 
     def services_table(self) -> ServiceTable:
         return self.query_one(ServiceTable)
+
+    def copy_target(self) -> CopyTarget | None:
+        row = self.services_table().cursor_row
+        return None if row is None else CopyTarget.service(row)
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
-from heartbeat_tui.tui.screens.base import ServicesScreen
+from heartbeat_tui.tui.screens.base import CopyTarget, ServicesScreen
 from heartbeat_tui.tui.view import (
     CLUSTER_TABLE_COLUMNS,
     AccountRow,
@@ -245,6 +245,19 @@ class DashboardScreen(ServicesScreen):
         if self.focused is not None and self.focused.id == "services" and self.clear_filter():
             return
         self.action_pane(-1)
+
+    def copy_target(self) -> CopyTarget | None:
+        """The selection of the focused pane: its account, cluster or service."""
+
+        view = self.shown_view
+        pane = PANES[self._pane_index()]
+        if pane == "services" or view is None:
+            return super().copy_target()
+        if pane == "clusters":
+            row = view.clusters.get(self.selected_account or "", {}).get(self.selected_cluster or "")
+            return None if row is None else CopyTarget.cluster(row.name, row.key)
+        account = view.accounts.get(self.selected_account or "")
+        return None if account is None else CopyTarget("account", account.name, account.key)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "account_error":

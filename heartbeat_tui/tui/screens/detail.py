@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from heartbeat_tui.models import Service, ServiceDetail
 from heartbeat_tui.tui.plot import PlotSeries
-from heartbeat_tui.tui.screens.base import FleetScreen
+from heartbeat_tui.tui.screens.base import CopyTarget, FleetScreen
 from heartbeat_tui.tui.view import FleetView, ServiceRow, age_text, percent_text
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.metric_plot import MetricPlot
@@ -60,6 +60,9 @@ class ServiceDetailScreen(FleetScreen):
             yield Static("", id="detail-tasks", classes="detail-section")
             yield Static("", id="detail-events", classes="detail-section")
         yield Footer()
+
+    def copy_target(self) -> CopyTarget | None:
+        return None if self.row is None else CopyTarget.service(self.row)
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()
