@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from heartbeat_tui.links import console_url
 from heartbeat_tui.models import (
     AccountSnapshot,
     Cluster,
@@ -92,6 +93,7 @@ def service_dict(service: Service, now: datetime, metrics_fetched_at: datetime |
     return {
         "name": service.name,
         "arn": service.arn,
+        "console_url": console_url(service.arn, cluster=service.cluster_arn.rpartition("/")[2] or None),
         "status": service.status,
         "desired_count": service.desired_count,
         "running_count": service.running_count,
@@ -141,6 +143,7 @@ def _region_dict(region: RegionSnapshot, filters: Filters, now: datetime) -> dic
             {
                 "name": cluster.name,
                 "arn": cluster.arn,
+                "console_url": console_url(cluster.arn),
                 "status": cluster.status,
                 "active_services_count": cluster.active_services_count,
                 "running_tasks_count": cluster.running_tasks_count,

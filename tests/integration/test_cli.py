@@ -46,6 +46,7 @@ REGION_KEYS = {"region", "status", "errors", "stale", "fetched_at", "clusters"}
 CLUSTER_KEYS = {
     "name",
     "arn",
+    "console_url",
     "status",
     "active_services_count",
     "running_tasks_count",
@@ -55,6 +56,7 @@ CLUSTER_KEYS = {
 SERVICE_KEYS = {
     "name",
     "arn",
+    "console_url",
     "status",
     "desired_count",
     "running_count",
@@ -151,6 +153,15 @@ def test_json_contract(clean_aws: Any, config_file: Path) -> None:
         assert {"region", "clusters"} <= set(region)
         for cluster in region["clusters"]:
             assert {"name", "arn", "status", "services"} <= set(cluster)
+            assert cluster["console_url"] == (
+                f"https://{region['region']}.console.aws.amazon.com/ecs/v2/clusters/{cluster['name']}/services"
+                f"?region={region['region']}"
+            )
+            for service in cluster["services"]:
+                assert service["console_url"] == (
+                    f"https://{region['region']}.console.aws.amazon.com/ecs/v2/clusters/{cluster['name']}"
+                    f"/services/{service['name']}/health?region={region['region']}"
+                )
             services += cluster["services"]
     # Every seeded service but those being deleted (ECS no longer lists them).
     deleted = sum(1 for account, *_ in deleted_services(clean_aws) if account == PAYMENTS)
