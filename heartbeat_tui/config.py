@@ -70,6 +70,10 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _ENDPOINT = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+_BINDING_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_KEY_NAME = re.compile(r"^[^\s,]{1,32}$")  # "r", "R", "?", "f5", "ctrl+r", "question_mark"
+MAX_KEYMAP_ENTRIES = 200
+MAX_KEYS_PER_BINDING = 8
 
 
 def user_config_dir() -> Path:
@@ -149,6 +153,24 @@ class ThresholdsSection(_Section):
 
 class UiSection(_Section):
     theme: str = Field(default="heartbeat-dark", min_length=1, max_length=64)
+    # The operator's own keys: binding id -> keys, comma-separated ("app.refresh" = "r,f5").
+    # The ids are checked against the dashboard's bindings when it starts.
+    keymap: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("keymap")
+    @classmethod
+    def _keymap(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_KEYMAP_ENTRIES:
+            raise ValueError(f"at most {MAX_KEYMAP_ENTRIES} bindings")
+        for ident, keys in value.items():
+            if not _BINDING_ID.match(ident):
+                raise ValueError(f"{ident[:40]!r} is not a binding id (such as 'app.refresh')")
+            parts = [key.strip() for key in keys.split(",")]
+            if not 1 <= len(parts) <= MAX_KEYS_PER_BINDING or not all(_KEY_NAME.match(part) for part in parts):
+                raise ValueError(
+                    f"{ident}: {keys[:40]!r} is not a list of up to {MAX_KEYS_PER_BINDING} keys (such as 'r,f5')"
+                )
+        return value
 
 
 class AuthSection(_Section):

@@ -20,7 +20,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -115,8 +115,11 @@ class HeartbeatApp(App[int]):
         autopoll: bool = True,
         warm_start: Collection[str] | None = None,
         extra_theme_dirs: Iterable[Path] = (),
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
+        # The operator's own keys ([ui.keymap], ids checked by tui/keymap.py).
+        self.set_keymap(dict(keymap or {}))
         self.source = source
         self.interval_seconds = interval_seconds
         self.thresholds = thresholds or Thresholds()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_OK, HeartbeatError, UsageError
 
 if TYPE_CHECKING:
-    from heartbeat_tui.config import Config
+    from heartbeat_tui.config import Config, UiSection
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _require_terminal() -> None:
         raise UsageError("the dashboard needs a terminal; for scripts use `heartbeat snapshot` (json, csv or table)")
 
 
-def _app_kwargs(config: Config, settings_path: Path | None, theme: str) -> dict:
+def _app_kwargs(config: Config, settings_path: Path | None, ui: UiSection) -> dict:
     from heartbeat_tui.tui.view import Thresholds
 
     thresholds = config.file.thresholds
@@ -47,7 +47,8 @@ def _app_kwargs(config: Config, settings_path: Path | None, theme: str) -> dict:
         "interval_seconds": float(config.file.refresh.interval_seconds),
         "thresholds": Thresholds(thresholds.warning_percent, thresholds.critical_percent),
         "history_seconds": config.file.collector.history_minutes * 60,
-        "theme": theme,
+        "theme": ui.theme,
+        "keymap": ui.keymap,  # its ids checked before anything starts (_checked_ui)
         "settings_path": settings_path,
     }
 
@@ -56,7 +57,7 @@ async def _run(
     source: Any,
     config: Config,
     settings_path: Path | None,
-    theme: str,
+    ui: UiSection,
     started: float,
     warm: list[str] | None,
     gate: Any,
@@ -66,6 +67,7 @@ async def _run(
     from heartbeat_tui.tui.secure_app import SecureApp
     from heartbeat_tui.tui.source import ThreadedSource
 
+    app_kwargs = _app_kwargs(config, settings_path, ui)
     # The collector runs on its own loop in a thread (tui/source.py says why);
     # it is created, used and closed there.
     threaded = ThreadedSource(source)
@@ -81,7 +83,7 @@ async def _run(
             lockout=lockout,
             warm_start=warm,
             prefetch=prefetch,
-            **_app_kwargs(config, settings_path, theme),
+            **app_kwargs,
         )
         await app.run_async()
     finally:
@@ -109,23 +111,45 @@ def run_dashboard(config: Config) -> int:
     from heartbeat_tui.config import default_config_path
     from heartbeat_tui.tui.auth_gate import AuthGate
 
+    ui = _checked_ui(config.file.ui, config.source)  # a configuration error first, as at load time
     _require_terminal()
     gate = AuthGate.for_config(config)  # a missing or short JWT_SECRET / ENCRYPTION_KEY stops here
     started = time.monotonic()
     settings_path = Path(config.source) if config.source not in ("defaults",) else default_config_path()
     if settings_path.suffix != ".toml":
         settings_path = default_config_path()
-    theme = config.file.ui.theme
-    return asyncio.run(_run(Collector(config), config, settings_path, theme, started, _first_account(config), gate))
+    return asyncio.run(
+        _run(
+            Collector(config),
+            config,
+            settings_path,
+            ui,
+            started,
+            _first_account(config),
+            gate,
+        )
+    )
 
 
-def _remembered_theme(path: Path) -> str:
-    from heartbeat_tui.config import read_config_file
+def _checked_ui(ui: UiSection, source: str) -> UiSection:
+    """`ui`, once its keymap names only bindings that exist (one line, exit 2, if not)."""
+
+    from heartbeat_tui.tui.keymap import check_keymap
+
+    check_keymap(ui.keymap, source)
+    return ui
+
+
+def _remembered_ui(path: Path) -> UiSection:
+    """The demo's theme and keymap: the user's own, when their file reads."""
+
+    from heartbeat_tui.config import UiSection, read_config_file
 
     try:
-        return read_config_file(path).ui.theme if path.exists() else "heartbeat-dark"
-    except HeartbeatError:
-        return "heartbeat-dark"
+        return read_config_file(path).ui if path.exists() else UiSection()
+    except HeartbeatError as exc:  # the demo runs all the same, with the defaults
+        log.warning("demo: not using the theme and keymap of %s: %s", path, exc)
+        return UiSection()
 
 
 class _DemoSource:
@@ -164,6 +188,11 @@ class _DemoSource:
 def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     """`heartbeat demo`: the embedded AWS's live fleet in the dashboard."""
 
+    from heartbeat_tui.config import default_config_path
+
+    # The user's own theme and keys, checked before anything starts.
+    settings_path = default_config_path()
+    ui = _checked_ui(_remembered_ui(settings_path), str(settings_path))
     _require_terminal()
     started = time.monotonic()
     from heartbeat_tui.embedded import EmbeddedAWS
@@ -192,14 +221,14 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     starter = threading.Thread(target=start, name="embedded-aws-start", daemon=True)
     starter.start()
     try:
-        return _demo_dashboard(aws, starter, failure, fleet, started)
+        return _demo_dashboard(aws, starter, failure, fleet, started, ui)
     finally:
         starter.join(timeout=30)
         aws.stop()
 
 
 def _demo_dashboard(
-    aws: Any, starter: threading.Thread, failure: list[BaseException], fleet: Any, started: float
+    aws: Any, starter: threading.Thread, failure: list[BaseException], fleet: Any, started: float, ui: UiSection
 ) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -235,7 +264,7 @@ def _demo_dashboard(
             return configs[0]
 
     # The dashboard's settings are the defaults (the demo has no file) with the
-    # short refresh; the theme is the one remembered in the user's config.
+    # short refresh; the theme and keymap are those of the user's config.
     ui_config = Config(
         source="embedded AWS",
         file=FileConfig(refresh={"interval_seconds": DEMO_REFRESH_SECONDS}),  # type: ignore[arg-type]
@@ -247,7 +276,7 @@ def _demo_dashboard(
             _DemoSource(ready),
             ui_config,
             settings_path,
-            _remembered_theme(settings_path),
+            ui,
             started,
             warm,
             # Random secrets in memory; the demo admin's credentials on the
