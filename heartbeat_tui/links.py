@@ -1,15 +1,20 @@
 """Where an operator goes next: the AWS console page of an ECS cluster or service.
 
-Built from the resource's ARN alone (its partition, region, cluster and name),
-so it works for every account the dashboard watches; the console then asks for
-that account's sign-in or role, as it would for any link pasted into a browser.
-No dependencies beyond the standard library: the CLI and the screens share it.
+Built from the resource's ARN alone (its partition, region, cluster and name).
+The URL names no account: the page opens in whatever account the browser is
+signed in to (switch role first for a member account). No dependencies beyond
+the standard library: the CLI and the screens share it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
+
+# A region goes into the console's host name: letters, digits and dashes only
+# (an ARN from a broken or hostile endpoint must not steer the link elsewhere).
+_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+$")
 
 #: The console's host per partition (the regional console of the commercial one).
 CONSOLE_HOSTS = {
@@ -37,7 +42,7 @@ def parse_ecs_arn(arn: str) -> EcsArn | None:
     anything else."""
 
     parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "ecs" or not parts[3]:
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "ecs" or not _REGION.match(parts[3]):
         return None
     partition, region, account, resource = parts[1], parts[3], parts[4], parts[5]
     kind, _, path = resource.partition("/")

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 MAX_REASON = 4000
 ELLIPSIS = "…"
 #: The most of several reasons joined into one (an account's error, one reason per
-#: failing region and step): two whole reasons, or the start of each of many.
-MAX_JOINED_REASON = 2 * MAX_REASON
+#: failing region and step, each "<region> <step>: " and a reason): two whole
+#: reasons with their prefixes, or the start of each of many.
+MAX_JOINED_REASON = 2 * (MAX_REASON + 100)
 #: What `join_reasons` keeps of each reason at least: "<region> <step>: " and the
 #: start of why ("eu-central-1 ECS DescribeServices: access denied (AccessDen…").
 MIN_REASON_START = 60

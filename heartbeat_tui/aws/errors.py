@@ -17,7 +17,10 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from heartbeat_tui.reasons import one_line
+from heartbeat_tui.reasons import MAX_REASON, one_line
+
+#: The most of an AWS error code kept (real ones are short identifiers).
+MAX_CODE = 100
 
 _DENIED = {
     "AccessDenied",
@@ -68,12 +71,14 @@ def describe_error(exc: BaseException) -> str:
         return reason if exc.role_arn in reason else f"{reason} (role {exc.role_arn})"
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        code = str(error.get("Code") or "Error")
+        # An AWS error code is a short identifier; a longer one is cut, so that
+        # code and message together stay within the bound of one reason.
+        code = one_line(str(error.get("Code") or "Error"), MAX_CODE)
         message = str(error.get("Message") or "")
         if message.lstrip().startswith("<"):
             # An HTML error page, not an AWS error: say so instead of quoting it.
             message = "unexpected non-AWS response"
-        message = one_line(message)
+        message = one_line(message, MAX_REASON - MAX_CODE - 40)
         if code.isdigit():
             code = f"HTTP {code}"
         attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")

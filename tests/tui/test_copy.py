@@ -40,7 +40,9 @@ async def test_y_and_shift_y_copy_what_each_pane_has_selected() -> None:
 
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ServiceDetailScreen))
-        await pilot.press("Y", "y")
+        await pilot.press("Y")
+        assert app.clipboard == console(first.regions[0].region, cluster.name, service.name)
+        await pilot.press("y")
         assert app.clipboard == service.arn
 
 

@@ -55,6 +55,8 @@ def test_an_old_format_service_arn_needs_its_cluster() -> None:
         "arn:aws:ecs:us-east-1:210987654321:service/a/b/c",
         "arn:aws:ecs:us-east-1:210987654321:cluster/",
         "arn:aws:ecs::210987654321:cluster/core",  # no region
+        "arn:aws:ecs:evil.example/x:210987654321:cluster/core",  # a region that would steer the host
+        "arn:aws:ecs:US-EAST-1:210987654321:cluster/core",
         "arn:aws:iam::210987654321:role/HeartbeatReader",
         "arn:aws-iso:ecs:us-iso-east-1:210987654321:cluster/core",  # a partition without a known console
     ],
