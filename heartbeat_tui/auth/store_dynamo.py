@@ -85,7 +85,7 @@ class RetryPlan:
 async def store_client(access: Any, deadline: float) -> Any:
     """The users store's DynamoDB client: base credentials, retries that fit `deadline`."""
 
-    aws = access._config.file.aws  # noqa: SLF001 - the same configuration the access was made from
+    aws = access.config.file.aws  # the same configuration the access was made from
     plan = RetryPlan.within(
         deadline,
         max_attempts=aws.max_attempts,

@@ -327,6 +327,11 @@ class AwsAccess:
         self._role_failures: dict[str, AssumeRoleFailed] = {}
         self._session_name = role_session_name()
 
+    @property
+    def config(self) -> Config:
+        """The configuration this access was made from (read-only)."""
+        return self._config
+
     def _make_base_session(self) -> AioSession:
         env = self._config.env
         session = _fast_timestamps(get_session())
