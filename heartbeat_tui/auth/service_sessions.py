@@ -23,7 +23,7 @@ from heartbeat_tui.auth.models import Session
 from heartbeat_tui.auth.passwords import PasswordHasher
 from heartbeat_tui.auth.roles import Permission, Role, roles_with
 from heartbeat_tui.auth.store import UserRecord, UserStore
-from heartbeat_tui.auth.tokens import TokenCodec, audience_for
+from heartbeat_tui.auth.tokens import Claims, TokenCodec, audience_for
 from heartbeat_tui.auth.validation import MAX_PASSWORD_CHARS, is_valid_username
 from heartbeat_tui.config import AuthSection
 
@@ -136,15 +136,7 @@ class SessionService:
 
     def _issue(self, record: UserRecord, now: float) -> Session:
         token, claims = self._codec.issue(record.username, record.role, now, self.lifetime_seconds(record.role))
-        return Session(
-            username=record.username,
-            role=record.role,
-            accounts=record.accounts,
-            jti=claims.jti,
-            issued_at=claims.iat,
-            expires_at=claims.exp,
-            token=token,
-        )
+        return _session(record, claims, token)
 
     async def _upgrade_hash(self, record: UserRecord, password: str) -> None:
         if not self._hasher.needs_upgrade(record.password_hash):
@@ -171,15 +163,7 @@ class SessionService:
         # The store answers again: audit items kept while it did not go to it now
         # (a wall display's session check may be the first to find it back).
         await self.audit.flush()
-        return Session(
-            username=record.username,
-            role=record.role,
-            accounts=record.accounts,
-            jti=claims.jti,
-            issued_at=claims.iat,
-            expires_at=claims.exp,
-            token=token.strip(),
-        )
+        return _session(record, claims, token.strip())
 
     async def logout(self, token: str) -> str | None:
         """Revoke the token until it would have expired. Returns the username, or None
@@ -211,3 +195,17 @@ class SessionService:
         actor = await self.authorize(session, Permission.FORCE_REFRESH)
         await self.audit.record("refresh", actor=actor.username, now=self._clock())
         return actor
+
+
+def _session(record: UserRecord, claims: Claims, token: str) -> Session:
+    """The session a verified (or just issued) token stands for."""
+
+    return Session(
+        username=record.username,
+        role=record.role,
+        accounts=record.accounts,
+        jti=claims.jti,
+        issued_at=claims.iat,
+        expires_at=claims.exp,
+        token=token,
+    )
