@@ -95,6 +95,7 @@ class HeartbeatApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+c", "quit", "Quit", id="app.interrupt", show=False, priority=True),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
+        Binding("p", "toggle_pause", "Pause/resume refresh", id="app.pause", show=False),
         Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
         Binding("colon", "command_palette", "Commands", id="app.palette", key_display=":"),
         Binding("t", "change_theme", "Theme", id="app.theme", show=False),
@@ -138,6 +139,8 @@ class HeartbeatApp(App[int]):
         self.view: FleetView | None = None
         self.last_poll_error: str | None = None
         self.polling = False
+        # Paused: no poll on the timer (the tables hold still while read); `r` still polls.
+        self.paused = False
         self.next_poll_at: float | None = None
         self.poll_started_at: float | None = None
         self.polls_applied = 0
@@ -236,10 +239,13 @@ class HeartbeatApp(App[int]):
             self.last_poll_error = f"{type(error).__name__}: {error}"
             log.error("poll failed", exc_info=error)
             self.notify(self.last_poll_error, title="Poll failed", severity="error")
-        if self.autopoll and not self._exiting:
+        self._arm_next_poll()
+        self.refresh_header()
+
+    def _arm_next_poll(self) -> None:
+        if self.autopoll and not self.paused and not self._exiting and not self.polling:
             self._timer = self.set_timer(self.interval_seconds, self.start_poll, name="next-poll")
             self.next_poll_at = self.monotonic() + self.interval_seconds
-        self.refresh_header()
 
     @property
     def _exiting(self) -> bool:
@@ -343,6 +349,21 @@ class HeartbeatApp(App[int]):
             relist()
         if not self.start_poll():
             self.notify("a poll is already running", timeout=2)
+
+    def action_toggle_pause(self) -> None:
+        """Stop polling on the timer, or start again (with a poll now: the data is
+        as old as the pause). A manual refresh (`r`) works either way."""
+
+        self.paused = not self.paused
+        if self.paused:
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+            self.next_poll_at = None
+            self.notify("Refresh paused: p resumes, r polls once", timeout=3)
+        elif self.autopoll:
+            self.start_poll()  # if one (r) is running, the next is armed when it ends
+        self.refresh_header()
 
     def action_help(self) -> None:
         from heartbeat_tui.tui.screens.help import HelpScreen

@@ -65,6 +65,8 @@ class HeaderBar(Widget):
             out.append(f"polled {stamp.strftime('%H:%M:%S')} ({snapshot.stats.duration_seconds:.1f} s)")
         if app.polling:
             out.append(" · polling…", style=app.status_style("hb-progress"))
+        elif app.paused:
+            out.append(" · paused (p resumes)", style=app.status_style("hb-warning"))
         elif app.next_poll_at is not None:
             remaining = max(0, math.ceil(app.next_poll_at - app.monotonic()))
             out.append(f" · next in {remaining} s")
