@@ -218,6 +218,7 @@ class SecureApp(HeartbeatApp):
             self._check_timer.stop()
         self._check_timer = self.set_interval(self.gate.check_seconds, self._check_session, name="session-check")
         self.autopoll = self._autopoll_wanted
+        self.paused = False  # nor a pause
         log.info("session of %s (%s) started", session.username, session.role)
         self.refresh_bindings()
         self.refresh_header()

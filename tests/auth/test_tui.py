@@ -288,6 +288,21 @@ async def test_logout_everywhere(config: Any, service: AuthService, admin: Sessi
         await service.check(token)
 
 
+async def test_a_new_session_starts_unpaused(config: Any, service: AuthService, admin: Session) -> None:
+    """A pause belongs to the session that made it: the next one polls on its timer."""
+
+    app = make_secure_app(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await logged_in(pilot, app)
+        await pilot.press("p")
+        assert app.paused
+        await pilot.press("L")
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and app.session is None)
+        await logged_in(pilot, app)
+        assert not app.paused
+        await wait_until(pilot, lambda: app.next_poll_at is not None or app.polling)
+
+
 async def test_a_stored_session_skips_the_prompt(config: Any, service: AuthService, admin: Session) -> None:
     save_token(admin.token)
     app = make_secure_app(config)
