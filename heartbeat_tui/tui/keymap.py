@@ -78,6 +78,8 @@ def check_keymap(keymap: Mapping[str, str], source: str) -> dict[str, str]:
     """The keymap, once every id in it names a binding of the dashboard and none
     of its keys takes another binding's key in the same place."""
 
+    if not keymap:
+        return {}  # nothing to check: no start-up work
     known = binding_ids()
     for ident in keymap:
         if ident not in known:
