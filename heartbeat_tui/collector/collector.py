@@ -46,7 +46,6 @@ from heartbeat_tui.aws.errors import BadResponse, describe_error, is_expired_cre
 from heartbeat_tui.collector.ecs import EcsSteps
 from heartbeat_tui.collector.limits import (
     ALIAS_RETRY_POLLS,
-    AUTOSCALING_PAGE_SIZE,
     DESCRIBE_TASKS_BATCH,
     LIST_PAGE_SIZE,
     MAX_EMPTY_PAGES,
@@ -536,14 +535,11 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
 
         async def policies() -> list[Any]:
             found = []
-            async for page in self._pages(
+            async for page in self._scaling_pages(
                 state,
-                "ApplicationAutoScaling DescribeScalingPolicies",
+                "DescribeScalingPolicies",
                 aas.describe_scaling_policies,
-                token_key="NextToken",
-                ServiceNamespace="ecs",
                 ResourceId=f"service/{cluster_name}/{service_name}",
-                MaxResults=AUTOSCALING_PAGE_SIZE,
             ):
                 found += [parse_scaling_policy(p) for p in page.get("ScalingPolicies") or []]
             return found

@@ -5,7 +5,9 @@ older than the window."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from heartbeat_tui.aws.access import AUTOSCALING
 from heartbeat_tui.collector.limits import AUTOSCALING_PAGE_SIZE, DESIRED_COUNT, TERMINAL_ACTIVITY_STATES
@@ -20,19 +22,27 @@ from heartbeat_tui.models import ScalableTarget, ScalingActivity
 class ScalingSteps(CollectorPart):
     """The Application Auto Scaling part of `Collector`."""
 
+    def _scaling_pages(
+        self, state: AccountState, operation: str, method: Callable[..., Awaitable[dict[str, Any]]], **kwargs: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every page of an Application Auto Scaling read of ECS, the largest pages allowed."""
+
+        return self._pages(
+            state,
+            f"ApplicationAutoScaling {operation}",
+            method,
+            token_key="NextToken",
+            ServiceNamespace="ecs",
+            MaxResults=AUTOSCALING_PAGE_SIZE,
+            **kwargs,
+        )
+
     async def _fetch_scaling(self, state: AccountState, rstate: RegionState, region: str, now: datetime) -> None:
         aas = await self._access.client(state.config, AUTOSCALING, region)
 
         async def targets() -> dict[str, ScalableTarget]:
             found: dict[str, ScalableTarget] = {}
-            async for page in self._pages(
-                state,
-                "ApplicationAutoScaling DescribeScalableTargets",
-                aas.describe_scalable_targets,
-                token_key="NextToken",
-                ServiceNamespace="ecs",
-                MaxResults=AUTOSCALING_PAGE_SIZE,
-            ):
+            async for page in self._scaling_pages(state, "DescribeScalableTargets", aas.describe_scalable_targets):
                 for item in page.get("ScalableTargets") or []:
                     if item.get("ScalableDimension", DESIRED_COUNT) == DESIRED_COUNT:
                         target = parse_scalable_target(item)
@@ -49,14 +59,7 @@ class ScalingSteps(CollectorPart):
 
         async def activities() -> list[ScalingActivity]:
             found: list[ScalingActivity] = []
-            async for page in self._pages(
-                state,
-                "ApplicationAutoScaling DescribeScalingActivities",
-                aas.describe_scaling_activities,
-                token_key="NextToken",
-                ServiceNamespace="ecs",
-                MaxResults=AUTOSCALING_PAGE_SIZE,
-            ):
+            async for page in self._scaling_pages(state, "DescribeScalingActivities", aas.describe_scaling_activities):
                 for item in page.get("ScalingActivities") or []:
                     activity = parse_scaling_activity(item)
                     if activity.start_time is not None and activity.start_time < window_start:
