@@ -9,7 +9,7 @@ from typing import Any
 
 from heartbeat_tui.aws.errors import BadResponse
 from heartbeat_tui.collector.limits import METRIC_FAILED_STATES
-from heartbeat_tui.collector.merging import _finite
+from heartbeat_tui.collector.merging import is_finite_number
 from heartbeat_tui.collector.parse import name_from_arn
 from heartbeat_tui.models import strictly_increasing
 from heartbeat_tui.timeutil import to_epoch
@@ -81,7 +81,7 @@ class MetricResults:
             new_ts, new_values, ordered = array("I"), array("d"), False
             for ts, value in zip(raw_ts, raw_values):
                 epoch = to_epoch(ts)
-                if epoch is not None and epoch >= 0 and _finite(value):
+                if epoch is not None and epoch >= 0 and is_finite_number(value):
                     new_ts.append(epoch)
                     new_values.append(float(value))
         return new_ts, new_values, ordered

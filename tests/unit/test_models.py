@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from heartbeat_tui.collector.merging import _merge_activities, _merge_series
+from heartbeat_tui.collector.merging import merge_activities
 from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,
@@ -22,6 +22,12 @@ T0 = 1_700_000_040  # a minute boundary
 
 def series(minutes: range, value=lambda m: float(m)) -> MetricSeries:  # noqa: ANN001
     return MetricSeries(timestamps=tuple(T0 + 60 * m for m in minutes), values=tuple(value(m) for m in minutes))
+
+
+def _merge_series(
+    old: MetricSeries, stamps: list[int] | tuple[int, ...], values: list[float], oldest: int
+) -> MetricSeries:
+    return old.merged(stamps, values, oldest=oldest)
 
 
 def test_models_are_frozen() -> None:
@@ -102,7 +108,7 @@ def activity(n: int, minutes_ago: int, now: datetime) -> ScalingActivity:
 def test_activities_merge_newest_first_and_drop_old_ones() -> None:
     now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
     existing = {"service/c/s": (activity(1, 10, now), activity(0, 200, now))}
-    merged = _merge_activities(existing, [activity(2, 1, now)], now - timedelta(hours=3))
+    merged = merge_activities(existing, [activity(2, 1, now)], now - timedelta(hours=3))
     assert [a.activity_id for a in merged["service/c/s"]] == ["a2", "a1"]
 
 

@@ -9,7 +9,7 @@ import gc
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heartbeat_tui.collector.steps import PrioritySemaphore, _balanced_chunks, _chunks, old_objects_left_alone
+from heartbeat_tui.collector.steps import PrioritySemaphore, balanced_chunks, chunks, old_objects_left_alone
 
 
 async def test_never_more_than_the_bound_and_lower_priority_first() -> None:
@@ -79,8 +79,8 @@ async def test_a_cancelled_waiter_loses_nothing() -> None:
 @given(st.integers(min_value=0, max_value=3000), st.sampled_from([1, 3, 10, 100, 500]))
 def test_balanced_batches_are_as_few_as_plain_ones_and_nearly_equal(count: int, size: int) -> None:
     items = list(range(count))
-    balanced = _balanced_chunks(items, size)
-    assert len(balanced) == len(_chunks(items, size))  # the same number of calls
+    balanced = balanced_chunks(items, size)
+    assert len(balanced) == len(chunks(items, size))  # the same number of calls
     assert [x for chunk in balanced for x in chunk] == items
     assert all(0 < len(chunk) <= size for chunk in balanced)
     if balanced:
