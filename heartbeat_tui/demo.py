@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from heartbeat_tui import heap
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.config import Config, config_from_dict, dump_toml, load_env, user_state_dir
 from heartbeat_tui.embedded import EmbeddedAWS
@@ -73,7 +74,7 @@ def serve_demo(*, step_seconds: float = 2.0) -> int:
         config = demo_config(aws)
 
         async def poll() -> FleetSnapshot:
-            async with Collector(config) as collector:
+            async with Collector(config) as collector, heap.poll_window():
                 return await collector.poll()
 
         snapshot = asyncio.run(poll())

@@ -69,7 +69,6 @@ from heartbeat_tui.collector.steps import (
     chunks,
     gather_all,
     guard,
-    old_objects_left_alone,
     raise_failures,
     settle,
 )
@@ -202,8 +201,7 @@ class Collector:
         async with self._poll_lock:
             asked = self._relists_asked
             self._ctx.relisting, self._relists_seen = asked != self._relists_seen, asked
-            with old_objects_left_alone():
-                return await self._poll_locked(only)
+            return await self._poll_locked(only)
 
     def relist_next_poll(self) -> None:
         """Make the next poll read every cluster's service list whole (ListServices)

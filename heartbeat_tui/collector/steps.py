@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import heapq
 import itertools
 import logging
-import threading
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
@@ -76,45 +74,6 @@ class StepFailed(Exception):
         """The same failure, located in an account-region."""
 
         return StepFailed(self.step, self.cause, where=self.where, region=region)
-
-
-_frozen_polls = 0
-_frozen_lock = threading.Lock()
-_thresholds: tuple[int, int, int] = gc.get_threshold()
-
-
-@contextlib.contextmanager
-def old_objects_left_alone() -> Iterator[None]:
-    """While a poll runs, the garbage collector looks at young objects only and
-    skips every object that existed before the poll (gc.freeze); after it,
-    they are all looked at again (gc.unfreeze, thresholds restored): nothing
-    stays exempt, so no cycle is kept for good.
-
-    A cold poll allocates a few hundred thousand containers (parsed answers,
-    models), which triggers full collections; each walked every object of the
-    process, botocore's service models and the last snapshot included
-    (about 280,000): 0.4 s of a cold poll's CPU, 0.15 s of a warm one's.
-    """
-
-    global _frozen_polls, _thresholds
-    with _frozen_lock:  # polls of several collectors may overlap, even across threads
-        if _frozen_polls == 0:
-            gc.freeze()
-            _thresholds = gc.get_threshold()
-            # No older-generation pass during the poll either (what the poll
-            # keeps is its snapshot, walked after the poll like the rest), and
-            # young objects looked at every 50,000 allocations, not 700: most
-            # of a poll's (parsed answers) are freed by then without a pass.
-            gc.set_threshold(max(_thresholds[0], 50_000), max(_thresholds[1], 1_000), max(_thresholds[2], 1_000_000))
-        _frozen_polls += 1
-    try:
-        yield
-    finally:
-        with _frozen_lock:
-            _frozen_polls -= 1
-            if _frozen_polls == 0:
-                gc.set_threshold(*_thresholds)
-                gc.unfreeze()
 
 
 def chunks(items: list[T], size: int) -> list[list[T]]:

@@ -14,7 +14,6 @@ polls never overlap; `r` polls now. Failures become notifications.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -34,6 +33,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from heartbeat_tui import heap
 from heartbeat_tui.models import FleetSnapshot, ServiceDetail, utcnow
 from heartbeat_tui.tui.commands import HeartbeatCommands
 from heartbeat_tui.tui.messages import SnapshotReady
@@ -292,19 +292,18 @@ class HeartbeatApp(App[int]):
         """
 
         self._polls_since_full_gc += 1
-        if self._polls_since_full_gc >= self.GC_FULL_EVERY:
+        full = self._polls_since_full_gc >= self.GC_FULL_EVERY
+        if full:
             self._polls_since_full_gc = 0
-            gc.unfreeze()
-            gc.collect()
-        gc.freeze()
+        heap.hold(collect_first=full)
 
     def _first_paint(self) -> None:
         self.first_paint_at = time.monotonic()
         log.info("first data painted")
 
     def on_unmount(self) -> None:
-        # Hand everything frozen back to the collector (tests run many apps in one process).
-        gc.unfreeze()
+        # Everything frozen is looked at again (tests run many apps in one process).
+        heap.release()
 
     def refresh_header(self) -> None:
         for header in self.screen.query("HeaderBar"):
