@@ -53,10 +53,11 @@ def summarise(snapshot: FleetSnapshot) -> str:
     lines = []
     for account in snapshot.accounts:
         services = [s for _, _, s in account.services()]
+        cpus = [s.metrics.cpu_average.current(r.metrics_as_of(snapshot.generated_at)) for r, _, s in account.services()]
         clusters = sum(len(r.clusters) for r in account.regions)
         failed = sum(1 for s in services if s.rollout_state == "FAILED")
         below = sum(1 for s in services if s.running_count < s.desired_count)
-        hot = sum(1 for s in services if (s.metrics.cpu_average.latest or 0) >= 90)
+        hot = sum(1 for cpu in cpus if (cpu or 0) >= 90)
         status = "ok" if account.status is AccountStatus.OK else "ERROR"
         lines.append(
             f"{account.display_name:<20} {account.id}  {status:<5}  "

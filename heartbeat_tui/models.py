@@ -39,6 +39,15 @@ def utcnow() -> datetime:
 CURRENT_MAX_AGE_SECONDS = 5 * 60
 
 
+def metrics_as_of(fetched_at: datetime | None, generated_at: datetime) -> float:
+    """The moment (epoch seconds) a region's metric values are current as of: when
+    they were last fetched (a failed fetch keeps them, stale, as of then), else
+    the snapshot's time. With `MetricSeries.current`, the one rule for "current
+    CPU" that the dashboard, the detail, the demo and the export all use."""
+
+    return (fetched_at or generated_at).timestamp()
+
+
 class MetricSeries:
     """One CloudWatch series at 60-second resolution, oldest point first.
 
@@ -84,14 +93,10 @@ class MetricSeries:
         return hash((self._timestamps.tobytes(), self._values.tobytes()))
 
     def __repr__(self) -> str:
-        return f"MetricSeries({len(self)} points, latest={self.latest})"
+        return f"MetricSeries({len(self)} points, newest at {self.latest_timestamp})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (MetricSeries, (self.timestamps.tolist(), self.values.tolist()))
-
-    @property
-    def latest(self) -> float | None:
-        return self._values[-1] if self._values else None
 
     def current(self, as_of: float, max_age: float = CURRENT_MAX_AGE_SECONDS) -> float | None:
         """The newest value if it is recent at `as_of` (epoch seconds), else None.
@@ -374,6 +379,11 @@ class RegionSnapshot(Frozen):
     errors: tuple[str, ...] = ()
     # Which kinds of data are from an earlier poll because this one failed.
     stale: tuple[StaleKind, ...] = ()
+
+    def metrics_as_of(self, generated_at: datetime) -> float:
+        """See `metrics_as_of`."""
+
+        return metrics_as_of(self.metrics_fetched_at, generated_at)
 
     def fetched_at_of(self, kind: StaleKind) -> datetime | None:
         return {"ecs": self.fetched_at, "metrics": self.metrics_fetched_at, "scaling": self.scaling_fetched_at}[kind]

@@ -173,10 +173,12 @@ def _service_row(
     service: Service,
     stale_seconds: float | None,
     end: float,
+    as_of: float,
 ) -> ServiceRow:
     metrics = service.metrics
     cpu_series, mem_series = metrics.cpu_average, metrics.memory_average
-    cpu, mem = cpu_series.latest, mem_series.latest
+    # A newest point too old to be current (a service scaled to zero) is no value.
+    cpu, mem = cpu_series.current(as_of), mem_series.current(as_of)
     primary = service.primary_deployment
     rollout = primary.rollout_state if primary else None
     scaling = scaling_text(service)
@@ -319,10 +321,11 @@ def build_view(snapshot: FleetSnapshot, now: datetime | None = None) -> FleetVie
         account_clusters: dict[str, ClusterRow] = {}
         total = problems = 0
         for region in account.regions:
+            as_of = region.metrics_as_of(snapshot.generated_at)
             for cluster in region.clusters:
                 rows: dict[str, ServiceRow] = {}
                 for service in cluster.services:
-                    row = _service_row(account, name, region.region, cluster.name, service, stale_seconds, end)
+                    row = _service_row(account, name, region.region, cluster.name, service, stale_seconds, end, as_of)
                     rows[row.key] = row
                     services[row.key] = row
                 cluster_problems = sum(1 for r in rows.values() if r.problem)

@@ -171,7 +171,7 @@ async def test_latest_values_match_the_embedded_aws(clean_aws: Any) -> None:
         ScanBy="TimestampDescending",
     )["MetricDataResults"][0]
     assert answer["Timestamps"][0].timestamp() == newest  # "latest" is the newest point ...
-    assert service.metrics.cpu_average.latest == pytest.approx(answer["Values"][0])  # ... with its value
+    assert service.metrics.cpu_average.current(newest) == pytest.approx(answer["Values"][0])  # ... with its value
     peak = service.metrics.cpu_maximum.max_since(newest - 3600)
     assert peak is not None and peak >= max(answer["Values"])  # Maximum >= every Average
 

@@ -39,11 +39,11 @@ def test_models_are_frozen() -> None:
 
 def test_latest_is_the_newest_point_not_the_oldest() -> None:
     s = series(range(10))
-    assert s.latest == 9.0
+    assert s.current(T0 + 540) == 9.0
     assert s.latest_timestamp == T0 + 540
     assert s.max_since(T0 + 300) == 9.0
     assert s.since(T0 + 480) == (8.0, 9.0)
-    assert MetricSeries().latest is None
+    assert MetricSeries().current(T0) is None
     assert MetricSeries().max_since(0) is None
 
 
