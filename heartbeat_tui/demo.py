@@ -43,7 +43,7 @@ def _secret(value: str):  # noqa: ANN202
     return SecretStr(value)
 
 
-def _isolate_from_real_aws() -> None:
+def isolate_from_real_aws() -> None:
     # A profile or region from the operator's shell must not steer the demo.
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID"):
         os.environ.pop(name, None)
@@ -70,7 +70,7 @@ def summarise(snapshot: FleetSnapshot) -> str:
 
 
 def serve_demo(*, step_seconds: float = 2.0) -> int:
-    _isolate_from_real_aws()
+    isolate_from_real_aws()
     with EmbeddedAWS(FleetSpec.demo(), step_seconds=step_seconds) as aws:
         config = demo_config(aws)
 
