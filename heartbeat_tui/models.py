@@ -143,8 +143,8 @@ class MetricSeries:
             raise ValueError("a metric series needs as many timestamps as values")
         if not (ordered or strictly_increasing(new_ts)):
             points = dict(zip(new_ts.tolist(), new_vs.tolist()))  # a later duplicate wins
-            ordered = sorted(points)
-            new_ts, new_vs = array("I", ordered), array("d", (points[t] for t in ordered))
+            keys = sorted(points)
+            new_ts, new_vs = array("I", keys), array("d", (points[t] for t in keys))
         old_ts, old_values = self._timestamps, self._values
         if not old_ts:  # the first load
             first = bisect.bisect_left(new_ts, oldest)
@@ -178,7 +178,7 @@ class MetricSeries:
         return MetricSeries._adopt(ts, vs)
 
     @classmethod
-    def _adopt(cls, timestamps: array, values: array) -> MetricSeries:
+    def _adopt(cls, timestamps: array[int], values: array[float]) -> MetricSeries:
         """A series over arrays that nobody else holds (made by the caller just now)."""
 
         series = object.__new__(cls)
@@ -187,7 +187,7 @@ class MetricSeries:
         return series
 
 
-def strictly_increasing(stamps: array) -> bool:
+def strictly_increasing(stamps: array[int]) -> bool:
     """True when every timestamp is greater than the one before (C loops only:
     sorting a sorted list is one pass, and a duplicate shrinks the set)."""
 
@@ -195,7 +195,7 @@ def strictly_increasing(stamps: array) -> bool:
     return as_list == sorted(as_list) and len(set(as_list)) == len(as_list)
 
 
-def _uint_array(values: Iterable[int]) -> array:
+def _uint_array(values: Iterable[int]) -> array[int]:
     if isinstance(values, array) and values.typecode == "I":
         return values
     try:

@@ -93,6 +93,7 @@ class KeyRotation:
         report: RotationReport,
         before_write: Callable[[UserRecord], Awaitable[None]] | None,
     ) -> None:
+        username = record.username if record is not None else ""
         for attempt in range(EDIT_ATTEMPTS + 1):
             if record is None:
                 return  # deleted meanwhile: nothing to rotate
@@ -122,4 +123,4 @@ class KeyRotation:
                 continue
             report.rotated += 1
             return
-        raise ConcurrentUpdate(f"user {record.username!r} kept changing during key rotation; run it again")
+        raise ConcurrentUpdate(f"user {username!r} kept changing during key rotation; run it again")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -69,7 +70,9 @@ class AuthTableItems:
             }
             if start:
                 kwargs["ExclusiveStartKey"] = start
-            response = await self._db.call(self._db.auth_table, "Scan", lambda kw=kwargs: self._db.client.scan(**kw))
+            response = await self._db.call(
+                self._db.auth_table, "Scan", functools.partial(self._db.client.scan, **kwargs)
+            )
             for item in response.get("Items", []):
                 record: dict[str, Any] = {}
                 for name, value in item.items():

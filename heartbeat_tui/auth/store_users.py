@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import functools
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from heartbeat_tui.auth.errors import UserExists
@@ -11,7 +12,7 @@ from heartbeat_tui.auth.store_dynamo import ConditionFailed, DynamoStore
 from heartbeat_tui.auth.store_items import UserRecord, bool_value, list_value, num_value, str_value
 
 # Attributes an admin edit may set (the update builder accepts nothing else).
-_EDITABLE = {
+_EDITABLE: dict[str, Callable[[Any], dict[str, Any]]] = {
     "role": str_value,
     "active": bool_value,
     "password_hash": str_value,
@@ -67,7 +68,9 @@ class UserItems:
             kwargs: dict[str, Any] = {"TableName": self._db.users_table, "ConsistentRead": True, "Limit": page_size}
             if start:
                 kwargs["ExclusiveStartKey"] = start
-            response = await self._db.call(self._db.users_table, "Scan", lambda kw=kwargs: self._db.client.scan(**kw))
+            response = await self._db.call(
+                self._db.users_table, "Scan", functools.partial(self._db.client.scan, **kwargs)
+            )
             yield [UserRecord.from_item(item) for item in response.get("Items", [])]
             start = response.get("LastEvaluatedKey")
             if not start:

@@ -81,6 +81,7 @@ from heartbeat_tui.models import (
     FleetSnapshot,
     PollStats,
     RegionSnapshot,
+    ScalingPolicy,
     ServiceDetail,
     StaleKind,
     Task,
@@ -342,7 +343,7 @@ class Collector:
                     metrics_fetched_at=r.metrics_fetched_at,
                     scaling_fetched_at=r.scaling_fetched_at,
                     errors=(f"{name} not polled: the account failed",),
-                    stale=tuple(  # type: ignore[arg-type]
+                    stale=tuple(
                         kind
                         for kind, fetched_at in (
                             ("ecs", r.ecs_fetched_at),
@@ -491,8 +492,8 @@ class Collector:
             found.sort(key=task_order)
             return found
 
-        async def policies() -> list[Any]:
-            found = []
+        async def policies() -> list[ScalingPolicy]:
+            found: list[ScalingPolicy] = []
             async for page in self._scaling.pages(
                 state,
                 "DescribeScalingPolicies",
@@ -502,6 +503,8 @@ class Collector:
                 found += [parse_scaling_policy(p) for p in page.get("ScalingPolicies") or []]
             return found
 
+        task_result: list[Task] | BaseException
+        policy_result: list[ScalingPolicy] | BaseException
         task_result, policy_result = await asyncio.gather(
             guard(Lane.ECS, tasks()), guard(Lane.AUTOSCALING, policies()), return_exceptions=True
         )
@@ -516,7 +519,7 @@ class Collector:
             cluster_arn=cluster_arn,
             service_name=service_name,
             fetched_at=self._clock(),
-            tasks=tuple(task_result) if isinstance(task_result, list) else (),
-            policies=tuple(policy_result) if isinstance(policy_result, list) else (),
+            tasks=() if isinstance(task_result, BaseException) else tuple(task_result),
+            policies=() if isinstance(policy_result, BaseException) else tuple(policy_result),
             errors=tuple(errors),
         )

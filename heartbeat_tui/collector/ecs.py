@@ -49,6 +49,7 @@ from heartbeat_tui.collector.steps import (
     StepFailed,
     chunks,
     gather_all,
+    gather_both,
     guard,
     raise_failures,
     raise_unanswered,
@@ -197,7 +198,7 @@ class EcsReader:
         if plan is not None and plan.clusters:
             # The last poll's clusters are described beside the listing, which
             # then only adds the new ones and drops those that are gone.
-            arns, known = await gather_all(list_clusters(), describe_all(plan.clusters))
+            arns, known = await gather_both(list_clusters(), describe_all(plan.clusters))
             listed = set(arns)
             found = [c for c in known if c.arn in listed]
             described = {c.arn for c in found}

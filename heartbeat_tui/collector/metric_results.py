@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
 from heartbeat_tui.aws.errors import BadResponse
 from heartbeat_tui.collector.limits import METRIC_FAILED_STATES
@@ -15,7 +15,7 @@ from heartbeat_tui.models import strictly_increasing
 from heartbeat_tui.timeutil import to_epoch
 
 #: (timestamps, values, timestamps known to strictly increase) per (service ARN, series).
-Decoded = dict[tuple[str, str], tuple[array, array, bool]]
+Decoded: TypeAlias = "dict[tuple[str, str], tuple[array[int], array[float], bool]]"
 
 
 class MetricResults:
@@ -60,7 +60,7 @@ class MetricResults:
             else:  # the rest of a series cut by a page: new arrays, checked again when merged
                 self.series[key] = (held[0] + new_ts, held[1] + new_values, False)
 
-    def _decode(self, raw_ts: Any, raw_values: Any) -> tuple[array, array, bool]:
+    def _decode(self, raw_ts: Any, raw_values: Any) -> tuple[array[int], array[float], bool]:
         try:
             # The common case stays in C: epoch numbers and finite floats.
             if raw_ts == self._shared_raw:

@@ -6,7 +6,6 @@ since the newest datapoint held, and merge into a bounded history."""
 from __future__ import annotations
 
 import asyncio
-from array import array
 from datetime import datetime, timezone
 from typing import Any
 
@@ -76,7 +75,7 @@ class MetricReader:
         results = await gather_all(*jobs)
 
         # Commit only when every batch succeeded: a failure keeps the old history.
-        points: dict[tuple[str, str], tuple[array, array, bool]] = {}
+        points: Decoded = {}
         for result in results:
             points.update(result)
         merged: dict[str, ServiceMetrics] = {}

@@ -15,7 +15,7 @@ from heartbeat_tui.collector.limits import AUTOSCALING_PAGE_SIZE, DESIRED_COUNT,
 from heartbeat_tui.collector.merging import keep_equal, merge_activities
 from heartbeat_tui.collector.parse import parse_scalable_target, parse_scaling_activity
 from heartbeat_tui.collector.state import AccountState, RegionState
-from heartbeat_tui.collector.steps import Lane, Step, gather_all
+from heartbeat_tui.collector.steps import Lane, Step, gather_both
 from heartbeat_tui.models import ScalableTarget, ScalingActivity
 
 
@@ -78,7 +78,7 @@ class ScalingReader:
                     found.append(activity)
             return found
 
-        found_targets, found_activities = await gather_all(targets(), activities())
+        found_targets, found_activities = await gather_both(targets(), activities())
         rstate.targets = keep_equal(rstate.targets, found_targets)
         rstate.activities = keep_equal(
             rstate.activities, merge_activities(rstate.activities, found_activities, window_start)

@@ -17,6 +17,8 @@ from heartbeat_tui.collector.parse import name_from_arn
 
 log = logging.getLogger("heartbeat_tui.collector.collector")
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 class Lane(Enum):
@@ -109,6 +111,14 @@ async def gather_all(*steps: Awaitable[T]) -> list[T]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+async def gather_both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """`gather_all` of two steps of different types, typed as such."""
+
+    first_task, second_task = asyncio.ensure_future(first), asyncio.ensure_future(second)
+    await gather_all(first_task, second_task)
+    return first_task.result(), second_task.result()
 
 
 async def settle(task: asyncio.Future[Any]) -> None:
