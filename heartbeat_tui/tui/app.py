@@ -34,6 +34,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from heartbeat_tui import heap
+from heartbeat_tui.config import DEFAULT_HISTORY_MINUTES, DEFAULT_INTERVAL_SECONDS, DEFAULT_THEME
 from heartbeat_tui.models import FleetSnapshot, ServiceDetail, utcnow
 from heartbeat_tui.tui.commands import HeartbeatCommands
 from heartbeat_tui.tui.messages import SnapshotReady
@@ -105,10 +106,10 @@ class HeartbeatApp(App[int]):
         self,
         source: FleetSource,
         *,
-        interval_seconds: float = 30.0,
+        interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
         thresholds: Thresholds | None = None,
-        history_seconds: int = 180 * 60,
-        theme: str = "heartbeat-dark",
+        history_seconds: int = DEFAULT_HISTORY_MINUTES * 60,
+        theme: str = DEFAULT_THEME,
         settings_path: Path | None = None,
         clock: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
@@ -153,7 +154,7 @@ class HeartbeatApp(App[int]):
         self._theme_problems: list[str] = []
         for loaded in load_themes(extra_dirs=extra_theme_dirs, problems=self._theme_problems):
             self.register_theme(loaded)
-        self.theme = theme if theme in self.available_themes else "heartbeat-dark"
+        self.theme = theme if theme in self.available_themes else DEFAULT_THEME
 
     # -- screens ----------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from heartbeat_tui.config import DEFAULT_CRITICAL_PERCENT, DEFAULT_WARNING_PERCENT
 from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,
@@ -34,8 +35,8 @@ Badge = Literal["ok", "stale", "error"]
 
 @dataclass(frozen=True)
 class Thresholds:
-    warning: float = 70.0
-    critical: float = 90.0
+    warning: float = DEFAULT_WARNING_PERCENT
+    critical: float = DEFAULT_CRITICAL_PERCENT
 
     def level(self, percent: float | None) -> Level:
         if percent is None or percent < self.warning:
