@@ -12,6 +12,7 @@ epoch seconds (ints) because there are hundreds of thousands of them.
 from __future__ import annotations
 
 import bisect
+import math
 from array import array
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -112,6 +113,33 @@ class MetricSeries:
     @property
     def latest_timestamp(self) -> int | None:
         return self._timestamps[-1] if self._timestamps else None
+
+    def buckets(
+        self, start: float, end: float, count: int, aggregate: Literal["max", "mean"] = "max"
+    ) -> list[float | None]:
+        """The points from `start` on in `count` equal time buckets up to `end` (a
+        point at or past `end` counts in the last), each the highest or the mean
+        of its points, None without any: the one time-bucketing of the
+        dashboard's sparklines and the detail's plots."""
+
+        stamps, values = self._timestamps, self._values
+        span = (end - start) / count
+        totals = [0.0] * count
+        seen = [0] * count
+        peaks = [-math.inf] * count
+        last = count - 1
+        for i in range(bisect.bisect_left(stamps, start), len(stamps)):
+            x = int((stamps[i] - start) / span)
+            if x > last:
+                x = last
+            value = values[i]
+            totals[x] += value
+            seen[x] += 1
+            if value > peaks[x]:
+                peaks[x] = value
+        if aggregate == "max":
+            return [peaks[x] if seen[x] else None for x in range(count)]
+        return [totals[x] / seen[x] if seen[x] else None for x in range(count)]
 
     def _first_index_since(self, epoch_seconds: float) -> int:
         return bisect.bisect_left(self._timestamps, epoch_seconds)

@@ -10,7 +10,6 @@ a row changed; sparklines are computed lazily when a row is first painted
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -76,24 +75,13 @@ def sparkline(series: MetricSeries, end: float, width: int, *, seconds: int = HO
 
     if width <= 0:
         return ""
-    stamps = series.timestamps
     start = end - seconds
-    first = bisect.bisect_left(stamps, start)
-    if first >= len(stamps):
+    stamps = series.timestamps
+    if not stamps or stamps[-1] < start:
         return " " * width
-    values = series.values
-    buckets: list[float] = [-1.0] * width
-    span = seconds / width
-    for i in range(first, len(stamps)):
-        index = int((stamps[i] - start) / span)
-        if index >= width:
-            index = width - 1
-        value = values[i]
-        if value > buckets[index]:
-            buckets[index] = value
     out = []
-    for value in buckets:
-        if value < 0:
+    for value in series.buckets(start, end, width, "max"):
+        if value is None or value < 0:
             out.append(" ")
         else:
             level = int(value / 100 * 8)

@@ -173,3 +173,13 @@ def test_metric_series_is_immutable_and_compact() -> None:
     assert s.__sizeof__() < 200  # the points live in two bytes buffers
     with pytest.raises(ValueError):
         MetricSeries([1, 2], [1.0])
+
+
+def test_buckets_split_time_evenly_and_aggregate_each() -> None:
+    s = series(range(10))  # one point a minute, value = minute
+    start, end = T0, T0 + 600
+    assert s.buckets(start, end, 5, "max") == [1.0, 3.0, 5.0, 7.0, 9.0]
+    assert s.buckets(start, end, 5, "mean") == [0.5, 2.5, 4.5, 6.5, 8.5]
+    # Points before the start are left out; a bucket without points is None.
+    assert s.buckets(T0 + 300, T0 + 900, 3, "max") == [8.0, 9.0, None]  # 200 s each
+    assert MetricSeries().buckets(start, end, 2) == [None, None]
