@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from heartbeat_tui import __version__
-from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, session_scope
+from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, load_cli_config, session_scope
 from heartbeat_tui.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -92,9 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_config(args: argparse.Namespace):  # noqa: ANN202 - keeps config imports lazy
-    from heartbeat_tui.config import load_config
-
-    return load_config(args.config)
+    return load_cli_config(args)
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:

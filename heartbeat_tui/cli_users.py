@@ -112,17 +112,30 @@ def add_user_commands(commands: Any) -> None:
     keys = _add(commands, "keys", "secrets: generate new ones, rotate ENCRYPTION_KEY")
     key_actions = keys.add_subparsers(dest="keys_command", metavar="ACTION", parser_class=type(keys))
     keys.set_defaults(keys_command=None)
-    _add(key_actions, "generate", "print a new JWT_SECRET and ENCRYPTION_KEY for .env or a secret store")
+    generate = _add(key_actions, "generate", "print a new JWT_SECRET and ENCRYPTION_KEY for .env or a secret store")
+    generate.add_argument(
+        "--write",
+        metavar="PATH",
+        help="append them to PATH instead (created 0600, or an existing 0600 file of yours; never printed)",
+    )
     _add(key_actions, "rotate", "re-encrypt every user with the newest ENCRYPTION_KEY (admin; resumable)")
 
 
 # -- shared plumbing -------------------------------------------------------------------------------
 
 
-def _load_config(args: argparse.Namespace) -> Config:
+def load_cli_config(args: argparse.Namespace) -> Config:
+    """The configuration a command runs with; an ignored `.env` is one line on stderr."""
+
     from heartbeat_tui.config import load_config
 
-    return load_config(args.config)
+    config = load_config(args.config)
+    if config.dotenv.warning:
+        print(f"heartbeat: {config.dotenv.warning}", file=sys.stderr)
+    return config
+
+
+_load_config = load_cli_config
 
 
 def _when(timestamp: float | None) -> str:
@@ -492,10 +505,22 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
         from cryptography.fernet import Fernet
 
-        print(f"JWT_SECRET={secrets.token_urlsafe(48)}")
-        print(f"ENCRYPTION_KEY={Fernet.generate_key().decode()}")
+        values = {"JWT_SECRET": secrets.token_urlsafe(48), "ENCRYPTION_KEY": Fernet.generate_key().decode()}
+        if args.write is not None:
+            from pathlib import Path
+
+            from heartbeat_tui.envfile import add_secrets
+
+            if not args.write:
+                raise UsageError("--write needs a file name, such as .env")
+            add_secrets(Path(args.write), values)
+            print(f"wrote JWT_SECRET and ENCRYPTION_KEY to {args.write} (mode 0600)")
+            return EXIT_OK
+        for name, value in values.items():
+            print(f"{name}={value}")
         print(
-            "heartbeat: keep these in .env (mode 0600) or a secret store; to rotate ENCRYPTION_KEY,"
+            "heartbeat: keep these in .env (mode 0600: `heartbeat keys generate --write .env`) or a secret store;"
+            " to rotate ENCRYPTION_KEY,"
             " put the new key first (ENCRYPTION_KEY=new,old) then run `heartbeat keys rotate`",
             file=sys.stderr,
         )
