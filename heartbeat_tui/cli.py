@@ -91,15 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_config(args: argparse.Namespace):  # noqa: ANN202 - keeps config imports lazy
-    return load_cli_config(args)
-
-
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from heartbeat_tui.collector import Collector
     from heartbeat_tui.export import Filters, to_csv, to_json, to_table
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     filters = Filters(account=args.account, cluster=args.cluster, service=args.service)
     # A session is needed (exit 3 without); a `user` session polls only its allow-list.
     scope = session_scope(config)
@@ -133,7 +129,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from heartbeat_tui.doctor import run_doctor
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     checks = asyncio.run(run_doctor(config))
     for check in checks:
         print(check.line())
@@ -157,7 +153,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     from heartbeat_tui.tui.launch import run_dashboard
 
-    return run_dashboard(_load_config(args))
+    return run_dashboard(load_cli_config(args))
 
 
 COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, **USER_COMMANDS}

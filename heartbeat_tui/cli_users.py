@@ -135,9 +135,6 @@ def load_cli_config(args: argparse.Namespace) -> Config:
     return config
 
 
-_load_config = load_cli_config
-
-
 def _when(timestamp: float | None) -> str:
     if timestamp is None:
         return "-"
@@ -225,7 +222,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from heartbeat_tui.auth.store import UserStore, store_client
     from heartbeat_tui.aws.access import AwsAccess
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     password = None
     if args.admin is not None:
         from heartbeat_tui.auth import AuthSecrets
@@ -261,7 +258,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 
     from heartbeat_tui.auth.session_file import TOKEN_ENV, save_token
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     from heartbeat_tui.auth import AuthSecrets
 
     AuthSecrets.from_config(config)  # a clear error before any prompt
@@ -289,7 +286,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 def cmd_logout(args: argparse.Namespace) -> int:
     from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     stored = load_token()
     if stored is None:
         print("not logged in")
@@ -308,7 +305,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 
 def cmd_whoami(args: argparse.Namespace) -> int:
-    config = _load_config(args)
+    config = load_cli_config(args)
 
     async def run(auth: AuthService, session: Session) -> Session:
         return session
@@ -373,7 +370,7 @@ def cmd_users(args: argparse.Namespace) -> int:
             "an action is needed: create, list, disable, enable, set-role, set-accounts, update,"
             " reset-password or unlock"
         )
-    config = _load_config(args)
+    config = load_cli_config(args)
     from heartbeat_tui.auth import AuthSecrets, Permission
 
     AuthSecrets.from_config(config)
@@ -442,7 +439,7 @@ def cmd_aliases(args: argparse.Namespace) -> int:
     from heartbeat_tui.aws.errors import describe_error
     from heartbeat_tui.config import AccountConfig
 
-    config = _load_config(args)
+    config = load_cli_config(args)
 
     async def run(auth: AuthService, session: Session) -> tuple[list[tuple[str, str | None]], list[str]]:
         async with AwsAccess(config) as access:
@@ -476,7 +473,7 @@ def cmd_aliases(args: argparse.Namespace) -> int:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from heartbeat_tui.collector import Collector
 
-    config = _load_config(args)
+    config = load_cli_config(args)
 
     async def run(auth: AuthService, session: Session) -> Any:
         await auth.authorize_refresh(session)
@@ -525,7 +522,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_OK
-    config = _load_config(args)
+    config = load_cli_config(args)
 
     async def run(auth: AuthService, session: Session) -> Any:
         return await auth.rotate_keys(session)
