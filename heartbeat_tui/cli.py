@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from heartbeat_tui import __version__
-from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, session_scope
+from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, load_cli_config, session_scope
 from heartbeat_tui.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -91,17 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_config(args: argparse.Namespace):  # noqa: ANN202 - keeps config imports lazy
-    from heartbeat_tui.config import load_config
-
-    return load_config(args.config)
-
-
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from heartbeat_tui.collector import Collector
     from heartbeat_tui.export import Filters, to_csv, to_json, to_table
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     filters = Filters(account=args.account, cluster=args.cluster, service=args.service)
     # A session is needed (exit 3 without); a `user` session polls only its allow-list.
     scope = session_scope(config)
@@ -135,7 +129,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from heartbeat_tui.doctor import run_doctor
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     checks = asyncio.run(run_doctor(config))
     for check in checks:
         print(check.line())
@@ -159,7 +153,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     from heartbeat_tui.tui.launch import run_dashboard
 
-    return run_dashboard(_load_config(args))
+    return run_dashboard(load_cli_config(args))
 
 
 COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, **USER_COMMANDS}

@@ -7,6 +7,9 @@ Precedence, highest first:
 * environment variables, then a `.env` file in the working directory, with the
   names operators already use (`AWS_REGION`, `DYNAMODB_USERS_TABLE`,
   `ENCRYPTION_KEY`, `JWT_SECRET`, `JWT_ALGORITHM`, the AWS credential variables).
+  `.env` is read only when `heartbeat_tui.envfile` trusts it (the user's own,
+  writable by them alone), and the TOML file only from a file and folder no
+  other user can change (`heartbeat_tui.localfiles`).
 
 Secrets are never read from the TOML file. Every problem becomes a
 `ConfigError` whose message names the file, the key and the reason.
@@ -35,7 +38,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from heartbeat_tui.envfile import DOTENV, NO_DOTENV, DotEnv, read_dotenv
 from heartbeat_tui.errors import ConfigError
+from heartbeat_tui.localfiles import read_settings_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -267,9 +272,12 @@ class FileConfig(_Section):
 
 
 class EnvSettings(BaseSettings):
-    """Values from the environment and `.env`; secrets live only here."""
+    """Values from the environment and `.env`; secrets live only here.
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+    It reads the environment only: `.env` comes in through `load_env`, once
+    `read_dotenv` trusts it."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     aws_region: str | None = None
     aws_default_region: str | None = None
@@ -292,6 +300,7 @@ class Config(BaseModel):
     source: str  # the file it came from, or "defaults"
     file: FileConfig
     env: EnvSettings
+    dotenv: DotEnv = NO_DOTENV  # which .env was read, or why not
 
     @property
     def region(self) -> str:
@@ -407,7 +416,7 @@ def parse_config_data(data: Mapping[str, Any], source: str) -> FileConfig:
 def read_config_file(path: Path) -> FileConfig:
     source = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_settings_file(path, "config file")
     except FileNotFoundError:
         raise ConfigError(source, None, "no such file") from None
     except IsADirectoryError:
@@ -427,13 +436,26 @@ def read_config_file(path: Path) -> FileConfig:
     return parse_config_data(data, source)
 
 
-def load_env(env_file: str | Path | None = ".env") -> EnvSettings:
+def load_env(env_file: str | Path | None = DOTENV) -> EnvSettings:
+    return env_settings(read_dotenv(env_file))
+
+
+def env_settings(dotenv: DotEnv) -> EnvSettings:
+    """The environment, then what a trusted `.env` sets that the environment does not."""
+
+    fields = EnvSettings.model_fields
+    from_file: dict[str, str] = {}
     try:
-        return EnvSettings(_env_file=env_file)  # type: ignore[call-arg]
+        environment = EnvSettings()
+        from_file = {
+            key.lower(): value
+            for key, value in dotenv.values.items()
+            if key.lower() in fields and key.lower() not in environment.model_fields_set
+        }
+        return EnvSettings(**from_file) if from_file else environment  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise _one_line("environment", exc) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(env_file), None, f"cannot be read ({exc})") from None
+        first = exc.errors()[0].get("loc", ("",))[0]
+        raise _one_line(dotenv.name if first in from_file else "environment", exc) from None
 
 
 def load_config(
@@ -444,7 +466,8 @@ def load_config(
 ) -> Config:
     """Load the configuration; `path` is `--config` (None: `HEARTBEAT_CONFIG`, then the default)."""
 
-    env = load_env(env_file)
+    dotenv = read_dotenv(env_file)
+    env = env_settings(dotenv)
     environ = os.environ if environ is None else environ
     explicit = path if path is not None else (environ.get("HEARTBEAT_CONFIG") or env.heartbeat_config)
     if explicit:
@@ -459,7 +482,7 @@ def load_config(
         else:
             file = FileConfig()
             source = "defaults"
-    config = Config(source=source, file=file, env=env)
+    config = Config(source=source, file=file, env=env, dotenv=dotenv)
     try:
         _region(config.region)
     except ValueError as exc:

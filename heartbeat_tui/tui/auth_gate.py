@@ -24,6 +24,7 @@ from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token, save_token
 from heartbeat_tui.config import Config
 from heartbeat_tui.errors import HeartbeatError, UsageError
+from heartbeat_tui.localfiles import UnsafeLocalFile
 from heartbeat_tui.models import FleetSnapshot, ServiceDetail
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class AuthGate:
         if self.remember:
             try:
                 await asyncio.to_thread(save_token, session.token)
-            except OSError as exc:
+            except (OSError, UnsafeLocalFile) as exc:  # logged in all the same, for this run
                 log.warning("session not kept on disk: %s", exc)
         return session
 
