@@ -1,5 +1,5 @@
 """The dashboard's door to `heartbeat_tui.auth`: connect, log in, check, log out,
-and a data source narrowed to what the session may see.
+and the access policy of a session (its accounts, its role's actions).
 
 Plain asyncio (no Textual): `SecureApp` drives it. Every rule is enforced by
 `AuthService` (roles, lockout, revocation); this module only keeps the session
@@ -13,18 +13,19 @@ import asyncio
 import logging
 import os
 import secrets
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import ClassVar
 
-from heartbeat_tui.auth import AuthSecrets, AuthService, Permission, PermissionDenied, Session, SessionInvalid
+from heartbeat_tui.auth import AuthSecrets, AuthService, Permission, Session, SessionInvalid
 from heartbeat_tui.auth.passwords import PrehashedHasher
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token, save_token
 from heartbeat_tui.config import Config
+from heartbeat_tui.controller import Refused, ScopedSource
+from heartbeat_tui.controller.access import Action
 from heartbeat_tui.errors import HeartbeatError, UsageError
-from heartbeat_tui.models import FleetSnapshot, ServiceDetail
 
 log = logging.getLogger(__name__)
 
@@ -32,30 +33,47 @@ DEMO_ADMIN = "admin"
 DEMO_PASSWORD_ENV = "HEARTBEAT_DEMO_PASSWORD"
 
 
-class ScopedSource:
-    """A FleetSource that polls, and details, only the accounts of one session."""
+class SessionPolicy:
+    """The access policy of the dashboard behind a login (`AccessPolicy`).
 
-    def __init__(self, source: Any, scope: frozenset[str] | None) -> None:
-        self.source = source
-        self.scope = scope
+    Nothing without a session; with one, its accounts only; admin actions as its
+    role allows, and a forced refresh checked again by the users store
+    (`authorize_refresh`: the app's call, which also ends a refused session)."""
 
-    async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:
-        if self.scope is None:
-            return await self.source.poll(only)
-        wanted = self.scope if only is None else self.scope.intersection(only)
-        return await self.source.poll(sorted(wanted))
+    REFUSALS: ClassVar[dict[str, str]] = {
+        "refresh": "a forced refresh needs the admin role",
+        "admin": "user administration needs the admin role",
+        "logout": "no session to log out of",
+    }
 
-    def relist_next_poll(self) -> None:
-        relist = getattr(self.source, "relist_next_poll", None)
-        if relist is not None:
-            relist()
+    def __init__(self, authorize_refresh: Callable[[Session], Awaitable[None]]) -> None:
+        self.session: Session | None = None
+        self._authorize_refresh = authorize_refresh
 
-    async def fetch_service_detail(
-        self, account_id: str, region: str, cluster_arn: str, service_name: str
-    ) -> ServiceDetail:
-        if self.scope is not None and account_id not in self.scope:
-            raise PermissionDenied(f"account {account_id} is not on this session's allow-list")
-        return await self.source.fetch_service_detail(account_id, region, cluster_arn, service_name)
+    @property
+    def active(self) -> bool:
+        return self.session is not None
+
+    @property
+    def scope(self) -> frozenset[str] | None:
+        return frozenset() if self.session is None else self.session.account_scope
+
+    def permits(self, action: Action) -> bool:
+        session = self.session
+        if session is None:
+            return False
+        if action == "refresh":
+            return session.can(Permission.FORCE_REFRESH)
+        if action == "admin":
+            return session.can(Permission.MANAGE_USERS)
+        return True
+
+    async def authorize(self, action: Action) -> None:
+        session = self.session
+        if session is None or not self.permits(action):
+            raise Refused(self.REFUSALS[action])
+        if action == "refresh":
+            await self._authorize_refresh(session)
 
 
 class AuthGate:
@@ -192,4 +210,4 @@ def demo_password() -> str:
     return chosen
 
 
-__all__ = ["DEMO_ADMIN", "DEMO_PASSWORD_ENV", "AuthGate", "ScopedSource", "demo_password"]
+__all__ = ["DEMO_ADMIN", "DEMO_PASSWORD_ENV", "AuthGate", "ScopedSource", "SessionPolicy", "demo_password"]
