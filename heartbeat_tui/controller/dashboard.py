@@ -243,6 +243,12 @@ class DashboardController:
         prefetch = self._prefetch = _Prefetch()
         prefetch.task = self.scheduler.spawn(self._run_prefetch(prefetch), group="prefetch")
 
+    @property
+    def prefetch_finished(self) -> bool:
+        """Has the poll before the session ended (successfully or not), and is it still waiting to be shown?"""
+
+        return self._prefetch is not None and self._prefetch.done.is_set()
+
     async def _run_prefetch(self, prefetch: _Prefetch) -> None:
         try:
             if self.warm_start:

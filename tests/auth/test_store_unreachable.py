@@ -294,7 +294,7 @@ async def test_mid_session_the_check_fails_closed_then_the_dashboard_comes_back(
         assert "payments-prod" in screen_text(app)
         app.store_retry_seconds = 0.3
         store_down(clean_aws, DOWN)
-        app.call_later(app._check_session)
+        app.call_later(app.check_session)
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), timeout=15)
         fleet_hidden(app, source)
         message = app.screen.error_text
@@ -326,7 +326,7 @@ async def test_a_session_revoked_while_unverified_stays_on_the_login_screen(
         token = app.session.token
         app.store_retry_seconds = 0.3
         store_down(clean_aws, DOWN, operation="GetItem")  # reads fail; the revocation (PutItem) goes through
-        app.call_later(app._check_session)
+        app.call_later(app.check_session)
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), timeout=15)
         fleet_hidden(app, source)
         await down_service.logout(token)
