@@ -26,6 +26,12 @@ class Recorder:
     async def fetch_service_detail(self, *args):  # noqa: ANN002, ANN201
         raise RuntimeError("AccessDenied")
 
+    def relist_next_poll(self) -> None:
+        self.threads.append("relist")
+
+    async def prepare(self) -> None:
+        return None
+
     async def aclose(self) -> None:
         self.closed_on = threading.current_thread().name
 
@@ -79,7 +85,7 @@ async def test_prepare_runs_on_the_private_loop_and_never_fails_the_app() -> Non
         async def prepare(self) -> None:
             raise RuntimeError("no credentials")
 
-    for inner in (Preparing(), Broken(), Recorder()):  # Recorder has no prepare at all
+    for inner in (Preparing(), Broken(), Recorder()):  # Recorder prepares nothing
         source = ThreadedSource(inner)
         await source.prepare()
         assert await source.poll() is inner.snapshot
