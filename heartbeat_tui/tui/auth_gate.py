@@ -1,5 +1,5 @@
 """The dashboard's door to `heartbeat_tui.auth`: connect, log in, check, log out,
-and the access policy of a session (its accounts, its role's actions).
+and the session policy (controller/sessions.py), re-exported here.
 
 Plain asyncio (no Textual): `SecureApp` drives it. Every rule is enforced by
 `AuthService` (roles, lockout, revocation); this module only keeps the session
@@ -16,64 +16,20 @@ import secrets
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from contextlib import AsyncExitStack
-from typing import ClassVar
 
 from heartbeat_tui.auth import AuthSecrets, AuthService, Permission, Session, SessionInvalid
 from heartbeat_tui.auth.passwords import PrehashedHasher
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token, save_token
 from heartbeat_tui.config import Config
-from heartbeat_tui.controller import Refused, ScopedSource
-from heartbeat_tui.controller.access import Action
+from heartbeat_tui.controller import ScopedSource
+from heartbeat_tui.controller.sessions import SessionPolicy
 from heartbeat_tui.errors import HeartbeatError, UsageError
 
 log = logging.getLogger(__name__)
 
 DEMO_ADMIN = "admin"
 DEMO_PASSWORD_ENV = "HEARTBEAT_DEMO_PASSWORD"
-
-
-class SessionPolicy:
-    """The access policy of the dashboard behind a login (`AccessPolicy`).
-
-    Nothing without a session; with one, its accounts only; admin actions as its
-    role allows, and a forced refresh checked again by the users store
-    (`authorize_refresh`: the app's call, which also ends a refused session)."""
-
-    REFUSALS: ClassVar[dict[str, str]] = {
-        "refresh": "a forced refresh needs the admin role",
-        "admin": "user administration needs the admin role",
-        "logout": "no session to log out of",
-    }
-
-    def __init__(self, authorize_refresh: Callable[[Session], Awaitable[None]]) -> None:
-        self.session: Session | None = None
-        self._authorize_refresh = authorize_refresh
-
-    @property
-    def active(self) -> bool:
-        return self.session is not None
-
-    @property
-    def scope(self) -> frozenset[str] | None:
-        return frozenset() if self.session is None else self.session.account_scope
-
-    def permits(self, action: Action) -> bool:
-        session = self.session
-        if session is None:
-            return False
-        if action == "refresh":
-            return session.can(Permission.FORCE_REFRESH)
-        if action == "admin":
-            return session.can(Permission.MANAGE_USERS)
-        return True
-
-    async def authorize(self, action: Action) -> None:
-        session = self.session
-        if session is None or not self.permits(action):
-            raise Refused(self.REFUSALS[action])
-        if action == "refresh":
-            await self._authorize_refresh(session)
 
 
 class AuthGate:

@@ -1,5 +1,9 @@
 """The dashboard behind a login: `HeartbeatApp` plus sessions and roles.
 
+The rules live below the shell: `SessionPolicy` (what a session may see and
+do) and `SessionKeeper` (starting, checking, suspending, ending sessions), both
+in controller/sessions.py; this app is their view (login and dashboard screens).
+
 * Nothing of the fleet before a login: the app starts on the login screen and
   shows nothing of the fleet; a stored session (`heartbeat login`,
   `HEARTBEAT_TOKEN`) that still checks out skips the prompt. On the real fleet
@@ -32,7 +36,6 @@ from typing import Any, ClassVar, TypeVar
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.timer import Timer
 
 from heartbeat_tui.auth import (
     LoginFailed,
@@ -43,9 +46,10 @@ from heartbeat_tui.auth import (
 )
 from heartbeat_tui.auth.errors import LOGIN_FAILED
 from heartbeat_tui.controller import FleetSource, Refused
+from heartbeat_tui.controller.sessions import STORE_RETRY_SECONDS, SessionKeeper, SessionPolicy, unverified_message
 from heartbeat_tui.errors import HeartbeatError
 from heartbeat_tui.tui.app import HeartbeatApp
-from heartbeat_tui.tui.auth_gate import AuthGate, SessionPolicy
+from heartbeat_tui.tui.auth_gate import AuthGate
 from heartbeat_tui.tui.messages import AdminCall, AdminRequested, LoginRequested, LogoutRequested
 from heartbeat_tui.tui.screens.admin import AdminScreen, Handled
 from heartbeat_tui.tui.screens.dashboard import DashboardScreen
@@ -54,15 +58,9 @@ from heartbeat_tui.tui.screens.login import LockedScreen, LoginScreen
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-STORE_RETRY_SECONDS = 15.0
+__all__ = ["LOGGED_OUT", "STORE_RETRY_SECONDS", "SecureApp", "lockout_notice", "unverified_message"]
+
 LOGGED_OUT = "Logged out."
-
-
-def unverified_message(username: str, reason: str, retry_seconds: float) -> str:
-    return (
-        f"Session of {username} not verified: {reason}. Nothing of the fleet is shown until it is;"
-        f" retrying every {retry_seconds:g} s (or log in again)."
-    )
 
 
 def lockout_notice(threshold: int, minutes: float) -> str:
@@ -91,11 +89,25 @@ class SecureApp(HeartbeatApp):
         self._prefetch_wanted = prefetch
         self.gate = gate
         self.notice = lockout_notice(*lockout)
-        self._check_timer: Timer | None = None
-        # A session whose check could not reach the store: not shown, re-checked until it can be.
-        self.store_retry_seconds = STORE_RETRY_SECONDS
-        self._unverified: Session | None = None
-        self._unverified_timer: Timer | None = None
+        # Starts, checks, suspends and ends sessions (controller/sessions.py); this app is its view.
+        self.sessions = SessionKeeper(
+            self.policy,
+            self.controller,
+            gate,
+            self,
+            self.controller.scheduler,
+            check_seconds=gate.check_seconds,
+            retry_seconds=STORE_RETRY_SECONDS,
+        )
+
+    @property
+    def store_retry_seconds(self) -> float:
+        """How often a session the store could not verify is checked again."""
+        return self.sessions.retry_seconds
+
+    @store_retry_seconds.setter
+    def store_retry_seconds(self, seconds: float) -> None:
+        self.sessions.retry_seconds = seconds
 
     # -- start ------------------------------------------------------------------------
 
@@ -178,105 +190,42 @@ class SecureApp(HeartbeatApp):
     # -- sessions ---------------------------------------------------------------------
 
     async def start_session(self, session: Session) -> None:
-        self._forget_unverified()
-        self.policy.session = session
+        await self.sessions.start(session)
+
+    async def end_session(self, reason: str, *, busy: bool = False) -> None:
+        """Back to the login screen with `reason`; every screen that showed the fleet is gone."""
+        await self.sessions.end(reason, busy=busy)
+
+    def check_session(self) -> None:
+        """Check the session with the users store now (it is also checked every `[auth].session_check_seconds`)."""
+        self.sessions.check_soon()
+
+    # -- the session keeper's view -----------------------------------------------------
+
+    async def show_session(self, session: Session) -> None:
         self.state = replace(self.state, user=f"{session.username} ({session.role})")
         # A new dashboard for every session: nothing carried over from the last one.
         await self._reset_screens()
         await self.push_screen(DashboardScreen())
-        if self._check_timer is not None:
-            self._check_timer.stop()
-        self._check_timer = self.set_interval(self.gate.check_seconds, self.check_session, name="session-check")
-        log.info("session of %s (%s) started", session.username, session.role)
         self.refresh_bindings()
-        self.controller.begin()  # the session's accounts, unpaused, polling
 
-    async def end_session(self, reason: str, *, busy: bool = False) -> None:
-        """Back to the login screen with `reason`; every screen that showed the fleet is gone."""
-
-        if self.session is not None:
-            log.info("session of %s ended: %s", self.session.username, reason)
-        self._forget_unverified()
-        self.policy.session = None
-        if self._check_timer is not None:
-            self._check_timer.stop()
-            self._check_timer = None
-        self._forget_fleet()
+    async def show_login(self, reason: str, *, busy: bool) -> None:
+        self.state = replace(self.state, snapshot=None, view=None, user=None)
         await self._reset_screens()
         await self.push_screen(LoginScreen(reason, notice=self.notice, busy=busy))
         self.refresh_bindings()
 
-    def _forget_fleet(self) -> None:
-        self.controller.forget()
-        self.state = replace(self.state, snapshot=None, view=None, user=None)
+    def login_ready(self, reason: str) -> None:
+        self._login_screen().ready(reason)
+
+    def on_unmount(self) -> None:
+        self.sessions.close()
 
     async def _reset_screens(self) -> None:
         """Back to the blank base screen: every other screen (and its widgets) is removed."""
 
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-
-    @work(exclusive=True, group="session-check", exit_on_error=False)
-    async def check_session(self) -> None:
-        """Check the session with the users store now (also every `[auth].session_check_seconds`)."""
-
-        session = self.session
-        if session is None:
-            return
-        try:
-            fresh = await self.gate.check(session)
-        except SessionInvalid as exc:
-            if self.session is session:
-                await self.end_session(exc.reason)
-            return
-        except Exception as exc:  # noqa: BLE001 - unverifiable: fail closed, retry soon
-            if self.session is session:
-                await self._suspend_session(session, exc)
-            return
-        if self.session is not session:
-            return
-        if fresh.account_scope != session.account_scope:
-            # The allow-list changed: forget what was shown and poll the new scope.
-            await self.end_session("Applying the new account allow-list…", busy=True)
-            await self.start_session(fresh)
-        else:
-            self.policy.session = fresh
-
-    async def _suspend_session(self, session: Session, exc: BaseException) -> None:
-        """Fail closed: a session that cannot be verified shows nothing of the fleet."""
-
-        reason = str(exc) if isinstance(exc, HeartbeatError) else f"session check failed ({type(exc).__name__})"
-        log.warning("session of %s not verified, fleet hidden: %s", session.username, reason)
-        await self.end_session(unverified_message(session.username, reason, self.store_retry_seconds))
-        self._unverified = session
-        self._unverified_timer = self.set_timer(self.store_retry_seconds, self._recheck_unverified)
-
-    def _forget_unverified(self) -> None:
-        self._unverified = None
-        if self._unverified_timer is not None:
-            self._unverified_timer.stop()
-            self._unverified_timer = None
-
-    @work(exclusive=True, group="session-check", exit_on_error=False)
-    async def _recheck_unverified(self) -> None:
-        session = self._unverified
-        if session is None or self.session is not None:
-            return
-        try:
-            fresh = await self.gate.check(session)
-        except SessionInvalid as exc:
-            if self._unverified is session:
-                self._forget_unverified()
-                self._login_screen().ready(exc.reason)
-            return
-        except Exception as exc:  # noqa: BLE001 - still unreachable: keep the fleet hidden, try again
-            if self._unverified is session:
-                log.info("session of %s still not verified: %s", session.username, exc)
-                self._unverified_timer = self.set_timer(self.store_retry_seconds, self._recheck_unverified)
-            return
-        if self._unverified is session and self.session is None:
-            log.info("session of %s verified again: dashboard back", session.username)
-            await self.start_session(fresh)
 
     # -- intents ----------------------------------------------------------------------
 

@@ -334,7 +334,7 @@ async def test_a_session_revoked_while_unverified_stays_on_the_login_screen(
         await wait_until(pilot, lambda: "logged out" in app.screen.error_text, timeout=15)
         await pilot.pause(1.0)
         fleet_hidden(app, source)
-        assert app._unverified is None
+        assert app.sessions.unverified is None
         # And a login from that screen works as usual.
         await submit_login(pilot, app)
         await wait_until(pilot, lambda: app.session is not None and app.polls_applied >= 1, timeout=15)
