@@ -22,7 +22,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -83,7 +83,7 @@ class TextualScheduler:
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
         return _TimerHandle(self._app.set_timer(delay, callback, name="next-poll"))
 
-    def spawn(self, work: Any, *, group: str) -> Cancellable:
+    def spawn(self, work: Coroutine[Any, Any, None], *, group: str) -> Cancellable:
         return self._app.run_worker(work, group=group, name=group, exclusive=True, exit_on_error=False)
 
 
