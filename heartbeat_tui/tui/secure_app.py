@@ -13,7 +13,7 @@ in controller/sessions.py; this app is their view (login and dashboard screens).
   shown only inside a session, cut to that session's accounts.
 * After a login the collector is asked only for the session's accounts
   (`ScopedSource`), and a snapshot holding any other account is dropped: the
-  controller is given a `SessionPolicy` (auth_gate.py), which owns that rule.
+  controller is given a `SessionPolicy`, which owns that rule.
 * The session is checked again every `[auth].session_check_seconds`: a
   disabled user, a changed role, a revoked or expired token ends it at once,
   back to the login screen, with the fleet cleared from every screen.
