@@ -21,6 +21,7 @@ import threading
 from collections.abc import Collection, Coroutine
 from typing import Any, TypeVar
 
+from heartbeat_tui.controller.source import FleetSource
 from heartbeat_tui.models import FleetSnapshot, ServiceDetail
 
 T = TypeVar("T")
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 class ThreadedSource:
     """A FleetSource whose coroutines run on a private loop in a daemon thread."""
 
-    def __init__(self, source: Any, *, name: str = "heartbeat-collector") -> None:
+    def __init__(self, source: FleetSource, *, name: str = "heartbeat-collector") -> None:
         self.source = source
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -56,14 +57,11 @@ class ThreadedSource:
             raise
 
     async def prepare(self) -> None:
-        """Let the source get ready for its first poll (Collector.prepare), if it
-        can; a failure here is the first poll's to report."""
+        """Let the source get ready for its first poll (Collector.prepare); a
+        failure here is the first poll's to report."""
 
-        prepare = getattr(self.source, "prepare", None)
-        if prepare is None:
-            return
         try:
-            await self._call(prepare())
+            await self._call(self.source.prepare())
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001
@@ -73,11 +71,9 @@ class ThreadedSource:
         return await self._call(self.source.poll(only))
 
     def relist_next_poll(self) -> None:
-        """Ask the source to re-read everything whole on its next poll, if it can."""
+        """Ask the source to re-read everything whole on its next poll (thread-safe: Collector says so)."""
 
-        relist = getattr(self.source, "relist_next_poll", None)
-        if relist is not None:
-            relist()
+        self.source.relist_next_poll()
 
     async def fetch_service_detail(
         self, account_id: str, region: str, cluster_arn: str, service_name: str
@@ -90,9 +86,7 @@ class ThreadedSource:
         if self._closed:
             return
         try:
-            close = getattr(self.source, "aclose", None)
-            if close is not None:
-                await asyncio.wait_for(self._call(close()), timeout=5.0)
+            await asyncio.wait_for(self._call(self.source.aclose()), timeout=5.0)
         finally:
             self._closed = True
             self._loop.call_soon_threadsafe(self._loop.stop)

@@ -10,6 +10,7 @@ convenience, not the rule. Form errors are shown under the field they concern.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,6 +28,7 @@ from heartbeat_tui.auth.errors import UserExists, ValidationFailed
 from heartbeat_tui.auth.models import UserView
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.errors import HeartbeatError
+from heartbeat_tui.tui.messages import AdminCall
 from heartbeat_tui.tui.widgets.header import HeaderBar
 
 ROLE_CHOICES = [(role.value, role.value) for role in (Role.USER, Role.MONITOR, Role.ADMIN)]
@@ -220,11 +222,6 @@ class AdminScreen(Screen[None]):
         super().__init__(id="admin")
         self.users: dict[str, UserView] = {}
 
-    @property
-    def hb(self) -> Any:
-        """The `SecureApp` (not imported: screens stay clear of the store's layers)."""
-        return self.app
-
     def compose(self) -> ComposeResult:
         yield HeaderBar("Users")
         with Vertical():
@@ -243,7 +240,9 @@ class AdminScreen(Screen[None]):
     async def call(self, work: Callable[[Any, Any], Awaitable[Any]]) -> Any:
         """Run `work(auth, session)`; session, permission and store failures are the app's."""
 
-        return await self.hb.admin_call(work)
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.post_message(AdminCall(work, reply))
+        return await reply
 
     def action_reload(self) -> None:
         self.run_worker(self._reload(), group="admin", exclusive=True, exit_on_error=False)

@@ -95,8 +95,8 @@ class DashboardScreen(ServicesScreen):
         self.query_one("#clusters").border_title = "Clusters"
         self.update_titles()
         self.query_one("#accounts", PaneTable).focus()
-        if self.hb.view is not None:
-            self.show_view(self.hb.view)
+        if self.hb.state.view is not None:
+            self.show_view(self.hb.state.view)
 
     # -- applying a view -------------------------------------------------------------
 

@@ -8,14 +8,13 @@ from typing import ClassVar
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState
 
 from heartbeat_tui.models import Service, ServiceDetail
+from heartbeat_tui.tui.messages import DetailReady, DetailRequested
 from heartbeat_tui.tui.plot import PlotSeries
 from heartbeat_tui.tui.screens.base import CopyTarget, FleetScreen
 from heartbeat_tui.tui.view import FleetView, ServiceRow, age_text, percent_text
@@ -66,8 +65,8 @@ class ServiceDetailScreen(FleetScreen):
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()
-        if self.hb.view is not None:
-            self.show_view(self.hb.view)
+        if self.hb.state.view is not None:
+            self.show_view(self.hb.state.view)
         self.action_load_tasks()
 
     # -- data ---------------------------------------------------------------------------
@@ -226,6 +225,8 @@ class ServiceDetailScreen(FleetScreen):
     # -- tasks, on demand ----------------------------------------------------------------
 
     def action_load_tasks(self) -> None:
+        """Ask the app for this service's tasks and policies (the screen starts no I/O itself)."""
+
         row = self.row
         if row is None:
             self._show_tasks()
@@ -233,24 +234,17 @@ class ServiceDetailScreen(FleetScreen):
         self.tasks_loading = True
         self.detail_error = None
         self._show_tasks()
-        self._fetch_detail(row.account_id, row.region, row.cluster_arn, row.name)
+        self.post_message(DetailRequested(self.service_arn, row.account_id, row.region, row.cluster_arn, row.name))
 
-    @work(exclusive=True, group="detail", exit_on_error=False)
-    async def _fetch_detail(self, account_id: str, region: str, cluster_arn: str, name: str) -> ServiceDetail:
-        return await self.hb.source.fetch_service_detail(account_id, region, cluster_arn, name)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "detail":
+    def on_detail_ready(self, message: DetailReady) -> None:
+        message.stop()
+        if message.service_arn != self.service_arn:
             return
-        if event.state is WorkerState.SUCCESS:
-            self.detail = event.worker.result
-            self.tasks_loading = False
-        elif event.state is WorkerState.ERROR:
-            error = event.worker.error
-            self.detail_error = f"{type(error).__name__}: {error}"
-            self.tasks_loading = False
+        if message.error is not None:
+            self.detail_error = message.error
         else:
-            return
+            self.detail = message.detail
+        self.tasks_loading = False
         if self.row is not None:
             self.query_one("#detail-scaling", Static).update(self._scaling(self.row.service))
         self._show_tasks()

@@ -8,7 +8,7 @@ screen keeps answering keys while a login is checked.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
+
+from heartbeat_tui.tui.messages import LoginRequested
 
 
 class LockedScreen(Screen[None]):
@@ -50,11 +52,6 @@ class LoginScreen(Screen[None]):
         self._busy = busy
         self._composed = False
 
-    @property
-    def hb(self) -> Any:
-        """The `SecureApp` (not imported: screens stay clear of the store's layers)."""
-        return self.app
-
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="login-box"):
             yield Static("HeartBeat · log in", id="login-title")
@@ -84,6 +81,11 @@ class LoginScreen(Screen[None]):
     @property
     def error_text(self) -> str:
         return self._message
+
+    @property
+    def busy_now(self) -> bool:
+        """Is the form waiting (a session check or a login under way)? Input is refused meanwhile."""
+        return self._busy
 
     def ready(self, message: str | None = None) -> None:
         """Accept input (again), with `message` on the error line."""
@@ -116,7 +118,7 @@ class LoginScreen(Screen[None]):
             self.ready("Enter the password.")
             return
         self.busy("Checking…")
-        self.hb.attempt_login(username, password)
+        self.post_message(LoginRequested(username, password))
 
     def action_clear(self) -> None:
         for field in self.query(Input):
