@@ -38,10 +38,11 @@ from botocore.serialize import JSONSerializer
 
 from heartbeat_tui import __version__
 from heartbeat_tui.aws import ratelimit
-from heartbeat_tui.aws.errors import AssumeRoleFailed
+from heartbeat_tui.aws.errors import AssumeRoleFailed, BadResponse, WrongAccount
 from heartbeat_tui.botodata import use_orjson
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import ConfigError
+from heartbeat_tui.partitions import partition_of_arn
 from heartbeat_tui.timeutil import to_datetime
 
 # Services the collector talks to; IAM and STS are global.
@@ -292,6 +293,32 @@ def role_session_name() -> str:
     return name[:64]
 
 
+_ASSUMED_ROLE_ARN = re.compile(r"^arn:([a-z][a-z0-9-]{0,62}):sts::(\d{12}):assumed-role/")
+
+
+def check_assumed_role(account: AccountConfig, response: dict[str, Any]) -> None:
+    """The role AssumeRole answered for is in the configured account and partition.
+
+    The ARN of the assumed role (`AssumedRoleUser.Arn`, in every AssumeRole
+    answer, so no call is added) says where the credentials act. Anything else
+    than the configured account, say an endpoint that answers for another one,
+    and the account's data would be another's shown under an allow-listed id:
+    the credentials are refused before any call uses them.
+    """
+
+    assert account.role_arn is not None
+    arn = str((response.get("AssumedRoleUser") or {}).get("Arn") or "")
+    match = _ASSUMED_ROLE_ARN.match(arn)
+    if match is None:
+        raise BadResponse("STS AssumeRole answered without an assumed-role ARN to check the account against")
+    partition, account_id = match.groups()
+    if account_id != account.id:
+        raise WrongAccount(f"assumed role is in account {account_id}, not the configured {account.id}")
+    expected = partition_of_arn(account.role_arn)
+    if partition != expected:
+        raise WrongAccount(f"assumed role is in partition {partition}, not {expected} of the configured role_arn")
+
+
 class AwsAccess:
     """Owns every aiobotocore session and client. Use as an async context manager."""
 
@@ -497,6 +524,7 @@ class AwsAccess:
         if account.external_id:
             kwargs["ExternalId"] = account.external_id
         response = await sts.assume_role(**kwargs)
+        check_assumed_role(account, response)
         credentials = response["Credentials"]
         expiration = to_datetime(credentials["Expiration"])
         if expiration is None:
