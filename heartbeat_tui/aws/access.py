@@ -4,7 +4,8 @@ clients created once and reused for the collector's whole life.
 * Base credentials come from the standard chain (environment, `.env`, profile,
   SSO, instance or task role), or from the explicit variables in the settings.
 * Each account with a `role_arn` is reached by STS AssumeRole through one
-  long-lived STS client. Its credentials are botocore refreshable credentials:
+  long-lived STS client; an answer for another account or partition than the
+  configured one is refused (`check_assumed_role`). Its credentials are botocore refreshable credentials:
   they renew themselves before they expire, under a lock, so concurrent calls
   never stampede STS.
 * Every client uses adaptive retries and explicit timeouts, and counts its
@@ -299,11 +300,11 @@ _ASSUMED_ROLE_ARN = re.compile(r"^arn:([a-z][a-z0-9-]{0,62}):sts::(\d{12}):assum
 def check_assumed_role(account: AccountConfig, response: dict[str, Any]) -> None:
     """The role AssumeRole answered for is in the configured account and partition.
 
-    The ARN of the assumed role (`AssumedRoleUser.Arn`, in every AssumeRole
-    answer, so no call is added) says where the credentials act. Anything else
-    than the configured account, say an endpoint that answers for another one,
-    and the account's data would be another's shown under an allow-listed id:
-    the credentials are refused before any call uses them.
+    The assumed role's ARN (`AssumedRoleUser.Arn`, part of every AssumeRole
+    answer: no call is added) says where the credentials act. Credentials that
+    act in another account (an endpoint answering for another one) would show
+    that account's data under the configured, allow-listed id, so they are
+    refused before any call uses them: the account is in error instead.
     """
 
     assert account.role_arn is not None
@@ -316,7 +317,7 @@ def check_assumed_role(account: AccountConfig, response: dict[str, Any]) -> None
         raise WrongAccount(f"assumed role is in account {account_id}, not the configured {account.id}")
     expected = partition_of_arn(account.role_arn)
     if partition != expected:
-        raise WrongAccount(f"assumed role is in partition {partition}, not {expected} of the configured role_arn")
+        raise WrongAccount(f"assumed role is in partition {partition}, not {expected} (the configured role_arn's)")
 
 
 class AwsAccess:

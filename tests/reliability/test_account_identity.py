@@ -63,7 +63,7 @@ async def test_another_partition_mid_session_keeps_only_the_right_accounts_data(
     payments = account(wrong, PAYMENTS)
     assert payments.status is AccountStatus.ERROR
     assert payments.error == (
-        "STS AssumeRole: assumed role is in partition aws-cn, not aws of the configured role_arn"
+        "STS AssumeRole: assumed role is in partition aws-cn, not aws (the configured role_arn's)"
         f" (role {ROLE_ARN.format(account=PAYMENTS)})"
     ), payments.error
     assert_kept(good, wrong, PAYMENTS)
