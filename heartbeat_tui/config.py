@@ -488,13 +488,75 @@ def load_config(
     except ValueError as exc:
         variable = "AWS_REGION" if env.aws_region else "AWS_DEFAULT_REGION"
         raise ConfigError("environment", variable, str(exc)) from None
+    check_partitions(config)
     return config
 
 
 def config_from_dict(data: Mapping[str, Any], *, env: EnvSettings | None = None, source: str = "<dict>") -> Config:
     """Build a Config from a TOML-shaped dict (the embedded AWS and tests use this)."""
 
-    return Config(source=source, file=parse_config_data(data, source), env=env or EnvSettings(_env_file=None))  # type: ignore[call-arg]
+    config = Config(source=source, file=parse_config_data(data, source), env=env or EnvSettings(_env_file=None))  # type: ignore[call-arg]
+    check_partitions(config)
+    return config
+
+
+def _default_region_origin(config: Config) -> tuple[str, str | None, str]:
+    """Where the default region came from: (source, key, words for a message)."""
+
+    if config.file.aws.region:
+        return config.source, "aws.region", "[aws].region"
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if getattr(config.env, variable.lower()):
+            return "environment", variable, variable
+    return config.source, None, "HeartBeat's default: set [aws].region"
+
+
+def check_partitions(config: Config) -> None:
+    """Every region and role ARN is in the partition of the default region.
+
+    The base credentials live in one partition (the default region's: STS there
+    assumes every role), and nothing of another partition answers them. A
+    region no partition has, or a role ARN naming a partition AWS does not have
+    (`arn:aws-evil-partition:...`), would otherwise surface as network errors,
+    or send the role's requests somewhere unexpected. Regions are checked
+    against botocore's partition data (`heartbeat_tui.partitions`).
+    """
+
+    from heartbeat_tui.partitions import known_partitions, partition_of_arn, partition_of_region, partitions
+
+    def unknown(region: str) -> str:
+        return f"no AWS partition has a region {region!r} (botocore's endpoint data; a newer botocore may know it)"
+
+    origin_source, origin_key, origin = _default_region_origin(config)
+    home = partition_of_region(config.region)
+    if home is None:
+        raise ConfigError(origin_source, origin_key or "aws.region", unknown(config.region))
+    fleet = f"the partition of the default region {config.region} ({origin})"
+    for i, account in enumerate(config.accounts):
+        if account.role_arn is not None:
+            partition = partition_of_arn(account.role_arn)
+            if partition not in partitions():
+                raise ConfigError(
+                    config.source,
+                    f"accounts[{i}].role_arn",
+                    f"names partition {partition!r}, which AWS does not have (known: {known_partitions()})",
+                )
+            if partition != home:
+                raise ConfigError(
+                    config.source,
+                    f"accounts[{i}].role_arn",
+                    f"is in partition {partition}, not {home} ({fleet}): the base credentials cannot assume it",
+                )
+        for j, region in enumerate(account.regions or ()):
+            partition = partition_of_region(region)
+            if partition is None:
+                raise ConfigError(config.source, f"accounts[{i}].regions[{j}]", unknown(region))
+            if partition != home:
+                raise ConfigError(
+                    config.source,
+                    f"accounts[{i}].regions[{j}]",
+                    f"{region} is in partition {partition}, not {home} ({fleet})",
+                )
 
 
 def dump_toml(data: Mapping[str, Any]) -> str:
@@ -541,6 +603,7 @@ __all__ = [
     "ConfigError",
     "EnvSettings",
     "FileConfig",
+    "check_partitions",
     "config_from_dict",
     "default_config_path",
     "dump_toml",

@@ -480,7 +480,11 @@ class EcsApi:
         if len(ids) > 100:
             raise _invalid("The tasks parameter cannot contain more than 100 items.")
         moto_cluster = self._moto_cluster(account, region, params.get("cluster"))
-        moto_tasks = self.backend(account, region).tasks.get(moto_cluster.name, {})
+        # moto keeps a cluster's tasks by ARN; DescribeTasks takes ARNs or ids.
+        moto_tasks = {
+            arn.rsplit("/", 1)[-1]: task
+            for arn, task in self.backend(account, region).tasks.get(moto_cluster.name, {}).items()
+        }
         found, failures = [], []
         for id_or_arn in ids:
             tid = str(id_or_arn).rsplit("/", 1)[-1]
