@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from heartbeat_tui.errors import EXIT_OK, EXIT_PARTIAL, UsageError
+from heartbeat_tui.errors import EXIT_OK, EXIT_PARTIAL, UsageError, error_line
+from heartbeat_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from heartbeat_tui.auth import AuthService, Session, UserView
@@ -335,7 +336,7 @@ def _user_json(view: UserView) -> dict[str, Any]:
 
 def _user_rows(views: list[UserView]) -> str:
     header = ("USERNAME", "ROLE", "ACTIVE", "LOCKED", "LAST LOGIN", "ACCOUNTS", "EMAIL", "FULL NAME")
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     for v in views:
         accounts = "all" if v.role.value != "user" else (",".join(v.accounts) or "none")
         rows.append(
@@ -350,6 +351,7 @@ def _user_rows(views: list[UserView]) -> str:
                 v.full_name or "-",
             )
         )
+    rows = [tuple(visible(cell) for cell in row) for row in rows]  # names and emails users typed
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
 
@@ -454,9 +456,9 @@ def cmd_aliases(args: argparse.Namespace) -> int:
         print(json.dumps([{"id": i, "alias": a} for i, a in rows], indent=2))
     else:
         for account_id, alias in rows:
-            print(f"{account_id}  {alias or '-'}")
+            print(visible(f"{account_id}  {alias or '-'}"))  # an alias from IAM: others' text
     for error in errors:
-        print(f"heartbeat: {error}", file=sys.stderr)
+        error_line(str(error))
     return EXIT_PARTIAL if errors else EXIT_OK
 
 

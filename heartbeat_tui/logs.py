@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from heartbeat_tui.config import user_state_dir
+from heartbeat_tui.untrusted import visible, visible_lines
 
 LOG_FILE_NAME = "heartbeat.log"
 
@@ -23,6 +24,22 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     def _open(self):  # type: ignore[no-untyped-def]  # noqa: ANN202
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
+class VisibleFormatter(logging.Formatter):
+    """Log lines quote others' text (AWS errors, names): a message is one line
+    with every control character a visible escape (no forged log lines, no
+    escape sequences for whoever `tail`s the file); a traceback keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = visible(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]  # noqa: N802, ANN001
+        return visible_lines(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return visible_lines(super().formatStack(stack_info))
 
 
 def setup_logging(level: str = "INFO") -> Path | None:
@@ -41,7 +58,7 @@ def setup_logging(level: str = "INFO") -> Path | None:
     except OSError:
         handler = logging.NullHandler()
         path = None  # type: ignore[assignment]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(VisibleFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
     # botocore at DEBUG logs request headers (signatures): never below INFO.

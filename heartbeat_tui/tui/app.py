@@ -30,6 +30,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.color import Color
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -39,6 +40,7 @@ from heartbeat_tui.tui.commands import HeartbeatCommands
 from heartbeat_tui.tui.messages import SnapshotReady
 from heartbeat_tui.tui.themes import DEFAULT_VARIABLES, load_themes
 from heartbeat_tui.tui.view import Change, FleetView, Thresholds, build_view, changes
+from heartbeat_tui.untrusted import visible, visible_lines
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +307,23 @@ class HeartbeatApp(App[int]):
     def on_unmount(self) -> None:
         # Hand everything frozen back to the collector (tests run many apps in one process).
         gc.unfreeze()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast, from every screen: names, AWS errors and users' input are
+        in them, so none is parsed as markup (`[link='x]` would end the app) and
+        control characters show as visible escapes. `markup` is ignored."""
+
+        super().notify(
+            visible_lines(str(message)), title=visible(str(title)), severity=severity, timeout=timeout, markup=False
+        )
 
     def refresh_header(self) -> None:
         for header in self.screen.query("HeaderBar"):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widget import Widget
 
+from heartbeat_tui.tui.text import visible
 from heartbeat_tui.tui.view import age_text
 
 if TYPE_CHECKING:
@@ -38,9 +39,9 @@ class HeaderBar(Widget):
         out = Text(no_wrap=True, overflow="ellipsis")
         out.append(" HeartBeat ", style="bold")
         if app.user:
-            out.append(f"· {app.user} ", style="bold")
+            out.append(f"· {visible(app.user)} ", style="bold")
         if self.context:
-            out.append(f"· {self.context} ")
+            out.append(f"· {visible(self.context)} ")
         out.append("│ ", style="dim")
         # Trouble first: on a narrow terminal the poll times are what gets cut.
         view = app.view
@@ -49,7 +50,7 @@ class HeaderBar(Widget):
             if not errors and not stale:
                 out.append(f"{len(view.accounts)} accounts ok", style=app.status_style("hb-ok"))
             if errors:
-                names = ", ".join(a.name for a in errors[:3]) + ("…" if len(errors) > 3 else "")
+                names = ", ".join(visible(a.name) for a in errors[:3]) + ("…" if len(errors) > 3 else "")
                 out.append(f"{len(errors)} in error: {names}", style=app.status_style("hb-critical"))
             if stale:
                 if errors:
@@ -72,5 +73,5 @@ class HeaderBar(Widget):
             out.append(f" · next in {remaining} s")
         if app.last_poll_error:
             out.append(" │ ", style="dim")
-            out.append(f"last poll failed: {app.last_poll_error}", style=app.status_style("hb-critical"))
+            out.append(f"last poll failed: {visible(app.last_poll_error)}", style=app.status_style("hb-critical"))
         return out
