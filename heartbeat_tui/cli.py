@@ -34,6 +34,7 @@ from heartbeat_tui.errors import (
     UsageError,
     error_line,
 )
+from heartbeat_tui.untrusted import visible
 
 log = logging.getLogger("heartbeat")
 
@@ -139,7 +140,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     config = _load_config(args)
     checks = asyncio.run(run_doctor(config))
     for check in checks:
-        print(check.line())
+        print(visible(check.line()))  # a check quotes AWS's errors
     return EXIT_PARTIAL if any(c.status == "FAIL" for c in checks) else EXIT_OK
 
 

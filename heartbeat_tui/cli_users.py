@@ -481,7 +481,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         if account.error:
             failed += 1
             line += f"  {account.error}"
-        print(line)
+        print(visible(line))  # an alias and an AWS error: others' text
     print(f"full poll of {len(snapshot.accounts)} account(s) in {snapshot.stats.duration_seconds:.1f} s")
     return EXIT_PARTIAL if failed else EXIT_OK
 
