@@ -84,6 +84,7 @@ def test_a_stopped_reason_cannot_write_the_clipboard_or_the_title(own_aws: Any, 
     env = logged_in_environment(own_aws)
     env.update(TERM="xterm-256color", COLORTERM="", PYTHONUNBUFFERED="1", HEARTBEAT_LOG_FILE=str(tmp_path / "hb.log"))
     env.pop("CI", None)
+    env.update(COLUMNS=str(COLUMNS), LINES=str(LINES))  # a size inherited from pytest's own terminal would win
 
     child = pexpect.spawn(
         sys.executable,
@@ -118,9 +119,15 @@ def test_a_stopped_reason_cannot_write_the_clipboard_or_the_title(own_aws: Any, 
 
     try:
         wait_for(SERVICE)
-        for keys in ("f", "/", SERVICE, "\r", "\r"):  # fleet-wide, filter to it, its detail
-            child.send(keys)
-            pump(0.5)
+        child.send("f")  # fleet-wide
+        wait_for("All services")
+        child.send("/")
+        pump(0.3)
+        child.send(SERVICE)  # filtered to it
+        wait_for(f"/{SERVICE}")
+        child.send("\r")  # keep the filter, back to the table
+        pump(0.5)
+        child.send("\r")  # its detail
         wait_for("stopped reason")  # the task list is on screen
         pump(1.0)
         assert b"\x1b]52" not in raw  # nothing wrote the clipboard
