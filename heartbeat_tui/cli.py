@@ -32,7 +32,9 @@ from heartbeat_tui.errors import (
     EXIT_USAGE,
     HeartbeatError,
     UsageError,
+    error_line,
 )
+from heartbeat_tui.untrusted import visible
 
 log = logging.getLogger("heartbeat")
 
@@ -122,7 +124,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     failed = [a for a in selected if a.status.value != "ok"]
     for account in failed:
-        print(f"heartbeat: account {account.display_name}: {account.error}", file=sys.stderr)
+        error_line(f"account {account.display_name}: {account.error}")
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
@@ -132,7 +134,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     config = load_cli_config(args)
     checks = asyncio.run(run_doctor(config))
     for check in checks:
-        print(check.line())
+        print(visible(check.line()))  # a check quotes AWS's errors
     return EXIT_PARTIAL if any(c.status == "FAIL" for c in checks) else EXIT_OK
 
 
@@ -171,10 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("heartbeat %s: %s", __version__, args.command)
         return COMMANDS[args.command](args)
     except HeartbeatError as exc:
-        print(f"heartbeat: {exc}", file=sys.stderr)
+        error_line(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        print("heartbeat: interrupted", file=sys.stderr)
+        error_line("interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `heartbeat snapshot | head`: the reader left; not an error worth a message.
@@ -190,10 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from heartbeat_tui.reasons import one_line
 
         summary = one_line((str(exc).strip().splitlines() or [""])[0])
-        print(
-            f"heartbeat: internal error: {type(exc).__name__}: {summary} (details in {log_path()})",
-            file=sys.stderr,
-        )
+        error_line(f"internal error: {type(exc).__name__}: {summary} (details in {log_path()})")
         return EXIT_INTERNAL
 
 

@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from heartbeat_tui.errors import EXIT_OK, EXIT_PARTIAL, UsageError
+from heartbeat_tui.errors import EXIT_OK, EXIT_PARTIAL, UsageError, error_line
+from heartbeat_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from heartbeat_tui.auth import AuthService, Session, UserView
@@ -345,7 +346,7 @@ def _user_json(view: UserView) -> dict[str, Any]:
 
 def _user_rows(views: list[UserView]) -> str:
     header = ("USERNAME", "ROLE", "ACTIVE", "LOCKED", "LAST LOGIN", "ACCOUNTS", "EMAIL", "FULL NAME")
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     for v in views:
         accounts = "all" if v.role.value != "user" else (",".join(v.accounts) or "none")
         rows.append(
@@ -360,6 +361,7 @@ def _user_rows(views: list[UserView]) -> str:
                 v.full_name or "-",
             )
         )
+    rows = [tuple(visible(cell) for cell in row) for row in rows]  # names and emails users typed
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
 
@@ -464,9 +466,9 @@ def cmd_aliases(args: argparse.Namespace) -> int:
         print(json.dumps([{"id": i, "alias": a} for i, a in rows], indent=2))
     else:
         for account_id, alias in rows:
-            print(f"{account_id}  {alias or '-'}")
+            print(visible(f"{account_id}  {alias or '-'}"))  # an alias from IAM: others' text
     for error in errors:
-        print(f"heartbeat: {error}", file=sys.stderr)
+        error_line(str(error))
     return EXIT_PARTIAL if errors else EXIT_OK
 
 
@@ -489,7 +491,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         if account.error:
             failed += 1
             line += f"  {account.error}"
-        print(line)
+        print(visible(line))  # an alias and an AWS error: others' text
     print(f"full poll of {len(snapshot.accounts)} account(s) in {snapshot.stats.duration_seconds:.1f} s")
     return EXIT_PARTIAL if failed else EXIT_OK
 

@@ -20,6 +20,7 @@ from heartbeat_tui.embedded.fleet import FleetSpec
 from heartbeat_tui.errors import EXIT_OK
 from heartbeat_tui.localfiles import checked_folder, open_written_file
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
+from heartbeat_tui.untrusted import visible_lines
 
 
 def demo_config(aws: EmbeddedAWS) -> Config:
@@ -79,7 +80,7 @@ def serve_demo(*, step_seconds: float = 2.0) -> int:
 
         snapshot = asyncio.run(poll())
         print(f"HeartBeat demo: embedded AWS at {aws.endpoint_url}, {snapshot.service_count} services")
-        print(summarise(snapshot))
+        print(visible_lines(summarise(snapshot)))
         path = _write_demo_config(aws)
         credentials = aws.credentials()
         print(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from heartbeat_tui.config import user_state_dir
 from heartbeat_tui.localfiles import UnsafeLocalFile, checked_folder, open_written_file
+from heartbeat_tui.untrusted import visible, visible_lines
 
 LOG_FILE_NAME = "heartbeat.log"
 LOG_FILE_ENV = "HEARTBEAT_LOG_FILE"
@@ -44,6 +45,22 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         dashboard's screen. Logging never stops the app."""
 
 
+class VisibleFormatter(logging.Formatter):
+    """Log lines quote others' text (AWS errors, names): a message is one line
+    with every control character a visible escape (no forged log lines, no
+    escape sequences for whoever `tail`s the file); a traceback keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = visible(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]  # noqa: N802, ANN001
+        return visible_lines(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return visible_lines(super().formatStack(stack_info))
+
+
 def setup_logging(level: str = "INFO") -> Path | None:
     """Send every log record to a rotating file; returns its path (None if unwritable).
 
@@ -68,7 +85,7 @@ def setup_logging(level: str = "INFO") -> Path | None:
     except OSError:
         handler = logging.NullHandler()
         path = None  # type: ignore[assignment]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(VisibleFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
     # botocore at DEBUG logs request headers (signatures): never below INFO.

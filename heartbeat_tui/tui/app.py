@@ -32,6 +32,7 @@ from rich.style import Style
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.color import Color
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
@@ -60,6 +61,7 @@ from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
 from heartbeat_tui.tui.state import DashboardState
 from heartbeat_tui.tui.themes import DEFAULT_VARIABLES, load_themes
 from heartbeat_tui.tui.view import FleetView, Thresholds, build_view, changes
+from heartbeat_tui.untrusted import visible, visible_lines
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +338,23 @@ class HeartbeatApp(App[int]):
         self.controller.close()
         # Hand everything frozen back to the collector (tests run many apps in one process).
         gc.unfreeze()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast, from every screen: names, AWS errors and users' input are
+        in them, so none is parsed as markup (`[link='x]` would end the app) and
+        control characters show as visible escapes. `markup` is ignored."""
+
+        super().notify(
+            visible_lines(str(message)), title=visible(str(title)), severity=severity, timeout=timeout, markup=False
+        )
 
     # -- styles from theme variables -------------------------------------------------
 

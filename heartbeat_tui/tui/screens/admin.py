@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -29,6 +30,7 @@ from heartbeat_tui.auth.models import UserView
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.errors import HeartbeatError
 from heartbeat_tui.tui.messages import AdminCall
+from heartbeat_tui.tui.text import content, plain, plain_lines
 from heartbeat_tui.tui.widgets.header import HeaderBar
 
 ROLE_CHOICES = [(role.value, role.value) for role in (Role.USER, Role.MONITOR, Role.ADMIN)]
@@ -41,12 +43,14 @@ def _when(timestamp: float | None) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def user_row(view: UserView) -> tuple[str, ...]:
+def user_row(view: UserView) -> tuple[Text, ...]:
+    """A user's cells: plain Text (a DataTable parses a str cell as markup)."""
+
     if view.role is Role.USER:
         accounts = ", ".join(view.accounts) or "none"
     else:
         accounts = "all"
-    return (
+    cells = (
         view.username,
         view.role.value,
         "yes" if view.active else "no",
@@ -54,6 +58,7 @@ def user_row(view: UserView) -> tuple[str, ...]:
         _when(view.last_login_at),
         accounts,
     )
+    return tuple(plain(cell) for cell in cells)
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ class FormScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
-            box.border_title = self.title_text
+            box.border_title = content(self.title_text)  # names a user
             box.border_subtitle = "Enter: next/save · Ctrl+S: save · Esc: cancel"
             for field in self.fields:
                 yield Label(field.label, id=f"{field.name}-label")
@@ -160,11 +165,11 @@ class FormScreen(ModalScreen[str | None]):
         rest = []
         for name, message in errors.items():
             if name in known:
-                self.query_one(f"#{name}-error", Static).update(message)
+                self.query_one(f"#{name}-error", Static).update(plain_lines(message))
             else:
                 rest.append(f"{name}: {message}")
         if rest:
-            self.query_one("#form-error", Static).update("; ".join(rest))
+            self.query_one("#form-error", Static).update(plain_lines("; ".join(rest)))
 
     def action_submit(self) -> None:
         if self._busy:
@@ -225,7 +230,7 @@ class AdminScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield HeaderBar("Users")
         with Vertical():
-            table: DataTable[str] = DataTable(id="users", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(id="users", cursor_type="row", zebra_stripes=True)
             table.add_columns(*COLUMNS)
             yield table
             yield Static("loading users…", id="admin-status", markup=False)

@@ -9,10 +9,12 @@ from typing import ClassVar, cast
 
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
 
 from heartbeat_tui.links import console_url
 from heartbeat_tui.tui.state import DashboardHost
+from heartbeat_tui.tui.text import content
 from heartbeat_tui.tui.view import FleetView, ServiceRow
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
@@ -136,10 +138,10 @@ class ServicesScreen(FleetScreen):
         pass
 
     @staticmethod
-    def table_title(prefix: str, table: ServiceTable) -> str:
+    def table_title(prefix: str, table: ServiceTable) -> Content:
         total, shown = len(table.rows), len(table.order)
         count = f"{shown}/{total}" if shown != total else f"{total}"
         title = f"{prefix} · {count} · sort {table.sort_description}"
         if not table.filter.empty:
             title += f" · /{table.filter.text}"
-        return title
+        return content(title)  # a cluster's name, the operator's filter: never markup

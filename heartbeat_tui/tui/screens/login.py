@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from heartbeat_tui.tui.messages import LoginRequested
+from heartbeat_tui.tui.text import plain_lines
 
 
 class LockedScreen(Screen[None]):
@@ -59,8 +60,8 @@ class LoginScreen(Screen[None]):
             yield Input(placeholder="username", id="username", max_length=64, disabled=self._busy)
             yield Label("Password", id="password-label")
             yield Input(placeholder="password", password=True, id="password", max_length=1024, disabled=self._busy)
-            yield Static(self._message, id="login-error", markup=False)
-            yield Static(self._notice, id="login-notice", markup=False)
+            yield Static(plain_lines(self._message), id="login-error", markup=False)
+            yield Static(plain_lines(self._notice), id="login-notice", markup=False)
 
     def on_mount(self) -> None:
         self._composed = True
@@ -73,7 +74,7 @@ class LoginScreen(Screen[None]):
             return
         for field in self.query(Input):
             field.disabled = self._busy
-        self.query_one("#login-error", Static).update(self._message)
+        self.query_one("#login-error", Static).update(plain_lines(self._message))
         if not self._busy:
             username = self.query_one("#username", Input)
             (self.query_one("#password", Input) if username.value else username).focus()

@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from heartbeat_tui.tui.state import DashboardHost, DashboardState
+from heartbeat_tui.tui.text import visible
 from heartbeat_tui.tui.view import age_text
 
 
@@ -52,9 +53,9 @@ class HeaderBar(Widget):
         out = Text(no_wrap=True, overflow="ellipsis")
         out.append(" HeartBeat ", style="bold")
         if state.user:
-            out.append(f"· {state.user} ", style="bold")
+            out.append(f"· {visible(state.user)} ", style="bold")
         if self.context:
-            out.append(f"· {self.context} ")
+            out.append(f"· {visible(self.context)} ")
         out.append("│ ", style="dim")
         # Trouble first: on a narrow terminal the poll times are what gets cut.
         view = state.view
@@ -63,7 +64,7 @@ class HeaderBar(Widget):
             if not errors and not stale:
                 out.append(f"{len(view.accounts)} accounts ok", style=app.status_style("hb-ok"))
             if errors:
-                names = ", ".join(a.name for a in errors[:3]) + ("…" if len(errors) > 3 else "")
+                names = ", ".join(visible(a.name) for a in errors[:3]) + ("…" if len(errors) > 3 else "")
                 out.append(f"{len(errors)} in error: {names}", style=app.status_style("hb-critical"))
             if stale:
                 if errors:
@@ -86,5 +87,5 @@ class HeaderBar(Widget):
             out.append(f" · next in {remaining} s")
         if poll.last_error:
             out.append(" │ ", style="dim")
-            out.append(f"last poll failed: {poll.last_error}", style=app.status_style("hb-critical"))
+            out.append(f"last poll failed: {visible(poll.last_error)}", style=app.status_style("hb-critical"))
         return out
