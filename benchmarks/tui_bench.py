@@ -125,6 +125,15 @@ class BenchSource:
     async def fetch_service_detail(self, *args):  # noqa: ANN002, ANN201
         raise NotImplementedError
 
+    def relist_next_poll(self) -> None:
+        pass
+
+    async def prepare(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
 
 class TimedServiceTable(ServiceTable):
     def action_cursor_down(self) -> None:

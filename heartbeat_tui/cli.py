@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from heartbeat_tui import __version__
-from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, session_scope
+from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, load_cli_config, session_scope
 from heartbeat_tui.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -32,7 +32,9 @@ from heartbeat_tui.errors import (
     EXIT_USAGE,
     HeartbeatError,
     UsageError,
+    error_line,
 )
+from heartbeat_tui.untrusted import visible
 
 log = logging.getLogger("heartbeat")
 
@@ -91,18 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_config(args: argparse.Namespace):  # noqa: ANN202 - keeps config imports lazy
-    from heartbeat_tui.config import load_config
-
-    return load_config(args.config)
-
-
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from heartbeat_tui import heap
     from heartbeat_tui.collector import Collector
     from heartbeat_tui.export import Filters, to_csv, to_json, to_table
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     filters = Filters(account=args.account, cluster=args.cluster, service=args.service)
     # A session is needed (exit 3 without); a `user` session polls only its allow-list.
     scope = session_scope(config)
@@ -130,17 +126,17 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     failed = [a for a in selected if a.status.value != "ok"]
     for account in failed:
-        print(f"heartbeat: account {account.display_name}: {account.error}", file=sys.stderr)
+        error_line(f"account {account.display_name}: {account.error}")
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from heartbeat_tui.doctor import run_doctor
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     checks = asyncio.run(run_doctor(config))
     for check in checks:
-        print(check.line())
+        print(visible(check.line()))  # a check quotes AWS's errors
     return EXIT_PARTIAL if any(c.status == "FAIL" for c in checks) else EXIT_OK
 
 
@@ -161,7 +157,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     from heartbeat_tui.tui.launch import run_dashboard
 
-    return run_dashboard(_load_config(args))
+    return run_dashboard(load_cli_config(args))
 
 
 COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, **USER_COMMANDS}
@@ -179,10 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("heartbeat %s: %s", __version__, args.command)
         return COMMANDS[args.command](args)
     except HeartbeatError as exc:
-        print(f"heartbeat: {exc}", file=sys.stderr)
+        error_line(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        print("heartbeat: interrupted", file=sys.stderr)
+        error_line("interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `heartbeat snapshot | head`: the reader left; not an error worth a message.
@@ -198,10 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from heartbeat_tui.reasons import one_line
 
         summary = one_line((str(exc).strip().splitlines() or [""])[0])
-        print(
-            f"heartbeat: internal error: {type(exc).__name__}: {summary} (details in {log_path()})",
-            file=sys.stderr,
-        )
+        error_line(f"internal error: {type(exc).__name__}: {summary} (details in {log_path()})")
         return EXIT_INTERNAL
 
 

@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from heartbeat_tui.errors import EXIT_OK, EXIT_PARTIAL, UsageError
+from heartbeat_tui.errors import EXIT_OK, EXIT_PARTIAL, UsageError, error_line
+from heartbeat_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from heartbeat_tui.auth import AuthService, Session, UserView
@@ -112,17 +113,27 @@ def add_user_commands(commands: Any) -> None:
     keys = _add(commands, "keys", "secrets: generate new ones, rotate ENCRYPTION_KEY")
     key_actions = keys.add_subparsers(dest="keys_command", metavar="ACTION", parser_class=type(keys))
     keys.set_defaults(keys_command=None)
-    _add(key_actions, "generate", "print a new JWT_SECRET and ENCRYPTION_KEY for .env or a secret store")
+    generate = _add(key_actions, "generate", "print a new JWT_SECRET and ENCRYPTION_KEY for .env or a secret store")
+    generate.add_argument(
+        "--write",
+        metavar="PATH",
+        help="append them to PATH instead (created 0600, or an existing 0600 file of yours; never printed)",
+    )
     _add(key_actions, "rotate", "re-encrypt every user with the newest ENCRYPTION_KEY (admin; resumable)")
 
 
 # -- shared plumbing -------------------------------------------------------------------------------
 
 
-def _load_config(args: argparse.Namespace) -> Config:
+def load_cli_config(args: argparse.Namespace) -> Config:
+    """The configuration a command runs with; an ignored `.env` is one line on stderr."""
+
     from heartbeat_tui.config import load_config
 
-    return load_config(args.config)
+    config = load_config(args.config)
+    if config.dotenv.warning:
+        print(f"heartbeat: {config.dotenv.warning}", file=sys.stderr)
+    return config
 
 
 def _when(timestamp: float | None) -> str:
@@ -212,7 +223,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from heartbeat_tui.auth.store import UserStore, store_client
     from heartbeat_tui.aws.access import AwsAccess
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     password = None
     if args.admin is not None:
         from heartbeat_tui.auth import AuthSecrets
@@ -248,7 +259,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 
     from heartbeat_tui.auth.session_file import TOKEN_ENV, save_token
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     from heartbeat_tui.auth import AuthSecrets
 
     AuthSecrets.from_config(config)  # a clear error before any prompt
@@ -276,7 +287,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 def cmd_logout(args: argparse.Namespace) -> int:
     from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token
 
-    config = _load_config(args)
+    config = load_cli_config(args)
     stored = load_token()
     if stored is None:
         print("not logged in")
@@ -295,7 +306,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 
 def cmd_whoami(args: argparse.Namespace) -> int:
-    config = _load_config(args)
+    config = load_cli_config(args)
 
     async def run(auth: AuthService, session: Session) -> Session:
         return session
@@ -335,7 +346,7 @@ def _user_json(view: UserView) -> dict[str, Any]:
 
 def _user_rows(views: list[UserView]) -> str:
     header = ("USERNAME", "ROLE", "ACTIVE", "LOCKED", "LAST LOGIN", "ACCOUNTS", "EMAIL", "FULL NAME")
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     for v in views:
         accounts = "all" if v.role.value != "user" else (",".join(v.accounts) or "none")
         rows.append(
@@ -350,6 +361,7 @@ def _user_rows(views: list[UserView]) -> str:
                 v.full_name or "-",
             )
         )
+    rows = [tuple(visible(cell) for cell in row) for row in rows]  # names and emails users typed
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
 
@@ -360,7 +372,7 @@ def cmd_users(args: argparse.Namespace) -> int:
             "an action is needed: create, list, disable, enable, set-role, set-accounts, update,"
             " reset-password or unlock"
         )
-    config = _load_config(args)
+    config = load_cli_config(args)
     from heartbeat_tui.auth import AuthSecrets, Permission
 
     AuthSecrets.from_config(config)
@@ -429,7 +441,7 @@ def cmd_aliases(args: argparse.Namespace) -> int:
     from heartbeat_tui.aws.errors import describe_error
     from heartbeat_tui.config import AccountConfig
 
-    config = _load_config(args)
+    config = load_cli_config(args)
 
     async def run(auth: AuthService, session: Session) -> tuple[list[tuple[str, str | None]], list[str]]:
         async with AwsAccess(config) as access:
@@ -454,16 +466,16 @@ def cmd_aliases(args: argparse.Namespace) -> int:
         print(json.dumps([{"id": i, "alias": a} for i, a in rows], indent=2))
     else:
         for account_id, alias in rows:
-            print(f"{account_id}  {alias or '-'}")
+            print(visible(f"{account_id}  {alias or '-'}"))  # an alias from IAM: others' text
     for error in errors:
-        print(f"heartbeat: {error}", file=sys.stderr)
+        error_line(str(error))
     return EXIT_PARTIAL if errors else EXIT_OK
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     from heartbeat_tui.collector import Collector
 
-    config = _load_config(args)
+    config = load_cli_config(args)
 
     async def run(auth: AuthService, session: Session) -> Any:
         await auth.authorize_refresh(session)
@@ -479,7 +491,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         if account.error:
             failed += 1
             line += f"  {account.error}"
-        print(line)
+        print(visible(line))  # an alias and an AWS error: others' text
     print(f"full poll of {len(snapshot.accounts)} account(s) in {snapshot.stats.duration_seconds:.1f} s")
     return EXIT_PARTIAL if failed else EXIT_OK
 
@@ -492,15 +504,27 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
         from cryptography.fernet import Fernet
 
-        print(f"JWT_SECRET={secrets.token_urlsafe(48)}")
-        print(f"ENCRYPTION_KEY={Fernet.generate_key().decode()}")
+        values = {"JWT_SECRET": secrets.token_urlsafe(48), "ENCRYPTION_KEY": Fernet.generate_key().decode()}
+        if args.write is not None:
+            from pathlib import Path
+
+            from heartbeat_tui.envfile import add_secrets
+
+            if not args.write:
+                raise UsageError("--write needs a file name, such as .env")
+            add_secrets(Path(args.write), values)
+            print(f"wrote JWT_SECRET and ENCRYPTION_KEY to {args.write} (mode 0600)")
+            return EXIT_OK
+        for name, value in values.items():
+            print(f"{name}={value}")
         print(
-            "heartbeat: keep these in .env (mode 0600) or a secret store; to rotate ENCRYPTION_KEY,"
+            "heartbeat: keep these in .env (mode 0600: `heartbeat keys generate --write .env`) or a secret store;"
+            " to rotate ENCRYPTION_KEY,"
             " put the new key first (ENCRYPTION_KEY=new,old) then run `heartbeat keys rotate`",
             file=sys.stderr,
         )
         return EXIT_OK
-    config = _load_config(args)
+    config = load_cli_config(args)
 
     async def run(auth: AuthService, session: Session) -> Any:
         return await auth.rotate_keys(session)

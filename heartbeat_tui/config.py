@@ -7,6 +7,9 @@ Precedence, highest first:
 * environment variables, then a `.env` file in the working directory, with the
   names operators already use (`AWS_REGION`, `DYNAMODB_USERS_TABLE`,
   `ENCRYPTION_KEY`, `JWT_SECRET`, `JWT_ALGORITHM`, the AWS credential variables).
+  `.env` is read only when `heartbeat_tui.envfile` trusts it (the user's own,
+  writable by them alone), and the TOML file only from a file and folder no
+  other user can change (`heartbeat_tui.localfiles`).
 
 Secrets are never read from the TOML file. Every problem becomes a
 `ConfigError` whose message names the file, the key and the reason.
@@ -35,7 +38,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from heartbeat_tui.envfile import DOTENV, NO_DOTENV, DotEnv, read_dotenv
 from heartbeat_tui.errors import ConfigError
+from heartbeat_tui.localfiles import read_settings_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -274,9 +279,12 @@ class FileConfig(_Section):
 
 
 class EnvSettings(BaseSettings):
-    """Values from the environment and `.env`; secrets live only here."""
+    """Values from the environment and `.env`; secrets live only here.
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+    It reads the environment only: `.env` comes in through `load_env`, once
+    `read_dotenv` trusts it."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     aws_region: str | None = None
     aws_default_region: str | None = None
@@ -299,6 +307,7 @@ class Config(BaseModel):
     source: str  # the file it came from, or "defaults"
     file: FileConfig
     env: EnvSettings
+    dotenv: DotEnv = NO_DOTENV  # which .env was read, or why not
 
     @property
     def region(self) -> str:
@@ -414,7 +423,7 @@ def parse_config_data(data: Mapping[str, Any], source: str) -> FileConfig:
 def read_config_file(path: Path) -> FileConfig:
     source = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_settings_file(path, "config file")
     except FileNotFoundError:
         raise ConfigError(source, None, "no such file") from None
     except IsADirectoryError:
@@ -434,13 +443,26 @@ def read_config_file(path: Path) -> FileConfig:
     return parse_config_data(data, source)
 
 
-def load_env(env_file: str | Path | None = ".env") -> EnvSettings:
+def load_env(env_file: str | Path | None = DOTENV) -> EnvSettings:
+    return env_settings(read_dotenv(env_file))
+
+
+def env_settings(dotenv: DotEnv) -> EnvSettings:
+    """The environment, then what a trusted `.env` sets that the environment does not."""
+
+    fields = EnvSettings.model_fields
+    from_file: dict[str, str] = {}
     try:
-        return EnvSettings(_env_file=env_file)  # type: ignore[call-arg]
+        environment = EnvSettings()
+        from_file = {
+            key.lower(): value
+            for key, value in dotenv.values.items()
+            if key.lower() in fields and key.lower() not in environment.model_fields_set
+        }
+        return EnvSettings(**from_file) if from_file else environment  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise _one_line("environment", exc) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(env_file), None, f"cannot be read ({exc})") from None
+        first = exc.errors()[0].get("loc", ("",))[0]
+        raise _one_line(dotenv.name if first in from_file else "environment", exc) from None
 
 
 def load_config(
@@ -451,7 +473,8 @@ def load_config(
 ) -> Config:
     """Load the configuration; `path` is `--config` (None: `HEARTBEAT_CONFIG`, then the default)."""
 
-    env = load_env(env_file)
+    dotenv = read_dotenv(env_file)
+    env = env_settings(dotenv)
     environ = os.environ if environ is None else environ
     explicit = path if path is not None else (environ.get("HEARTBEAT_CONFIG") or env.heartbeat_config)
     if explicit:
@@ -466,19 +489,81 @@ def load_config(
         else:
             file = FileConfig()
             source = "defaults"
-    config = Config(source=source, file=file, env=env)
+    config = Config(source=source, file=file, env=env, dotenv=dotenv)
     try:
         _region(config.region)
     except ValueError as exc:
         variable = "AWS_REGION" if env.aws_region else "AWS_DEFAULT_REGION"
         raise ConfigError("environment", variable, str(exc)) from None
+    check_partitions(config)
     return config
 
 
 def config_from_dict(data: Mapping[str, Any], *, env: EnvSettings | None = None, source: str = "<dict>") -> Config:
     """Build a Config from a TOML-shaped dict (the embedded AWS and tests use this)."""
 
-    return Config(source=source, file=parse_config_data(data, source), env=env or EnvSettings(_env_file=None))  # type: ignore[call-arg]
+    config = Config(source=source, file=parse_config_data(data, source), env=env or EnvSettings(_env_file=None))  # type: ignore[call-arg]
+    check_partitions(config)
+    return config
+
+
+def _default_region_origin(config: Config) -> tuple[str, str | None, str]:
+    """Where the default region came from: (source, key, words for a message)."""
+
+    if config.file.aws.region:
+        return config.source, "aws.region", "[aws].region"
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if getattr(config.env, variable.lower()):
+            return "environment", variable, variable
+    return config.source, None, "HeartBeat's default: set [aws].region"
+
+
+def check_partitions(config: Config) -> None:
+    """Every region and role ARN is in the partition of the default region.
+
+    The base credentials live in one partition (the default region's: STS there
+    assumes every role), and nothing of another partition answers them. A
+    region no partition has, or a role ARN naming a partition AWS does not have
+    (`arn:aws-evil-partition:...`), would otherwise surface as network errors,
+    or send the role's requests somewhere unexpected. Regions are checked
+    against botocore's partition data (`heartbeat_tui.partitions`).
+    """
+
+    from heartbeat_tui.partitions import known_partitions, partition_of_arn, partition_of_region, partitions
+
+    def unknown(region: str) -> str:
+        return f"no AWS partition has a region {region!r} (botocore's endpoint data; a newer botocore may know it)"
+
+    origin_source, origin_key, origin = _default_region_origin(config)
+    home = partition_of_region(config.region)
+    if home is None:
+        raise ConfigError(origin_source, origin_key or "aws.region", unknown(config.region))
+    fleet = f"the partition of the default region {config.region} ({origin})"
+    for i, account in enumerate(config.accounts):
+        if account.role_arn is not None:
+            partition = partition_of_arn(account.role_arn)
+            if partition not in partitions():
+                raise ConfigError(
+                    config.source,
+                    f"accounts[{i}].role_arn",
+                    f"names partition {partition!r}, which AWS does not have (known: {known_partitions()})",
+                )
+            if partition != home:
+                raise ConfigError(
+                    config.source,
+                    f"accounts[{i}].role_arn",
+                    f"is in partition {partition}, not {home} ({fleet}): the base credentials cannot assume it",
+                )
+        for j, region in enumerate(account.regions or ()):
+            partition = partition_of_region(region)
+            if partition is None:
+                raise ConfigError(config.source, f"accounts[{i}].regions[{j}]", unknown(region))
+            if partition != home:
+                raise ConfigError(
+                    config.source,
+                    f"accounts[{i}].regions[{j}]",
+                    f"{region} is in partition {partition}, not {home} ({fleet})",
+                )
 
 
 def dump_toml(data: Mapping[str, Any]) -> str:
@@ -525,6 +610,7 @@ __all__ = [
     "ConfigError",
     "EnvSettings",
     "FileConfig",
+    "check_partitions",
     "config_from_dict",
     "default_config_path",
     "dump_toml",

@@ -19,7 +19,9 @@ from heartbeat_tui.config import Config, config_from_dict, dump_toml, load_env, 
 from heartbeat_tui.embedded import EmbeddedAWS
 from heartbeat_tui.embedded.fleet import FleetSpec
 from heartbeat_tui.errors import EXIT_OK
+from heartbeat_tui.localfiles import checked_folder, open_written_file
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
+from heartbeat_tui.untrusted import visible_lines
 
 
 def demo_config(aws: EmbeddedAWS) -> Config:
@@ -80,7 +82,7 @@ def serve_demo(*, step_seconds: float = 2.0) -> int:
 
         snapshot = asyncio.run(poll())
         print(f"HeartBeat demo: embedded AWS at {aws.endpoint_url}, {snapshot.service_count} services")
-        print(summarise(snapshot))
+        print(visible_lines(summarise(snapshot)))
         path = _write_demo_config(aws)
         credentials = aws.credentials()
         print(
@@ -99,8 +101,14 @@ def serve_demo(*, step_seconds: float = 2.0) -> int:
 
 def _write_demo_config(aws: EmbeddedAWS) -> Path:
     path = user_state_dir() / "demo" / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.write_text("# Written by `heartbeat demo --serve`; valid while it runs.\n" + dump_toml(aws.config_dict()))
+    checked_folder(path.parent.parent, "state folder", create=True, narrow=True)
+    checked_folder(path.parent, "demo folder", create=True, narrow=True)
+    text = "# Written by `heartbeat demo --serve`; valid while it runs.\n" + dump_toml(aws.config_dict())
+    # Emptied only once checked: O_TRUNC would cut a planted hard link's target first.
+    fd = open_written_file(path, os.O_WRONLY | os.O_CREAT, "demo config file")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.truncate(0)
+        out.write(text)
     return path
 
 

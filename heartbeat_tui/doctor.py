@@ -184,6 +184,19 @@ async def _account_checks(access: AwsAccess, config: Config, account: AccountCon
     return checks
 
 
+def _dotenv_check(config: Config) -> list[Check]:
+    """Which `.env` the secrets and settings came from: one planted or ignored shows."""
+
+    dotenv = config.dotenv
+    if dotenv.state == "read":
+        return [Check("OK", ".env", f"read {dotenv.path}")]
+    if dotenv.state == "ignored":
+        return [Check("WARN", ".env", f"ignored {dotenv.path}: {dotenv.reason}")]
+    if dotenv.state == "missing":
+        return [Check("OK", ".env", f"no .env ({dotenv.path} does not exist)")]
+    return []  # not looked for (a configuration built in code)
+
+
 async def run_doctor(config: Config) -> list[Check]:
     checks = [
         Check(
@@ -191,7 +204,8 @@ async def run_doctor(config: Config) -> list[Check]:
             "configuration",
             f"{config.source}: {len(config.accounts) or 'no'} account(s), default region {config.region}"
             + (f", endpoint {config.endpoint_url}" if config.endpoint_url else ""),
-        )
+        ),
+        *_dotenv_check(config),
     ]
     try:
         access = AwsAccess(config)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
+from heartbeat_tui.untrusted import visible
+
 # Exit codes shared by every command (documented in the README).
 EXIT_OK = 0
 EXIT_PARTIAL = 1  # the command ran, but some account failed
@@ -11,6 +15,14 @@ EXIT_FORBIDDEN = 4  # a valid session whose role does not allow the command
 EXIT_UNAVAILABLE = 75  # the users store (DynamoDB) cannot be reached: try again later (sysexits EX_TEMPFAIL)
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70  # unexpected failure; the traceback goes to the log file
+
+
+def error_line(message: str) -> None:
+    """The one printer of the CLI's error lines: `heartbeat: <message>` on stderr,
+    one line. Messages quote others' text (an alias, an AWS error), so control
+    characters are shown as visible escapes, never sent to the terminal."""
+
+    print(f"heartbeat: {visible(message)}", file=sys.stderr)
 
 
 class HeartbeatError(Exception):

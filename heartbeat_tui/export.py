@@ -26,6 +26,7 @@ from heartbeat_tui.models import (
     Service,
     metrics_as_of,
 )
+from heartbeat_tui.untrusted import visible
 
 SCHEMA_VERSION = 1
 HOUR = timedelta(hours=1)
@@ -265,7 +266,8 @@ def to_csv(snapshot: FleetSnapshot, filters: Filters = Filters()) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in _csv_rows(snapshot, filters):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        # Values are others' text (names, errors): control characters become visible escapes.
+        writer.writerow({k: "" if v is None else visible(v) if isinstance(v, str) else v for k, v in row.items()})
     return out.getvalue()
 
 
@@ -304,4 +306,5 @@ def to_table(snapshot: FleetSnapshot, filters: Filters = Filters()) -> str:
                         f" cpu {_pct(s['cpu']['latest']):>4} mem {_pct(s['memory']['latest']):>4}"
                         f" {s['rollout_state'] or '':<11}{flag}"
                     )
-    return "\n".join(lines) + "\n"
+    # Built from names and errors others wrote: one pass makes every control character visible.
+    return "\n".join(visible(line) for line in lines) + "\n"

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from heartbeat_tui.auth.errors import StoreError
 from heartbeat_tui.auth.validation import is_valid_username
+from heartbeat_tui.localfiles import UnsafeLocalFile, checked_folder, open_written_file
 
 if TYPE_CHECKING:
     from heartbeat_tui.auth.store import UserStore
@@ -74,17 +75,16 @@ class AuditSpool:
             separators=(",", ":"),
         )
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            checked_folder(self.path.parent, "state folder", create=True, narrow=True)
             if self._count(self.path) >= self.max_records:
                 return False
-            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-            fd = os.open(self.path, flags, 0o600)
+            fd = open_written_file(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, "audit spool")
             try:
                 os.write(fd, line.encode() + b"\n")
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        except OSError as exc:
+        except (OSError, UnsafeLocalFile) as exc:
             log.warning("audit spool %s not writable: %s", self.path, exc)
             return False
         return True

@@ -2,8 +2,12 @@
 
 The file is written to a temporary name opened with `O_CREAT | O_EXCL` and
 mode 0600 (so it is never readable by anyone else, not even for a moment),
-synced, then renamed over the old one. Reading refuses a file that another
-user owns or that others could read, as ssh does with keys.
+synced, then renamed over the old one (a symlink in its place is replaced,
+never written through), in a state folder that is ours alone: one another user
+owns or can write in is refused (`heartbeat_tui.localfiles`, exit code 2).
+Reading opens the file without following a symlink and refuses one that is not
+a regular file of ours, has another hard link, or that others could read, as
+ssh does with keys.
 `HEARTBEAT_TOKEN` in the environment overrides the file (for scripts).
 """
 
@@ -18,6 +22,7 @@ from pathlib import Path
 
 from heartbeat_tui.auth.errors import SessionInvalid
 from heartbeat_tui.config import user_state_dir
+from heartbeat_tui.localfiles import CLOEXEC, NOFOLLOW, NONBLOCK, checked_folder, written_file_problem
 
 TOKEN_FILE_NAME = "session.jwt"
 TOKEN_ENV = "HEARTBEAT_TOKEN"
@@ -37,10 +42,11 @@ def token_path() -> Path:
 
 def save_token(token: str, path: Path | None = None) -> Path:
     path = path or token_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _private_folder(path.parent)
+    # The folder holding the token is ours alone (0700): a folder made earlier by
+    # someone else's umask, or by another tool, loses its group and other bits.
+    checked_folder(path.parent, "state folder", create=True, narrow=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC
     fd = os.open(temporary, flags, 0o600)
     try:
         os.fchmod(fd, 0o600)  # whatever the umask
@@ -59,15 +65,6 @@ def save_token(token: str, path: Path | None = None) -> Path:
     return path
 
 
-def _private_folder(folder: Path) -> None:
-    """The folder holding the token is ours alone (0700): a folder made earlier by
-    someone else's umask, or by another tool, loses its group and other bits."""
-
-    info = folder.stat()
-    if info.st_mode & 0o077 and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
-        folder.chmod(stat.S_IMODE(info.st_mode) & 0o700)
-
-
 def load_token(environ: Mapping[str, str] | None = None, path: Path | None = None) -> StoredToken | None:
     """The token to use: `HEARTBEAT_TOKEN`, else the file; None when there is neither."""
 
@@ -77,17 +74,20 @@ def load_token(environ: Mapping[str, str] | None = None, path: Path | None = Non
         return StoredToken(from_env, TOKEN_ENV)
     path = path or token_path()
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW | CLOEXEC | NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as exc:
+        if os.path.islink(path):
+            raise SessionInvalid(
+                f"the session file {path} is a symbolic link, never followed; delete it and log in again"
+            ) from None
         raise SessionInvalid(f"cannot read the session file {path}: {exc.strerror or exc}") from None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise SessionInvalid(f"the session file {path} is not a regular file; delete it and log in again")
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            raise SessionInvalid(f"the session file {path} belongs to another user; delete it and log in again")
+        problem = written_file_problem(info)
+        if problem:
+            raise SessionInvalid(f"the session file {path} {problem}; delete it and log in again")
         if info.st_mode & 0o077:
             mode = stat.S_IMODE(info.st_mode)
             raise SessionInvalid(

@@ -4,7 +4,8 @@ clients created once and reused for the collector's whole life.
 * Base credentials come from the standard chain (environment, `.env`, profile,
   SSO, instance or task role), or from the explicit variables in the settings.
 * Each account with a `role_arn` is reached by STS AssumeRole through one
-  long-lived STS client. Its credentials are botocore refreshable credentials:
+  long-lived STS client; an answer for another account or partition than the
+  configured one is refused (`check_assumed_role`). Its credentials are botocore refreshable credentials:
   they renew themselves before they expire, under a lock, so concurrent calls
   never stampede STS.
 * Every client uses adaptive retries and explicit timeouts, and counts its
@@ -38,10 +39,11 @@ from botocore.serialize import JSONSerializer
 
 from heartbeat_tui import __version__
 from heartbeat_tui.aws import ratelimit
-from heartbeat_tui.aws.errors import AssumeRoleFailed
+from heartbeat_tui.aws.errors import AssumeRoleFailed, BadResponse, WrongAccount
 from heartbeat_tui.botodata import use_orjson
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import ConfigError
+from heartbeat_tui.partitions import partition_of_arn
 from heartbeat_tui.timeutil import to_datetime
 
 # Services the collector talks to; IAM and STS are global.
@@ -292,6 +294,32 @@ def role_session_name() -> str:
     return name[:64]
 
 
+_ASSUMED_ROLE_ARN = re.compile(r"^arn:([a-z][a-z0-9-]{0,62}):sts::(\d{12}):assumed-role/")
+
+
+def check_assumed_role(account: AccountConfig, response: dict[str, Any]) -> None:
+    """The role AssumeRole answered for is in the configured account and partition.
+
+    The assumed role's ARN (`AssumedRoleUser.Arn`, part of every AssumeRole
+    answer: no call is added) says where the credentials act. Credentials that
+    act in another account (an endpoint answering for another one) would show
+    that account's data under the configured, allow-listed id, so they are
+    refused before any call uses them: the account is in error instead.
+    """
+
+    assert account.role_arn is not None
+    arn = str((response.get("AssumedRoleUser") or {}).get("Arn") or "")
+    match = _ASSUMED_ROLE_ARN.match(arn)
+    if match is None:
+        raise BadResponse("STS AssumeRole answered without an assumed-role ARN to check the account against")
+    partition, account_id = match.groups()
+    if account_id != account.id:
+        raise WrongAccount(f"assumed role is in account {account_id}, not the configured {account.id}")
+    expected = partition_of_arn(account.role_arn)
+    if partition != expected:
+        raise WrongAccount(f"assumed role is in partition {partition}, not {expected} (the configured role_arn's)")
+
+
 class AwsAccess:
     """Owns every aiobotocore session and client. Use as an async context manager."""
 
@@ -497,6 +525,7 @@ class AwsAccess:
         if account.external_id:
             kwargs["ExternalId"] = account.external_id
         response = await sts.assume_role(**kwargs)
+        check_assumed_role(account, response)
         credentials = response["Credentials"]
         expiration = to_datetime(credentials["Expiration"])
         if expiration is None:

@@ -55,6 +55,12 @@ class AssumeRoleFailed(Exception):
         super().__init__(f"STS AssumeRole {role_arn}: {type(cause).__name__}")
 
 
+class WrongAccount(Exception):
+    """AssumeRole succeeded, but the assumed role is not in the configured
+    account (or partition): its credentials would read another account's data
+    under this one's id, so they are never used. Its text is the reason."""
+
+
 class BadResponse(ValueError):
     """An answer that is well-formed JSON but not what the API promises (a
     required field missing, fewer items than asked for, pages that never end).
@@ -92,7 +98,7 @@ def describe_error(exc: BaseException) -> str:
         if code in _CLOCK:
             return f"request refused for its time: is this machine's clock right? ({code})"
         return f"{code}: {message}" if message else code
-    if isinstance(exc, BadResponse):
+    if isinstance(exc, (BadResponse, WrongAccount)):
         return one_line(str(exc))
     if isinstance(exc, ReadTimeoutError):
         return "timed out waiting for a response"
@@ -131,6 +137,7 @@ def error_code(exc: BaseException) -> str | None:
 __all__ = [
     "AssumeRoleFailed",
     "BadResponse",
+    "WrongAccount",
     "describe_error",
     "error_code",
     "is_expired_credentials",

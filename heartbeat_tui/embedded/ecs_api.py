@@ -25,7 +25,7 @@ from heartbeat_tui.embedded.paging import (
     page_after,
 )
 from heartbeat_tui.embedded.state import SimCluster, SimService, SimTask
-from heartbeat_tui.embedded.world import World
+from heartbeat_tui.embedded.world import World, now
 
 
 def _invalid(message: str) -> ApiError:
@@ -278,6 +278,7 @@ class EcsApi:
             "DescribeServices": self.describe_services,
             "ListTasks": self.list_tasks,
             "DescribeTasks": self.describe_tasks,
+            "StopTask": self.stop_task,
         }
 
     def backend(self, account: str, region: str) -> Any:
@@ -473,6 +474,32 @@ class EcsApi:
         scope = f"{account}/{region}/{moto_cluster.name}/{service_name}/{desired}/{family}/{launch_type}/{started_by}"
         return self._paged(params, "ListTasks", scope, arns, 100, "taskArns")
 
+    def stop_task(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        """StopTask: a seeded task stops now with the caller's reason (free text:
+        whoever may call ecs:StopTask writes what operators read); any other
+        task is moto's."""
+
+        ident = params.get("task")
+        if not isinstance(ident, str) or not ident:
+            raise _invalid("Task cannot be empty.")
+        reason = params.get("reason")
+        moto_cluster = self._moto_cluster(account, region, params.get("cluster"))
+        task = self.world.tasks.get((account, region, ident.rsplit("/", 1)[-1]))
+        if task is None or task.cluster_arn != moto_cluster.arn:
+            try:
+                stopped = self.backend(account, region).stop_task(moto_cluster.name, ident, reason or "")
+            except Exception:  # noqa: BLE001 - moto's "not found" is a bare Exception
+                raise _invalid("The referenced task was not found.") from None
+            return {"task": render_moto_task(stopped)}
+        sim_cluster = self.world.cluster(account, region, moto_cluster.name)
+        service = sim_cluster.services.get(task.service) if sim_cluster is not None else None
+        if task.last_status != "STOPPED" and service is not None:
+            task.stop(now(), stop_code="UserInitiated", reason=str(reason or "Task stopped by user"), exit_code=None)
+            self.world.retire_task(service, task)
+            self.world.sync_moto(service)
+            self.world.sync_cluster(sim_cluster)
+        return {"task": render_task(task, account, region)}
+
     def describe_tasks(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         ids = params.get("tasks")
         if not isinstance(ids, list) or not ids:
@@ -480,7 +507,11 @@ class EcsApi:
         if len(ids) > 100:
             raise _invalid("The tasks parameter cannot contain more than 100 items.")
         moto_cluster = self._moto_cluster(account, region, params.get("cluster"))
-        moto_tasks = self.backend(account, region).tasks.get(moto_cluster.name, {})
+        # moto keeps a cluster's tasks by ARN; DescribeTasks takes ARNs or ids.
+        moto_tasks = {
+            arn.rsplit("/", 1)[-1]: task
+            for arn, task in self.backend(account, region).tasks.get(moto_cluster.name, {}).items()
+        }
         found, failures = [], []
         for id_or_arn in ids:
             tid = str(id_or_arn).rsplit("/", 1)[-1]

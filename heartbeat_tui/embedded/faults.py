@@ -11,6 +11,10 @@ with probability ``rate``, at most ``times`` times (default: for ever).  Kinds:
 * ``throttle``: ThrottlingException (JSON) / Throttling (query), HTTP 400;
 * ``error``: HTTP 500 InternalFailure, or ``code`` (status from the code);
 * ``deny_assume_role``: AssumeRole into the account -> AccessDenied, 403;
+* ``wrong_account``: AssumeRole into the account succeeds, but its answer's
+  assumed-role ARN is in another account (``code``: ``ACCOUNT`` or
+  ``PARTITION:ACCOUNT``, default ``999999999999``): a role that leads
+  somewhere else, which the client must refuse;
 * ``expire_credentials``: requests signed with assumed-role keys issued before
   the fault was added -> ExpiredTokenException;
 * ``malformed``: a 200 response is spoiled as ``code`` says (JSON answers;
@@ -47,10 +51,22 @@ FAULT_TOKEN_PREFIX = "heartbeat-fault-page-"
 UNKNOWN_ENUM_VALUE = "UNKNOWN_VALUE"
 MALFORMED_PAGE_VARIANTS = ("empty_page", "endless_pages")
 
-KINDS = ("latency", "throttle", "timeout", "error", "deny_assume_role", "expire_credentials", "malformed")
+KINDS = (
+    "latency",
+    "throttle",
+    "timeout",
+    "error",
+    "deny_assume_role",
+    "expire_credentials",
+    "malformed",
+    "wrong_account",
+)
 TERMINAL_KINDS = ("throttle", "error", "deny_assume_role", "expire_credentials")
 
 _ROLE_ACCOUNT_RE = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
+_ELSEWHERE_RE = re.compile(r"^(?:([a-z][a-z0-9-]{0,62}):)?(\d{12})$")
+_ASSUMED_ROLE_ARN_RE = re.compile(rb"(<Arn>arn:)([^:<]+)(:sts::)(\d{12})(:assumed-role/)")
+DEFAULT_ELSEWHERE_ACCOUNT = "999999999999"
 
 
 def role_account(role_arn: str | None) -> str | None:
@@ -126,6 +142,8 @@ class Faults:
         times = data.get("times")
         if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
             raise FaultError("times must be a positive integer")
+        if kind == "wrong_account" and data.get("code") is not None and not _ELSEWHERE_RE.match(str(data["code"])):
+            raise FaultError("code of wrong_account must be ACCOUNT or PARTITION:ACCOUNT (12 digits)")
         service = str(data.get("service") or "*")
         fault = Fault(
             id=0,
@@ -226,3 +244,17 @@ def assume_role_target(request: AwsRequest) -> str | None:
     if request.service == "sts" and request.operation == "AssumeRole":
         return role_account(request.params.get("RoleArn"))
     return None
+
+
+def assumed_role_elsewhere(body: bytes, code: str | None) -> bytes:
+    """An AssumeRole answer (XML) whose assumed-role ARN names another account
+    (and partition, if `code` gives one): see the ``wrong_account`` fault."""
+    match = _ELSEWHERE_RE.match(code or DEFAULT_ELSEWHERE_ACCOUNT)
+    assert match is not None  # checked when the fault was added
+    partition, account = match.group(1), match.group(2)
+
+    def swap(found: re.Match[bytes]) -> bytes:
+        new_partition = partition.encode() if partition else found.group(2)
+        return found.group(1) + new_partition + found.group(3) + account.encode() + found.group(5)
+
+    return _ASSUMED_ROLE_ARN_RE.sub(swap, body)

@@ -48,6 +48,7 @@ from heartbeat_tui.embedded.faults import (
     IssuedKeys,
     Stats,
     assume_role_target,
+    assumed_role_elsewhere,
     error_status,
 )
 from heartbeat_tui.embedded.paging import ApiError
@@ -69,6 +70,7 @@ _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"
 
 class HeartbeatApp:
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], world: World, simulator: Simulator) -> None:
+        from moto.backends import get_backend
         from moto.iam.models import get_account_id_from
 
         self.moto_app = moto_app
@@ -81,6 +83,16 @@ class HeartbeatApp:
         self.autoscaling = AutoscalingApi(world)
         self.cloudwatch = CloudWatchApi(world)
         self._account_of_key = get_account_id_from
+        # The services whose data lives per region (signing name -> moto's backends).
+        self._regional_backends = {
+            signing: get_backend(name)
+            for signing, name in (
+                ("ecs", "ecs"),
+                ("application-autoscaling", "applicationautoscaling"),
+                ("monitoring", "cloudwatch"),
+                ("dynamodb", "dynamodb"),
+            )
+        }
         self._denied = {a.id for a in world.spec.accounts if a.deny_assume_role}
         self._external_ids = {a.id: a.external_id for a in world.spec.accounts if a.external_id}
         self.started = time.time()
@@ -128,8 +140,13 @@ class HeartbeatApp:
         followed_fault_page = _strip_fault_token(environ, request)
         first_page = not followed_fault_page and _token_key(service) not in request.json_params
 
+        unhosted = self._unhosted_region(request, account)
+        if unhosted is not None:
+            return unhosted
+
         fired = self.faults.matching(account, service, operation)
         malformed: Fault | None = None
+        elsewhere: Fault | None = None
         for fault in fired:
             if fault.kind == "latency":
                 time.sleep(fault.seconds if fault.seconds is not None else 1.0)
@@ -137,6 +154,8 @@ class HeartbeatApp:
                 time.sleep(fault.seconds if fault.seconds is not None else 30.0)
             elif fault.kind == "malformed":
                 malformed = fault
+            elif fault.kind == "wrong_account":
+                elsewhere = fault
         if fired:
             self.stats.record_fault(account, service, operation)
         for fault in fired:
@@ -153,11 +172,27 @@ class HeartbeatApp:
         response = self.dispatch(environ, request, account)
         if service == "sts" and operation == "AssumeRole" and response.status == 200:
             self.issued.record_response(account, response.body)
+            if elsewhere is not None:
+                response.body = assumed_role_elsewhere(response.body, elsewhere.code)
         if service == "ecs" and operation in ("UpdateService", "DeleteService") and response.status == 200:
             self._mirror_write(request, account, response)
         if malformed is not None and response.status == 200:
             response = _malform(response, malformed.code, _token_key(service), first_page=first_page)
         return response
+
+    def _unhosted_region(self, request: AwsRequest, account: str) -> Response | None:
+        """A request signed for a region this endpoint does not host (not one of
+        botocore's regions for the service, as moto's backends hold them): the
+        error real AWS gives a credential scoped to a region it does not serve,
+        instead of a KeyError deep in a handler."""
+
+        backends = self._regional_backends.get(request.service or "")
+        region = request.region
+        if backends is None or region is None or region in backends[account]:
+            return None
+        message = f"Credential should be scoped to a valid region, not '{region}'."
+        status = 403 if request.protocol == "query" else 400
+        return aws_error(request, "InvalidSignatureException", message, status, query_code="SignatureDoesNotMatch")
 
     def fault_response(self, fault: Fault, request: AwsRequest) -> Response | None:
         if fault.kind == "throttle":

@@ -1,14 +1,16 @@
 """The HeartBeat dashboard application.
 
-Data flow (one direction):
+A thin shell over `DashboardController` (heartbeat_tui/controller), which owns
+polling, pause, prefetch and access. Data flow (one direction):
 
-    poll worker (async, on the app's loop) -> FleetSnapshot
+    controller poll (a worker, on the app's loop) -> FleetSnapshot
       -> build_view + changes (pure, in a thread) -> SnapshotReady (one message)
       -> on_snapshot_ready: applied in one place, inside batch_update()
+      -> `state` (one frozen DashboardState, a reactive the header watches)
       -> the current screen's show_view(); other screens catch up on resume.
 
-The next poll is armed with a one-shot timer when the previous one ends, so
-polls never overlap; `r` polls now. Failures become notifications.
+Screens post intents (tui/messages.py) that the app turns into controller
+calls; the controller reports through the `Observer` methods below.
 """
 
 from __future__ import annotations
@@ -19,39 +21,73 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from rich.style import Style
-from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.color import Color
+from textual.notifications import SeverityLevel
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
 
 from heartbeat_tui import heap
 from heartbeat_tui.config import DEFAULT_HISTORY_MINUTES, DEFAULT_INTERVAL_SECONDS, DEFAULT_THEME
-from heartbeat_tui.models import FleetSnapshot, ServiceDetail, utcnow
+from heartbeat_tui.controller import (
+    OPEN,
+    AccessPolicy,
+    Cancellable,
+    DashboardController,
+    FleetSource,
+    PollStatus,
+    Refused,
+    Scheduler,
+)
+from heartbeat_tui.models import FleetSnapshot, utcnow
 from heartbeat_tui.tui.commands import HeartbeatCommands
-from heartbeat_tui.tui.messages import SnapshotReady
+from heartbeat_tui.tui.messages import (
+    DetailReady,
+    DetailRequested,
+    PauseRequested,
+    RefreshRequested,
+    SnapshotReady,
+)
+from heartbeat_tui.tui.screens.base import FleetScreen
+from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
+from heartbeat_tui.tui.state import DashboardState
 from heartbeat_tui.tui.themes import DEFAULT_VARIABLES, load_themes
-from heartbeat_tui.tui.view import Change, FleetView, Thresholds, build_view, changes
+from heartbeat_tui.tui.view import FleetView, Thresholds, build_view, changes
+from heartbeat_tui.untrusted import visible, visible_lines
 
 log = logging.getLogger(__name__)
 
+__all__ = ["FleetSource", "HeartbeatApp", "TextualScheduler"]
 
-class FleetSource(Protocol):
-    """Where snapshots come from: the Collector, or a fake in tests."""
 
-    async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot: ...
+class _TimerHandle:
+    def __init__(self, timer: Timer) -> None:
+        self._timer = timer
 
-    async def fetch_service_detail(
-        self, account_id: str, region: str, cluster_arn: str, service_name: str
-    ) -> ServiceDetail: ...
+    def cancel(self) -> None:
+        self._timer.stop()
+
+
+class TextualScheduler:
+    """The controller's timers and background work, as Textual timers and workers of `app`."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self._app = app
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
+        return _TimerHandle(self._app.set_timer(delay, callback, name="next-poll"))
+
+    def spawn(self, work: Coroutine[Any, Any, None], *, group: str) -> Cancellable:
+        return self._app.run_worker(work, group=group, name=group, exclusive=True, exit_on_error=False)
 
 
 HANG_UP_GRACE_SECONDS = 5.0
@@ -102,6 +138,9 @@ class HeartbeatApp(App[int]):
         Binding("t", "change_theme", "Theme", id="app.theme", show=False),
     ]
 
+    # The one state the header and screens watch; replaced whole, never mutated.
+    state: var[DashboardState] = var(DashboardState, init=False)
+
     def __init__(
         self,
         source: FleetSource,
@@ -118,36 +157,32 @@ class HeartbeatApp(App[int]):
         warm_start: Collection[str] | None = None,
         extra_theme_dirs: Iterable[Path] = (),
         keymap: Mapping[str, str] | None = None,
+        policy: AccessPolicy = OPEN,
+        scheduler: Scheduler | None = None,
     ) -> None:
         super().__init__()
         # The operator's own keys ([ui.keymap], ids checked by tui/keymap.py).
         self.set_keymap(dict(keymap or {}))
-        self.source = source
         self.interval_seconds = interval_seconds
         self.thresholds = thresholds or Thresholds()
         self.history_seconds = history_seconds
         self.settings_path = settings_path
         self.clock = clock
         self.monotonic = monotonic
-        self.user = user
         # Tests freeze time: show UTC clock times so snapshots match anywhere.
         self.frozen_time = clock is not utcnow
-        self.autopoll = autopoll
-        # Accounts polled alone first, so something is on screen while the
-        # (slower) first full poll loads every account's metric history.
-        self.warm_start = list(warm_start) if warm_start else None
-        self.snapshot: FleetSnapshot | None = None
-        self.view: FleetView | None = None
-        self.last_poll_error: str | None = None
-        self.polling = False
-        # Paused: no poll on the timer (the tables hold still while read); `r` still polls.
-        self.paused = False
-        self.next_poll_at: float | None = None
-        self.poll_started_at: float | None = None
-        self.polls_applied = 0
+        self.set_reactive(HeartbeatApp.state, DashboardState(user=user))
+        self.controller = DashboardController(
+            source,
+            self,
+            scheduler or TextualScheduler(self),
+            interval_seconds=interval_seconds,
+            monotonic=monotonic,
+            policy=policy,
+            autopoll=autopoll,
+            warm_start=warm_start,
+        )
         self.first_paint_at: float | None = None
-        self._timer: Timer | None = None
-        self._last_polled: FleetSnapshot | None = None
         self._polls_since_full_gc = 0
         self._styles: dict[str, Style] = {}
         self._wanted_theme = theme
@@ -178,86 +213,84 @@ class HeartbeatApp(App[int]):
                 loop.add_signal_handler(signum, self._hang_up)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
             pass
-        if self.autopoll:
-            self.start_poll()
+        self.controller.start()
 
     def _hang_up(self) -> None:
         log.info("terminal hung up or terminated: exiting")
         exit_watchdog(HANG_UP_GRACE_SECONDS)
+        self.controller.close()
         self.exit(0)
 
-    # -- polling ---------------------------------------------------------------------------
+    # -- what the state says (read-only views of it) ---------------------------------
+
+    @property
+    def source(self) -> FleetSource:
+        """The source polls go to now (cut to the session's accounts)."""
+        return self.controller.source
+
+    @property
+    def snapshot(self) -> FleetSnapshot | None:
+        return self.state.snapshot
+
+    @property
+    def view(self) -> FleetView | None:
+        return self.state.view
+
+    @property
+    def user(self) -> str | None:
+        return self.state.user
+
+    @property
+    def polls_applied(self) -> int:
+        return self.state.polls_applied
+
+    @property
+    def polling(self) -> bool:
+        return self.state.poll.polling
+
+    @property
+    def paused(self) -> bool:
+        return self.state.poll.paused
+
+    @property
+    def next_poll_at(self) -> float | None:
+        return self.state.poll.next_poll_at
+
+    @property
+    def last_poll_error(self) -> str | None:
+        return self.state.poll.last_error
+
+    # -- the controller's observer ------------------------------------------------------
 
     def start_poll(self) -> bool:
         """Poll now unless a poll is running; False when one already is."""
+        return self.controller.poll_now()
 
-        if self.polling:
-            return False
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self.polling = True
-        self.next_poll_at = None
-        self.poll_started_at = self.monotonic()
-        self._poll_worker()
-        self.refresh_header()
-        return True
+    def status_changed(self, status: PollStatus) -> None:
+        self.state = replace(self.state, poll=status)
 
-    @work(exclusive=True, group="poll", exit_on_error=False, name="poll")
-    async def _poll_worker(self) -> None:
-        await self._poll_once()
+    def poll_failed(self, error: BaseException, text: str) -> None:
+        self.notify(text, title="Poll failed", severity="error")
 
-    async def _poll_once(self) -> None:
-        """One poll, posted: the first one after start may be a warm start."""
-
-        if self.warm_start and self._last_polled is None:
-            only, self.warm_start = self.warm_start, None
-            await self._post(await self.source.poll(only=only))
-        await self._post(await self.source.poll())
-
-    async def _post(self, snapshot: FleetSnapshot) -> None:
-        previous, self._last_polled = self._last_polled, snapshot
+    async def snapshot_polled(self, snapshot: FleetSnapshot, previous: FleetSnapshot | None) -> None:
         now = self.clock()
 
-        def prepare() -> tuple[FleetView, list[Change]]:
+        def prepare() -> tuple[FleetView, list[Any]]:
             return build_view(snapshot, now), changes(previous, snapshot)
 
         # Pure work on immutable data: off the loop, so keys stay answered.
         view, notices = await asyncio.to_thread(prepare)
         self.post_message(SnapshotReady(snapshot, view, notices))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.group != "poll" or event.state not in (
-            WorkerState.SUCCESS,
-            WorkerState.ERROR,
-            WorkerState.CANCELLED,
-        ):
-            return
-        self.polling = False
-        if event.state is WorkerState.ERROR:
-            error = worker.error
-            self.last_poll_error = f"{type(error).__name__}: {error}"
-            log.error("poll failed", exc_info=error)
-            self.notify(self.last_poll_error, title="Poll failed", severity="error")
-        self._arm_next_poll()
-        self.refresh_header()
-
-    def _arm_next_poll(self) -> None:
-        if self.autopoll and not self.paused and not self._exiting and not self.polling:
-            self._timer = self.set_timer(self.interval_seconds, self.start_poll, name="next-poll")
-            self.next_poll_at = self.monotonic() + self.interval_seconds
-
-    @property
-    def _exiting(self) -> bool:
-        return bool(getattr(self, "_exit", False))
-
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.apply_snapshot(message)
 
     def apply_snapshot(self, message: SnapshotReady) -> None:
-        """The one place a snapshot is applied."""
+        """The one place a snapshot is applied (unless the policy no longer admits it)."""
 
+        if not self.controller.admits(message.snapshot):
+            log.warning("dropped a snapshot with accounts outside the session's scope (an older poll)")
+            return
         log.info(
             "poll %d applied: %d accounts, %d services, %.2f s",
             message.snapshot.poll_number,
@@ -266,16 +299,15 @@ class HeartbeatApp(App[int]):
             message.snapshot.stats.duration_seconds,
         )
         with self.batch_update():
-            self.snapshot, self.view = message.snapshot, message.view
-            self.last_poll_error = None
-            self.polls_applied += 1
+            state = self.state
+            self.state = replace(
+                state, snapshot=message.snapshot, view=message.view, polls_applied=state.polls_applied + 1
+            )
             screen = self.screen
-            show = getattr(screen, "show_view", None)
-            if show is not None:
-                show(message.view)
+            if isinstance(screen, FleetScreen):
+                screen.show_view(message.view)
             for change in message.changes:
                 self.notify(change.text, severity=change.severity)
-            self.refresh_header()
         if self.first_paint_at is None:
             self.call_after_refresh(self._first_paint)
         self._settle_garbage_collector()
@@ -303,12 +335,26 @@ class HeartbeatApp(App[int]):
         log.info("first data painted")
 
     def on_unmount(self) -> None:
+        self.controller.close()
         # Everything frozen is looked at again (tests run many apps in one process).
         heap.release()
 
-    def refresh_header(self) -> None:
-        for header in self.screen.query("HeaderBar"):
-            header.refresh()
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast, from every screen: names, AWS errors and users' input are
+        in them, so none is parsed as markup (`[link='x]` would end the app) and
+        control characters show as visible escapes. `markup` is ignored."""
+
+        super().notify(
+            visible_lines(str(message)), title=visible(str(title)), severity=severity, timeout=timeout, markup=False
+        )
 
     # -- styles from theme variables -------------------------------------------------
 
@@ -329,9 +375,8 @@ class HeartbeatApp(App[int]):
         self._styles.clear()
         if self.view is not None:
             for screen in self.screen_stack:
-                restyle = getattr(screen, "restyle", None)
-                if restyle is not None:
-                    restyle()
+                if isinstance(screen, FleetScreen):
+                    screen.restyle()
         if self.settings_path is not None and self.is_running:
             from heartbeat_tui.tui.settings import save_theme
 
@@ -342,28 +387,56 @@ class HeartbeatApp(App[int]):
 
     # -- actions ------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The access policy hides what it refuses (keys, footer, palette); the controller refuses it too.
+        if action in ("refresh", "admin", "logout"):
+            return self.controller.policy.permits(action)  # type: ignore[arg-type]
+        return super().check_action(action, parameters)
+
     def action_refresh(self) -> None:
-        # A manual refresh re-reads every service list whole, not only what changed.
-        relist = getattr(self.source, "relist_next_poll", None)
-        if relist is not None:
-            relist()
-        if not self.start_poll():
-            self.notify("a poll is already running", timeout=2)
+        self.post_message(RefreshRequested())
 
     def action_toggle_pause(self) -> None:
+        self.post_message(PauseRequested())
+
+    def on_refresh_requested(self, message: RefreshRequested) -> None:
+        self.run_worker(self._refresh(), group="refresh", exclusive=True, exit_on_error=False)
+
+    async def _refresh(self) -> None:
+        # A manual refresh re-reads every service list whole, not only what changed.
+        try:
+            started = await self.controller.refresh()
+        except Refused as exc:
+            if str(exc):
+                self.notify(str(exc), severity="error")
+            return
+        if not started:
+            self.notify("a poll is already running", timeout=2)
+
+    def on_pause_requested(self, message: PauseRequested) -> None:
         """Stop polling on the timer, or start again (with a poll now: the data is
         as old as the pause). A manual refresh (`r`) works either way."""
 
-        self.paused = not self.paused
-        if self.paused:
-            if self._timer is not None:
-                self._timer.stop()
-                self._timer = None
-            self.next_poll_at = None
+        if self.controller.toggle_pause():
             self.notify("Refresh paused: p resumes, r polls once", timeout=3)
-        elif self.autopoll:
-            self.start_poll()  # if one (r) is running, the next is armed when it ends
-        self.refresh_header()
+
+    def on_detail_requested(self, message: DetailRequested) -> None:
+        self.run_worker(self._fetch_detail(message), group="detail", exclusive=True, exit_on_error=False)
+
+    async def _fetch_detail(self, request: DetailRequested) -> None:
+        try:
+            detail = await self.controller.fetch_service_detail(
+                request.account_id, request.region, request.cluster_arn, request.service_name
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown on the detail screen, `t` retries
+            reply = DetailReady(request.service_arn, None, f"{type(exc).__name__}: {exc}")
+        else:
+            reply = DetailReady(request.service_arn, detail)
+        for screen in self.screen_stack:
+            if isinstance(screen, ServiceDetailScreen) and screen.service_arn == request.service_arn:
+                screen.post_message(reply)
 
     def action_help(self) -> None:
         from heartbeat_tui.tui.screens.help import HelpScreen

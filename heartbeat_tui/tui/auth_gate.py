@@ -1,5 +1,5 @@
 """The dashboard's door to `heartbeat_tui.auth`: connect, log in, check, log out,
-and a data source narrowed to what the session may see.
+and the session policy (controller/sessions.py), re-exported here.
 
 Plain asyncio (no Textual): `SecureApp` drives it. Every rule is enforced by
 `AuthService` (roles, lockout, revocation); this module only keeps the session
@@ -13,49 +13,24 @@ import asyncio
 import logging
 import os
 import secrets
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from contextlib import AsyncExitStack
-from typing import Any
 
-from heartbeat_tui.auth import AuthSecrets, AuthService, Permission, PermissionDenied, Session, SessionInvalid
+from heartbeat_tui.auth import AuthSecrets, AuthService, Permission, Session, SessionInvalid
 from heartbeat_tui.auth.passwords import PrehashedHasher
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token, save_token
 from heartbeat_tui.config import Config
+from heartbeat_tui.controller import ScopedSource
+from heartbeat_tui.controller.sessions import SessionPolicy
 from heartbeat_tui.errors import HeartbeatError, UsageError
-from heartbeat_tui.models import FleetSnapshot, ServiceDetail
+from heartbeat_tui.localfiles import UnsafeLocalFile
 
 log = logging.getLogger(__name__)
 
 DEMO_ADMIN = "admin"
 DEMO_PASSWORD_ENV = "HEARTBEAT_DEMO_PASSWORD"
-
-
-class ScopedSource:
-    """A FleetSource that polls, and details, only the accounts of one session."""
-
-    def __init__(self, source: Any, scope: frozenset[str] | None) -> None:
-        self.source = source
-        self.scope = scope
-
-    async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:
-        if self.scope is None:
-            return await self.source.poll(only)
-        wanted = self.scope if only is None else self.scope.intersection(only)
-        return await self.source.poll(sorted(wanted))
-
-    def relist_next_poll(self) -> None:
-        relist = getattr(self.source, "relist_next_poll", None)
-        if relist is not None:
-            relist()
-
-    async def fetch_service_detail(
-        self, account_id: str, region: str, cluster_arn: str, service_name: str
-    ) -> ServiceDetail:
-        if self.scope is not None and account_id not in self.scope:
-            raise PermissionDenied(f"account {account_id} is not on this session's allow-list")
-        return await self.source.fetch_service_detail(account_id, region, cluster_arn, service_name)
 
 
 class AuthGate:
@@ -146,7 +121,7 @@ class AuthGate:
         if self.remember:
             try:
                 await asyncio.to_thread(save_token, session.token)
-            except OSError as exc:
+            except (OSError, UnsafeLocalFile) as exc:  # logged in all the same, for this run
                 log.warning("session not kept on disk: %s", exc)
         return session
 
@@ -192,4 +167,4 @@ def demo_password() -> str:
     return chosen
 
 
-__all__ = ["DEMO_ADMIN", "DEMO_PASSWORD_ENV", "AuthGate", "ScopedSource", "demo_password"]
+__all__ = ["DEMO_ADMIN", "DEMO_PASSWORD_ENV", "AuthGate", "ScopedSource", "SessionPolicy", "demo_password"]

@@ -23,6 +23,8 @@ from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_OK, HeartbeatError, UsageEr
 
 if TYPE_CHECKING:
     from heartbeat_tui.config import Config, UiSection
+    from heartbeat_tui.controller import FleetSource
+    from heartbeat_tui.tui.auth_gate import AuthGate
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +56,13 @@ def _app_kwargs(config: Config, settings_path: Path | None, ui: UiSection) -> di
 
 
 async def _run(
-    source: Any,
+    source: FleetSource,
     config: Config,
     settings_path: Path | None,
     ui: UiSection,
     started: float,
     warm: list[str] | None,
-    gate: Any,
+    gate: AuthGate,
     *,
     prefetch: bool = False,
 ) -> int:

@@ -1,8 +1,12 @@
-"""Typed messages between the poll worker, the app and its screens."""
+"""Typed messages between the poll worker, the app and its screens: data going
+down (a snapshot, a detail) and the operator's intents going up."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from textual.message import Message
 
@@ -33,3 +37,52 @@ class DetailReady(Message):
     service_arn: str
     detail: ServiceDetail | None
     error: str | None = None
+
+
+# -- intents: what screens ask of the app (which turns them into controller calls) ------------
+
+
+class RefreshRequested(Message):
+    """Poll now, every service list re-read whole (if the access policy allows it)."""
+
+
+class PauseRequested(Message):
+    """Pause the refresh, or resume it."""
+
+
+class AdminRequested(Message):
+    """Open user administration (if the access policy allows it)."""
+
+
+class LogoutRequested(Message):
+    """End the session, here and in the users store."""
+
+
+@dataclass
+class LoginRequested(Message):
+    """A login typed on the login screen. The password is never in the message's repr."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass
+class DetailRequested(Message):
+    """Fetch one service's tasks and scaling policies; the answer comes back as `DetailReady`."""
+
+    service_arn: str
+    account_id: str
+    region: str
+    cluster_arn: str
+    service_name: str
+
+
+@dataclass
+class AdminCall(Message):
+    """Run `work(auth, session)` with the current session; the outcome is set on `reply`.
+
+    The app deals with an ended, refused or unreachable session itself (then `reply`
+    raises `Handled`); input errors go back to the screen that asked."""
+
+    work: Callable[[Any, Any], Awaitable[Any]]
+    reply: asyncio.Future[Any] = field(repr=False)

@@ -1,5 +1,9 @@
 """The dashboard behind a login: `HeartbeatApp` plus sessions and roles.
 
+The rules live below the shell: `SessionPolicy` (what a session may see and
+do) and `SessionKeeper` (starting, checking, suspending, ending sessions), both
+in controller/sessions.py; this app is their view (login and dashboard screens).
+
 * Nothing of the fleet before a login: the app starts on the login screen and
   shows nothing of the fleet; a stored session (`heartbeat login`,
   `HEARTBEAT_TOKEN`) that still checks out skips the prompt. On the real fleet
@@ -8,7 +12,8 @@
   first data is painted the moment the demo admin logs in; what it fetched is
   shown only inside a session, cut to that session's accounts.
 * After a login the collector is asked only for the session's accounts
-  (`ScopedSource`), and a snapshot holding any other account is dropped.
+  (`ScopedSource`), and a snapshot holding any other account is dropped: the
+  controller is given a `SessionPolicy`, which owns that rule.
 * The session is checked again every `[auth].session_check_seconds`: a
   disabled user, a changed role, a revoked or expired token ends it at once,
   back to the login screen, with the fleet cleared from every screen.
@@ -23,68 +28,43 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.timer import Timer
 
 from heartbeat_tui.auth import (
     LoginFailed,
-    Permission,
     PermissionDenied,
     Session,
     SessionInvalid,
     StoreError,
 )
 from heartbeat_tui.auth.errors import LOGIN_FAILED
+from heartbeat_tui.controller import FleetSource, Refused
+from heartbeat_tui.controller.sessions import STORE_RETRY_SECONDS, SessionKeeper, SessionPolicy, unverified_message
 from heartbeat_tui.errors import HeartbeatError
-from heartbeat_tui.models import FleetSnapshot
 from heartbeat_tui.tui.app import HeartbeatApp
-from heartbeat_tui.tui.auth_gate import AuthGate, ScopedSource
-from heartbeat_tui.tui.messages import SnapshotReady
-from heartbeat_tui.tui.screens.admin import Handled
+from heartbeat_tui.tui.auth_gate import AuthGate
+from heartbeat_tui.tui.messages import AdminCall, AdminRequested, LoginRequested, LogoutRequested
+from heartbeat_tui.tui.screens.admin import AdminScreen, Handled
+from heartbeat_tui.tui.screens.dashboard import DashboardScreen
 from heartbeat_tui.tui.screens.login import LockedScreen, LoginScreen
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-STORE_RETRY_SECONDS = 15.0
+__all__ = ["LOGGED_OUT", "STORE_RETRY_SECONDS", "SecureApp", "lockout_notice", "unverified_message"]
+
 LOGGED_OUT = "Logged out."
-
-
-def unverified_message(username: str, reason: str, retry_seconds: float) -> str:
-    return (
-        f"Session of {username} not verified: {reason}. Nothing of the fleet is shown until it is;"
-        f" retrying every {retry_seconds:g} s (or log in again)."
-    )
 
 
 def lockout_notice(threshold: int, minutes: float) -> str:
     return f"{threshold} failed logins in a row lock an account for {minutes:g} minutes; an admin can unlock it."
-
-
-class Prefetch:
-    """The polls made before a login (demo only): the warm-start snapshot, then the full one."""
-
-    def __init__(self) -> None:
-        self.warm: FleetSnapshot | None = None
-        self.full: FleetSnapshot | None = None
-        self.finished_at: float | None = None
-        self.progress = asyncio.Event()  # set by each snapshot, and at the end
-        self.done = asyncio.Event()
-
-
-def scoped(snapshot: FleetSnapshot, scope: frozenset[str] | None) -> FleetSnapshot:
-    """`snapshot` with only the accounts a session may see."""
-
-    if scope is None or all(account.id in scope for account in snapshot.accounts):
-        return snapshot
-    return snapshot.model_copy(update={"accounts": tuple(a for a in snapshot.accounts if a.id in scope)})
 
 
 class SecureApp(HeartbeatApp):
@@ -95,26 +75,39 @@ class SecureApp(HeartbeatApp):
 
     def __init__(
         self,
-        source: Any,
+        source: FleetSource,
         *,
         gate: AuthGate,
         lockout: tuple[int, float] = (5, 15.0),
         prefetch: bool = False,
         **kwargs: Any,
     ) -> None:
-        self._autopoll_wanted = kwargs.pop("autopoll", True)
-        super().__init__(source, autopoll=False, **kwargs)
+        self.policy = SessionPolicy(self._authorize_refresh)
+        # The controller polls nothing until the policy has a session.
+        super().__init__(source, policy=self.policy, **kwargs)
         # Poll while the login form is up (the demo only: see the module's docstring).
-        self._prefetch: Prefetch | None = Prefetch() if prefetch else None
+        self._prefetch_wanted = prefetch
         self.gate = gate
-        self.unscoped_source = source
-        self.session: Session | None = None
         self.notice = lockout_notice(*lockout)
-        self._check_timer: Timer | None = None
-        # A session whose check could not reach the store: not shown, re-checked until it can be.
-        self.store_retry_seconds = STORE_RETRY_SECONDS
-        self._unverified: Session | None = None
-        self._unverified_timer: Timer | None = None
+        # Starts, checks, suspends and ends sessions (controller/sessions.py); this app is its view.
+        self.sessions = SessionKeeper(
+            self.policy,
+            self.controller,
+            gate,
+            self,
+            self.controller.scheduler,
+            check_seconds=gate.check_seconds,
+            retry_seconds=STORE_RETRY_SECONDS,
+        )
+
+    @property
+    def store_retry_seconds(self) -> float:
+        """How often a session the store could not verify is checked again."""
+        return self.sessions.retry_seconds
+
+    @store_retry_seconds.setter
+    def store_retry_seconds(self, seconds: float) -> None:
+        self.sessions.retry_seconds = seconds
 
     # -- start ------------------------------------------------------------------------
 
@@ -124,9 +117,9 @@ class SecureApp(HeartbeatApp):
 
     def on_mount(self) -> None:
         # HeartbeatApp.on_mount runs too (Textual calls each class's handler); it
-        # does not poll: autopoll stays off until a session starts.
-        if self._prefetch is not None:
-            self._prefetch_polls()
+        # does not poll: the policy has no session yet.
+        if self._prefetch_wanted:
+            self.controller.prefetch()
         if self.gate.demo:
             # No stored session to check: the form (and the demo's credentials)
             # is up at once, and the users store is made ready behind it.
@@ -145,23 +138,6 @@ class SecureApp(HeartbeatApp):
             log.exception("the users store is not ready")
             if self.session is None:
                 self._login_screen().ready(f"cannot reach the users store: {exc}")
-
-    @work(group="prefetch", exit_on_error=False)
-    async def _prefetch_polls(self) -> None:
-        prefetch = self._prefetch
-        if prefetch is None:
-            return
-        try:
-            if self.warm_start:
-                prefetch.warm = await self.unscoped_source.poll(self.warm_start)
-                prefetch.progress.set()
-            prefetch.full = await self.unscoped_source.poll()
-            prefetch.finished_at = self.monotonic()
-        except Exception:  # noqa: BLE001 - the session's own first poll tries again
-            log.warning("the poll before the login failed", exc_info=True)
-        finally:
-            prefetch.done.set()
-            prefetch.progress.set()
 
     @work(exclusive=True, group="auth", exit_on_error=False)
     async def _resume(self) -> None:
@@ -188,6 +164,15 @@ class SecureApp(HeartbeatApp):
         self.push_screen(screen)
         return screen
 
+    @property
+    def session(self) -> Session | None:
+        """The session shown, if any (held by the access policy)."""
+        return self.policy.session
+
+    def on_login_requested(self, message: LoginRequested) -> None:
+        message.stop()
+        self.attempt_login(message.username, message.password)
+
     @work(exclusive=True, group="auth", exit_on_error=False)
     async def attempt_login(self, username: str, password: str) -> None:
         try:
@@ -205,56 +190,36 @@ class SecureApp(HeartbeatApp):
     # -- sessions ---------------------------------------------------------------------
 
     async def start_session(self, session: Session) -> None:
-        from heartbeat_tui.tui.screens.dashboard import DashboardScreen
-
-        self._forget_unverified()
-        self.session = session
-        self.user = f"{session.username} ({session.role})"
-        self.source = ScopedSource(self.unscoped_source, session.account_scope)
-        # A new dashboard for every session: nothing carried over from the last one.
-        await self._reset_screens()
-        await self.push_screen(DashboardScreen())
-        if self._check_timer is not None:
-            self._check_timer.stop()
-        self._check_timer = self.set_interval(self.gate.check_seconds, self._check_session, name="session-check")
-        self.autopoll = self._autopoll_wanted
-        self.paused = False  # nor a pause
-        log.info("session of %s (%s) started", session.username, session.role)
-        self.refresh_bindings()
-        self.refresh_header()
-        if self.autopoll:
-            self.start_poll()
+        await self.sessions.start(session)
 
     async def end_session(self, reason: str, *, busy: bool = False) -> None:
         """Back to the login screen with `reason`; every screen that showed the fleet is gone."""
+        await self.sessions.end(reason, busy=busy)
 
-        if self.session is not None:
-            log.info("session of %s ended: %s", self.session.username, reason)
-        self._forget_unverified()
-        self.session = None
-        self.user = None
-        if self._check_timer is not None:
-            self._check_timer.stop()
-            self._check_timer = None
-        self._forget_fleet()
+    def check_session(self) -> None:
+        """Check the session with the users store now (it is also checked every `[auth].session_check_seconds`)."""
+        self.sessions.check_soon()
+
+    # -- the session keeper's view -----------------------------------------------------
+
+    async def show_session(self, session: Session) -> None:
+        self.state = replace(self.state, user=f"{session.username} ({session.role})")
+        # A new dashboard for every session: nothing carried over from the last one.
+        await self._reset_screens()
+        await self.push_screen(DashboardScreen())
+        self.refresh_bindings()
+
+    async def show_login(self, reason: str, *, busy: bool) -> None:
+        self.state = replace(self.state, snapshot=None, view=None, user=None)
         await self._reset_screens()
         await self.push_screen(LoginScreen(reason, notice=self.notice, busy=busy))
         self.refresh_bindings()
 
-    def _forget_fleet(self) -> None:
-        self.autopoll = False
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self.workers.cancel_group(self, "poll")
-        self.polling = False
-        self.next_poll_at = None
-        self.snapshot = self.view = None
-        self._last_polled = None
-        self.source = ScopedSource(self.unscoped_source, frozenset())
-        if self._prefetch is not None:  # only the first session uses what was polled before it
-            self.workers.cancel_group(self, "prefetch")
-            self._prefetch = None
+    def login_ready(self, reason: str) -> None:
+        self._login_screen().ready(reason)
+
+    def on_unmount(self) -> None:
+        self.sessions.close()
 
     async def _reset_screens(self) -> None:
         """Back to the blank base screen: every other screen (and its widgets) is removed."""
@@ -262,140 +227,52 @@ class SecureApp(HeartbeatApp):
         while len(self.screen_stack) > 1:
             await self.pop_screen()
 
-    @work(exclusive=True, group="session-check", exit_on_error=False)
-    async def _check_session(self) -> None:
-        session = self.session
-        if session is None:
-            return
+    # -- intents ----------------------------------------------------------------------
+
+    async def _authorize_refresh(self, session: Session) -> None:
+        """The users store's word on a forced refresh (audited there); a refusal is already shown."""
+
         try:
-            fresh = await self.gate.check(session)
-        except SessionInvalid as exc:
-            if self.session is session:
-                await self.end_session(exc.reason)
-            return
-        except Exception as exc:  # noqa: BLE001 - unverifiable: fail closed, retry soon
-            if self.session is session:
-                await self._suspend_session(session, exc)
-            return
-        if self.session is not session:
-            return
-        if fresh.account_scope != session.account_scope:
-            # The allow-list changed: forget what was shown and poll the new scope.
-            await self.end_session("Applying the new account allow-list…", busy=True)
-            await self.start_session(fresh)
-        else:
-            self.session = fresh
-
-    async def _suspend_session(self, session: Session, exc: BaseException) -> None:
-        """Fail closed: a session that cannot be verified shows nothing of the fleet."""
-
-        reason = str(exc) if isinstance(exc, HeartbeatError) else f"session check failed ({type(exc).__name__})"
-        log.warning("session of %s not verified, fleet hidden: %s", session.username, reason)
-        await self.end_session(unverified_message(session.username, reason, self.store_retry_seconds))
-        self._unverified = session
-        self._unverified_timer = self.set_timer(self.store_retry_seconds, self._recheck_unverified)
-
-    def _forget_unverified(self) -> None:
-        self._unverified = None
-        if self._unverified_timer is not None:
-            self._unverified_timer.stop()
-            self._unverified_timer = None
-
-    @work(exclusive=True, group="session-check", exit_on_error=False)
-    async def _recheck_unverified(self) -> None:
-        session = self._unverified
-        if session is None or self.session is not None:
-            return
-        try:
-            fresh = await self.gate.check(session)
-        except SessionInvalid as exc:
-            if self._unverified is session:
-                self._forget_unverified()
-                self._login_screen().ready(exc.reason)
-            return
-        except Exception as exc:  # noqa: BLE001 - still unreachable: keep the fleet hidden, try again
-            if self._unverified is session:
-                log.info("session of %s still not verified: %s", session.username, exc)
-                self._unverified_timer = self.set_timer(self.store_retry_seconds, self._recheck_unverified)
-            return
-        if self._unverified is session and self.session is None:
-            log.info("session of %s verified again: dashboard back", session.username)
-            await self.start_session(fresh)
-
-    # -- data -------------------------------------------------------------------------
-
-    async def _poll_once(self) -> None:
-        prefetch, self._prefetch = self._prefetch, None
-        if prefetch is None or self.session is None or not await self._post_prefetched(prefetch, self.session):
-            await super()._poll_once()
-
-    async def _post_prefetched(self, prefetch: Prefetch, session: Session) -> bool:
-        """Post what was polled before the login (waiting for it, never polling
-        beside it); False when it has nothing to give. A full snapshot older
-        than one refresh interval is shown and then polled again at once."""
-
-        await prefetch.progress.wait()
-        if prefetch.full is None and prefetch.warm is not None:
-            await self._post(scoped(prefetch.warm, session.account_scope))
-            await prefetch.done.wait()
-        if prefetch.full is None:
-            return False
-        await self._post(scoped(prefetch.full, session.account_scope))
-        age = self.monotonic() - (prefetch.finished_at or 0.0)
-        if age > self.interval_seconds:
-            await super()._poll_once()
-        return True
-
-    def apply_snapshot(self, message: SnapshotReady) -> None:
-        session = self.session
-        if session is None:
-            return
-        scope = session.account_scope
-        if scope is not None and any(a.id not in scope for a in message.snapshot.accounts):
-            log.warning("dropped a snapshot with accounts outside the session's scope (an older poll)")
-            return
-        super().apply_snapshot(message)
-
-    # -- actions ------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        session = self.session
-        if action == "admin":
-            return session is not None and session.can(Permission.MANAGE_USERS)
-        if action == "refresh":
-            return session is not None and session.can(Permission.FORCE_REFRESH)
-        if action == "logout":
-            return session is not None
-        return super().check_action(action, parameters)
+            await self.admin_call(lambda auth, current: auth.authorize_refresh(current))
+        except Handled:
+            raise Refused("") from None
 
     def action_admin(self) -> None:
-        from heartbeat_tui.tui.screens.admin import AdminScreen
+        self.post_message(AdminRequested())
 
-        if self.session is None or not self.session.can(Permission.MANAGE_USERS):
+    def on_admin_requested(self, message: AdminRequested) -> None:
+        if not self.policy.permits("admin"):
             self.notify("user administration needs the admin role", severity="error")
             return
         if not isinstance(self.screen, AdminScreen):
             self.push_screen(AdminScreen())
 
-    def action_refresh(self) -> None:
-        if self.session is None or not self.session.can(Permission.FORCE_REFRESH):
-            self.notify("a forced refresh needs the admin role", severity="error")
-            return
-        self._forced_refresh()
+    def action_logout(self) -> None:
+        self.post_message(LogoutRequested())
+
+    def on_logout_requested(self, message: LogoutRequested) -> None:
+        self._logout()
 
     @work(exclusive=True, group="auth", exit_on_error=False)
-    async def _forced_refresh(self) -> None:
-        try:
-            await self.admin_call(lambda auth, session: auth.authorize_refresh(session))
-        except Handled:
-            return
-        HeartbeatApp.action_refresh(self)
-
-    @work(exclusive=True, group="auth", exit_on_error=False)
-    async def action_logout(self) -> None:
+    async def _logout(self) -> None:
         session = self.session
         await self.end_session(LOGGED_OUT)
         await self.gate.logout(session)
+
+    def on_admin_call(self, message: AdminCall) -> None:
+        message.stop()
+        self.run_worker(self._admin_call(message), group="admin-call", exit_on_error=False)
+
+    async def _admin_call(self, message: AdminCall) -> None:
+        reply = message.reply
+        try:
+            result = await self.admin_call(message.work)
+        except Exception as exc:  # noqa: BLE001 - the screen that asked deals with it (or it was Handled)
+            if not reply.done():
+                reply.set_exception(exc)
+        else:
+            if not reply.done():
+                reply.set_result(result)
 
     async def admin_call(self, work: Callable[[Any, Session], Awaitable[T]]) -> T:
         """`work(auth, session)` with the current session. A refused, ended or

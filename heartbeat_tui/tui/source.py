@@ -22,6 +22,7 @@ from collections.abc import Collection, Coroutine
 from typing import Any, TypeVar
 
 from heartbeat_tui import heap
+from heartbeat_tui.controller.source import FleetSource
 from heartbeat_tui.models import FleetSnapshot, ServiceDetail
 
 T = TypeVar("T")
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 class ThreadedSource:
     """A FleetSource whose coroutines run on a private loop in a daemon thread."""
 
-    def __init__(self, source: Any, *, name: str = "heartbeat-collector") -> None:
+    def __init__(self, source: FleetSource, *, name: str = "heartbeat-collector") -> None:
         self.source = source
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -57,14 +58,11 @@ class ThreadedSource:
             raise
 
     async def prepare(self) -> None:
-        """Let the source get ready for its first poll (Collector.prepare), if it
-        can; a failure here is the first poll's to report."""
+        """Let the source get ready for its first poll (Collector.prepare); a
+        failure here is the first poll's to report."""
 
-        prepare = getattr(self.source, "prepare", None)
-        if prepare is None:
-            return
         try:
-            await self._call(prepare())
+            await self._call(self.source.prepare())
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001
@@ -75,11 +73,9 @@ class ThreadedSource:
             return await self._call(self.source.poll(only))
 
     def relist_next_poll(self) -> None:
-        """Ask the source to re-read everything whole on its next poll, if it can."""
+        """Ask the source to re-read everything whole on its next poll (thread-safe: Collector says so)."""
 
-        relist = getattr(self.source, "relist_next_poll", None)
-        if relist is not None:
-            relist()
+        self.source.relist_next_poll()
 
     async def fetch_service_detail(
         self, account_id: str, region: str, cluster_arn: str, service_name: str
@@ -92,9 +88,7 @@ class ThreadedSource:
         if self._closed:
             return
         try:
-            close = getattr(self.source, "aclose", None)
-            if close is not None:
-                await asyncio.wait_for(self._call(close()), timeout=5.0)
+            await asyncio.wait_for(self._call(self.source.aclose()), timeout=5.0)
         finally:
             self._closed = True
             self._loop.call_soon_threadsafe(self._loop.stop)

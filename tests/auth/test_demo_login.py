@@ -88,7 +88,7 @@ async def test_the_form_is_up_before_the_store_is_ready(config: Any, service: Au
     source = FilteringSource()
     app = demo_app(config, source, gate=demo_gate(config, store_ready))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen._busy)
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
         text = screen_text(app)
         assert "Checking" not in text
         assert "Demo username: admin" in text and f"Demo password: {ADMIN_PASSWORD}" in text
@@ -98,7 +98,7 @@ async def test_the_form_is_up_before_the_store_is_ready(config: Any, service: Au
         screen.query_one("#password", Input).focus()
         await pilot.press("enter")
         await pilot.pause(0.2)
-        assert app.session is None and screen._busy and screen.error_text == "Checking…"
+        assert app.session is None and screen.busy_now and screen.error_text == "Checking…"
         assert shown_aliases(app) == set()
         store_ready.set()  # the users store is ready: the login typed meanwhile goes through
         await wait_until(pilot, lambda: app.session is not None and app.polls_applied >= 1)
@@ -168,7 +168,7 @@ async def test_a_failed_prefetch_leaves_the_first_poll_to_the_session(
     source = FailingFirstSource(failures=1)
     app = demo_app(config, source)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app._prefetch is not None and app._prefetch.done.is_set())
+        await wait_until(pilot, lambda: app.controller.prefetch_finished)
         assert source.polls == [tuple(WARM)]
         await login(pilot, app, ADMIN, ADMIN_PASSWORD)
         await wait_until(pilot, lambda: app.polls_applied >= 2)

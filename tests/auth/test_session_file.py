@@ -94,5 +94,23 @@ def test_refuses_a_symlink(isolated_environment: Path, tmp_path: Path) -> None:
     target.chmod(0o600)
     token_path().parent.mkdir(parents=True, exist_ok=True)
     token_path().symlink_to(target)
-    with pytest.raises(SessionInvalid, match="cannot read the session file"):
+    with pytest.raises(SessionInvalid, match="is a symbolic link, never followed; delete it and log in again"):
         load_token(environ={})
+
+
+def test_refuses_a_hard_link(isolated_environment: Path, tmp_path: Path) -> None:
+    path = save_token("t")
+    os.link(path, tmp_path / "another-name")
+    with pytest.raises(SessionInvalid, match=r"has 1 other hard link\(s\); delete it and log in again"):
+        load_token(environ={})
+
+
+def test_a_save_replaces_a_symlink_never_writes_through_it(isolated_environment: Path, tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_text("precious")
+    target.chmod(0o644)
+    token_path().parent.mkdir(parents=True, exist_ok=True)
+    token_path().symlink_to(target)
+    save_token("t")
+    assert target.read_text() == "precious" and mode(target) == 0o644
+    assert not token_path().is_symlink() and load_token(environ={}).token == "t"

@@ -25,6 +25,7 @@ from heartbeat_tui.auth import LoginFailed, StoreUnavailable
 from heartbeat_tui.auth.service import AuthService, open_auth
 from heartbeat_tui.auth.store import RetryPlan
 from heartbeat_tui.config import Config, dump_toml
+from heartbeat_tui.controller import ManualScheduler
 from heartbeat_tui.errors import EXIT_UNAVAILABLE
 from heartbeat_tui.tui.screens.dashboard import DashboardScreen
 from heartbeat_tui.tui.screens.login import LockedScreen, LoginScreen
@@ -253,11 +254,11 @@ async def test_login_screen_while_the_store_is_down(
     source = FilteringSource()
     app = make_secure_app(shared_config, source)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen._busy)
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
         store_down(clean_aws, DOWN)
         screen = app.screen
         await submit_login(pilot, app)
-        await wait_until(pilot, lambda: not screen._busy, timeout=15)
+        await wait_until(pilot, lambda: not screen.busy_now, timeout=15)
         assert screen.error_text.startswith("user store unreachable"), screen.error_text
         assert "user store unreachable" in screen_text(app)
         assert app.session is None and source.polls == []
@@ -279,7 +280,7 @@ async def submit_login(pilot: Any, app: Any) -> None:
 
 
 async def logged_in_app(pilot: Any, app: Any) -> None:
-    await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen._busy)
+    await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
     await submit_login(pilot, app)
     await wait_until(pilot, lambda: app.session is not None and app.polls_applied >= 1, timeout=15)
 
@@ -288,13 +289,14 @@ async def test_mid_session_the_check_fails_closed_then_the_dashboard_comes_back(
     clean_aws: Any, shared_config: Config, down_service: AuthService
 ) -> None:
     source = FilteringSource()
-    app = make_secure_app(shared_config, source)
+    clock = ManualScheduler()  # the retries run on a hand-driven clock
+    app = make_secure_app(shared_config, source, scheduler=clock, monotonic=clock.monotonic)
     async with app.run_test(size=SIZE) as pilot:
         await logged_in_app(pilot, app)
         assert "payments-prod" in screen_text(app)
         app.store_retry_seconds = 0.3
         store_down(clean_aws, DOWN)
-        app.call_later(app._check_session)
+        app.call_later(app.check_session)
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), timeout=15)
         fleet_hidden(app, source)
         message = app.screen.error_text
@@ -303,12 +305,16 @@ async def test_mid_session_the_check_fails_closed_then_the_dashboard_comes_back(
         assert "not verified" in screen_text(app)
         polls = len(source.polls)
         # Retries keep failing while it is down: still nothing shown, nothing polled.
-        await pilot.pause(1.5)
-        fleet_hidden(app, source)
+        await wait_until(pilot, lambda: clock.pending == [clock.now + 0.3])
+        for _ in range(3):
+            clock.advance(0.3)
+            await wait_until(pilot, lambda: clock.pending == [clock.now + 0.3], timeout=15)  # failed, re-armed
+            fleet_hidden(app, source)
         assert len(source.polls) == polls
         assert not await app.run_action("refresh") or len(source.polls) == polls
         # Back: the same session resumes on its own, on a fresh dashboard.
         clean_aws.clear_faults()
+        clock.advance(0.3)
         await wait_until(
             pilot, lambda: isinstance(app.screen, DashboardScreen) and app.snapshot is not None, timeout=15
         )
@@ -320,21 +326,24 @@ async def test_a_session_revoked_while_unverified_stays_on_the_login_screen(
     clean_aws: Any, shared_config: Config, down_service: AuthService
 ) -> None:
     source = FilteringSource()
-    app = make_secure_app(shared_config, source)
+    clock = ManualScheduler()
+    app = make_secure_app(shared_config, source, scheduler=clock, monotonic=clock.monotonic)
     async with app.run_test(size=SIZE) as pilot:
         await logged_in_app(pilot, app)
         token = app.session.token
         app.store_retry_seconds = 0.3
         store_down(clean_aws, DOWN, operation="GetItem")  # reads fail; the revocation (PutItem) goes through
-        app.call_later(app._check_session)
+        app.call_later(app.check_session)
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), timeout=15)
         fleet_hidden(app, source)
         await down_service.logout(token)
         clean_aws.clear_faults()
+        await wait_until(pilot, lambda: clock.pending == [clock.now + 0.3])
+        clock.advance(0.3)
         await wait_until(pilot, lambda: "logged out" in app.screen.error_text, timeout=15)
-        await pilot.pause(1.0)
+        assert clock.pending == []  # nothing more is re-checked
         fleet_hidden(app, source)
-        assert app._unverified is None
+        assert app.sessions.unverified is None
         # And a login from that screen works as usual.
         await submit_login(pilot, app)
         await wait_until(pilot, lambda: app.session is not None and app.polls_applied >= 1, timeout=15)

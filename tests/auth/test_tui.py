@@ -20,7 +20,7 @@ from heartbeat_tui.tui.screens.admin import AdminScreen, FormScreen
 from heartbeat_tui.tui.screens.dashboard import DashboardScreen
 from heartbeat_tui.tui.screens.login import LockedScreen, LoginScreen
 from heartbeat_tui.tui.secure_app import SecureApp
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import Notes, wait_until
 from tests.tui.factory import account_id
 from tests.tui.screen_text import screen_text
 
@@ -32,7 +32,7 @@ PAYMENTS_ID = account_id(1)
 
 
 async def login(pilot: Any, app: SecureApp, username: str, password: str, *, typed: bool = False) -> None:
-    await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen._busy)
+    await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
     screen = app.screen
     if typed:  # key by key, as a person would (slower)
         screen.query_one("#username", Input).value = ""
@@ -43,7 +43,7 @@ async def login(pilot: Any, app: SecureApp, username: str, password: str, *, typ
         screen.query_one("#password", Input).value = password
         screen.query_one("#password", Input).focus()
         await pilot.press("enter")
-    await wait_until(pilot, lambda: app.session is not None or not screen._busy, timeout=10)
+    await wait_until(pilot, lambda: app.session is not None or not screen.busy_now, timeout=10)
 
 
 async def logged_in(pilot: Any, app: SecureApp, username: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
@@ -56,7 +56,7 @@ async def test_nothing_before_login(config: Any, service: AuthService, admin: Se
     source = FilteringSource()
     app = make_secure_app(config, source)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen._busy)
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
         await pilot.pause(0.1)
         text = screen_text(app)
         assert "Checking" not in text
@@ -120,7 +120,8 @@ async def test_no_admin_screen_by_key_palette_or_action(
     )
     source = FilteringSource()
     app = make_secure_app(config, source)
-    async with app.run_test(size=SIZE) as pilot:
+    notes = Notes()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
         await logged_in(pilot, app, "viewer", PASSWORD)
         polls = len(source.polls)
         await pilot.press("a")
@@ -139,7 +140,7 @@ async def test_no_admin_screen_by_key_palette_or_action(
         # Pushed by hand, the screen gets nothing from the core.
         app.push_screen(AdminScreen())
         await pilot.pause(0.3)
-        await wait_until(pilot, lambda: "needs the admin role" in " ".join(n.message for n in app._notifications))
+        await wait_until(pilot, lambda: notes.said("needs the admin role"))
         assert app.screen.query_one(DataTable).row_count == 0
 
 
@@ -152,7 +153,8 @@ async def palette_titles(app: SecureApp):  # noqa: ANN201
 async def test_admin_manages_users_from_the_keyboard(config: Any, service: AuthService, admin: Session) -> None:
     await service.create_user(admin, username="bob", password=PASSWORD, role="user", accounts=[PAYMENTS_ID])
     app = make_secure_app(config)
-    async with app.run_test(size=SIZE) as pilot:
+    notes = Notes()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
         await logged_in(pilot, app)
         assert "Users" in screen_text(app).splitlines()[-1]
         await pilot.press("a")
@@ -234,7 +236,7 @@ async def test_admin_manages_users_from_the_keyboard(config: Any, service: AuthS
         # The admin cannot remove the last admin, and says why.
         table.move_cursor(row=table.get_row_index(ADMIN))
         await pilot.press("e")
-        await wait_until(pilot, lambda: any("last active admin" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: notes.said("last active admin"))
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
 
@@ -247,7 +249,7 @@ async def test_session_checked_while_running(config: Any, service: AuthService, 
         await logged_in(pilot, app, "wall", PASSWORD)
         assert "payments-prod" in screen_text(app)
         await service.set_role(admin, "wall", "user")
-        app.call_later(app._check_session)
+        app.call_later(app.check_session)
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and app.session is None)
         assert app.screen.error_text == "the session's role has changed; log in again"
         assert app.snapshot is None and app.view is None
@@ -267,7 +269,7 @@ async def test_allow_list_changes_take_effect(config: Any, service: AuthService,
         await logged_in(pilot, app, "bob", PASSWORD)
         assert {a.id for a in app.snapshot.accounts} == {PAYMENTS_ID, account_id(0)}
         await service.set_accounts(admin, "bob", [PAYMENTS_ID])
-        app.call_later(app._check_session)
+        app.call_later(app.check_session)
         await wait_until(
             pilot, lambda: app.snapshot is not None and [a.id for a in app.snapshot.accounts] == [PAYMENTS_ID]
         )
@@ -317,7 +319,7 @@ async def test_a_refused_stored_session_says_why(config: Any, service: AuthServi
     source = FilteringSource()
     app = make_secure_app(config, source)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen._busy)
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
         assert "session token is invalid" in app.screen.error_text
         assert source.polls == [] and app.session is None
 
@@ -332,7 +334,7 @@ async def test_hashing_keeps_the_screen_answering(config: Any, service: AuthServ
     real.sessions.hasher = PasswordHasher(600_000)  # the real cost for this app's logins
     app = make_secure_app(config, gate=gate)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen._busy)
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
         ticks: list[float] = []
         app.set_interval(0.01, lambda: ticks.append(asyncio.get_running_loop().time()))
         await pilot.click("#username")
@@ -340,7 +342,7 @@ async def test_hashing_keeps_the_screen_answering(config: Any, service: AuthServ
         await pilot.press(*"nobody-here", "enter", *"wrong password!!")
         started = asyncio.get_running_loop().time()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: not app.screen._busy and app.screen.error_text != "Checking…", timeout=20)
+        await wait_until(pilot, lambda: not app.screen.busy_now and app.screen.error_text != "Checking…", timeout=20)
         elapsed = asyncio.get_running_loop().time() - started
         during = [t for t in ticks if started <= t]
         assert app.screen.error_text == "Invalid username or password."
@@ -385,13 +387,13 @@ def test_login_form_with_any_input(config: Any, username: str, password: str) ->
         source = FilteringSource()
         app = make_secure_app(config, source)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen._busy)
+            await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
             screen = app.screen
             screen.query_one("#username", Input).value = username[:64]
             screen.query_one("#password", Input).value = password
             screen.query_one("#password", Input).focus()
             await pilot.press("enter")
-            await wait_until(pilot, lambda: app.session is not None or not screen._busy, timeout=10)
+            await wait_until(pilot, lambda: app.session is not None or not screen.busy_now, timeout=10)
             if app.session is not None:
                 assert (username.strip(), password) == (ADMIN, ADMIN_PASSWORD)
                 return
@@ -400,7 +402,7 @@ def test_login_form_with_any_input(config: Any, username: str, password: str) ->
             assert app.snapshot is None and "payments-prod" not in screen_text(app)
             if len(password.strip()) >= 12 and password not in username:
                 assert password not in screen_text(app)  # masked, then cleared
-        assert app.return_code in (None, 0) and not app._crashed
+        assert app.return_code in (None, 0) and app.crash_reason is None
         async with open_auth(config, iterations=1000) as auth:  # only the lockout counters may move
             assert [without_logins(r) for r in await auth.store.all()] == before
 
@@ -479,7 +481,7 @@ def test_create_user_form_with_any_input(
                 )
             else:
                 assert after == before
-        assert not app._crashed
+        assert app.crash_reason is None
 
     asyncio.run(scenario())
 

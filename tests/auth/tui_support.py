@@ -33,6 +33,15 @@ class FilteringSource:
         self.details.append(account_id)
         raise RuntimeError("no detail in these tests")
 
+    def relist_next_poll(self) -> None:
+        return None
+
+    async def prepare(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
     @property
     def account_ids(self) -> list[str]:
         return [a.id for a in self.snapshot.accounts]

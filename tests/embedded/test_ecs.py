@@ -135,6 +135,35 @@ def test_unknown_names_are_failures_missing(ecs: Any) -> None:
     assert tasks["tasks"] == [] and tasks["failures"][0]["reason"] == "MISSING"
 
 
+def test_a_task_started_with_run_task_is_described(client: Callable[..., Any]) -> None:
+    """RunTask's task comes back from DescribeTasks, by ARN and by id (moto
+    keeps tasks by ARN; they came back MISSING)."""
+
+    ecs = client("ecs", CHECKOUT)
+    ecs.create_cluster(clusterName="adhoc-jobs")
+    definition = ecs.register_task_definition(
+        family="adhoc-migrate", containerDefinitions=[{"name": "migrate", "image": "busybox", "memory": 128}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    started = ecs.run_task(
+        cluster="adhoc-jobs",
+        taskDefinition=definition,
+        count=2,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-0a1b2c3d"]}},
+    )
+    assert started["failures"] == []
+    arns = [t["taskArn"] for t in started["tasks"]]
+    assert len(arns) == 2
+
+    by_arn = ecs.describe_tasks(cluster="adhoc-jobs", tasks=arns)
+    assert by_arn["failures"] == []
+    assert sorted(t["taskArn"] for t in by_arn["tasks"]) == sorted(arns)
+    assert all(t["taskDefinitionArn"] == definition and t["desiredStatus"] == "RUNNING" for t in by_arn["tasks"])
+    by_id = ecs.describe_tasks(cluster="adhoc-jobs", tasks=[arns[0].rsplit("/", 1)[-1]])
+    assert [t["taskArn"] for t in by_id["tasks"]] == [arns[0]] and by_id["failures"] == []
+    assert sorted(ecs.list_tasks(cluster="adhoc-jobs")["taskArns"]) == sorted(arns)
+
+
 def test_described_service_is_complete(ecs: Any, core_arns: list[str]) -> None:
     for service in ecs.describe_services(cluster=CORE, services=core_arns[:10])["services"]:
         for key in (

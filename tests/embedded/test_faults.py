@@ -146,6 +146,66 @@ def test_deny_assume_role_and_clear_restores(aws: EmbeddedAWS) -> None:
     assert sts.assume_role(RoleArn=role, RoleSessionName="faults")["Credentials"]["AccessKeyId"]
 
 
+def test_wrong_account_answers_from_another_account(aws: EmbeddedAWS) -> None:
+    """The assumed-role ARN in AssumeRole's answer names another account (and
+    partition, when asked): what a role that leads elsewhere looks like."""
+
+    sts = hub_sts(aws)
+    role = f"arn:aws:iam::{CHECKOUT}:role/HeartbeatReader"
+    own = sts.assume_role(RoleArn=role, RoleSessionName="faults")["AssumedRoleUser"]["Arn"]
+    assert own == f"arn:aws:sts::{CHECKOUT}:assumed-role/HeartbeatReader/faults"
+
+    aws.add_fault("wrong_account", account=CHECKOUT)
+    answer = sts.assume_role(RoleArn=role, RoleSessionName="faults")
+    assert answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::999999999999:assumed-role/HeartbeatReader/faults"
+    assert answer["Credentials"]["AccessKeyId"]  # otherwise a normal answer
+    # Other accounts are left alone.
+    other = sts.assume_role(RoleArn=f"arn:aws:iam::{PAYMENTS}:role/HeartbeatReader", RoleSessionName="faults")
+    assert other["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{PAYMENTS}:")
+    aws.clear_faults()
+
+    aws.add_fault("wrong_account", account=CHECKOUT, code="aws-cn:111122223333")
+    arn = sts.assume_role(RoleArn=role, RoleSessionName="faults")["AssumedRoleUser"]["Arn"]
+    assert arn == "arn:aws-cn:sts::111122223333:assumed-role/HeartbeatReader/faults"
+    aws.clear_faults()
+    assert sts.assume_role(RoleArn=role, RoleSessionName="faults")["AssumedRoleUser"]["Arn"] == own
+
+    with pytest.raises(EmbeddedAWSError):
+        aws.add_fault("wrong_account", account=CHECKOUT, code="not-an-account")
+
+
+def test_an_unhosted_region_is_an_aws_error(aws: EmbeddedAWS) -> None:
+    """A request signed for a region no partition has gets what AWS answers a
+    credential scoped to a region it does not serve, in each protocol (it was
+    a 500 "embedded AWS bug: KeyError")."""
+
+    creds = aws.credentials()
+    keys = {"aws_access_key_id": creds["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": creds["AWS_SECRET_ACCESS_KEY"]}
+
+    def make(service: str) -> Any:
+        return boto3.client(service, region_name="xx-nowhere-1", endpoint_url=aws.endpoint_url, config=NO_RETRY, **keys)
+
+    calls = [
+        (lambda: make("ecs").list_clusters(), ("InvalidSignatureException", 400)),
+        (
+            lambda: make("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs"),
+            ("InvalidSignatureException", 400),
+        ),
+        # CloudWatch is query-compatible: botocore reports the query code.
+        (lambda: make("cloudwatch").list_metrics(), ("SignatureDoesNotMatch", 400)),
+        (lambda: make("dynamodb").list_tables(), ("InvalidSignatureException", 400)),
+    ]
+    for call, expected in calls:
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert code_of(excinfo) == expected
+        message = excinfo.value.response["Error"]["Message"]
+        assert message == "Credential should be scoped to a valid region, not 'xx-nowhere-1'."
+    # A real region with nothing in it is simply empty.
+    empty = boto3.client("ecs", region_name="ap-south-2", endpoint_url=aws.endpoint_url, config=NO_RETRY, **keys)
+    assert empty.list_clusters()["clusterArns"] == []
+
+
 def test_expire_credentials(aws: EmbeddedAWS) -> None:
     sts = hub_sts(aws)
 

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from textual.message import Message
+from textual.notifications import Notify
 
 from heartbeat_tui.tui.app import HeartbeatApp
 from tests.tui.factory import FIXED_NOW, ScriptedSource
@@ -28,6 +30,21 @@ async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 5.0)
             raise AssertionError("condition not met in time")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+class Notes:
+    """The notifications an app raised, in order: pass as `run_test(message_hook=...)`
+    (they are `Notify` messages, so no private state is read)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.messages.append(message.notification.message)
+
+    def said(self, text: str) -> bool:
+        return any(text in message for message in self.messages)
 
 
 @pytest.fixture

@@ -193,6 +193,7 @@ class ScriptedSource:
         self.detail = detail
         self.detail_error = detail_error
         self.detail_calls: list[tuple[str, str, str, str]] = []
+        self.relists = 0
 
     def push(self, snapshot: FleetSnapshot) -> None:
         self.snapshots.append(snapshot)
@@ -207,3 +208,12 @@ class ScriptedSource:
         if self.detail_error is not None:
             raise self.detail_error
         return self.detail
+
+    def relist_next_poll(self) -> None:
+        self.relists += 1
+
+    async def prepare(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None

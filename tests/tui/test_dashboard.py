@@ -7,7 +7,7 @@ import asyncio
 from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
 from heartbeat_tui.tui.widgets.pane_table import PaneTable
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
-from tests.tui.conftest import make_app, wait_until
+from tests.tui.conftest import Notes, make_app, wait_until
 from tests.tui.factory import ScriptedSource, make_snapshot
 from tests.tui.screen_text import screen_text
 
@@ -136,13 +136,14 @@ async def test_refresh_keeps_cursor_sort_and_scroll() -> None:
 async def test_an_account_going_to_error_is_announced_and_keeps_its_data() -> None:
     source = ScriptedSource(make_snapshot(accounts=3))
     app = make_app(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    notes = Notes()
+    async with app.run_test(size=(120, 40), message_hook=notes) as pilot:
         await wait_until(pilot, lambda: app.polls_applied == 1)
         source.push(make_snapshot(accounts=3, errors={1: "STS AssumeRole: AccessDenied"}, poll=2))
         await pilot.press("j")  # select payments-prod
         await pilot.press("r")
         await wait_until(pilot, lambda: app.polls_applied == 2)
-        messages = [n.message for n in app._notifications]
+        messages = notes.messages
         assert any("payments-prod went to error: STS AssumeRole: AccessDenied" in m for m in messages)
         text = screen_text(app)
         assert "error 1h" in text
@@ -187,8 +188,9 @@ async def test_a_failed_poll_is_a_notification_and_the_next_is_armed() -> None:
             raise RuntimeError("no route to the collector")
 
     app = make_app(Broken(make_snapshot()))
-    async with app.run_test(size=(120, 40)) as pilot:
+    notes = Notes()
+    async with app.run_test(size=(120, 40), message_hook=notes) as pilot:
         await wait_until(pilot, lambda: app.last_poll_error is not None and not app.polling)
-        assert any("no route to the collector" in n.message for n in app._notifications)
+        assert notes.said("no route to the collector")
         assert app.next_poll_at is not None
         assert "last poll failed" in screen_text(app)

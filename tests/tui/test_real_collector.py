@@ -7,7 +7,7 @@ from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
 from heartbeat_tui.tui.source import ThreadedSource
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 from tests.integration.helpers import DENIED_ACCOUNT, PAYMENTS, make_config
-from tests.tui.conftest import make_app, wait_until
+from tests.tui.conftest import Notes, make_app, wait_until
 from tests.tui.screen_text import screen_text
 
 
@@ -15,7 +15,8 @@ async def test_dashboard_on_the_embedded_aws(clean_aws) -> None:  # noqa: ANN001
     source = ThreadedSource(Collector(make_config(clean_aws)))
     app = make_app(source, warm_start=[make_config(clean_aws).accounts[0].id])
     try:
-        async with app.run_test(size=(120, 40)) as pilot:
+        notes = Notes()
+        async with app.run_test(size=(120, 40), message_hook=notes) as pilot:
             await wait_until(pilot, lambda: app.polls_applied == 2, timeout=60)
             view = app.view
             assert len(view.accounts) == 5
@@ -46,6 +47,6 @@ async def test_dashboard_on_the_embedded_aws(clean_aws) -> None:  # noqa: ANN001
             assert payments.badge == "error" and payments.stale_seconds is not None
             rows = [r for r in app.view.services.values() if r.account_id == PAYMENTS]
             assert rows and all(r.stale for r in rows)
-            assert any("payments-prod went to error" in n.message for n in app._notifications)
+            assert notes.said("payments-prod went to error")
     finally:
         await source.aclose()

@@ -26,22 +26,28 @@ class Recorder:
     async def fetch_service_detail(self, *args):  # noqa: ANN002, ANN201
         raise RuntimeError("AccessDenied")
 
+    def relist_next_poll(self) -> None:
+        self.threads.append("relist")
+
+    async def prepare(self) -> None:
+        return None
+
     async def aclose(self) -> None:
         self.closed_on = threading.current_thread().name
 
 
 async def test_polls_run_on_one_private_loop_and_close_there() -> None:
     inner = Recorder()
-    source = ThreadedSource(inner)
+    source = ThreadedSource(inner, name="collector-closed-here")
     assert await source.poll() is inner.snapshot
     assert await source.poll(only=["x"]) is inner.snapshot
-    assert inner.threads == ["heartbeat-collector", "heartbeat-collector"]
+    assert inner.threads == ["collector-closed-here", "collector-closed-here"]
     assert inner.loops[0] is inner.loops[1] is not asyncio.get_running_loop()
     with pytest.raises(RuntimeError, match="AccessDenied"):
         await source.fetch_service_detail("a", "r", "c", "s")
     await source.aclose()
-    assert inner.closed_on == "heartbeat-collector"
-    assert not source._thread.is_alive()
+    assert inner.closed_on == "collector-closed-here"
+    assert "collector-closed-here" not in {thread.name for thread in threading.enumerate()}
     with pytest.raises(RuntimeError, match="closed"):
         await source.poll()
 
@@ -79,7 +85,7 @@ async def test_prepare_runs_on_the_private_loop_and_never_fails_the_app() -> Non
         async def prepare(self) -> None:
             raise RuntimeError("no credentials")
 
-    for inner in (Preparing(), Broken(), Recorder()):  # Recorder has no prepare at all
+    for inner in (Preparing(), Broken(), Recorder()):  # Recorder prepares nothing
         source = ThreadedSource(inner)
         await source.prepare()
         assert await source.poll() is inner.snapshot

@@ -8,7 +8,7 @@ import pytest
 
 from heartbeat_tui.config import read_config_file
 from heartbeat_tui.tui.themes import DEFAULT_VARIABLES, builtin_theme_dirs, load_themes, read_theme_file
-from tests.tui.conftest import make_app, wait_until
+from tests.tui.conftest import Notes, make_app, wait_until
 from tests.tui.factory import ScriptedSource, make_snapshot
 
 
@@ -97,7 +97,8 @@ async def test_palette_offers_the_screen_bindings_as_commands() -> None:
 
 async def test_an_unknown_configured_theme_falls_back_with_a_notice() -> None:
     app = make_app(ScriptedSource(make_snapshot()), theme="no-such-theme")
-    async with app.run_test(size=(80, 24)) as pilot:
+    notes = Notes()
+    async with app.run_test(size=(80, 24), message_hook=notes) as pilot:
         await wait_until(pilot, lambda: app.polls_applied == 1)
         assert app.theme == "heartbeat-dark"
-        assert any("unknown theme 'no-such-theme'" in n.message for n in app._notifications)
+        assert notes.said("unknown theme 'no-such-theme'")

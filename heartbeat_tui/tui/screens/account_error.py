@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from heartbeat_tui.models import AccountSnapshot
 from heartbeat_tui.tui.screens.modal import PanelModal, panel_bindings
+from heartbeat_tui.tui.text import content, plain, visible
 from heartbeat_tui.tui.view import AccountRow, age_text
 
 
@@ -39,9 +40,10 @@ class AccountErrorScreen(PanelModal):
             if row.stale_seconds is None
             else f" · last good data {age_text(row.stale_seconds)} old"
         )
-        with self.panel(f"{row.name} · {row.key}"):
+        # Everything below but the badge is someone else's text: an alias, AWS errors.
+        with self.panel(content(f"{row.name} · {row.key}")):
             yield Static(Text(f"{row.badge}{age}", style="bold"), id="account-error-status")
-            yield Static(Text(row.reason or "no error", overflow="fold"), id="account-error-reason")
+            yield Static(plain(row.reason or "no error", overflow="fold"), id="account-error-reason")
             regions = Text()
             for region in self.account.regions if self.account is not None else ():
                 if not region.errors and not region.stale:
@@ -49,12 +51,12 @@ class AccountErrorScreen(PanelModal):
                 if regions:
                     regions.append("\n")
                 stale = f" (shown from an earlier poll: {', '.join(region.stale)})" if region.stale else ""
-                regions.append(f"{region.region}{stale}", style="bold")
+                regions.append(visible(f"{region.region}{stale}"), style="bold")
                 # Each once, and not the account's own reason again.
                 for error in dict.fromkeys(e for e in region.errors if e != row.reason):
-                    regions.append(f"\n  {error}")
+                    regions.append(f"\n  {visible(error)}")
             if regions:
                 yield Static(regions, id="account-error-regions", classes="account-error-section")
             if row.warnings:
-                warnings = Text("\n".join(row.warnings), style="dim")
+                warnings = Text("\n".join(visible(w) for w in row.warnings), style="dim")
                 yield Static(warnings, id="account-error-warnings", classes="account-error-section")

@@ -10,11 +10,13 @@ convenience, not the rule. Form errors are shown under the field they concern.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,6 +29,8 @@ from heartbeat_tui.auth.errors import UserExists, ValidationFailed
 from heartbeat_tui.auth.models import UserView
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.errors import HeartbeatError
+from heartbeat_tui.tui.messages import AdminCall
+from heartbeat_tui.tui.text import content, plain, plain_lines
 from heartbeat_tui.tui.widgets.header import HeaderBar
 
 ROLE_CHOICES = [(role.value, role.value) for role in (Role.USER, Role.MONITOR, Role.ADMIN)]
@@ -39,12 +43,14 @@ def _when(timestamp: float | None) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def user_row(view: UserView) -> tuple[str, ...]:
+def user_row(view: UserView) -> tuple[Text, ...]:
+    """A user's cells: plain Text (a DataTable parses a str cell as markup)."""
+
     if view.role is Role.USER:
         accounts = ", ".join(view.accounts) or "none"
     else:
         accounts = "all"
-    return (
+    cells = (
         view.username,
         view.role.value,
         "yes" if view.active else "no",
@@ -52,6 +58,7 @@ def user_row(view: UserView) -> tuple[str, ...]:
         _when(view.last_login_at),
         accounts,
     )
+    return tuple(plain(cell) for cell in cells)
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,7 @@ class FormScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
-            box.border_title = self.title_text
+            box.border_title = content(self.title_text)  # names a user
             box.border_subtitle = "Enter: next/save · Ctrl+S: save · Esc: cancel"
             for field in self.fields:
                 yield Label(field.label, id=f"{field.name}-label")
@@ -158,11 +165,11 @@ class FormScreen(ModalScreen[str | None]):
         rest = []
         for name, message in errors.items():
             if name in known:
-                self.query_one(f"#{name}-error", Static).update(message)
+                self.query_one(f"#{name}-error", Static).update(plain_lines(message))
             else:
                 rest.append(f"{name}: {message}")
         if rest:
-            self.query_one("#form-error", Static).update("; ".join(rest))
+            self.query_one("#form-error", Static).update(plain_lines("; ".join(rest)))
 
     def action_submit(self) -> None:
         if self._busy:
@@ -220,15 +227,10 @@ class AdminScreen(Screen[None]):
         super().__init__(id="admin")
         self.users: dict[str, UserView] = {}
 
-    @property
-    def hb(self) -> Any:
-        """The `SecureApp` (not imported: screens stay clear of the store's layers)."""
-        return self.app
-
     def compose(self) -> ComposeResult:
         yield HeaderBar("Users")
         with Vertical():
-            table: DataTable[str] = DataTable(id="users", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(id="users", cursor_type="row", zebra_stripes=True)
             table.add_columns(*COLUMNS)
             yield table
             yield Static("loading users…", id="admin-status", markup=False)
@@ -243,7 +245,9 @@ class AdminScreen(Screen[None]):
     async def call(self, work: Callable[[Any, Any], Awaitable[Any]]) -> Any:
         """Run `work(auth, session)`; session, permission and store failures are the app's."""
 
-        return await self.hb.admin_call(work)
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.post_message(AdminCall(work, reply))
+        return await reply
 
     def action_reload(self) -> None:
         self.run_worker(self._reload(), group="admin", exclusive=True, exit_on_error=False)

@@ -5,19 +5,19 @@ copying what is selected (its ARN, or its AWS console page) to the clipboard."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, cast
 
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
 
 from heartbeat_tui.links import console_url
+from heartbeat_tui.tui.state import DashboardHost
+from heartbeat_tui.tui.text import content
 from heartbeat_tui.tui.view import FleetView, ServiceRow
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
-
-if TYPE_CHECKING:
-    from heartbeat_tui.tui.app import HeartbeatApp
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ class FleetScreen(Screen):
     shown_view: FleetView | None = None
 
     @property
-    def hb(self) -> HeartbeatApp:
-        return self.app  # type: ignore[return-value]
+    def hb(self) -> DashboardHost:
+        """The app's state and presentation settings (screens never import the app)."""
+        return cast(DashboardHost, self.app)
 
     def show_view(self, view: FleetView) -> None:
         self.shown_view = view
@@ -66,7 +67,7 @@ class FleetScreen(Screen):
             self.apply_view(self.shown_view)
 
     def on_screen_resume(self) -> None:
-        view = self.hb.view
+        view = self.hb.state.view
         if view is not None and view is not self.shown_view:
             self.show_view(view)
 
@@ -137,10 +138,10 @@ class ServicesScreen(FleetScreen):
         pass
 
     @staticmethod
-    def table_title(prefix: str, table: ServiceTable) -> str:
+    def table_title(prefix: str, table: ServiceTable) -> Content:
         total, shown = len(table.rows), len(table.order)
         count = f"{shown}/{total}" if shown != total else f"{total}"
         title = f"{prefix} · {count} · sort {table.sort_description}"
         if not table.filter.empty:
             title += f" · /{table.filter.text}"
-        return title
+        return content(title)  # a cluster's name, the operator's filter: never markup

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
 from heartbeat_tui.tui.screens.base import CopyTarget, ServicesScreen
+from heartbeat_tui.tui.text import content, plain, visible
 from heartbeat_tui.tui.view import (
     CLUSTER_TABLE_COLUMNS,
     AccountRow,
@@ -95,8 +96,8 @@ class DashboardScreen(ServicesScreen):
         self.query_one("#clusters").border_title = "Clusters"
         self.update_titles()
         self.query_one("#accounts", PaneTable).focus()
-        if self.hb.view is not None:
-            self.show_view(self.hb.view)
+        if self.hb.state.view is not None:
+            self.show_view(self.hb.state.view)
 
     # -- applying a view -------------------------------------------------------------
 
@@ -113,7 +114,7 @@ class DashboardScreen(ServicesScreen):
         name, status, services, problems = row.cells
         style = {"ok": "hb-ok", "stale": "hb-warning", "error": "hb-critical"}[row.badge]
         badge = Text(status, style=self.hb.status_style(style))
-        name_text = Text(name, style=self.hb.status_style("hb-stale")) if row.badge != "ok" else name
+        name_text = plain(name, style=self.hb.status_style("hb-stale")) if row.badge != "ok" else name
         problems_text = Text(problems, style=self.hb.status_style("hb-warning")) if problems else ""
         return {"name": name_text, "status": badge, "services": services, "problems": problems_text}
 
@@ -146,7 +147,7 @@ class DashboardScreen(ServicesScreen):
             self.selected_cluster = table.cursor_key if table.cursor_key in clusters else next(iter(rows), None)
             if self.selected_cluster is not None:
                 table.move_to_key(self.selected_cluster)
-        table.border_title = f"Clusters · {account.name}" if account else "Clusters"
+        table.border_title = content(f"Clusters · {account.name}" if account else "Clusters")
         self._show_account_info(account)
         self._show_services(view)
 
@@ -163,7 +164,7 @@ class DashboardScreen(ServicesScreen):
             if account.problems:
                 text.append(f" · {account.problems} with problems", style=self.hb.status_style("hb-warning"))
             for warning in account.warnings:
-                text.append(f"\n{warning}", style="dim")
+                text.append(f"\n{visible(warning)}", style="dim")
             info.set_lines(text.split())
             banner.display = False
             return

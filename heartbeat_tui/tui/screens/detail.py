@@ -8,16 +8,16 @@ from typing import ClassVar
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState
 
 from heartbeat_tui.models import Service, ServiceDetail
+from heartbeat_tui.tui.messages import DetailReady, DetailRequested
 from heartbeat_tui.tui.plot import PlotSeries
 from heartbeat_tui.tui.screens.base import CopyTarget, FleetScreen
+from heartbeat_tui.tui.text import plain, visible
 from heartbeat_tui.tui.view import FleetView, ServiceRow, age_text, percent_text
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.metric_plot import MetricPlot
@@ -66,8 +66,8 @@ class ServiceDetailScreen(FleetScreen):
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()
-        if self.hb.view is not None:
-            self.show_view(self.hb.view)
+        if self.hb.state.view is not None:
+            self.show_view(self.hb.state.view)
         self.action_load_tasks()
 
     # -- data ---------------------------------------------------------------------------
@@ -76,7 +76,7 @@ class ServiceDetailScreen(FleetScreen):
         row = view.services.get(self.service_arn)
         if row is None:
             if self.row is None:
-                self.query_one("#detail-title", Static).update(Text(f"unknown service {self.service_arn}"))
+                self.query_one("#detail-title", Static).update(plain(f"unknown service {self.service_arn}"))
             else:
                 self.query_one("#detail-title", Static).update(
                     Group(self._title(self.row), Text("this service is no longer in the poll", style="bold"))
@@ -103,17 +103,17 @@ class ServiceDetailScreen(FleetScreen):
     def _title(self, row: ServiceRow) -> RenderableType:
         hb = self.hb
         text = Text()
-        text.append(row.name, style="bold")
-        text.append(f"   {row.cluster} · {row.account} ({row.account_id}) · {row.region}")
+        text.append(visible(row.name), style="bold")
+        text.append(visible(f"   {row.cluster} · {row.account} ({row.account_id}) · {row.region}"))
         if row.stale:
             text.append(f"  stale: data {age_text(row.stale_seconds)} old", style=hb.status_style("hb-stale"))
         line = Text()
-        line.append(f"{row.status}  ")
+        line.append(f"{visible(row.status)}  ")
         tasks_style = hb.status_style("hb-warning") if row.running < row.desired else ""
         line.append(f"running {row.running} / desired {row.desired} / pending {row.pending}", style=tasks_style)
         rollout_style = {"FAILED": "hb-failed", "IN_PROGRESS": "hb-progress"}.get(row.rollout or "")
         line.append("  rollout ")
-        line.append(row.rollout or "-", style=hb.status_style(rollout_style) if rollout_style else "bold")
+        line.append(visible(row.rollout or "-"), style=hb.status_style(rollout_style) if rollout_style else "bold")
         line.append(" ")
         for label, value in (("cpu", row.cpu), ("mem", row.mem)):
             level = hb.thresholds.level(value)
@@ -122,7 +122,7 @@ class ServiceDetailScreen(FleetScreen):
             line.append(" ")
         service = row.service
         details = Text(style="dim")
-        details.append(f"{service.launch_type or '-'} · {(service.task_definition or '-').rsplit('/', 1)[-1]}")
+        details.append(visible(f"{service.launch_type or '-'} · {(service.task_definition or '-').rsplit('/', 1)[-1]}"))
         return Group(text, line, details)
 
     def _plots(self, row: ServiceRow, view: FleetView) -> None:
@@ -159,19 +159,20 @@ class ServiceDetailScreen(FleetScreen):
         for column in ("status", "rollout", "des/run/pend", "failed", "task definition", "updated", "reason"):
             table.add_column(column, no_wrap=column != "reason", overflow="fold" if column == "reason" else "ellipsis")
         for d in service.deployments:
-            rollout = Text(d.rollout_state or "-")
+            rollout = plain(d.rollout_state or "-")
             if d.rollout_state == "FAILED":
                 rollout.stylize(self.hb.status_style("hb-failed"))
             elif d.rollout_state == "IN_PROGRESS":
                 rollout.stylize(self.hb.status_style("hb-progress"))
+            # Rich parses a str cell as markup: every value from AWS is a plain Text.
             table.add_row(
-                d.status,
+                plain(d.status),
                 rollout,
                 f"{d.desired_count}/{d.running_count}/{d.pending_count}",
                 str(d.failed_tasks) if d.failed_tasks else "",
-                (d.task_definition or "-").rsplit("/", 1)[-1],
+                plain((d.task_definition or "-").rsplit("/", 1)[-1]),
                 self._time(d.updated_at or d.created_at, "%m-%d %H:%M"),
-                d.rollout_state_reason or "",
+                plain(d.rollout_state_reason),
             )
         return self._section("Deployments", table)
 
@@ -189,7 +190,7 @@ class ServiceDetailScreen(FleetScreen):
             for policy in self.detail.policies:
                 target_text = f" target {policy.target_value:g}" if policy.target_value is not None else ""
                 metric = f" on {policy.metric}" if policy.metric else ""
-                parts.append(Text(f"policy {policy.name}: {policy.policy_type}{target_text}{metric}", style="dim"))
+                parts.append(plain(f"policy {policy.name}: {policy.policy_type}{target_text}{metric}", style="dim"))
         elif self.tasks_loading:
             parts.append(Text("policies: loading…", style="dim"))
         if service.scaling_activities:
@@ -198,14 +199,14 @@ class ServiceDetailScreen(FleetScreen):
             table.add_column("status", no_wrap=True)
             table.add_column("activity and cause", overflow="fold")
             for activity in service.scaling_activities[:ACTIVITIES_SHOWN]:
-                status = Text(activity.status_code or "-")
+                status = plain(activity.status_code or "-")
                 if activity.status_code not in ("Successful", "InProgress", "Pending", ""):
                     status.stylize(self.hb.status_style("hb-critical"))
-                what = Text(activity.description)
+                what = plain(activity.description)
                 if activity.cause:
-                    what.append(f"\ncause: {activity.cause}", style="dim")
+                    what.append(f"\ncause: {visible(activity.cause)}", style="dim")
                 if activity.status_message:
-                    what.append(f"\n{activity.status_message}", style="dim")
+                    what.append(f"\n{visible(activity.status_message)}", style="dim")
                 table.add_row(self._time(activity.start_time, "%m-%d %H:%M"), status, what)
             parts.append(table)
         else:
@@ -219,7 +220,7 @@ class ServiceDetailScreen(FleetScreen):
         table.add_column("when", no_wrap=True, style="dim")
         table.add_column("message", overflow="fold")
         for event in service.events[:EVENTS_SHOWN]:
-            table.add_row(self._time(event.created_at, "%m-%d %H:%M:%S"), event.message)
+            table.add_row(self._time(event.created_at, "%m-%d %H:%M:%S"), plain(event.message))
         return self._section(
             f"Latest events ({min(len(service.events), EVENTS_SHOWN)} of {len(service.events)})", table
         )
@@ -227,6 +228,8 @@ class ServiceDetailScreen(FleetScreen):
     # -- tasks, on demand ----------------------------------------------------------------
 
     def action_load_tasks(self) -> None:
+        """Ask the app for this service's tasks and policies (the screen starts no I/O itself)."""
+
         row = self.row
         if row is None:
             self._show_tasks()
@@ -234,24 +237,17 @@ class ServiceDetailScreen(FleetScreen):
         self.tasks_loading = True
         self.detail_error = None
         self._show_tasks()
-        self._fetch_detail(row.account_id, row.region, row.cluster_arn, row.name)
+        self.post_message(DetailRequested(self.service_arn, row.account_id, row.region, row.cluster_arn, row.name))
 
-    @work(exclusive=True, group="detail", exit_on_error=False)
-    async def _fetch_detail(self, account_id: str, region: str, cluster_arn: str, name: str) -> ServiceDetail:
-        return await self.hb.source.fetch_service_detail(account_id, region, cluster_arn, name)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "detail":
+    def on_detail_ready(self, message: DetailReady) -> None:
+        message.stop()
+        if message.service_arn != self.service_arn:
             return
-        if event.state is WorkerState.SUCCESS:
-            self.detail = event.worker.result
-            self.tasks_loading = False
-        elif event.state is WorkerState.ERROR:
-            error = event.worker.error
-            self.detail_error = f"{type(error).__name__}: {error}"
-            self.tasks_loading = False
+        if message.error is not None:
+            self.detail_error = message.error
         else:
-            return
+            self.detail = message.detail
+        self.tasks_loading = False
         if self.row is not None:
             self.query_one("#detail-scaling", Static).update(self._scaling(self.row.service))
         self._show_tasks()
@@ -261,7 +257,7 @@ class ServiceDetailScreen(FleetScreen):
         critical = self.hb.status_style("hb-critical")
         parts: list[RenderableType] = []
         if self.detail_error:
-            parts.append(Text(f"could not fetch tasks: {self.detail_error} (t retries)", style=critical))
+            parts.append(plain(f"could not fetch tasks: {self.detail_error} (t retries)", style=critical))
         detail = self.detail
         if detail is None:
             if self.tasks_loading:
@@ -271,28 +267,29 @@ class ServiceDetailScreen(FleetScreen):
             widget.update(self._section("Tasks", Group(*parts)))
             return
         for error in detail.errors:
-            parts.append(Text(error, style=critical))
+            parts.append(plain(error, style=critical))
         table = Table(box=None, pad_edge=False, expand=True, header_style="bold dim")
         for column in ("task", "last status", "desired", "health", "zone", "started", "stopped reason"):
             table.add_column(column, no_wrap=column != "stopped reason", overflow="fold")
         for task in detail.tasks:
-            health = Text(task.health_status or "-")
+            health = plain(task.health_status or "-")
             if task.health_status == "UNHEALTHY":
                 health.stylize(critical)
-            status = Text(task.last_status or "-")
+            status = plain(task.last_status or "-")
             if task.last_status == "STOPPED":
                 status.stylize(self.hb.status_style("hb-stale"))
             reason = task.stopped_reason or ""
             if task.stop_code and task.stop_code not in reason:
                 reason = f"{task.stop_code}: {reason}" if reason else task.stop_code
             table.add_row(
-                task.id[:12],
+                plain(task.id[:12]),
                 status,
-                task.desired_status or "-",
+                plain(task.desired_status or "-"),
                 health,
-                task.availability_zone or "-",
+                plain(task.availability_zone or "-"),
                 self._time(task.started_at, "%m-%d %H:%M"),
-                Text(reason, style=critical if task.stop_code == "TaskFailedToStart" else ""),
+                # Anyone allowed ecs:StopTask writes this reason: never raw to the terminal.
+                plain(reason, style=critical if task.stop_code == "TaskFailedToStart" else ""),
             )
         running = sum(1 for t in detail.tasks if t.last_status == "RUNNING")
         title = (

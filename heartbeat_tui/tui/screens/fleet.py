@@ -40,8 +40,8 @@ class FleetServicesScreen(ServicesScreen):
     def on_mount(self) -> None:
         self.services_table().focus()
         self.update_titles()
-        if self.hb.view is not None:
-            self.show_view(self.hb.view)
+        if self.hb.state.view is not None:
+            self.show_view(self.hb.state.view)
 
     def apply_view(self, view: FleetView) -> None:
         self.services_table().set_rows(view.services)

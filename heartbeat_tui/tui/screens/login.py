@@ -8,7 +8,7 @@ screen keeps answering keys while a login is checked.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
+
+from heartbeat_tui.tui.messages import LoginRequested
+from heartbeat_tui.tui.text import plain_lines
 
 
 class LockedScreen(Screen[None]):
@@ -50,11 +53,6 @@ class LoginScreen(Screen[None]):
         self._busy = busy
         self._composed = False
 
-    @property
-    def hb(self) -> Any:
-        """The `SecureApp` (not imported: screens stay clear of the store's layers)."""
-        return self.app
-
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="login-box"):
             yield Static("HeartBeat · log in", id="login-title")
@@ -62,8 +60,8 @@ class LoginScreen(Screen[None]):
             yield Input(placeholder="username", id="username", max_length=64, disabled=self._busy)
             yield Label("Password", id="password-label")
             yield Input(placeholder="password", password=True, id="password", max_length=1024, disabled=self._busy)
-            yield Static(self._message, id="login-error", markup=False)
-            yield Static(self._notice, id="login-notice", markup=False)
+            yield Static(plain_lines(self._message), id="login-error", markup=False)
+            yield Static(plain_lines(self._notice), id="login-notice", markup=False)
 
     def on_mount(self) -> None:
         self._composed = True
@@ -76,7 +74,7 @@ class LoginScreen(Screen[None]):
             return
         for field in self.query(Input):
             field.disabled = self._busy
-        self.query_one("#login-error", Static).update(self._message)
+        self.query_one("#login-error", Static).update(plain_lines(self._message))
         if not self._busy:
             username = self.query_one("#username", Input)
             (self.query_one("#password", Input) if username.value else username).focus()
@@ -84,6 +82,11 @@ class LoginScreen(Screen[None]):
     @property
     def error_text(self) -> str:
         return self._message
+
+    @property
+    def busy_now(self) -> bool:
+        """Is the form waiting (a session check or a login under way)? Input is refused meanwhile."""
+        return self._busy
 
     def ready(self, message: str | None = None) -> None:
         """Accept input (again), with `message` on the error line."""
@@ -116,7 +119,7 @@ class LoginScreen(Screen[None]):
             self.ready("Enter the password.")
             return
         self.busy("Checking…")
-        self.hb.attempt_login(username, password)
+        self.post_message(LoginRequested(username, password))
 
     def action_clear(self) -> None:
         for field in self.query(Input):

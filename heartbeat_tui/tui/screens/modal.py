@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 
 
@@ -33,7 +34,7 @@ class PanelModal(ModalScreen[None]):
     }
     """
 
-    def panel(self, title: str) -> VerticalScroll:
+    def panel(self, title: str | Content) -> VerticalScroll:
         """The framed panel, titled, saying how to close it: `with self.panel(title): yield ...`."""
 
         panel = VerticalScroll()

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from heartbeat_tui.filters import EMPTY_FILTER, Filter, FilterError, field_names, parse_filter
+from heartbeat_tui.tui.text import plain
 
 
 class FilterInput(Input):
@@ -97,7 +98,7 @@ class FilterBar(Horizontal):
 
     def _message(self, text: str, *, error: bool) -> None:
         message = self.query_one(".filter-message", Static)
-        message.update(text)
+        message.update(plain(text))  # echoes what was typed (or pasted): never markup
         message.set_class(error, "-error")
 
     @on(Input.Changed)

@@ -15,8 +15,11 @@ from rich.text import Text
 from textual.widget import Widget
 
 from heartbeat_tui.reasons import fit_reason
+from heartbeat_tui.tui.text import visible
 
 #: One line: a Text as it is (cut at the edge), or a lead, a reason and a style.
+#: The lead and the reason are untrusted (an alias, an AWS error): shown with
+#: visible escapes, fitted after escaping so the width is what is drawn.
 Line = Text | tuple[str, str, StyleType]
 
 
@@ -48,7 +51,7 @@ class FittedLines(Widget):
             if isinstance(line, Text):
                 out.append_text(line)
                 continue
-            lead, reason, style = line
+            lead, reason, style = visible(line[0]), visible(line[1]), line[2]
             room = width - cell_len(lead)
             out.append(lead + (fit_reason(reason, room) if width > 0 else reason), style=style)
         return out

@@ -17,21 +17,35 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from heartbeat_tui.tui.text import plain
+
 Cell = str | Text
 ColumnSpec = tuple[str, str, int]  # key, label, width (the gap to the next column included)
 MIN_FIRST_COLUMN = 8
 
 
-def _fit(cell: Cell, width: int) -> Cell:
-    """Leave one column free at the right of every cell (the gap between columns)."""
+def _fit(cell: Cell, width: int) -> Text:
+    """Leave one column free at the right of every cell (the gap between columns).
+
+    A `str` cell is untrusted text (a name, an alias): DataTable would parse it
+    as markup, so it becomes a plain `Text` with visible escapes. A `Text`
+    cell was built through `heartbeat_tui.tui.text` already."""
 
     room = width - 1
-    if isinstance(cell, Text):
-        if cell.cell_len > room:
-            cell = cell.copy()
-            cell.truncate(room, overflow="ellipsis")
-        return cell
-    return cell if len(cell) <= room else cell[: room - 1] + "…"
+    if not isinstance(cell, Text):
+        cell = plain(cell)
+    if cell.cell_len > room:
+        cell = cell.copy()
+        cell.truncate(room, overflow="ellipsis")
+    return cell
+
+
+def _sort_key(cells: object) -> object:
+    """DataTable sorts cell values; Rich Text has no order, its plain string does."""
+
+    if isinstance(cells, tuple):
+        return tuple(c.plain if isinstance(c, Text) else c for c in cells)
+    return cells.plain if isinstance(cells, Text) else cells
 
 
 class PaneTable(DataTable):
@@ -59,7 +73,7 @@ class PaneTable(DataTable):
         self._narrow = tuple(narrow) if narrow else None
         self._column_specs: tuple[ColumnSpec, ...] = ()
         self._rows: Mapping[str, Mapping[str, Cell]] = {}
-        self._shown: dict[str, tuple[Cell, ...]] = {}
+        self._shown: dict[str, tuple[Text, ...]] = {}
 
     @property
     def is_narrow(self) -> bool:
@@ -138,8 +152,7 @@ class PaneTable(DataTable):
             shown[key] = cells
         sort_columns = [key for key in self.sort_columns if key in column_keys]
         if added and sort_columns:
-            # Only plain-text columns are sort keys (Rich Text does not order).
-            self.sort(*sort_columns)
+            self.sort(*sort_columns, key=_sort_key)
         return bool(gone or added)
 
     @property

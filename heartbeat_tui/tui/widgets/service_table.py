@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from heartbeat_tui.filters import EMPTY_FILTER, Filter
+from heartbeat_tui.tui.text import visible
 from heartbeat_tui.tui.view import (
     COMPACT_DROP,
     SERVICE_COLUMNS,
@@ -398,7 +399,7 @@ class ServiceTable(ScrollView, can_focus=True):
             index = int(scroll_y) + y - 1
             if index >= len(self._order):
                 if index == 0:
-                    text = self.empty_text if not self._rows else f"no service matches {self._filter.text!r}"
+                    text = self.empty_text if not self._rows else f"no service matches '{visible(self._filter.text)}'"
                     return Strip([Segment(_fit(" " + text, width), base + self._style("empty"))], width)
                 return Strip.blank(width, base)
             key = self._order[index]
@@ -434,14 +435,17 @@ class ServiceTable(ScrollView, can_focus=True):
         for column, width in self._layout:
             key = column.key
             style = base
+            # Names, status, rollout and scaling come from AWS or the configuration.
             if key == "name":
-                text = row.name
+                text = visible(row.name)
             elif key == "account":
-                text = row.account if not row.stale else f"{row.account} {age_text(row.stale_seconds)}"
+                text = visible(row.account)
+                if row.stale:
+                    text += f" {age_text(row.stale_seconds)}"
             elif key == "cluster":
-                text = row.cluster
+                text = visible(row.cluster)
             elif key == "status":
-                text = row.status
+                text = visible(row.status)
                 if row.status != "ACTIVE":
                     style = base + self._style("warning")
             elif key == "tasks":
@@ -451,7 +455,7 @@ class ServiceTable(ScrollView, can_focus=True):
             elif key == "pending":
                 text = str(row.pending) if row.pending else ""
             elif key == "rollout":
-                text = row.rollout or "-"
+                text = visible(row.rollout or "-")
                 if row.rollout == "FAILED":
                     style = base + self._style("failed")
                 elif row.rollout == "IN_PROGRESS":
@@ -464,7 +468,7 @@ class ServiceTable(ScrollView, can_focus=True):
                 spark_width = max(0, width - 5)
                 text = f"{row.spark(key, spark_width)} {percent_text(value)}" if spark_width else percent_text(value)
             elif key == "scaling":
-                text = row.scaling
+                text = visible(row.scaling)
                 style = base + self._style("muted") if not row.stale and not cursor else base
             else:  # pragma: no cover - every column is listed above
                 text = ""

@@ -1,0 +1,43 @@
+"""The dashboard's one state, and what screens and widgets may ask of the app.
+
+`DashboardState` is replaced whole (never mutated) and held by the app as a
+Textual reactive: the header and screens watch it instead of being refreshed
+by hand. `DashboardHost` is the narrow, typed face of the app that screens and
+widgets see, so they never import `tui/app.py` (no import cycle in `tui/`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rich.style import Style
+
+from heartbeat_tui.controller.dashboard import PollStatus
+from heartbeat_tui.models import FleetSnapshot
+from heartbeat_tui.tui.view import FleetView, Thresholds
+
+
+# eq=False: compared by identity, so setting a new state never walks a fleet-sized view.
+@dataclass(frozen=True, eq=False)
+class DashboardState:
+    snapshot: FleetSnapshot | None = None
+    view: FleetView | None = None
+    poll: PollStatus = field(default_factory=PollStatus)
+    user: str | None = None  # "name (role)" inside a session
+    polls_applied: int = 0
+
+
+class DashboardHost(Protocol):
+    """The app as its screens and widgets see it: state and presentation settings, no behaviour."""
+
+    @property
+    def state(self) -> DashboardState: ...
+
+    thresholds: Thresholds
+    history_seconds: int
+    frozen_time: bool
+    monotonic: Callable[[], float]
+
+    def status_style(self, name: str) -> Style: ...
