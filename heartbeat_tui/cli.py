@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
+    from heartbeat_tui import heap
     from heartbeat_tui.collector import Collector
     from heartbeat_tui.export import Filters, to_csv, to_json, to_table
 
@@ -113,7 +114,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
                 only = exact if len(exact) == 1 else None
             if scope is not None:
                 only = sorted(scope if only is None else scope.intersection(only))
-            return await collector.poll(only=only)
+            with heap.poll_window():
+                return await collector.poll(only=only)
 
     snapshot = asyncio.run(run())
     selected = [a for a in snapshot.accounts if filters.account_matches(a)]

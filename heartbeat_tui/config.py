@@ -50,6 +50,13 @@ else:  # pragma: no cover - exercised on 3.10 only
 APP_NAME = "heartbeat"
 DEFAULT_USERS_TABLE = "ecs-heartbeat-users"
 DEFAULT_REGION = "us-east-1"
+# The defaults other modules share (the dashboard's own arguments, the cost
+# model, the view's thresholds): one home, here, next to the sections using them.
+DEFAULT_INTERVAL_SECONDS = 30
+DEFAULT_HISTORY_MINUTES = 180
+DEFAULT_WARNING_PERCENT = 70.0
+DEFAULT_CRITICAL_PERCENT = 90.0
+DEFAULT_THEME = "heartbeat-dark"
 _SECRET_VARIABLES = {
     "encryption_key": "ENCRYPTION_KEY",
     "jwt_secret": "JWT_SECRET",
@@ -133,11 +140,11 @@ class AwsSection(_Section):
 
 
 class RefreshSection(_Section):
-    interval_seconds: int = Field(default=30, ge=5, le=3600)
+    interval_seconds: int = Field(default=DEFAULT_INTERVAL_SECONDS, ge=5, le=3600)
 
 
 class CollectorSection(_Section):
-    history_minutes: int = Field(default=180, ge=10, le=24 * 60)
+    history_minutes: int = Field(default=DEFAULT_HISTORY_MINUTES, ge=10, le=24 * 60)
     max_in_flight_per_account: int = Field(default=10, ge=1, le=100)
     events_per_service: int = Field(default=20, ge=0, le=100)
     # An account not polled within this time is reported as failed (with its last
@@ -146,8 +153,8 @@ class CollectorSection(_Section):
 
 
 class ThresholdsSection(_Section):
-    warning_percent: float = Field(default=70.0, ge=0, le=100)
-    critical_percent: float = Field(default=90.0, ge=0, le=100)
+    warning_percent: float = Field(default=DEFAULT_WARNING_PERCENT, ge=0, le=100)
+    critical_percent: float = Field(default=DEFAULT_CRITICAL_PERCENT, ge=0, le=100)
 
     @model_validator(mode="after")
     def _ordered(self) -> ThresholdsSection:
@@ -157,7 +164,7 @@ class ThresholdsSection(_Section):
 
 
 class UiSection(_Section):
-    theme: str = Field(default="heartbeat-dark", min_length=1, max_length=64)
+    theme: str = Field(default=DEFAULT_THEME, min_length=1, max_length=64)
     # The operator's own keys: binding id -> keys, comma-separated ("app.refresh" = "r,f5").
     # The ids are checked against the dashboard's bindings when it starts.
     keymap: dict[str, str] = Field(default_factory=dict)

@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from heartbeat_tui import heap
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.config import Config, config_from_dict, dump_toml, load_env, user_state_dir
 from heartbeat_tui.embedded import EmbeddedAWS
@@ -44,7 +45,7 @@ def _secret(value: str):  # noqa: ANN202
     return SecretStr(value)
 
 
-def _isolate_from_real_aws() -> None:
+def isolate_from_real_aws() -> None:
     # A profile or region from the operator's shell must not steer the demo.
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID"):
         os.environ.pop(name, None)
@@ -54,10 +55,11 @@ def summarise(snapshot: FleetSnapshot) -> str:
     lines = []
     for account in snapshot.accounts:
         services = [s for _, _, s in account.services()]
+        cpus = [s.metrics.cpu_average.current(r.metrics_as_of(snapshot.generated_at)) for r, _, s in account.services()]
         clusters = sum(len(r.clusters) for r in account.regions)
         failed = sum(1 for s in services if s.rollout_state == "FAILED")
         below = sum(1 for s in services if s.running_count < s.desired_count)
-        hot = sum(1 for s in services if (s.metrics.cpu_average.latest or 0) >= 90)
+        hot = sum(1 for cpu in cpus if (cpu or 0) >= 90)
         status = "ok" if account.status is AccountStatus.OK else "ERROR"
         lines.append(
             f"{account.display_name:<20} {account.id}  {status:<5}  "
@@ -70,12 +72,12 @@ def summarise(snapshot: FleetSnapshot) -> str:
 
 
 def serve_demo(*, step_seconds: float = 2.0) -> int:
-    _isolate_from_real_aws()
+    isolate_from_real_aws()
     with EmbeddedAWS(FleetSpec.demo(), step_seconds=step_seconds) as aws:
         config = demo_config(aws)
 
         async def poll() -> FleetSnapshot:
-            async with Collector(config) as collector:
+            async with Collector(config) as collector, heap.poll_window():
                 return await collector.poll()
 
         snapshot = asyncio.run(poll())

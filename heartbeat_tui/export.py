@@ -24,6 +24,7 @@ from heartbeat_tui.models import (
     RegionSnapshot,
     ScalingActivity,
     Service,
+    metrics_as_of,
 )
 from heartbeat_tui.untrusted import visible
 
@@ -67,7 +68,7 @@ def metric_summary(
     average: MetricSeries, maximum: MetricSeries, now: datetime, fetched_at: datetime | None = None
 ) -> dict[str, Any]:
     since = (now - HOUR).timestamp()
-    as_of = (fetched_at or now).timestamp()
+    as_of = metrics_as_of(fetched_at, now)
     return {
         "latest": _round(average.current(as_of)),
         "latest_at": _time(datetime.fromtimestamp(average.latest_timestamp, tz=now.tzinfo))

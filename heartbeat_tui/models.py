@@ -12,6 +12,7 @@ epoch seconds (ints) because there are hundreds of thousands of them.
 from __future__ import annotations
 
 import bisect
+import math
 from array import array
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -37,6 +38,15 @@ def utcnow() -> datetime:
 # CloudWatch publishes ECS metrics one to three minutes late: a newest point
 # older than this at the time of the fetch means the service has no current value.
 CURRENT_MAX_AGE_SECONDS = 5 * 60
+
+
+def metrics_as_of(fetched_at: datetime | None, generated_at: datetime) -> float:
+    """The moment (epoch seconds) a region's metric values are current as of: when
+    they were last fetched (a failed fetch keeps them, stale, as of then), else
+    the snapshot's time. With `MetricSeries.current`, the one rule for "current
+    CPU" that the dashboard, the detail, the demo and the export all use."""
+
+    return (fetched_at or generated_at).timestamp()
 
 
 class MetricSeries:
@@ -84,14 +94,10 @@ class MetricSeries:
         return hash((self._timestamps.tobytes(), self._values.tobytes()))
 
     def __repr__(self) -> str:
-        return f"MetricSeries({len(self)} points, latest={self.latest})"
+        return f"MetricSeries({len(self)} points, newest at {self.latest_timestamp})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (MetricSeries, (self.timestamps.tolist(), self.values.tolist()))
-
-    @property
-    def latest(self) -> float | None:
-        return self._values[-1] if self._values else None
 
     def current(self, as_of: float, max_age: float = CURRENT_MAX_AGE_SECONDS) -> float | None:
         """The newest value if it is recent at `as_of` (epoch seconds), else None.
@@ -107,6 +113,33 @@ class MetricSeries:
     @property
     def latest_timestamp(self) -> int | None:
         return self._timestamps[-1] if self._timestamps else None
+
+    def buckets(
+        self, start: float, end: float, count: int, aggregate: Literal["max", "mean"] = "max"
+    ) -> list[float | None]:
+        """The points from `start` on in `count` equal time buckets up to `end` (a
+        point at or past `end` counts in the last), each the highest or the mean
+        of its points, None without any: the one time-bucketing of the
+        dashboard's sparklines and the detail's plots."""
+
+        stamps, values = self._timestamps, self._values
+        span = (end - start) / count
+        totals = [0.0] * count
+        seen = [0] * count
+        peaks = [-math.inf] * count
+        last = count - 1
+        for i in range(bisect.bisect_left(stamps, start), len(stamps)):
+            x = int((stamps[i] - start) / span)
+            if x > last:
+                x = last
+            value = values[i]
+            totals[x] += value
+            seen[x] += 1
+            if value > peaks[x]:
+                peaks[x] = value
+        if aggregate == "max":
+            return [peaks[x] if seen[x] else None for x in range(count)]
+        return [totals[x] / seen[x] if seen[x] else None for x in range(count)]
 
     def _first_index_since(self, epoch_seconds: float) -> int:
         return bisect.bisect_left(self._timestamps, epoch_seconds)
@@ -138,8 +171,8 @@ class MetricSeries:
             raise ValueError("a metric series needs as many timestamps as values")
         if not (ordered or strictly_increasing(new_ts)):
             points = dict(zip(new_ts.tolist(), new_vs.tolist()))  # a later duplicate wins
-            ordered = sorted(points)
-            new_ts, new_vs = array("I", ordered), array("d", (points[t] for t in ordered))
+            keys = sorted(points)
+            new_ts, new_vs = array("I", keys), array("d", (points[t] for t in keys))
         old_ts, old_values = self._timestamps, self._values
         if not old_ts:  # the first load
             first = bisect.bisect_left(new_ts, oldest)
@@ -173,7 +206,7 @@ class MetricSeries:
         return MetricSeries._adopt(ts, vs)
 
     @classmethod
-    def _adopt(cls, timestamps: array, values: array) -> MetricSeries:
+    def _adopt(cls, timestamps: array[int], values: array[float]) -> MetricSeries:
         """A series over arrays that nobody else holds (made by the caller just now)."""
 
         series = object.__new__(cls)
@@ -182,7 +215,7 @@ class MetricSeries:
         return series
 
 
-def strictly_increasing(stamps: array) -> bool:
+def strictly_increasing(stamps: array[int]) -> bool:
     """True when every timestamp is greater than the one before (C loops only:
     sorting a sorted list is one pass, and a duplicate shrinks the set)."""
 
@@ -190,7 +223,7 @@ def strictly_increasing(stamps: array) -> bool:
     return as_list == sorted(as_list) and len(set(as_list)) == len(as_list)
 
 
-def _uint_array(values: Iterable[int]) -> array:
+def _uint_array(values: Iterable[int]) -> array[int]:
     if isinstance(values, array) and values.typecode == "I":
         return values
     try:
@@ -374,6 +407,11 @@ class RegionSnapshot(Frozen):
     errors: tuple[str, ...] = ()
     # Which kinds of data are from an earlier poll because this one failed.
     stale: tuple[StaleKind, ...] = ()
+
+    def metrics_as_of(self, generated_at: datetime) -> float:
+        """See `metrics_as_of`."""
+
+        return metrics_as_of(self.metrics_fetched_at, generated_at)
 
     def fetched_at_of(self, kind: StaleKind) -> datetime | None:
         return {"ecs": self.fetched_at, "metrics": self.metrics_fetched_at, "scaling": self.scaling_fetched_at}[kind]

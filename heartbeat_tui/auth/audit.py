@@ -154,7 +154,7 @@ class AuditSpool:
 def safe_name(value: object) -> str:
     """A username fit for the log: what was typed into the username field may be a password."""
 
-    return value if is_valid_username(value) else "(invalid username)"  # type: ignore[return-value]
+    return value if is_valid_username(value) else "(invalid username)"
 
 
 def _clean(text: str, limit: int = 300) -> str:

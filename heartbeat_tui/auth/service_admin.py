@@ -32,7 +32,8 @@ from heartbeat_tui.auth.validation import (
     validate_username,
 )
 
-_EDIT_ATTEMPTS = 5
+#: Read-change-write rounds before a concurrent edit is reported (`ConcurrentUpdate`).
+EDIT_ATTEMPTS = 5
 UNREADABLE = "(unreadable: key missing)"
 
 
@@ -54,8 +55,11 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
-class UserAdministration(SessionService):
-    """The user administration part of `AuthService`."""
+class UserAdministration:
+    """The user administration part of `AuthService`, over its sessions part."""
+
+    def __init__(self, sessions: SessionService) -> None:
+        self._sessions = sessions
 
     async def bootstrap_admin(
         self, username: str, password: str, *, email: str | None = None, full_name: str | None = None
@@ -68,8 +72,8 @@ class UserAdministration(SessionService):
         if await self._active_admins():
             raise AdminExists()
         record = await self._new_record(username, password, role, accounts, email, full_name, "heartbeat init")
-        await self.store.create(record)
-        await self.audit.record("bootstrap-admin", actor="-", target=username, now=self._clock())
+        await self._sessions.store.create(record)
+        await self._sessions.audit.record("bootstrap-admin", actor="-", target=username, now=self._sessions.clock())
         return self._view(record)
 
     async def create_user(
@@ -83,20 +87,24 @@ class UserAdministration(SessionService):
         email: str | None = None,
         full_name: str | None = None,
     ) -> UserView:
-        actor = await self.authorize(session, Permission.MANAGE_USERS)
+        actor = await self._sessions.authorize(session, Permission.MANAGE_USERS)
         username, password, role, accounts_t, email, full_name = validate_new_user(
             username=username, password=password, role=role, accounts=accounts, email=email, full_name=full_name
         )
         record = await self._new_record(username, password, role, accounts_t, email, full_name, actor.username)
         try:
-            await self.store.create(record)
+            await self._sessions.store.create(record)
         except Exception:
-            await self.audit.record(
-                "create-user", actor=actor.username, target=username, now=self._clock(), outcome="failure"
+            await self._sessions.audit.record(
+                "create-user", actor=actor.username, target=username, now=self._sessions.clock(), outcome="failure"
             )
             raise
-        await self.audit.record(
-            "create-user", actor=actor.username, target=username, now=self._clock(), detail=f"role={role.value}"
+        await self._sessions.audit.record(
+            "create-user",
+            actor=actor.username,
+            target=username,
+            now=self._sessions.clock(),
+            detail=f"role={role.value}",
         )
         return self._view(record)
 
@@ -110,16 +118,16 @@ class UserAdministration(SessionService):
         full_name: str | None,
         created_by: str,
     ) -> UserRecord:
-        password_hash = await asyncio.to_thread(self._hasher.hash, password)
-        now = self._clock()
+        password_hash = await asyncio.to_thread(self._sessions.hasher.hash, password)
+        now = self._sessions.clock()
         return UserRecord(
             username=username,
             role=role,
             active=True,
             password_hash=password_hash,
             accounts=accounts,
-            email_enc=self._cipher.encrypt(email) if email else None,
-            full_name_enc=self._cipher.encrypt(full_name) if full_name else None,
+            email_enc=self._sessions.cipher.encrypt(email) if email else None,
+            full_name_enc=self._sessions.cipher.encrypt(full_name) if full_name else None,
             version=1,
             created_at=now,
             created_by=created_by,
@@ -128,20 +136,20 @@ class UserAdministration(SessionService):
         )
 
     async def list_users(self, session: Session) -> list[UserView]:
-        await self.authorize(session, Permission.MANAGE_USERS)
-        records = await self.store.all()
+        await self._sessions.authorize(session, Permission.MANAGE_USERS)
+        records = await self._sessions.store.all()
         return sorted((self._view(r) for r in records), key=lambda v: v.username)
 
     async def get_user(self, session: Session, username: str) -> UserView:
-        await self.authorize(session, Permission.MANAGE_USERS)
-        record = await self.store.get(validate_username(username))
+        await self._sessions.authorize(session, Permission.MANAGE_USERS)
+        record = await self._sessions.store.get(validate_username(username))
         if record is None:
             raise UserNotFound(username)
         return self._view(record)
 
     async def set_active(self, session: Session, username: str, active: bool) -> UserView:
-        actor = await self.authorize(session, Permission.MANAGE_USERS)
-        now = self._clock()
+        actor = await self._sessions.authorize(session, Permission.MANAGE_USERS)
+        now = self._sessions.clock()
 
         async def change(record: UserRecord) -> Edit:
             keeper = None
@@ -156,9 +164,9 @@ class UserAdministration(SessionService):
         return self._view(record)
 
     async def set_role(self, session: Session, username: str, role: Role | str) -> UserView:
-        actor = await self.authorize(session, Permission.MANAGE_USERS)
+        actor = await self._sessions.authorize(session, Permission.MANAGE_USERS)
         new_role = validate_role(role)
-        now = self._clock()
+        now = self._sessions.clock()
 
         async def change(record: UserRecord) -> Edit:
             if record.role is new_role:
@@ -172,7 +180,7 @@ class UserAdministration(SessionService):
         return self._view(record)
 
     async def set_accounts(self, session: Session, username: str, accounts: str | Iterable[str]) -> UserView:
-        actor = await self.authorize(session, Permission.MANAGE_USERS)
+        actor = await self._sessions.authorize(session, Permission.MANAGE_USERS)
         ids = parse_accounts(accounts)
 
         async def change(record: UserRecord) -> Edit:
@@ -190,7 +198,7 @@ class UserAdministration(SessionService):
     ) -> UserView:
         """Change email and/or full name (empty text removes one)."""
 
-        actor = await self.authorize(session, Permission.MANAGE_USERS)
+        actor = await self._sessions.authorize(session, Permission.MANAGE_USERS)
         errors: dict[str, str] = {}
         new_email = new_name = None
         if email is not UNSET:
@@ -215,7 +223,7 @@ class UserAdministration(SessionService):
                 if value is None:
                     removes.append(name)
                 else:
-                    values[name] = self._cipher.encrypt(value)
+                    values[name] = self._sessions.cipher.encrypt(value)
             return Edit(values, removes)
 
         record = await self._edit(actor, username, "update-profile", change)
@@ -224,11 +232,11 @@ class UserAdministration(SessionService):
     async def reset_password(self, session: Session, username: str, password: str) -> UserView:
         """New password, lockout cleared, every existing session of the user ended."""
 
-        actor = await self.authorize(session, Permission.MANAGE_USERS)
+        actor = await self._sessions.authorize(session, Permission.MANAGE_USERS)
         username = validate_username(username)
         validate_password(password, username)
-        password_hash = await asyncio.to_thread(self._hasher.hash, password)
-        now = self._clock()
+        password_hash = await asyncio.to_thread(self._sessions.hasher.hash, password)
+        now = self._sessions.clock()
 
         async def change(record: UserRecord) -> Edit:
             values = {"password_hash": password_hash, "sessions_valid_after": now, "failed_attempts": 0}
@@ -238,12 +246,12 @@ class UserAdministration(SessionService):
         return self._view(record)
 
     async def unlock(self, session: Session, username: str) -> UserView:
-        actor = await self.authorize(session, Permission.MANAGE_USERS)
+        actor = await self._sessions.authorize(session, Permission.MANAGE_USERS)
         username = validate_username(username)
-        if not await self.store.unlock(username):
+        if not await self._sessions.store.unlock(username):
             raise UserNotFound(username)
-        await self.audit.record("unlock", actor=actor.username, target=username, now=self._clock())
-        record = await self.store.get(username)
+        await self._sessions.audit.record("unlock", actor=actor.username, target=username, now=self._sessions.clock())
+        record = await self._sessions.store.get(username)
         if record is None:
             raise UserNotFound(username)
         return self._view(record)
@@ -260,27 +268,31 @@ class UserAdministration(SessionService):
         (or when the admin that had to stay one no longer is: `change` looks again)."""
 
         username = validate_username(username)
-        for _ in range(_EDIT_ATTEMPTS):
-            record = await self.store.get(username)
+        for _ in range(EDIT_ATTEMPTS):
+            record = await self._sessions.store.get(username)
             if record is None:
                 raise UserNotFound(username)
             edit = await change(record)
             if not edit.values and not edit.removes:
                 return record
-            values = {**edit.values, "updated_at": self._clock(), "updated_by": actor.username}
+            values = {**edit.values, "updated_at": self._sessions.clock(), "updated_by": actor.username}
             try:
-                await self.store.update(username, record.version, values, edit.removes, while_admin=edit.while_admin)
+                await self._sessions.store.update(
+                    username, record.version, values, edit.removes, while_admin=edit.while_admin
+                )
             except ConditionFailed:
                 continue
-            await self.audit.record(event, actor=actor.username, target=username, now=self._clock(), detail=detail)
-            updated = await self.store.get(username)
+            await self._sessions.audit.record(
+                event, actor=actor.username, target=username, now=self._sessions.clock(), detail=detail
+            )
+            updated = await self._sessions.store.get(username)
             if updated is None:
                 raise UserNotFound(username)
             return updated
         raise ConcurrentUpdate(f"user {username!r} kept changing; nothing was overwritten, try again")
 
     async def _active_admins(self, exclude: str | None = None) -> list[str]:
-        records = await self.store.all()
+        records = await self._sessions.store.all()
         return [r.username for r in records if r.role is Role.ADMIN and r.active and r.username != exclude]
 
     async def _other_active_admin(self, username: str) -> str:
@@ -296,12 +308,12 @@ class UserAdministration(SessionService):
         if token is None:
             return None
         try:
-            return self._cipher.decrypt(token)
+            return self._sessions.cipher.decrypt(token)
         except DecryptError:
             return UNREADABLE
 
     def _view(self, record: UserRecord) -> UserView:
-        now = self._clock()
+        now = self._sessions.clock()
         return UserView(
             username=record.username,
             role=record.role,

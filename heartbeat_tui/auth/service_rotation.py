@@ -11,7 +11,7 @@ from heartbeat_tui.auth.crypto import DecryptError
 from heartbeat_tui.auth.errors import ConcurrentUpdate
 from heartbeat_tui.auth.models import Session
 from heartbeat_tui.auth.roles import Permission
-from heartbeat_tui.auth.service_admin import _EDIT_ATTEMPTS
+from heartbeat_tui.auth.service_admin import EDIT_ATTEMPTS
 from heartbeat_tui.auth.service_sessions import SessionService
 from heartbeat_tui.auth.store import ConditionFailed, UserRecord
 
@@ -40,8 +40,11 @@ class RotationReport:
         return text
 
 
-class KeyRotation(SessionService):
-    """The key rotation part of `AuthService`."""
+class KeyRotation:
+    """The key rotation part of `AuthService`, over its sessions part."""
+
+    def __init__(self, sessions: SessionService) -> None:
+        self._sessions = sessions
 
     async def rotate_keys(
         self,
@@ -61,19 +64,23 @@ class KeyRotation(SessionService):
         `before_write` is a hook for tests (a crash or an edit between read and write).
         """
 
-        actor = await self.authorize(session, Permission.ROTATE_KEYS)
-        report = RotationReport(primary_key_id=self._cipher.primary_key_id)
-        await self.audit.record(
-            "rotate-keys", actor=actor.username, now=self._clock(), outcome="started", detail=report.primary_key_id
+        actor = await self._sessions.authorize(session, Permission.ROTATE_KEYS)
+        report = RotationReport(primary_key_id=self._sessions.cipher.primary_key_id)
+        await self._sessions.audit.record(
+            "rotate-keys",
+            actor=actor.username,
+            now=self._sessions.clock(),
+            outcome="started",
+            detail=report.primary_key_id,
         )
-        async for page in self.store.pages(page_size):
+        async for page in self._sessions.store.pages(page_size):
             for record in page:
                 report.scanned += 1
                 await self._rotate_record(record, actor, report, before_write)
-        await self.audit.record(
+        await self._sessions.audit.record(
             "rotate-keys",
             actor=actor.username,
-            now=self._clock(),
+            now=self._sessions.clock(),
             outcome="ok" if not report.failed else "partial",
             detail=f"{report.rotated} rotated, {report.already_current} current, {len(report.failed)} unreadable",
         )
@@ -86,11 +93,14 @@ class KeyRotation(SessionService):
         report: RotationReport,
         before_write: Callable[[UserRecord], Awaitable[None]] | None,
     ) -> None:
-        for attempt in range(_EDIT_ATTEMPTS + 1):
+        username = record.username if record is not None else ""
+        for attempt in range(EDIT_ATTEMPTS + 1):
             if record is None:
                 return  # deleted meanwhile: nothing to rotate
             fields = {"email_enc": record.email_enc, "full_name_enc": record.full_name_enc}
-            stale = {name: value for name, value in fields.items() if value and not self._cipher.is_current(value)}
+            stale = {
+                name: value for name, value in fields.items() if value and not self._sessions.cipher.is_current(value)
+            }
             if not stale:
                 if attempt == 0:
                     report.already_current += 1
@@ -98,7 +108,7 @@ class KeyRotation(SessionService):
                     report.rotated += 1  # the concurrent edit already wrote the newest key
                 return
             try:
-                rotated = {name: self._cipher.rotate(value) for name, value in stale.items()}
+                rotated = {name: self._sessions.cipher.rotate(value) for name, value in stale.items()}
             except DecryptError:
                 report.failed.append(record.username)
                 log.warning("key rotation: %s is not readable with any configured key", record.username)
@@ -106,11 +116,11 @@ class KeyRotation(SessionService):
             if before_write is not None:
                 await before_write(record)
             try:
-                await self.store.update(record.username, record.version, rotated)
+                await self._sessions.store.update(record.username, record.version, rotated)
             except ConditionFailed:
                 report.retried += 1
-                record = await self.store.get(record.username)
+                record = await self._sessions.store.get(record.username)
                 continue
             report.rotated += 1
             return
-        raise ConcurrentUpdate(f"user {record.username!r} kept changing during key rotation; run it again")
+        raise ConcurrentUpdate(f"user {username!r} kept changing during key rotation; run it again")

@@ -1,4 +1,4 @@
-"""Logins, sessions and authorization: the base of `AuthService` (service.py).
+"""Logins, sessions and authorization: one part of `AuthService` (service.py).
 
 `SessionService` holds what every part of the service uses (the store, the
 secrets, the settings, the hasher, the token codec, the cipher, the clock and
@@ -38,7 +38,9 @@ ENDED_BY_ADMIN = "the session was ended by an administrator (password reset or a
 
 
 class SessionService:
-    """The login, session and authorization part of `AuthService`."""
+    """The login, session and authorization part of `AuthService`; the other parts
+    (administration, key rotation) use its store, audit log, hasher, cipher and
+    clock, and its `authorize`."""
 
     def __init__(
         self,
@@ -53,10 +55,10 @@ class SessionService:
         self.store = store
         self.secrets = secrets
         self.settings = settings or AuthSection()
-        self._hasher = hasher or PasswordHasher(self.settings.pbkdf2_iterations)
+        self.hasher = hasher or PasswordHasher(self.settings.pbkdf2_iterations)
         self._codec = TokenCodec(secrets.jwt_secret, secrets.jwt_algorithm, audience_for(store.users_table))
-        self._cipher = secrets.cipher
-        self._clock = clock
+        self.cipher = secrets.cipher
+        self.clock = clock
         self.audit = AuditLog(store, spool=audit_spool)
 
     # -- settings ------------------------------------------------------------
@@ -75,7 +77,7 @@ class SessionService:
 
     @property
     def iterations(self) -> int:
-        return self._hasher.iterations
+        return self.hasher.iterations
 
     # -- login, sessions -----------------------------------------------------
 
@@ -87,7 +89,7 @@ class SessionService:
         and the refused attempt is audited all the same (a WARNING in the log at
         once; the audit item from the spool once the store is back)."""
 
-        now = self._clock()
+        now = self.clock()
         try:
             return await self._login(username, password, now)
         except StoreUnavailable as exc:
@@ -101,7 +103,7 @@ class SessionService:
         usable = isinstance(password, str) and 0 < len(password) <= MAX_PASSWORD_CHARS
         record = await self.store.get(username) if plausible else None
         stored = record.password_hash if record is not None and usable else None
-        matched = await asyncio.to_thread(self._hasher.verify, password if usable else "", stored)
+        matched = await asyncio.to_thread(self.hasher.verify, password if usable else "", stored)
 
         if record is not None and matched and record.active and not record.is_locked(now):
             if await self.store.record_success(username, now, record.password_hash):
@@ -139,11 +141,11 @@ class SessionService:
         return _session(record, claims, token)
 
     async def _upgrade_hash(self, record: UserRecord, password: str) -> None:
-        if not self._hasher.needs_upgrade(record.password_hash):
+        if not self.hasher.needs_upgrade(record.password_hash):
             return
-        new_hash = await asyncio.to_thread(self._hasher.hash, password)
+        new_hash = await asyncio.to_thread(self.hasher.hash, password)
         if await self.store.replace_hash(record.username, record.password_hash, new_hash):
-            log.info("password hash of %s upgraded to %d iterations", record.username, self._hasher.iterations)
+            log.info("password hash of %s upgraded to %d iterations", record.username, self.hasher.iterations)
 
     async def check(self, token: str) -> Session:
         """Verify a token completely; `SessionInvalid` with the reason otherwise."""
@@ -174,7 +176,7 @@ class SessionService:
         except SessionInvalid:
             return None
         await self.store.revoke(claims.jti, claims.sub, claims.exp)
-        await self.audit.record("logout", actor=claims.sub, now=self._clock())
+        await self.audit.record("logout", actor=claims.sub, now=self.clock())
         return claims.sub
 
     async def authorize(self, session: Session, permission: Permission) -> Session:
@@ -183,7 +185,7 @@ class SessionService:
         fresh = await self.check(session.token)
         if not fresh.can(permission):
             await self.audit.record(
-                "denied", actor=fresh.username, now=self._clock(), outcome="denied", detail=permission.name
+                "denied", actor=fresh.username, now=self.clock(), outcome="denied", detail=permission.name
             )
             needed = " or ".join(r.value for r in roles_with(permission))
             raise PermissionDenied(f"{permission.value} needs the {needed} role ({fresh.username} is {fresh.role})")
@@ -193,7 +195,7 @@ class SessionService:
         """A forced full refresh: admins only, and audited."""
 
         actor = await self.authorize(session, Permission.FORCE_REFRESH)
-        await self.audit.record("refresh", actor=actor.username, now=self._clock())
+        await self.audit.record("refresh", actor=actor.username, now=self.clock())
         return actor
 
 

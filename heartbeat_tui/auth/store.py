@@ -16,15 +16,18 @@ to be active and not locked at the moment of the write. The low-level client
 is used with explicit attribute types, so the same code runs against real
 DynamoDB and the embedded AWS.
 
-The parts: store_dynamo.py (the client, its retries, failures as one line and
-the bounded call), store_items.py (attribute values and `UserRecord`),
+`UserStore` composes item stores over one `DynamoStore` (store_dynamo.py: the
+client, its retries, failures as one line and the bounded call):
 store_users.py (user CRUD), store_lockout.py (lockout counters and login
-stamps) and store_auth_table.py (revoked sessions and audit items).
+stamps) and store_auth_table.py (revoked sessions and audit items);
+store_items.py holds attribute values and `UserRecord`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 from heartbeat_tui.auth.errors import StoreError
 from heartbeat_tui.auth.store_auth_table import AUDIT_PREFIX, REVOKED_PREFIX, AuthTableItems
@@ -34,6 +37,7 @@ from heartbeat_tui.auth.store_dynamo import (
     TTL_ATTRIBUTE,
     UNREACHABLE,
     ConditionFailed,
+    DynamoStore,
     RetryPlan,
     auth_table_name,
     is_unavailable,
@@ -65,8 +69,95 @@ __all__ = [
 _TABLE_WAIT_SECONDS = 120.0
 
 
-class UserStore(UserItems, LockoutItems, AuthTableItems):
-    """The tables of one deployment, through one aiobotocore DynamoDB client."""
+class UserStore:
+    """The tables of one deployment, through one aiobotocore DynamoDB client
+    (`client`): the users' items, their lockout and the auth table's items,
+    each an item store of its own over the shared `DynamoStore`."""
+
+    def __init__(self, client: Any, users_table: str, *, call_seconds: float = DEFAULT_CALL_SECONDS) -> None:
+        self._db = DynamoStore(client, users_table, call_seconds=call_seconds)
+        self._users = UserItems(self._db)
+        self._lockout = LockoutItems(self._db)
+        self._auth_items = AuthTableItems(self._db)
+
+    @property
+    def client(self) -> Any:
+        """The DynamoDB client (tests read and write raw items with it)."""
+
+        return self._db.client
+
+    @property
+    def users_table(self) -> str:
+        return self._db.users_table
+
+    @property
+    def auth_table(self) -> str:
+        return self._db.auth_table
+
+    @property
+    def call_seconds(self) -> float:
+        return self._db.call_seconds
+
+    # -- users ---------------------------------------------------------------
+
+    async def get(self, username: str) -> UserRecord | None:
+        return await self._users.get(username)
+
+    async def create(self, record: UserRecord) -> None:
+        await self._users.create(record)
+
+    def pages(self, page_size: int = 100) -> AsyncIterator[list[UserRecord]]:
+        return self._users.pages(page_size)
+
+    async def all(self) -> list[UserRecord]:
+        return await self._users.all()
+
+    async def update(
+        self,
+        username: str,
+        expected_version: int,
+        set_values: Mapping[str, Any],
+        remove: Sequence[str] = (),
+        *,
+        while_admin: str | None = None,
+    ) -> None:
+        """See `UserItems.update`."""
+
+        await self._users.update(username, expected_version, set_values, remove, while_admin=while_admin)
+
+    # -- lockout -------------------------------------------------------------
+
+    async def record_failure(
+        self, username: str, now: float, *, stale_before: float, threshold: int, lock_until: float
+    ) -> tuple[int, bool]:
+        """See `LockoutItems.record_failure`."""
+
+        return await self._lockout.record_failure(
+            username, now, stale_before=stale_before, threshold=threshold, lock_until=lock_until
+        )
+
+    async def record_success(self, username: str, now: float, password_hash: str) -> bool:
+        return await self._lockout.record_success(username, now, password_hash)
+
+    async def replace_hash(self, username: str, old_hash: str, new_hash: str) -> bool:
+        return await self._lockout.replace_hash(username, old_hash, new_hash)
+
+    async def unlock(self, username: str) -> bool:
+        return await self._lockout.unlock(username)
+
+    # -- revoked sessions, audit ---------------------------------------------
+
+    async def revoke(self, jti: str, username: str, expires_at: float) -> None:
+        await self._auth_items.revoke(jti, username, expires_at)
+
+    async def is_revoked(self, jti: str) -> bool:
+        return await self._auth_items.is_revoked(jti)
+
+    async def put_audit(self, key: str, fields: Mapping[str, str | float], expires_at: float) -> None:
+        await self._auth_items.put_audit(key, fields, expires_at)
+
+    async def audit_records(self, limit: int = 1000) -> list[dict[str, Any]]:
+        return await self._auth_items.audit_records(limit)
 
     # -- tables --------------------------------------------------------------
 
@@ -74,18 +165,18 @@ class UserStore(UserItems, LockoutItems, AuthTableItems):
         """Create what is missing and enable TTL; idempotent. Returns what it did."""
 
         done: list[str] = []
-        for table, key in ((self.users_table, "username"), (self.auth_table, "pk")):
+        for table, key in ((self._db.users_table, "username"), (self._db.auth_table, "pk")):
             if await self._create_table(table, key):
                 done.append(f"created table {table}")
-        for table in (self.users_table, self.auth_table):
+        for table in (self._db.users_table, self._db.auth_table):
             await self._wait_active(table)
-        if await self._enable_ttl(self.auth_table):
-            done.append(f"enabled TTL ({TTL_ATTRIBUTE}) on {self.auth_table}")
+        if await self._enable_ttl(self._db.auth_table):
+            done.append(f"enabled TTL ({TTL_ATTRIBUTE}) on {self._db.auth_table}")
         return done
 
     async def _create_table(self, table: str, key: str) -> bool:
         try:
-            await self._client.create_table(
+            await self._db.client.create_table(
                 TableName=table,
                 KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
@@ -101,7 +192,9 @@ class UserStore(UserItems, LockoutItems, AuthTableItems):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _TABLE_WAIT_SECONDS
         while True:
-            described = await self._call(table, "DescribeTable", lambda: self._client.describe_table(TableName=table))
+            described = await self._db.call(
+                table, "DescribeTable", lambda: self._db.client.describe_table(TableName=table)
+            )
             if described["Table"].get("TableStatus") == "ACTIVE":
                 return
             if loop.time() > deadline:
@@ -109,16 +202,16 @@ class UserStore(UserItems, LockoutItems, AuthTableItems):
             await asyncio.sleep(1.0)
 
     async def _enable_ttl(self, table: str) -> bool:
-        described = await self._call(
-            table, "DescribeTimeToLive", lambda: self._client.describe_time_to_live(TableName=table)
+        described = await self._db.call(
+            table, "DescribeTimeToLive", lambda: self._db.client.describe_time_to_live(TableName=table)
         )
         status = described.get("TimeToLiveDescription", {})
         if status.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
             return False
-        await self._call(
+        await self._db.call(
             table,
             "UpdateTimeToLive",
-            lambda: self._client.update_time_to_live(
+            lambda: self._db.client.update_time_to_live(
                 TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
             ),
         )

@@ -3,37 +3,41 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from heartbeat_tui.auth.store_dynamo import TTL_ATTRIBUTE, DynamoStore
-from heartbeat_tui.auth.store_items import _n, _s
+from heartbeat_tui.auth.store_items import num_value, str_value
 
 REVOKED_PREFIX = "revoked#"
 AUDIT_PREFIX = "audit#"
 
 
-class AuthTableItems(DynamoStore):
-    """The revoked-sessions and audit part of `UserStore`."""
+class AuthTableItems:
+    """The revoked-sessions and audit part of `UserStore`, over the deployment's `DynamoStore`."""
+
+    def __init__(self, db: DynamoStore) -> None:
+        self._db = db
 
     async def revoke(self, jti: str, username: str, expires_at: float) -> None:
         item = {
-            "pk": _s(REVOKED_PREFIX + jti),
-            "username": _s(username),
-            TTL_ATTRIBUTE: _n(int(expires_at) + 1),
+            "pk": str_value(REVOKED_PREFIX + jti),
+            "username": str_value(username),
+            TTL_ATTRIBUTE: num_value(int(expires_at) + 1),
         }
-        await self._call(
-            self.auth_table, "PutItem", lambda: self._client.put_item(TableName=self.auth_table, Item=item)
+        await self._db.call(
+            self._db.auth_table, "PutItem", lambda: self._db.client.put_item(TableName=self._db.auth_table, Item=item)
         )
 
     async def is_revoked(self, jti: str) -> bool:
-        response = await self._call(
-            self.auth_table,
+        response = await self._db.call(
+            self._db.auth_table,
             "GetItem",
-            lambda: self._client.get_item(
-                TableName=self.auth_table,
-                Key={"pk": _s(REVOKED_PREFIX + jti)},
+            lambda: self._db.client.get_item(
+                TableName=self._db.auth_table,
+                Key={"pk": str_value(REVOKED_PREFIX + jti)},
                 ConsistentRead=True,
                 ProjectionExpression="pk",
             ),
@@ -41,14 +45,14 @@ class AuthTableItems(DynamoStore):
         return bool(response.get("Item"))
 
     async def put_audit(self, key: str, fields: Mapping[str, str | float], expires_at: float) -> None:
-        item: dict[str, Any] = {"pk": _s(AUDIT_PREFIX + key), TTL_ATTRIBUTE: _n(int(expires_at))}
+        item: dict[str, Any] = {"pk": str_value(AUDIT_PREFIX + key), TTL_ATTRIBUTE: num_value(int(expires_at))}
         for name, value in fields.items():
-            item[name] = _s(value) if isinstance(value, str) else _n(value)
-        await self._call(
-            self.auth_table,
+            item[name] = str_value(value) if isinstance(value, str) else num_value(value)
+        await self._db.call(
+            self._db.auth_table,
             "PutItem",
-            lambda: self._client.put_item(
-                TableName=self.auth_table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            lambda: self._db.client.put_item(
+                TableName=self._db.auth_table, Item=item, ConditionExpression="attribute_not_exists(pk)"
             ),
         )
 
@@ -59,14 +63,16 @@ class AuthTableItems(DynamoStore):
         start: dict[str, Any] | None = None
         while True:
             kwargs: dict[str, Any] = {
-                "TableName": self.auth_table,
+                "TableName": self._db.auth_table,
                 "ConsistentRead": True,
                 "FilterExpression": "begins_with(pk, :p)",
-                "ExpressionAttributeValues": {":p": _s(AUDIT_PREFIX)},
+                "ExpressionAttributeValues": {":p": str_value(AUDIT_PREFIX)},
             }
             if start:
                 kwargs["ExclusiveStartKey"] = start
-            response = await self._call(self.auth_table, "Scan", lambda kw=kwargs: self._client.scan(**kw))
+            response = await self._db.call(
+                self._db.auth_table, "Scan", functools.partial(self._db.client.scan, **kwargs)
+            )
             for item in response.get("Items", []):
                 record: dict[str, Any] = {}
                 for name, value in item.items():

@@ -195,10 +195,10 @@ def auth_table_name(users_table: str) -> str:
 
 class DynamoStore:
     """The client and the tables of one deployment, and the bounded call that
-    every store operation goes through."""
+    every store operation goes through: shared by the item stores of `UserStore`."""
 
     def __init__(self, client: Any, users_table: str, *, call_seconds: float = DEFAULT_CALL_SECONDS) -> None:
-        self._client = client
+        self.client = client
         self.users_table = users_table
         self.auth_table = auth_table_name(users_table)
         self.call_seconds = call_seconds
@@ -209,7 +209,9 @@ class DynamoStore:
 
     # -- plumbing ------------------------------------------------------------
 
-    async def _call(self, table: str, what: str, call: Callable[[], Awaitable[T]]) -> T:
+    async def call(self, table: str, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        """One bounded call on a table; any failure becomes one readable line (`StoreError`)."""
+
         attempts = _Attempts()
         token = _attempts.set(attempts)
         try:

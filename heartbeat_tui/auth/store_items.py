@@ -17,30 +17,30 @@ log = logging.getLogger("heartbeat_tui.auth.store")
 # -- attribute values ------------------------------------------------------------------------------
 
 
-def _s(value: str) -> dict[str, str]:
+def str_value(value: str) -> dict[str, str]:
     return {"S": value}
 
 
-def _n(value: float | int) -> dict[str, str]:
+def num_value(value: float | int) -> dict[str, str]:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return {"N": repr(value) if isinstance(value, float) else str(value)}
 
 
-def _bool(value: bool) -> dict[str, bool]:
+def bool_value(value: bool) -> dict[str, bool]:
     return {"BOOL": bool(value)}
 
 
-def _list(values: Sequence[str]) -> dict[str, list[dict[str, str]]]:
-    return {"L": [_s(v) for v in values]}
+def list_value(values: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+    return {"L": [str_value(v) for v in values]}
 
 
-def _get_s(item: Mapping[str, Any], name: str) -> str | None:
+def get_str(item: Mapping[str, Any], name: str) -> str | None:
     value = item.get(name)
     return value["S"] if value and "S" in value else None
 
 
-def _get_n(item: Mapping[str, Any], name: str) -> float | None:
+def get_num(item: Mapping[str, Any], name: str) -> float | None:
     value = item.get(name)
     if not value or "N" not in value:
         return None
@@ -48,17 +48,17 @@ def _get_n(item: Mapping[str, Any], name: str) -> float | None:
     return float(number)
 
 
-def _get_int(item: Mapping[str, Any], name: str, default: int = 0) -> int:
-    number = _get_n(item, name)
+def get_int(item: Mapping[str, Any], name: str, default: int = 0) -> int:
+    number = get_num(item, name)
     return int(number) if number is not None else default
 
 
-def _get_bool(item: Mapping[str, Any], name: str, default: bool = False) -> bool:
+def get_bool(item: Mapping[str, Any], name: str, default: bool = False) -> bool:
     value = item.get(name)
     return bool(value["BOOL"]) if value and "BOOL" in value else default
 
 
-def _get_list(item: Mapping[str, Any], name: str) -> tuple[str, ...]:
+def get_list(item: Mapping[str, Any], name: str) -> tuple[str, ...]:
     value = item.get(name)
     if not value or "L" not in value:
         return ()
@@ -95,42 +95,42 @@ class UserRecord:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> UserRecord:
-        role_text = _get_s(item, "role") or ""
+        role_text = get_str(item, "role") or ""
         try:
             role = Role(role_text)
         except ValueError:
             # An item edited by hand with a role we do not know: treat as the least privileged.
-            log.warning("user %r has an unknown role %r; treated as disabled", _get_s(item, "username"), role_text)
-            return cls(username=_get_s(item, "username") or "", role=Role.USER, active=False, password_hash="")
+            log.warning("user %r has an unknown role %r; treated as disabled", get_str(item, "username"), role_text)
+            return cls(username=get_str(item, "username") or "", role=Role.USER, active=False, password_hash="")
         return cls(
-            username=_get_s(item, "username") or "",
+            username=get_str(item, "username") or "",
             role=role,
-            active=_get_bool(item, "active"),
-            password_hash=_get_s(item, "password_hash") or "",
-            accounts=_get_list(item, "accounts"),
-            email_enc=_get_s(item, "email_enc"),
-            full_name_enc=_get_s(item, "full_name_enc"),
-            version=_get_int(item, "version", 1),
-            failed_attempts=_get_int(item, "failed_attempts"),
-            last_failure_at=_get_n(item, "last_failure_at"),
-            locked_until=_get_n(item, "locked_until"),
-            last_login_at=_get_n(item, "last_login_at"),
-            sessions_valid_after=_get_n(item, "sessions_valid_after"),
-            created_at=_get_n(item, "created_at"),
-            created_by=_get_s(item, "created_by"),
-            updated_at=_get_n(item, "updated_at"),
-            updated_by=_get_s(item, "updated_by"),
+            active=get_bool(item, "active"),
+            password_hash=get_str(item, "password_hash") or "",
+            accounts=get_list(item, "accounts"),
+            email_enc=get_str(item, "email_enc"),
+            full_name_enc=get_str(item, "full_name_enc"),
+            version=get_int(item, "version", 1),
+            failed_attempts=get_int(item, "failed_attempts"),
+            last_failure_at=get_num(item, "last_failure_at"),
+            locked_until=get_num(item, "locked_until"),
+            last_login_at=get_num(item, "last_login_at"),
+            sessions_valid_after=get_num(item, "sessions_valid_after"),
+            created_at=get_num(item, "created_at"),
+            created_by=get_str(item, "created_by"),
+            updated_at=get_num(item, "updated_at"),
+            updated_by=get_str(item, "updated_by"),
         )
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "username": _s(self.username),
-            "role": _s(self.role.value),
-            "active": _bool(self.active),
-            "password_hash": _s(self.password_hash),
-            "accounts": _list(self.accounts),
-            "version": _n(self.version),
-            "failed_attempts": _n(self.failed_attempts),
+            "username": str_value(self.username),
+            "role": str_value(self.role.value),
+            "active": bool_value(self.active),
+            "password_hash": str_value(self.password_hash),
+            "accounts": list_value(self.accounts),
+            "version": num_value(self.version),
+            "failed_attempts": num_value(self.failed_attempts),
         }
         optional_s = {
             "email_enc": self.email_enc,
@@ -146,6 +146,6 @@ class UserRecord:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
-        item.update({k: _s(v) for k, v in optional_s.items() if v is not None})
-        item.update({k: _n(v) for k, v in optional_n.items() if v is not None})
+        item.update({k: str_value(v) for k, v in optional_s.items() if v is not None})
+        item.update({k: num_value(v) for k, v in optional_n.items() if v is not None})
         return item

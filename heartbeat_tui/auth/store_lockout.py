@@ -7,11 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from heartbeat_tui.auth.store_dynamo import ConditionFailed, DynamoStore
-from heartbeat_tui.auth.store_items import _bool, _get_int, _n, _s
+from heartbeat_tui.auth.store_items import bool_value, get_int, num_value, str_value
 
 
-class LockoutItems(DynamoStore):
-    """The lockout part of `UserStore`."""
+class LockoutItems:
+    """The lockout part of `UserStore`, over the deployment's `DynamoStore`."""
+
+    def __init__(self, db: DynamoStore) -> None:
+        self._db = db
 
     async def record_failure(
         self, username: str, now: float, *, stale_before: float, threshold: int, lock_until: float
@@ -26,14 +29,14 @@ class LockoutItems(DynamoStore):
 
         names = {"#u": "username", "#f": "failed_attempts", "#l": "last_failure_at", "#k": "locked_until"}
         not_locked = "(attribute_not_exists(#k) OR #k <= :now)"
-        key = {"username": _s(username)}
+        key = {"username": str_value(username)}
         # A fresh streak: only when the last failure is old (or there is none).
         response = await self._update_user(
             Key=key,
             UpdateExpression="SET #f = :one, #l = :now",
             ConditionExpression=f"attribute_exists(#u) AND {not_locked} AND (attribute_not_exists(#l) OR #l < :stale)",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={":one": _n(1), ":now": _n(now), ":stale": _n(stale_before)},
+            ExpressionAttributeValues={":one": num_value(1), ":now": num_value(now), ":stale": num_value(stale_before)},
             ReturnValues="ALL_NEW",
         )
         if response is None:
@@ -42,12 +45,12 @@ class LockoutItems(DynamoStore):
                 UpdateExpression="ADD #f :one SET #l = :now",
                 ConditionExpression=f"attribute_exists(#u) AND {not_locked}",
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={":one": _n(1), ":now": _n(now)},
+                ExpressionAttributeValues={":one": num_value(1), ":now": num_value(now)},
                 ReturnValues="ALL_NEW",
             )
         if response is None:
             return 0, False  # unknown or already locked: nothing to count
-        failures = _get_int(response.get("Attributes", {}), "failed_attempts")
+        failures = get_int(response.get("Attributes", {}), "failed_attempts")
         if failures < threshold:
             return failures, False
         # Whoever crosses the threshold first locks; the streak starts over afterwards.
@@ -57,10 +60,10 @@ class LockoutItems(DynamoStore):
             ConditionExpression=f"attribute_exists(#u) AND #f >= :threshold AND {not_locked}",
             ExpressionAttributeNames={"#u": "username", "#f": "failed_attempts", "#k": "locked_until"},
             ExpressionAttributeValues={
-                ":until": _n(lock_until),
-                ":zero": _n(0),
-                ":threshold": _n(threshold),
-                ":now": _n(now),
+                ":until": num_value(lock_until),
+                ":zero": num_value(0),
+                ":threshold": num_value(threshold),
+                ":now": num_value(now),
             },
         )
         return failures, locked  # False: another process locked it first
@@ -70,10 +73,10 @@ class LockoutItems(DynamoStore):
         condition does not hold (nothing was written)."""
 
         try:
-            return await self._call(
-                self.users_table,
+            return await self._db.call(
+                self._db.users_table,
                 "UpdateItem",
-                lambda: self._client.update_item(TableName=self.users_table, **update),
+                lambda: self._db.client.update_item(TableName=self._db.users_table, **update),
             )
         except ConditionFailed:
             return None
@@ -88,7 +91,7 @@ class LockoutItems(DynamoStore):
         not locked and has the password just verified. False: refuse the login."""
 
         return await self._update_user_if(
-            Key={"username": _s(username)},
+            Key={"username": str_value(username)},
             UpdateExpression="SET #f = :zero, #t = :now REMOVE #l",
             ConditionExpression=(
                 "attribute_exists(#u) AND #a = :true AND #p = :hash AND (attribute_not_exists(#k) OR #k <= :now)"
@@ -103,10 +106,10 @@ class LockoutItems(DynamoStore):
                 "#k": "locked_until",
             },
             ExpressionAttributeValues={
-                ":zero": _n(0),
-                ":now": _n(now),
-                ":true": _bool(True),
-                ":hash": _s(password_hash),
+                ":zero": num_value(0),
+                ":now": num_value(now),
+                ":true": bool_value(True),
+                ":hash": str_value(password_hash),
             },
         )
 
@@ -114,16 +117,16 @@ class LockoutItems(DynamoStore):
         """Upgrade a hash to the current cost, unless the password changed meanwhile."""
 
         return await self._update_user_if(
-            Key={"username": _s(username)},
+            Key={"username": str_value(username)},
             UpdateExpression="SET #p = :new",
             ConditionExpression="attribute_exists(#u) AND #p = :old",
             ExpressionAttributeNames={"#u": "username", "#p": "password_hash"},
-            ExpressionAttributeValues={":new": _s(new_hash), ":old": _s(old_hash)},
+            ExpressionAttributeValues={":new": str_value(new_hash), ":old": str_value(old_hash)},
         )
 
     async def unlock(self, username: str) -> bool:
         return await self._update_user_if(
-            Key={"username": _s(username)},
+            Key={"username": str_value(username)},
             UpdateExpression="SET #f = :zero REMOVE #k, #l",
             ConditionExpression="attribute_exists(#u)",
             ExpressionAttributeNames={
@@ -132,5 +135,5 @@ class LockoutItems(DynamoStore):
                 "#k": "locked_until",
                 "#l": "last_failure_at",
             },
-            ExpressionAttributeValues={":zero": _n(0)},
+            ExpressionAttributeValues={":zero": num_value(0)},
         )

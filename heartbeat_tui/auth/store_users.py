@@ -2,39 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import functools
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from heartbeat_tui.auth.errors import UserExists
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.auth.store_dynamo import ConditionFailed, DynamoStore
-from heartbeat_tui.auth.store_items import UserRecord, _bool, _list, _n, _s
+from heartbeat_tui.auth.store_items import UserRecord, bool_value, list_value, num_value, str_value
 
 # Attributes an admin edit may set (the update builder accepts nothing else).
-_EDITABLE = {
-    "role": _s,
-    "active": _bool,
-    "password_hash": _s,
-    "accounts": _list,
-    "email_enc": _s,
-    "full_name_enc": _s,
-    "sessions_valid_after": _n,
-    "failed_attempts": _n,
-    "updated_at": _n,
-    "updated_by": _s,
+_EDITABLE: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "role": str_value,
+    "active": bool_value,
+    "password_hash": str_value,
+    "accounts": list_value,
+    "email_enc": str_value,
+    "full_name_enc": str_value,
+    "sessions_valid_after": num_value,
+    "failed_attempts": num_value,
+    "updated_at": num_value,
+    "updated_by": str_value,
 }
 _REMOVABLE = {"email_enc", "full_name_enc", "locked_until", "last_failure_at"}
 
 
-class UserItems(DynamoStore):
-    """The users-table CRUD part of `UserStore`."""
+class UserItems:
+    """The users-table CRUD part of `UserStore`, over the deployment's `DynamoStore`."""
+
+    def __init__(self, db: DynamoStore) -> None:
+        self._db = db
 
     async def get(self, username: str) -> UserRecord | None:
-        response = await self._call(
-            self.users_table,
+        response = await self._db.call(
+            self._db.users_table,
             "GetItem",
-            lambda: self._client.get_item(
-                TableName=self.users_table, Key={"username": _s(username)}, ConsistentRead=True
+            lambda: self._db.client.get_item(
+                TableName=self._db.users_table, Key={"username": str_value(username)}, ConsistentRead=True
             ),
         )
         item = response.get("Item")
@@ -44,11 +48,11 @@ class UserItems(DynamoStore):
         """Write a new user; `UserExists` (nothing changed) if the name is taken."""
 
         try:
-            await self._call(
-                self.users_table,
+            await self._db.call(
+                self._db.users_table,
                 "PutItem",
-                lambda: self._client.put_item(
-                    TableName=self.users_table,
+                lambda: self._db.client.put_item(
+                    TableName=self._db.users_table,
                     Item=record.to_item(),
                     ConditionExpression="attribute_not_exists(username)",
                 ),
@@ -61,10 +65,12 @@ class UserItems(DynamoStore):
 
         start: dict[str, Any] | None = None
         while True:
-            kwargs: dict[str, Any] = {"TableName": self.users_table, "ConsistentRead": True, "Limit": page_size}
+            kwargs: dict[str, Any] = {"TableName": self._db.users_table, "ConsistentRead": True, "Limit": page_size}
             if start:
                 kwargs["ExclusiveStartKey"] = start
-            response = await self._call(self.users_table, "Scan", lambda kw=kwargs: self._client.scan(**kw))
+            response = await self._db.call(
+                self._db.users_table, "Scan", functools.partial(self._db.client.scan, **kwargs)
+            )
             yield [UserRecord.from_item(item) for item in response.get("Items", [])]
             start = response.get("LastEvaluatedKey")
             if not start:
@@ -97,7 +103,7 @@ class UserItems(DynamoStore):
         """
 
         names: dict[str, str] = {"#version": "version", "#username": "username"}
-        values: dict[str, Any] = {":expected": _n(expected_version), ":next": _n(expected_version + 1)}
+        values: dict[str, Any] = {":expected": num_value(expected_version), ":next": num_value(expected_version + 1)}
         sets = ["#version = :next"]
         for i, (name, value) in enumerate(set_values.items()):
             encoder = _EDITABLE[name]  # KeyError on a programming mistake, never on input
@@ -114,25 +120,27 @@ class UserItems(DynamoStore):
         if removals:
             expression += " REMOVE " + ", ".join(removals)
         update = {
-            "TableName": self.users_table,
-            "Key": {"username": _s(username)},
+            "TableName": self._db.users_table,
+            "Key": {"username": str_value(username)},
             "UpdateExpression": expression,
             "ConditionExpression": "attribute_exists(#username) AND #version = :expected",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
         if while_admin is None:
-            await self._call(self.users_table, "UpdateItem", lambda: self._client.update_item(**update))
+            await self._db.call(self._db.users_table, "UpdateItem", lambda: self._db.client.update_item(**update))
             return
         keeper = {
-            "TableName": self.users_table,
-            "Key": {"username": _s(while_admin)},
+            "TableName": self._db.users_table,
+            "Key": {"username": str_value(while_admin)},
             "ConditionExpression": "attribute_exists(#u) AND #a = :true AND #r = :admin",
             "ExpressionAttributeNames": {"#u": "username", "#a": "active", "#r": "role"},
-            "ExpressionAttributeValues": {":true": _bool(True), ":admin": _s(Role.ADMIN.value)},
+            "ExpressionAttributeValues": {":true": bool_value(True), ":admin": str_value(Role.ADMIN.value)},
         }
-        await self._call(
-            self.users_table,
+        await self._db.call(
+            self._db.users_table,
             "TransactWriteItems",
-            lambda: self._client.transact_write_items(TransactItems=[{"Update": update}, {"ConditionCheck": keeper}]),
+            lambda: self._db.client.transact_write_items(
+                TransactItems=[{"Update": update}, {"ConditionCheck": keeper}]
+            ),
         )

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeGuard, TypeVar
 
 from heartbeat_tui.auth.errors import ValidationFailed
 from heartbeat_tui.auth.roles import Role
+
+T = TypeVar("T")
 
 USERNAME_RULE = "3-64 characters of a-z, 0-9, '.', '_' and '-'"
 MIN_PASSWORD_CHARS = 12
@@ -25,7 +28,7 @@ _ACCOUNT_ID = re.compile(r"\d{12}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 
 
-def is_valid_username(value: object) -> bool:
+def is_valid_username(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _USERNAME.fullmatch(value) is not None
 
 
@@ -133,29 +136,28 @@ def validate_new_user(
     """Check every field; raise one `ValidationFailed` with a message per bad field."""
 
     errors: dict[str, str] = {}
-    results: dict[str, object] = {}
-    checks = (
-        ("username", lambda: validate_username(username)),
-        ("password", lambda: validate_password(password, username if isinstance(username, str) else None)),
-        ("role", lambda: validate_role(role)),
-        ("accounts", lambda: parse_accounts(accounts)),
-        ("email", lambda: validate_email(email)),
-        ("full_name", lambda: validate_full_name(full_name)),
+    new_name = _checked(errors, lambda: validate_username(username), "")
+    new_password = _checked(
+        errors, lambda: validate_password(password, username if isinstance(username, str) else None), ""
     )
-    for name, check in checks:
-        try:
-            results[name] = check()
-        except ValidationFailed as exc:
-            errors.update(exc.errors)
-    if not errors and results["accounts"] and results["role"] is not Role.USER:
+    new_role = _checked(errors, lambda: validate_role(role), Role.USER)
+    no_accounts: tuple[str, ...] = ()
+    new_accounts = _checked(errors, lambda: parse_accounts(accounts), no_accounts)
+    new_email = _checked(errors, lambda: validate_email(email), None)
+    new_full_name = _checked(errors, lambda: validate_full_name(full_name), None)
+    if not errors and new_accounts and new_role is not Role.USER:
         errors["accounts"] = "only the 'user' role has an account allow-list (admin and monitor see every account)"
     if errors:
         raise ValidationFailed(errors)
-    return (
-        results["username"],  # type: ignore[return-value]
-        results["password"],  # type: ignore[return-value]
-        results["role"],  # type: ignore[return-value]
-        results["accounts"],  # type: ignore[return-value]
-        results["email"],  # type: ignore[return-value]
-        results["full_name"],  # type: ignore[return-value]
-    )
+    return new_name, new_password, new_role, new_accounts, new_email, new_full_name
+
+
+def _checked(errors: dict[str, str], check: Callable[[], T], fallback: T) -> T:
+    """One field's check: its value, or `fallback` with its message added to `errors`
+    (every field is checked, so one `ValidationFailed` names every bad field)."""
+
+    try:
+        return check()
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        return fallback

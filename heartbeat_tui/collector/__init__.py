@@ -1,5 +1,6 @@
 """The async collector: fleet -> immutable snapshot."""
 
-from heartbeat_tui.collector.collector import Collector, StepFailed
+from heartbeat_tui.collector.collector import Collector
+from heartbeat_tui.collector.steps import StepFailed
 
 __all__ = ["Collector", "StepFailed"]

@@ -24,12 +24,11 @@ good data, marked stale, and says what failed; nothing else is affected.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from heartbeat_tui.aws.access import (
     AUTOSCALING,
@@ -42,37 +41,36 @@ from heartbeat_tui.aws.access import (
     counting,
     stop_counting,
 )
-from heartbeat_tui.aws.errors import BadResponse, describe_error, is_expired_credentials
-from heartbeat_tui.collector.ecs import EcsSteps
+from heartbeat_tui.aws.errors import describe_error
+from heartbeat_tui.collector.context import PollContext
+from heartbeat_tui.collector.ecs import EcsReader
 from heartbeat_tui.collector.limits import (
     ALIAS_RETRY_POLLS,
     DESCRIBE_TASKS_BATCH,
     LIST_PAGE_SIZE,
-    MAX_EMPTY_PAGES,
-    MAX_PAGES,
 )
 from heartbeat_tui.collector.merging import (
-    _same,
-    _task_order,
+    same_objects,
+    task_order,
 )
-from heartbeat_tui.collector.metrics import MetricSteps
+from heartbeat_tui.collector.metrics import MetricReader
 from heartbeat_tui.collector.parse import (
     name_from_arn,
     parse_scaling_policy,
     parse_task,
 )
-from heartbeat_tui.collector.scaling import ScalingSteps
+from heartbeat_tui.collector.scaling import ScalingReader
 from heartbeat_tui.collector.state import AccountState, RegionState
 from heartbeat_tui.collector.steps import (
     ASSUME_ROLE_STEP,
-    PRIORITY_CHAIN,
+    Lane,
+    Step,
     StepFailed,
-    _chunks,
-    _gather_all,
-    _guard,
-    _raise_failures,
-    _settle,
-    old_objects_left_alone,
+    chunks,
+    gather_all,
+    guard,
+    raise_failures,
+    settle,
 )
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.models import (
@@ -83,18 +81,28 @@ from heartbeat_tui.models import (
     FleetSnapshot,
     PollStats,
     RegionSnapshot,
+    ScalingPolicy,
     ServiceDetail,
+    StaleKind,
     Task,
     utcnow,
 )
 from heartbeat_tui.reasons import join_reasons
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+
+GET_CALLER_IDENTITY = Step(Lane.STS, "GetCallerIdentity")
+LIST_ACCOUNT_ALIASES = Step(Lane.IAM, "ListAccountAliases")
+LIST_TASKS = Step(Lane.ECS, "ListTasks")
+DESCRIBE_TASKS = Step(Lane.ECS, "DescribeTasks")
 
 
-class Collector(EcsSteps, MetricSteps, ScalingSteps):
-    """Polls the fleet. Use as an async context manager; polls never overlap."""
+class Collector:
+    """Polls the fleet. Use as an async context manager; polls never overlap.
+
+    Composed of a reader per AWS service (`EcsReader`, `MetricReader`,
+    `ScalingReader`) that share one `PollContext`: the access, the configuration
+    and the bounded calls."""
 
     def __init__(
         self,
@@ -105,6 +113,10 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
     ) -> None:
         self._config = config
         self._access = access or AwsAccess(config)
+        self._ctx = PollContext(config, self._access)
+        self._metrics = MetricReader(self._ctx)
+        self._ecs = EcsReader(self._ctx, self._metrics)
+        self._scaling = ScalingReader(self._ctx)
         self._owns_access = access is None
         self._clock = clock
         self._states: dict[str, AccountState] = {}
@@ -116,7 +128,6 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
         # a poll compares it with the last one it saw, so no request is lost.
         self._relists_asked = 0
         self._relists_seen = 0
-        self._relisting = False
         self.last_snapshot: FleetSnapshot | None = None
 
     async def __aenter__(self) -> Collector:
@@ -157,7 +168,7 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
 
     @property
     def history_seconds(self) -> int:
-        return self._config.file.collector.history_minutes * 60
+        return self._ctx.history_seconds
 
     # -- accounts -------------------------------------------------------------
 
@@ -190,9 +201,8 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
 
         async with self._poll_lock:
             asked = self._relists_asked
-            self._relisting, self._relists_seen = asked != self._relists_seen, asked
-            with old_objects_left_alone():
-                return await self._poll_locked(only)
+            self._ctx.relisting, self._relists_seen = asked != self._relists_seen, asked
+            return await self._poll_locked(only)
 
     def relist_next_poll(self) -> None:
         """Make the next poll read every cluster's service list whole (ListServices)
@@ -214,7 +224,7 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
                     AccountSnapshot(
                         id="base-credentials",
                         status=AccountStatus.ERROR,
-                        error=f"STS GetCallerIdentity: {describe_error(exc)}",
+                        error=f"{GET_CALLER_IDENTITY}: {describe_error(exc)}",
                     ),
                 )
             else:
@@ -235,62 +245,6 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
         )
         self.last_snapshot = snapshot
         return snapshot
-
-    async def _call(
-        self,
-        state: AccountState,
-        where: str,
-        coro: Callable[[], Awaitable[T]],
-        priority: int = PRIORITY_CHAIN,
-    ) -> T:
-        async with state.lane(where).slot(priority):
-            try:
-                try:
-                    return await coro()
-                except Exception as exc:
-                    # Assumed credentials rejected as expired (revoked, clock skew,
-                    # a long suspend): assume the role again once and retry.
-                    if is_expired_credentials(exc) and await self._access.force_refresh(state.config):
-                        log.info("credentials of %s expired early; assumed the role again", state.config.id)
-                        return await coro()
-                    raise
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a StepFailed
-                raise StepFailed(where, exc) from exc
-
-    async def _pages(
-        self,
-        state: AccountState,
-        where: str,
-        method: Callable[..., Awaitable[dict[str, Any]]],
-        token_key: str = "nextToken",
-        priority: int = PRIORITY_CHAIN,
-        **kwargs: Any,
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Every page of a paged call, one bounded call at a time."""
-
-        token: str | None = None
-        seen: set[str] = set()
-        pages = empty = 0
-        while True:
-            page_kwargs = {**kwargs, token_key: token} if token else kwargs
-            page = await self._call(state, where, functools.partial(method, **page_kwargs), priority)
-            yield page
-            token = page.get(token_key)
-            if not token:
-                return
-            # A broken endpoint handing out the same page again, or pages without
-            # end: stop, loudly (bounded: AWS may send a few empty pages, not 20).
-            if token in seen:
-                raise StepFailed(where, BadResponse(f"the same {token_key} came back twice"))
-            pages += 1
-            empty = 0 if any(isinstance(v, list) and v for v in page.values()) else empty + 1
-            if empty >= MAX_EMPTY_PAGES:
-                raise StepFailed(where, BadResponse(f"{empty} empty pages in a row, each with a {token_key}: gave up"))
-            if pages >= MAX_PAGES:
-                raise StepFailed(where, BadResponse(f"more than {MAX_PAGES} pages: gave up"))
-            seen.add(token)
 
     async def _poll_account_isolated(self, account: AccountConfig, now: datetime) -> AccountSnapshot:
         """Poll one account; whatever goes wrong stays inside this account."""
@@ -314,7 +268,7 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
         state = self._state(account)
         try:
             if account.role_arn:
-                await self._call(state, "STS AssumeRole", lambda: self._access.ensure_credentials(account))
+                await self._ctx.call(state, ASSUME_ROLE_STEP, lambda: self._access.ensure_credentials(account))
             else:
                 await self._check_base_account(state)
         except StepFailed as failure:
@@ -325,7 +279,7 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
             alias_task = asyncio.ensure_future(self._fetch_alias(state))
         warnings: list[str] = []
         try:
-            results = await _gather_all(
+            polled = await gather_all(
                 *(self._poll_region(state, region, now) for region in self._config.regions_for(account))
             )
             if alias_task is not None:
@@ -336,34 +290,36 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
                     warnings.append(f"{failure} (set alias in the configuration to skip this call)")
         finally:
             if alias_task is not None:
-                await _settle(alias_task)
-        errors = [error for region in results for error in region.errors]
+                await settle(alias_task)
+        failures = [failure for _, region_failures in polled for failure in region_failures]
         role_failure = self._access.role_failure(account)
-        if errors and role_failure is not None:
+        if failures and role_failure is not None:
             # The role could not be assumed again mid-poll: said once, first,
-            # whichever calls found its credentials due ("<region> STS AssumeRole:
-            # ..." each); the regions still say what each could not fetch.
-            others = [e for e in errors if not e.partition(" ")[2].startswith(f"{ASSUME_ROLE_STEP}:")]
-            errors = [str(StepFailed(ASSUME_ROLE_STEP, role_failure)), *others]
-        if not errors:
+            # whichever calls found its credentials due (a STS AssumeRole failure
+            # in each region); the regions still say what each could not fetch.
+            others = [f for f in failures if f.step != ASSUME_ROLE_STEP]
+            failures = [StepFailed(ASSUME_ROLE_STEP, role_failure), *others]
+        if not failures:
             state.last_success_at = now
-        return self._account_snapshot(state, now, errors, warnings, regions=results)
+        errors = [str(failure) for failure in failures]
+        return self._account_snapshot(state, now, errors, warnings, regions=[snapshot for snapshot, _ in polled])
 
     async def _check_base_account(self, state: AccountState) -> None:
         """An account without a role is read with the base credentials: make sure
         they belong to it, or its data would be another account's."""
 
         if self._base_account_id is None:
-            self._base_account_id = await self._call(
-                state, "STS GetCallerIdentity", lambda: self._access.caller_account_id()
+            self._base_account_id = await self._ctx.call(
+                state, GET_CALLER_IDENTITY, lambda: self._access.caller_account_id()
             )
         if self._base_account_id != state.config.id:
             raise StepFailed(
-                "base credentials",
+                GET_CALLER_IDENTITY,
                 ValueError(
                     f"they belong to account {self._base_account_id}, not {state.config.id}"
                     " (set role_arn for this account)"
                 ),
+                where="base credentials",
             )
 
     def _account_snapshot(
@@ -387,7 +343,7 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
                     metrics_fetched_at=r.metrics_fetched_at,
                     scaling_fetched_at=r.scaling_fetched_at,
                     errors=(f"{name} not polled: the account failed",),
-                    stale=tuple(  # type: ignore[arg-type]
+                    stale=tuple(
                         kind
                         for kind, fetched_at in (
                             ("ecs", r.ecs_fetched_at),
@@ -411,31 +367,34 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
 
     async def _fetch_alias(self, state: AccountState) -> None:
         iam = await self._access.client(state.config, IAM, self._config.region)
-        response = await self._call(state, "IAM ListAccountAliases", lambda: iam.list_account_aliases())
+        response = await self._ctx.call(state, LIST_ACCOUNT_ALIASES, lambda: iam.list_account_aliases())
         aliases = response.get("AccountAliases") or []
         state.alias = str(aliases[0]) if aliases else None
         state.alias_known = True
 
-    async def _poll_region(self, state: AccountState, region: str, now: datetime) -> RegionSnapshot:
-        rstate = state.regions.setdefault(region, RegionState())
-        errors: list[str] = []
-        stale: list[str] = []
+    async def _poll_region(
+        self, state: AccountState, region: str, now: datetime
+    ) -> tuple[RegionSnapshot, list[StepFailed]]:
+        """The region's snapshot, and what failed in it (each failure located in it)."""
 
-        scaling = asyncio.ensure_future(
-            _guard("Application Auto Scaling", self._fetch_scaling(state, rstate, region, now))
-        )
+        rstate = state.regions.setdefault(region, RegionState())
+        failures: list[StepFailed] = []
+        stale: list[StaleKind] = []
+
+        scaling = asyncio.ensure_future(guard(Lane.AUTOSCALING, self._scaling.fetch(state, rstate, region, now)))
         try:
-            for kind, failure in await self._poll_ecs(state, rstate, region, now):
-                if f"{region} {failure}" not in errors:  # one failure can stale two kinds of data
-                    errors.append(f"{region} {failure}")
+            for kind, failure in await self._ecs.poll(state, rstate, region, now):
+                located = failure.at(region)
+                if all(str(located) != str(seen) for seen in failures):  # one failure can stale two kinds of data
+                    failures.append(located)
                 stale.append(kind)
             try:
                 await scaling
             except StepFailed as failure:
-                errors.append(f"{region} {failure}")
+                failures.append(failure.at(region))
                 stale.append("scaling")
         finally:
-            await _settle(scaling)
+            await settle(scaling)
 
         return RegionSnapshot(
             region=region,
@@ -443,9 +402,9 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
             fetched_at=rstate.ecs_fetched_at,
             metrics_fetched_at=rstate.metrics_fetched_at,
             scaling_fetched_at=rstate.scaling_fetched_at,
-            errors=tuple(errors),
-            stale=tuple(dict.fromkeys(stale)),  # type: ignore[arg-type]
-        )
+            errors=tuple(str(failure) for failure in failures),
+            stale=tuple(dict.fromkeys(stale)),
+        ), failures
 
     def _attach(self, rstate: RegionState, clusters: tuple[Cluster, ...]) -> tuple[Cluster, ...]:
         """Clusters with each service's metrics and scaling data attached.
@@ -468,7 +427,7 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
                     rstate.activities.get(resource, ()),
                 )
                 before = previous.get(service.arn)
-                if before is not None and _same(before[0], parts):
+                if before is not None and same_objects(before[0], parts):
                     done = before[1]
                 else:
                     done = service.model_copy(
@@ -478,7 +437,7 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
                 services.append(done)
             cluster_parts = (cluster, *services)
             before = previous.get(cluster.arn)
-            if before is not None and _same(before[0], cluster_parts):
+            if before is not None and same_objects(before[0], cluster_parts):
                 done_cluster = before[1]
             else:
                 done_cluster = cluster.model_copy(update={"services": tuple(services)})
@@ -505,9 +464,9 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
 
         async def task_arns(desired: str) -> list[str]:
             arns: list[str] = []
-            async for page in self._pages(
+            async for page in self._ctx.pages(
                 state,
-                "ECS ListTasks",
+                LIST_TASKS,
                 ecs.list_tasks,
                 cluster=cluster_arn,
                 serviceName=service_name,
@@ -518,24 +477,24 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
             return arns
 
         async def tasks() -> list[Task]:
-            running, stopped = await _gather_all(task_arns("RUNNING"), task_arns("STOPPED"))
+            running, stopped = await gather_all(task_arns("RUNNING"), task_arns("STOPPED"))
             arns = list(dict.fromkeys(running + stopped))
 
             async def describe(batch: list[str]) -> list[Task]:
-                response = await self._call(
-                    state, "ECS DescribeTasks", lambda: ecs.describe_tasks(cluster=cluster_arn, tasks=batch)
+                response = await self._ctx.call(
+                    state, DESCRIBE_TASKS, lambda: ecs.describe_tasks(cluster=cluster_arn, tasks=batch)
                 )
-                _raise_failures("ECS DescribeTasks", response)
+                raise_failures(DESCRIBE_TASKS, response)
                 return [parse_task(t) for t in response.get("tasks") or []]
 
-            described = await _gather_all(*(describe(b) for b in _chunks(arns, DESCRIBE_TASKS_BATCH)))
+            described = await gather_all(*(describe(b) for b in chunks(arns, DESCRIBE_TASKS_BATCH)))
             found = [t for batch in described for t in batch]
-            found.sort(key=_task_order)
+            found.sort(key=task_order)
             return found
 
-        async def policies() -> list[Any]:
-            found = []
-            async for page in self._scaling_pages(
+        async def policies() -> list[ScalingPolicy]:
+            found: list[ScalingPolicy] = []
+            async for page in self._scaling.pages(
                 state,
                 "DescribeScalingPolicies",
                 aas.describe_scaling_policies,
@@ -544,8 +503,10 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
                 found += [parse_scaling_policy(p) for p in page.get("ScalingPolicies") or []]
             return found
 
+        task_result: list[Task] | BaseException
+        policy_result: list[ScalingPolicy] | BaseException
         task_result, policy_result = await asyncio.gather(
-            _guard("ECS", tasks()), _guard("Application Auto Scaling", policies()), return_exceptions=True
+            guard(Lane.ECS, tasks()), guard(Lane.AUTOSCALING, policies()), return_exceptions=True
         )
         for outcome in (task_result, policy_result):
             if isinstance(outcome, StepFailed):
@@ -558,7 +519,7 @@ class Collector(EcsSteps, MetricSteps, ScalingSteps):
             cluster_arn=cluster_arn,
             service_name=service_name,
             fetched_at=self._clock(),
-            tasks=tuple(task_result) if isinstance(task_result, list) else (),
-            policies=tuple(policy_result) if isinstance(policy_result, list) else (),
+            tasks=() if isinstance(task_result, BaseException) else tuple(task_result),
+            policies=() if isinstance(policy_result, BaseException) else tuple(policy_result),
             errors=tuple(errors),
         )

@@ -20,6 +20,7 @@ from heartbeat_tui.collector.limits import (
     METRIC_QUERIES_PER_CALL,
     SERIES,
 )
+from heartbeat_tui.config import DEFAULT_HISTORY_MINUTES
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def metric_calls(services: int, history_minutes: int) -> int:
 
 
 def minimum_poll_calls(
-    accounts: tuple[AccountShape, ...] | list[AccountShape], *, history_minutes: int = 180
+    accounts: tuple[AccountShape, ...] | list[AccountShape], *, history_minutes: int = DEFAULT_HISTORY_MINUTES
 ) -> Counter[str]:
     """The minimum calls of a cold poll (the first, with AssumeRole and aliases)."""
 

@@ -32,26 +32,30 @@ import orjson
 
 from heartbeat_tui.aws.access import ECS
 from heartbeat_tui.aws.errors import BadResponse
+from heartbeat_tui.collector.context import PollContext
 from heartbeat_tui.collector.limits import (
     DESCRIBE_CLUSTERS_BATCH,
     DESCRIBE_SERVICES_BATCH,
     LIST_PAGE_SIZE,
     SERVICES_RELIST_SECONDS,
 )
+from heartbeat_tui.collector.metrics import MetricReader
 from heartbeat_tui.collector.parse import parse_cluster, parse_service
-from heartbeat_tui.collector.part import CollectorPart
 from heartbeat_tui.collector.state import AccountState, Inventory, RegionState
 from heartbeat_tui.collector.steps import (
     PRIORITY_FAN_OUT,
+    Lane,
+    Step,
     StepFailed,
-    _chunks,
-    _gather_all,
-    _guard,
-    _raise_failures,
-    _raise_unanswered,
-    _settle,
+    chunks,
+    gather_all,
+    gather_both,
+    guard,
+    raise_failures,
+    raise_unanswered,
+    settle,
 )
-from heartbeat_tui.models import Cluster, Service
+from heartbeat_tui.models import Cluster, Service, StaleKind
 
 log = logging.getLogger("heartbeat_tui.collector.collector")
 
@@ -65,32 +69,44 @@ class Plan:
     services: dict[str, list[str]]
 
 
-class EcsSteps(CollectorPart):
-    """The ECS part of `Collector`."""
+LIST_CLUSTERS = Step(Lane.ECS, "ListClusters")
+DESCRIBE_CLUSTERS = Step(Lane.ECS, "DescribeClusters")
+LIST_SERVICES = Step(Lane.ECS, "ListServices")
+DESCRIBE_SERVICES = Step(Lane.ECS, "DescribeServices")
 
-    async def _poll_ecs(
+
+class EcsReader:
+    """The ECS part of a poll; it has CloudWatch read the same services beside it."""
+
+    __slots__ = ("_ctx", "_metrics")
+
+    def __init__(self, ctx: PollContext, metrics: MetricReader) -> None:
+        self._ctx = ctx
+        self._metrics = metrics
+
+    async def poll(
         self, state: AccountState, rstate: RegionState, region: str, now: datetime
-    ) -> list[tuple[str, StepFailed]]:
+    ) -> list[tuple[StaleKind, StepFailed]]:
         """ECS, and CloudWatch for the same services, in one account-region. Commits
         what succeeded to `rstate`; returns what failed: (kind of data, failure)."""
 
-        failures: list[tuple[str, StepFailed]] = []
+        failures: list[tuple[StaleKind, StepFailed]] = []
         plan = self._plan(rstate, now)
         ahead: list[asyncio.Future[Any]] = []
         if plan is not None:
             ahead = [
-                asyncio.ensure_future(_guard("ECS", self._describe_batches(state, rstate, region, plan.services))),
+                asyncio.ensure_future(guard(Lane.ECS, self._describe_batches(state, rstate, region, plan.services))),
                 asyncio.ensure_future(
-                    _guard("CloudWatch", self._fetch_metrics(state, rstate, region, plan.services, now))
+                    guard(Lane.CLOUDWATCH, self._metrics.fetch(state, rstate, region, plan.services, now))
                 ),
             ]
         try:
             try:
-                inventory = await _guard("ECS", self._fetch_inventory(state, rstate, region, now, plan))
+                inventory = await guard(Lane.ECS, self._fetch_inventory(state, rstate, region, now, plan))
             except StepFailed as failure:
                 failures.append(("ecs", failure))
                 if ahead:  # the last poll's services' metrics are read all the same
-                    await _settle(ahead[0])
+                    await settle(ahead[0])
                     try:
                         await ahead[1]
                     except StepFailed as metrics_failure:
@@ -107,23 +123,24 @@ class EcsSteps(CollectorPart):
                     # throttling after its retries say, is reported, not doubled.)
                     log.info("%s %s; describing the services the inventory lists", region, described)
                     described = await asyncio.gather(
-                        _guard("ECS", self._describe_batches(state, rstate, region, inventory.services)),
+                        guard(Lane.ECS, self._describe_batches(state, rstate, region, inventory.services)),
                         return_exceptions=True,
                     )
                     described = described[0]
             else:
                 described, metrics = await asyncio.gather(
-                    _guard("ECS", self._describe_batches(state, rstate, region, inventory.services)),
-                    _guard("CloudWatch", self._fetch_metrics(state, rstate, region, inventory.services, now)),
+                    guard(Lane.ECS, self._describe_batches(state, rstate, region, inventory.services)),
+                    guard(Lane.CLOUDWATCH, self._metrics.fetch(state, rstate, region, inventory.services, now)),
                     return_exceptions=True,
                 )
             if not isinstance(described, BaseException):
                 described = await asyncio.gather(
-                    _guard("ECS", self._reconcile(state, rstate, region, inventory, described, now)),
+                    guard(Lane.ECS, self._reconcile(state, rstate, region, inventory, described, now)),
                     return_exceptions=True,
                 )
                 described = described[0]
-            for outcome, kind in ((described, "ecs"), (metrics, "metrics")):
+            outcomes: tuple[tuple[object, StaleKind], ...] = ((described, "ecs"), (metrics, "metrics"))
+            for outcome, kind in outcomes:
                 if isinstance(outcome, StepFailed):
                     failures.append((kind, outcome))
                 elif isinstance(outcome, BaseException):
@@ -136,7 +153,7 @@ class EcsSteps(CollectorPart):
                 rstate.parsed = {arn: v for arn, v in rstate.parsed.items() if arn in current}
         finally:
             for task in ahead:
-                await _settle(task)
+                await settle(task)
         return failures
 
     def _plan(self, rstate: RegionState, now: datetime) -> Plan | None:
@@ -144,7 +161,7 @@ class EcsSteps(CollectorPart):
         inventory is in; None on a first poll and when an operator asked for
         every list to be read whole (then the poll waits for the inventory)."""
 
-        if self._relisting or not rstate.clusters:
+        if self._ctx.relisting or not rstate.clusters:
             return None
         services: dict[str, list[str]] = {}
         for cluster in rstate.clusters:
@@ -158,30 +175,30 @@ class EcsSteps(CollectorPart):
     ) -> Inventory:
         """Clusters (described) and the service ARNs of each cluster with services."""
 
-        ecs = await self._access.client(state.config, ECS, region)
+        ecs = await self._ctx.access.client(state.config, ECS, region)
 
         async def list_clusters() -> list[str]:
             arns: list[str] = []
-            async for page in self._pages(state, "ECS ListClusters", ecs.list_clusters, maxResults=LIST_PAGE_SIZE):
+            async for page in self._ctx.pages(state, LIST_CLUSTERS, ecs.list_clusters, maxResults=LIST_PAGE_SIZE):
                 arns += page.get("clusterArns") or []
             return arns
 
         async def describe(batch: list[str]) -> list[Cluster]:
-            response = await self._call(state, "ECS DescribeClusters", lambda: ecs.describe_clusters(clusters=batch))
-            _raise_failures("ECS DescribeClusters", response)
+            response = await self._ctx.call(state, DESCRIBE_CLUSTERS, lambda: ecs.describe_clusters(clusters=batch))
+            raise_failures(DESCRIBE_CLUSTERS, response)
             items = response.get("clusters") or []
             clusters = [parse_cluster(item) for item in items]
-            _raise_unanswered("ECS DescribeClusters", "clusters", batch, items, "clusterArn", response)
+            raise_unanswered(DESCRIBE_CLUSTERS, "clusters", batch, items, "clusterArn", response)
             return clusters
 
         async def describe_all(arns: list[str]) -> list[Cluster]:
-            batches = await _gather_all(*(describe(b) for b in _chunks(arns, DESCRIBE_CLUSTERS_BATCH)))
+            batches = await gather_all(*(describe(b) for b in chunks(arns, DESCRIBE_CLUSTERS_BATCH)))
             return [cluster for batch in batches for cluster in batch]
 
         if plan is not None and plan.clusters:
             # The last poll's clusters are described beside the listing, which
             # then only adds the new ones and drops those that are gone.
-            arns, known = await _gather_all(list_clusters(), describe_all(plan.clusters))
+            arns, known = await gather_both(list_clusters(), describe_all(plan.clusters))
             listed = set(arns)
             found = [c for c in known if c.arn in listed]
             described = {c.arn for c in found}
@@ -204,7 +221,7 @@ class EcsSteps(CollectorPart):
                 inventory.listed_at[cluster.arn] = rstate.services_listed_at[cluster.arn]
                 inventory.reused.add(cluster.arn)
         for cluster, service_arns in zip(
-            to_list, await _gather_all(*(self._list_services(state, ecs, c) for c in to_list))
+            to_list, await gather_all(*(self._list_services(state, ecs, c) for c in to_list))
         ):
             inventory.services[cluster.arn] = service_arns
             inventory.listed_at[cluster.arn] = now
@@ -217,7 +234,7 @@ class EcsSteps(CollectorPart):
         of them (see `Inventory`); None: list the cluster's services again."""
 
         listed_at = rstate.services_listed_at.get(cluster.arn)
-        if self._relisting or listed_at is None or before is None:
+        if self._ctx.relisting or listed_at is None or before is None:
             return None
         if not 0 <= (now - listed_at).total_seconds() < SERVICES_RELIST_SECONDS:
             return None  # due (or the clock went back: do not trust the age)
@@ -228,8 +245,8 @@ class EcsSteps(CollectorPart):
 
     async def _list_services(self, state: AccountState, ecs: Any, cluster: Cluster) -> list[str]:
         arns: list[str] = []
-        async for page in self._pages(
-            state, "ECS ListServices", ecs.list_services, cluster=cluster.arn, maxResults=LIST_PAGE_SIZE
+        async for page in self._ctx.pages(
+            state, LIST_SERVICES, ecs.list_services, cluster=cluster.arn, maxResults=LIST_PAGE_SIZE
         ):
             arns += page.get("serviceArns") or []
         arns = list(dict.fromkeys(arns))  # a page repeated by a broken endpoint
@@ -238,7 +255,7 @@ class EcsSteps(CollectorPart):
             # is no longer listed): never fewer than the cluster counts, unless
             # pages went missing.
             listed = f"listed {len(arns)} of the {cluster.active_services_count} active services"
-            raise StepFailed("ECS ListServices", BadResponse(f"{cluster.name}: {listed}"))
+            raise StepFailed(LIST_SERVICES, BadResponse(f"{cluster.name}: {listed}"))
         return arns
 
     async def _describe_batches(
@@ -247,29 +264,29 @@ class EcsSteps(CollectorPart):
         """DescribeServices for every service in `refs`, 10 per call, concurrently;
         the services by the cluster they were asked for."""
 
-        ecs = await self._access.client(state.config, ECS, region)
-        max_events = self._config.file.collector.events_per_service
+        ecs = await self._ctx.access.client(state.config, ECS, region)
+        max_events = self._ctx.config.file.collector.events_per_service
 
         async def describe(cluster_arn: str, batch: list[str]) -> tuple[str, list[Service]]:
-            response = await self._call(
+            response = await self._ctx.call(
                 state,
-                "ECS DescribeServices",
+                DESCRIBE_SERVICES,
                 lambda: ecs.describe_services(cluster=cluster_arn, services=batch),
                 PRIORITY_FAN_OUT,
             )
-            _raise_failures("ECS DescribeServices", response)
+            raise_failures(DESCRIBE_SERVICES, response)
             items = response.get("services") or []
             services = [_parse_service_cached(rstate, item, cluster_arn, max_events) for item in items]
-            _raise_unanswered("ECS DescribeServices", "services", batch, items, "serviceArn", response)
+            raise_unanswered(DESCRIBE_SERVICES, "services", batch, items, "serviceArn", response)
             return cluster_arn, services
 
         jobs = [
             describe(cluster_arn, batch)
             for cluster_arn, arns in refs.items()
-            for batch in _chunks(arns, DESCRIBE_SERVICES_BATCH)
+            for batch in chunks(arns, DESCRIBE_SERVICES_BATCH)
         ]
         by_cluster: dict[str, list[Service]] = {}
-        for cluster_arn, batch in await _gather_all(*jobs):
+        for cluster_arn, batch in await gather_all(*jobs):
             by_cluster.setdefault(cluster_arn, []).extend(batch)
         return by_cluster
 
@@ -295,8 +312,8 @@ class EcsSteps(CollectorPart):
         ]
         if short:
             # A service was deleted and another created since the last poll.
-            ecs = await self._access.client(state.config, ECS, region)
-            for cluster, arns in zip(short, await _gather_all(*(self._list_services(state, ecs, c) for c in short))):
+            ecs = await self._ctx.access.client(state.config, ECS, region)
+            for cluster, arns in zip(short, await gather_all(*(self._list_services(state, ecs, c) for c in short))):
                 inventory.services[cluster.arn] = arns
                 inventory.listed_at[cluster.arn] = now
                 inventory.reused.discard(cluster.arn)
@@ -347,4 +364,4 @@ def _parse_service_cached(rstate: RegionState, item: dict[str, Any], cluster_arn
     return service
 
 
-__all__ = ["EcsSteps", "Plan"]
+__all__ = ["EcsReader", "Plan"]

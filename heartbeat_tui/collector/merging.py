@@ -6,30 +6,29 @@ from __future__ import annotations
 import functools
 import math
 from array import array
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from heartbeat_tui.collector.limits import ACTIVITIES_PER_SERVICE, METRIC_PERIOD
-from heartbeat_tui.models import MetricSeries, ScalingActivity, Task
+from heartbeat_tui.models import ScalingActivity, Task
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-def _keep_equal(old: dict[K, V], new: dict[K, V]) -> dict[K, V]:
+def keep_equal(old: dict[K, V], new: dict[K, V]) -> dict[K, V]:
     """`new`, but with the old object wherever the value is equal: unchanged data
     keeps its identity from poll to poll."""
 
     return {key: old[key] if key in old and old[key] == value else value for key, value in new.items()}
 
 
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+def same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 @functools.lru_cache(maxsize=65536)
-def _metric_stat(cluster: str, service: str, metric: str, stat: str) -> dict[str, Any]:
+def metric_stat(cluster: str, service: str, metric: str, stat: str) -> dict[str, Any]:
     """The MetricStat of one series; built once and reused every poll (read-only)."""
 
     return {
@@ -46,27 +45,21 @@ def _metric_stat(cluster: str, service: str, metric: str, stat: str) -> dict[str
     }
 
 
-def _finite(value: Any) -> bool:
+def is_finite_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def _task_order(task: Task) -> tuple[bool, float]:
+def task_order(task: Task) -> tuple[bool, float]:
     """Running tasks first, then the most recently stopped."""
 
     moment = task.stopped_at or task.started_at or task.created_at
     return (task.last_status == "STOPPED", -(moment.timestamp() if moment else 0.0))
 
 
-_NO_POINTS = (array("I"), array("d"), True)
+NO_POINTS = (array("I"), array("d"), True)
 
 
-def _merge_series(
-    series: MetricSeries, stamps: Iterable[int], values: Iterable[float], oldest: int, ordered: bool = False
-) -> MetricSeries:
-    return series.merged(stamps, values, oldest=oldest, ordered=ordered)
-
-
-def _merge_activities(
+def merge_activities(
     existing: dict[str, tuple[ScalingActivity, ...]],
     found: list[ScalingActivity],
     window_start: datetime,

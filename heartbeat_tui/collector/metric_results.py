@@ -5,17 +5,17 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
 from heartbeat_tui.aws.errors import BadResponse
 from heartbeat_tui.collector.limits import METRIC_FAILED_STATES
-from heartbeat_tui.collector.merging import _finite
+from heartbeat_tui.collector.merging import is_finite_number
 from heartbeat_tui.collector.parse import name_from_arn
 from heartbeat_tui.models import strictly_increasing
 from heartbeat_tui.timeutil import to_epoch
 
 #: (timestamps, values, timestamps known to strictly increase) per (service ARN, series).
-Decoded = dict[tuple[str, str], tuple[array, array, bool]]
+Decoded: TypeAlias = "dict[tuple[str, str], tuple[array[int], array[float], bool]]"
 
 
 class MetricResults:
@@ -60,7 +60,7 @@ class MetricResults:
             else:  # the rest of a series cut by a page: new arrays, checked again when merged
                 self.series[key] = (held[0] + new_ts, held[1] + new_values, False)
 
-    def _decode(self, raw_ts: Any, raw_values: Any) -> tuple[array, array, bool]:
+    def _decode(self, raw_ts: Any, raw_values: Any) -> tuple[array[int], array[float], bool]:
         try:
             # The common case stays in C: epoch numbers and finite floats.
             if raw_ts == self._shared_raw:
@@ -81,7 +81,7 @@ class MetricResults:
             new_ts, new_values, ordered = array("I"), array("d"), False
             for ts, value in zip(raw_ts, raw_values):
                 epoch = to_epoch(ts)
-                if epoch is not None and epoch >= 0 and _finite(value):
+                if epoch is not None and epoch >= 0 and is_finite_number(value):
                     new_ts.append(epoch)
                     new_values.append(float(value))
         return new_ts, new_values, ordered

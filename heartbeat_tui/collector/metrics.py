@@ -6,11 +6,11 @@ since the newest datapoint held, and merge into a bounded history."""
 from __future__ import annotations
 
 import asyncio
-from array import array
 from datetime import datetime, timezone
 from typing import Any
 
 from heartbeat_tui.aws.access import CLOUDWATCH
+from heartbeat_tui.collector.context import PollContext
 from heartbeat_tui.collector.limits import (
     METRIC_MAX_LOOKBACK_SECONDS,
     METRIC_PERIOD,
@@ -20,19 +20,25 @@ from heartbeat_tui.collector.limits import (
     SERIES,
     YIELD_EVERY,
 )
-from heartbeat_tui.collector.merging import _NO_POINTS, _merge_series, _metric_stat
+from heartbeat_tui.collector.merging import NO_POINTS, metric_stat
 from heartbeat_tui.collector.metric_results import Decoded, MetricResults
 from heartbeat_tui.collector.parse import cluster_name_from_service_arn, name_from_arn
-from heartbeat_tui.collector.part import CollectorPart
 from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
-from heartbeat_tui.collector.steps import PRIORITY_HEAVY, _balanced_chunks, _gather_all
+from heartbeat_tui.collector.steps import PRIORITY_HEAVY, Lane, Step, balanced_chunks, gather_all
 from heartbeat_tui.models import EMPTY_METRICS, MetricSeries, ServiceMetrics
 
+GET_METRIC_DATA = Step(Lane.CLOUDWATCH, "GetMetricData")
 
-class MetricSteps(CollectorPart):
-    """The CloudWatch part of `Collector`."""
 
-    async def _fetch_metrics(
+class MetricReader:
+    """The CloudWatch part of a poll."""
+
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: PollContext) -> None:
+        self._ctx = ctx
+
+    async def fetch(
         self,
         state: AccountState,
         rstate: RegionState,
@@ -48,7 +54,7 @@ class MetricSteps(CollectorPart):
                     ServiceRef(arn=arn, cluster=cluster_name_from_service_arn(arn) or cluster, name=name_from_arn(arn))
                 )
         end = (int(now.timestamp()) // METRIC_PERIOD + 1) * METRIC_PERIOD
-        oldest = end - self.history_seconds
+        oldest = end - self._ctx.history_seconds
         known = [s for s in services if s.arn in rstate.metrics_asked]
         new = [s for s in services if s.arn not in rstate.metrics_asked]
         groups: list[tuple[list[ServiceRef], int]] = []
@@ -60,16 +66,16 @@ class MetricSteps(CollectorPart):
             since = min(self._metrics_since(rstate, s.arn) for s in known)
             groups.append((known, max(oldest, end - METRIC_MAX_LOOKBACK_SECONDS, since)))
 
-        cw = await self._access.client(state.config, CLOUDWATCH, region)
+        cw = await self._ctx.access.client(state.config, CLOUDWATCH, region)
         jobs = []
         for group, start in groups:
             queries = [(ref, spec) for ref in group for spec in SERIES]
-            for batch in _balanced_chunks(queries, METRIC_QUERIES_PER_CALL):
+            for batch in balanced_chunks(queries, METRIC_QUERIES_PER_CALL):
                 jobs.append(self._metric_batch(state, cw, batch, start, end))
-        results = await _gather_all(*jobs)
+        results = await gather_all(*jobs)
 
         # Commit only when every batch succeeded: a failure keeps the old history.
-        points: dict[tuple[str, str], tuple[array, array, bool]] = {}
+        points: Decoded = {}
         for result in results:
             points.update(result)
         merged: dict[str, ServiceMetrics] = {}
@@ -81,8 +87,8 @@ class MetricSteps(CollectorPart):
             update = {}
             for attr, _, _ in SERIES:
                 series: MetricSeries = getattr(previous, attr)
-                new_ts, new_values, ordered = points.get((ref.arn, attr), _NO_POINTS)
-                updated = _merge_series(series, new_ts, new_values, oldest, ordered)
+                new_ts, new_values, ordered = points.get((ref.arn, attr), NO_POINTS)
+                updated = series.merged(new_ts, new_values, oldest=oldest, ordered=ordered)
                 if updated is not series:
                     update[attr] = updated
             merged[ref.arn] = previous.model_copy(update=update) if update else previous
@@ -111,11 +117,11 @@ class MetricSteps(CollectorPart):
         for n, (ref, (attr, metric, stat)) in enumerate(batch):
             query_id = f"q{n}"
             ids[query_id] = (ref.arn, attr)
-            queries.append({"Id": query_id, "MetricStat": _metric_stat(ref.cluster, ref.name, metric, stat)})
+            queries.append({"Id": query_id, "MetricStat": metric_stat(ref.cluster, ref.name, metric, stat)})
         decoded = MetricResults(ids)
-        async for response in self._pages(
+        async for response in self._ctx.pages(
             state,
-            "CloudWatch GetMetricData",
+            GET_METRIC_DATA,
             cw.get_metric_data,
             token_key="NextToken",
             priority=PRIORITY_HEAVY,
@@ -128,4 +134,4 @@ class MetricSteps(CollectorPart):
         return decoded.series
 
 
-__all__ = ["MetricSteps"]
+__all__ = ["MetricReader"]

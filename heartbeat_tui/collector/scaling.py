@@ -5,31 +5,36 @@ older than the window."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from heartbeat_tui.aws.access import AUTOSCALING
+from heartbeat_tui.collector.context import Operation, PollContext
 from heartbeat_tui.collector.limits import AUTOSCALING_PAGE_SIZE, DESIRED_COUNT, TERMINAL_ACTIVITY_STATES
-from heartbeat_tui.collector.merging import _keep_equal, _merge_activities
+from heartbeat_tui.collector.merging import keep_equal, merge_activities
 from heartbeat_tui.collector.parse import parse_scalable_target, parse_scaling_activity
-from heartbeat_tui.collector.part import CollectorPart
 from heartbeat_tui.collector.state import AccountState, RegionState
-from heartbeat_tui.collector.steps import _gather_all
+from heartbeat_tui.collector.steps import Lane, Step, gather_both
 from heartbeat_tui.models import ScalableTarget, ScalingActivity
 
 
-class ScalingSteps(CollectorPart):
-    """The Application Auto Scaling part of `Collector`."""
+class ScalingReader:
+    """The Application Auto Scaling part of a poll, and of a service's detail."""
 
-    def _scaling_pages(
-        self, state: AccountState, operation: str, method: Callable[..., Awaitable[dict[str, Any]]], **kwargs: Any
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: PollContext) -> None:
+        self._ctx = ctx
+
+    def pages(
+        self, state: AccountState, operation: str, method: Operation, **kwargs: Any
     ) -> AsyncIterator[dict[str, Any]]:
         """Every page of an Application Auto Scaling read of ECS, the largest pages allowed."""
 
-        return self._pages(
+        return self._ctx.pages(
             state,
-            f"ApplicationAutoScaling {operation}",
+            Step(Lane.AUTOSCALING, operation),
             method,
             token_key="NextToken",
             ServiceNamespace="ecs",
@@ -37,19 +42,19 @@ class ScalingSteps(CollectorPart):
             **kwargs,
         )
 
-    async def _fetch_scaling(self, state: AccountState, rstate: RegionState, region: str, now: datetime) -> None:
-        aas = await self._access.client(state.config, AUTOSCALING, region)
+    async def fetch(self, state: AccountState, rstate: RegionState, region: str, now: datetime) -> None:
+        aas = await self._ctx.access.client(state.config, AUTOSCALING, region)
 
         async def targets() -> dict[str, ScalableTarget]:
             found: dict[str, ScalableTarget] = {}
-            async for page in self._scaling_pages(state, "DescribeScalableTargets", aas.describe_scalable_targets):
+            async for page in self.pages(state, "DescribeScalableTargets", aas.describe_scalable_targets):
                 for item in page.get("ScalableTargets") or []:
                     if item.get("ScalableDimension", DESIRED_COUNT) == DESIRED_COUNT:
                         target = parse_scalable_target(item)
                         found[target.resource_id] = target
             return found
 
-        window_start = now - timedelta(seconds=self.history_seconds)
+        window_start = now - timedelta(seconds=self._ctx.history_seconds)
         known = {a.activity_id: a for acts in rstate.activities.values() for a in acts}
         finished = {i for i, a in known.items() if a.status_code in TERMINAL_ACTIVITY_STATES}
         # Activities still in progress must be read again until they finish; the
@@ -59,7 +64,7 @@ class ScalingSteps(CollectorPart):
 
         async def activities() -> list[ScalingActivity]:
             found: list[ScalingActivity] = []
-            async for page in self._scaling_pages(state, "DescribeScalingActivities", aas.describe_scaling_activities):
+            async for page in self.pages(state, "DescribeScalingActivities", aas.describe_scaling_activities):
                 for item in page.get("ScalingActivities") or []:
                     activity = parse_scaling_activity(item)
                     if activity.start_time is not None and activity.start_time < window_start:
@@ -73,12 +78,12 @@ class ScalingSteps(CollectorPart):
                     found.append(activity)
             return found
 
-        found_targets, found_activities = await _gather_all(targets(), activities())
-        rstate.targets = _keep_equal(rstate.targets, found_targets)
-        rstate.activities = _keep_equal(
-            rstate.activities, _merge_activities(rstate.activities, found_activities, window_start)
+        found_targets, found_activities = await gather_both(targets(), activities())
+        rstate.targets = keep_equal(rstate.targets, found_targets)
+        rstate.activities = keep_equal(
+            rstate.activities, merge_activities(rstate.activities, found_activities, window_start)
         )
         rstate.scaling_fetched_at = now
 
 
-__all__ = ["ScalingSteps"]
+__all__ = ["ScalingReader"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from heartbeat_tui.collector.steps import PrioritySemaphore
+from heartbeat_tui.collector.steps import Lane, PrioritySemaphore
 from heartbeat_tui.config import AccountConfig
 from heartbeat_tui.models import Cluster, ScalableTarget, ScalingActivity, Service, ServiceMetrics
 
@@ -72,19 +72,15 @@ class AccountState:
     alias_retry_poll: int = 0
     last_success_at: datetime | None = None
     regions: dict[str, RegionState] = field(default_factory=dict)
-    lanes: dict[str, PrioritySemaphore] = field(default_factory=dict)
+    lanes: dict[Lane, PrioritySemaphore] = field(default_factory=dict)
 
-    def lane(self, where: str) -> PrioritySemaphore:
-        """The bound on this account's calls in flight to the AWS service of a step
-        ("ECS DescribeServices" -> ECS). AWS throttles each service on its own
-        (ECS's burst limits are ECS's alone), so a heavy CloudWatch read never
-        takes a slot an ECS call could use, nor the other way round."""
+    def lane(self, lane: Lane) -> PrioritySemaphore:
+        """The bound on this account's calls in flight to one AWS service (see `Lane`)."""
 
-        service = where.partition(" ")[0]
-        lane = self.lanes.get(service)
-        if lane is None:
-            lane = self.lanes[service] = PrioritySemaphore(self.max_in_flight)
-        return lane
+        bound = self.lanes.get(lane)
+        if bound is None:
+            bound = self.lanes[lane] = PrioritySemaphore(self.max_in_flight)
+        return bound
 
 
 __all__ = ["AccountState", "Inventory", "RegionState", "ServiceRef"]

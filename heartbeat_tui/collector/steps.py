@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import heapq
 import itertools
 import logging
-import threading
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any, TypeVar
 
 from heartbeat_tui.aws.errors import AssumeRoleFailed, BadResponse, describe_error
@@ -17,69 +17,73 @@ from heartbeat_tui.collector.parse import name_from_arn
 
 log = logging.getLogger("heartbeat_tui.collector.collector")
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+class Lane(Enum):
+    """The AWS service a step calls. AWS throttles each service on its own (ECS's
+    burst limits are ECS's alone), so each account has one bound on calls in
+    flight per lane: a heavy CloudWatch read never takes a slot an ECS call
+    could use. The value prefixes an operation in messages ("ECS ListServices");
+    `label` names the service as a whole ("Application Auto Scaling")."""
+
+    ECS = "ECS"
+    CLOUDWATCH = "CloudWatch"
+    AUTOSCALING = "ApplicationAutoScaling"
+    STS = "STS"
+    IAM = "IAM"
+
+    @property
+    def label(self) -> str:
+        return "Application Auto Scaling" if self is Lane.AUTOSCALING else self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One kind of call of a poll: its lane and its operation (None: the lane's
+    steps as a whole, as a guard reports a malformed answer)."""
+
+    lane: Lane
+    operation: str | None = None
+
+    def __str__(self) -> str:
+        return self.lane.label if self.operation is None else f"{self.lane.value} {self.operation}"
 
 
 #: The step named when an account's role could not be assumed, whichever call
 #: needed its credentials (assumed-role keys are renewed lazily, inside a call).
-ASSUME_ROLE_STEP = "STS AssumeRole"
+ASSUME_ROLE_STEP = Step(Lane.STS, "AssumeRole")
 
 
 class StepFailed(Exception):
-    """One step of a poll failed; `str()` says where and why."""
+    """One step of a poll failed. `step` (and `region`, once known) say which,
+    as fields; `str()` says where and why, for a person."""
 
-    def __init__(self, where: str, cause: BaseException) -> None:
+    def __init__(
+        self, step: Step, cause: BaseException, *, where: str | None = None, region: str | None = None
+    ) -> None:
         if isinstance(cause, AssumeRoleFailed):
-            where = ASSUME_ROLE_STEP
-        self.where = where
+            step, where = ASSUME_ROLE_STEP, None
+        self.step = step
+        self.where = str(step) if where is None else where
         self.cause = cause
-        super().__init__(f"{where}: {describe_error(cause)}")
+        self.region = region
+        prefix = f"{region} " if region else ""
+        super().__init__(f"{prefix}{self.where}: {describe_error(cause)}")
+
+    def at(self, region: str) -> StepFailed:
+        """The same failure, located in an account-region."""
+
+        return StepFailed(self.step, self.cause, where=self.where, region=region)
 
 
-_frozen_polls = 0
-_frozen_lock = threading.Lock()
-_thresholds: tuple[int, int, int] = gc.get_threshold()
-
-
-@contextlib.contextmanager
-def old_objects_left_alone() -> Iterator[None]:
-    """While a poll runs, the garbage collector looks at young objects only and
-    skips every object that existed before the poll (gc.freeze); after it,
-    they are all looked at again (gc.unfreeze, thresholds restored): nothing
-    stays exempt, so no cycle is kept for good.
-
-    A cold poll allocates a few hundred thousand containers (parsed answers,
-    models), which triggers full collections; each walked every object of the
-    process, botocore's service models and the last snapshot included
-    (about 280,000): 0.4 s of a cold poll's CPU, 0.15 s of a warm one's.
-    """
-
-    global _frozen_polls, _thresholds
-    with _frozen_lock:  # polls of several collectors may overlap, even across threads
-        if _frozen_polls == 0:
-            gc.freeze()
-            _thresholds = gc.get_threshold()
-            # No older-generation pass during the poll either (what the poll
-            # keeps is its snapshot, walked after the poll like the rest), and
-            # young objects looked at every 50,000 allocations, not 700: most
-            # of a poll's (parsed answers) are freed by then without a pass.
-            gc.set_threshold(max(_thresholds[0], 50_000), max(_thresholds[1], 1_000), max(_thresholds[2], 1_000_000))
-        _frozen_polls += 1
-    try:
-        yield
-    finally:
-        with _frozen_lock:
-            _frozen_polls -= 1
-            if _frozen_polls == 0:
-                gc.set_threshold(*_thresholds)
-                gc.unfreeze()
-
-
-def _chunks(items: list[T], size: int) -> list[list[T]]:
+def chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _balanced_chunks(items: list[T], size: int) -> list[list[T]]:
-    """As few chunks of at most `size` as `_chunks`, but of nearly equal sizes
+def balanced_chunks(items: list[T], size: int) -> list[list[T]]:
+    """As few chunks of at most `size` as `chunks`, but of nearly equal sizes
     (1,600 metric queries: 4 x 400, not 500, 500, 500, 100), so that concurrent
     calls end together instead of waiting on the largest."""
 
@@ -95,7 +99,7 @@ def _balanced_chunks(items: list[T], size: int) -> list[list[T]]:
     return out
 
 
-async def _gather_all(*steps: Awaitable[T]) -> list[T]:
+async def gather_all(*steps: Awaitable[T]) -> list[T]:
     """`asyncio.gather`, but the first failure cancels the other steps (and waits
     for them), so nothing keeps calling AWS after its poll has given up."""
 
@@ -109,7 +113,15 @@ async def _gather_all(*steps: Awaitable[T]) -> list[T]:
         raise
 
 
-async def _settle(task: asyncio.Future[Any]) -> None:
+async def gather_both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """`gather_all` of two steps of different types, typed as such."""
+
+    first_task, second_task = asyncio.ensure_future(first), asyncio.ensure_future(second)
+    await gather_all(first_task, second_task)
+    return first_task.result(), second_task.result()
+
+
+async def settle(task: asyncio.Future[Any]) -> None:
     """Cancel a side task that its poll no longer needs and wait for it to end."""
 
     if not task.done():
@@ -117,23 +129,23 @@ async def _settle(task: asyncio.Future[Any]) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def _guard(where: str, step: Awaitable[T]) -> T:
-    """Await a step; anything but an AWS failure (already a StepFailed) is a
-    malformed response or a bug: report it as this step's failure, with a log."""
+async def guard(lane: Lane, step: Awaitable[T]) -> T:
+    """Await a lane's steps; anything but an AWS failure (already a StepFailed) is a
+    malformed response or a bug: report it as this lane's failure, with a log."""
 
     try:
         return await step
     except (StepFailed, asyncio.CancelledError):
         raise
     except BadResponse as exc:  # described by its text: no traceback needed
-        log.warning("%s step: %s", where, exc)
-        raise StepFailed(f"{where} (unexpected response)", exc) from exc
+        log.warning("%s step: %s", lane.label, exc)
+        raise StepFailed(Step(lane), exc, where=f"{lane.label} (unexpected response)") from exc
     except Exception as exc:  # noqa: BLE001
-        log.exception("%s step failed unexpectedly", where)
-        raise StepFailed(f"{where} (unexpected response)", exc) from exc
+        log.exception("%s step failed unexpectedly", lane.label)
+        raise StepFailed(Step(lane), exc, where=f"{lane.label} (unexpected response)") from exc
 
 
-def _raise_failures(where: str, response: dict[str, Any]) -> None:
+def raise_failures(where: Step, response: dict[str, Any]) -> None:
     """`failures[]` of an ECS Describe call: MISSING is a race with a deletion
     (the item is simply gone); anything else is reported, not dropped."""
 
@@ -195,8 +207,8 @@ class PrioritySemaphore:
                 granted.set_result(None)
 
 
-def _raise_unanswered(
-    where: str, what: str, asked: list[str], items: list[dict[str, Any]], key: str, response: dict[str, Any]
+def raise_unanswered(
+    where: Step, what: str, asked: list[str], items: list[dict[str, Any]], key: str, response: dict[str, Any]
 ) -> None:
     """A Describe call that answers for fewer items than it was asked about, and
     says nothing of the others in `failures[]`, is incomplete: report it (the

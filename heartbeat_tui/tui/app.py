@@ -16,7 +16,6 @@ calls; the controller reports through the `Observer` methods below.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -37,6 +36,8 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 
+from heartbeat_tui import heap
+from heartbeat_tui.config import DEFAULT_HISTORY_MINUTES, DEFAULT_INTERVAL_SECONDS, DEFAULT_THEME
 from heartbeat_tui.controller import (
     OPEN,
     AccessPolicy,
@@ -144,10 +145,10 @@ class HeartbeatApp(App[int]):
         self,
         source: FleetSource,
         *,
-        interval_seconds: float = 30.0,
+        interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
         thresholds: Thresholds | None = None,
-        history_seconds: int = 180 * 60,
-        theme: str = "heartbeat-dark",
+        history_seconds: int = DEFAULT_HISTORY_MINUTES * 60,
+        theme: str = DEFAULT_THEME,
         settings_path: Path | None = None,
         clock: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
@@ -188,7 +189,7 @@ class HeartbeatApp(App[int]):
         self._theme_problems: list[str] = []
         for loaded in load_themes(extra_dirs=extra_theme_dirs, problems=self._theme_problems):
             self.register_theme(loaded)
-        self.theme = theme if theme in self.available_themes else "heartbeat-dark"
+        self.theme = theme if theme in self.available_themes else DEFAULT_THEME
 
     # -- screens ----------------------------------------------------------------------
 
@@ -324,11 +325,10 @@ class HeartbeatApp(App[int]):
         """
 
         self._polls_since_full_gc += 1
-        if self._polls_since_full_gc >= self.GC_FULL_EVERY:
+        full = self._polls_since_full_gc >= self.GC_FULL_EVERY
+        if full:
             self._polls_since_full_gc = 0
-            gc.unfreeze()
-            gc.collect()
-        gc.freeze()
+        heap.hold(collect_first=full)
 
     def _first_paint(self) -> None:
         self.first_paint_at = time.monotonic()
@@ -336,8 +336,8 @@ class HeartbeatApp(App[int]):
 
     def on_unmount(self) -> None:
         self.controller.close()
-        # Hand everything frozen back to the collector (tests run many apps in one process).
-        gc.unfreeze()
+        # Everything frozen is looked at again (tests run many apps in one process).
+        heap.release()
 
     def notify(
         self,

@@ -201,7 +201,7 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     from heartbeat_tui.embedded.fleet import FleetSpec
 
     # A profile or region from the operator's shell must not steer the demo
-    # (demo._isolate_from_real_aws does the same; done here before the child
+    # (demo.isolate_from_real_aws does the same; done here before the child
     # starts, so the environment is not changed while it is read).
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID"):
         os.environ.pop(name, None)
@@ -236,7 +236,7 @@ def _demo_dashboard(
 
     from heartbeat_tui.auth.passwords import PasswordHasher
     from heartbeat_tui.config import AuthSection, Config, EnvSettings, FileConfig, default_config_path
-    from heartbeat_tui.demo import _isolate_from_real_aws, demo_config
+    from heartbeat_tui.demo import demo_config, isolate_from_real_aws
     from heartbeat_tui.tui.auth_gate import AuthGate, demo_password
 
     password = demo_password()  # a bad $HEARTBEAT_DEMO_PASSWORD: one line (the child is stopped)
@@ -258,7 +258,7 @@ def _demo_dashboard(
                 if failure:
                     raise DashboardCrashed(f"the embedded AWS did not start: {failure[0]}")
                 log.info("embedded AWS ready in %.2f s", aws.ready_seconds or 0)
-                _isolate_from_real_aws()
+                isolate_from_real_aws()
                 config = demo_config(aws)
                 # A short refresh so the live simulator is visible.
                 refresh = config.file.refresh.model_copy(update={"interval_seconds": DEMO_REFRESH_SECONDS})

@@ -7,7 +7,6 @@ the MetricPlot widget colours with theme variables. Each character cell holds
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,24 +29,7 @@ class PlotSeries:
 
 
 def _columns(series: MetricSeries, start: float, end: float, count: int, aggregate: str) -> list[float | None]:
-    stamps, values = series.timestamps, series.values
-    first = bisect.bisect_left(stamps, start)
-    span = (end - start) / count
-    totals = [0.0] * count
-    seen = [0] * count
-    peaks = [-math.inf] * count
-    for i in range(first, len(stamps)):
-        x = int((stamps[i] - start) / span)
-        if x >= count:
-            x = count - 1
-        value = values[i]
-        totals[x] += value
-        seen[x] += 1
-        if value > peaks[x]:
-            peaks[x] = value
-    if aggregate == "max":
-        return [peaks[x] if seen[x] else None for x in range(count)]
-    return [totals[x] / seen[x] if seen[x] else None for x in range(count)]
+    return series.buckets(start, end, count, "max" if aggregate == "max" else "mean")
 
 
 def nice_ceiling(value: float) -> float:

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Collection, Coroutine
 from typing import Any, TypeVar
 
+from heartbeat_tui import heap
 from heartbeat_tui.controller.source import FleetSource
 from heartbeat_tui.models import FleetSnapshot, ServiceDetail
 
@@ -68,7 +69,8 @@ class ThreadedSource:
             log.debug("preparing the data source failed", exc_info=True)
 
     async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:
-        return await self._call(self.source.poll(only))
+        with heap.poll_window():
+            return await self._call(self.source.poll(only))
 
     def relist_next_poll(self) -> None:
         """Ask the source to re-read everything whole on its next poll (thread-safe: Collector says so)."""

@@ -10,13 +10,13 @@ a row changed; sparklines are computed lazily when a row is first painted
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from heartbeat_tui.config import DEFAULT_CRITICAL_PERCENT, DEFAULT_WARNING_PERCENT
 from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,
@@ -34,8 +34,8 @@ Badge = Literal["ok", "stale", "error"]
 
 @dataclass(frozen=True)
 class Thresholds:
-    warning: float = 70.0
-    critical: float = 90.0
+    warning: float = DEFAULT_WARNING_PERCENT
+    critical: float = DEFAULT_CRITICAL_PERCENT
 
     def level(self, percent: float | None) -> Level:
         if percent is None or percent < self.warning:
@@ -75,24 +75,13 @@ def sparkline(series: MetricSeries, end: float, width: int, *, seconds: int = HO
 
     if width <= 0:
         return ""
-    stamps = series.timestamps
     start = end - seconds
-    first = bisect.bisect_left(stamps, start)
-    if first >= len(stamps):
+    stamps = series.timestamps
+    if not stamps or stamps[-1] < start:
         return " " * width
-    values = series.values
-    buckets: list[float] = [-1.0] * width
-    span = seconds / width
-    for i in range(first, len(stamps)):
-        index = int((stamps[i] - start) / span)
-        if index >= width:
-            index = width - 1
-        value = values[i]
-        if value > buckets[index]:
-            buckets[index] = value
     out = []
-    for value in buckets:
-        if value < 0:
+    for value in series.buckets(start, end, width, "max"):
+        if value is None or value < 0:
             out.append(" ")
         else:
             level = int(value / 100 * 8)
@@ -173,10 +162,12 @@ def _service_row(
     service: Service,
     stale_seconds: float | None,
     end: float,
+    as_of: float,
 ) -> ServiceRow:
     metrics = service.metrics
     cpu_series, mem_series = metrics.cpu_average, metrics.memory_average
-    cpu, mem = cpu_series.latest, mem_series.latest
+    # A newest point too old to be current (a service scaled to zero) is no value.
+    cpu, mem = cpu_series.current(as_of), mem_series.current(as_of)
     primary = service.primary_deployment
     rollout = primary.rollout_state if primary else None
     scaling = scaling_text(service)
@@ -319,10 +310,11 @@ def build_view(snapshot: FleetSnapshot, now: datetime | None = None) -> FleetVie
         account_clusters: dict[str, ClusterRow] = {}
         total = problems = 0
         for region in account.regions:
+            as_of = region.metrics_as_of(snapshot.generated_at)
             for cluster in region.clusters:
                 rows: dict[str, ServiceRow] = {}
                 for service in cluster.services:
-                    row = _service_row(account, name, region.region, cluster.name, service, stale_seconds, end)
+                    row = _service_row(account, name, region.region, cluster.name, service, stale_seconds, end, as_of)
                     rows[row.key] = row
                     services[row.key] = row
                 cluster_problems = sum(1 for r in rows.values() if r.problem)

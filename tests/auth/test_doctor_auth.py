@@ -88,7 +88,7 @@ async def test_both_tables_are_checked(clean_aws: Any) -> None:
     assert found["auth table"] == f"FAIL {auth_table_name(config.users_table)} does not exist (run `heartbeat init`)"
     async with open_auth(config, iterations=FAST_ITERATIONS) as auth:
         await auth.store.ensure_tables()
-        await auth.store._client.delete_table(TableName=auth.store.auth_table)
+        await auth.store.client.delete_table(TableName=auth.store.auth_table)
     found = lines(await run_doctor(config))
     assert found["users table"] == f"OK {config.users_table} is ACTIVE (users)"
     assert found["auth table"].startswith("FAIL") and "run `heartbeat init`" in found["auth table"]

@@ -30,13 +30,13 @@ TEXT = st.one_of(st.text(max_size=20), st.sampled_from(["", "a@example.com", "An
 async def raw_scan(auth: AuthService) -> list[dict[str, Any]]:
     """The users table as DynamoDB holds it, attribute by attribute."""
 
-    response = await auth.store._client.scan(TableName=auth.store.users_table, ConsistentRead=True)
+    response = await auth.store.client.scan(TableName=auth.store.users_table, ConsistentRead=True)
     assert "LastEvaluatedKey" not in response
     return sorted(response["Items"], key=lambda item: item["username"]["S"])
 
 
 async def restore(auth: AuthService, items: list[dict[str, Any]]) -> None:
-    client, table = auth.store._client, auth.store.users_table
+    client, table = auth.store.client, auth.store.users_table
     keep = {item["username"]["S"] for item in items}
     for item in await raw_scan(auth):
         if item["username"]["S"] not in keep:

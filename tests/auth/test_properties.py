@@ -121,7 +121,7 @@ def test_create_user_in_the_core(
         assert stored == view and stored.username == username
         assert stored.email == (email.strip() or None if email else None)
         assert (await auth.login(username, password)).username == username
-        await auth.store._client.delete_item(TableName=auth.store.users_table, Key={"username": {"S": username}})
+        await auth.store.client.delete_item(TableName=auth.store.users_table, Key={"username": {"S": username}})
 
     on_store(fresh, work)
 
@@ -181,7 +181,7 @@ def test_users_create_on_the_command_line(
     created = [u for u in after if u not in before]
     assert [u.username for u in created] == [username] and len(after) == len(before) + 1
     cli.service(
-        lambda auth: auth.store._client.delete_item(TableName=auth.store.users_table, Key={"username": {"S": username}})
+        lambda auth: auth.store.client.delete_item(TableName=auth.store.users_table, Key={"username": {"S": username}})
     )
 
 
@@ -251,14 +251,14 @@ def test_any_command_line(cli: CliEnv, argv: list[str], stdin: str) -> None:
         # Put things back for the next example.
         for name in set(after) - set(before):
             cli.service(
-                lambda auth, n=name: auth.store._client.delete_item(
+                lambda auth, n=name: auth.store.client.delete_item(
                     TableName=auth.store.users_table, Key={"username": {"S": n}}
                 )
             )
         for name in set(before) & set(after):
             if after[name] != before[name]:
                 cli.service(
-                    lambda auth, r=before[name]: auth.store._client.put_item(
+                    lambda auth, r=before[name]: auth.store.client.put_item(
                         TableName=auth.store.users_table, Item=r.to_item()
                     )
                 )

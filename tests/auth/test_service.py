@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -33,7 +34,7 @@ async def test_init_is_idempotent(service: AuthService) -> None:
     # The fixture created the tables; a second and third run change nothing.
     assert await service.store.ensure_tables() == []
     assert await service.store.ensure_tables() == []
-    ttl = await service.store._client.describe_time_to_live(TableName=service.store.auth_table)
+    ttl = await service.store.client.describe_time_to_live(TableName=service.store.auth_table)
     assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
 
@@ -47,7 +48,7 @@ async def test_init_creates_both_tables(config: Any) -> None:
             f"created table {config.users_table}-auth",
             f"enabled TTL (expires_at) on {config.users_table}-auth",
         ]
-        table = await auth.store._client.describe_table(TableName=config.users_table)
+        table = await auth.store.client.describe_table(TableName=config.users_table)
         assert table["Table"]["KeySchema"] == [{"AttributeName": "username", "KeyType": "HASH"}]
         assert table["Table"]["AttributeDefinitions"] == [{"AttributeName": "username", "AttributeType": "S"}]
 
@@ -131,8 +132,8 @@ async def test_lockout_after_five_and_unlock(service: AuthService, admin: Sessio
         with pytest.raises(LoginFailed):
             await service.login("bob", "wrong password!!")
     record = await service.store.get("bob")
-    assert record.is_locked(service._clock())
-    assert record.locked_until == pytest.approx(service._clock() + 15 * 60, abs=5)
+    assert record.is_locked(time.time())
+    assert record.locked_until == pytest.approx(time.time() + 15 * 60, abs=5)
     with pytest.raises(LoginFailed):
         await service.login("bob", PASSWORD)
     view = await service.get_user(admin, "bob")
@@ -225,7 +226,7 @@ async def test_personal_fields_are_encrypted_at_rest(service: AuthService, admin
     await service.create_user(
         admin, username="bob", password=PASSWORD, role="user", email="bob@example.com", full_name="Bob Builder"
     )
-    raw = await service.store._client.get_item(TableName=service.store.users_table, Key={"username": {"S": "bob"}})
+    raw = await service.store.client.get_item(TableName=service.store.users_table, Key={"username": {"S": "bob"}})
     text = repr(raw["Item"])
     assert "bob@example.com" not in text and "Bob Builder" not in text and PASSWORD not in text
     assert raw["Item"]["email_enc"]["S"].startswith("gAAAA")  # a Fernet token
@@ -265,7 +266,7 @@ async def test_hashing_runs_off_the_event_loop(service: AuthService, admin: Sess
             threads.append(threading.get_ident())
             return super().hash(password)
 
-    service._hasher = Recording(FAST_ITERATIONS)
+    service = AuthService(service.store, service.secrets, service.settings, hasher=Recording(FAST_ITERATIONS))
     await service.create_user(admin, username="bob", password=PASSWORD, role="user")
     await service.login("bob", PASSWORD)
     with pytest.raises(LoginFailed):
@@ -343,7 +344,7 @@ async def test_logout_revokes(service: AuthService, admin: Session) -> None:
     assert await service.logout(admin.token) == ADMIN
     with pytest.raises(SessionInvalid, match="logged out"):
         await service.check(admin.token)
-    item = await service.store._client.get_item(
+    item = await service.store.client.get_item(
         TableName=service.store.auth_table, Key={"pk": {"S": f"revoked#{admin.jti}"}}
     )
     assert int(item["Item"]["expires_at"]["N"]) >= admin.expires_at

@@ -145,7 +145,7 @@ async def test_deleted_and_disabled_user(service: AuthService, admin: Session) -
     await service.create_user(admin, username="carol", password=PASSWORD, role="user")
     bob = await service.login("bob", PASSWORD)
     carol = await service.login("carol", PASSWORD)
-    await service.store._client.delete_item(TableName=service.store.users_table, Key={"username": {"S": "bob"}})
+    await service.store.client.delete_item(TableName=service.store.users_table, Key={"username": {"S": "bob"}})
     await refused(service, bob.token, "the session's user no longer exists; log in again")
     await service.set_active(admin, "carol", False)
     await refused(service, carol.token, "the session's user is disabled")

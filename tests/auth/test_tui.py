@@ -12,6 +12,7 @@ import pytest
 from textual.widgets import DataTable, Input, Select
 
 from heartbeat_tui.auth import Role
+from heartbeat_tui.auth.passwords import PasswordHasher
 from heartbeat_tui.auth.service import AuthService, Session
 from heartbeat_tui.auth.session_file import delete_token, load_token, save_token, token_path
 from heartbeat_tui.tui.commands import HeartbeatCommands
@@ -330,7 +331,7 @@ async def test_hashing_keeps_the_screen_answering(config: Any, service: AuthServ
 
     gate = make_gate(config)
     real = await gate.service()
-    real._hasher.__init__(600_000)  # the real cost for this app's logins
+    real.sessions.hasher = PasswordHasher(600_000)  # the real cost for this app's logins
     app = make_secure_app(config, gate=gate)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
@@ -475,7 +476,7 @@ def test_create_user_form_with_any_input(
             if created:
                 assert confirmed
                 assert [r.username for r in after if r not in before] == [username.strip()]
-                await auth.store._client.delete_item(
+                await auth.store.client.delete_item(
                     TableName=auth.store.users_table, Key={"username": {"S": username}}
                 )
             else:

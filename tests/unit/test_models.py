@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from heartbeat_tui.collector.merging import _merge_activities, _merge_series
+from heartbeat_tui.collector.merging import merge_activities
 from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,
@@ -24,6 +24,12 @@ def series(minutes: range, value=lambda m: float(m)) -> MetricSeries:  # noqa: A
     return MetricSeries(timestamps=tuple(T0 + 60 * m for m in minutes), values=tuple(value(m) for m in minutes))
 
 
+def _merge_series(
+    old: MetricSeries, stamps: list[int] | tuple[int, ...], values: list[float], oldest: int
+) -> MetricSeries:
+    return old.merged(stamps, values, oldest=oldest)
+
+
 def test_models_are_frozen() -> None:
     service = Service(arn="arn:aws:ecs:us-east-1:1:service/c/s", name="s", cluster_arn="c", status="ACTIVE")
     with pytest.raises(ValidationError):
@@ -33,11 +39,11 @@ def test_models_are_frozen() -> None:
 
 def test_latest_is_the_newest_point_not_the_oldest() -> None:
     s = series(range(10))
-    assert s.latest == 9.0
+    assert s.current(T0 + 540) == 9.0
     assert s.latest_timestamp == T0 + 540
     assert s.max_since(T0 + 300) == 9.0
     assert s.since(T0 + 480) == (8.0, 9.0)
-    assert MetricSeries().latest is None
+    assert MetricSeries().current(T0) is None
     assert MetricSeries().max_since(0) is None
 
 
@@ -102,7 +108,7 @@ def activity(n: int, minutes_ago: int, now: datetime) -> ScalingActivity:
 def test_activities_merge_newest_first_and_drop_old_ones() -> None:
     now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
     existing = {"service/c/s": (activity(1, 10, now), activity(0, 200, now))}
-    merged = _merge_activities(existing, [activity(2, 1, now)], now - timedelta(hours=3))
+    merged = merge_activities(existing, [activity(2, 1, now)], now - timedelta(hours=3))
     assert [a.activity_id for a in merged["service/c/s"]] == ["a2", "a1"]
 
 
@@ -167,3 +173,13 @@ def test_metric_series_is_immutable_and_compact() -> None:
     assert s.__sizeof__() < 200  # the points live in two bytes buffers
     with pytest.raises(ValueError):
         MetricSeries([1, 2], [1.0])
+
+
+def test_buckets_split_time_evenly_and_aggregate_each() -> None:
+    s = series(range(10))  # one point a minute, value = minute
+    start, end = T0, T0 + 600
+    assert s.buckets(start, end, 5, "max") == [1.0, 3.0, 5.0, 7.0, 9.0]
+    assert s.buckets(start, end, 5, "mean") == [0.5, 2.5, 4.5, 6.5, 8.5]
+    # Points before the start are left out; a bucket without points is None.
+    assert s.buckets(T0 + 300, T0 + 900, 3, "max") == [8.0, 9.0, None]  # 200 s each
+    assert MetricSeries().buckets(start, end, 2) == [None, None]

@@ -9,7 +9,7 @@ import botocore.session
 from botocore.serialize import create_serializer
 
 from heartbeat_tui.aws.access import SPLICED_LISTS, SplicingSerializer
-from heartbeat_tui.collector.merging import _metric_stat
+from heartbeat_tui.collector.merging import metric_stat
 
 
 def _model(service: str, operation: str):
@@ -28,7 +28,7 @@ def test_get_metric_data_request_is_the_same_json_as_botocores() -> None:
     model = _model("cloudwatch", "GetMetricData")
     params = {
         "MetricDataQueries": [
-            {"Id": f"q{n}", "MetricStat": _metric_stat("c-1", f"svc-{n}", metric, stat)}
+            {"Id": f"q{n}", "MetricStat": metric_stat("c-1", f"svc-{n}", metric, stat)}
             for n, (metric, stat) in enumerate([("CPUUtilization", "Average"), ("MemoryUtilization", "Maximum")] * 250)
         ],
         "StartTime": datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc),

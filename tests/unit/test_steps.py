@@ -4,12 +4,11 @@ served by priority) and how batches are cut."""
 from __future__ import annotations
 
 import asyncio
-import gc
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heartbeat_tui.collector.steps import PrioritySemaphore, _balanced_chunks, _chunks, old_objects_left_alone
+from heartbeat_tui.collector.steps import PrioritySemaphore, balanced_chunks, chunks
 
 
 async def test_never_more_than_the_bound_and_lower_priority_first() -> None:
@@ -79,23 +78,9 @@ async def test_a_cancelled_waiter_loses_nothing() -> None:
 @given(st.integers(min_value=0, max_value=3000), st.sampled_from([1, 3, 10, 100, 500]))
 def test_balanced_batches_are_as_few_as_plain_ones_and_nearly_equal(count: int, size: int) -> None:
     items = list(range(count))
-    balanced = _balanced_chunks(items, size)
-    assert len(balanced) == len(_chunks(items, size))  # the same number of calls
+    balanced = balanced_chunks(items, size)
+    assert len(balanced) == len(chunks(items, size))  # the same number of calls
     assert [x for chunk in balanced for x in chunk] == items
     assert all(0 < len(chunk) <= size for chunk in balanced)
     if balanced:
         assert max(map(len, balanced)) - min(map(len, balanced)) <= 1
-
-
-def test_a_poll_leaves_the_garbage_collector_as_it_found_it() -> None:
-    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
-    with old_objects_left_alone():
-        assert gc.get_freeze_count() > frozen  # objects older than the poll are skipped
-        with old_objects_left_alone():  # another collector polling meanwhile
-            pass
-        assert gc.get_freeze_count() > frozen and gc.get_threshold()[2] >= thresholds[2]
-        cycle: list[object] = []
-        cycle.append(cycle)
-    assert gc.get_threshold() == thresholds and gc.get_freeze_count() == frozen
-    del cycle
-    assert gc.collect() >= 1  # cyclic garbage made during a poll is still collected

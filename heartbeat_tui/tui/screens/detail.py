@@ -131,12 +131,13 @@ class ServiceDetailScreen(FleetScreen):
         start = end - self.hb.history_seconds
         label = lambda t: self._time(t, "%H:%M")  # noqa: E731
         one_hour = end - 3600
-        for plot_id, average, maximum in (
-            ("#cpu-plot", metrics.cpu_average, metrics.cpu_maximum),
-            ("#mem-plot", metrics.memory_average, metrics.memory_maximum),
+        for plot_id, average, maximum, now in (
+            ("#cpu-plot", metrics.cpu_average, metrics.cpu_maximum, row.cpu),
+            ("#mem-plot", metrics.memory_average, metrics.memory_maximum, row.mem),
         ):
             peak = maximum.max_since(one_hour)
-            subtitle = f"now {percent_text(average.latest).strip()} · max 1h {percent_text(peak).strip()}"
+            # The row's current values: the view's rule (a stale point is not "now").
+            subtitle = f"now {percent_text(now).strip()} · max 1h {percent_text(peak).strip()}"
             self.query_one(plot_id, MetricPlot).set_data(
                 (
                     PlotSeries("Maximum", maximum, "hb-plot-maximum", "max"),

@@ -1,0 +1,62 @@
+"""The garbage collector has one owner (heartbeat_tui.heap): poll windows and the
+dashboard's held freeze compose instead of undoing each other."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from heartbeat_tui import heap
+
+
+@pytest.fixture(autouse=True)
+def nothing_held() -> Iterator[None]:
+    heap.release()
+    yield
+    heap.release()
+
+
+def test_a_poll_window_leaves_the_garbage_collector_as_it_found_it() -> None:
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with heap.poll_window():
+        assert gc.get_freeze_count() > frozen  # objects older than the poll are skipped
+        with heap.poll_window():  # another collector polling meanwhile
+            pass
+        assert gc.get_freeze_count() > frozen and gc.get_threshold()[2] >= thresholds[2]
+        cycle: list[object] = []
+        cycle.append(cycle)
+    assert gc.get_threshold() == thresholds and gc.get_freeze_count() == frozen
+    del cycle
+    assert gc.collect() >= 1  # cyclic garbage made during a poll is still collected
+
+
+def test_a_held_freeze_survives_poll_windows_until_released() -> None:
+    thresholds = gc.get_threshold()
+    heap.hold()
+    held = gc.get_freeze_count()
+    assert held > 0
+    with heap.poll_window():
+        pass
+    # The poll did not unfreeze what the dashboard froze.
+    assert gc.get_freeze_count() >= held and gc.get_threshold() == thresholds
+    heap.release()
+    assert gc.get_freeze_count() == 0
+
+
+class _Node:
+    me: object = None
+
+
+def test_holding_with_a_collection_first_frees_cycles_the_old_freeze_kept() -> None:
+    node = _Node()
+    node.me = node
+    ref = weakref.ref(node)
+    heap.hold()
+    del node
+    gc.collect()
+    assert ref() is not None  # frozen: no collection looks at it while held
+    heap.hold(collect_first=True)
+    assert ref() is None  # unfrozen, collected, and only then is the rest frozen again
