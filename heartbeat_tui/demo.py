@@ -77,8 +77,9 @@ def serve_demo(*, step_seconds: float = 2.0) -> int:
         config = demo_config(aws)
 
         async def poll() -> FleetSnapshot:
-            async with Collector(config) as collector, heap.poll_window():
-                return await collector.poll()
+            async with Collector(config) as collector:
+                with heap.poll_window():
+                    return await collector.poll()
 
         snapshot = asyncio.run(poll())
         print(f"HeartBeat demo: embedded AWS at {aws.endpoint_url}, {snapshot.service_count} services")
