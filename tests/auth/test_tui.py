@@ -144,9 +144,10 @@ async def test_no_admin_screen_by_key_palette_or_action(
 
 
 async def palette_titles(app: SecureApp):  # noqa: ANN201
+    """What the command palette offers here (the provider's public `discover`)."""
     provider = HeartbeatCommands(app.screen)
-    for title, _help, _callback in provider._commands():
-        yield title
+    async for hit in provider.discover():
+        yield hit.text
 
 
 async def test_admin_manages_users_from_the_keyboard(config: Any, service: AuthService, admin: Session) -> None:

@@ -105,6 +105,7 @@ class Dashboard:
     app: Any
     pilot: Any
     offset: list[timedelta]
+    notes: Any  # tests.tui.conftest.Notes: every toast the app raised
 
     async def poll(self, timeout: float = 60.0) -> None:
         """Press `r` (as an operator would) and wait until that poll is applied."""
@@ -127,7 +128,8 @@ class Dashboard:
         return screen_text(self.app)
 
     def messages(self) -> list[str]:
-        return [n.message for n in self.app._notifications]  # noqa: SLF001 - what is on screen
+        """Every toast raised so far (seen through `message_hook`, not the app's internals)."""
+        return list(self.notes.messages)
 
     async def select_account(self, account_id: str) -> None:
         """Move the accounts cursor to the account, key by key (`j`)."""
@@ -150,7 +152,7 @@ async def dashboard(embedded: Any, size: tuple[int, int] = (120, 40), **override
     after its first poll. Its clock is the wall clock plus an offset."""
 
     from heartbeat_tui.tui.source import ThreadedSource
-    from tests.tui.conftest import make_app, wait_until
+    from tests.tui.conftest import Notes, make_app, wait_until
 
     offset = [timedelta(0)]
 
@@ -159,10 +161,11 @@ async def dashboard(embedded: Any, size: tuple[int, int] = (120, 40), **override
 
     source = ThreadedSource(Collector(make_config(embedded, **overrides)))
     app = make_app(source, clock=clock, monotonic=time.monotonic)
+    notes = Notes()
     try:
-        async with app.run_test(size=size) as pilot:
+        async with app.run_test(size=size, message_hook=notes) as pilot:
             await wait_until(pilot, lambda: app.polls_applied >= 1 and not app.polling, timeout=60)
-            yield Dashboard(app, pilot, offset)
+            yield Dashboard(app, pilot, offset, notes)
     finally:
         await source.aclose()
 
