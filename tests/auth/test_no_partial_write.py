@@ -18,9 +18,8 @@ from heartbeat_tui.auth import StoreUnavailable
 from heartbeat_tui.auth.crypto import FieldCipher
 from heartbeat_tui.auth.service import AuthService, open_auth
 from heartbeat_tui.errors import HeartbeatError
-from tests.integration.helpers import HUB
-
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config, new_fernet_key
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config, new_fernet_key
+from tests.support.configs import HUB
 
 TARGET = "bob"
 FAULTS = st.sampled_from([None, "GetItem", "PutItem", "UpdateItem", "Scan"])

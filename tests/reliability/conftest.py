@@ -23,7 +23,7 @@ import pytest
 
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.models import AccountSnapshot, AccountStatus, FleetSnapshot, utcnow
-from tests.integration.helpers import DENIED_ACCOUNT, HUB, PAYMENTS, make_config
+from tests.support.configs import DENIED_ACCOUNT, HUB, PAYMENTS, make_config
 
 CHECKOUT = "345678901234"
 DATA = "456789012345"
@@ -105,12 +105,12 @@ class Dashboard:
     app: Any
     pilot: Any
     offset: list[timedelta]
-    notes: Any  # tests.tui.conftest.Notes: every toast the app raised
+    notes: Any  # tests.support.pilot.Notes: every toast the app raised
 
     async def poll(self, timeout: float = 60.0) -> None:
         """Press `r` (as an operator would) and wait until that poll is applied."""
 
-        from tests.tui.conftest import wait_until
+        from tests.support.pilot import wait_until
 
         await wait_until(self.pilot, lambda: not self.app.polling, timeout=timeout)
         applied = self.app.polls_applied
@@ -123,7 +123,7 @@ class Dashboard:
         self.offset[0] += timedelta(seconds=seconds)
 
     def text(self) -> str:
-        from tests.tui.screen_text import screen_text
+        from tests.support.screen_text import screen_text
 
         return screen_text(self.app)
 
@@ -152,7 +152,7 @@ async def dashboard(embedded: Any, size: tuple[int, int] = (120, 40), **override
     after its first poll. Its clock is the wall clock plus an offset."""
 
     from heartbeat_tui.tui.source import ThreadedSource
-    from tests.tui.conftest import Notes, make_app, wait_until
+    from tests.support.pilot import Notes, make_app, wait_until
 
     offset = [timedelta(0)]
 

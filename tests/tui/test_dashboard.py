@@ -7,9 +7,9 @@ import asyncio
 from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
 from heartbeat_tui.tui.widgets.pane_table import PaneTable
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
-from tests.tui.conftest import Notes, make_app, wait_until
-from tests.tui.factory import ScriptedSource, make_snapshot
-from tests.tui.screen_text import screen_text
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import Notes, make_app, wait_until
+from tests.support.screen_text import screen_text
 
 
 async def test_first_poll_fills_the_three_panes() -> None:

@@ -18,8 +18,8 @@ from heartbeat_tui.tui.styles import (
     tasks_status,
 )
 from heartbeat_tui.tui.view import Thresholds
-from tests.tui.conftest import make_app
-from tests.tui.factory import ScriptedSource, make_snapshot
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import make_app
 
 TUI = Path(heartbeat_tui.__file__).parent / "tui"
 OWNERS = {"styles.py", "themes.py"}

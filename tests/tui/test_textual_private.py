@@ -15,8 +15,8 @@ from heartbeat_tui.tui import textual_private
 from heartbeat_tui.tui.app import HeartbeatApp
 from heartbeat_tui.tui.commands import screen_bindings
 from heartbeat_tui.tui.screens.dashboard import DashboardScreen
-from tests.tui.conftest import make_app, wait_until
-from tests.tui.factory import ScriptedSource, make_snapshot
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import make_app, wait_until
 
 UPGRADE = f"Textual {textual.__version__} changed a private API that heartbeat_tui/tui/textual_private.py uses"
 

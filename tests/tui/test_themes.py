@@ -9,8 +9,8 @@ import pytest
 from heartbeat_tui.config import read_config_file
 from heartbeat_tui.tui.styles import Status
 from heartbeat_tui.tui.themes import DEFAULT_VARIABLES, builtin_theme_dirs, load_themes, read_theme_file
-from tests.tui.conftest import Notes, make_app, wait_until
-from tests.tui.factory import ScriptedSource, make_snapshot
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import Notes, make_app, wait_until
 
 
 def test_the_shipped_themes_are_valid_and_set_every_status_colour() -> None:
