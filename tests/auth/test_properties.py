@@ -16,7 +16,7 @@ from heartbeat_tui.auth import LoginFailed, UserExists, ValidationFailed
 from heartbeat_tui.auth.errors import LOGIN_FAILED
 from heartbeat_tui.auth.service import AuthService, open_auth
 from heartbeat_tui.auth.validation import validate_new_user
-from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config, dynamodb
 
 from .cli_support import CliEnv, make_cli_env
 from .strategies import EXISTING, accounts, emails, full_names, passwords, roles, usernames
@@ -77,7 +77,14 @@ def on_store(config: Any, work: Any) -> Any:
 @SLOW
 @given(username=usernames, password=passwords, role=roles, accounts=accounts, email=emails, full_name=full_names)
 def test_create_user_in_the_core(
-    fresh: Any, username: str, password: str, role: str, accounts: str | None, email: str, full_name: str
+    fleet_aws: Any,
+    fresh: Any,
+    username: str,
+    password: str,
+    role: str,
+    accounts: str | None,
+    email: str,
+    full_name: str,
 ) -> None:
     async def work(auth: AuthService) -> None:
         admin = await auth.login(ADMIN, ADMIN_PASSWORD)
@@ -104,7 +111,7 @@ def test_create_user_in_the_core(
         assert stored == view and stored.username == username
         assert stored.email == (email.strip() or None if email else None)
         assert (await auth.login(username, password)).username == username
-        await auth.store._client.delete_item(TableName=auth.store.users_table, Key={"username": {"S": username}})
+        dynamodb(fleet_aws, fresh).delete_item(TableName=fresh.users_table, Key={"username": {"S": username}})
 
     on_store(fresh, work)
 
@@ -163,9 +170,7 @@ def test_users_create_on_the_command_line(
         return
     created = [u for u in after if u not in before]
     assert [u.username for u in created] == [username] and len(after) == len(before) + 1
-    cli.service(
-        lambda auth: auth.store._client.delete_item(TableName=auth.store.users_table, Key={"username": {"S": username}})
-    )
+    dynamodb(cli.aws, cli.config).delete_item(TableName=cli.config.users_table, Key={"username": {"S": username}})
 
 
 words = st.one_of(
@@ -232,17 +237,10 @@ def test_any_command_line(cli: CliEnv, argv: list[str], stdin: str) -> None:
         cli.login(ADMIN, ADMIN_PASSWORD)
     if after != before:
         # Put things back for the next example.
+        tables = dynamodb(cli.aws, cli.config)
         for name in set(after) - set(before):
-            cli.service(
-                lambda auth, n=name: auth.store._client.delete_item(
-                    TableName=auth.store.users_table, Key={"username": {"S": n}}
-                )
-            )
+            tables.delete_item(TableName=cli.config.users_table, Key={"username": {"S": name}})
         for name in set(before) & set(after):
             if after[name] != before[name]:
-                cli.service(
-                    lambda auth, r=before[name]: auth.store._client.put_item(
-                        TableName=auth.store.users_table, Item=r.to_item()
-                    )
-                )
+                tables.put_item(TableName=cli.config.users_table, Item=before[name].to_item())
         cli.login(ADMIN, ADMIN_PASSWORD)

@@ -397,6 +397,7 @@ def test_login_form_with_any_input(config: Any, username: str, password: str) ->
 )
 def test_create_user_form_with_any_input(
     config: Any,
+    tables: Any,
     username: str,
     password: str,
     role: str,
@@ -452,9 +453,7 @@ def test_create_user_form_with_any_input(
             if created:
                 assert confirmed
                 assert [r.username for r in after if r not in before] == [username.strip()]
-                await auth.store._client.delete_item(
-                    TableName=auth.store.users_table, Key={"username": {"S": username}}
-                )
+                tables.delete_item(TableName=config.users_table, Key={"username": {"S": username}})
             else:
                 assert after == before
         assert app.crash_reason is None
