@@ -8,8 +8,7 @@ import random
 from typing import Any
 
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
-
-from .conftest import PAYMENTS, dashboard
+from tests.support.real_fleet import PAYMENTS, dashboard
 
 SIZES = [(80, 24), (200, 60), (40, 12), (120, 40), (81, 25), (20, 5), (160, 50), (100, 30)]
 
