@@ -5,12 +5,14 @@ upgrade, fix textual_private.py (or drop the use if a public API now does it).""
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
 import textual
 from textual.app import App
 from textual.binding import BindingsMap
 
+import heartbeat_tui
 from heartbeat_tui.tui import textual_private
 from heartbeat_tui.tui.app import HeartbeatApp
 from heartbeat_tui.tui.commands import screen_bindings
@@ -19,6 +21,23 @@ from tests.support.factory import ScriptedSource, make_snapshot
 from tests.support.pilot import make_app, wait_until
 
 UPGRADE = f"Textual {textual.__version__} changed a private API that heartbeat_tui/tui/textual_private.py uses"
+
+
+def test_no_other_module_uses_them() -> None:
+    """The private names appear in textual_private.py and nowhere else in the package."""
+
+    names = {name for names in textual_private.USED.values() for name in names}
+    names |= {name for names in textual_private.USED_INSTANCE_ATTRIBUTES.values() for name in names}
+    names |= {path.rsplit(".", 1)[-1] for path in textual_private.USED_FUNCTIONS}
+    package = Path(heartbeat_tui.__file__).parent
+    found = [
+        f"{path.relative_to(package)}: {name}"
+        for path in package.rglob("*.py")
+        if path.name != "textual_private.py"
+        for name in names
+        if name in path.read_text(encoding="utf-8")
+    ]
+    assert found == []
 
 
 def _parameters(function: object) -> list[str]:
