@@ -1,5 +1,5 @@
 """Checks and a dashboard for the fault matrix: the real collector, headless and
-under Pilot, against the embedded AWS (see tests/reliability/conftest.py)."""
+under Pilot, against the embedded AWS (see tests/collector/conftest.py)."""
 
 from __future__ import annotations
 

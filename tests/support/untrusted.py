@@ -23,7 +23,7 @@ from tests.support.terminal_capture import INJECTED_SEQUENCES
 #: What an attacker writes: clipboard (OSC 52) and title (OSC 0) sequences,
 #: colours, a device-status request, bidi overrides, C1 controls, DEL, and
 #: Textual/Rich markup (a link that does not close, actions). Lone surrogates
-#: are in tests/unit/test_untrusted.py (xdist cannot carry them in a report).
+#: are in tests/test_untrusted.py (xdist cannot carry them in a report).
 PIECES = (
     "\x1b]52;c;SGVhcnRCZWF0\x07",
     "\x1b]0;pwned\x07",
