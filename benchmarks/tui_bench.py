@@ -2,7 +2,7 @@
 
     python benchmarks/tui_bench.py [--services 5000] [--polls 30] [--idle-seconds 10]
 
-No AWS: a synthetic FleetSnapshot (tests/tui/factory.py; 3 h of history per
+No AWS: a synthetic FleetSnapshot (tests/support/factory.py; 3 h of history per
 series) is fed through the app's real poll path (worker -> view built in a
 thread -> one SnapshotReady -> applied in batch_update). Measured:
 
@@ -46,7 +46,7 @@ from heartbeat_tui.tui.app import HeartbeatApp  # noqa: E402
 from heartbeat_tui.tui.screens.fleet import FleetServicesScreen  # noqa: E402
 from heartbeat_tui.tui.source import ThreadedSource  # noqa: E402
 from heartbeat_tui.tui.widgets.service_table import ServiceTable  # noqa: E402
-from tests.tui.factory import FIXED_NOW, make_snapshot  # noqa: E402
+from tests.support.factory import FIXED_NOW, make_snapshot  # noqa: E402
 
 HISTORY = 180 * 60
 

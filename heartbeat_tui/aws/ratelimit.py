@@ -7,7 +7,7 @@ around it. When the caller is cancelled while waiting (our per-account
 deadline cancels what is left of a slow poll), `wait_for` (Python < 3.12)
 can leave the condition's lock taken: every later request of that client
 waits for a lock nobody holds, and the account misses its deadline in every
-poll from then on (tests/reliability/test_throttling.py hangs without this).
+poll from then on (tests/collector/test_throttling.py hangs without this).
 
 `install()` replaces that one wait with a timeout in the same task
 (`asyncio.timeout`, or a timer that cancels the task on Python 3.10), so a

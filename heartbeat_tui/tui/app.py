@@ -30,7 +30,6 @@ from typing import Any, ClassVar
 from rich.style import Style
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.color import Color
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
@@ -60,6 +59,8 @@ from heartbeat_tui.tui.messages import (
 from heartbeat_tui.tui.screens.base import FleetScreen
 from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
 from heartbeat_tui.tui.state import DashboardState
+from heartbeat_tui.tui.styles import Status, rich_style
+from heartbeat_tui.tui.textual_private import CrashReportingApp
 from heartbeat_tui.tui.themes import DEFAULT_VARIABLES, load_themes
 from heartbeat_tui.tui.view import FleetView, Thresholds, build_view, changes
 from heartbeat_tui.untrusted import visible, visible_lines
@@ -117,7 +118,7 @@ def exit_watchdog(seconds: float) -> threading.Thread:
     return watchdog
 
 
-class HeartbeatApp(App[int]):
+class HeartbeatApp(CrashReportingApp):
     """Takes its data source and settings in `__init__`; reads no globals."""
 
     TITLE = "HeartBeat"
@@ -358,17 +359,13 @@ class HeartbeatApp(App[int]):
 
     # -- styles from theme variables -------------------------------------------------
 
-    def status_style(self, name: str) -> Style:
-        """A Rich style for a status colour (`hb-warning`, ...) of the current theme."""
+    def status_style(self, status: Status | str) -> Style:
+        """A Rich style for a status (or a plot's theme variable) in the current theme."""
 
-        style = self._styles.get(name)
+        key = status.variable if isinstance(status, Status) else status
+        style = self._styles.get(key)
         if style is None:
-            value = self.theme_variables.get(name) or DEFAULT_VARIABLES.get(name, "")
-            try:
-                style = Style(color=Color.parse(value).rich_color)
-            except Exception:  # noqa: BLE001 - a bad theme value falls back to no colour
-                style = Style()
-            self._styles[name] = style
+            style = self._styles[key] = rich_style(key, self.theme_variables)
         return style
 
     def _theme_changed(self, theme: Any) -> None:
@@ -448,18 +445,3 @@ class HeartbeatApp(App[int]):
         for command in super().get_system_commands(screen):
             if command.title not in ("Keys", "Screenshot", "Maximize", "Minimize"):
                 yield command
-
-    def _print_error_renderables(self) -> None:
-        # A crash is logged, never printed as a traceback over the operator's shell.
-        if self._exit_renderables:
-            log.error("the dashboard stopped on an internal error (traceback rendered by Textual)")
-            self._crashed = True
-        self._exit_renderables.clear()
-
-    def _handle_exception(self, error: Exception) -> None:
-        log.error("unhandled error in the dashboard", exc_info=error)
-        self.crash_reason = f"{type(error).__name__}: {error}"
-        super()._handle_exception(error)
-
-    crash_reason: str | None = None
-    _crashed = False

@@ -11,6 +11,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.screen import Screen
 
+from heartbeat_tui.tui.textual_private import action_state, binding_chain
+
 # Textual's own bindings that HeartBeat's keys shadow or that only add noise.
 SHADOWED = frozenset({"screen.copy_text", "copy_text", "scroll_left", "scroll_right", "page_left", "page_right"})
 
@@ -32,14 +34,14 @@ def screen_bindings(screen: Screen) -> list[BindingInfo]:
     app = screen.app
     merged: dict[tuple[int, str], BindingInfo] = {}
     taken: set[str] = set()  # a key bound nearer the focus shadows the same key further out
-    for namespace, bindings in screen._modal_binding_chain:
+    for namespace, bindings in binding_chain(screen):
         for key, binding in bindings:
             if key in taken and not binding.priority:
                 continue
             taken.add(key)
             if not binding.description or binding.system or binding.action in SHADOWED:
                 continue
-            state = app._check_action_state(binding.action, namespace)
+            state = action_state(app, binding.action, namespace)
             if state is False:
                 continue
             display = app.get_key_display(binding)

@@ -16,9 +16,9 @@ from collections.abc import Iterator, Mapping
 
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.keys import _character_to_key
 
 from heartbeat_tui.errors import ConfigError
+from heartbeat_tui.tui.textual_private import character_to_key, merged_bindings
 
 
 def _subclasses(cls: type) -> Iterator[type]:
@@ -47,7 +47,7 @@ def binding_ids() -> dict[str, Binding]:
 
 def _keys(keys: str) -> list[str]:
     # As Textual reads them: "?" and "question_mark" are one key.
-    return [_character_to_key(key) if len(key) == 1 else key for key in (k.strip() for k in keys.split(","))]
+    return [character_to_key(key) if len(key) == 1 else key for key in (k.strip() for k in keys.split(","))]
 
 
 def _clash(keymap: Mapping[str, str]) -> tuple[str, str, Binding, str] | None:
@@ -60,7 +60,7 @@ def _clash(keymap: Mapping[str, str]) -> tuple[str, str, Binding, str] | None:
         if not cls.__module__.startswith("heartbeat_tui."):
             continue
         # The bindings a node of this class has, its bases' included, as Textual merges them.
-        merged = cls._merge_bindings()  # noqa: SLF001
+        merged = merged_bindings(cls)
         owners: dict[str, list[Binding]] = {}
         for binding in {id(b): b for bs in merged.key_to_bindings.values() for b in bs}.values():
             keys = keymap.get(binding.id) if binding.id else None

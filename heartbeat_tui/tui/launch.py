@@ -95,7 +95,7 @@ async def _run(
         await gate.aclose()
     if app.first_paint_at is not None:
         log.info("first data painted %.2f s after start", app.first_paint_at - started)
-    if app.crash_reason or app._crashed:
+    if app.crashed:
         raise DashboardCrashed(f"internal error: {app.crash_reason or 'see the log'} (details in the log file)")
     return EXIT_OK if app.return_code in (None, 0) else int(app.return_code or 0)
 

@@ -24,7 +24,7 @@ AXIS_WIDTH = 5  # "100%" + axis line
 class PlotSeries:
     label: str
     series: MetricSeries
-    style: str  # a theme variable name, e.g. "hb-plot-average"
+    style: str  # a theme variable name, e.g. styles.PLOT_AVERAGE
     aggregate: str = "mean"  # how points in one dot column combine: "mean" | "max"
 
 

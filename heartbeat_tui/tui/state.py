@@ -16,6 +16,7 @@ from rich.style import Style
 
 from heartbeat_tui.controller.dashboard import PollStatus
 from heartbeat_tui.models import FleetSnapshot
+from heartbeat_tui.tui.styles import Status
 from heartbeat_tui.tui.view import FleetView, Thresholds
 
 
@@ -40,4 +41,6 @@ class DashboardHost(Protocol):
     frozen_time: bool
     monotonic: Callable[[], float]
 
-    def status_style(self, name: str) -> Style: ...
+    def status_style(self, status: Status | str) -> Style:
+        """A status's style in the current theme (`tui/styles.py` says which status a value has)."""
+        ...

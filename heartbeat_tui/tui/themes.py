@@ -4,7 +4,7 @@ Looked up in order, later ones overriding earlier ones of the same name:
 the package's `themes/` (the wheel ships it as `heartbeat_tui/themes`; from a
 source checkout the repository's top-level `themes/`), then
 `<user config dir>/heartbeat/themes/`. The status colours are theme variables
-(`hb-warning`, `hb-critical`, ...) that the CSS and the plots use.
+(`hb-warning`, `hb-critical`, ...; `tui/styles.py` owns them) that the CSS and the plots use.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from textual.theme import Theme
 
 import heartbeat_tui
 from heartbeat_tui.config import user_config_dir
+from heartbeat_tui.tui.styles import DEFAULT_COLOURS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,16 +30,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 # Fallbacks for themes (built-in Textual ones included) that do not set them.
-DEFAULT_VARIABLES: dict[str, str] = {
-    "hb-ok": "#5fcf80",
-    "hb-warning": "#ffb454",
-    "hb-critical": "#ff4d52",
-    "hb-failed": "#ff4d52",
-    "hb-progress": "#59c2ff",
-    "hb-stale": "#6c7686",
-    "hb-plot-average": "#59c2ff",
-    "hb-plot-maximum": "#ffb454",
-}
+DEFAULT_VARIABLES: dict[str, str] = dict(DEFAULT_COLOURS)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _VARIABLE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 

@@ -22,8 +22,7 @@ import heartbeat_tui.auth.service as auth_service
 from heartbeat_tui.auth.service import AuthService, Session
 from heartbeat_tui.cli import main
 from heartbeat_tui.config import Config, dump_toml
-
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, auth_config, environment
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, auth_config, environment
 
 _real_open_auth = auth_service.open_auth
 

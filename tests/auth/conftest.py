@@ -7,13 +7,18 @@ import pytest
 
 from heartbeat_tui.auth.service import AuthService, Session, open_auth
 from heartbeat_tui.config import Config
-
-from .helpers import FAST_ITERATIONS, admin_session, auth_config
+from tests.support.auth import FAST_ITERATIONS, admin_session, auth_config, dynamodb
 
 
 @pytest.fixture
 def config(fleet_aws: Any) -> Config:
     return auth_config(fleet_aws)
+
+
+@pytest.fixture
+def tables(fleet_aws: Any, config: Config) -> Any:
+    """The embedded AWS's DynamoDB, as boto3 sees it over HTTP (see `dynamodb`)."""
+    return dynamodb(fleet_aws, config)
 
 
 @pytest.fixture

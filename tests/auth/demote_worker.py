@@ -19,8 +19,7 @@ from pathlib import Path
 from heartbeat_tui.auth import LastAdmin, SessionInvalid
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.config import load_config
-
-from .helpers import FAST_ITERATIONS
+from tests.support.auth import FAST_ITERATIONS
 
 
 async def demote(config_path: str, actor: str, password: str, target: str, ready: Path, workers: int) -> dict[str, str]:

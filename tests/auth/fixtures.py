@@ -15,8 +15,7 @@ import pytest
 
 from heartbeat_tui.auth.service import AuthService, Session, open_auth
 from heartbeat_tui.auth.session_file import save_token
-
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, auth_config, environment
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, auth_config, environment
 
 
 @pytest.fixture

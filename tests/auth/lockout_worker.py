@@ -18,8 +18,7 @@ import time
 from heartbeat_tui.auth import LoginFailed
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.config import load_config
-
-from .helpers import FAST_ITERATIONS
+from tests.support.auth import FAST_ITERATIONS
 
 
 async def hammer(config_path: str, username: str, password: str, attempts: int, start_at: float) -> dict[str, int]:

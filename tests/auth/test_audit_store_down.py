@@ -21,10 +21,10 @@ from heartbeat_tui.auth.audit import SPOOL_FILE_NAME, AuditSpool, PendingRecord
 from heartbeat_tui.auth.service import AuthService, open_auth
 from heartbeat_tui.config import dump_toml, user_state_dir
 from heartbeat_tui.errors import EXIT_UNAVAILABLE
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS
 
 from .cli_support import CliEnv, make_cli_env
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS
-from .test_store_unreachable import DOWN, STORE_SECONDS, fast_config, store_down
+from .store_support import DOWN, STORE_SECONDS, fast_config, store_down
 
 GUESS = "a guess at the password"
 TYPED_IN_THE_WRONG_FIELD = "My Secret Password 1"

@@ -14,10 +14,10 @@ import pytest
 from cryptography.fernet import Fernet
 
 from heartbeat_tui.auth.session_file import token_path
-from tests.integration.helpers import DENIED_ACCOUNT, HUB, PAYMENTS
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, PASSWORD
+from tests.support.configs import DENIED_ACCOUNT, HUB, PAYMENTS
 
 from .cli_support import CliEnv, make_cli_env
-from .helpers import ADMIN, ADMIN_PASSWORD, PASSWORD
 
 STAGING = "345678901234"
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from heartbeat_tui.auth.session_file import token_path
+from tests.support.auth import ADMIN
 
 from .cli_support import CliEnv, make_cli_env
-from .helpers import ADMIN
 
 DEFINED = {0, 1, 2, 3, 4, 75}
 

@@ -14,8 +14,7 @@ import pytest
 
 from heartbeat_tui.auth import LoginFailed
 from heartbeat_tui.config import dump_toml
-
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config, environment
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config, environment
 
 ROOT = Path(__file__).resolve().parents[2]
 

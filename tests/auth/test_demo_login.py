@@ -18,13 +18,12 @@ from heartbeat_tui.models import FleetSnapshot
 from heartbeat_tui.tui.auth_gate import AuthGate
 from heartbeat_tui.tui.screens.login import LoginScreen
 from heartbeat_tui.tui.secure_app import SecureApp
-from tests.tui.conftest import wait_until
-from tests.tui.factory import account_id
-from tests.tui.screen_text import screen_text
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD
+from tests.support.factory import account_id
+from tests.support.pilot import wait_until
+from tests.support.screen_text import screen_text
 
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD
-from .test_tui import SIZE, login
-from .tui_support import FilteringSource, make_secure_app
+from .tui_support import SIZE, FilteringSource, login, make_secure_app
 
 WARM = [account_id(0)]
 ALIASES = ("shared-services", "payments-prod", "checkout-staging")

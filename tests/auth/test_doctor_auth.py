@@ -18,10 +18,10 @@ from heartbeat_tui.auth.store import RetryPlan, auth_table_name
 from heartbeat_tui.config import AwsSection, Config, dump_toml
 from heartbeat_tui.doctor import _secret_checks, run_doctor
 from heartbeat_tui.errors import EXIT_OK, EXIT_PARTIAL
-from tests.integration.helpers import HUB
+from tests.support.auth import FAST_ITERATIONS, auth_config, dynamodb, new_fernet_key
+from tests.support.configs import HUB
 
 from .cli_support import CliEnv, make_cli_env
-from .helpers import FAST_ITERATIONS, auth_config, new_fernet_key
 
 
 def with_env(config: Config, **values: Any) -> Config:
@@ -88,7 +88,7 @@ async def test_both_tables_are_checked(clean_aws: Any) -> None:
     assert found["auth table"] == f"FAIL {auth_table_name(config.users_table)} does not exist (run `heartbeat init`)"
     async with open_auth(config, iterations=FAST_ITERATIONS) as auth:
         await auth.store.ensure_tables()
-        await auth.store.client.delete_table(TableName=auth.store.auth_table)
+        dynamodb(clean_aws, config).delete_table(TableName=auth.store.auth_table)
     found = lines(await run_doctor(config))
     assert found["users table"] == f"OK {config.users_table} is ACTIVE (users)"
     assert found["auth table"].startswith("FAIL") and "run `heartbeat init`" in found["auth table"]

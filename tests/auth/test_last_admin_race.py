@@ -20,8 +20,7 @@ from heartbeat_tui.auth import LastAdmin, Role, SessionInvalid
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.auth.store import UserStore
 from heartbeat_tui.config import dump_toml
-
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config, environment
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config, environment
 
 OTHER = "second-admin"
 ROOT = Path(__file__).resolve().parents[2]

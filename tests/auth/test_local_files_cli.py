@@ -14,9 +14,9 @@ import pytest
 
 from heartbeat_tui.auth.session_file import token_path
 from heartbeat_tui.config import dump_toml
+from tests.support.auth import ADMIN, ADMIN_PASSWORD
 
 from .cli_support import CliEnv, Result, make_cli_env
-from .helpers import ADMIN, ADMIN_PASSWORD
 
 FOREIGN_UID = 65534
 PRECIOUS = "an operator's own file\n"

@@ -18,31 +18,29 @@ from heartbeat_tui.auth import StoreUnavailable
 from heartbeat_tui.auth.crypto import FieldCipher
 from heartbeat_tui.auth.service import AuthService, open_auth
 from heartbeat_tui.errors import HeartbeatError
-from tests.integration.helpers import HUB
-
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config, new_fernet_key
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config, dynamodb, new_fernet_key
+from tests.support.configs import HUB
 
 TARGET = "bob"
 FAULTS = st.sampled_from([None, "GetItem", "PutItem", "UpdateItem", "Scan"])
 TEXT = st.one_of(st.text(max_size=20), st.sampled_from(["", "a@example.com", "Ann Example", "x" * 300]))
 
 
-async def raw_scan(auth: AuthService) -> list[dict[str, Any]]:
-    """The users table as DynamoDB holds it, attribute by attribute."""
+def raw_scan(tables: Any, table: str) -> list[dict[str, Any]]:
+    """The users table as DynamoDB holds it, attribute by attribute (read over HTTP, see `dynamodb`)."""
 
-    response = await auth.store.client.scan(TableName=auth.store.users_table, ConsistentRead=True)
+    response = tables.scan(TableName=table, ConsistentRead=True)
     assert "LastEvaluatedKey" not in response
     return sorted(response["Items"], key=lambda item: item["username"]["S"])
 
 
-async def restore(auth: AuthService, items: list[dict[str, Any]]) -> None:
-    client, table = auth.store.client, auth.store.users_table
+def restore(tables: Any, table: str, items: list[dict[str, Any]]) -> None:
     keep = {item["username"]["S"] for item in items}
-    for item in await raw_scan(auth):
+    for item in raw_scan(tables, table):
         if item["username"]["S"] not in keep:
-            await client.delete_item(TableName=table, Key={"username": item["username"]})
+            tables.delete_item(TableName=table, Key={"username": item["username"]})
     for item in items:
-        await client.put_item(TableName=table, Item=item)
+        tables.put_item(TableName=table, Item=item)
 
 
 OPERATIONS = st.one_of(
@@ -101,7 +99,7 @@ def store(clean_aws: Any) -> Any:
 
     loop.run_until_complete(setup())
     try:
-        yield loop, auth
+        yield loop, auth, dynamodb(clean_aws, config)
     finally:
         loop.run_until_complete(context.__aexit__(None, None, None))
         loop.close()
@@ -116,11 +114,12 @@ def store(clean_aws: Any) -> Any:
 )
 @given(operation=OPERATIONS, fault=FAULTS)
 def test_a_failed_operation_changes_nothing(clean_aws: Any, store: Any, operation: Any, fault: Any) -> None:
-    loop, auth = store
+    loop, auth, tables = store
+    table = auth.store.users_table
 
     async def run() -> None:
         admin = await auth.login(ADMIN, ADMIN_PASSWORD)
-        before = await raw_scan(auth)
+        before = raw_scan(tables, table)
         if fault:
             clean_aws.add_fault("error", account=HUB, service="dynamodb", operation=fault, code="ServiceUnavailable")
         try:
@@ -129,12 +128,12 @@ def test_a_failed_operation_changes_nothing(clean_aws: Any, store: Any, operatio
             clean_aws.clear_faults()
             event(f"refused: {type(exc).__name__}")
             assert "\n" not in str(exc)
-            assert await raw_scan(auth) == before, (operation, fault, str(exc))
+            assert raw_scan(tables, table) == before, (operation, fault, str(exc))
         else:
             clean_aws.clear_faults()
             assert fault != "GetItem", operation  # every operation reads the session's user first
             event("applied")
-        await restore(auth, before)
+        restore(tables, table, before)
 
     loop.run_until_complete(run())
 
@@ -142,6 +141,7 @@ def test_a_failed_operation_changes_nothing(clean_aws: Any, store: Any, operatio
 async def test_rotation_interrupted_by_failing_writes(clean_aws: Any) -> None:
     old_key, new_key = new_fernet_key(), new_fernet_key()
     config = one_attempt(auth_config(clean_aws, encryption_key=old_key))
+    tables, table = dynamodb(clean_aws, config), config.users_table
     async with open_auth(config, iterations=FAST_ITERATIONS) as auth:
         await auth.store.ensure_tables()
         await auth.bootstrap_admin(ADMIN, ADMIN_PASSWORD, email="root@example.com")
@@ -150,7 +150,7 @@ async def test_rotation_interrupted_by_failing_writes(clean_aws: Any) -> None:
             await auth.create_user(
                 admin, username=f"user-{i:02d}", password=PASSWORD, role="user", email=f"u{i}@example.com"
             )
-        before = {item["username"]["S"]: item for item in await raw_scan(auth)}
+        before = {item["username"]["S"]: item for item in raw_scan(tables, table)}
     rotated_config = one_attempt(
         auth_config(
             clean_aws,
@@ -173,7 +173,7 @@ async def test_rotation_interrupted_by_failing_writes(clean_aws: Any) -> None:
                 failed += 1
         clean_aws.clear_faults()
         assert failed >= 1
-        after = {item["username"]["S"]: item for item in await raw_scan(auth)}
+        after = {item["username"]["S"]: item for item in raw_scan(tables, table)}
         assert set(after) == set(before)
         for name, item in after.items():
             if item == before[name]:
@@ -186,5 +186,5 @@ async def test_rotation_interrupted_by_failing_writes(clean_aws: Any) -> None:
         assert not report.failed
         for view in await auth.list_users(admin):
             assert view.email and view.email.endswith("@example.com")
-        for item in await raw_scan(auth):
+        for item in raw_scan(tables, table):
             new_only.decrypt(item["email_enc"]["S"])

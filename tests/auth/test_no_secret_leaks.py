@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from heartbeat_tui.auth.session_file import token_path
+from tests.support.auth import ADMIN, ADMIN_PASSWORD
 
 from .cli_support import CliEnv, make_cli_env
-from .helpers import ADMIN, ADMIN_PASSWORD
 
 CAROL_PASSWORD = "Carol's first Pa55word!"
 CAROL_NEW_PASSWORD = "Carol's 2nd pass-phrase"

@@ -16,30 +16,13 @@ from heartbeat_tui.auth import LoginFailed, UserExists, ValidationFailed
 from heartbeat_tui.auth.errors import LOGIN_FAILED
 from heartbeat_tui.auth.service import AuthService, open_auth
 from heartbeat_tui.auth.validation import validate_new_user
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config, dynamodb
 
 from .cli_support import CliEnv, make_cli_env
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config
+from .strategies import EXISTING, accounts, emails, full_names, passwords, roles, usernames
 
 FIELDS = {"username", "password", "role", "accounts", "email", "full_name"}
-EXISTING = "existing-user"
 
-name_chars = st.sampled_from("abcxyz0189._-AZ é/@ \n\t\x00")
-usernames = st.one_of(
-    st.text(name_chars, min_size=0, max_size=70),
-    st.from_regex(r"[a-z0-9._-]{3,12}", fullmatch=True),
-    st.just(EXISTING),
-    st.text(max_size=20),
-)
-passwords = st.one_of(st.text(max_size=30), st.text(min_size=12, max_size=40), st.just(EXISTING))
-roles = st.one_of(st.sampled_from(["admin", "monitor", "user", "USER", " user ", "root", ""]), st.text(max_size=8))
-accounts = st.one_of(
-    st.none(),
-    st.just(""),
-    st.lists(st.from_regex(r"\d{12}", fullmatch=True), max_size=3).map(",".join),
-    st.text(st.sampled_from("0123456789, x"), max_size=40),
-)
-emails = st.one_of(st.none(), st.just(""), st.emails().map(str), st.text(max_size=30))
-full_names = st.one_of(st.none(), st.text(max_size=140))
 
 # Each example talks to DynamoDB on the embedded AWS (a CLI example runs the
 # whole command in-process, ~0.5 s): fewer examples than the pure validation test.
@@ -94,7 +77,14 @@ def on_store(config: Any, work: Any) -> Any:
 @SLOW
 @given(username=usernames, password=passwords, role=roles, accounts=accounts, email=emails, full_name=full_names)
 def test_create_user_in_the_core(
-    fresh: Any, username: str, password: str, role: str, accounts: str | None, email: str, full_name: str
+    fleet_aws: Any,
+    fresh: Any,
+    username: str,
+    password: str,
+    role: str,
+    accounts: str | None,
+    email: str,
+    full_name: str,
 ) -> None:
     async def work(auth: AuthService) -> None:
         admin = await auth.login(ADMIN, ADMIN_PASSWORD)
@@ -121,7 +111,7 @@ def test_create_user_in_the_core(
         assert stored == view and stored.username == username
         assert stored.email == (email.strip() or None if email else None)
         assert (await auth.login(username, password)).username == username
-        await auth.store.client.delete_item(TableName=auth.store.users_table, Key={"username": {"S": username}})
+        dynamodb(fleet_aws, fresh).delete_item(TableName=fresh.users_table, Key={"username": {"S": username}})
 
     on_store(fresh, work)
 
@@ -180,9 +170,7 @@ def test_users_create_on_the_command_line(
         return
     created = [u for u in after if u not in before]
     assert [u.username for u in created] == [username] and len(after) == len(before) + 1
-    cli.service(
-        lambda auth: auth.store.client.delete_item(TableName=auth.store.users_table, Key={"username": {"S": username}})
-    )
+    dynamodb(cli.aws, cli.config).delete_item(TableName=cli.config.users_table, Key={"username": {"S": username}})
 
 
 words = st.one_of(
@@ -249,17 +237,10 @@ def test_any_command_line(cli: CliEnv, argv: list[str], stdin: str) -> None:
         cli.login(ADMIN, ADMIN_PASSWORD)
     if after != before:
         # Put things back for the next example.
+        tables = dynamodb(cli.aws, cli.config)
         for name in set(after) - set(before):
-            cli.service(
-                lambda auth, n=name: auth.store.client.delete_item(
-                    TableName=auth.store.users_table, Key={"username": {"S": n}}
-                )
-            )
+            tables.delete_item(TableName=cli.config.users_table, Key={"username": {"S": name}})
         for name in set(before) & set(after):
             if after[name] != before[name]:
-                cli.service(
-                    lambda auth, r=before[name]: auth.store.client.put_item(
-                        TableName=auth.store.users_table, Item=r.to_item()
-                    )
-                )
+                tables.put_item(TableName=cli.config.users_table, Item=before[name].to_item())
         cli.login(ADMIN, ADMIN_PASSWORD)

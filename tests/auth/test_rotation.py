@@ -14,9 +14,17 @@ from heartbeat_tui.auth.crypto import FieldCipher
 from heartbeat_tui.auth.service import AuthService, open_auth
 from heartbeat_tui.auth.store import UserRecord
 from heartbeat_tui.config import Config
+from tests.support.auth import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    FAST_ITERATIONS,
+    PASSWORD,
+    admin_session,
+    auth_config,
+    new_fernet_key,
+)
 
 from .cli_support import make_cli_env
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, admin_session, auth_config, new_fernet_key
 
 USERS = 12
 

@@ -26,19 +26,19 @@ from heartbeat_tui.auth.errors import LOGIN_FAILED, StoreMissing
 from heartbeat_tui.auth.passwords import PasswordHash, PasswordHasher
 from heartbeat_tui.auth.service import AuthService, Session, open_auth
 from heartbeat_tui.auth.store import UserRecord
+from heartbeat_tui.config import Config
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, admin_session, auth_config
 
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config
 
-
-async def test_init_is_idempotent(service: AuthService) -> None:
+async def test_init_is_idempotent(service: AuthService, tables: Any) -> None:
     # The fixture created the tables; a second and third run change nothing.
     assert await service.store.ensure_tables() == []
     assert await service.store.ensure_tables() == []
-    ttl = await service.store.client.describe_time_to_live(TableName=service.store.auth_table)
+    ttl = tables.describe_time_to_live(TableName=service.store.auth_table)
     assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
 
-async def test_init_creates_both_tables(config: Any) -> None:
+async def test_init_creates_both_tables(config: Any, tables: Any) -> None:
     async with open_auth(config, iterations=FAST_ITERATIONS) as auth:
         with pytest.raises(StoreMissing, match="heartbeat init"):
             await auth.login("nobody", PASSWORD)
@@ -48,7 +48,7 @@ async def test_init_creates_both_tables(config: Any) -> None:
             f"created table {config.users_table}-auth",
             f"enabled TTL (expires_at) on {config.users_table}-auth",
         ]
-        table = await auth.store.client.describe_table(TableName=config.users_table)
+        table = tables.describe_table(TableName=config.users_table)
         assert table["Table"]["KeySchema"] == [{"AttributeName": "username", "KeyType": "HASH"}]
         assert table["Table"]["AttributeDefinitions"] == [{"AttributeName": "username", "AttributeType": "S"}]
 
@@ -132,7 +132,7 @@ async def test_lockout_after_five_and_unlock(service: AuthService, admin: Sessio
         with pytest.raises(LoginFailed):
             await service.login("bob", "wrong password!!")
     record = await service.store.get("bob")
-    assert record.is_locked(time.time())
+    assert record.is_locked(time.time())  # the `service` fixture runs on the wall clock
     assert record.locked_until == pytest.approx(time.time() + 15 * 60, abs=5)
     with pytest.raises(LoginFailed):
         await service.login("bob", PASSWORD)
@@ -144,7 +144,8 @@ async def test_lockout_after_five_and_unlock(service: AuthService, admin: Sessio
 
 async def test_lockout_expires(fleet_aws: Any) -> None:
     config = auth_config(fleet_aws, auth={"lockout_threshold": 2, "lockout_minutes": 0.02})
-    async with open_auth(config, iterations=FAST_ITERATIONS) as auth:
+    now = [time.time()]
+    async with open_auth(config, iterations=FAST_ITERATIONS, clock=lambda: now[0]) as auth:
         await auth.store.ensure_tables()
         await auth.bootstrap_admin(ADMIN, ADMIN_PASSWORD)
         for _ in range(2):
@@ -152,7 +153,7 @@ async def test_lockout_expires(fleet_aws: Any) -> None:
                 await auth.login(ADMIN, "wrong password!!")
         with pytest.raises(LoginFailed):
             await auth.login(ADMIN, ADMIN_PASSWORD)
-        await asyncio.sleep(1.5)
+        now[0] += 1.5  # past the 1.2 s lockout, on the service's own clock
         assert (await auth.login(ADMIN, ADMIN_PASSWORD)).role is Role.ADMIN
 
 
@@ -222,11 +223,11 @@ async def test_validation_names_each_field(service: AuthService, admin: Session)
     assert [u.username for u in await service.list_users(admin)] == [ADMIN]
 
 
-async def test_personal_fields_are_encrypted_at_rest(service: AuthService, admin: Session) -> None:
+async def test_personal_fields_are_encrypted_at_rest(service: AuthService, admin: Session, tables: Any) -> None:
     await service.create_user(
         admin, username="bob", password=PASSWORD, role="user", email="bob@example.com", full_name="Bob Builder"
     )
-    raw = await service.store.client.get_item(TableName=service.store.users_table, Key={"username": {"S": "bob"}})
+    raw = tables.get_item(TableName=service.store.users_table, Key={"username": {"S": "bob"}})
     text = repr(raw["Item"])
     assert "bob@example.com" not in text and "Bob Builder" not in text and PASSWORD not in text
     assert raw["Item"]["email_enc"]["S"].startswith("gAAAA")  # a Fernet token
@@ -254,7 +255,7 @@ async def test_hash_upgraded_at_login_when_cost_raised(config: Any, service: Aut
         assert (await stronger.store.get("bob")).password_hash == new
 
 
-async def test_hashing_runs_off_the_event_loop(service: AuthService, admin: Session) -> None:
+async def test_hashing_runs_off_the_event_loop(config: Config) -> None:
     threads: list[int] = []
 
     class Recording(PasswordHasher):
@@ -266,12 +267,15 @@ async def test_hashing_runs_off_the_event_loop(service: AuthService, admin: Sess
             threads.append(threading.get_ident())
             return super().hash(password)
 
-    service = AuthService(service.store, service.secrets, service.settings, hasher=Recording(FAST_ITERATIONS))
-    await service.create_user(admin, username="bob", password=PASSWORD, role="user")
-    await service.login("bob", PASSWORD)
-    with pytest.raises(LoginFailed):
-        await service.login("ghost", PASSWORD)
-    await service.reset_password(admin, "bob", "another long password")
+    async with open_auth(config, hasher=Recording(FAST_ITERATIONS)) as service:
+        await service.store.ensure_tables()
+        admin = await admin_session(service)
+        threads.clear()
+        await service.create_user(admin, username="bob", password=PASSWORD, role="user")
+        await service.login("bob", PASSWORD)
+        with pytest.raises(LoginFailed):
+            await service.login("ghost", PASSWORD)
+        await service.reset_password(admin, "bob", "another long password")
     assert len(threads) == 4 and threading.get_ident() not in threads
 
 
@@ -340,13 +344,11 @@ async def test_disable_role_change_and_reset_end_sessions(service: AuthService, 
     assert (await service.check(fresh.token)).role is Role.MONITOR
 
 
-async def test_logout_revokes(service: AuthService, admin: Session) -> None:
+async def test_logout_revokes(service: AuthService, admin: Session, tables: Any) -> None:
     assert await service.logout(admin.token) == ADMIN
     with pytest.raises(SessionInvalid, match="logged out"):
         await service.check(admin.token)
-    item = await service.store.client.get_item(
-        TableName=service.store.auth_table, Key={"pk": {"S": f"revoked#{admin.jti}"}}
-    )
+    item = tables.get_item(TableName=service.store.auth_table, Key={"pk": {"S": f"revoked#{admin.jti}"}})
     assert int(item["Item"]["expires_at"]["N"]) >= admin.expires_at
     assert await service.logout("not a token") is None
 

@@ -29,30 +29,16 @@ from heartbeat_tui.controller import ManualScheduler
 from heartbeat_tui.errors import EXIT_UNAVAILABLE
 from heartbeat_tui.tui.screens.dashboard import DashboardScreen
 from heartbeat_tui.tui.screens.login import LockedScreen, LoginScreen
-from tests.integration.helpers import HUB
-from tests.tui.conftest import wait_until
-from tests.tui.screen_text import screen_text
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, auth_config
+from tests.support.pilot import wait_until
+from tests.support.screen_text import screen_text
 
 from .cli_support import CliEnv, make_cli_env
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, auth_config
+from .store_support import DOWN, STORE_SECONDS, fast_config, store_down
 from .tui_support import FilteringSource, make_secure_app
 
-STORE_SECONDS = 2.0  # [auth].store_timeout_seconds in these tests
-DOWN = {"kind": "error", "code": "ServiceUnavailable"}
 HANGS = {"kind": "timeout", "seconds": STORE_SECONDS + 1.5}
 SIZE = (120, 40)
-
-
-def store_down(aws: Any, fault: dict[str, Any], operation: str = "*") -> None:
-    aws.add_fault(account=HUB, service="dynamodb", operation=operation, **fault)
-
-
-def fast_config(aws: Any) -> Config:
-    """Auth on the embedded AWS, with a store deadline and few retries: failures are quick."""
-
-    config = auth_config(aws, auth={"store_timeout_seconds": STORE_SECONDS})
-    file = config.file.model_copy(update={"aws": config.file.aws.model_copy(update={"max_attempts": 2})})
-    return config.model_copy(update={"file": file})
 
 
 @pytest.fixture

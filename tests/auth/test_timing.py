@@ -16,8 +16,7 @@ import pytest
 
 from heartbeat_tui.auth import LoginFailed
 from heartbeat_tui.auth.service import AuthService, open_auth
-
-from .helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config
 
 ROUNDS = 5
 

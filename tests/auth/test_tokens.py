@@ -15,8 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from heartbeat_tui.auth import Role, SessionInvalid
 from heartbeat_tui.auth.service import AuthService, Session, open_auth
 from heartbeat_tui.auth.tokens import EXPIRED, FOREIGN, INVALID, NOT_YET, REQUIRED_CLAIMS
-
-from .helpers import ADMIN, FAST_ITERATIONS, PASSWORD, auth_config
+from tests.support.auth import ADMIN, FAST_ITERATIONS, PASSWORD, auth_config
 
 
 def b64(data: bytes) -> str:
@@ -140,12 +139,12 @@ async def test_revoked(service: AuthService, admin: Session) -> None:
     await refused(service, admin.token, "the session was ended (logged out); log in again")
 
 
-async def test_deleted_and_disabled_user(service: AuthService, admin: Session) -> None:
+async def test_deleted_and_disabled_user(service: AuthService, admin: Session, tables: Any) -> None:
     await service.create_user(admin, username="bob", password=PASSWORD, role="user")
     await service.create_user(admin, username="carol", password=PASSWORD, role="user")
     bob = await service.login("bob", PASSWORD)
     carol = await service.login("carol", PASSWORD)
-    await service.store.client.delete_item(TableName=service.store.users_table, Key={"username": {"S": "bob"}})
+    tables.delete_item(TableName=service.store.users_table, Key={"username": {"S": "bob"}})
     await refused(service, bob.token, "the session's user no longer exists; log in again")
     await service.set_active(admin, "carol", False)
     await refused(service, carol.token, "the session's user is disabled")

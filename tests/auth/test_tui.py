@@ -12,7 +12,6 @@ import pytest
 from textual.widgets import DataTable, Input, Select
 
 from heartbeat_tui.auth import Role
-from heartbeat_tui.auth.passwords import PasswordHasher
 from heartbeat_tui.auth.service import AuthService, Session
 from heartbeat_tui.auth.session_file import delete_token, load_token, save_token, token_path
 from heartbeat_tui.tui.commands import HeartbeatCommands
@@ -20,36 +19,14 @@ from heartbeat_tui.tui.screens.admin import AdminScreen, FormScreen
 from heartbeat_tui.tui.screens.dashboard import DashboardScreen
 from heartbeat_tui.tui.screens.login import LockedScreen, LoginScreen
 from heartbeat_tui.tui.secure_app import SecureApp
-from tests.tui.conftest import Notes, wait_until
-from tests.tui.factory import account_id
-from tests.tui.screen_text import screen_text
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, PASSWORD
+from tests.support.factory import account_id
+from tests.support.pilot import Notes, wait_until
+from tests.support.screen_text import screen_text
 
-from .helpers import ADMIN, ADMIN_PASSWORD, PASSWORD
-from .tui_support import FilteringSource, make_secure_app
+from .tui_support import SIZE, FilteringSource, logged_in, login, make_secure_app
 
-SIZE = (120, 40)
 PAYMENTS_ID = account_id(1)
-
-
-async def login(pilot: Any, app: SecureApp, username: str, password: str, *, typed: bool = False) -> None:
-    await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
-    screen = app.screen
-    if typed:  # key by key, as a person would (slower)
-        screen.query_one("#username", Input).value = ""
-        await pilot.click("#username")
-        await pilot.press(*username, "enter", *password, "enter")
-    else:
-        screen.query_one("#username", Input).value = username
-        screen.query_one("#password", Input).value = password
-        screen.query_one("#password", Input).focus()
-        await pilot.press("enter")
-    await wait_until(pilot, lambda: app.session is not None or not screen.busy_now, timeout=10)
-
-
-async def logged_in(pilot: Any, app: SecureApp, username: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
-    await login(pilot, app, username, password)
-    assert app.session is not None, screen_text(app)
-    await wait_until(pilot, lambda: app.polls_applied >= 1)
 
 
 async def test_nothing_before_login(config: Any, service: AuthService, admin: Session) -> None:
@@ -145,9 +122,10 @@ async def test_no_admin_screen_by_key_palette_or_action(
 
 
 async def palette_titles(app: SecureApp):  # noqa: ANN201
+    """What the command palette offers here (the provider's public `discover`)."""
     provider = HeartbeatCommands(app.screen)
-    for title, _help, _callback in provider._commands():
-        yield title
+    async for hit in provider.discover():
+        yield hit.text
 
 
 async def test_admin_manages_users_from_the_keyboard(config: Any, service: AuthService, admin: Session) -> None:
@@ -329,9 +307,7 @@ async def test_hashing_keeps_the_screen_answering(config: Any, service: AuthServ
 
     from .tui_support import make_gate
 
-    gate = make_gate(config)
-    real = await gate.service()
-    real.sessions.hasher = PasswordHasher(600_000)  # the real cost for this app's logins
+    gate = make_gate(config, iterations=600_000)  # the real cost for this app's logins
     app = make_secure_app(config, gate=gate)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and not app.screen.busy_now)
@@ -357,8 +333,8 @@ async def test_hashing_keeps_the_screen_answering(config: Any, service: AuthServ
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from .test_properties import accounts as account_texts  # noqa: E402
-from .test_properties import emails, full_names, passwords, usernames  # noqa: E402
+from .strategies import accounts as account_texts  # noqa: E402
+from .strategies import emails, full_names, passwords, usernames  # noqa: E402
 
 
 def without_logins(record: Any) -> Any:
@@ -421,6 +397,7 @@ def test_login_form_with_any_input(config: Any, username: str, password: str) ->
 )
 def test_create_user_form_with_any_input(
     config: Any,
+    tables: Any,
     username: str,
     password: str,
     role: str,
@@ -476,9 +453,7 @@ def test_create_user_form_with_any_input(
             if created:
                 assert confirmed
                 assert [r.username for r in after if r not in before] == [username.strip()]
-                await auth.store.client.delete_item(
-                    TableName=auth.store.users_table, Key={"username": {"S": username}}
-                )
+                tables.delete_item(TableName=config.users_table, Key={"username": {"S": username}})
             else:
                 assert after == before
         assert app.crash_reason is None

@@ -9,8 +9,7 @@ import pytest
 from heartbeat_tui.auth import Role, Session, SessionInvalid, StoreError
 from heartbeat_tui.controller import DashboardController, ManualScheduler, Refused
 from heartbeat_tui.controller.sessions import SessionKeeper, SessionPolicy
-
-from .test_dashboard_controller import IDS, FakeSource, Recorder
+from tests.support.controller import IDS, FakeSource, Recorder
 
 
 def session(role: Role = Role.USER, accounts: tuple[str, ...] = (IDS[0],), jti: str = "one") -> Session:

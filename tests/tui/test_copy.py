@@ -4,8 +4,8 @@ to the clipboard: from each dashboard pane, the fleet-wide view and the detail."
 from __future__ import annotations
 
 from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
-from tests.tui.conftest import make_app, wait_until
-from tests.tui.factory import ScriptedSource, make_snapshot
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import make_app, wait_until
 
 
 def console(region: str, cluster: str, service: str | None = None) -> str:

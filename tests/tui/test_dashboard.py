@@ -7,9 +7,9 @@ import asyncio
 from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
 from heartbeat_tui.tui.widgets.pane_table import PaneTable
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
-from tests.tui.conftest import Notes, make_app, wait_until
-from tests.tui.factory import ScriptedSource, make_snapshot
-from tests.tui.screen_text import screen_text
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import Notes, make_app, wait_until
+from tests.support.screen_text import screen_text
 
 
 async def test_first_poll_fills_the_three_panes() -> None:
@@ -71,9 +71,8 @@ async def test_sort_cycles_and_header_click() -> None:
         mems = [table.rows[k].mem for k in table.order]
         assert mems == sorted(mems)
         # A click on the SERVICE header sorts by name.
-        columns = table.visible_columns()
-        x = sum(w + 1 for c, w in table._layout[: columns.index("name")]) + 1
-        await pilot.click(table, offset=(x + 1, 1))
+        x = table.render_line(0).text.index("SERVICE")  # where the header shows it
+        await pilot.click(table, offset=(x + 2, 1))
         assert table.sort_column == "name"
         names = [table.rows[k].name for k in table.order]
         assert names == sorted(names)

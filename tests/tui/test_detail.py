@@ -2,55 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from heartbeat_tui.models import ScalingPolicy, ServiceDetail, Task
 from heartbeat_tui.tui.plot import PlotSeries, plot_lines
 from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
-from tests.tui.conftest import make_app, wait_until
-from tests.tui.factory import FIXED_NOW, ScriptedSource, make_snapshot
-from tests.tui.screen_text import screen_text
-
-
-def sample_detail() -> ServiceDetail:
-    return ServiceDetail(
-        account_id="210987654321",
-        region="us-east-1",
-        cluster_arn="arn:aws:ecs:us-east-1:210987654321:cluster/shared-0",
-        service_name="ledger-0003",
-        fetched_at=FIXED_NOW,
-        tasks=(
-            Task(
-                arn="arn:aws:ecs:us-east-1:210987654321:task/shared-0/0123456789abcdef",
-                id="0123456789abcdef",
-                last_status="RUNNING",
-                desired_status="RUNNING",
-                health_status="HEALTHY",
-                availability_zone="us-east-1a",
-                started_at=FIXED_NOW - timedelta(hours=2),
-            ),
-            Task(
-                arn="arn:aws:ecs:us-east-1:210987654321:task/shared-0/fedcba9876543210",
-                id="fedcba9876543210",
-                last_status="STOPPED",
-                desired_status="STOPPED",
-                health_status="UNHEALTHY",
-                stop_code="TaskFailedToStart",
-                stopped_reason="CannotPullContainerError: image not found",
-                availability_zone="us-east-1b",
-            ),
-        ),
-        policies=(
-            ScalingPolicy(
-                name="cpu-target",
-                policy_type="TargetTrackingScaling",
-                resource_id="service/shared-0/ledger-0003",
-                target_value=60.0,
-                metric="ECSServiceAverageCPUUtilization",
-            ),
-        ),
-    )
+from tests.support.factory import FIXED_NOW, ScriptedSource, make_snapshot, sample_detail
+from tests.support.pilot import make_app, wait_until
+from tests.support.screen_text import screen_text
 
 
 async def open_detail(pilot, app) -> ServiceDetailScreen:  # noqa: ANN001

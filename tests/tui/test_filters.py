@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from heartbeat_tui.filters import FilterError, parse_filter
-
-
-def row(**kw):  # noqa: ANN003, ANN201
-    base = dict(
-        name="payments-api",
-        status="ACTIVE",
-        rollout="COMPLETED",
-        account="payments-prod",
-        account_id="210987654321",
-        region="us-east-1",
-        cluster="payments-core",
-        launch_type="FARGATE",
-        cpu=42.4,
-        mem=71.0,
-        running=3,
-        desired=3,
-        pending=0,
-    )
-    base.update(kw)
-    base["haystack"] = (
-        f"{base['name']} {base['cluster']} {base['account']} {base['account_id']} {base['region']}".lower()
-    )
-    return SimpleNamespace(**base)
+from tests.support.factory import filter_row as row
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from heartbeat_tui.export import Filters
 from heartbeat_tui.filters import FIELDS, FilterError, parse_filter
-from tests.tui.test_filters import row
+from tests.support.factory import filter_row as row
 
 FIELD_WORDS = [*FIELDS, "acct", "memory", "colour", ""]
 OPERATORS = ["", ":", ":=", ":>", ":>=", ":<", ":<=", ":!=", "::", ":>>"]
@@ -66,7 +66,7 @@ def test_any_text_gives_a_filter_or_one_line(text: str, target: object) -> None:
 @given(pattern=st.one_of(st.text(max_size=20), st.sampled_from(["[", "[!", "[]", "*[", "\\", "**", "?"])))
 @settings(max_examples=200, deadline=None, derandomize=True)
 def test_snapshot_globs_take_any_text(pattern: str) -> None:
-    from tests.tui.factory import make_snapshot
+    from tests.support.factory import make_snapshot
 
     snapshot = make_snapshot(accounts=2, clusters=1, services=2)
     filters = Filters(account=pattern, cluster=pattern, service=pattern)

@@ -13,9 +13,9 @@ from heartbeat_tui.tui.keymap import _subclasses, binding_ids, check_keymap
 from heartbeat_tui.tui.screens.account_error import AccountErrorScreen
 from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
 from heartbeat_tui.tui.screens.help import HelpScreen
-from tests.tui.conftest import make_app, wait_until
-from tests.tui.factory import ScriptedSource, make_snapshot
-from tests.tui.screen_text import screen_text
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import make_app, wait_until
+from tests.support.screen_text import screen_text
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -9,8 +9,8 @@ from textual.containers import VerticalScroll
 from heartbeat_tui.tui.screens.account_error import AccountErrorScreen
 from heartbeat_tui.tui.screens.help import HelpScreen
 from heartbeat_tui.tui.screens.modal import PanelModal
-from tests.tui.conftest import make_app, wait_until
-from tests.tui.factory import ScriptedSource, make_snapshot
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import make_app, wait_until
 
 # Long enough to wrap into more lines than an 80x24 terminal has.
 LONG_REASON = "STS AssumeRole: " + " ".join(f"word{n}" for n in range(600))

@@ -11,9 +11,9 @@ from heartbeat_tui.models import FleetSnapshot
 from heartbeat_tui.tui.view import short_region
 from heartbeat_tui.tui.widgets.pane_table import PaneTable
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
-from tests.tui.conftest import make_app, wait_until
-from tests.tui.factory import ScriptedSource, make_snapshot
-from tests.tui.screen_text import screen_lines, screen_text
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import make_app, wait_until
+from tests.support.screen_text import screen_lines, screen_text
 
 
 @pytest.mark.parametrize(

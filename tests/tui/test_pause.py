@@ -4,9 +4,9 @@ a poll; `r` still polls once while paused. The timers run on a hand-driven clock
 from __future__ import annotations
 
 from heartbeat_tui.controller import ManualScheduler
-from tests.tui.conftest import make_app, wait_until
-from tests.tui.factory import ScriptedSource, make_snapshot
-from tests.tui.screen_text import screen_lines
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import make_app, wait_until
+from tests.support.screen_text import screen_lines
 
 
 async def test_pause_holds_the_polls_and_resume_polls_at_once() -> None:

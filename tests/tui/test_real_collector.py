@@ -6,9 +6,9 @@ from heartbeat_tui.collector import Collector
 from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
 from heartbeat_tui.tui.source import ThreadedSource
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
-from tests.integration.helpers import DENIED_ACCOUNT, PAYMENTS, make_config
-from tests.tui.conftest import Notes, make_app, wait_until
-from tests.tui.screen_text import screen_text
+from tests.support.configs import DENIED_ACCOUNT, PAYMENTS, make_config
+from tests.support.pilot import Notes, make_app, wait_until
+from tests.support.screen_text import screen_text
 
 
 async def test_dashboard_on_the_embedded_aws(clean_aws) -> None:  # noqa: ANN001

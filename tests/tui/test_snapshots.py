@@ -9,9 +9,8 @@ from __future__ import annotations
 import pytest
 
 from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
-from tests.tui.conftest import make_app
-from tests.tui.factory import ScriptedSource, make_snapshot
-from tests.tui.test_detail import sample_detail
+from tests.support.factory import ScriptedSource, make_snapshot, sample_detail
+from tests.support.pilot import make_app
 
 SIZES = [(120, 40), (80, 24)]
 
@@ -73,7 +72,7 @@ DENIED = (
 
 
 def denied_app():  # noqa: ANN201
-    from tests.tui.factory import account_id
+    from tests.support.factory import account_id
 
     snapshot = make_snapshot(accounts=4, clusters=2, services=14, errors={3: DENIED.format(account=account_id(3))})
     return make_app(ScriptedSource(snapshot, detail=sample_detail()))

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from heartbeat_tui.tui.source import ThreadedSource
-from tests.tui.factory import make_snapshot
+from tests.support.factory import make_snapshot
 
 
 class Recorder:

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from heartbeat_tui.config import read_config_file
+from heartbeat_tui.tui.styles import Status
 from heartbeat_tui.tui.themes import DEFAULT_VARIABLES, builtin_theme_dirs, load_themes, read_theme_file
-from tests.tui.conftest import Notes, make_app, wait_until
-from tests.tui.factory import ScriptedSource, make_snapshot
+from tests.support.factory import ScriptedSource, make_snapshot
+from tests.support.pilot import Notes, make_app, wait_until
 
 
 def test_the_shipped_themes_are_valid_and_set_every_status_colour() -> None:
@@ -70,7 +71,7 @@ async def test_switching_theme_from_the_palette_is_remembered(isolated_environme
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.theme == "heartbeat-light")
-        assert app.status_style("hb-critical").color.triplet.hex == "#c4191f"
+        assert app.status_style(Status.CRITICAL).color.triplet.hex == "#c4191f"
     assert (
         settings.read_text() == '# my settings\n[refresh]\ninterval_seconds = 60\n\n[ui]\ntheme = "heartbeat-light"\n'
     )

@@ -15,7 +15,7 @@ from heartbeat_tui.tui.view import (
     sort_rows,
     sparkline,
 )
-from tests.tui.factory import FIXED_NOW, make_snapshot
+from tests.support.factory import FIXED_NOW, make_snapshot
 
 
 def test_sparkline_buckets_the_last_hour_on_a_fixed_scale() -> None:

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
 from heartbeat_tui.tui.screens.base import CopyTarget, ServicesScreen
+from heartbeat_tui.tui.styles import Status, badge_status, level_status, tasks_status
 from heartbeat_tui.tui.text import content, plain, visible
 from heartbeat_tui.tui.view import (
     CLUSTER_TABLE_COLUMNS,
@@ -112,10 +113,9 @@ class DashboardScreen(ServicesScreen):
 
     def _account_cells(self, row: AccountRow) -> dict[str, str | Text]:
         name, status, services, problems = row.cells
-        style = {"ok": "hb-ok", "stale": "hb-warning", "error": "hb-critical"}[row.badge]
-        badge = Text(status, style=self.hb.status_style(style))
-        name_text = plain(name, style=self.hb.status_style("hb-stale")) if row.badge != "ok" else name
-        problems_text = Text(problems, style=self.hb.status_style("hb-warning")) if problems else ""
+        badge = Text(status, style=self.hb.status_style(badge_status(row.badge)))
+        name_text = plain(name, style=self.hb.status_style(Status.STALE)) if row.badge != "ok" else name
+        problems_text = Text(problems, style=self.hb.status_style(Status.WARNING)) if problems else ""
         return {"name": name_text, "status": badge, "services": services, "problems": problems_text}
 
     def _show_account(self, view: FleetView) -> None:
@@ -138,9 +138,10 @@ class DashboardScreen(ServicesScreen):
             for column, value in (("cpu", row.cpu), ("mem", row.mem)):
                 level = thresholds.level(value)
                 if level != "ok":
-                    cells[column] = Text(percent_text(value), style=self.hb.status_style(f"hb-{level}"))
-            if row.running < row.desired:
-                cells["tasks"] = Text(tasks, style=self.hb.status_style("hb-warning"))
+                    cells[column] = Text(percent_text(value), style=self.hb.status_style(level_status(level)))
+            tasks_level = tasks_status(row.running, row.desired)
+            if tasks_level is not None:
+                cells["tasks"] = Text(tasks, style=self.hb.status_style(tasks_level))
             rows[key] = cells
         table.sync(rows, force=True)
         if self.selected_cluster not in clusters:
@@ -160,9 +161,9 @@ class DashboardScreen(ServicesScreen):
             banner.display = False
             return
         if account.badge == "ok":
-            text = Text(f"{account.key} · ok · {account.services} services", style=self.hb.status_style("hb-ok"))
+            text = Text(f"{account.key} · ok · {account.services} services", style=self.hb.status_style(Status.OK))
             if account.problems:
-                text.append(f" · {account.problems} with problems", style=self.hb.status_style("hb-warning"))
+                text.append(f" · {account.problems} with problems", style=self.hb.status_style(Status.WARNING))
             for warning in account.warnings:
                 text.append(f"\n{visible(warning)}", style="dim")
             info.set_lines(text.split())
@@ -173,7 +174,7 @@ class DashboardScreen(ServicesScreen):
             if account.stale_seconds is None
             else f"last good data {age_text(account.stale_seconds)} old"
         )
-        style = self.hb.status_style("hb-critical" if account.badge == "error" else "hb-warning")
+        style = self.hb.status_style(badge_status(account.badge))
         # Both cut the reason to their width (keeping its start and the ARN it
         # names); `e` shows it whole.
         reason = account.reason or ""

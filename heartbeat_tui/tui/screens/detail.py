@@ -17,6 +17,17 @@ from heartbeat_tui.models import Service, ServiceDetail
 from heartbeat_tui.tui.messages import DetailReady, DetailRequested
 from heartbeat_tui.tui.plot import PlotSeries
 from heartbeat_tui.tui.screens.base import CopyTarget, FleetScreen
+from heartbeat_tui.tui.styles import (
+    PLOT_AVERAGE,
+    PLOT_MAXIMUM,
+    Status,
+    activity_status,
+    level_status,
+    rollout_status,
+    task_health_status,
+    task_last_status,
+    tasks_status,
+)
 from heartbeat_tui.tui.text import plain, visible
 from heartbeat_tui.tui.view import FleetView, ServiceRow, age_text, percent_text
 from heartbeat_tui.tui.widgets.header import HeaderBar
@@ -106,19 +117,22 @@ class ServiceDetailScreen(FleetScreen):
         text.append(visible(row.name), style="bold")
         text.append(visible(f"   {row.cluster} · {row.account} ({row.account_id}) · {row.region}"))
         if row.stale:
-            text.append(f"  stale: data {age_text(row.stale_seconds)} old", style=hb.status_style("hb-stale"))
+            text.append(f"  stale: data {age_text(row.stale_seconds)} old", style=hb.status_style(Status.STALE))
         line = Text()
         line.append(f"{visible(row.status)}  ")
-        tasks_style = hb.status_style("hb-warning") if row.running < row.desired else ""
+        tasks_level = tasks_status(row.running, row.desired)
+        tasks_style = hb.status_style(tasks_level) if tasks_level is not None else ""
         line.append(f"running {row.running} / desired {row.desired} / pending {row.pending}", style=tasks_style)
-        rollout_style = {"FAILED": "hb-failed", "IN_PROGRESS": "hb-progress"}.get(row.rollout or "")
+        rollout_style = rollout_status(row.rollout)
         line.append("  rollout ")
         line.append(visible(row.rollout or "-"), style=hb.status_style(rollout_style) if rollout_style else "bold")
         line.append(" ")
         for label, value in (("cpu", row.cpu), ("mem", row.mem)):
             level = hb.thresholds.level(value)
             line.append(f" {label} ")
-            line.append(percent_text(value).strip(), style=hb.status_style(f"hb-{level}") if level != "ok" else "bold")
+            line.append(
+                percent_text(value).strip(), style=hb.status_style(level_status(level)) if level != "ok" else "bold"
+            )
             line.append(" ")
         service = row.service
         details = Text(style="dim")
@@ -140,8 +154,8 @@ class ServiceDetailScreen(FleetScreen):
             subtitle = f"now {percent_text(now).strip()} · max 1h {percent_text(peak).strip()}"
             self.query_one(plot_id, MetricPlot).set_data(
                 (
-                    PlotSeries("Maximum", maximum, "hb-plot-maximum", "max"),
-                    PlotSeries("Average", average, "hb-plot-average", "mean"),
+                    PlotSeries("Maximum", maximum, PLOT_MAXIMUM, "max"),
+                    PlotSeries("Average", average, PLOT_AVERAGE, "mean"),
                 ),
                 start=start,
                 end=end,
@@ -160,10 +174,9 @@ class ServiceDetailScreen(FleetScreen):
             table.add_column(column, no_wrap=column != "reason", overflow="fold" if column == "reason" else "ellipsis")
         for d in service.deployments:
             rollout = plain(d.rollout_state or "-")
-            if d.rollout_state == "FAILED":
-                rollout.stylize(self.hb.status_style("hb-failed"))
-            elif d.rollout_state == "IN_PROGRESS":
-                rollout.stylize(self.hb.status_style("hb-progress"))
+            rollout_level = rollout_status(d.rollout_state)
+            if rollout_level is not None:
+                rollout.stylize(self.hb.status_style(rollout_level))
             # Rich parses a str cell as markup: every value from AWS is a plain Text.
             table.add_row(
                 plain(d.status),
@@ -184,7 +197,7 @@ class ServiceDetailScreen(FleetScreen):
         else:
             line = Text(f"min {target.min_capacity} · max {target.max_capacity} · desired {service.desired_count}")
             if target.suspended:
-                line.append("  (scaling suspended)", style=self.hb.status_style("hb-warning"))
+                line.append("  (scaling suspended)", style=self.hb.status_style(Status.WARNING))
             parts.append(line)
         if self.detail is not None and self.detail.policies:
             for policy in self.detail.policies:
@@ -200,8 +213,9 @@ class ServiceDetailScreen(FleetScreen):
             table.add_column("activity and cause", overflow="fold")
             for activity in service.scaling_activities[:ACTIVITIES_SHOWN]:
                 status = plain(activity.status_code or "-")
-                if activity.status_code not in ("Successful", "InProgress", "Pending", ""):
-                    status.stylize(self.hb.status_style("hb-critical"))
+                activity_level = activity_status(activity.status_code)
+                if activity_level is not None:
+                    status.stylize(self.hb.status_style(activity_level))
                 what = plain(activity.description)
                 if activity.cause:
                     what.append(f"\ncause: {visible(activity.cause)}", style="dim")
@@ -254,7 +268,7 @@ class ServiceDetailScreen(FleetScreen):
 
     def _show_tasks(self) -> None:
         widget = self.query_one("#detail-tasks", Static)
-        critical = self.hb.status_style("hb-critical")
+        critical = self.hb.status_style(Status.CRITICAL)
         parts: list[RenderableType] = []
         if self.detail_error:
             parts.append(plain(f"could not fetch tasks: {self.detail_error} (t retries)", style=critical))
@@ -273,11 +287,13 @@ class ServiceDetailScreen(FleetScreen):
             table.add_column(column, no_wrap=column != "stopped reason", overflow="fold")
         for task in detail.tasks:
             health = plain(task.health_status or "-")
-            if task.health_status == "UNHEALTHY":
-                health.stylize(critical)
+            health_level = task_health_status(task.health_status)
+            if health_level is not None:
+                health.stylize(self.hb.status_style(health_level))
             status = plain(task.last_status or "-")
-            if task.last_status == "STOPPED":
-                status.stylize(self.hb.status_style("hb-stale"))
+            last_level = task_last_status(task.last_status)
+            if last_level is not None:
+                status.stylize(self.hb.status_style(last_level))
             reason = task.stopped_reason or ""
             if task.stop_code and task.stop_code not in reason:
                 reason = f"{task.stop_code}: {reason}" if reason else task.stop_code

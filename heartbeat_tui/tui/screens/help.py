@@ -3,7 +3,7 @@ screen, the app), plus the filter language."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Protocol, runtime_checkable
 
 from rich.table import Table
 from rich.text import Text
@@ -23,6 +23,13 @@ FILTER_HELP = (
 )
 
 
+@runtime_checkable
+class HasHelpTitle(Protocol):
+    """A screen that names itself in the help (`Service detail`); others are named by their class."""
+
+    help_title: str
+
+
 class HelpScreen(PanelModal):
     BINDINGS: ClassVar[list[BindingType]] = panel_bindings("help", "escape,q,question_mark", "Close help")
 
@@ -31,19 +38,16 @@ class HelpScreen(PanelModal):
         self.target = target
 
     def compose(self) -> ComposeResult:
-        title = getattr(self.target, "help_title", None) or type(self.target).__name__.replace("Screen", "")
+        titled = self.target.help_title if isinstance(self.target, HasHelpTitle) else ""
+        title = titled or type(self.target).__name__.replace("Screen", "")
         table = Table(box=None, expand=True, show_header=True, header_style="bold", padding=(0, 1))
         table.add_column("key", no_wrap=True, style="bold")
         table.add_column("does")
         table.add_column("where", style="dim", no_wrap=True)
-        for info in sorted(screen_bindings(self.target), key=_order):
+        app = self.app
+        for info in sorted(screen_bindings(self.target), key=lambda info: (info.node is app, info.description)):
             where = "app" if info.node is self.app else ("screen" if info.node is self.target else "pane")
             table.add_row(info.key, info.description, where)
         with self.panel(f"Help · {title}"):
             yield Static(table, id="help-bindings")
             yield Static(Text(FILTER_HELP, style="dim"), id="help-filter")
-
-
-def _order(info: object) -> tuple[int, str]:
-    node_rank = 2 if getattr(info, "node", None).__class__.__name__.endswith("App") else 0
-    return (node_rank, getattr(info, "description", ""))

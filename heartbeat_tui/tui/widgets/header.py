@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from heartbeat_tui.tui.state import DashboardHost, DashboardState
+from heartbeat_tui.tui.styles import Status
 from heartbeat_tui.tui.text import visible
 from heartbeat_tui.tui.view import age_text
 
@@ -62,15 +63,15 @@ class HeaderBar(Widget):
         if view is not None:
             errors, stale = view.error_accounts, view.stale_accounts
             if not errors and not stale:
-                out.append(f"{len(view.accounts)} accounts ok", style=app.status_style("hb-ok"))
+                out.append(f"{len(view.accounts)} accounts ok", style=app.status_style(Status.OK))
             if errors:
                 names = ", ".join(visible(a.name) for a in errors[:3]) + ("…" if len(errors) > 3 else "")
-                out.append(f"{len(errors)} in error: {names}", style=app.status_style("hb-critical"))
+                out.append(f"{len(errors)} in error: {names}", style=app.status_style(Status.CRITICAL))
             if stale:
                 if errors:
                     out.append(" · ")
                 oldest = max((a.stale_seconds or 0) for a in stale)
-                out.append(f"{len(stale)} stale ({age_text(oldest)})", style=app.status_style("hb-warning"))
+                out.append(f"{len(stale)} stale ({age_text(oldest)})", style=app.status_style(Status.WARNING))
             out.append(" │ ", style="dim")
         snapshot = state.snapshot
         if snapshot is None:
@@ -79,13 +80,13 @@ class HeaderBar(Widget):
             stamp = snapshot.generated_at if app.frozen_time else snapshot.generated_at.astimezone()
             out.append(f"polled {stamp.strftime('%H:%M:%S')} ({snapshot.stats.duration_seconds:.1f} s)")
         if poll.polling:
-            out.append(" · polling…", style=app.status_style("hb-progress"))
+            out.append(" · polling…", style=app.status_style(Status.PROGRESS))
         elif poll.paused:
-            out.append(" · paused (p resumes)", style=app.status_style("hb-warning"))
+            out.append(" · paused (p resumes)", style=app.status_style(Status.WARNING))
         elif poll.next_poll_at is not None:
             remaining = max(0, math.ceil(poll.next_poll_at - app.monotonic()))
             out.append(f" · next in {remaining} s")
         if poll.last_error:
             out.append(" │ ", style="dim")
-            out.append(f"last poll failed: {visible(poll.last_error)}", style=app.status_style("hb-critical"))
+            out.append(f"last poll failed: {visible(poll.last_error)}", style=app.status_style(Status.CRITICAL))
         return out

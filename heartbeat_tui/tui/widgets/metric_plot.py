@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from rich.text import Text
 from textual.widget import Widget
 
 from heartbeat_tui.tui.plot import PlotSeries, plot_lines
+from heartbeat_tui.tui.state import DashboardHost
 
 
 class MetricPlot(Widget):
@@ -38,13 +40,12 @@ class MetricPlot(Widget):
         self.refresh()
 
     def render(self) -> Text:
-        app = self.app
-        style_of = getattr(app, "status_style", None)
+        style_of = cast(DashboardHost, self.app).status_style
         width, height = self.content_region.width, self.content_region.height
         out = Text(no_wrap=True, overflow="crop")
         legend = Text()
         for spec in self._series:
-            legend.append("━ ", style=style_of(spec.style) if style_of else "")
+            legend.append("━ ", style=style_of(spec.style))
             legend.append(f"{spec.label}  ")
         rows = plot_lines(
             self._series,
@@ -60,7 +61,7 @@ class MetricPlot(Widget):
             for text, style in row:
                 if style == "axis":
                     out.append(text, style="dim")
-                elif style and style_of:
+                elif style:
                     out.append(text, style=style_of(style))
                 else:
                     out.append(text)

@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from heartbeat_tui.filters import EMPTY_FILTER, Filter
+from heartbeat_tui.tui.styles import Status, level_status, rollout_status, service_status, tasks_status
 from heartbeat_tui.tui.text import visible
 from heartbeat_tui.tui.view import (
     COMPACT_DROP,
@@ -64,7 +65,6 @@ class ServiceTable(ScrollView, can_focus=True):
     ServiceTable > .service-table--warning { color: $hb-warning; }
     ServiceTable > .service-table--critical { color: $hb-critical; text-style: bold; }
     ServiceTable > .service-table--failed { color: $hb-failed; text-style: bold; }
-    ServiceTable > .service-table--below { color: $hb-warning; }
     ServiceTable > .service-table--progress { color: $hb-progress; }
     ServiceTable > .service-table--stale { color: $hb-stale; text-style: dim; }
     ServiceTable > .service-table--muted { color: $text-muted; }
@@ -77,7 +77,6 @@ class ServiceTable(ScrollView, can_focus=True):
         "service-table--warning",
         "service-table--critical",
         "service-table--failed",
-        "service-table--below",
         "service-table--progress",
         "service-table--stale",
         "service-table--muted",
@@ -362,12 +361,17 @@ class ServiceTable(ScrollView, can_focus=True):
         self._strips.clear()
         self._header = None
 
-    def _style(self, name: str) -> Style:
+    def _style(self, part: Status | str) -> Style:
+        name = part.value if isinstance(part, Status) else part
         style = self._styles.get(name)
         if style is None:
             style = self.get_component_rich_style(f"service-table--{name}", partial=True)
             self._styles[name] = style
         return style
+
+    def _with_status(self, base: Style, status: Status | None) -> Style:
+        """A cell's style for a status: its colour from the theme, bold or dim from the CSS above."""
+        return base if status is None else base + self._style(status)
 
     def on_resize(self, event: events.Resize) -> None:
         self._ensure_layout()
@@ -428,7 +432,7 @@ class ServiceTable(ScrollView, can_focus=True):
     def _row_strip(self, row: ServiceRow, cursor: bool) -> Strip:
         base = self.rich_style
         if row.stale:
-            base += self._style("stale")
+            base += self._style(Status.STALE)
         if cursor:
             base += self._style("cursor")
         segments = []
@@ -446,25 +450,20 @@ class ServiceTable(ScrollView, can_focus=True):
                 text = visible(row.cluster)
             elif key == "status":
                 text = visible(row.status)
-                if row.status != "ACTIVE":
-                    style = base + self._style("warning")
+                style = self._with_status(base, service_status(row.status))
             elif key == "tasks":
                 text = f"{row.running}/{row.desired}"
-                if row.running < row.desired:
-                    style = base + self._style("below")
+                style = self._with_status(base, tasks_status(row.running, row.desired))
             elif key == "pending":
                 text = str(row.pending) if row.pending else ""
             elif key == "rollout":
                 text = visible(row.rollout or "-")
-                if row.rollout == "FAILED":
-                    style = base + self._style("failed")
-                elif row.rollout == "IN_PROGRESS":
-                    style = base + self._style("progress")
+                style = self._with_status(base, rollout_status(row.rollout))
             elif key in ("cpu", "mem"):
                 value = row.cpu if key == "cpu" else row.mem
                 level = self.thresholds.level(value)
                 if level != "ok":
-                    style = base + self._style(level)
+                    style = self._with_status(base, level_status(level))
                 spark_width = max(0, width - 5)
                 text = f"{row.spark(key, spark_width)} {percent_text(value)}" if spark_width else percent_text(value)
             elif key == "scaling":

@@ -11,8 +11,16 @@ from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.models import AccountStatus, utcnow
 from heartbeat_tui.tui.screens.account_error import AccountErrorScreen
-
-from .conftest import CHECKOUT, PAYMENTS, account, assert_kept, assert_whole, dashboard, in_thread, make_config
+from tests.support.real_fleet import (
+    CHECKOUT,
+    PAYMENTS,
+    account,
+    assert_kept,
+    assert_whole,
+    dashboard,
+    in_thread,
+    make_config,
+)
 
 ROLE_ARN = "arn:aws:iam::{account}:role/HeartbeatReader"
 DENIED_REASON = (

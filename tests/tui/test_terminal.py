@@ -8,8 +8,7 @@ import random
 from typing import Any
 
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
-
-from .conftest import PAYMENTS, dashboard
+from tests.support.real_fleet import PAYMENTS, dashboard
 
 SIZES = [(80, 24), (200, 60), (40, 12), (120, 40), (81, 25), (20, 5), (160, 50), (100, 30)]
 
@@ -31,7 +30,7 @@ async def test_rapid_resizes_while_polling_and_failing(aws: Any) -> None:
                 await pilot.press("f")  # the fleet-wide table, mid-storm
         assert app.is_running and app.crash_reason is None
         # The storm did not stop the poll, and the poll did not stop the storm.
-        from tests.tui.conftest import wait_until
+        from tests.support.pilot import wait_until
 
         await wait_until(pilot, lambda: app.polls_applied > applied and not app.polling, timeout=60)
         assert app.view.accounts[PAYMENTS].badge == "stale"

@@ -19,8 +19,7 @@ from heartbeat_tui.embedded import EmbeddedAWS
 from heartbeat_tui.embedded.fleet import FleetSpec
 from heartbeat_tui.embedded.shape import client_in
 from heartbeat_tui.models import FleetSnapshot, utcnow
-
-from .helpers import make_config
+from tests.support.configs import make_config
 
 FLEET = FleetSpec.benchmark(accounts=1, regions=1, clusters=3, services=12)
 ACCOUNT = FLEET.accounts[0]

@@ -18,8 +18,7 @@ import pytest
 from heartbeat_tui.config import dump_toml
 from heartbeat_tui.embedded.fleet import FleetSpec
 from tests.auth.fixtures import cli_session  # noqa: F401 - a fixture: snapshot needs a session
-
-from .helpers import DENIED_ACCOUNT, PAYMENTS, deleted_services
+from tests.support.configs import DENIED_ACCOUNT, PAYMENTS, deleted_services
 
 FLEET = FleetSpec.demo()
 

@@ -1,13 +1,5 @@
-"""The fault matrix (issue 5): the real collector, headless and under the
-dashboard (Pilot), against the embedded AWS with its fault switches, over real
-HTTP. Nothing of aiobotocore or boto3 is mocked.
-
-Every test uses the suite's shared embedded AWS (`clean_aws`: the demo fleet,
-simulator paused, faults cleared before and after), so a poll's data only
-changes when a fault changes it, and "nothing good was lost" is an equality.
-Time is scaled down with the fault's `seconds` and the collector's own
-timeouts and deadline.
-"""
+"""Checks and a dashboard for the fault matrix: the real collector, headless and
+under Pilot, against the embedded AWS (see tests/collector/conftest.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.models import AccountSnapshot, AccountStatus, FleetSnapshot, utcnow
-from tests.integration.helpers import DENIED_ACCOUNT, HUB, PAYMENTS, make_config
+from tests.support.configs import DENIED_ACCOUNT, HUB, PAYMENTS, make_config
 
 CHECKOUT = "345678901234"
 DATA = "456789012345"
@@ -44,6 +34,7 @@ __all__ = [
     "assert_kept",
     "assert_whole",
     "dashboard",
+    "in_thread",
     "make_config",
     "service_arns",
 ]
@@ -90,11 +81,6 @@ def assert_whole(snapshot: FleetSnapshot, reference: FleetSnapshot, *, skip: tup
         assert service_arns(snapshot, account_id) == service_arns(reference, account_id)
 
 
-@pytest.fixture
-def aws(clean_aws: Any) -> Any:
-    return clean_aws
-
-
 # -- the dashboard on the real collector ------------------------------------------------------
 
 
@@ -105,11 +91,12 @@ class Dashboard:
     app: Any
     pilot: Any
     offset: list[timedelta]
+    notes: Any  # tests.support.pilot.Notes: every toast the app raised
 
     async def poll(self, timeout: float = 60.0) -> None:
         """Press `r` (as an operator would) and wait until that poll is applied."""
 
-        from tests.tui.conftest import wait_until
+        from tests.support.pilot import wait_until
 
         await wait_until(self.pilot, lambda: not self.app.polling, timeout=timeout)
         applied = self.app.polls_applied
@@ -122,12 +109,13 @@ class Dashboard:
         self.offset[0] += timedelta(seconds=seconds)
 
     def text(self) -> str:
-        from tests.tui.screen_text import screen_text
+        from tests.support.screen_text import screen_text
 
         return screen_text(self.app)
 
     def messages(self) -> list[str]:
-        return [n.message for n in self.app._notifications]  # noqa: SLF001 - what is on screen
+        """Every toast raised so far (seen through `message_hook`, not the app's internals)."""
+        return list(self.notes.messages)
 
     async def select_account(self, account_id: str) -> None:
         """Move the accounts cursor to the account, key by key (`j`)."""
@@ -150,7 +138,7 @@ async def dashboard(embedded: Any, size: tuple[int, int] = (120, 40), **override
     after its first poll. Its clock is the wall clock plus an offset."""
 
     from heartbeat_tui.tui.source import ThreadedSource
-    from tests.tui.conftest import make_app, wait_until
+    from tests.support.pilot import Notes, make_app, wait_until
 
     offset = [timedelta(0)]
 
@@ -159,10 +147,11 @@ async def dashboard(embedded: Any, size: tuple[int, int] = (120, 40), **override
 
     source = ThreadedSource(Collector(make_config(embedded, **overrides)))
     app = make_app(source, clock=clock, monotonic=time.monotonic)
+    notes = Notes()
     try:
-        async with app.run_test(size=size) as pilot:
+        async with app.run_test(size=size, message_hook=notes) as pilot:
             await wait_until(pilot, lambda: app.polls_applied >= 1 and not app.polling, timeout=60)
-            yield Dashboard(app, pilot, offset)
+            yield Dashboard(app, pilot, offset, notes)
     finally:
         await source.aclose()
 

@@ -17,8 +17,7 @@ from heartbeat_tui.collector.limits import MAX_EMPTY_PAGES
 from heartbeat_tui.embedded.faults import UNKNOWN_ENUM_VALUE
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
 from heartbeat_tui.tui.view import account_badge
-
-from .conftest import PAYMENTS, account, assert_kept, assert_whole, dashboard, make_config, service_arns
+from tests.support.real_fleet import PAYMENTS, account, assert_kept, assert_whole, dashboard, make_config, service_arns
 
 
 class Spoiler:

@@ -10,8 +10,7 @@ from typing import Any
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.doctor import run_doctor
 from heartbeat_tui.models import AccountStatus
-
-from .conftest import CHECKOUT, PAYMENTS, account, assert_kept, assert_whole, make_config
+from tests.support.real_fleet import CHECKOUT, PAYMENTS, account, assert_kept, assert_whole, make_config
 
 ROLE_ARN = "arn:aws:iam::{account}:role/HeartbeatReader"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from array import array
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 from heartbeat_tui.models import (
     AccountSnapshot,
@@ -21,9 +22,12 @@ from heartbeat_tui.models import (
     RegionSnapshot,
     ScalableTarget,
     ScalingActivity,
+    ScalingPolicy,
     Service,
+    ServiceDetail,
     ServiceEvent,
     ServiceMetrics,
+    Task,
 )
 
 FIXED_NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
@@ -217,3 +221,66 @@ class ScriptedSource:
 
     async def aclose(self) -> None:
         return None
+
+
+def sample_detail() -> ServiceDetail:
+    return ServiceDetail(
+        account_id="210987654321",
+        region="us-east-1",
+        cluster_arn="arn:aws:ecs:us-east-1:210987654321:cluster/shared-0",
+        service_name="ledger-0003",
+        fetched_at=FIXED_NOW,
+        tasks=(
+            Task(
+                arn="arn:aws:ecs:us-east-1:210987654321:task/shared-0/0123456789abcdef",
+                id="0123456789abcdef",
+                last_status="RUNNING",
+                desired_status="RUNNING",
+                health_status="HEALTHY",
+                availability_zone="us-east-1a",
+                started_at=FIXED_NOW - timedelta(hours=2),
+            ),
+            Task(
+                arn="arn:aws:ecs:us-east-1:210987654321:task/shared-0/fedcba9876543210",
+                id="fedcba9876543210",
+                last_status="STOPPED",
+                desired_status="STOPPED",
+                health_status="UNHEALTHY",
+                stop_code="TaskFailedToStart",
+                stopped_reason="CannotPullContainerError: image not found",
+                availability_zone="us-east-1b",
+            ),
+        ),
+        policies=(
+            ScalingPolicy(
+                name="cpu-target",
+                policy_type="TargetTrackingScaling",
+                resource_id="service/shared-0/ledger-0003",
+                target_value=60.0,
+                metric="ECSServiceAverageCPUUtilization",
+            ),
+        ),
+    )
+
+
+def filter_row(**kw):  # noqa: ANN003, ANN201 - a stand-in ServiceRow for filters
+    base = dict(
+        name="payments-api",
+        status="ACTIVE",
+        rollout="COMPLETED",
+        account="payments-prod",
+        account_id="210987654321",
+        region="us-east-1",
+        cluster="payments-core",
+        launch_type="FARGATE",
+        cpu=42.4,
+        mem=71.0,
+        running=3,
+        desired=3,
+        pending=0,
+    )
+    base.update(kw)
+    base["haystack"] = (
+        f"{base['name']} {base['cluster']} {base['account']} {base['account_id']} {base['region']}".lower()
+    )
+    return SimpleNamespace(**base)

@@ -18,8 +18,7 @@ import re
 from typing import Any
 
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
-
-from .conftest import HEALTHY, account, assert_kept, assert_whole, dashboard, make_config
+from tests.support.real_fleet import HEALTHY, account, assert_kept, assert_whole, dashboard, make_config
 
 STRETCH = 2  # polls under throttling
 ATTEMPTS = 3  # [aws].max_attempts

@@ -16,7 +16,7 @@ from heartbeat_tui.errors import error_line
 from heartbeat_tui.export import to_csv, to_json, to_table
 from heartbeat_tui.logs import VisibleFormatter
 from heartbeat_tui.untrusted import UNSAFE, is_safe, visible, visible_lines
-from tests.tui.test_untrusted_text import FIELDS, PIECES, poisoned, untrusted
+from tests.support.untrusted import FIELDS, PIECES, poisoned, untrusted
 
 surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, categories=["Cs"])
 with_surrogates = st.lists(untrusted | surrogates, min_size=1, max_size=4).map("".join)

@@ -8,8 +8,7 @@ from typing import Any
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.models import AccountStatus
 from heartbeat_tui.reasons import MAX_JOINED_REASON, MAX_REASON
-
-from .conftest import PAYMENTS, account, assert_whole, make_config
+from tests.support.real_fleet import PAYMENTS, account, assert_whole, make_config
 
 # AWS answers with the code (and the message repeats it): about 3,000 characters each.
 LONG_CODE = "AccessDeniedException" + "X" * 3000

@@ -15,8 +15,7 @@ from typing import Any
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.models import AccountStatus
 from heartbeat_tui.tui.view import account_badge
-
-from .conftest import DATA, PAYMENTS, account, assert_kept, assert_whole, dashboard, make_config
+from tests.support.real_fleet import DATA, PAYMENTS, account, assert_kept, assert_whole, dashboard, make_config
 
 DEADLINE = 5
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from heartbeat_tui.export import service_dict
-from tests.tui.factory import FIXED_NOW, make_service
+from tests.support.factory import FIXED_NOW, make_service
 
 
 def test_console_url_of_new_and_old_format_service_arns() -> None:

@@ -25,7 +25,7 @@ from heartbeat_tui.auth.session_file import save_token
 from heartbeat_tui.config import dump_toml
 from heartbeat_tui.embedded import EmbeddedAWS
 from heartbeat_tui.embedded.fleet import FleetSpec
-from tests.auth.helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, auth_config, environment
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, auth_config, environment
 
 HUB = "123456789012"
 CLUSTER, SERVICE = "platform-tools", "audit-reconciler"

@@ -8,8 +8,7 @@ import asyncio
 from typing import Any
 
 from heartbeat_tui.collector import Collector
-
-from .conftest import MEMBERS, PAYMENTS, assert_whole, dashboard, in_thread, make_config
+from tests.support.real_fleet import MEMBERS, PAYMENTS, assert_whole, dashboard, in_thread, make_config
 
 
 def assume_role_calls(aws: Any) -> dict[str, int]:

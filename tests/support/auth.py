@@ -13,11 +13,12 @@ import os
 import uuid
 from typing import Any
 
+import boto3
 from pydantic import SecretStr
 
 from heartbeat_tui.auth.service import AuthService, Session
 from heartbeat_tui.config import AuthSection, Config, EnvSettings
-from tests.integration.helpers import make_config
+from tests.support.configs import make_config
 
 FAST_ITERATIONS = 1_000
 ADMIN = "root-admin"
@@ -72,3 +73,19 @@ async def admin_session(service: AuthService, username: str = ADMIN, password: s
 
 def settings(**overrides: Any) -> AuthSection:
     return AuthSection(**overrides)
+
+
+def dynamodb(aws: Any, config: Config) -> Any:
+    """A boto3 DynamoDB client on the embedded AWS (base credentials, over HTTP):
+    what the tables hold, read or changed as any other tool would, not through
+    the store under test."""
+
+    credentials = aws.credentials()
+    return boto3.client(
+        "dynamodb",
+        region_name=config.region,
+        endpoint_url=aws.endpoint_url,
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
+    )

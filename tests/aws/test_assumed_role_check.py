@@ -1,6 +1,6 @@
 """AssumeRole answers are checked against the configured account and partition
 before their credentials are used (the shapes an endpoint could answer with;
-the whole path over HTTP is in tests/reliability/test_account_identity.py)."""
+the whole path over HTTP is in tests/collector/test_account_identity.py)."""
 
 from __future__ import annotations
 

@@ -15,8 +15,7 @@ from heartbeat_tui.collector.limits import METRIC_MAX_LOOKBACK_SECONDS, METRIC_R
 from heartbeat_tui.embedded.fleet import FleetSpec
 from heartbeat_tui.embedded.shape import client_in, read_fleet_shape
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
-
-from .helpers import DENIED_ACCOUNT, HUB, PAYMENTS, deleted_services, make_config
+from tests.support.configs import DENIED_ACCOUNT, HUB, PAYMENTS, deleted_services, make_config
 
 FLEET = FleetSpec.demo()
 MEMBERS = [a for a in FLEET.accounts if not a.deny_assume_role]

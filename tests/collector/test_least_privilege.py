@@ -17,9 +17,8 @@ from typing import Any
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.doctor import run_doctor
-from tests.auth.helpers import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config
-
-from .helpers import make_config
+from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config
+from tests.support.configs import make_config
 
 ROOT = Path(__file__).resolve().parents[2]
 # The service names in IAM actions, by the service names requests are signed with.
