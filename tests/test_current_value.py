@@ -17,7 +17,7 @@ from heartbeat_tui.models import (
     ServiceMetrics,
 )
 from heartbeat_tui.tui.view import build_view
-from tests.tui.factory import FIXED_NOW, make_service
+from tests.support.factory import FIXED_NOW, make_service
 
 ACCOUNT, REGION, CLUSTER = "210987654321", "us-east-1", "c-1"
 
