@@ -35,13 +35,13 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from heartbeat_tui import heap  # noqa: E402
-from heartbeat_tui.collector import Collector  # noqa: E402
-from heartbeat_tui.collector.cost import minimum_poll_calls  # noqa: E402
-from heartbeat_tui.config import EnvSettings, config_from_dict  # noqa: E402
-from heartbeat_tui.embedded import EmbeddedAWS  # noqa: E402
-from heartbeat_tui.embedded.fleet import FleetSpec  # noqa: E402
-from heartbeat_tui.embedded.shape import read_fleet_shape  # noqa: E402
+from heartbeat_tui import heap
+from heartbeat_tui.collector import Collector
+from heartbeat_tui.collector.cost import minimum_poll_calls
+from heartbeat_tui.config import EnvSettings, config_from_dict
+from heartbeat_tui.embedded import EmbeddedAWS
+from heartbeat_tui.embedded.fleet import FleetSpec
+from heartbeat_tui.embedded.shape import read_fleet_shape
 
 
 def rss_mb() -> float:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.tui.test_demo_pty import DEMO_PASSWORD, Terminal  # noqa: E402
+from tests.tui.test_demo_pty import DEMO_PASSWORD, Terminal
 
 TARGET_SECONDS = 3.0
 

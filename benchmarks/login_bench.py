@@ -32,15 +32,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cryptography.fernet import Fernet  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
-from heartbeat_tui.auth import LoginFailed  # noqa: E402
-from heartbeat_tui.auth.passwords import PasswordHasher  # noqa: E402
-from heartbeat_tui.auth.service import AuthService, open_auth  # noqa: E402
-from heartbeat_tui.config import EnvSettings, config_from_dict  # noqa: E402
-from heartbeat_tui.embedded import EmbeddedAWS  # noqa: E402
-from heartbeat_tui.embedded.fleet import FleetSpec  # noqa: E402
+from heartbeat_tui.auth import LoginFailed
+from heartbeat_tui.auth.passwords import PasswordHasher
+from heartbeat_tui.auth.service import AuthService, open_auth
+from heartbeat_tui.config import EnvSettings, config_from_dict
+from heartbeat_tui.embedded import EmbeddedAWS
+from heartbeat_tui.embedded.fleet import FleetSpec
 
 PASSWORD = "benchmark password 1"
 WRONG = "not the password!!"

@@ -42,11 +42,11 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from heartbeat_tui.collector import Collector  # noqa: E402
-from heartbeat_tui.config import Config, EnvSettings, config_from_dict  # noqa: E402
-from heartbeat_tui.embedded import EmbeddedAWS  # noqa: E402
-from heartbeat_tui.embedded.fleet import FleetSpec  # noqa: E402
-from heartbeat_tui.models import AccountStatus, FleetSnapshot  # noqa: E402
+from heartbeat_tui.collector import Collector
+from heartbeat_tui.config import Config, EnvSettings, config_from_dict
+from heartbeat_tui.embedded import EmbeddedAWS
+from heartbeat_tui.embedded.fleet import FleetSpec
+from heartbeat_tui.models import AccountStatus, FleetSnapshot
 
 RECOVERY_POLLS = 2
 # A poll is bounded by the account deadline (5 s here) and the slowest retries:
@@ -255,7 +255,7 @@ async def soak(
                 break
             try:
                 snapshot = task.result()
-            except Exception as exc:  # noqa: BLE001 - a crash is the finding
+            except Exception as exc:  # a crash is the finding
                 result.problems.append(f"crash: poll {n} raised {type(exc).__name__}: {exc}")
                 break
             result.durations.append(time.monotonic() - started)

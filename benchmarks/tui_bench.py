@@ -39,14 +39,14 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from textual import events  # noqa: E402
+from textual import events
 
-from heartbeat_tui.models import FleetSnapshot, MetricSeries  # noqa: E402
-from heartbeat_tui.tui.app import HeartbeatApp  # noqa: E402
-from heartbeat_tui.tui.screens.fleet import FleetServicesScreen  # noqa: E402
-from heartbeat_tui.tui.source import ThreadedSource  # noqa: E402
-from heartbeat_tui.tui.widgets.service_table import ServiceTable  # noqa: E402
-from tests.support.factory import FIXED_NOW, make_snapshot  # noqa: E402
+from heartbeat_tui.models import FleetSnapshot, MetricSeries
+from heartbeat_tui.tui.app import HeartbeatApp
+from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
+from heartbeat_tui.tui.source import ThreadedSource
+from heartbeat_tui.tui.widgets.service_table import ServiceTable
+from tests.support.factory import FIXED_NOW, make_snapshot
 
 HISTORY = 180 * 60
 
@@ -111,7 +111,7 @@ class BenchSource:
         self.busy_seconds = 0.0
         self.chunk_ms = 5.0
 
-    async def poll(self, only=None) -> FleetSnapshot:  # noqa: ANN001
+    async def poll(self, only=None) -> FleetSnapshot:
         if self.busy_seconds:
             end = time.monotonic() + self.busy_seconds
             while time.monotonic() < end:
@@ -122,7 +122,7 @@ class BenchSource:
         self.returned_at = time.monotonic()
         return self.next_snapshot
 
-    async def fetch_service_detail(self, *args):  # noqa: ANN002, ANN201
+    async def fetch_service_detail(self, *args):
         raise NotImplementedError
 
     def relist_next_poll(self) -> None:
@@ -146,17 +146,17 @@ class TimedServiceTable(ServiceTable):
 
 
 class BenchFleetScreen(FleetServicesScreen):
-    def compose(self):  # noqa: ANN201
+    def compose(self):
         for widget in super().compose():
             if isinstance(widget, ServiceTable):
-                widget = TimedServiceTable(  # noqa: PLW2901
+                widget = TimedServiceTable(
                     widget.all_columns, sort=("cpu", False), thresholds=widget.thresholds, id="fleet-services"
                 )
             yield widget
 
 
 class BenchApp(HeartbeatApp):
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.key_latencies: list[float] = []
         self.key_log: list[tuple[float, str]] = []
@@ -180,7 +180,7 @@ class BenchApp(HeartbeatApp):
             stamped = self.pending_keys.popleft()
             self.call_after_refresh(lambda: self.key_latencies.append(time.monotonic() - stamped))
 
-    def apply_snapshot(self, message) -> None:  # noqa: ANN001
+    def apply_snapshot(self, message) -> None:
         began = time.monotonic()
         super().apply_snapshot(message)
         self.apply_seconds.append(time.monotonic() - began)
@@ -189,7 +189,7 @@ class BenchApp(HeartbeatApp):
         self.call_after_refresh(lambda: self.painted_after_poll.append(time.monotonic() - returned))
 
 
-async def wait_for(condition, timeout: float = 60.0) -> None:  # noqa: ANN001
+async def wait_for(condition, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

@@ -42,7 +42,7 @@ def use_orjson(loader: Any) -> None:
 def install_globally() -> None:
     """Every botocore loader of this process reads with orjson (the embedded AWS child only)."""
 
-    JSONFileLoader._load_file = OrjsonFileLoader._load_file  # type: ignore[method-assign]  # noqa: SLF001
+    JSONFileLoader._load_file = OrjsonFileLoader._load_file  # type: ignore[method-assign]
 
 
 __all__ = ["OrjsonFileLoader", "install_globally", "use_orjson"]

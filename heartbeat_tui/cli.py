@@ -103,7 +103,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     # A session is needed (exit 3 without); a `user` session polls only its allow-list.
     scope = session_scope(config)
 
-    async def run():  # noqa: ANN202
+    async def run():
         async with Collector(config) as collector:
             only = None
             if args.account:
@@ -189,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:  # the last line of defence
         log.exception("unexpected error")
         from heartbeat_tui.reasons import one_line
 

@@ -454,7 +454,7 @@ def cmd_aliases(args: argparse.Namespace) -> int:
                 try:
                     iam = await access.client(account, IAM, config.region)
                     names = (await iam.list_account_aliases()).get("AccountAliases") or []
-                except Exception as exc:  # noqa: BLE001 - one line per account, the others still print
+                except Exception as exc:  # one line per account, the others still print
                     return account.id, None, f"account {account.id}: alias not readable: {describe_error(exc)}"
                 return account.id, (names[0] if names else None), None
 

@@ -39,7 +39,7 @@ def demo_config(aws: EmbeddedAWS) -> Config:
     return config_from_dict(aws.config_dict(), env=env, source="embedded AWS")
 
 
-def _secret(value: str):  # noqa: ANN202
+def _secret(value: str):
     from pydantic import SecretStr
 
     return SecretStr(value)

@@ -46,7 +46,7 @@ async def _probe(name: str, call: Callable[[], Awaitable[Any]], ok: Callable[[An
         result = await asyncio.wait_for(call(), deadline)
     except asyncio.TimeoutError:
         return Check("FAIL", name, f"no answer within {deadline:g} s ([collector].account_deadline_seconds)")
-    except Exception as exc:  # noqa: BLE001 - every failure is a FAIL line
+    except Exception as exc:  # every failure is a FAIL line
         return Check("FAIL", name, describe_error(exc))
     return Check("OK", name, ok(result))
 
@@ -105,7 +105,7 @@ def _secret_checks(config: Config) -> list[Check]:
 async def _table_check(dynamodb: Any, name: str, table: str, purpose: str, deadline: float) -> Check:
     try:
         described = await asyncio.wait_for(dynamodb.describe_table(TableName=table), deadline)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if error_code(exc) == "ResourceNotFoundException":
             return Check("FAIL", name, f"{table} does not exist (run `heartbeat init`)")
         # The store's own line: "user store unreachable (DynamoDB <table>: DescribeTable: <reason>); ..."
@@ -243,7 +243,7 @@ async def run_doctor(config: Config) -> list[Check]:
         deadline = config.file.auth.store_timeout_seconds
         try:
             dynamodb = await store_client(access, deadline)
-        except Exception as exc:  # noqa: BLE001 - every failure is a FAIL line
+        except Exception as exc:  # every failure is a FAIL line
             checks.extend(Check("FAIL", name, f"{table}: {describe_error(exc)}") for name, (table, _) in tables.items())
         else:
             checks.extend(

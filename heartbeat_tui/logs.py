@@ -33,13 +33,13 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Every log file, the ones made at rotation too, is opened without following a
     symlink, refused unless a regular file of ours, and made 0600."""
 
-    def _open(self):  # type: ignore[no-untyped-def]  # noqa: ANN202
+    def _open(self):  # type: ignore[no-untyped-def]
         fd = open_written_file(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND, "log file")
         if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
             os.fchmod(fd, 0o600)  # a file made by an older version keeps its mode otherwise
         return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+    def handleError(self, record: logging.LogRecord) -> None:  # logging's name
         """A record that cannot be written (a full disk, a file refused at rotation)
         is dropped: the default prints a traceback on stderr, which is the
         dashboard's screen. Logging never stops the app."""
@@ -50,14 +50,14 @@ class VisibleFormatter(logging.Formatter):
     with every control character a visible escape (no forged log lines, no
     escape sequences for whoever `tail`s the file); a traceback keeps its lines."""
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+    def formatMessage(self, record: logging.LogRecord) -> str:  # logging's name
         record.message = visible(record.message)
         return super().formatMessage(record)
 
-    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]  # noqa: N802, ANN001
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]
         return visible_lines(super().formatException(ei))
 
-    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+    def formatStack(self, stack_info: str) -> str:
         return visible_lines(super().formatStack(stack_info))
 
 

@@ -55,7 +55,7 @@ def fleet_aws():
 
 
 @pytest.fixture
-def clean_aws(fleet_aws):  # noqa: ANN001, ANN201
+def clean_aws(fleet_aws):
     fleet_aws.clear_faults()
     fleet_aws.reset_stats()
     yield fleet_aws

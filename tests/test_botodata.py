@@ -25,7 +25,7 @@ def test_same_models_as_botocore(type_name: str, service: str) -> None:
 def test_the_collectors_loader_reads_with_orjson() -> None:
     config = Config(source="test", file=FileConfig(), env=EnvSettings(_env_file=None))  # type: ignore[call-arg]
     access = AwsAccess(config)
-    loader = access._base.get_component("data_loader")  # noqa: SLF001
+    loader = access._base.get_component("data_loader")
     assert isinstance(loader.file_loader, OrjsonFileLoader)
     other = Loader(file_loader=object())  # not botocore's reader: left alone
     use_orjson(other)

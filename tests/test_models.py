@@ -20,7 +20,7 @@ from heartbeat_tui.models import (
 T0 = 1_700_000_040  # a minute boundary
 
 
-def series(minutes: range, value=lambda m: float(m)) -> MetricSeries:  # noqa: ANN001
+def series(minutes: range, value=lambda m: float(m)) -> MetricSeries:
     return MetricSeries(timestamps=tuple(T0 + 60 * m for m in minutes), values=tuple(value(m) for m in minutes))
 
 

@@ -72,7 +72,7 @@ def paired(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
 
-def test_the_cli_error_line_is_one_line_with_visible_escapes(capsys) -> None:  # noqa: ANN001
+def test_the_cli_error_line_is_one_line_with_visible_escapes(capsys) -> None:
     error_line("account 1234: \x1b]0;pwned\x07 denied\nforged line \u202e")
     out, err = capsys.readouterr()
     assert out == ""

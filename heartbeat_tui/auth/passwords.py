@@ -119,6 +119,6 @@ class PrehashedHasher(PasswordHasher):
                 made = ahead[1].result()
                 if PasswordHash.parse(made).iterations == self.iterations:
                     return made
-            except Exception:  # noqa: BLE001 - hashed again below
+            except Exception:  # hashed again below
                 pass
         return super().hash(password)

@@ -182,7 +182,7 @@ class UserStore:
                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
                 BillingMode="PAY_PER_REQUEST",
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if error_code(exc) == "ResourceInUseException":
                 return False  # already there (or being created by another process)
             raise store_failure(table, "CreateTable", exc) from None

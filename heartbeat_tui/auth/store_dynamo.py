@@ -218,7 +218,7 @@ class DynamoStore:
             return await asyncio.wait_for(call(), self.call_seconds)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes one readable line
+        except Exception as exc:  # every failure becomes one readable line
             code = error_code(exc)
             if code in (
                 "ConditionalCheckFailedException",

@@ -286,7 +286,7 @@ def role_session_name() -> str:
 
     try:
         user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+    except Exception:  # no passwd entry in some containers
         user = "unknown"
     host = socket.gethostname().split(".")[0]
     # STS allows [\w+=,.@-] in the ASCII sense only: "jürgen" would fail every AssumeRole.
@@ -408,7 +408,7 @@ class AwsAccess:
         client.meta.events.register("before-send", _on_send)
         lists = SPLICED_LISTS.get(service)
         if lists:
-            client._serializer = SplicingSerializer(client._serializer, lists)  # noqa: SLF001
+            client._serializer = SplicingSerializer(client._serializer, lists)
         _cache_user_agent(client)
         service_id = client.meta.service_model.service_id.hyphenize()
         for operation in FAST_JSON_OPERATIONS.get(service, ()):
@@ -481,7 +481,7 @@ class AwsAccess:
                 time_fetcher=self._clock,
             )
             # botocore offers no public setter for refreshable credentials.
-            session._credentials = credentials  # noqa: SLF001
+            session._credentials = credentials
             self._credentials[account.id] = credentials
             self._sessions[account.id] = session
         return session
@@ -502,7 +502,7 @@ class AwsAccess:
             credentials = self._credentials.get(account.id)
             # Only a failure that stops calls counts; botocore shrugs off an
             # early (advisory) refresh that fails and keeps the keys in hand.
-            if credentials is None or credentials.refresh_needed(credentials._mandatory_refresh_timeout):  # noqa: SLF001
+            if credentials is None or credentials.refresh_needed(credentials._mandatory_refresh_timeout):
                 self._role_failures[account.id] = failure
             raise failure from exc
         self._role_failures.pop(account.id, None)
@@ -564,7 +564,7 @@ class AwsAccess:
             if last is None or time.monotonic() - last > FORCED_REFRESH_DEBOUNCE_SECONDS:
                 # botocore has no public "refresh now": marking the credentials as
                 # expiring now makes the next use a mandatory refresh, under its lock.
-                credentials._expiry_time = credentials._time_fetcher()  # noqa: SLF001
+                credentials._expiry_time = credentials._time_fetcher()
                 self._forced_at[account.id] = time.monotonic()
             await credentials.get_frozen_credentials()
         return True

@@ -55,8 +55,8 @@ async def _wait_for_new_fill_rate(self: Any, sleep_amount: float) -> None:
 def install() -> None:
     """Patch `AsyncTokenBucket` once (idempotent)."""
 
-    if AsyncTokenBucket._wait_for_new_fill_rate is not _wait_for_new_fill_rate:  # noqa: SLF001
-        AsyncTokenBucket._wait_for_new_fill_rate = _wait_for_new_fill_rate  # type: ignore[method-assign]  # noqa: SLF001
+    if AsyncTokenBucket._wait_for_new_fill_rate is not _wait_for_new_fill_rate:
+        AsyncTokenBucket._wait_for_new_fill_rate = _wait_for_new_fill_rate  # type: ignore[method-assign]
 
 
 __all__ = ["install"]

@@ -163,7 +163,7 @@ class Collector:
                         await self._access.client(account, service, region)
                 if needs_alias:
                     await self._access.client(account, IAM, self._config.region)
-        except Exception:  # noqa: BLE001 - the poll reports what is wrong, per account
+        except Exception:  # the poll reports what is wrong, per account
             log.debug("preparing the AWS clients failed; the poll will create them", exc_info=True)
 
     @property
@@ -219,7 +219,7 @@ class Collector:
             now = self._clock()
             try:
                 accounts = await self.accounts()
-            except Exception as exc:  # noqa: BLE001 - reported, never raised
+            except Exception as exc:  # reported, never raised
                 accounts_snap: tuple[AccountSnapshot, ...] = (
                     AccountSnapshot(
                         id="base-credentials",
@@ -259,7 +259,7 @@ class Collector:
             log.warning("poll of account %s passed its %s s deadline", account.id, deadline)
             reason = f"not answered within {deadline:g} s (the last good data is shown)"
             return self._account_snapshot(self._state(account), now, [reason], [])
-        except Exception as exc:  # noqa: BLE001 - a bug or a malformed response
+        except Exception as exc:  # a bug or a malformed response
             log.exception("poll of account %s failed unexpectedly", account.id)
             state = self._state(account)
             return self._account_snapshot(state, now, [f"unexpected failure: {describe_error(exc)}"], [])

@@ -57,7 +57,7 @@ class PollContext:
                     raise
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a StepFailed
+            except Exception as exc:  # every failure becomes a StepFailed
                 raise StepFailed(step, exc) from exc
 
     async def pages(

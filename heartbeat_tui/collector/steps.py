@@ -140,7 +140,7 @@ async def guard(lane: Lane, step: Awaitable[T]) -> T:
     except BadResponse as exc:  # described by its text: no traceback needed
         log.warning("%s step: %s", lane.label, exc)
         raise StepFailed(Step(lane), exc, where=f"{lane.label} (unexpected response)") from exc
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.exception("%s step failed unexpectedly", lane.label)
         raise StepFailed(Step(lane), exc, where=f"{lane.label} (unexpected response)") from exc
 

@@ -131,7 +131,7 @@ class DashboardController:
         except asyncio.CancelledError:
             self._poll_ended(generation, None)
             raise
-        except Exception as exc:  # noqa: BLE001 - shown in the header and as a notification
+        except Exception as exc:  # shown in the header and as a notification
             error = exc
         self._poll_ended(generation, error)
 
@@ -256,7 +256,7 @@ class DashboardController:
                 prefetch.progress.set()
             prefetch.full = await self.unscoped_source.poll()
             prefetch.finished_at = self.monotonic()
-        except Exception:  # noqa: BLE001 - the session's own first poll tries again
+        except Exception:  # the session's own first poll tries again
             log.warning("the poll before the login failed", exc_info=True)
         finally:
             prefetch.done.set()

@@ -168,7 +168,7 @@ class SessionKeeper:
             if self.policy.session is session:
                 await self.end(exc.reason)
             return
-        except Exception as exc:  # noqa: BLE001 - unverifiable: fail closed, retry soon
+        except Exception as exc:  # unverifiable: fail closed, retry soon
             if self.policy.session is session:
                 await self._suspend(session, exc)
             return
@@ -210,7 +210,7 @@ class SessionKeeper:
                 self._forget_unverified()
                 self.view.login_ready(exc.reason)
             return
-        except Exception as exc:  # noqa: BLE001 - still unreachable: keep the fleet hidden, try again
+        except Exception as exc:  # still unreachable: keep the fleet hidden, try again
             if self.unverified is session:
                 log.info("session of %s still not verified: %s", session.username, exc)
                 self._retry_timer = self.scheduler.call_later(self.retry_seconds, self._retry_due)

@@ -488,7 +488,7 @@ class EcsApi:
         if task is None or task.cluster_arn != moto_cluster.arn:
             try:
                 stopped = self.backend(account, region).stop_task(moto_cluster.name, ident, reason or "")
-            except Exception:  # noqa: BLE001 - moto's "not found" is a bare Exception
+            except Exception:  # moto's "not found" is a bare Exception
                 raise _invalid("The referenced task was not found.") from None
             return {"task": render_moto_task(stopped)}
         sim_cluster = self.world.cluster(account, region, moto_cluster.name)

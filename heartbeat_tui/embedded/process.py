@@ -75,7 +75,9 @@ class EmbeddedAWS:
         if self._proc is not None and self._proc.poll() is None:
             return self
         began = time.monotonic()
-        self._log = tempfile.NamedTemporaryFile(prefix="heartbeat-embedded-", suffix=".log", delete=False)  # noqa: SIM115 - closed in stop()
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix="heartbeat-embedded-", suffix=".log", delete=False
+        )  # closed in stop()
         config = {
             "fleet": self.fleet.to_dict(),
             "step_seconds": self.step_seconds,

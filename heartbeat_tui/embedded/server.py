@@ -202,7 +202,7 @@ def _read_config_line() -> bytes:
 def main() -> None:
     try:
         _main()
-    except BaseException as exc:  # noqa: BLE001 - report any start failure in one line
+    except BaseException as exc:  # report any start failure in one line
         import traceback
 
         traceback.print_exc()  # its last line, "ValueError: ...", is the parent's reason
@@ -374,7 +374,7 @@ def _main() -> None:
                     if close is not None:
                         close()
                 status, headers = captured
-            except Exception:  # noqa: BLE001 - never a hung connection
+            except Exception:  # never a hung connection
                 self.close_connection = True
                 status, headers, payload = "500 Internal Server Error", [("Content-Type", "text/plain")], b"error"
             code = int(status.split(None, 1)[0])

@@ -109,7 +109,7 @@ def exit_watchdog(seconds: float) -> threading.Thread:
         for handler in logging.getLogger().handlers:
             try:
                 handler.flush()
-            except Exception:  # noqa: BLE001, S110 - exiting anyway
+            except Exception:  # exiting anyway
                 pass
         os._exit(0)
 
@@ -427,7 +427,7 @@ class HeartbeatApp(CrashReportingApp):
             )
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - shown on the detail screen, `t` retries
+        except Exception as exc:  # shown on the detail screen, `t` retries
             reply = DetailReady(request.service_arn, None, f"{type(exc).__name__}: {exc}")
         else:
             reply = DetailReady(request.service_arn, detail)

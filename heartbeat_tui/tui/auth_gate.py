@@ -135,7 +135,7 @@ class AuthGate:
         if session is not None:
             try:
                 await (await self.service()).logout(session.token)
-            except Exception as exc:  # noqa: BLE001 - the local session ends anyway
+            except Exception as exc:  # the local session ends anyway
                 log.warning("logout could not revoke the session: %s", exc)
         if self.remember:
             stored = load_token_quietly()

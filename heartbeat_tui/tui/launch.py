@@ -217,7 +217,7 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     def start() -> None:
         try:
             aws.start()
-        except BaseException as exc:  # noqa: BLE001 - reported by the first poll
+        except BaseException as exc:  # reported by the first poll
             failure.append(exc)
 
     starter = threading.Thread(target=start, name="embedded-aws-start", daemon=True)

@@ -134,7 +134,7 @@ class SecureApp(HeartbeatApp):
         # A login typed meanwhile waits for this (AuthGate.service holds a lock).
         try:
             await self.gate.service()
-        except Exception as exc:  # noqa: BLE001 - shown on the login screen, logged
+        except Exception as exc:  # shown on the login screen, logged
             log.exception("the users store is not ready")
             if self.session is None:
                 self._login_screen().ready(f"cannot reach the users store: {exc}")
@@ -147,7 +147,7 @@ class SecureApp(HeartbeatApp):
             self._login_screen().ready(exc.reason)
         except HeartbeatError as exc:
             self._login_screen().ready(str(exc))
-        except Exception as exc:  # noqa: BLE001 - shown on the login screen, logged
+        except Exception as exc:  # shown on the login screen, logged
             log.exception("session resume failed")
             self._login_screen().ready(f"cannot reach the users store: {type(exc).__name__}")
         else:
@@ -181,7 +181,7 @@ class SecureApp(HeartbeatApp):
             self._login_screen().ready(LOGIN_FAILED[0].upper() + LOGIN_FAILED[1:] + ".")
         except HeartbeatError as exc:
             self._login_screen().ready(str(exc))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("login failed unexpectedly")
             self._login_screen().ready(f"login failed: {type(exc).__name__}")
         else:
@@ -267,7 +267,7 @@ class SecureApp(HeartbeatApp):
         reply = message.reply
         try:
             result = await self.admin_call(message.work)
-        except Exception as exc:  # noqa: BLE001 - the screen that asked deals with it (or it was Handled)
+        except Exception as exc:  # the screen that asked deals with it (or it was Handled)
             if not reply.done():
                 reply.set_exception(exc)
         else:

@@ -65,7 +65,7 @@ class ThreadedSource:
             await self._call(self.source.prepare())
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.debug("preparing the data source failed", exc_info=True)
 
     async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:

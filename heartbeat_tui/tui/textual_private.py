@@ -69,7 +69,7 @@ class CrashReportingApp(App[int]):
 
 def merged_bindings(node_class: type[DOMNode]) -> BindingsMap:
     """The bindings of `node_class` and its bases, merged as Textual merges them."""
-    return node_class._merge_bindings()  # noqa: SLF001 - see the module docstring
+    return node_class._merge_bindings()  # see the module docstring
 
 
 def character_to_key(character: str) -> str:
@@ -79,9 +79,9 @@ def character_to_key(character: str) -> str:
 
 def binding_chain(screen: Screen) -> Iterable[tuple[DOMNode, Iterable[tuple[str, Binding]]]]:
     """(node, its (key, binding) pairs) from the focused widget out to the app, as Textual dispatches keys."""
-    return [(node, list(bindings)) for node, bindings in screen._modal_binding_chain]  # noqa: SLF001
+    return [(node, list(bindings)) for node, bindings in screen._modal_binding_chain]
 
 
 def action_state(app: App[object], action: str, node: DOMNode) -> bool | None:
     """`check_action` for `action` on `node`: True shown, None dimmed, False hidden."""
-    return app._check_action_state(action, node)  # noqa: SLF001 - see the module docstring
+    return app._check_action_state(action, node)  # see the module docstring

@@ -53,7 +53,7 @@ def start_workers(aws: Any, config: Any, config_path: Path, username: str, passw
 
 
 @pytest.fixture
-def deployment(fleet_aws: Any, tmp_path: Path):  # noqa: ANN201
+def deployment(fleet_aws: Any, tmp_path: Path):
     from heartbeat_tui.auth.service import open_auth
 
     config = auth_config(fleet_aws)

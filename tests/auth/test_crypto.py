@@ -70,7 +70,7 @@ def test_repr_shows_no_key() -> None:
     assert value not in repr(cipher) and "keys=1" in repr(cipher)
 
 
-def config(**env: object):  # noqa: ANN201
+def config(**env: object):
     return config_from_dict({}, env=EnvSettings(_env_file=None, **env))  # type: ignore[call-arg]
 
 

@@ -121,7 +121,7 @@ async def test_no_admin_screen_by_key_palette_or_action(
         assert app.screen.query_one(DataTable).row_count == 0
 
 
-async def palette_titles(app: SecureApp):  # noqa: ANN201
+async def palette_titles(app: SecureApp):
     """What the command palette offers here (the provider's public `discover`)."""
     provider = HeartbeatCommands(app.screen)
     async for hit in provider.discover():

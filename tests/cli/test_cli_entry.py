@@ -8,7 +8,7 @@ from heartbeat_tui.cli import main
 
 
 @pytest.mark.parametrize("argv", [[], ["demo"]])
-def test_the_dashboard_without_a_terminal_is_a_one_line_usage_error(argv, capsys) -> None:  # noqa: ANN001
+def test_the_dashboard_without_a_terminal_is_a_one_line_usage_error(argv, capsys) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
@@ -19,7 +19,7 @@ def test_the_dashboard_without_a_terminal_is_a_one_line_usage_error(argv, capsys
 BAD_KEYMAP = '[ui.keymap]\n"app.refresh" = "f5"\n"dashboard.fleeet" = "F"\n'
 
 
-def test_a_keymap_naming_no_binding_stops_the_dashboard_first(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_a_keymap_naming_no_binding_stops_the_dashboard_first(tmp_path, capsys) -> None:
     config = tmp_path / "config.toml"
     config.write_text(BAD_KEYMAP)
     assert main(["--config", str(config)]) == 2  # before the terminal is even looked at
@@ -29,7 +29,7 @@ def test_a_keymap_naming_no_binding_stops_the_dashboard_first(tmp_path, capsys) 
     ), err
 
 
-def test_the_demo_checks_the_users_keymap_too(capsys) -> None:  # noqa: ANN001
+def test_the_demo_checks_the_users_keymap_too(capsys) -> None:
     from heartbeat_tui.config import default_config_path
 
     path = default_config_path()  # in the test's own config folder (tests/conftest.py)

@@ -110,7 +110,7 @@ async def test_metrics_are_incremental_after_the_first_poll(clean_aws: Any) -> N
 
     async with Collector(config) as collector:
         first = await collector.poll()
-        for client in list(collector._access._clients.values()):  # noqa: SLF001 - test hook
+        for client in list(collector._access._clients.values()):  # test hook
             client.meta.events.register("provide-client-params.cloudwatch.GetMetricData", record)
         second = await collector.poll()
 
@@ -288,8 +288,8 @@ async def test_assumed_credentials_refresh_themselves_before_they_expire(clean_a
         assert assume_role_calls(clean_aws, PAYMENTS) == 1  # reused, not assumed per poll
         # Fast-forward: the credentials now expire in 5 minutes (inside botocore's
         # mandatory refresh window). Old keys are refused from now on.
-        credentials = collector._access._credentials[PAYMENTS]  # noqa: SLF001 - test hook
-        credentials._expiry_time = credentials._time_fetcher() + timedelta(minutes=5)  # noqa: SLF001
+        credentials = collector._access._credentials[PAYMENTS]  # test hook
+        credentials._expiry_time = credentials._time_fetcher() + timedelta(minutes=5)
         clean_aws.add_fault("expire_credentials", account=PAYMENTS)
         snapshot = await collector.poll()
     payments = snapshot.account(PAYMENTS)
@@ -357,7 +357,7 @@ async def test_calls_in_flight_per_account_are_bounded_per_service(clean_aws: An
         overall[context["heartbeat_lane"][0]] -= 1
 
     async with Collector(config) as collector:
-        original = collector._access.client  # noqa: SLF001 - test hook: tag each client's calls
+        original = collector._access.client  # test hook: tag each client's calls
 
         async def tagged(account: Any, service: str, region: str) -> Any:
             client = await original(account, service, region)

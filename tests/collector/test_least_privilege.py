@@ -93,7 +93,7 @@ async def test_the_users_store_policy_is_exactly_what_it_calls(clean_aws: Any) -
         admin = await auth.login(ADMIN, ADMIN_PASSWORD)
         try:
             await auth.login(ADMIN, "wrong password!!")
-        except Exception:  # noqa: BLE001, S110 - a failed login is part of the run
+        except Exception:  # a failed login is part of the run
             pass
         await auth.create_user(admin, username="carol", password=PASSWORD, role="user", accounts=["345678901234"])
         await auth.list_users(admin)

@@ -156,7 +156,7 @@ def test_bad_configuration_is_one_clear_line(tmp_path: Path, text: str, key: str
         (lambda p: p.write_bytes(b"\xff\xfe[aws]"), "is not UTF-8"),
     ],
 )
-def test_unreadable_files(tmp_path: Path, setup, reason: str) -> None:  # noqa: ANN001
+def test_unreadable_files(tmp_path: Path, setup, reason: str) -> None:
     path = tmp_path / "config.toml"
     setup(path)
     with pytest.raises(ConfigError) as caught:

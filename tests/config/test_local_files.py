@@ -38,7 +38,7 @@ class Ran:
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # noqa: ANN201
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     """`heartbeat ARGS` in this process, stdin not a terminal."""
 
     def go(*args: str) -> Ran:
@@ -98,7 +98,7 @@ def state_folder() -> Path:
 # -- the log ------------------------------------------------------------------------------------
 
 
-def test_a_symlinked_log_file_is_refused_and_its_target_untouched(run, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_symlinked_log_file_is_refused_and_its_target_untouched(run, tmp_path: Path) -> None:
     target = victim(tmp_path)
     log = state_folder() / "heartbeat.log"
     log.symlink_to(target)
@@ -108,7 +108,7 @@ def test_a_symlinked_log_file_is_refused_and_its_target_untouched(run, tmp_path:
 
 
 def test_a_symlinked_log_file_named_by_heartbeat_log_file_is_refused(
-    run,  # noqa: ANN001
+    run,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -123,7 +123,7 @@ def test_a_symlinked_log_file_named_by_heartbeat_log_file_is_refused(
     assert mode(folder) == 0o755  # a folder of the operator's choosing keeps its mode
 
 
-def test_a_hard_link_as_log_file_is_refused(run, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_hard_link_as_log_file_is_refused(run, tmp_path: Path) -> None:
     target = victim(tmp_path, 0o600)
     log = state_folder() / "heartbeat.log"
     os.link(target, log)
@@ -131,7 +131,7 @@ def test_a_hard_link_as_log_file_is_refused(run, tmp_path: Path) -> None:  # noq
     assert unchanged(target, 0o600)
 
 
-def test_a_log_file_of_another_user_is_refused(run, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_log_file_of_another_user_is_refused(run, tmp_path: Path) -> None:
     log = state_folder() / "heartbeat.log"
     log.write_text(PRECIOUS)
     log.chmod(0o644)
@@ -141,7 +141,7 @@ def test_a_log_file_of_another_user_is_refused(run, tmp_path: Path) -> None:  # 
 
 
 def test_a_log_file_made_at_rotation_is_not_followed_either(
-    run,  # noqa: ANN001
+    run,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -166,14 +166,14 @@ def test_a_log_file_made_at_rotation_is_not_followed_either(
     assert mode(user_state_dir() / "heartbeat.log.1") == 0o600
 
 
-def test_a_state_folder_others_can_write_is_refused(run) -> None:  # noqa: ANN001
+def test_a_state_folder_others_can_write_is_refused(run) -> None:
     folder = state_folder()
     folder.chmod(0o777)
     refused(run("keys", "generate"), folder, f"state folder is writable by group/others (chmod 700 {folder})")
     assert not (folder / "heartbeat.log").exists()
 
 
-def test_a_state_folder_of_another_user_is_refused(run) -> None:  # noqa: ANN001
+def test_a_state_folder_of_another_user_is_refused(run) -> None:
     folder = state_folder()
     foreign(folder)
     refused(
@@ -184,7 +184,7 @@ def test_a_state_folder_of_another_user_is_refused(run) -> None:  # noqa: ANN001
     assert not (folder / "heartbeat.log").exists()
 
 
-def test_a_log_folder_others_can_write_is_refused(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_a_log_folder_others_can_write_is_refused(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o1777)  # like /tmp: the sticky bit does not stop a planted name
@@ -193,7 +193,7 @@ def test_a_log_folder_others_can_write_is_refused(run, tmp_path: Path, monkeypat
     assert list(shared.iterdir()) == []
 
 
-def test_our_state_folder_is_made_0700_and_a_readable_one_narrowed(run) -> None:  # noqa: ANN001
+def test_our_state_folder_is_made_0700_and_a_readable_one_narrowed(run) -> None:
     old = os.umask(0)
     try:
         assert run("keys", "generate").code == 0
@@ -206,7 +206,7 @@ def test_our_state_folder_is_made_0700_and_a_readable_one_narrowed(run) -> None:
     assert mode(folder) == 0o700
 
 
-def test_an_unwritable_log_leaves_the_command_running(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_an_unwritable_log_leaves_the_command_running(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Not an attack: a path that cannot be a file (a folder of that name is in the way).
     (tmp_path / "logs" / "heartbeat.log").mkdir(parents=True)
     monkeypatch.setenv("HEARTBEAT_LOG_FILE", str(tmp_path / "logs" / "heartbeat.log"))
@@ -225,7 +225,7 @@ def config_in(folder: Path, text: str = '[aws]\nregion = "eu-west-1"\n') -> Path
     return path
 
 
-def test_a_config_file_of_another_user_is_refused(run, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_config_file_of_another_user_is_refused(run, tmp_path: Path) -> None:
     path = config_in(tmp_path / "cfg")
     foreign(path)
     result = run("--config", str(path), "whoami")
@@ -294,7 +294,7 @@ def test_a_good_dotenv_is_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("file_mode", [0o666, 0o620, 0o602])
-def test_a_dotenv_others_can_write_is_ignored(run, tmp_path: Path, file_mode: int) -> None:  # noqa: ANN001
+def test_a_dotenv_others_can_write_is_ignored(run, tmp_path: Path, file_mode: int) -> None:
     dotenv, secret = planted_env(tmp_path)
     dotenv.chmod(file_mode)
     config = load_config()
@@ -307,7 +307,7 @@ def test_a_dotenv_others_can_write_is_ignored(run, tmp_path: Path, file_mode: in
     assert secret not in result.err + result.out
 
 
-def test_a_dotenv_of_another_user_is_ignored(run, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_dotenv_of_another_user_is_ignored(run, tmp_path: Path) -> None:
     """The issue's case: another user's world-writable `.env` sets the secrets and
     HEARTBEAT_CONFIG; none of it is used."""
 
@@ -357,7 +357,7 @@ def secrets_in(path: Path) -> dict[str, str]:
     return dict(found.values)
 
 
-def test_write_creates_a_0600_file_and_prints_no_secret(run) -> None:  # noqa: ANN001
+def test_write_creates_a_0600_file_and_prints_no_secret(run) -> None:
     old = os.umask(0)  # the most permissive umask: the file must still be 0600
     try:
         result = run("keys", "generate", "--write", ".env")
@@ -374,7 +374,7 @@ def test_write_creates_a_0600_file_and_prints_no_secret(run) -> None:  # noqa: A
     assert config.env.jwt_secret is not None and config.env.jwt_secret.get_secret_value() == values["JWT_SECRET"]
 
 
-def test_write_appends_to_our_0600_file(run) -> None:  # noqa: ANN001
+def test_write_appends_to_our_0600_file(run) -> None:
     dotenv = Path(".env")
     dotenv.write_text("AWS_REGION=eu-west-1")  # no newline at the end
     dotenv.chmod(0o600)
@@ -384,7 +384,7 @@ def test_write_appends_to_our_0600_file(run) -> None:  # noqa: ANN001
     assert mode(dotenv) == 0o600
 
 
-def test_write_never_replaces_a_secret(run) -> None:  # noqa: ANN001
+def test_write_never_replaces_a_secret(run) -> None:
     dotenv = Path(".env")
     dotenv.write_text(PRECIOUS + "ENCRYPTION_KEY=the-one-every-record-is-written-with\n")
     dotenv.chmod(0o600)
@@ -393,7 +393,7 @@ def test_write_never_replaces_a_secret(run) -> None:  # noqa: ANN001
     assert dotenv.read_text().endswith("with\n") and "JWT_SECRET" not in dotenv.read_text()
 
 
-def test_write_refuses_a_symlink(run, tmp_path: Path) -> None:  # noqa: ANN001
+def test_write_refuses_a_symlink(run, tmp_path: Path) -> None:
     target = victim(tmp_path, 0o600)
     Path(".env").symlink_to(target)
     result = run("keys", "generate", "--write", ".env")
@@ -409,7 +409,7 @@ def test_write_refuses_a_symlink(run, tmp_path: Path) -> None:  # noqa: ANN001
     assert not (tmp_path / "not-yet").exists()
 
 
-def test_write_refuses_a_file_others_can_read(run) -> None:  # noqa: ANN001
+def test_write_refuses_a_file_others_can_read(run) -> None:
     dotenv = Path(".env")
     dotenv.write_text(PRECIOUS)
     dotenv.chmod(0o644)
@@ -418,7 +418,7 @@ def test_write_refuses_a_file_others_can_read(run) -> None:  # noqa: ANN001
     assert unchanged(dotenv)
 
 
-def test_write_refuses_a_file_of_another_user(run) -> None:  # noqa: ANN001
+def test_write_refuses_a_file_of_another_user(run) -> None:
     dotenv = Path(".env")
     dotenv.write_text(PRECIOUS)
     dotenv.chmod(0o600)
@@ -428,6 +428,6 @@ def test_write_refuses_a_file_of_another_user(run) -> None:  # noqa: ANN001
     assert unchanged(dotenv, 0o600)
 
 
-def test_write_into_a_missing_folder_is_one_line(run, tmp_path: Path) -> None:  # noqa: ANN001
+def test_write_into_a_missing_folder_is_one_line(run, tmp_path: Path) -> None:
     path = tmp_path / "no-such-folder" / ".env"
     refused(run("keys", "generate", "--write", str(path)), path, "cannot be written (No such file or directory)")

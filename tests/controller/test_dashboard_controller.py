@@ -50,7 +50,12 @@ async def settle(clock: ManualScheduler) -> None:
 
 def test_every_source_satisfies_the_protocol() -> None:
     fake = FakeSource()
-    for source in (fake, ScopedSource(fake, frozenset()), Collector.__new__(Collector), ThreadedSource.__new__(ThreadedSource)):
+    for source in (
+        fake,
+        ScopedSource(fake, frozenset()),
+        Collector.__new__(Collector),
+        ThreadedSource.__new__(ThreadedSource),
+    ):
         assert isinstance(source, FleetSource), type(source)
     assert not isinstance(object(), FleetSource)
 

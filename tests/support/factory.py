@@ -202,12 +202,12 @@ class ScriptedSource:
     def push(self, snapshot: FleetSnapshot) -> None:
         self.snapshots.append(snapshot)
 
-    async def poll(self, only=None) -> FleetSnapshot:  # noqa: ANN001
+    async def poll(self, only=None) -> FleetSnapshot:
         index = min(self.polls, len(self.snapshots) - 1)
         self.polls += 1
         return self.snapshots[index]
 
-    async def fetch_service_detail(self, account_id: str, region: str, cluster_arn: str, service_name: str):  # noqa: ANN201
+    async def fetch_service_detail(self, account_id: str, region: str, cluster_arn: str, service_name: str):
         self.detail_calls.append((account_id, region, cluster_arn, service_name))
         if self.detail_error is not None:
             raise self.detail_error
@@ -263,7 +263,7 @@ def sample_detail() -> ServiceDetail:
     )
 
 
-def filter_row(**kw):  # noqa: ANN003, ANN201 - a stand-in ServiceRow for filters
+def filter_row(**kw):  # a stand-in ServiceRow for filters
     base = dict(
         name="payments-api",
         status="ACTIVE",

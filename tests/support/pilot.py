@@ -13,14 +13,14 @@ from heartbeat_tui.tui.app import HeartbeatApp
 from tests.support.factory import FIXED_NOW, ScriptedSource
 
 
-def make_app(source: ScriptedSource, **kwargs) -> HeartbeatApp:  # noqa: ANN003
+def make_app(source: ScriptedSource, **kwargs) -> HeartbeatApp:
     kwargs.setdefault("clock", lambda: FIXED_NOW)
     kwargs.setdefault("monotonic", lambda: 0.0)
     kwargs.setdefault("interval_seconds", 3600.0)
     return HeartbeatApp(source, **kwargs)
 
 
-async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ANN001
+async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
     """Pump the app until `condition()` holds (each step lets messages run)."""
 
     loop = asyncio.get_running_loop()

@@ -8,10 +8,10 @@ from tests.support.pilot import make_app
 
 
 @pytest.fixture
-def aws(clean_aws):  # noqa: ANN001, ANN201 - the shared embedded AWS, faults cleared (as in tests/collector)
+def aws(clean_aws):  # the shared embedded AWS, faults cleared (as in tests/collector)
     return clean_aws
 
 
 @pytest.fixture
-def app_factory():  # noqa: ANN201
+def app_factory():
     return make_app

@@ -154,12 +154,12 @@ async def test_an_account_going_to_error_is_announced_and_keeps_its_data() -> No
 
 async def test_keys_are_answered_while_a_poll_runs() -> None:
     class SlowSource(ScriptedSource):
-        def __init__(self, *snapshots):  # noqa: ANN002
+        def __init__(self, *snapshots):
             super().__init__(*snapshots)
             self.release = asyncio.Event()
             self.started = 0
 
-        async def poll(self, only=None):  # noqa: ANN001, ANN202
+        async def poll(self, only=None):
             self.started += 1
             if self.polls >= 1:
                 await self.release.wait()
@@ -183,7 +183,7 @@ async def test_keys_are_answered_while_a_poll_runs() -> None:
 
 async def test_a_failed_poll_is_a_notification_and_the_next_is_armed() -> None:
     class Broken(ScriptedSource):
-        async def poll(self, only=None):  # noqa: ANN001, ANN202
+        async def poll(self, only=None):
             raise RuntimeError("no route to the collector")
 
     app = make_app(Broken(make_snapshot()))

@@ -129,7 +129,7 @@ def _not_zombie(pid: int) -> bool:
 
 
 @pytest.fixture
-def terminal(tmp_path: Path):  # noqa: ANN201
+def terminal(tmp_path: Path):
     term = Terminal(tmp_path / "heartbeat.log")
     yield term
     try:

@@ -10,7 +10,7 @@ from tests.support.pilot import make_app, wait_until
 from tests.support.screen_text import screen_text
 
 
-async def open_detail(pilot, app) -> ServiceDetailScreen:  # noqa: ANN001
+async def open_detail(pilot, app) -> ServiceDetailScreen:
     await wait_until(pilot, lambda: app.polls_applied == 1)
     await pilot.press("tab", "tab", "j", "j", "j", "enter")
     await wait_until(pilot, lambda: isinstance(app.screen, ServiceDetailScreen))

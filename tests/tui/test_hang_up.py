@@ -16,7 +16,7 @@ threading.Event().wait()  # a shutdown that never finishes
 """
 
 
-def test_a_stuck_shutdown_ends_after_the_grace_period(tmp_path) -> None:  # noqa: ANN001
+def test_a_stuck_shutdown_ends_after_the_grace_period(tmp_path) -> None:
     log = tmp_path / "hang.log"
     started = time.monotonic()
     process = subprocess.run([sys.executable, "-c", SCRIPT, str(log)], timeout=30, check=False)

@@ -11,7 +11,7 @@ from tests.support.pilot import Notes, make_app, wait_until
 from tests.support.screen_text import screen_text
 
 
-async def test_dashboard_on_the_embedded_aws(clean_aws) -> None:  # noqa: ANN001
+async def test_dashboard_on_the_embedded_aws(clean_aws) -> None:
     source = ThreadedSource(Collector(make_config(clean_aws)))
     app = make_app(source, warm_start=[make_config(clean_aws).accounts[0].id])
     try:

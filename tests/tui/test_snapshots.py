@@ -15,7 +15,7 @@ from tests.support.pilot import make_app
 SIZES = [(120, 40), (80, 24)]
 
 
-def snapshot_app():  # noqa: ANN201
+def snapshot_app():
     source = ScriptedSource(
         make_snapshot(accounts=4, clusters=2, services=14, errors={3: "STS AssumeRole: AccessDenied"}),
         detail=sample_detail(),
@@ -23,7 +23,7 @@ def snapshot_app():  # noqa: ANN201
     return make_app(source)
 
 
-async def _first_poll(pilot) -> None:  # noqa: ANN001
+async def _first_poll(pilot) -> None:
     app = pilot.app
     for _ in range(250):
         if app.polls_applied >= 1:
@@ -32,7 +32,7 @@ async def _first_poll(pilot) -> None:  # noqa: ANN001
     await pilot.pause()
 
 
-async def _detail_loaded(pilot) -> None:  # noqa: ANN001
+async def _detail_loaded(pilot) -> None:
     await _first_poll(pilot)
     await pilot.press("tab", "tab", "j", "j", "j", "enter")
     app = pilot.app
@@ -45,13 +45,13 @@ async def _detail_loaded(pilot) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_dashboard(snap_compare, size) -> None:  # noqa: ANN001
+def test_dashboard(snap_compare, size) -> None:
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=_first_poll)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_fleet_view_filtered(snap_compare, size) -> None:  # noqa: ANN001
-    async def run_before(pilot) -> None:  # noqa: ANN001
+def test_fleet_view_filtered(snap_compare, size) -> None:
+    async def run_before(pilot) -> None:
         await _first_poll(pilot)
         await pilot.press("f", "slash", *"mem:>=50", "enter")
         await pilot.pause()
@@ -60,7 +60,7 @@ def test_fleet_view_filtered(snap_compare, size) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_detail(snap_compare, size) -> None:  # noqa: ANN001
+def test_detail(snap_compare, size) -> None:
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=_detail_loaded)
 
 
@@ -71,7 +71,7 @@ DENIED = (
 )
 
 
-def denied_app():  # noqa: ANN201
+def denied_app():
     from tests.support.factory import account_id
 
     snapshot = make_snapshot(accounts=4, clusters=2, services=14, errors={3: DENIED.format(account=account_id(3))})
@@ -79,10 +79,10 @@ def denied_app():  # noqa: ANN201
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_denied_account_selected(snap_compare, size) -> None:  # noqa: ANN001
+def test_denied_account_selected(snap_compare, size) -> None:
     """Its reason cut to the banner's and the pane's width, the role still readable."""
 
-    async def run_before(pilot) -> None:  # noqa: ANN001
+    async def run_before(pilot) -> None:
         await _first_poll(pilot)
         await pilot.press("j", "j", "j")
         await pilot.pause()
@@ -91,10 +91,10 @@ def test_denied_account_selected(snap_compare, size) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_account_error_view(snap_compare, size) -> None:  # noqa: ANN001
+def test_account_error_view(snap_compare, size) -> None:
     """`e`: the whole reason, wrapped."""
 
-    async def run_before(pilot) -> None:  # noqa: ANN001
+    async def run_before(pilot) -> None:
         await _first_poll(pilot)
         await pilot.press("j", "j", "j", "e")
         await pilot.pause()
@@ -103,8 +103,8 @@ def test_account_error_view(snap_compare, size) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_help(snap_compare, size) -> None:  # noqa: ANN001
-    async def run_before(pilot) -> None:  # noqa: ANN001
+def test_help(snap_compare, size) -> None:
+    async def run_before(pilot) -> None:
         await _first_poll(pilot)
         await pilot.press("tab", "tab", "question_mark")
         await pilot.pause()

@@ -18,12 +18,12 @@ class Recorder:
         self.closed_on: str | None = None
         self.snapshot = make_snapshot(accounts=1, clusters=1, services=1)
 
-    async def poll(self, only=None):  # noqa: ANN001, ANN201
+    async def poll(self, only=None):
         self.threads.append(threading.current_thread().name)
         self.loops.append(asyncio.get_running_loop())
         return self.snapshot
 
-    async def fetch_service_detail(self, *args):  # noqa: ANN002, ANN201
+    async def fetch_service_detail(self, *args):
         raise RuntimeError("AccessDenied")
 
     def relist_next_poll(self) -> None:
@@ -56,7 +56,7 @@ async def test_cancelling_the_caller_cancels_the_poll() -> None:
     started, cancelled = threading.Event(), threading.Event()
 
     class Slow(Recorder):
-        async def poll(self, only=None):  # noqa: ANN001, ANN201
+        async def poll(self, only=None):
             started.set()
             try:
                 await asyncio.sleep(30)

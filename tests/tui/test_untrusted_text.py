@@ -31,7 +31,7 @@ class PoisonedSource(ScriptedSource):
         self.fail_with = fail_with
         self.fail_next = False
 
-    async def poll(self, only=None) -> FleetSnapshot:  # noqa: ANN001
+    async def poll(self, only=None) -> FleetSnapshot:
         if self.fail_next:
             self.fail_next = False
             raise RuntimeError(self.fail_with)

@@ -73,7 +73,7 @@ class Field:
 Submit = Callable[[dict[str, str]], Awaitable[str | None]]
 
 
-class Handled(Exception):  # noqa: N818 - a signal, not an error
+class Handled(Exception):  # a signal, not an error
     """Raised to a screen when the app already dealt with a failure (the session
     ended, the role was refused, the store is unreachable): nothing more to show."""
 
@@ -288,7 +288,7 @@ class AdminScreen(Screen[None]):
             return None
         try:
             return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        except Exception:  # noqa: BLE001 - no row under the cursor
+        except Exception:  # no row under the cursor
             return None
 
     def _selected_view(self) -> UserView | None:

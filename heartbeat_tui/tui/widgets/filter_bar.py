@@ -46,7 +46,7 @@ class FilterBar(Horizontal):
     class Changed(Message):
         """A new valid filter (possibly empty)."""
 
-        def __init__(self, bar: FilterBar, filter: Filter) -> None:  # noqa: A002
+        def __init__(self, bar: FilterBar, filter: Filter) -> None:
             super().__init__()
             self.bar = bar
             self.filter = filter
@@ -64,7 +64,7 @@ class FilterBar(Horizontal):
         def control(self) -> FilterBar:
             return self.bar
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.current: Filter = EMPTY_FILTER
 

@@ -31,7 +31,7 @@ class HeaderBar(Widget):
 
     state: reactive[DashboardState] = reactive(DashboardState, init=False)
 
-    def __init__(self, context: str = "", *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, context: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.context = context
 

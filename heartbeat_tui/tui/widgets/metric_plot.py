@@ -17,7 +17,7 @@ class MetricPlot(Widget):
     MetricPlot { height: 14; border: round $panel-lighten-2; padding: 0 1 0 0; }
     """
 
-    def __init__(self, title: str, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = title
         self._series: Sequence[PlotSeries] = ()

@@ -64,7 +64,7 @@ class PaneTable(DataTable):
         *,
         narrow: Sequence[ColumnSpec] | None = None,
         sort_columns: Sequence[str] = (),
-        id: str | None = None,  # noqa: A002
+        id: str | None = None,
     ) -> None:
         # No cell padding: the fixed widths include the gap, so the panes fit 80 columns.
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False, cell_padding=0)
@@ -161,11 +161,11 @@ class PaneTable(DataTable):
             return None
         try:
             return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - an empty or shrinking table
+        except Exception:  # an empty or shrinking table
             return None
 
     def move_to_key(self, key: str) -> None:
         try:
             self.move_cursor(row=self.get_row_index(key), animate=False)
-        except Exception:  # noqa: BLE001 - the row is gone
+        except Exception:  # the row is gone
             pass

@@ -136,7 +136,7 @@ class ServiceTable(ScrollView, can_focus=True):
         thresholds: Thresholds | None = None,
         empty_text: str = "no services",
         name: str | None = None,
-        id: str | None = None,  # noqa: A002 - Textual's spelling
+        id: str | None = None,  # Textual's spelling
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
