@@ -13,6 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from heartbeat_tui import heap
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.config import Config, config_from_dict, dump_toml, load_env, user_state_dir
@@ -39,8 +41,7 @@ def demo_config(aws: EmbeddedAWS) -> Config:
     return config_from_dict(aws.config_dict(), env=env, source="embedded AWS")
 
 
-def _secret(value: str):
-    from pydantic import SecretStr
+def _secret(value: str) -> SecretStr:
 
     return SecretStr(value)
 
@@ -86,6 +87,7 @@ def serve_demo(*, step_seconds: float = 2.0) -> int:
         print(visible_lines(summarise(snapshot)))
         path = _write_demo_config(aws)
         credentials = aws.credentials()
+        stop = _stop_signal()
         print(
             "\nServing until Ctrl-C. In another shell:\n"
             f"  export HEARTBEAT_CONFIG={path} AWS_ACCESS_KEY_ID={credentials['AWS_ACCESS_KEY_ID']}"
@@ -96,7 +98,7 @@ def serve_demo(*, step_seconds: float = 2.0) -> int:
             "  heartbeat snapshot --format table"
         )
         sys.stdout.flush()
-        _wait_for_signal()
+        _wait_for(stop)
     return EXIT_OK
 
 
@@ -113,9 +115,16 @@ def _write_demo_config(aws: EmbeddedAWS) -> Path:
     return path
 
 
-def _wait_for_signal() -> None:
+def _stop_signal() -> threading.Event:
+    """Set by SIGINT, SIGTERM or SIGHUP; installed before the lines are printed,
+    so a caller that signals as soon as it reads them stops us cleanly."""
+
     done = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: done.set())
+    return done
+
+
+def _wait_for(done: threading.Event) -> None:
     while not done.wait(1.0):
         pass
