@@ -22,7 +22,7 @@ import orjson
 from botocore.loaders import JSONFileLoader
 
 
-class OrjsonFileLoader(JSONFileLoader):
+class OrjsonFileLoader(JSONFileLoader):  # type: ignore[misc]  # botocore is untyped
     """A `JSONFileLoader` that decodes with orjson."""
 
     def _load_file(self, full_path: str, open_method: Callable[..., Any]) -> Any:
@@ -42,7 +42,7 @@ def use_orjson(loader: Any) -> None:
 def install_globally() -> None:
     """Every botocore loader of this process reads with orjson (the embedded AWS child only)."""
 
-    JSONFileLoader._load_file = OrjsonFileLoader._load_file  # type: ignore[method-assign]
+    JSONFileLoader._load_file = OrjsonFileLoader._load_file
 
 
 __all__ = ["OrjsonFileLoader", "install_globally", "use_orjson"]

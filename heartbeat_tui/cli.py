@@ -20,7 +20,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from heartbeat_tui import __version__
 from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, load_cli_config, session_scope
@@ -35,6 +35,9 @@ from heartbeat_tui.errors import (
     error_line,
 )
 from heartbeat_tui.untrusted import visible
+
+if TYPE_CHECKING:
+    from heartbeat_tui.models import FleetSnapshot
 
 log = logging.getLogger("heartbeat")
 
@@ -103,7 +106,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     # A session is needed (exit 3 without); a `user` session polls only its allow-list.
     scope = session_scope(config)
 
-    async def run():
+    async def run() -> FleetSnapshot:
         async with Collector(config) as collector:
             only = None
             if args.account:

@@ -50,7 +50,8 @@ def _password_options(parser: argparse.ArgumentParser, what: str = "the password
 
 def _add(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
     # No abbreviations: `--pass` must not quietly mean `--password-stdin`.
-    return commands.add_parser(name, help=help_text, allow_abbrev=False)
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help_text, allow_abbrev=False)
+    return parser
 
 
 def add_user_commands(commands: Any) -> None:

@@ -502,7 +502,7 @@ def load_config(
 def config_from_dict(data: Mapping[str, Any], *, env: EnvSettings | None = None, source: str = "<dict>") -> Config:
     """Build a Config from a TOML-shaped dict (the embedded AWS and tests use this)."""
 
-    config = Config(source=source, file=parse_config_data(data, source), env=env or EnvSettings(_env_file=None))  # type: ignore[call-arg]
+    config = Config(source=source, file=parse_config_data(data, source), env=env or EnvSettings(_env_file=None))
     check_partitions(config)
     return config
 
@@ -555,14 +555,14 @@ def check_partitions(config: Config) -> None:
                     f"is in partition {partition}, not {home} ({fleet}): the base credentials cannot assume it",
                 )
         for j, region in enumerate(account.regions or ()):
-            partition = partition_of_region(region)
-            if partition is None:
+            region_partition = partition_of_region(region)
+            if region_partition is None:
                 raise ConfigError(config.source, f"accounts[{i}].regions[{j}]", unknown(region))
-            if partition != home:
+            if region_partition != home:
                 raise ConfigError(
                     config.source,
                     f"accounts[{i}].regions[{j}]",
-                    f"{region} is in partition {partition}, not {home} ({fleet})",
+                    f"{region} is in partition {region_partition}, not {home} ({fleet})",
                 )
 
 

@@ -68,8 +68,8 @@ def setup_logging(level: str = "INFO") -> Path | None:
     could have planted or could change."""
 
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    for old in list(root.handlers):
+        root.removeHandler(old)
     path = log_path()
     override = bool(os.environ.get(LOG_FILE_ENV))
     try:

@@ -217,9 +217,10 @@ class SplicingSerializer:
     def serialize_to_request(self, parameters: dict[str, Any], operation_model: Any) -> dict[str, Any]:
         key = self._lists.get(operation_model.name)
         items = parameters.get(key) if key is not None else None
-        if not isinstance(items, list) or not self._splices(operation_model, key):  # type: ignore[arg-type]
-            return self._inner.serialize_to_request(parameters, operation_model)
-        serialized = self._inner.serialize_to_request({**parameters, key: []}, operation_model)
+        if key is None or not isinstance(items, list) or not self._splices(operation_model, key):
+            plain: dict[str, Any] = self._inner.serialize_to_request(parameters, operation_model)
+            return plain
+        serialized: dict[str, Any] = self._inner.serialize_to_request({**parameters, key: []}, operation_model)
         body = orjson.loads(serialized["body"])
         body[key] = items
         serialized["body"] = orjson.dumps(body)
@@ -238,7 +239,7 @@ def _cache_user_agent(client: Any) -> None:
 
     creator = getattr(client, "_user_agent_creator", None)
     build = getattr(creator, "to_string", None)
-    if build is None:
+    if creator is None or build is None:
         return
     built: dict[frozenset[str], str] = {}
 
@@ -254,7 +255,7 @@ def _cache_user_agent(client: Any) -> None:
     creator.to_string = to_string
 
 
-class SharedTLSSession(AIOHTTPSession):
+class SharedTLSSession(AIOHTTPSession):  # type: ignore[misc]  # aiobotocore is untyped
     """aiobotocore's HTTP session, with one TLS context for all clients.
 
     Each client builds its own SSL context and loads the whole CA bundle into

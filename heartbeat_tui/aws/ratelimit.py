@@ -56,7 +56,7 @@ def install() -> None:
     """Patch `AsyncTokenBucket` once (idempotent)."""
 
     if AsyncTokenBucket._wait_for_new_fill_rate is not _wait_for_new_fill_rate:
-        AsyncTokenBucket._wait_for_new_fill_rate = _wait_for_new_fill_rate  # type: ignore[method-assign]
+        AsyncTokenBucket._wait_for_new_fill_rate = _wait_for_new_fill_rate
 
 
 __all__ = ["install"]

@@ -17,7 +17,7 @@ import json
 import re
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -256,7 +256,11 @@ def _build_lookups(
             and dims[0].get("Name") == "ClusterName"
             and dims[1].get("Name") == "ServiceName"
         ):
-            key = (account, region, dims[0].get("Value"), dims[1].get("Value"), metric.get("MetricName"))
+            # Values are checked where the series is looked up (None finds none).
+            key: tuple[str, str, str, str, str] | None = cast(
+                "tuple[str, str, str, str, str]",
+                (account, region, dims[0].get("Value"), dims[1].get("Value"), metric.get("MetricName")),
+            )
         else:
             key = _series_key(account, region, metric)
         if query.get("ReturnData") is not False:  # else checked, but not answered

@@ -493,7 +493,7 @@ class EcsApi:
             return {"task": render_moto_task(stopped)}
         sim_cluster = self.world.cluster(account, region, moto_cluster.name)
         service = sim_cluster.services.get(task.service) if sim_cluster is not None else None
-        if task.last_status != "STOPPED" and service is not None:
+        if task.last_status != "STOPPED" and sim_cluster is not None and service is not None:
             task.stop(now(), stop_code="UserInitiated", reason=str(reason or "Task stopped by user"), exit_code=None)
             self.world.retire_task(service, task)
             self.world.sync_moto(service)

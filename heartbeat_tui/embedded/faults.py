@@ -36,6 +36,7 @@ with probability ``rate``, at most ``times`` times (default: for ever).  Kinds:
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import random
 import re
@@ -170,7 +171,7 @@ class Faults:
         with self._lock:
             return [f.to_json() for f in self._faults]
 
-    def matching(self, account: str, service: str | None, operation: str | None) -> list[Fault]:
+    def matching(self, account: str, service: str | None, operation: str | None) -> builtins.list[Fault]:
         """The faults that fire for this request (each rolled against its rate)."""
         with self._lock:
             fired = []

@@ -288,7 +288,7 @@ class MetricStore:
         boundary, as CloudWatch does for recent data).  The caller holds ``lock``.
         """
         if self._pending and key[:4] in self._pending:
-            self._materialize(key[:4])  # type: ignore[arg-type]
+            self._materialize(key[:4])
         series = self.series.get(key)
         if series is None or end <= start:
             return [], []
@@ -365,7 +365,9 @@ def is_valid_stat(stat: str) -> bool:
 _COLUMNS = {"Average": "avg", "Maximum": "max", "Minimum": "min", "SampleCount": "count"}
 
 
-def _single_minute_picker(stat: str, avg: array, mx: array, mn: array, cnt: array) -> Callable[[int], float]:
+def _single_minute_picker(
+    stat: str, avg: array[float], mx: array[float], mn: array[float], cnt: array[float]
+) -> Callable[[int], float]:
     if stat == "Average":
         return avg.__getitem__
     if stat == "Maximum":
@@ -383,7 +385,9 @@ def _single_minute_picker(stat: str, avg: array, mx: array, mn: array, cnt: arra
     )
 
 
-def _aggregate(stat: str, avg: array, mx: array, mn: array, cnt: array, i0: int, i1: int) -> float | None:
+def _aggregate(
+    stat: str, avg: array[float], mx: array[float], mn: array[float], cnt: array[float], i0: int, i1: int
+) -> float | None:
     total = 0.0
     samples = 0.0
     best_max = -math.inf

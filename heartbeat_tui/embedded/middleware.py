@@ -85,7 +85,7 @@ class HeartbeatApp:
         self._account_of_key = get_account_id_from
         # The services whose data lives per region (signing name -> moto's backends).
         self._regional_backends = {
-            signing: get_backend(name)
+            signing: get_backend(name)  # type: ignore[call-overload]  # moto types each name apart
             for signing, name in (
                 ("ecs", "ecs"),
                 ("application-autoscaling", "applicationautoscaling"),

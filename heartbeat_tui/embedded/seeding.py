@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,12 @@ TASK_SIZES = (("256", "512"), ("512", "1024"), ("1024", "2048"), ("2048", "4096"
 
 # How a FAILING service's tasks die.
 EXIT_REASON = "Essential container in task exited"
+
+
+def running_of(service: SimService) -> Callable[[], int]:
+    """The running count the metric store reads for `service`, at each minute it fills."""
+
+    return lambda: service.metrics_running
 
 
 def pull_error(image: str) -> str:
@@ -227,7 +234,7 @@ def build_world(spec: FleetSpec, now: float) -> World:
                     world.metrics.add_service(
                         key,
                         service.metrics,
-                        lambda s=service: s.metrics_running,
+                        running_of(service),
                         timeline,
                         current_minute - spec.history_minutes,
                         current_minute,

@@ -80,7 +80,7 @@ def _prewarm(dispatcher: Any) -> None:
 
     for service in ("ecs", "sts", "iam", "cloudwatch", "applicationautoscaling"):
         try:
-            dispatcher.app_instances.setdefault(service, create_backend_app(service))  # type: ignore[arg-type]
+            dispatcher.app_instances.setdefault(service, create_backend_app(service))
         except Exception:  # an internal API: a moto upgrade only costs the warm-up
             pass
 
@@ -185,7 +185,8 @@ class _Replay:
     def readline(self, limit: int = -1) -> bytes:
         if self._lines:  # read with the same limit as http.client's
             return self._lines.pop(0)
-        return self._rfile.readline(limit)
+        line: bytes = self._rfile.readline(limit)
+        return line
 
 
 def _read_config_line() -> bytes:
@@ -331,7 +332,7 @@ def _main() -> None:
 
         def _parse_read_lines(self, lines: list[bytes]) -> bool:
             connection = self.rfile
-            self.rfile = _Replay(lines, connection)
+            self.rfile = _Replay(lines, connection)  # type: ignore[assignment]  # reads lines, as the parser needs
             try:
                 return bool(super().parse_request())
             finally:

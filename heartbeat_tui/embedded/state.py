@@ -301,13 +301,13 @@ class SimService:
             deployment.pending_count = 0
         by_id = {d.id: d for d in self.deployments}
         for task in self.tasks.values():
-            deployment = by_id.get(task.deployment)
-            if deployment is None:
+            owner = by_id.get(task.deployment)
+            if owner is None:
                 continue
             if task.last_status == "RUNNING":
-                deployment.running_count += 1
+                owner.running_count += 1
             elif task.last_status == "PENDING":
-                deployment.pending_count += 1
+                owner.pending_count += 1
 
 
 @dataclass

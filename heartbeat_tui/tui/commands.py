@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
@@ -27,7 +28,7 @@ class BindingInfo:
     enabled: bool
 
 
-def screen_bindings(screen: Screen) -> list[BindingInfo]:
+def screen_bindings(screen: Screen[Any]) -> list[BindingInfo]:
     """The bindings active on `screen` (its focused widget, the screen, the app),
     one entry per action, keys of the same action joined (`j/down`)."""
 
@@ -64,7 +65,7 @@ def screen_bindings(screen: Screen) -> list[BindingInfo]:
     return list(merged.values())
 
 
-def _run(screen: Screen, info: BindingInfo) -> None:
+def _run(screen: Screen[Any], info: BindingInfo) -> None:
     screen.app.call_later(screen.app.run_action, info.action, info.node)
 
 

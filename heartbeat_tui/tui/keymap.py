@@ -22,6 +22,7 @@ from heartbeat_tui.tui.textual_private import character_to_key, merged_bindings
 
 
 def _subclasses(cls: type) -> Iterator[type]:
+    sub: type
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)

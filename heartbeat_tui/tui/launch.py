@@ -41,7 +41,7 @@ def _require_terminal() -> None:
         raise UsageError("the dashboard needs a terminal; for scripts use `heartbeat snapshot` (json, csv or table)")
 
 
-def _app_kwargs(config: Config, settings_path: Path | None, ui: UiSection) -> dict:
+def _app_kwargs(config: Config, settings_path: Path | None, ui: UiSection) -> dict[str, Any]:
     from heartbeat_tui.tui.view import Thresholds
 
     thresholds = config.file.thresholds
@@ -270,7 +270,7 @@ def _demo_dashboard(
     ui_config = Config(
         source="embedded AWS",
         file=FileConfig(refresh={"interval_seconds": DEMO_REFRESH_SECONDS}),  # type: ignore[arg-type]
-        env=EnvSettings(_env_file=None),  # type: ignore[call-arg]
+        env=EnvSettings(_env_file=None),
     )
     warm = [fleet.accounts[0].id] if len(fleet.accounts) > 1 else None
     return asyncio.run(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding, BindingsMap
@@ -77,7 +78,7 @@ def character_to_key(character: str) -> str:
     return _character_to_key(character)
 
 
-def binding_chain(screen: Screen) -> Iterable[tuple[DOMNode, Iterable[tuple[str, Binding]]]]:
+def binding_chain(screen: Screen[Any]) -> Iterable[tuple[DOMNode, Iterable[tuple[str, Binding]]]]:
     """(node, its (key, binding) pairs) from the focused widget out to the app, as Textual dispatches keys."""
     return [(node, list(bindings)) for node, bindings in screen._modal_binding_chain]
 

@@ -38,7 +38,7 @@ class CopyTarget:
         return cls("cluster", name, arn, console_url(arn))
 
 
-class FleetScreen(Screen):
+class FleetScreen(Screen[None]):
     """A screen that shows a FleetView. `show_view` is called by the app for
     the current screen only; hidden screens catch up when they resume."""
 

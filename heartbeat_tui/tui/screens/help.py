@@ -3,7 +3,7 @@ screen, the app), plus the filter language."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from rich.table import Table
 from rich.text import Text
@@ -33,7 +33,7 @@ class HasHelpTitle(Protocol):
 class HelpScreen(PanelModal):
     BINDINGS: ClassVar[list[BindingType]] = panel_bindings("help", "escape,q,question_mark", "Close help")
 
-    def __init__(self, target: Screen) -> None:
+    def __init__(self, target: Screen[Any]) -> None:
         super().__init__(id="help")
         self.target = target
 

@@ -10,7 +10,7 @@ keeping its cursor on the same row."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -48,7 +48,7 @@ def _sort_key(cells: object) -> object:
     return cells.plain if isinstance(cells, Text) else cells
 
 
-class PaneTable(DataTable):
+class PaneTable(DataTable[Any]):
     """A DataTable that is only ever updated in place: `sync` never clears."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

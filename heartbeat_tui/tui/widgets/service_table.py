@@ -11,7 +11,7 @@ by key, and keeps its place on screen, across every refresh, sort and filter.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from rich.segment import Segment
 from rich.style import Style
@@ -408,12 +408,13 @@ class ServiceTable(ScrollView, can_focus=True):
                 return Strip.blank(width, base)
             key = self._order[index]
             cursor = index == self._cursor
-            strip = self._strips.get((key, cursor))
-            if strip is None:
+            cached = self._strips.get((key, cursor))
+            if cached is None:
                 if len(self._strips) > _CACHE_LIMIT:
                     self._strips.clear()
-                strip = self._row_strip(self._rows[key], cursor)
-                self._strips[(key, cursor)] = strip
+                cached = self._row_strip(self._rows[key], cursor)
+                self._strips[(key, cursor)] = cached
+            strip = cached
         return strip.crop_extend(int(scroll_x), int(scroll_x) + width, base)
 
     def _header_strip(self) -> Strip:
@@ -465,7 +466,8 @@ class ServiceTable(ScrollView, can_focus=True):
                 if level != "ok":
                     style = self._with_status(base, level_status(level))
                 spark_width = max(0, width - 5)
-                text = f"{row.spark(key, spark_width)} {percent_text(value)}" if spark_width else percent_text(value)
+                which: Literal["cpu", "mem"] = "cpu" if key == "cpu" else "mem"
+                text = f"{row.spark(which, spark_width)} {percent_text(value)}" if spark_width else percent_text(value)
             elif key == "scaling":
                 text = visible(row.scaling)
                 style = base + self._style("muted") if not row.stale and not cursor else base
