@@ -438,8 +438,9 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_aliases(args: argparse.Namespace) -> int:
-    from heartbeat_tui.aws.access import IAM, AwsAccess
+    from heartbeat_tui.aws.access import AwsAccess
     from heartbeat_tui.aws.errors import describe_error
+    from heartbeat_tui.aws.services import IAM
     from heartbeat_tui.config import AccountConfig
 
     config = load_cli_config(args)

@@ -17,8 +17,9 @@ from typing import Any
 from heartbeat_tui.auth.crypto import InvalidKeySetting, parse_keys
 from heartbeat_tui.auth.keys import ALGORITHMS, MIN_JWT_SECRET_BYTES
 from heartbeat_tui.auth.store import auth_table_name, store_client, store_failure
-from heartbeat_tui.aws.access import AUTOSCALING, CLOUDWATCH, ECS, STS, AwsAccess
+from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.errors import describe_error, error_code
+from heartbeat_tui.aws.services import AUTOSCALING, CLOUDWATCH, ECS, STS
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import ConfigError
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from heartbeat_tui.aws import access
+from heartbeat_tui.aws import identity
 from heartbeat_tui.timeutil import to_datetime, to_epoch
 
 UTC = timezone.utc
@@ -44,7 +44,7 @@ def test_epoch() -> None:
 def test_role_session_name_is_always_valid_for_sts(monkeypatch: pytest.MonkeyPatch, user: str) -> None:
     import re
 
-    monkeypatch.setattr(access.getpass, "getuser", lambda: user)
-    name = access.role_session_name()
+    monkeypatch.setattr(identity.getpass, "getuser", lambda: user)
+    name = identity.role_session_name()
     assert re.fullmatch(r"[A-Za-z0-9_+=,.@-]{2,64}", name), name
     assert name.startswith("heartbeat-")

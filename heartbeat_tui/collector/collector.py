@@ -30,18 +30,10 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from heartbeat_tui.aws.access import (
-    AUTOSCALING,
-    CLOUDWATCH,
-    ECS,
-    IAM,
-    STS,
-    AwsAccess,
-    CallCounter,
-    counting,
-    stop_counting,
-)
+from heartbeat_tui.aws.access import AwsAccess
+from heartbeat_tui.aws.counting import CallCounter, counting, stop_counting
 from heartbeat_tui.aws.errors import describe_error
+from heartbeat_tui.aws.services import AUTOSCALING, CLOUDWATCH, ECS, IAM, STS
 from heartbeat_tui.collector.context import PollContext
 from heartbeat_tui.collector.ecs import EcsReader
 from heartbeat_tui.collector.limits import (

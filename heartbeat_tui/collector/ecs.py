@@ -30,8 +30,8 @@ from typing import Any
 
 import orjson
 
-from heartbeat_tui.aws.access import ECS
 from heartbeat_tui.aws.errors import BadResponse
+from heartbeat_tui.aws.services import ECS
 from heartbeat_tui.collector.context import PollContext
 from heartbeat_tui.collector.limits import (
     DESCRIBE_CLUSTERS_BATCH,

@@ -9,7 +9,7 @@ import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
-from heartbeat_tui.aws.access import CLOUDWATCH
+from heartbeat_tui.aws.services import CLOUDWATCH
 from heartbeat_tui.collector.context import PollContext
 from heartbeat_tui.collector.limits import (
     METRIC_MAX_LOOKBACK_SECONDS,

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from heartbeat_tui.aws.access import AUTOSCALING
+from heartbeat_tui.aws.services import AUTOSCALING
 from heartbeat_tui.collector.context import Operation, PollContext
 from heartbeat_tui.collector.limits import AUTOSCALING_PAGE_SIZE, DESIRED_COUNT, TERMINAL_ACTIVITY_STATES
 from heartbeat_tui.collector.merging import keep_equal, merge_activities

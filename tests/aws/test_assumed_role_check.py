@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from heartbeat_tui.aws.access import check_assumed_role
 from heartbeat_tui.aws.errors import AssumeRoleFailed, BadResponse, WrongAccount, describe_error
+from heartbeat_tui.aws.identity import check_assumed_role
 from heartbeat_tui.config import AccountConfig
 
 ROLE = "arn:aws-cn:iam::210987654321:role/HeartbeatReader"

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import botocore.session
 from botocore.serialize import create_serializer
 
-from heartbeat_tui.aws.access import SPLICED_LISTS, SplicingSerializer
+from heartbeat_tui.aws.wire import SPLICED_LISTS, SplicingSerializer
 from heartbeat_tui.collector.merging import metric_stat
 
 
@@ -74,7 +74,8 @@ def test_other_protocols_are_left_to_botocore() -> None:
 async def test_the_collectors_cloudwatch_client_splices_its_metric_queries() -> None:
     from pydantic import SecretStr
 
-    from heartbeat_tui.aws.access import CLOUDWATCH, AwsAccess
+    from heartbeat_tui.aws.access import AwsAccess
+    from heartbeat_tui.aws.services import CLOUDWATCH
     from heartbeat_tui.config import EnvSettings, config_from_dict
 
     env = EnvSettings(_env_file=None, aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key=SecretStr("secret"))  # type: ignore[call-arg]

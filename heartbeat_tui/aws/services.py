@@ -1,0 +1,9 @@
+"""The AWS services HeartBeat talks to, by their botocore names (IAM and STS are global)."""
+
+ECS = "ecs"
+CLOUDWATCH = "cloudwatch"
+AUTOSCALING = "application-autoscaling"
+IAM = "iam"
+STS = "sts"
+
+__all__ = ["AUTOSCALING", "CLOUDWATCH", "ECS", "IAM", "STS"]

@@ -1,0 +1,213 @@
+"""How requests and answers cross the wire, faster than botocore does by default.
+
+Each piece uses botocore's or aiobotocore's internals (a parser hook, the
+serializer, the User-Agent builder, the HTTP session class): they live here,
+apart from `access.py`'s sessions and credentials, and `tests/aws` fails
+loudly when an upgrade changes what they rely on.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar
+
+import orjson
+from aiobotocore.httpsession import AIOHTTPSession
+from aiobotocore.session import AioSession
+from botocore.context import get_context
+from botocore.serialize import JSONSerializer
+
+from heartbeat_tui.aws.services import AUTOSCALING, CLOUDWATCH, ECS
+
+
+def _raw_timestamp(value: Any) -> Any:
+    return value
+
+
+def fast_timestamps(session: AioSession) -> AioSession:
+    """Leave timestamps as the wire sends them (epoch numbers for JSON services).
+
+    botocore turns every timestamp into a datetime; for GetMetricData that is
+    90,000 of them per call and it dominated a cold poll (1.27 s against 0.11 s
+    to parse one 500-query, 3-hour response here). The collector converts the
+    few timestamps it keeps itself (`collector.parse.to_datetime`).
+    """
+
+    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_raw_timestamp)
+    return session
+
+
+# Read operations the collector calls often, with large answers, on services
+# whose JSON wire format is exactly botocore's parsed shape (no renamed members,
+# no blobs; timestamps stay epoch numbers, as with `fast_timestamps`).
+FAST_JSON_OPERATIONS: dict[str, tuple[str, ...]] = {
+    CLOUDWATCH: ("GetMetricData",),
+    ECS: (
+        "ListClusters",
+        "DescribeClusters",
+        "ListServices",
+        "DescribeServices",
+        "ListTasks",
+        "DescribeTasks",
+    ),
+    AUTOSCALING: ("DescribeScalableTargets", "DescribeScalingActivities", "DescribeScalingPolicies"),
+}
+
+
+def fast_json(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
+    """Decode a successful JSON response with one `orjson.loads`.
+
+    botocore's shape walker costs about a microsecond per value, and one poll
+    of a large fleet moves millions (a 500-query GetMetricData answer alone has
+    180,000 numbers). The result has the same keys and values as botocore's
+    parse. Anything else (an error, another wire format, a body that is not
+    a JSON object) is left to botocore untouched.
+    """
+
+    body = response_dict.get("body")
+    if response_dict.get("status_code") != 200 or not isinstance(body, bytes) or not body.startswith(b"{"):
+        return
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return
+    if not isinstance(data, dict):
+        return
+    customized_response_dict.update(data)
+    response_dict["body"] = b"{}"
+
+
+# Request parameters sent as they are: one large list per operation, whose items
+# the collector builds in wire form (the names botocore would send, only strings,
+# numbers, lists and structures). 24 GetMetricData requests of 500 queries each
+# per poll: botocore's shape walk took about 4 ms per request to encode them.
+SPLICED_LISTS: dict[str, dict[str, str]] = {
+    CLOUDWATCH: {"GetMetricData": "MetricDataQueries"},
+}
+_PLAIN_TYPES = frozenset({"string", "integer", "long", "boolean", "double", "float"})
+
+
+def _plain_shape(shape: Any, depth: int = 0) -> bool:
+    """True when botocore's JSON serializer would send values of this shape
+    unchanged: no renamed members, no timestamps, blobs or documents."""
+
+    if depth > 20:
+        return False
+    kind = shape.type_name
+    if kind in _PLAIN_TYPES:
+        return True
+    if kind == "list":
+        return _plain_shape(shape.member, depth + 1)
+    if kind == "structure":
+        if getattr(shape, "is_document_type", False):
+            return False
+        return all(
+            "name" not in member.serialization and _plain_shape(member, depth + 1) for member in shape.members.values()
+        )
+    return False
+
+
+class SplicingSerializer:
+    """botocore's JSON serializer, with one large list parameter of an operation
+    encoded by orjson instead of botocore's walk over every value.
+
+    botocore still serializes everything else (headers, target, timestamps, the
+    query-compatible header) from the same parameters with the list empty; the
+    list is then put in place. The request on the wire is the same JSON. Used
+    only when the operation's model shows the list's items go on the wire as
+    they are; otherwise, and for every other operation, botocore does it all.
+    """
+
+    def __init__(self, inner: Any, lists: dict[str, str]) -> None:
+        self._inner = inner
+        self._lists = lists
+        self._plain: dict[str, bool] = {}
+
+    def _splices(self, operation_model: Any, key: str) -> bool:
+        plain = self._plain.get(operation_model.name)
+        if plain is None:
+            members = operation_model.input_shape.members if operation_model.input_shape is not None else {}
+            member = members.get(key)
+            plain = (
+                type(self._inner) is JSONSerializer  # awsJson (not REST-JSON, CBOR or query)
+                and member is not None
+                and "name" not in member.serialization
+                and member.type_name == "list"
+                and _plain_shape(member)
+            )
+            self._plain[operation_model.name] = plain
+        return plain
+
+    def serialize_to_request(self, parameters: dict[str, Any], operation_model: Any) -> dict[str, Any]:
+        key = self._lists.get(operation_model.name)
+        items = parameters.get(key) if key is not None else None
+        if key is None or not isinstance(items, list) or not self._splices(operation_model, key):
+            plain: dict[str, Any] = self._inner.serialize_to_request(parameters, operation_model)
+            return plain
+        serialized: dict[str, Any] = self._inner.serialize_to_request({**parameters, key: []}, operation_model)
+        body = orjson.loads(serialized["body"])
+        body[key] = items
+        serialized["body"] = orjson.dumps(body)
+        return serialized
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def cache_user_agent(client: Any) -> None:
+    """Build the User-Agent header once per set of feature ids, not per request.
+
+    botocore builds it from a dozen components twice per request (about 5 % of
+    a poll's CPU); only the feature ids of the current call vary.
+    """
+
+    creator = getattr(client, "_user_agent_creator", None)
+    build = getattr(creator, "to_string", None)
+    if creator is None or build is None:
+        return
+    built: dict[frozenset[str], str] = {}
+
+    def to_string() -> str:
+        context = get_context()
+        features = frozenset(context.features) if context is not None else frozenset()
+        features |= frozenset(getattr(creator, "_client_features", None) or ())
+        text = built.get(features)
+        if text is None:
+            text = built[features] = build()
+        return text
+
+    creator.to_string = to_string
+
+
+class SharedTLSSession(AIOHTTPSession):  # type: ignore[misc]  # aiobotocore is untyped
+    """aiobotocore's HTTP session, with one TLS context for all clients.
+
+    Each client builds its own SSL context and loads the whole CA bundle into
+    it: about 80 ms of CPU per client, two seconds of a cold poll over a few
+    accounts and regions. A context is safe to share, so clients with the same
+    verification settings (and no client certificate or proxy, which customise
+    the context) share one.
+    """
+
+    _contexts: ClassVar[dict[Any, Any]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def _build_ssl_contexts(self, proxy_url: Any) -> Any:
+        if self._cert_file or proxy_url:
+            return super()._build_ssl_contexts(proxy_url)
+        with self._lock:  # built in worker threads, possibly several at once
+            context = self._contexts.get(self._verify)
+            if context is None:
+                context = self._contexts[self._verify] = self._build_verify_context()
+        return context, None
+
+
+__all__ = [
+    "FAST_JSON_OPERATIONS",
+    "SPLICED_LISTS",
+    "SharedTLSSession",
+    "SplicingSerializer",
+    "cache_user_agent",
+    "fast_json",
+    "fast_timestamps",
+]
