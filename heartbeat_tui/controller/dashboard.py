@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from heartbeat_tui.config import DEFAULT_INTERVAL_SECONDS
 from heartbeat_tui.controller.access import OPEN, AccessPolicy
 from heartbeat_tui.controller.scheduler import Cancellable, Scheduler
 from heartbeat_tui.controller.source import FleetSource, ScopedSource, scoped
@@ -67,7 +68,7 @@ class DashboardController:
         observer: Observer,
         scheduler: Scheduler,
         *,
-        interval_seconds: float = 30.0,
+        interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
         policy: AccessPolicy = OPEN,
         autopoll: bool = True,
