@@ -202,6 +202,18 @@ async def test_doctor_shows_what_discovery_found(aws: Any) -> None:
     assert not [line for line in lines if line.startswith(f"OK    account {DENIED_ACCOUNT}")]
 
 
+async def test_doctor_says_when_discovery_fails(aws: Any) -> None:
+    aws.add_fault("error", service="organizations", code="AccessDeniedException")
+    lines = [check.line() for check in await run_doctor(discovery_config(aws))]
+
+    assert (
+        "FAIL  discovery: Organizations ListAccounts: access denied (AccessDeniedException: Injected"
+        " AccessDeniedException (embedded AWS fault).) (no list yet: only the [[accounts]] of the file are polled)"
+    ) in lines
+    assert not [line for line in lines if line.startswith("OK    discovered ")]
+    assert f"OK    account {HUB} (shared-services) us-west-2 ecs:ListClusters: readable" in lines
+
+
 # -- accounts that join, leave, or are suspended: an organization of its own ----------------------
 
 ALPHA, BETA = "111111111111", "222222222222"

@@ -42,6 +42,15 @@ def profiles(aws: Any, isolated_environment: Path, monkeypatch: pytest.MonkeyPat
                 # The STS client of botocore's role chain is botocore's own: it reads the endpoint here.
                 "endpoint_url": aws.endpoint_url,
             },
+            # Credentials that live 15 minutes: inside botocore's early-refresh window
+            # from the start, so botocore renews them at every use.
+            "checkout-short": {
+                "role_arn": role_arn(CHECKOUT),
+                "source_profile": "hub-keys",
+                "duration_seconds": "900",
+                "region": "us-east-1",
+                "endpoint_url": aws.endpoint_url,
+            },
             "data-sso": {
                 "sso_start_url": SSO_START_URL,
                 "sso_region": "us-east-1",
@@ -96,6 +105,22 @@ async def test_profile_accounts_read_as_role_accounts_do(profiles: Any) -> None:
     assert again == {PAYMENTS: 0, CHECKOUT: 0}
     assert dict(first.stats.calls)["sts.GetCallerIdentity"] == 3  # the hub's base credentials, and one per profile
     assert "sts.GetCallerIdentity" not in dict(second.stats.calls)
+
+
+async def test_renewed_credentials_are_proved_again(profiles: Any) -> None:
+    config = profile_config(profiles, {"id": CHECKOUT, "profile": "checkout-short", "regions": ["us-east-1"]})
+    seen = []
+    async with Collector(config) as collector:
+        for _ in range(2):
+            profiles.reset_stats()
+            snapshot = await collector.poll()
+            assert account(snapshot, CHECKOUT).status is AccountStatus.OK
+            seen.append(requests_in(profiles, CHECKOUT))
+
+    # botocore assumed the role again (new keys) and each new set was proved once.
+    for requests in seen:
+        assert requests[("sts", "GetCallerIdentity")] == 1
+        assert requests[("sts", "AssumeRole")] >= 1
 
 
 async def test_a_profile_of_another_account_shows_nothing(profiles: Any) -> None:

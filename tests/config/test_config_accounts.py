@@ -65,13 +65,22 @@ def test_discovery_is_off_unless_asked_for(tmp_path: Path) -> None:
             '[[accounts]]\nid = "210987654321"\nprofile = "p"\nrole_arn = "arn:aws:iam::210987654321:role/R"\n',
             "accounts[0]: set role_arn or profile, not both",
         ),
-        ('[[accounts]]\nid = "210987654321"\nprofile = "has space"\n', "accounts[0].profile: must be an AWS profile name"),
+        (
+            '[[accounts]]\nid = "210987654321"\nprofile = "has space"\n',
+            "accounts[0].profile: must be an AWS profile name",
+        ),
         ('[[accounts]]\nid = "210987654321"\nprofile = "p"\nexternal_id = "abc"\n', "external_id needs a role_arn"),
         ("[discovery]\norganizations = true\n", "discovery: organizations = true needs role_name"),
         ('[discovery]\norganizations = true\nrole_name = "a b"\n', "discovery.role_name: must be an IAM role name"),
-        ('[discovery]\norganizations = true\nrole_name = "R"\nregions = []\n', "discovery.regions: must list at least one"),
+        (
+            '[discovery]\norganizations = true\nrole_name = "R"\nregions = []\n',
+            "discovery.regions: must list at least one",
+        ),
         ('[discovery]\norganizations = true\nrole_name = "R"\nrefresh_minutes = 0\n', "discovery.refresh_minutes"),
-        ('[discovery]\norganizations = true\nrole_name = "R"\nincluded_ous = ["x"]\n', "discovery.included_ous: unknown key"),
+        (
+            '[discovery]\norganizations = true\nrole_name = "R"\nincluded_ous = ["x"]\n',
+            "discovery.included_ous: unknown key",
+        ),
         (
             '[discovery]\norganizations = true\nrole_name = "R"\nregions = ["cn-north-1"]\n',
             "discovery.regions[0]: cn-north-1 is in partition aws-cn, not aws",
