@@ -5,5 +5,8 @@ CLOUDWATCH = "cloudwatch"
 AUTOSCALING = "application-autoscaling"
 IAM = "iam"
 STS = "sts"
+ORGANIZATIONS = "organizations"
+#: Served from one endpoint per partition: their clients use the default region.
+GLOBAL_SERVICES = frozenset({IAM, STS, ORGANIZATIONS})
 
-__all__ = ["AUTOSCALING", "CLOUDWATCH", "ECS", "IAM", "STS"]
+__all__ = ["AUTOSCALING", "CLOUDWATCH", "ECS", "GLOBAL_SERVICES", "IAM", "ORGANIZATIONS", "STS"]
