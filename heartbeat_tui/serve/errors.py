@@ -31,6 +31,7 @@ from heartbeat_tui.reasons import one_line
 log = logging.getLogger(__name__)
 
 UNAUTHORIZED = "not authenticated: log in again"
+_BEARER = {"WWW-Authenticate": "Bearer"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _AIOHTTP_CODES = {
@@ -99,7 +100,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, _BEARER if exc.status == 401 else None)
     except web.HTTPException as exc:  # aiohttp's own: no such route, a method not allowed, a body over the cap
         if exc.status < 400:
             raise
@@ -111,7 +112,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         status, code, message = _for_engine_error(exc)
         if status == 401:
             log.info("refused %s %s: %s", request.method, request.rel_url.raw_path, exc)
-        return error_response(status, code, message, {"WWW-Authenticate": "Bearer"} if status == 401 else None)
+        return error_response(status, code, message, _BEARER if status == 401 else None)
     except Exception:
         log.exception("internal error answering %s %s", request.method, request.rel_url.raw_path)
         return error_response(500, "internal", "internal error (details in the server's log file)")
