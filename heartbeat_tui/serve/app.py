@@ -172,12 +172,20 @@ def session_json(session: Session) -> dict[str, Any]:
     }
 
 
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    """A failed check whose every waiter went away is not an "exception never retrieved"."""
+
+    if not task.cancelled():
+        task.exception()
+
+
 class SessionCache:
     """Sessions the users store verified in the last `SESSION_CACHE_SECONDS`, by token."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self._verified: dict[str, tuple[float, Session]] = {}
+        self.epoch = 0  # one more at each `forget_all`: a check begun before it is not kept
 
     def get(self, token: str) -> Session | None:
         found = self._verified.get(token)
@@ -191,13 +199,16 @@ class SessionCache:
             return None
         return session
 
-    def put(self, token: str, session: Session) -> None:
+    def put(self, token: str, session: Session, epoch: int) -> None:
+        if epoch != self.epoch:
+            return
         if len(self._verified) >= SESSION_CACHE_ENTRIES:
             self._verified.clear()
         self._verified[token] = (self.clock(), session)
 
     def forget_all(self) -> None:
         self._verified.clear()
+        self.epoch += 1
 
 
 class Api:
@@ -209,6 +220,7 @@ class Api:
         self.config = config
         self.logins = asyncio.Semaphore(MAX_CONCURRENT_LOGINS)
         self.sessions = SessionCache(hub.monotonic)
+        self._checking: dict[str, asyncio.Task[Session]] = {}
 
     # -- sessions -------------------------------------------------------------------
 
@@ -221,10 +233,25 @@ class Api:
             raise ApiError(401, "unauthorized", UNAUTHORIZED)
         session = self.sessions.get(token)
         if session is None:
-            session = await self.auth.check(token)
-            self.sessions.put(token, session)
+            # One store check per token at a time: clients sharing a token (a wall of
+            # displays, a script's workers) woken by the same poll wait for the same answer.
+            checking = self._checking.get(token)
+            if checking is None:
+                checking = asyncio.get_running_loop().create_task(self._check(token))
+                checking.add_done_callback(_retrieved)
+                self._checking[token] = checking
+            session = await asyncio.shield(checking)
         request[USERNAME] = session.username
         return session
+
+    async def _check(self, token: str) -> Session:
+        epoch = self.sessions.epoch
+        try:
+            session = await self.auth.check(token)
+            self.sessions.put(token, session, epoch)
+            return session
+        finally:
+            del self._checking[token]
 
     async def login(self, request: web.Request) -> web.Response:
         body: LoginBody = await read_body(request, LoginBody)
