@@ -401,6 +401,10 @@ class ServiceTable(ScrollView, can_focus=True):
         style = self._styles.get(name)
         if style is None:
             style = self.get_component_rich_style(f"service-table--{name}", partial=True)
+            background = self.get_component_styles(f"service-table--{name}").background
+            if 0 < background.a < 1:
+                # A partial Rich style drops the alpha: blend it over the table, as Textual paints it.
+                style += Style(bgcolor=(self.background_colors[1] + background).rich_color)
             self._styles[name] = style
         return style
 
