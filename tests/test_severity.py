@@ -30,16 +30,20 @@ def service(
         status=status,
         desired_count=desired,
         running_count=running,
-        deployments=(
-            Deployment(id="ecs-svc/1", status="PRIMARY", rollout_state=rollout, failed_tasks=failed),
-        ),
+        deployments=(Deployment(id="ecs-svc/1", status="PRIMARY", rollout_state=rollout, failed_tasks=failed),),
     )
 
 
 @pytest.mark.parametrize(
     ("kwargs", "cpu", "mem", "severity", "text"),
     [
-        ({"rollout": "FAILED", "running": 1, "status": "DRAINING"}, 95.0, None, Severity.ROLLOUT_FAILED, "rollout FAILED"),
+        (
+            {"rollout": "FAILED", "running": 1, "status": "DRAINING"},
+            95.0,
+            None,
+            Severity.ROLLOUT_FAILED,
+            "rollout FAILED",
+        ),
         ({"running": 1, "desired": 3, "status": "DRAINING"}, 95.0, None, Severity.BELOW_DESIRED, "1/3 running"),
         ({"status": "DRAINING", "rollout": "IN_PROGRESS", "failed": 3}, None, None, Severity.NOT_ACTIVE, "DRAINING"),
         ({"rollout": "IN_PROGRESS", "failed": 3}, 95.0, None, Severity.TASKS_FAILING, "3 tasks failed to start"),
@@ -109,6 +113,8 @@ def test_the_default_sort_puts_the_worst_first_and_counts_problems() -> None:
 
 
 def test_a_fleet_without_problems_has_no_worst_thing() -> None:
-    view = build_view(make_snapshot(accounts=1, clusters=1, services=1), FIXED_NOW, Thresholds(warning=99, critical=100))
+    view = build_view(
+        make_snapshot(accounts=1, clusters=1, services=1), FIXED_NOW, Thresholds(warning=99, critical=100)
+    )
     assert view.worst is None
     assert next(iter(view.accounts.values())).worst is None
