@@ -150,7 +150,7 @@ async def test_colour_keeps_its_meaning_under_the_cursor(theme: str) -> None:
         failed = app.status_style(Status.FAILED).color
         focused = _segment(table, 1, "FAILED").style
         assert focused.color == failed
-        assert _contrast(focused.color, focused.bgcolor) >= 2.5
+        assert _contrast(focused.color, focused.bgcolor) >= 3.0
         plain_row = _segment(table, 2, "COMPLETED").style
         surface = plain_row.bgcolor
         await pilot.press("shift+tab")  # the clusters pane takes the focus
@@ -159,6 +159,14 @@ async def test_colour_keeps_its_meaning_under_the_cursor(theme: str) -> None:
         assert blurred.color == failed
         # Dim: nearer the table's own background than the focused cursor, but still there.
         assert 0 < _distance(blurred.bgcolor, surface) < _distance(focused.bgcolor, surface)
+        # The accounts pane too: its "ok" badge stays green on the selected row.
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        accounts = app.screen.query_one("#accounts", PaneTable)
+        badge = next(s for s in accounts.render_line(1) if s.text.strip() == "ok").style
+        assert accounts.cursor_row == 0 and badge.color == app.status_style(Status.OK).color
+        # The same cursor as the services pane (up to DataTable's 5% focus tint).
+        assert _distance(badge.bgcolor, focused.bgcolor) < 16
 
 
 async def test_stale_data_is_dimmed_everywhere_and_an_account_never_read_is_not() -> None:

@@ -55,7 +55,7 @@ class PaneTable(DataTable[Any]):
     # red on the selected row, and dim in a pane without the focus.
     DEFAULT_CSS = """
     PaneTable > .datatable--cursor { background: $foreground 10%; color: $foreground; text-style: none; }
-    PaneTable:focus > .datatable--cursor { background: $primary 40%; color: $foreground; text-style: bold; }
+    PaneTable:focus > .datatable--cursor { background: $primary 28%; color: $foreground; text-style: bold; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

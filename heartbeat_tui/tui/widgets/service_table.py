@@ -63,7 +63,7 @@ class ServiceTable(ScrollView, can_focus=True):
     /* The cursor is a background only: a red FAILED keeps its colour on the selected
        row. A pane without the focus shows where its cursor is, dimly. */
     ServiceTable > .service-table--cursor { background: $foreground 10%; }
-    ServiceTable:focus > .service-table--cursor { background: $primary 40%; text-style: bold; }
+    ServiceTable:focus > .service-table--cursor { background: $primary 28%; text-style: bold; }
     ServiceTable > .service-table--warning { color: $hb-warning; }
     ServiceTable > .service-table--critical { color: $hb-critical; text-style: bold; }
     ServiceTable > .service-table--failed { color: $hb-failed; text-style: bold; }
