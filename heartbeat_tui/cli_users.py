@@ -105,6 +105,8 @@ def add_user_commands(commands: Any) -> None:
     reset = _add(actions, "reset-password", "set a new password (lockout cleared, sessions ended)")
     reset.add_argument("username", metavar="NAME")
     _password_options(reset, "the new password")
+    migrate = _add(actions, "migrate", "upgrade the original HeartBeat's user records (what needs no password)")
+    migrate.add_argument("--dry-run", action="store_true", help="report the legacy records, change nothing")
 
     aliases = _add(commands, "aliases", "account id -> alias of the accounts this session may see")
     aliases.add_argument("--format", choices=["table", "json"], default="table")
@@ -371,13 +373,15 @@ def cmd_users(args: argparse.Namespace) -> int:
     if args.users_command is None:
         raise UsageError(
             "an action is needed: create, list, disable, enable, set-role, set-accounts, update,"
-            " reset-password or unlock"
+            " reset-password, unlock or migrate"
         )
     config = load_cli_config(args)
     from heartbeat_tui.auth import AuthSecrets, Permission
 
     AuthSecrets.from_config(config)
     action = args.users_command
+    if action == "migrate":
+        return _migrate(config, dry_run=args.dry_run)
     password = None
     if action in ("create", "reset-password"):
         # Check the session (and its role) before asking for a password it would not use.
@@ -434,6 +438,24 @@ def cmd_users(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown action {action!r}")
 
     print(_with_session(config, run))
+    return EXIT_OK
+
+
+def _migrate(config: Config, *, dry_run: bool) -> int:
+    """`users migrate`: exit 1 when some legacy email stays unreadable (nothing lost: kept as it was)."""
+
+    async def run(auth: AuthService, session: Session) -> Any:
+        return await auth.migrate_legacy(session, dry_run=dry_run)
+
+    report = _with_session(config, run)
+    for line in report.lines():
+        print(visible(line))  # usernames the original never validated
+    if report.unreadable:
+        error_line(
+            f"{len(report.unreadable)} legacy email(s) not readable (kept as they are):"
+            " set HEARTBEAT_LEGACY_ENCRYPTION_KEY to the original's ENCRYPTION_KEY and run it again"
+        )
+        return EXIT_PARTIAL
     return EXIT_OK
 
 

@@ -296,6 +296,7 @@ class EnvSettings(BaseSettings):
     encryption_key: SecretStr | None = None
     jwt_secret: SecretStr | None = None
     jwt_algorithm: str = "HS256"
+    heartbeat_legacy_encryption_key: SecretStr | None = None  # the original HeartBeat's ENCRYPTION_KEY
     heartbeat_config: str | None = None
 
 
