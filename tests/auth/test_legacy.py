@@ -9,7 +9,9 @@ import asyncio
 import base64
 import hashlib
 import os
+import statistics
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -298,3 +300,30 @@ def test_the_command_line(clean_aws: Any, tmp_path: Path, monkeypatch: pytest.Mo
     assert "carol  role=user" in cli.run("whoami").out
     assert "password_hash" in raw(tables, cli.config, "carol")
     assert cli.login("carol", "wrong password!").code == 3
+
+
+async def test_a_legacy_user_costs_what_anyone_costs(fleet_aws: Any) -> None:
+    """The original's hash is 6 times cheaper than ours: padded, a wrong password for
+    a legacy user takes what one for an unknown user takes (real parameters;
+    interleaved, medians, a band around 1 as in test_timing.py). Unpadded the
+    ratio would be near 0.17."""
+
+    config = with_legacy_key(auth_config(fleet_aws, auth={"lockout_threshold": 100}))
+    tables = dynamodb(fleet_aws, config)
+    async with open_auth(config) as auth:
+        assert auth.iterations == 600_000
+        await auth.store.ensure_tables()
+        put(tables, config, original_item("olduser"))
+        legacy, unknown = [], []
+        for i in range(6):
+            pair = [("olduser", legacy), ("nobody-here", unknown)]
+            for username, bucket in pair if i % 2 else reversed(pair):
+                started = time.perf_counter()
+                with pytest.raises(LoginFailed):
+                    await auth.login(username, "not the old password")
+                if i:  # the first round warms up
+                    bucket.append(time.perf_counter() - started)
+    assert statistics.median(unknown) > 0.05  # the real cost, not a shortcut
+    ratio = statistics.median(legacy) / statistics.median(unknown)
+    assert 0.75 <= ratio <= 1.33, (legacy, unknown)
+    assert "encrypted_password" in raw(tables, config, "olduser")  # a failed login upgrades nothing
