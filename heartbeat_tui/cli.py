@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--cluster", metavar="NAME", help="only clusters with this name (glob allowed)")
     snapshot.add_argument("--service", metavar="NAME", help="only services with this name (glob allowed)")
     snapshot.add_argument("--format", choices=["json", "csv", "table"], default="json")
+    snapshot.add_argument(
+        "--history",
+        action="store_true",
+        help="json: add each service's CPU and memory series (timestamps, average, maximum); csv stays one row",
+    )
 
     commands.add_parser(
         "doctor", help="check configuration, credentials, every account and region, and the users table"
@@ -137,8 +142,10 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     selected = [a for a in snapshot.accounts if filters.account_matches(a)]
     if args.account and not selected:
         raise UsageError(f"no account matches --account {args.account!r}")
-    render = {"json": to_json, "csv": to_csv, "table": to_table}[args.format]
-    sys.stdout.write(render(snapshot, filters))
+    if args.format == "json":
+        sys.stdout.write(to_json(snapshot, filters, history=args.history))
+    else:
+        sys.stdout.write({"csv": to_csv, "table": to_table}[args.format](snapshot, filters))
     sys.stdout.flush()
     failed = [a for a in selected if a.status.value != "ok"]
     for account in failed:

@@ -401,6 +401,7 @@ class EnvSettings(BaseSettings):
     encryption_key: SecretStr | None = None
     jwt_secret: SecretStr | None = None
     jwt_algorithm: str = "HS256"
+    heartbeat_legacy_encryption_key: SecretStr | None = None  # the original HeartBeat's ENCRYPTION_KEY
     heartbeat_config: str | None = None
 
 
@@ -487,13 +488,15 @@ def _describe(error: Mapping[str, Any]) -> str:
 
 
 def _one_line(source: str, exc: ValidationError) -> ConfigError:
-    first = exc.errors()[0]
-    loc = _clean_location(tuple(first.get("loc", ())))
-    key = _format_location(loc) or None
-    reason = _describe(first)
-    more = exc.error_count() - 1
-    if more:
-        reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+    """Every problem on the one line, the first as the error's key and reason."""
+
+    problems = []
+    for error in exc.errors():
+        key = _format_location(_clean_location(tuple(error.get("loc", ())))) or None
+        problems.append((key, _describe(error)))
+    key, reason = problems[0]
+    for other_key, other_reason in problems[1:]:
+        reason += f"; {other_key}: {other_reason}" if other_key else f"; {other_reason}"
     return ConfigError(source, key, reason)
 
 
