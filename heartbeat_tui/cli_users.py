@@ -402,6 +402,13 @@ async def _refuse_unknown_accounts(config: Config, accounts: str | None) -> None
         except Exception as exc:  # no credentials, STS refused: one line, nothing changed
             raise UsageError(f"accounts: cannot tell which account is watched: {describe_error(exc)}") from None
     unknown = [account for account in ids if account not in known]
+    if unknown and config.discovery is not None:
+        # Discovery may list it at its next refresh: granted ahead, said once.
+        error_line(
+            f"warning: accounts: {', '.join(unknown)} not in {config.source};"
+            " kept, as [discovery] may list it at its next refresh"
+        )
+        return
     if unknown:
         where = f"in {config.source}" if config.accounts else "watched (no [[accounts]] configured)"
         raise UsageError(

@@ -111,3 +111,18 @@ def test_users_list_and_whoami_say_everything(cli: CliEnv) -> None:
     cli.login(ADMIN, ADMIN_PASSWORD)
     admin = json.loads(cli.run("whoami", "--format", "json").out)
     assert admin["all_accounts"] is True and admin["email"] is None
+
+
+def test_with_discovery_on_an_unknown_account_is_kept_with_a_warning(cli: CliEnv) -> None:
+    # Discovery may list the account at its next refresh: the grant is kept, and said.
+    with cli.config_path.open("a") as config_file:
+        config_file.write('\n[discovery]\norganizations = true\nrole_name = "HeartbeatRead"\n')
+    cli.login(ADMIN, ADMIN_PASSWORD)
+    args = ("users", "create", "--username", "carol", "--role", "user", "--password-stdin")
+    created = cli.run(*args, "--accounts", f"{PAYMENTS},999999999999", stdin=PASSWORD + "\n")
+    assert created.code == 0, created.err
+    assert created.err.strip() == (
+        f"heartbeat: warning: accounts: 999999999999 not in {cli.config_path}; kept, as [discovery] may list it at its next refresh"
+    )
+    users = {u["username"]: u for u in json.loads(cli.run("users", "list", "--format", "json").out)}
+    assert users["carol"]["accounts"] == sorted([PAYMENTS, "999999999999"])
