@@ -174,11 +174,13 @@ async def current_session(auth: AuthService) -> Session:
     """The session from HEARTBEAT_TOKEN or the session file, fully checked."""
 
     from heartbeat_tui.auth import SessionInvalid, StoreError, StoreMissing, StoreUnavailable
-    from heartbeat_tui.auth.session_file import NO_SESSION, load_token
+    from heartbeat_tui.auth.session_file import NO_SESSION, elsewhere, load_token
 
     stored = load_token()
     if stored is None:
         raise SessionInvalid(NO_SESSION)
+    if stored.server is not None:
+        raise SessionInvalid(elsewhere(stored.server))
     try:
         return await auth.check(stored.token)
     except (StoreMissing, StoreUnavailable):
