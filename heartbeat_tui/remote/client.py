@@ -198,10 +198,8 @@ class RemoteClient:
     async def detail(
         self, account_id: str, region: str, cluster: str, service: str, *, tasks: bool = True
     ) -> ServiceDetail:
-        path = "/".join(
-            (API, "accounts", _seg(account_id), "regions", _seg(region), "clusters", _seg(cluster))
-            + ("services", _seg(service))
-        )
+        parts = ("accounts", account_id, "regions", region, "clusters", cluster, "services", service)
+        path = API + "".join(f"/{_seg(part)}" for part in parts)
         _, _, data = await self.request(
             "GET", path, params={"tasks": "1"} if tasks else None, headers={"Accept": MEDIA_TYPE_DETAIL}
         )
@@ -221,7 +219,11 @@ class RemoteClient:
         return data
 
     async def user_call(self, method: str, username: str | None, action: str | None, body: Any = None) -> Any:
-        path = f"{API}/users" + (f"/{_seg(username)}" if username is not None else "") + (f"/{action}" if action else "")
+        path = f"{API}/users"
+        if username is not None:
+            path += f"/{_seg(username)}"
+        if action:
+            path += f"/{action}"
         return await self.json(method, path, body=body, ok=(200, 201, 204))
 
 
