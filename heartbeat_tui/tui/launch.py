@@ -36,9 +36,11 @@ class DashboardCrashed(HeartbeatError):
     exit_code = EXIT_INTERNAL
 
 
-def _require_terminal() -> None:
+def _require_terminal(
+    hint: str = "for scripts use `heartbeat snapshot` (json, csv or table)",
+) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the dashboard needs a terminal; for scripts use `heartbeat snapshot` (json, csv or table)")
+        raise UsageError(f"the dashboard needs a terminal; {hint}")
 
 
 def _app_kwargs(config: Config, settings_path: Path | None, ui: UiSection) -> dict[str, Any]:
@@ -217,7 +219,7 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     # The user's own theme and keys, checked before anything starts.
     settings_path = default_config_path()
     ui = _checked_ui(_remembered_ui(settings_path), str(settings_path))
-    _require_terminal()
+    _require_terminal("without one, `heartbeat demo --serve` runs the demo as a service and prints how to reach it")
     started = time.monotonic()
     from heartbeat_tui.embedded import EmbeddedAWS
     from heartbeat_tui.embedded.fleet import FleetSpec
