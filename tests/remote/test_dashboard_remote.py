@@ -143,3 +143,26 @@ async def test_many_dashboards_cost_aws_one_pollers_calls(cli: CliEnv, server: T
                 await wait_until(pilot, lambda app=app, at=polled_at: shows(app, at), timeout=20)
             assert aws_calls(cli.aws) == snapshot.stats.total_calls  # three dashboards: one poller's calls
             assert server.hub.generation == generation
+
+
+async def test_details_come_through_the_api_and_a_refresh_asks_the_server(cli: CliEnv, server: ThreadedServer) -> None:
+    token = (await asyncio.to_thread(cli.admin_session)).token
+    source = RemoteSource(RemoteClient(server.url, token))
+    try:
+        snapshot = await source.poll()
+        account = next(a for a in snapshot.accounts if a.id == PAYMENTS)
+        region, cluster, service = next(iter(account.services()))
+        detail = await source.fetch_service_detail(account.id, region.region, cluster.arn, service.name)
+        direct = server.call(
+            server.collector.fetch_service_detail(account.id, region.region, cluster.arn, service.name)
+        )
+        assert detail.tasks and [t.arn for t in detail.tasks] == [t.arn for t in direct.tasks]
+        assert detail.model_dump(exclude={"fetched_at"}) == direct.model_dump(exclude={"fetched_at"})
+        # `r` in the dashboard: the next poll asks the server for one now, and returns it.
+        before = server.hub.generation
+        source.relist_next_poll()
+        refreshed = await asyncio.wait_for(source.poll(), 60)
+        assert server.hub.generation == before + 1
+        assert refreshed.generated_at == server.hub.snapshot.generated_at != snapshot.generated_at
+    finally:
+        await source.aclose()
