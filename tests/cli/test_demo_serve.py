@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from heartbeat_tui.cli import main
-
 pytestmark = pytest.mark.slow
 
 
@@ -68,9 +66,3 @@ def test_demo_serve_prints_lines_that_work_and_cleans_up_on_sigterm(tmp_path: Pa
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
-
-
-def test_demo_without_a_terminal_points_to_demo_serve(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 2
-    err = capsys.readouterr().err
-    assert "needs a terminal" in err and "heartbeat demo --serve" in err and err.count("\n") == 1
