@@ -125,3 +125,34 @@ def test_aliases_equal_the_local_output_and_refresh_polls_the_server_once(cli: C
     cli.capsys.readouterr()
     code = print_full_poll(snapshot)
     assert (refreshed.code, refreshed.out) == (code, cli.capsys.readouterr().out)
+
+
+def test_user_administration_through_the_server_prints_the_local_lines(cli: CliEnv, server: ThreadedServer) -> None:
+    cli.monkeypatch.setenv("HEARTBEAT_TOKEN", cli.admin_session().token)
+    steps = [
+        (
+            ("users", "create", "--username", "{u}", "--role", "user", "--accounts", PAYMENTS, "--password-stdin"),
+            PASSWORD,
+        ),
+        (("users", "set-accounts", "{u}", ""), ""),
+        (("users", "set-role", "{u}", "monitor"), ""),
+        (("users", "update", "{u}", "--full-name", "Some One"), ""),
+        (("users", "disable", "{u}"), ""),
+        (("users", "enable", "{u}"), ""),
+        (("users", "unlock", "{u}"), ""),
+        (("users", "reset-password", "{u}", "--password-stdin"), PASSWORD + "!"),
+        (("users", "create", "--username", "{u}", "--role", "user", "--password-stdin"), PASSWORD),  # exists
+        (("users", "set-role", "{u}", "emperor"), ""),  # invalid role
+        (("users", "disable", "nobody-{u}"), ""),  # no such user
+    ]
+    for args, stdin in steps:
+        local = cli.run(*(a.format(u="carl") for a in args), stdin=stdin + "\n" if stdin else "")
+        remote = cli.run(
+            "--server", server.url, *(a.format(u="bob") for a in args), stdin=stdin + "\n" if stdin else ""
+        )
+        assert remote.code == local.code, (args, local, remote)
+        assert remote.out == local.out.replace("carl", "bob"), args
+        assert bool(remote.err) == bool(local.err), args
+    listing = cli.run("--server", server.url, "users", "list", "--format", "json")
+    bob = next(u for u in json.loads(listing.out) if u["username"] == "bob")
+    assert (bob["role"], bob["full_name"], bob["active"]) == ("monitor", "Some One", True)
