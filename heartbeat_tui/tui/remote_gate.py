@@ -5,20 +5,27 @@ store (`remote.auth.RemoteAuth`): the login screen, the session checks and
 user administration go to the server. The session is kept in the session file
 with the server's URL (never offered to another server), and the token is
 handed to the `RemoteSource` so its polls are the session's.
+
+A server that cannot be reached does not end the session shown (as an
+unreachable local users store would): the dashboard keeps the last poll,
+stale, which that session was already allowed to see, and nothing new can
+arrive until the server answers again, and checks the session there. It ends
+when its token expires all the same.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, cast
 
-from heartbeat_tui.auth import Session
+from heartbeat_tui.auth import Session, SessionInvalid
 from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token, save_token
 from heartbeat_tui.localfiles import UnsafeLocalFile
 from heartbeat_tui.remote.auth import RemoteAuth
-from heartbeat_tui.remote.client import RemoteClient
+from heartbeat_tui.remote.client import RemoteClient, ServerUnavailable
 from heartbeat_tui.tui.auth_gate import AuthGate
 
 if TYPE_CHECKING:
@@ -61,7 +68,13 @@ class RemoteGate(AuthGate):
         return session
 
     async def check(self, session: Session) -> Session:
-        return self._hand_on(await self.remote.check(session.token))
+        try:
+            return self._hand_on(await self.remote.check(session.token))
+        except ServerUnavailable as exc:
+            if session.expires_at <= time.time():
+                raise SessionInvalid("the session has expired; log in again") from None
+            log.info("session of %s not re-checked, the server is away: %s", session.username, exc)
+            return session
 
     async def logout(self, session: Session | None) -> None:
         if session is not None:

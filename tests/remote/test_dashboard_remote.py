@@ -45,10 +45,12 @@ class Pauses:
         await asyncio.sleep(0.01)
 
 
-def remote_app(cli: CliEnv, server: ThreadedServer, clock: Any, pauses: Pauses | None = None) -> SecureApp:
+def remote_app(
+    cli: CliEnv, server: ThreadedServer, clock: Any, pauses: Pauses | None = None, check_seconds: float = 3600.0
+) -> SecureApp:
     client = RemoteClient(server.url)
     source = RemoteSource(client, wait_seconds=20, sleep=pauses or Pauses())
-    gate = RemoteGate(server.url, client)
+    gate = RemoteGate(server.url, client, check_seconds=check_seconds)
     return make_secure_app(cli.config, source, gate=gate, clock=clock, interval_seconds=0.05)
 
 
@@ -91,7 +93,8 @@ async def test_same_panes_as_a_local_dashboard_and_pushed_each_new_poll(cli: Cli
 
 async def test_stale_with_its_age_while_the_server_is_away_then_back(cli: CliEnv, server: ThreadedServer) -> None:
     clock, pauses = Clock(), Pauses()
-    app = remote_app(cli, server, clock, pauses)
+    # Session checks every 0.2 s: a server away does not end the session (its last poll stays, stale).
+    app = remote_app(cli, server, clock, pauses, check_seconds=0.2)
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot, app, ADMIN, ADMIN_PASSWORD)
         await wait_until(pilot, lambda: app.polls_applied >= 1, timeout=20)
@@ -101,6 +104,8 @@ async def test_stale_with_its_age_while_the_server_is_away_then_back(cli: CliEnv
         await wait_until(pilot, lambda: re.search(r"\d+ stale \(\d+ ?m", header(app)) is not None, timeout=20)
         await wait_until(pilot, lambda: len(pauses.seconds) >= 3, timeout=20)
         assert pauses.seconds[:3] == [1.0, 2.0, 4.0]  # backing off, by itself
+        await pilot.pause(0.5)  # session checks fall due meanwhile
+        assert app.session is not None and "stale" in header(app)
         shown = app.state.snapshot
         assert shown is not None and all(f"{server.url} unreachable since" in (a.error or "") for a in shown.accounts)
         server.start()
