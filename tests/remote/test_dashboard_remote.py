@@ -123,7 +123,7 @@ def aws_calls(aws: Any) -> int:
     return sum(row["count"] for row in aws.stats() if row["service"] != "dynamodb")
 
 
-async def test_many_dashboards_cost_aws_one_pollers_calls(cli: CliEnv, server: ThreadedServer) -> None:
+async def test_many_dashboards_and_api_clients_cost_aws_one_pollers_calls(cli: CliEnv, server: ThreadedServer) -> None:
     await asyncio.to_thread(server.poll)  # warm: aliases and service lists read once
     cli.aws.reset_stats()
     await asyncio.to_thread(server.poll)
@@ -138,16 +138,30 @@ async def test_many_dashboards_cost_aws_one_pollers_calls(cli: CliEnv, server: T
             await login(pilot, app, ADMIN, ADMIN_PASSWORD)
         for app, pilot in zip(apps, pilots):
             await wait_until(pilot, lambda app=app: app.polls_applied >= 1, timeout=20)
-        for _ in range(2):
-            cli.aws.reset_stats()
-            generation = await asyncio.to_thread(server.poll)
-            snapshot = server.hub.snapshot
-            assert snapshot is not None
-            polled_at = snapshot.generated_at
-            for app, pilot in zip(apps, pilots):
-                await wait_until(pilot, lambda app=app, at=polled_at: shows(app, at), timeout=20)
-            assert aws_calls(cli.aws) == snapshot.stats.total_calls  # three dashboards: one poller's calls
-            assert server.hub.generation == generation
+        # And two API clients long-polling beside them.
+        token = (await asyncio.to_thread(cli.admin_session)).token
+        clients = [RemoteClient(server.url, token) for _ in range(2)]
+        etags = [(await c.fleet())[1] for c in clients]
+        try:
+            for _ in range(2):
+                cli.aws.reset_stats()
+                waits = [asyncio.ensure_future(c.fleet(e, wait=30)) for c, e in zip(clients, etags)]
+                await asyncio.sleep(0.2)  # parked on the server
+                generation = await asyncio.to_thread(server.poll)
+                snapshot = server.hub.snapshot
+                assert snapshot is not None
+                polled_at = snapshot.generated_at
+                for app, pilot in zip(apps, pilots):
+                    await wait_until(pilot, lambda app=app, at=polled_at: shows(app, at), timeout=20)
+                answers = await asyncio.gather(*waits)
+                assert all(got is not None and got.generated_at == polled_at for got, _ in answers)
+                etags = [etag for _, etag in answers]
+                # Three dashboards and two API clients: one poller's calls.
+                assert aws_calls(cli.aws) == snapshot.stats.total_calls
+                assert server.hub.generation == generation
+        finally:
+            for c in clients:
+                await c.aclose()
 
 
 async def test_details_come_through_the_api_and_a_refresh_asks_the_server(cli: CliEnv, server: ThreadedServer) -> None:
