@@ -16,8 +16,8 @@ from heartbeat_tui.auth.errors import LOGIN_FAILED
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.auth.tokens import TokenCodec, audience_for
 from heartbeat_tui.fleetwire import decode_fleet
-from heartbeat_tui.serve.app import SESSION_CACHE_SECONDS
 from heartbeat_tui.serve.errors import UNAUTHORIZED
+from heartbeat_tui.serve.sessions import SESSION_CACHE_SECONDS
 from tests.serve.conftest import HUB, PAYMENTS, Served
 from tests.support.auth import PASSWORD
 
