@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from heartbeat_tui.remote.client import RemoteClient
 
 T = TypeVar("T")
+REMOTE_USER_ACTIONS = frozenset(
+    {"create", "list", "disable", "enable", "set-role", "set-accounts", "update", "reset-password", "unlock"}
+)
 REMOTE_COMMANDS = frozenset({None, "login", "logout", "whoami", "snapshot", "aliases", "refresh", "users"})
 
 
@@ -219,6 +222,8 @@ def remote_users(args: argparse.Namespace, config: Config, url: str) -> int:
             "an action is needed: create, list, disable, enable, set-role, set-accounts, update,"
             " reset-password or unlock"
         )
+    if action not in REMOTE_USER_ACTIONS:
+        raise UsageError(f"`heartbeat users {action}` has no --server form: run it where the users table is reachable")
     if action == "update":
         check_update(args)
     password = None
