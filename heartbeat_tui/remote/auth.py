@@ -32,26 +32,32 @@ def session_of(data: dict[str, Any], token: str) -> Session:
 
 
 def user_of(data: dict[str, Any]) -> UserView:
-    """A user of `/api/v1/users` (`users list --format json`'s shape) as a `UserView`."""
+    """A user of `/api/v1/users` (`users list --format json`'s shape) as a `UserView`.
+
+    Field by field from `UserView` itself, so a field added there (and to the
+    JSON) comes across without a change here: times are ISO 8601, `role` a
+    role name, `accounts` a list."""
+
+    from dataclasses import fields
 
     from heartbeat_tui.auth import Role
     from heartbeat_tui.remote.client import parse_time
 
-    accounts = data.get("accounts")
-    return UserView(
-        username=str(data["username"]),
-        role=Role(data["role"]),
-        active=bool(data.get("active")),
-        locked=bool(data.get("locked")),
-        locked_until=parse_time(data.get("locked_until")),
-        failed_attempts=int(data.get("failed_attempts") or 0),
-        last_login_at=parse_time(data.get("last_login_at")),
-        accounts=tuple(accounts) if isinstance(accounts, list) else (),
-        email=data.get("email"),
-        full_name=data.get("full_name"),
-        created_at=parse_time(data.get("created_at")),
-        created_by=data.get("created_by"),
-    )
+    values: dict[str, Any] = {}
+    for field in fields(UserView):
+        value = data.get(field.name)
+        if field.name == "role":
+            value = Role(value)
+        elif field.name == "accounts":
+            value = tuple(value) if isinstance(value, list) else ()
+        elif field.name.endswith(("_at", "_until")):
+            value = parse_time(value)
+        elif field.name == "failed_attempts":
+            value = int(value or 0)
+        elif field.name in ("active", "locked"):
+            value = bool(value)
+        values[field.name] = value
+    return UserView(**values)
 
 
 class RemoteAuth:
