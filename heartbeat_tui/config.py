@@ -313,8 +313,8 @@ class FileConfig(_Section):
     collector: CollectorSection = CollectorSection()
     thresholds: ThresholdsSection = ThresholdsSection()
     ui: UiSection = UiSection()
-    auth: AuthSection = AuthSection()
     server: ServerSection = ServerSection()
+    auth: AuthSection = AuthSection()
     accounts: tuple[AccountConfig, ...] = ()
 
     @field_validator("accounts", mode="before")
