@@ -185,3 +185,24 @@ async def test_details_come_through_the_api_and_a_refresh_asks_the_server(cli: C
         assert refreshed.generated_at == server.hub.snapshot.generated_at != snapshot.generated_at
     finally:
         await source.aclose()
+
+
+async def test_a_refused_session_is_raised_not_shown_as_stale(cli: CliEnv, server: ThreadedServer) -> None:
+    from heartbeat_tui.auth import SessionInvalid
+
+    token = (await asyncio.to_thread(cli.admin_session)).token
+    pauses = Pauses()
+    source = RemoteSource(RemoteClient(server.url, token), sleep=pauses)
+    try:
+        await source.poll()
+        async with RemoteClient(server.url, token) as other:  # a logout through the server: revoked at once
+            await other.json("POST", "/api/v1/auth/logout")
+        try:
+            await source.poll()
+        except SessionInvalid:
+            pass
+        else:
+            raise AssertionError("a revoked token's poll returned data")
+        assert source.connected and pauses.seconds == []  # not an outage: no reconnecting
+    finally:
+        await source.aclose()
