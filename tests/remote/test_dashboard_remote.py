@@ -206,3 +206,20 @@ async def test_a_refused_session_is_raised_not_shown_as_stale(cli: CliEnv, serve
         assert source.connected and pauses.seconds == []  # not an outage: no reconnecting
     finally:
         await source.aclose()
+
+
+async def test_a_dashboard_whose_session_the_server_revokes_returns_to_the_login(
+    cli: CliEnv, server: ThreadedServer
+) -> None:
+    from heartbeat_tui.tui.screens.login import LoginScreen
+
+    app = remote_app(cli, server, Clock())  # session checks only hourly: the refused poll is what ends it
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, app, ADMIN, ADMIN_PASSWORD)
+        await wait_until(pilot, lambda: app.polls_applied >= 1, timeout=20)
+        assert app.session is not None
+        async with RemoteClient(server.url, app.session.token) as other:
+            await other.json("POST", "/api/v1/auth/logout")
+        await asyncio.to_thread(server.poll)  # the long-poll answers: refused
+        await wait_until(pilot, lambda: app.session is None and isinstance(app.screen, LoginScreen), timeout=20)
+        assert app.state.snapshot is None
