@@ -37,6 +37,7 @@ from heartbeat_tui.errors import (
 from heartbeat_tui.untrusted import visible
 
 if TYPE_CHECKING:
+    from heartbeat_tui.config import Config
     from heartbeat_tui.models import FleetSnapshot
 
 log = logging.getLogger("heartbeat")
@@ -65,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log file verbosity (logs never go to the screen)",
+    )
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        help="use this `heartbeat serve` instead of AWS and DynamoDB (default: $HEARTBEAT_SERVER, then [server].url)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -117,10 +123,8 @@ def _add_serve_command(commands: Any) -> None:
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from heartbeat_tui import heap
     from heartbeat_tui.collector import Collector
-    from heartbeat_tui.export import Filters, to_csv, to_json, to_table
 
     config = load_cli_config(args)
-    filters = Filters(account=args.account, cluster=args.cluster, service=args.service)
     # A session is needed (exit 3 without); a `user` session polls only its allow-list.
     scope = session_scope(config)
 
@@ -138,7 +142,15 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             with heap.poll_window():
                 return await collector.poll(only=only)
 
-    snapshot = asyncio.run(run())
+    return print_snapshot(asyncio.run(run()), args)
+
+
+def print_snapshot(snapshot: FleetSnapshot, args: argparse.Namespace) -> int:
+    """`heartbeat snapshot`'s output and exit code, whether polled here or by a server."""
+
+    from heartbeat_tui.export import Filters, to_csv, to_json, to_table
+
+    filters = Filters(account=args.account, cluster=args.cluster, service=args.service)
     selected = [a for a in snapshot.accounts if filters.account_matches(a)]
     if args.account and not selected:
         raise UsageError(f"no account matches --account {args.account!r}")
@@ -189,6 +201,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(load_cli_config(args), args.listen, args.tls_cert, args.tls_key, args.insecure_http)
 
 
+def cmd_remote_dashboard(args: argparse.Namespace, config: Config, url: str) -> int:
+    """No command, with a server: the dashboard on that server's polls."""
+
+    from heartbeat_tui.tui.launch import run_remote_dashboard
+
+    return run_remote_dashboard(config, url)
+
+
 COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, "serve": cmd_serve, **USER_COMMANDS}
 
 
@@ -198,6 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         setup_logging(args.log_level)
+        from heartbeat_tui.cli_remote import routed
+
+        # --server, HEARTBEAT_SERVER or [server].url: the commands that have a remote form run there.
+        remote = routed(args, cmd_remote_dashboard)
+        if remote is not None:
+            log.info("heartbeat %s: %s on a server", __version__, args.command or "dashboard")
+            return remote()
         if args.command is None:
             log.info("heartbeat %s: dashboard", __version__)
             return cmd_dashboard(args)

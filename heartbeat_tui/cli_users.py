@@ -27,6 +27,7 @@ from heartbeat_tui.untrusted import visible
 if TYPE_CHECKING:
     from heartbeat_tui.auth import AuthService, Session, UserView
     from heartbeat_tui.config import Config
+    from heartbeat_tui.models import FleetSnapshot
 
 T = TypeVar("T")
 NEVER_ARGV = "passwords are never taken from the command line: use the prompt or --password-stdin"
@@ -133,9 +134,13 @@ def load_cli_config(args: argparse.Namespace) -> Config:
 
     from heartbeat_tui.config import load_config
 
+    loaded: Config | None = getattr(args, "loaded_config", None)
+    if loaded is not None:  # read once per run (the --server routing reads it first)
+        return loaded
     config = load_config(args.config)
     if config.dotenv.warning:
         print(f"heartbeat: {config.dotenv.warning}", file=sys.stderr)
+    args.loaded_config = config
     return config
 
 
@@ -176,11 +181,13 @@ async def current_session(auth: AuthService) -> Session:
     """The session from HEARTBEAT_TOKEN or the session file, fully checked."""
 
     from heartbeat_tui.auth import SessionInvalid, StoreError, StoreMissing, StoreUnavailable
-    from heartbeat_tui.auth.session_file import NO_SESSION, load_token
+    from heartbeat_tui.auth.session_file import NO_SESSION, elsewhere, load_token
 
     stored = load_token()
     if stored is None:
         raise SessionInvalid(NO_SESSION)
+    if stored.server is not None:
+        raise SessionInvalid(elsewhere(stored.server))
     try:
         return await auth.check(stored.token)
     except (StoreMissing, StoreUnavailable):
@@ -318,20 +325,17 @@ def cmd_whoami(args: argparse.Namespace) -> int:
     async def run(auth: AuthService, session: Session) -> tuple[Session, UserView]:
         return session, await auth.own_view(session)
 
-    session, me = _with_session(config, run)
+    return print_whoami(*_with_session(config, run), args)
+
+
+def print_whoami(session: Session, me: UserView, args: argparse.Namespace) -> int:
+    """`heartbeat whoami`'s output, whether the session was checked here or by a server."""
+
     accounts = "all" if session.account_scope is None else (",".join(session.accounts) or "none")
     if args.format == "json":
-        data = {
-            "username": session.username,
-            "role": session.role.value,
-            "accounts": None if session.account_scope is None else list(session.accounts),
-            "all_accounts": session.account_scope is None,
-            "issued_at": _iso(session.issued_at),
-            "expires_at": _iso(session.expires_at),
-            "email": me.email,
-            "full_name": me.full_name,
-            "last_login_at": _iso(me.last_login_at),
-        }
+        from heartbeat_tui.auth.models import whoami_json
+
+        data = whoami_json(session, me)
         print(json.dumps(data, indent=2))
     else:
         print(f"{session.username}  role={session.role}  accounts={accounts}  until {_when(session.expires_at)}")
@@ -417,6 +421,34 @@ async def _refuse_unknown_accounts(config: Config, accounts: str | None) -> None
         )
 
 
+def check_update(args: argparse.Namespace) -> None:
+    if args.email is None and args.full_name is None:
+        raise UsageError("nothing to change: give --email and/or --full-name")
+
+
+def users_listing(views: list[UserView], args: argparse.Namespace) -> str:
+    """`heartbeat users list`'s output, whether the users came from the store or a server."""
+
+    if args.format == "json":
+        return json.dumps([_user_json(v) for v in views], indent=2)
+    return _user_rows(views).rstrip("\n")
+
+
+def user_done(action: str, view: UserView) -> str:
+    """The line a `heartbeat users ACTION` prints once done (here or on a server)."""
+
+    return {
+        "create": f"created {view.username} ({view.role})",
+        "disable": f"{view.username} disabled",
+        "enable": f"{view.username} enabled",
+        "set-role": f"{view.username} is now {view.role}",
+        "set-accounts": f"{view.username} may see {','.join(view.accounts) or 'no account'}",
+        "update": f"{view.username} updated",
+        "reset-password": f"password of {view.username} reset; their sessions have ended",
+        "unlock": f"{view.username} unlocked",
+    }[action]
+
+
 def cmd_users(args: argparse.Namespace) -> int:
     if args.users_command is None:
         raise UsageError(
@@ -454,41 +486,32 @@ def cmd_users(args: argparse.Namespace) -> int:
                 email=args.email,
                 full_name=args.full_name,
             )
-            return f"created {view.username} ({view.role})"
-        if action == "list":
-            views = await auth.list_users(session)
-            if args.format == "json":
-                return json.dumps([_user_json(v) for v in views], indent=2)
-            return _user_rows(views).rstrip("\n")
-        if action in ("disable", "enable"):
+        elif action == "list":
+            return users_listing(await auth.list_users(session), args)
+        elif action in ("disable", "enable"):
             view = await auth.set_active(session, args.username, action == "enable")
-            return f"{view.username} {action}d"
-        if action == "set-role":
+        elif action == "set-role":
             view = await auth.set_role(session, args.username, args.role)
-            return f"{view.username} is now {view.role}"
-        if action == "set-accounts":
+        elif action == "set-accounts":
             await _refuse_unknown_accounts(config, args.accounts)
             view = await auth.set_accounts(session, args.username, args.accounts)
-            return f"{view.username} may see {','.join(view.accounts) or 'no account'}"
-        if action == "update":
+        elif action == "update":
             from heartbeat_tui.auth.service import UNSET
 
-            if args.email is None and args.full_name is None:
-                raise UsageError("nothing to change: give --email and/or --full-name")
+            check_update(args)
             view = await auth.update_profile(
                 session,
                 args.username,
                 email=UNSET if args.email is None else args.email,
                 full_name=UNSET if args.full_name is None else args.full_name,
             )
-            return f"{view.username} updated"
-        if action == "reset-password":
+        elif action == "reset-password":
             view = await auth.reset_password(session, args.username, password or "")
-            return f"password of {view.username} reset; their sessions have ended"
-        if action == "unlock":
+        elif action == "unlock":
             view = await auth.unlock(session, args.username)
-            return f"{view.username} unlocked"
-        raise UsageError(f"unknown action {action!r}")
+        else:
+            raise UsageError(f"unknown action {action!r}")
+        return user_done(action, view)
 
     print(_with_session(config, run))
     return EXIT_OK
@@ -539,6 +562,12 @@ def cmd_aliases(args: argparse.Namespace) -> int:
         return [(i, a) for i, a, _ in results], [e for _, _, e in results if e]
 
     rows, errors = _with_session(config, run)
+    return print_aliases(rows, errors, args)
+
+
+def print_aliases(rows: list[tuple[str, str | None]], errors: list[str], args: argparse.Namespace) -> int:
+    """`heartbeat aliases`'s output (here or from a server's snapshot)."""
+
     if args.format == "json":
         print(json.dumps([{"id": i, "alias": a} for i, a in rows], indent=2))
     else:
@@ -559,7 +588,12 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         async with Collector(config) as collector:
             return await collector.poll()
 
-    snapshot = _with_session(config, run)
+    return print_full_poll(_with_session(config, run))
+
+
+def print_full_poll(snapshot: FleetSnapshot) -> int:
+    """`heartbeat refresh`'s output: one line an account, then the poll's time."""
+
     failed = 0
     for account in snapshot.accounts:
         services = sum(1 for _ in account.services())

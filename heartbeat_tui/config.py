@@ -33,6 +33,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -204,6 +205,59 @@ class AuthSection(_Section):
     pbkdf2_iterations: int = Field(default=600_000, ge=600_000, le=10_000_000)
 
 
+def server_url_problem(url: str, insecure_http: bool = False) -> str | None:
+    """Why `url` cannot be a HeartBeat server's address (None: it can).
+
+    Tokens and passwords travel to it, so plain http is for loopback only
+    (or behind a TLS-terminating proxy, said explicitly with `insecure_http`)."""
+
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as exc:
+        return f"is not a URL ({exc})"
+    if not url.isascii():
+        return "must be ASCII (an international host name in its xn-- form)"
+    if parts.scheme not in ("http", "https") or not host or any(ch.isspace() for ch in url):
+        return f"must be an http(s) URL such as 'https://heartbeat.example.com' (got {url!r})"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain a user name or password"
+    if parts.query or parts.fragment:
+        return "must not have a query or a fragment"
+    if parts.scheme == "http" and not insecure_http:
+        try:
+            loopback = ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            return (
+                f"{url!r} is plain http to a host that is not this machine: use https"
+                " (or set [server].insecure_http = true behind a TLS-terminating proxy)"
+            )
+    return None
+
+
+class ServerSection(_Section):
+    """A shared `heartbeat serve` to use instead of AWS and DynamoDB (`--server`, `HEARTBEAT_SERVER`)."""
+
+    insecure_http: bool = False  # declared first: the url's check reads it
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            problem = server_url_problem(value, bool(info.data.get("insecure_http")))
+            if problem:
+                raise ValueError(problem)
+            return value.rstrip("/")
+        return value
+
+
 class AccountConfig(_Section):
     id: AccountId
     role_arn: str | None = None
@@ -363,6 +417,7 @@ class FileConfig(_Section):
     collector: CollectorSection = CollectorSection()
     thresholds: ThresholdsSection = ThresholdsSection()
     ui: UiSection = UiSection()
+    server: ServerSection = ServerSection()
     auth: AuthSection = AuthSection()
     discovery: DiscoverySection = DiscoverySection()
     accounts: tuple[AccountConfig, ...] = ()
@@ -403,6 +458,7 @@ class EnvSettings(BaseSettings):
     jwt_algorithm: str = "HS256"
     heartbeat_legacy_encryption_key: SecretStr | None = None  # the original HeartBeat's ENCRYPTION_KEY
     heartbeat_config: str | None = None
+    heartbeat_server: str | None = None
 
 
 class Config(BaseModel):
@@ -749,6 +805,7 @@ __all__ = [
     "dump_toml",
     "load_config",
     "read_config_file",
+    "server_url_problem",
     "user_config_dir",
     "user_state_dir",
 ]

@@ -1,7 +1,10 @@
 """`heartbeat demo` without the dashboard: the embedded AWS's configuration
 for the engine (also used by the dashboard's demo), and `heartbeat demo
---serve`, which keeps the embedded AWS running and prints how to point the
-other commands (`snapshot`, `doctor`) at it.
+--serve`, which keeps the embedded AWS running, serves it with `heartbeat
+serve` (the demo admin on in-memory secrets, as the dashboard's demo has) and
+prints the lines that point the other commands at either, written for the
+README's set-up (`.venv/bin/heartbeat`, the `.env` flow). The configuration
+file it writes is removed when it stops.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from heartbeat_tui.collector import Collector
 from heartbeat_tui.config import Config, config_from_dict, dump_toml, load_env, user_state_dir
 from heartbeat_tui.embedded import EmbeddedAWS
 from heartbeat_tui.embedded.fleet import FleetSpec
-from heartbeat_tui.errors import EXIT_OK
 from heartbeat_tui.localfiles import checked_folder, open_written_file
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
 from heartbeat_tui.untrusted import visible_lines
@@ -64,16 +66,37 @@ def summarise(snapshot: FleetSnapshot) -> str:
         status = "ok" if account.status is AccountStatus.OK else "ERROR"
         lines.append(
             f"{account.display_name:<20} {account.id}  {status:<5}  "
-            f"{clusters:>2} clusters {len(services):>4} services  "
-            f"{failed} failed rollouts, {below} below desired, {hot} CPU >= 90%"
+            f"{_plural(clusters, 'cluster'):>11} {_plural(len(services), 'service'):>13}  "
+            f"{_plural(failed, 'failed rollout')}, {below} below desired, {hot} CPU >= 90%"
         )
         if account.error:
             lines.append(f"{'':<20} ! {account.error}")
     return "\n".join(lines)
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def heartbeat_command() -> str:
+    """How to run this `heartbeat` from here: the README's `.venv/bin/heartbeat` when
+    it is the one running, else the script beside this Python, else `heartbeat`."""
+
+    script = Path(sys.executable).parent / "heartbeat"
+    if not script.exists():
+        return "heartbeat"
+    try:
+        return str(script.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
 def serve_demo(*, step_seconds: float = 2.0) -> int:
+    from heartbeat_tui.tui.auth_gate import demo_password
+
     isolate_from_real_aws()
+    stop = _stop_signal()  # before anything is printed: a caller may signal as soon as it reads
+    password = demo_password()
     with EmbeddedAWS(FleetSpec.demo(), step_seconds=step_seconds) as aws:
         config = demo_config(aws)
 
@@ -83,23 +106,55 @@ def serve_demo(*, step_seconds: float = 2.0) -> int:
                     return await collector.poll()
 
         snapshot = asyncio.run(poll())
-        print(f"HeartBeat demo: embedded AWS at {aws.endpoint_url}, {snapshot.service_count} services")
+        print(f"HeartBeat demo: embedded AWS at {aws.endpoint_url}, {_plural(snapshot.service_count, 'service')}")
         print(visible_lines(summarise(snapshot)))
         path = _write_demo_config(aws)
-        credentials = aws.credentials()
-        stop = _stop_signal()
+        try:
+            return asyncio.run(_serve(aws, config, path, password, stop))
+        finally:
+            path.unlink(missing_ok=True)  # valid only while this runs
+
+
+async def _serve(aws: EmbeddedAWS, config: Config, path: Path, password: str, done: threading.Event) -> int:
+    from heartbeat_tui.auth import AuthSecrets
+    from heartbeat_tui.auth.service import open_auth
+    from heartbeat_tui.serve.run import ServeOptions, serve
+    from heartbeat_tui.tui.auth_gate import DEMO_ADMIN
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # SIGHUP (and a signal before the service takes SIGTERM and SIGINT over) set `done`.
+    watcher = loop.run_in_executor(None, done.wait)
+    watcher.add_done_callback(lambda _: stop.set())
+    heartbeat = heartbeat_command()
+    credentials = aws.credentials()
+
+    def ready(url: str) -> None:
         print(
-            "\nServing until Ctrl-C. In another shell:\n"
+            "\nServing until Ctrl-C. In another shell, from this folder:\n"
+            f"  {heartbeat} --server {url} login --username {DEMO_ADMIN}   # password: {password}\n"
+            f"  {heartbeat} --server {url} snapshot --format table\n"
+            f"  {heartbeat} --server {url}                       # the dashboard, on this one poller\n"
+            "Or straight on the embedded AWS, with your own users:\n"
             f"  export HEARTBEAT_CONFIG={path} AWS_ACCESS_KEY_ID={credentials['AWS_ACCESS_KEY_ID']}"
             f" AWS_SECRET_ACCESS_KEY={credentials['AWS_SECRET_ACCESS_KEY']}\n"
-            "  heartbeat doctor\n"
-            "  export $(heartbeat keys generate)      # secrets for this shell's sessions\n"
-            "  heartbeat init --admin admin && heartbeat login --username admin\n"
-            "  heartbeat snapshot --format table"
+            f"  {heartbeat} doctor\n"
+            f"  {heartbeat} keys generate --write .env   # JWT_SECRET and ENCRYPTION_KEY, in a 0600 .env\n"
+            f"  {heartbeat} init --admin alice && {heartbeat} login --username alice\n"
+            f"  {heartbeat} snapshot --format table",
+            flush=True,
         )
-        sys.stdout.flush()
-        _wait_for(stop)
-    return EXIT_OK
+
+    try:
+        # Random secrets in memory: the demo's sessions end with it.
+        async with open_auth(config, secrets=AuthSecrets.generate()) as auth:
+            await auth.store.ensure_tables()
+            if await auth.store.get(DEMO_ADMIN) is None:
+                await auth.bootstrap_admin(DEMO_ADMIN, password)
+            return await serve(config, ServeOptions(port=0), stop=stop, ready=ready, auth=auth)
+    finally:
+        done.set()  # the watcher's thread ends
+        await watcher
 
 
 def _write_demo_config(aws: EmbeddedAWS) -> Path:
@@ -123,8 +178,3 @@ def _stop_signal() -> threading.Event:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: done.set())
     return done
-
-
-def _wait_for(done: threading.Event) -> None:
-    while not done.wait(1.0):
-        pass

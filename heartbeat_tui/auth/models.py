@@ -7,6 +7,7 @@ the store (the import contracts in pyproject.toml keep it that way).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from heartbeat_tui.auth.roles import Permission, Role, allows
 
@@ -54,3 +55,27 @@ class UserView:
     created_at: float | None
     created_by: str | None
     legacy: bool = False  # still (partly) as the original HeartBeat wrote it
+
+
+def iso_time(timestamp: float | None) -> str | None:
+    """Epoch seconds as the contracts' UTC ISO 8601 (`2026-12-03T11:34:43Z`)."""
+
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def whoami_json(session: Session, me: UserView) -> dict[str, object]:
+    """`heartbeat whoami --format json`, and the service's `/api/v1/auth/me`: one shape."""
+
+    return {
+        "username": session.username,
+        "role": session.role.value,
+        "accounts": None if session.account_scope is None else list(session.accounts),
+        "all_accounts": session.account_scope is None,
+        "issued_at": iso_time(session.issued_at),
+        "expires_at": iso_time(session.expires_at),
+        "email": me.email,
+        "full_name": me.full_name,
+        "last_login_at": iso_time(me.last_login_at),
+    }

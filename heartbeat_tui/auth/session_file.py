@@ -9,6 +9,10 @@ Reading opens the file without following a symlink and refuses one that is not
 a regular file of ours, has another hard link, or that others could read, as
 ssh does with keys.
 `HEARTBEAT_TOKEN` in the environment overrides the file (for scripts).
+
+A session from a HeartBeat server (`heartbeat login --server URL`) is kept
+with that server's URL on a second line (`server URL`): it is sent to that
+server only, and never checked against the local users store.
 """
 
 from __future__ import annotations
@@ -30,18 +34,26 @@ _MAX_BYTES = 16 * 1024
 NO_SESSION = "not logged in: run `heartbeat login` (or set HEARTBEAT_TOKEN)"
 
 
+def elsewhere(server: str) -> str:
+    """Why a session of `server` is not used here (never sent anywhere else)."""
+
+    return f"the session is one of the HeartBeat server {server}: use --server {server}, or log in here"
+
+
 @dataclass(frozen=True)
 class StoredToken:
     token: str = field(repr=False)
     source: str  # "HEARTBEAT_TOKEN" or the file's path
+    server: str | None = None  # the HeartBeat server it came from (None: the local users store)
 
 
 def token_path() -> Path:
     return user_state_dir() / TOKEN_FILE_NAME
 
 
-def save_token(token: str, path: Path | None = None) -> Path:
+def save_token(token: str, path: Path | None = None, *, server: str | None = None) -> Path:
     path = path or token_path()
+    body = token.encode("ascii") + b"\n" + (f"server {server}\n".encode("ascii") if server else b"")
     # The folder holding the token is ours alone (0700): a folder made earlier by
     # someone else's umask, or by another tool, loses its group and other bits.
     checked_folder(path.parent, "state folder", create=True, narrow=True)
@@ -50,7 +62,7 @@ def save_token(token: str, path: Path | None = None) -> Path:
     fd = os.open(temporary, flags, 0o600)
     try:
         os.fchmod(fd, 0o600)  # whatever the umask
-        os.write(fd, token.encode("ascii") + b"\n")
+        os.write(fd, body)
         os.fsync(fd)
     except BaseException:
         os.close(fd)
@@ -96,8 +108,10 @@ def load_token(environ: Mapping[str, str] | None = None, path: Path | None = Non
         data = os.read(fd, _MAX_BYTES)
     finally:
         os.close(fd)
-    token = data.decode("ascii", errors="replace").strip()
-    return StoredToken(token, str(path)) if token else None
+    lines = data.decode("ascii", errors="replace").strip().splitlines()
+    token = lines[0].strip() if lines else ""
+    server = next((line.split(None, 1)[1].strip() for line in lines[1:] if line.startswith("server ")), None)
+    return StoredToken(token, str(path), server) if token else None
 
 
 def delete_token(path: Path | None = None) -> bool:

@@ -19,6 +19,7 @@ from aiohttp import web
 from pydantic import StrictStr
 
 from heartbeat_tui.auth.errors import LOGIN_FAILED, LoginFailed
+from heartbeat_tui.auth.models import whoami_json
 from heartbeat_tui.auth.service import AuthService, Session
 from heartbeat_tui.config import Config
 from heartbeat_tui.controller import scoped
@@ -66,18 +67,6 @@ def scope_key(scope: frozenset[str] | None) -> str:
     return "*" if scope is None else ",".join(sorted(scope))
 
 
-def session_json(session: Session) -> dict[str, Any]:
-    """What `heartbeat whoami --format json` prints."""
-
-    return {
-        "username": session.username,
-        "role": session.role.value,
-        "accounts": None if session.account_scope is None else list(session.accounts),
-        "issued_at": iso(session.issued_at),
-        "expires_at": iso(session.expires_at),
-    }
-
-
 class Api:
     """The handlers, over one hub and one auth service."""
 
@@ -119,7 +108,8 @@ class Api:
         return json_response({"username": username})
 
     async def me(self, request: web.Request) -> web.Response:
-        return json_response(session_json(await self.session(request)))
+        session = await self.session(request)
+        return json_response(whoami_json(session, await self.auth.own_view(session)))
 
     # -- fleet-wide answers, built once per poll per scope ----------------------------
 

@@ -111,7 +111,7 @@ class AuthGate:
         if self.demo:
             return None
         stored = load_token()
-        if stored is None:
+        if stored is None or stored.server is not None:  # a server's session is for that server only
             return None
         return await auth.check(stored.token)
 

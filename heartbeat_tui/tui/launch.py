@@ -36,9 +36,11 @@ class DashboardCrashed(HeartbeatError):
     exit_code = EXIT_INTERNAL
 
 
-def _require_terminal() -> None:
+def _require_terminal(
+    hint: str = "for scripts use `heartbeat snapshot` (json, csv or table)",
+) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the dashboard needs a terminal; for scripts use `heartbeat snapshot` (json, csv or table)")
+        raise UsageError(f"the dashboard needs a terminal; {hint}")
 
 
 def _app_kwargs(config: Config, settings_path: Path | None, ui: UiSection) -> dict[str, Any]:
@@ -65,11 +67,14 @@ async def _run(
     gate: AuthGate,
     *,
     prefetch: bool = False,
+    interval: float | None = None,
 ) -> int:
     from heartbeat_tui.tui.secure_app import SecureApp
     from heartbeat_tui.tui.source import ThreadedSource
 
     app_kwargs = _app_kwargs(config, settings_path, ui)
+    if interval is not None:  # a remote source waits for its server's polls itself
+        app_kwargs["interval_seconds"] = interval
     # The collector runs on its own loop in a thread (tui/source.py says why);
     # it is created, used and closed there.
     threaded = ThreadedSource(source)
@@ -130,6 +135,25 @@ def run_dashboard(config: Config) -> int:
             _first_account(config),
             gate,
         )
+    )
+
+
+def run_remote_dashboard(config: Config, url: str) -> int:
+    """`heartbeat --server URL`: the dashboard on a shared `heartbeat serve`'s polls."""
+
+    from heartbeat_tui.config import default_config_path
+    from heartbeat_tui.remote.client import RemoteClient
+    from heartbeat_tui.remote.source import RemoteSource
+    from heartbeat_tui.tui.remote_gate import RemoteGate
+
+    ui = _checked_ui(config.file.ui, config.source)
+    _require_terminal()
+    source_client = RemoteClient(url)
+    gate = RemoteGate(url, source_client, check_seconds=config.file.auth.session_check_seconds)
+    settings_path = Path(config.source) if config.source.endswith(".toml") else default_config_path()
+    # The server paces the polls (each one a long-poll for its next): a second between them, no more.
+    return asyncio.run(
+        _run(RemoteSource(source_client), config, settings_path, ui, time.monotonic(), None, gate, interval=1.0)
     )
 
 
@@ -195,7 +219,7 @@ def run_demo_dashboard(*, step_seconds: float = 2.0) -> int:
     # The user's own theme and keys, checked before anything starts.
     settings_path = default_config_path()
     ui = _checked_ui(_remembered_ui(settings_path), str(settings_path))
-    _require_terminal()
+    _require_terminal("without one, `heartbeat demo --serve` runs the demo as a service and prints how to reach it")
     started = time.monotonic()
     from heartbeat_tui.embedded import EmbeddedAWS
     from heartbeat_tui.embedded.fleet import FleetSpec

@@ -196,6 +196,12 @@ class SecureApp(HeartbeatApp):
         """Back to the login screen with `reason`; every screen that showed the fleet is gone."""
         await self.sessions.end(reason, busy=busy)
 
+    def poll_failed(self, error: BaseException, text: str) -> None:
+        if isinstance(error, SessionInvalid):  # a server refused the session's poll: checked now, not in minutes
+            self.check_session()
+            return
+        super().poll_failed(error, text)
+
     def check_session(self) -> None:
         """Check the session with the users store now (it is also checked every `[auth].session_check_seconds`)."""
         self.sessions.check_soon()

@@ -7,13 +7,17 @@ import pytest
 from heartbeat_tui.cli import main
 
 
-@pytest.mark.parametrize("argv", [[], ["demo"]])
-def test_the_dashboard_without_a_terminal_is_a_one_line_usage_error(argv, capsys) -> None:
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        ([], "for scripts use `heartbeat snapshot` (json, csv or table)"),
+        (["demo"], "without one, `heartbeat demo --serve` runs the demo as a service and prints how to reach it"),
+    ],
+)
+def test_the_dashboard_without_a_terminal_is_a_one_line_usage_error(argv, hint, capsys) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.strip().splitlines() == [
-        "heartbeat: the dashboard needs a terminal; for scripts use `heartbeat snapshot` (json, csv or table)"
-    ]
+    assert err.strip().splitlines() == [f"heartbeat: the dashboard needs a terminal; {hint}"]
 
 
 BAD_KEYMAP = '[ui.keymap]\n"app.refresh" = "f5"\n"dashboard.fleeet" = "F"\n'
