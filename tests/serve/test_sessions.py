@@ -51,9 +51,13 @@ async def test_login_me_and_one_generic_401(served: Served, caplog: pytest.LogCa
         "username": "uma",
         "role": "user",
         "accounts": [PAYMENTS],
+        "all_accounts": False,
         "issued_at": (await me.json())["issued_at"],
         "expires_at": body["expires_at"],
-    }
+        "email": None,
+        "full_name": None,
+        "last_login_at": (await me.json())["last_login_at"],
+    }  # exactly `heartbeat whoami --format json`'s shape
     with caplog.at_level(logging.INFO, logger="heartbeat.audit"):
         answers = [
             await served.client.post("/api/v1/auth/login", json={"username": name, "password": password})
@@ -182,12 +186,13 @@ async def test_clients_sharing_a_token_cost_the_store_one_check(served: Served) 
     def store_calls() -> int:
         return sum(row["count"] for row in served.aws.stats() if row["service"] == "dynamodb")
 
+    await served.poll()  # the fleet answers (not "starting") only after a poll
     alone = {"Authorization": f"Bearer {await served.login('mona')}"}
     served.aws.reset_stats()
-    assert (await served.client.get("/api/v1/auth/me", headers=alone)).status == 200
+    assert (await served.client.get("/api/v1/fleet", headers=alone)).status == 200
     one = store_calls()
     shared = {"Authorization": f"Bearer {await served.login('mona')}"}
     served.aws.reset_stats()
-    answers = await asyncio.gather(*(served.client.get("/api/v1/auth/me", headers=shared) for _ in range(20)))
+    answers = await asyncio.gather(*(served.client.get("/api/v1/fleet", headers=shared) for _ in range(20)))
     assert [a.status for a in answers] == [200] * 20
     assert store_calls() == one > 0
