@@ -11,6 +11,7 @@ client that is up to date cost one 304 per poll.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -42,6 +43,9 @@ from heartbeat_tui.serve.metrics import metrics_handler
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_WAIT_SECONDS = 60.0
+# Logins hashing at once: a flood of attempts waits its turn instead of taking
+# every core from the poller (each costs a PBKDF2 run; the lockout is per user).
+MAX_CONCURRENT_LOGINS = 2
 JSON = "application/json"
 
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
@@ -167,6 +171,7 @@ class Api:
         self.hub = hub
         self.auth = auth
         self.config = config
+        self.logins = asyncio.Semaphore(MAX_CONCURRENT_LOGINS)
 
     # -- sessions -------------------------------------------------------------------
 
@@ -183,7 +188,8 @@ class Api:
     async def login(self, request: web.Request) -> web.Response:
         body: LoginBody = await read_body(request, LoginBody)
         try:
-            session = await self.auth.login(body.username, body.password)
+            async with self.logins:
+                session = await self.auth.login(body.username, body.password)
         except LoginFailed:
             return error_response(401, "unauthorized", LOGIN_FAILED)
         request[USERNAME] = session.username

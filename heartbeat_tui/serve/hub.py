@@ -113,7 +113,8 @@ class Hub:
         self.last_poll_seconds: float | None = None
         self.last_error: str | None = None
         self.status = PollStatus()
-        # AWS API calls of every poll so far, by "service.Operation" (the collector's PollStats).
+        # AWS API calls of every poll so far, by "<botocore service name>.<Operation>"
+        # ("ecs.DescribeServices"), summed from each poll's PollStats.
         self.aws_calls: Counter[str] = Counter()
         self.closed = False
         self._changed = asyncio.Condition()
@@ -137,6 +138,8 @@ class Hub:
         self.last_poll_seconds = snapshot.stats.duration_seconds
         self.last_error = None
         self.generation += 1
+        self._bodies = {}  # the last poll's answers are not asked for again: their memory goes now
+        self._bodies_generation = self.generation
         log.info(
             "poll %d: %d account(s), %d AWS call(s) in %.2f s",
             self.generation,

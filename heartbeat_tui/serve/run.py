@@ -12,6 +12,7 @@ holds a header or a query string (where tokens and secrets would be).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import signal
@@ -19,6 +20,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -27,6 +29,9 @@ from aiohttp.web_request import BaseRequest
 from heartbeat_tui.config import Config
 from heartbeat_tui.errors import EXIT_OK, UsageError
 from heartbeat_tui.serve.app import USERNAME
+
+if TYPE_CHECKING:
+    from heartbeat_tui.auth.service import AuthService
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("heartbeat.access")
@@ -120,14 +125,31 @@ class AccessLogger(AbstractAccessLogger):
         )
 
 
+def _on_signals(stop: asyncio.Event) -> list[signal.Signals]:
+    """SIGTERM and SIGINT set `stop`; none where the loop cannot take signals (not the main thread)."""
+
+    handled = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        except (RuntimeError, ValueError, NotImplementedError):
+            continue
+        handled.append(signum)
+    return handled
+
+
 async def serve(
     config: Config,
     options: ServeOptions,
     *,
     stop: asyncio.Event | None = None,
     ready: Callable[[str], None] | None = None,
+    auth: AuthService | None = None,
 ) -> int:
-    """Run the service until `stop` is set (or SIGTERM/SIGINT); `ready` is given its URL."""
+    """Run the service until `stop` is set (or SIGTERM/SIGINT); `ready` is given its URL.
+
+    `auth`: an auth service already open (the demo's, on its embedded AWS);
+    by default one is opened on the configured users store."""
 
     from heartbeat_tui.auth.service import open_auth
     from heartbeat_tui.collector import Collector
@@ -137,7 +159,10 @@ async def serve(
     check_options(options)
     context = tls_context(options)
     stop = stop or asyncio.Event()
-    async with open_auth(config) as auth, Collector(config) as collector:
+    async with contextlib.AsyncExitStack() as stack:
+        if auth is None:
+            auth = await stack.enter_async_context(open_auth(config))
+        collector = await stack.enter_async_context(Collector(config))
         hub = Hub(collector, interval_seconds=config.file.refresh.interval_seconds)
         app = build_app(hub, auth, config)
         runner = web.AppRunner(
@@ -156,9 +181,7 @@ async def serve(
                 raise UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
             port = runner.addresses[0][1] if runner.addresses else options.port
             url = ServeOptions(options.host, port, options.tls_cert, options.tls_key).url
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, stop.set)
+            handled = _on_signals(stop)
             log.info("serving on %s (refresh every %d s)", url, config.file.refresh.interval_seconds)
             await collector.prepare()
             hub.start()
@@ -166,8 +189,8 @@ async def serve(
                 ready(url)
             await stop.wait()
             log.info("stopping: draining in-flight requests")
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(signum)
+            for signum in handled:
+                asyncio.get_running_loop().remove_signal_handler(signum)
         finally:
             await hub.close()
             await runner.cleanup()

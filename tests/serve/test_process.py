@@ -181,6 +181,8 @@ def test_sigterm_drains_a_long_poll_and_exits_0(setup: Setup, start: Any) -> Non
     auth = {"Authorization": f"Bearer {token}"}
     status, headers, _ = served.request("/api/v1/snapshot?service=*", headers=auth)
     assert status == 200
+    hostile = "/api/v1/accounts/1/regions/r/clusters/c/services/%1b%5b2J%0aforged"
+    assert served.request(hostile, headers=auth)[0] == 404
     answer: list[tuple[int, dict[str, str], bytes]] = []
     waiting = threading.Thread(
         target=lambda: answer.append(
@@ -204,6 +206,7 @@ def test_sigterm_drains_a_long_poll_and_exits_0(setup: Setup, start: Any) -> Non
     ), access
     assert token not in log and token.split(".")[2] not in log and "wait=60" not in log and "service=*" not in log
     assert ADMIN_PASSWORD not in log
+    assert "\x1b" not in log and "\nforged" not in log and any("%1b%5b2J%0aforged 404" in line for line in access)
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
