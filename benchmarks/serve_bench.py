@@ -285,6 +285,14 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         # 0. one client, one request at a time: the floor under the figures with load.
         alone = await sequential(http, url, tokens[0], args.sequential)
 
+        # /metrics (a loopback client, no token): the first scrape of a poll builds it, the next is cached.
+        scrapes = []
+        for _ in range(2):
+            started = time.perf_counter()
+            async with http.get(url + "/metrics") as r:
+                exposition_bytes = len(await r.read())
+            scrapes.append(time.perf_counter() - started)
+
         # 1. one client.
         one_per_poll, one_calls = await calls_per_poll(http, url, tokens[0], aws, args.baseline_polls)
 
@@ -322,6 +330,7 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
             "full_p50_ms": ms(percentile(alone.full, 0.5)),
             "full_p99_ms": ms(percentile(alone.full, 0.99)),
         },
+        "metrics_scrape": {"first_ms": ms(scrapes[0]), "cached_ms": ms(scrapes[1]), "bytes": exposition_bytes},
         "not_modified": {
             "count": len(figures.not_modified),
             "p50_ms": ms(percentile(figures.not_modified, 0.5)),
