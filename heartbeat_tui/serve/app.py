@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -46,6 +47,13 @@ MAX_WAIT_SECONDS = 60.0
 # Logins hashing at once: a flood of attempts waits its turn instead of taking
 # every core from the poller (each costs a PBKDF2 run; the lockout is per user).
 MAX_CONCURRENT_LOGINS = 2
+# A token the users store verified is trusted this long on this server (an up-to-date
+# client's 304 is then one dictionary lookup, not two DynamoDB round trips). A logout
+# or any user administration through this server forgets every entry at once; a
+# revocation made elsewhere (the CLI, another server) holds within this bound. The
+# dashboard re-checks its session every [auth].session_check_seconds (300 s by default).
+SESSION_CACHE_SECONDS = 5.0
+SESSION_CACHE_ENTRIES = 10_000
 JSON = "application/json"
 
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
@@ -164,6 +172,34 @@ def session_json(session: Session) -> dict[str, Any]:
     }
 
 
+class SessionCache:
+    """Sessions the users store verified in the last `SESSION_CACHE_SECONDS`, by token."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._verified: dict[str, tuple[float, Session]] = {}
+
+    def get(self, token: str) -> Session | None:
+        found = self._verified.get(token)
+        if found is None:
+            return None
+        checked_at, session = found
+        if (
+            self.clock() - checked_at > SESSION_CACHE_SECONDS or session.expires_at <= time.time()
+        ):  # the tokens' own clock
+            del self._verified[token]
+            return None
+        return session
+
+    def put(self, token: str, session: Session) -> None:
+        if len(self._verified) >= SESSION_CACHE_ENTRIES:
+            self._verified.clear()
+        self._verified[token] = (self.clock(), session)
+
+    def forget_all(self) -> None:
+        self._verified.clear()
+
+
 class Api:
     """The handlers, over one hub and one auth service."""
 
@@ -172,6 +208,7 @@ class Api:
         self.auth = auth
         self.config = config
         self.logins = asyncio.Semaphore(MAX_CONCURRENT_LOGINS)
+        self.sessions = SessionCache(hub.monotonic)
 
     # -- sessions -------------------------------------------------------------------
 
@@ -179,9 +216,13 @@ class Api:
         """The request's Bearer token, checked against the store now (401 otherwise)."""
 
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "unauthorized", UNAUTHORIZED)
-        session = await self.auth.check(token.strip())
+        session = self.sessions.get(token)
+        if session is None:
+            session = await self.auth.check(token)
+            self.sessions.put(token, session)
         request[USERNAME] = session.username
         return session
 
@@ -208,6 +249,7 @@ class Api:
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthorized", UNAUTHORIZED)
         username = await self.auth.logout(token.strip())
+        self.sessions.forget_all()
         return json_response({"username": username})
 
     async def me(self, request: web.Request) -> web.Response:
@@ -234,7 +276,7 @@ class Api:
             return to_json(scoped(snapshot, scope), filters).encode()
 
         key = ("snapshot", scope_key(scope), filters.account, filters.cluster, filters.service)
-        return await self.answer(request, session, key, build, JSON, wait)
+        return await self.answer(request, key, build, JSON, wait)
 
     async def fleet(self, request: web.Request) -> web.StreamResponse:
         wait = wait_seconds(query(request, frozenset({"wait"})))
@@ -244,12 +286,11 @@ class Api:
         def build(snapshot: FleetSnapshot) -> bytes:
             return encode_fleet(scoped(snapshot, scope))
 
-        return await self.answer(request, session, ("fleet", scope_key(scope)), build, MEDIA_TYPE_FLEET, wait)
+        return await self.answer(request, ("fleet", scope_key(scope)), build, MEDIA_TYPE_FLEET, wait)
 
     async def answer(
         self,
         request: web.Request,
-        session: Session,
         key: tuple[Any, ...],
         build: Callable[[FleetSnapshot], bytes],
         media_type: str,
@@ -266,7 +307,7 @@ class Api:
         if etag_matches(request, body.etag):
             if not (wait > 0 and await self.hub.wait_newer(body.generation, wait)):
                 return web.Response(status=304, headers=self.cache_headers(body))
-            await self.auth.check(session.token)  # still valid after the wait?
+            await self.session(request)  # still valid after the wait?
             newer = await self.hub.body(key, build, media_type)
             body = newer or body
         return self.send(request, body)

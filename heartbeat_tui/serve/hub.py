@@ -103,6 +103,7 @@ class Hub:
         self.source = source
         self.interval_seconds = interval_seconds
         self.clock = clock
+        self.monotonic = monotonic
         self.scheduler = scheduler or AsyncioScheduler()
         self.controller = DashboardController(
             _WindowedSource(source), self, self.scheduler, interval_seconds=interval_seconds, monotonic=monotonic

@@ -76,7 +76,7 @@ def add_user_routes(app: web.Application, api: Api) -> None:
             email=body.email,
             full_name=body.full_name,
         )
-        return json_response(user_json(view), status=201)
+        return json_response(user_json(view), status=201)  # nobody's session changed
 
     async def one(request: web.Request) -> web.Response:
         view = await auth.get_user(await api.session(request), request.match_info["name"])
@@ -93,7 +93,7 @@ def add_user_routes(app: web.Application, api: Api) -> None:
             email=body.email if "email" in given else UNSET,
             full_name=body.full_name if "full_name" in given else UNSET,
         )
-        return json_response(user_json(view))
+        return json_response(user_json(view))  # a profile: no session changed
 
     async def action(request: web.Request) -> web.Response:
         name, verb = request.match_info["name"], request.match_info["action"]
@@ -115,6 +115,7 @@ def add_user_routes(app: web.Application, api: Api) -> None:
             view = await auth.reset_password(await api.session(request), name, password.password)
         else:
             raise web.HTTPNotFound()
+        api.sessions.forget_all()  # their sessions may have ended: checked again from the next request on
         return json_response(user_json(view))
 
     app.router.add_get("/api/v1/users", listing)

@@ -10,6 +10,7 @@ import ipaddress
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -183,19 +184,26 @@ def test_sigterm_drains_a_long_poll_and_exits_0(setup: Setup, start: Any) -> Non
     assert status == 200
     hostile = "/api/v1/accounts/1/regions/r/clusters/c/services/%1b%5b2J%0aforged"
     assert served.request(hostile, headers=auth)[0] == 404
-    answer: list[tuple[int, dict[str, str], bytes]] = []
-    waiting = threading.Thread(
-        target=lambda: answer.append(
-            served.request("/api/v1/snapshot?service=*&wait=60", headers={**auth, "If-None-Match": headers["ETag"]})
-        )
+    # The long-poll's bytes are all sent before the next request connects, so the server
+    # has it parked (waiting for the next poll) by the time it answers that one.
+    host, port = served.url.removeprefix("http://").split(":")
+    waiting = socket.create_connection((host, int(port)), timeout=30)
+    waiting.sendall(
+        (
+            "GET /api/v1/snapshot?service=*&wait=60 HTTP/1.1\r\n"
+            f"Host: {host}\r\nAuthorization: Bearer {token}\r\nIf-None-Match: {headers['ETag']}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
     )
-    waiting.start()
-    served.request("/health")  # sent after the long-poll: answered once the long-poll is parked
+    assert served.request("/health")[0] == 200
     started = datetime.datetime.now()
     served.process.send_signal(signal.SIGTERM)
+    answer = b""
+    while chunk := waiting.recv(65536):
+        answer += chunk
+    waiting.close()
+    assert answer.startswith(b"HTTP/1.1 304 "), answer  # drained: answered, not cut off
     assert served.process.wait(30) == 0
-    waiting.join(30)
-    assert answer and answer[0][0] == 304  # drained: answered, not cut off
     assert (datetime.datetime.now() - started).total_seconds() < 20
     log = setup.log.read_text()
     access = [line for line in log.splitlines() if "heartbeat.access" in line]

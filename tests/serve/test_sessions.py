@@ -15,6 +15,7 @@ from heartbeat_tui.auth.errors import LOGIN_FAILED
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.auth.tokens import TokenCodec, audience_for
 from heartbeat_tui.fleetwire import decode_fleet
+from heartbeat_tui.serve.app import SESSION_CACHE_SECONDS
 from heartbeat_tui.serve.errors import UNAUTHORIZED
 from tests.serve.conftest import HUB, PAYMENTS, Served
 from tests.support.auth import PASSWORD
@@ -154,3 +155,23 @@ async def test_role_scoping_in_every_endpoint(served: Served) -> None:
             assert response.status == 403 and (await response.json())["code"] == "forbidden", (who, path)
     me = await (await served.client.get("/api/v1/users/uma", headers=served.bearer("admin"))).json()
     assert me["accounts"] == [PAYMENTS] and me["role"] == "user"
+
+
+async def test_a_revocation_made_elsewhere_holds_within_the_cache_bound(served: Served) -> None:
+    await served.poll()
+    token = await served.login("uma")
+    mine = {"Authorization": f"Bearer {token}"}
+    assert (await served.client.get("/api/v1/snapshot", headers=mine)).status == 200
+    assert await served.auth.logout(token) == "uma"  # the CLI, or another server: not through this one
+    assert (await served.client.get("/api/v1/snapshot", headers=mine)).status == 200
+    served.scheduler.advance(SESSION_CACHE_SECONDS + 0.5)
+    assert (await served.client.get("/api/v1/snapshot", headers=mine)).status == 401
+
+    # Through this server, at once: a logout, and user administration.
+    other = await served.login("mona")
+    theirs = {"Authorization": f"Bearer {other}"}
+    assert (await served.client.get("/api/v1/fleet", headers=theirs)).status == 200
+    assert (
+        await served.client.post("/api/v1/users/mona/role", json={"role": "user"}, headers=served.bearer("admin"))
+    ).ok
+    assert (await served.client.get("/api/v1/fleet", headers=theirs)).status == 401
