@@ -10,10 +10,14 @@ on the embedded AWS (paused: every warm poll asks the same questions), starts
    is up to date (`If-None-Match`, no wait: a 304) and every 5 s for the whole
    snapshot (no ETag: a 200, gzip accepted, the body read to its end).
 
-It prints p50/p99 latency of the 304s and of the full snapshots, how long after
-the first client the last one got each new poll (the long-poll fan-out), the
-server process's CPU and RSS, and AWS calls per poll with 1 and with 100
-clients (the embedded AWS's own count; the users store's DynamoDB left out).
+It prints p50/p99 latency of the 304s and of the full snapshots (the first
+5 s left out: every client's first answer is a full one, all at once), the
+same one request at a time before the load, a /metrics scrape (first of a
+poll, then cached), how long after the first client the last one got each
+new poll (the long-poll fan-out), the server process's CPU and RSS, this
+process's CPU (the clients: a starved client would inflate the latencies), and
+AWS calls per poll with 1 and with 100 clients (the embedded AWS's own count;
+the users store's DynamoDB left out).
 Half the clients use a `monitor` token (every account), half a `user` token
 limited to two accounts: two scopes, each built once per poll.
 
@@ -49,6 +53,7 @@ from heartbeat_tui.embedded import EmbeddedAWS
 from heartbeat_tui.embedded.fleet import FleetSpec
 
 PASSWORD = "a long enough benchmark password"
+WARMUP_SECONDS = 5.0  # the clients' first requests (all full answers at once) are not counted
 SNAPSHOT = "/api/v1/snapshot"
 
 
@@ -123,7 +128,9 @@ async def long_poll(http: aiohttp.ClientSession, url: str, token: str, stop: flo
                 await asyncio.sleep(1)
 
 
-async def probe(http: aiohttp.ClientSession, url: str, token: str, stop: float, figures: Figures) -> None:
+async def probe(
+    http: aiohttp.ClientSession, url: str, token: str, stop: float, figures: Figures, counted_from: float = 0.0
+) -> None:
     """Once a second "am I up to date?" (304); every fifth time, the whole snapshot."""
 
     headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
@@ -136,7 +143,9 @@ async def probe(http: aiohttp.ClientSession, url: str, token: str, stop: float, 
         async with http.get(url + SNAPSHOT, headers=headers if full else {**headers, "If-None-Match": etag}) as r:
             body = await r.read()
             took = time.perf_counter() - started
-        if r.status == 200:
+        if time.monotonic() < counted_from:
+            etag = r.headers.get("ETag", etag)
+        elif r.status == 200:
             etag = r.headers["ETag"]
             if full:
                 figures.full.append(took)
@@ -299,19 +308,20 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         # 2. many clients, and beside them the same one-client count of calls per poll.
         figures = Figures()
         rss_before = process_memory_mb(pid)
-        cpu0, wall0 = process_cpu_seconds(pid), time.monotonic()
+        cpu0, wall0, own0 = process_cpu_seconds(pid), time.monotonic(), time.process_time()
         stop = time.monotonic() + args.duration
         tasks = []
         for i in range(args.clients):
             token = tokens[i % 2]
             tasks.append(asyncio.create_task(long_poll(http, url, token, stop, figures)))
-            tasks.append(asyncio.create_task(probe(http, url, token, stop, figures)))
+            tasks.append(asyncio.create_task(probe(http, url, token, stop, figures, wall0 + WARMUP_SECONDS)))
         counted = max(1, int(args.duration / args.interval) - 2)
         loaded_per_poll, loaded_calls = await calls_per_poll(http, url, tokens[0], aws, counted)
         await asyncio.gather(*tasks)
-        cpu, wall = process_cpu_seconds(pid) - cpu0, time.monotonic() - wall0
+        cpu, wall, own = process_cpu_seconds(pid) - cpu0, time.monotonic() - wall0, time.process_time() - own0
+        first = min(figures.deliveries, default=0)  # what every client got on connecting: no fan-out
         memory = process_memory_mb(pid)
-        spreads = [max(t) - min(t) for t in figures.deliveries.values() if len(t) == args.clients]
+        spreads = [max(t) - min(t) for g, t in figures.deliveries.items() if g != first and len(t) == args.clients]
 
         # 3. the same client alone again: the calls per poll after the load.
         after_per_poll, _ = await calls_per_poll(http, url, tokens[0], aws, args.baseline_polls)
@@ -353,6 +363,8 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
             "rss_mb": memory.get("VmRSS"),
             "peak_rss_mb": memory.get("VmHWM"),
         },
+        "clients_cpu_share_of_one_core": round(own / wall, 3),  # this process: the 100 clients
+        "machine_load_average": os.getloadavg()[0],
         "aws_calls_per_poll": {
             "one_client": one_per_poll,
             "many_clients": loaded_per_poll,
