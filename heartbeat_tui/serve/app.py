@@ -1,8 +1,8 @@
 """The HTTP API of `heartbeat serve` (aiohttp's server): `build_app(hub, auth, config)`.
 
 Every answer goes through the same rules as the CLI: the token is checked
-against the users store on each request (signature, expiry, revocation, user
-and role unchanged) by the existing `AuthService`, a `user` sees only its
+against the users store (signature, expiry, revocation, user and role
+unchanged) by the existing `AuthService` (sessions.py), a `user` sees only its
 allow-list, and the JSON of `/api/v1/snapshot` is `heartbeat snapshot --format
 json`'s, byte for byte, built by export.py. Fleet-wide answers are built once
 per poll per scope (the hub's cache); ETag, If-None-Match and `?wait=` make a
@@ -12,15 +12,11 @@ client that is up to date cost one 304 per poll.
 from __future__ import annotations
 
 import asyncio
-import math
-import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
-import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
+from pydantic import StrictStr
 
 from heartbeat_tui.auth.errors import LOGIN_FAILED, LoginFailed
 from heartbeat_tui.auth.service import AuthService, Session
@@ -30,130 +26,40 @@ from heartbeat_tui.export import Filters, service_dict, to_json
 from heartbeat_tui.fleetwire import MEDIA_TYPE_DETAIL, MEDIA_TYPE_FLEET, encode_detail, encode_fleet
 from heartbeat_tui.models import FleetSnapshot
 from heartbeat_tui.serve.errors import (
-    UNAUTHORIZED,
     ApiError,
     bad_request,
     error_response,
-    invalid,
     json_errors,
     json_response,
     not_found,
 )
+from heartbeat_tui.serve.http import (
+    MAX_BODY_BYTES,
+    NoBody,
+    Strict,
+    accepts_gzip,
+    etag_matches,
+    iso,
+    query,
+    read_body,
+    wait_seconds,
+)
 from heartbeat_tui.serve.hub import Body, Hub
 from heartbeat_tui.serve.metrics import metrics_handler
+from heartbeat_tui.serve.sessions import USERNAME, Sessions, bearer_token
 
-MAX_BODY_BYTES = 64 * 1024
-MAX_WAIT_SECONDS = 60.0
 # Logins hashing at once: a flood of attempts waits its turn instead of taking
 # every core from the poller (each costs a PBKDF2 run; the lockout is per user).
 MAX_CONCURRENT_LOGINS = 2
-# A token the users store verified is trusted this long on this server (an up-to-date
-# client's 304 is then one dictionary lookup, not two DynamoDB round trips). A logout
-# or any user administration through this server forgets every entry at once; a
-# revocation made elsewhere (the CLI, another server) holds within this bound. The
-# dashboard re-checks its session every [auth].session_check_seconds (300 s by default).
-SESSION_CACHE_SECONDS = 5.0
-SESSION_CACHE_ENTRIES = 10_000
 JSON = "application/json"
 
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
 AUTH: web.AppKey[AuthService] = web.AppKey("auth", AuthService)
-USERNAME: web.RequestKey[str] = web.RequestKey("username", str)  # who asked, once known (the access log)
-
-
-class Strict(BaseModel):
-    """A request body: exactly these fields (an unknown one is refused), strings as strings."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NoBody(Strict):
-    pass
 
 
 class LoginBody(Strict):
     username: StrictStr
     password: StrictStr
-
-
-def iso(timestamp: float | None) -> str | None:
-    """Epoch seconds as the CLI's JSON writes them (whole seconds, UTC, `Z`)."""
-
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-async def read_body(request: web.Request, model: type[Strict]) -> Any:
-    """The JSON body as `model`: 413 over the cap, 400 if not a JSON object, 422 for an
-    unknown, missing or mistyped field (the message names the field, never its value:
-    a password may be in it)."""
-
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ApiError(413, "too_large", "the request body is over the 64 KiB limit")
-    raw = await request.read()  # aiohttp's client_max_size caps a body sent without a length
-    try:
-        data = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError:
-        raise bad_request("the request body is not JSON") from None
-    if not isinstance(data, dict):
-        raise bad_request("the request body is not a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_input=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        if first["type"] == "extra_forbidden":
-            raise invalid(f"unknown field {where!r}") from None
-        if first["type"] == "missing":
-            raise invalid(f"missing field {where!r}") from None
-        raise invalid(f"field {where!r}: {first['msg']}") from None
-
-
-def query(request: web.Request, allowed: frozenset[str]) -> dict[str, str]:
-    """The query parameters, each at most once and each one of `allowed` (400 otherwise)."""
-
-    found: dict[str, str] = {}
-    for name, value in request.query.items():
-        if name not in allowed:
-            raise bad_request(f"unknown query parameter {name!r}")
-        if name in found:
-            raise bad_request(f"query parameter {name!r} given twice")
-        found[name] = value
-    return found
-
-
-def wait_seconds(params: dict[str, str]) -> float:
-    text = params.get("wait")
-    if text is None:
-        return 0.0
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value <= MAX_WAIT_SECONDS:
-        raise bad_request(f"wait must be a number of seconds from 0 to {MAX_WAIT_SECONDS:g}")
-    return value
-
-
-def etag_matches(request: web.Request, etag: str) -> bool:
-    header = request.headers.get("If-None-Match")
-    if not header:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return "*" in tags or etag in tags
-
-
-def accepts_gzip(request: web.Request) -> bool:
-    for part in request.headers.get("Accept-Encoding", "").split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip().lower() in ("gzip", "*"):
-            quality = params.strip().removeprefix("q=").strip()
-            try:
-                return not params or float(quality) > 0
-            except ValueError:
-                return True
-    return False
 
 
 def scope_key(scope: frozenset[str] | None) -> str:
@@ -172,34 +78,6 @@ def session_json(session: Session) -> dict[str, Any]:
     }
 
 
-class SessionCache:
-    """Sessions the users store verified in the last `SESSION_CACHE_SECONDS`, by token."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._verified: dict[str, tuple[float, Session]] = {}
-
-    def get(self, token: str) -> Session | None:
-        found = self._verified.get(token)
-        if found is None:
-            return None
-        checked_at, session = found
-        if (
-            self.clock() - checked_at > SESSION_CACHE_SECONDS or session.expires_at <= time.time()
-        ):  # the tokens' own clock
-            del self._verified[token]
-            return None
-        return session
-
-    def put(self, token: str, session: Session) -> None:
-        if len(self._verified) >= SESSION_CACHE_ENTRIES:
-            self._verified.clear()
-        self._verified[token] = (self.clock(), session)
-
-    def forget_all(self) -> None:
-        self._verified.clear()
-
-
 class Api:
     """The handlers, over one hub and one auth service."""
 
@@ -208,23 +86,14 @@ class Api:
         self.auth = auth
         self.config = config
         self.logins = asyncio.Semaphore(MAX_CONCURRENT_LOGINS)
-        self.sessions = SessionCache(hub.monotonic)
+        self.sessions = Sessions(auth, hub.monotonic)
 
     # -- sessions -------------------------------------------------------------------
 
     async def session(self, request: web.Request) -> Session:
-        """The request's Bearer token, checked against the store now (401 otherwise)."""
+        """The request's Bearer token, checked against the store (401 otherwise)."""
 
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise ApiError(401, "unauthorized", UNAUTHORIZED)
-        session = self.sessions.get(token)
-        if session is None:
-            session = await self.auth.check(token)
-            self.sessions.put(token, session)
-        request[USERNAME] = session.username
-        return session
+        return await self.sessions.of(request)
 
     async def login(self, request: web.Request) -> web.Response:
         body: LoginBody = await read_body(request, LoginBody)
@@ -245,10 +114,7 @@ class Api:
 
     async def logout(self, request: web.Request) -> web.Response:
         await read_body(request, NoBody)
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "unauthorized", UNAUTHORIZED)
-        username = await self.auth.logout(token.strip())
+        username = await self.auth.logout(bearer_token(request))
         self.sessions.forget_all()
         return json_response({"username": username})
 
@@ -429,4 +295,4 @@ def build_app(hub: Hub, auth: AuthService, config: Config) -> web.Application:
     return app
 
 
-__all__ = ["AUTH", "HUB", "MAX_BODY_BYTES", "USERNAME", "Api", "build_app", "read_body"]
+__all__ = ["AUTH", "HUB", "Api", "build_app"]

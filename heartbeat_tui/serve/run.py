@@ -28,7 +28,7 @@ from aiohttp.web_request import BaseRequest
 
 from heartbeat_tui.config import Config
 from heartbeat_tui.errors import EXIT_OK, UsageError
-from heartbeat_tui.serve.app import USERNAME
+from heartbeat_tui.serve.sessions import USERNAME
 
 if TYPE_CHECKING:
     from heartbeat_tui.auth.service import AuthService

@@ -254,3 +254,17 @@ def test_tls(setup: Setup, start: Any, tmp_path: Path) -> None:
         plain.request("/health", timeout=10)
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(30) == 0
+
+
+def test_no_secrets_no_listening(setup: Setup) -> None:
+    env = {k: v for k, v in setup.env.items() if k not in ("JWT_SECRET", "ENCRYPTION_KEY")}
+    result = subprocess.run(
+        heartbeat(setup, "serve", "--listen", "127.0.0.1:0"),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=setup.log.parent,
+    )
+    assert result.returncode == 2, result
+    assert result.stderr.count("\n") == 1 and "JWT_SECRET" in result.stderr and "listening" not in result.stdout

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from heartbeat_tui.serve.app import MAX_BODY_BYTES
+from heartbeat_tui.serve.http import MAX_BODY_BYTES
 from tests.serve.conftest import HUB, PAYMENTS, Served
 from tests.support.auth import ADMIN, PASSWORD
 

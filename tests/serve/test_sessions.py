@@ -3,6 +3,7 @@ role scoping in every endpoint (a `user` never learns of another account)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -15,8 +16,8 @@ from heartbeat_tui.auth.errors import LOGIN_FAILED
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.auth.tokens import TokenCodec, audience_for
 from heartbeat_tui.fleetwire import decode_fleet
-from heartbeat_tui.serve.app import SESSION_CACHE_SECONDS
 from heartbeat_tui.serve.errors import UNAUTHORIZED
+from heartbeat_tui.serve.sessions import SESSION_CACHE_SECONDS
 from tests.serve.conftest import HUB, PAYMENTS, Served
 from tests.support.auth import PASSWORD
 
@@ -175,3 +176,18 @@ async def test_a_revocation_made_elsewhere_holds_within_the_cache_bound(served: 
         await served.client.post("/api/v1/users/mona/role", json={"role": "user"}, headers=served.bearer("admin"))
     ).ok
     assert (await served.client.get("/api/v1/fleet", headers=theirs)).status == 401
+
+
+async def test_clients_sharing_a_token_cost_the_store_one_check(served: Served) -> None:
+    def store_calls() -> int:
+        return sum(row["count"] for row in served.aws.stats() if row["service"] == "dynamodb")
+
+    alone = {"Authorization": f"Bearer {await served.login('mona')}"}
+    served.aws.reset_stats()
+    assert (await served.client.get("/api/v1/auth/me", headers=alone)).status == 200
+    one = store_calls()
+    shared = {"Authorization": f"Bearer {await served.login('mona')}"}
+    served.aws.reset_stats()
+    answers = await asyncio.gather(*(served.client.get("/api/v1/auth/me", headers=shared) for _ in range(20)))
+    assert [a.status for a in answers] == [200] * 20
+    assert store_calls() == one > 0
