@@ -39,6 +39,7 @@ from heartbeat_tui.controller import scoped
 from heartbeat_tui.errors import ConfigError
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
 from heartbeat_tui.serve.errors import UNAUTHORIZED, ApiError
+from heartbeat_tui.serve.http import accepts_gzip
 
 if TYPE_CHECKING:
     from heartbeat_tui.auth import AuthService
@@ -173,14 +174,6 @@ def is_loopback_client(request: web.Request) -> bool:
         return False
 
 
-def _accepts_gzip(request: web.Request) -> bool:
-    for part in request.headers.get("Accept-Encoding", "").split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip().lower() in ("gzip", "*"):
-            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-    return False
-
-
 def metrics_handler(
     hub: Hub, auth: AuthService, config: Config, environ: Mapping[str, str] = os.environ
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -219,7 +212,7 @@ def metrics_handler(
         if body is None:
             raise ApiError(503, "starting", "no poll has finished yet; try again in a few seconds")
         headers = {"Content-Type": content_type, "Cache-Control": "no-store", "Vary": "Authorization, Accept-Encoding"}
-        if _accepts_gzip(request):
+        if accepts_gzip(request):
             headers["Content-Encoding"] = "gzip"
             return web.Response(body=body.gzipped, headers=headers)
         return web.Response(body=body.data, headers=headers)
