@@ -107,6 +107,7 @@ class Figures:
     full_bytes: list[int] = field(default_factory=list)
     deliveries: dict[int, list[float]] = field(default_factory=dict)  # generation -> when each client got it
     errors: Counter[str] = field(default_factory=Counter)
+    slow: list[float] = field(default_factory=list)  # when each answer over 100 ms was asked for (monotonic)
 
 
 async def long_poll(http: aiohttp.ClientSession, url: str, token: str, stop: float, figures: Figures) -> None:
@@ -147,6 +148,8 @@ async def probe(
             etag = r.headers.get("ETag", etag)
         elif r.status == 200:
             etag = r.headers["ETag"]
+            if took > 0.1:
+                figures.slow.append(time.monotonic() - took)
             if full:
                 figures.full.append(took)
                 figures.full_bytes.append(len(body))
@@ -154,6 +157,8 @@ async def probe(
                 figures.full.append(took)
         elif r.status == 304:
             figures.not_modified.append(took)
+            if took > 0.1:
+                figures.slow.append(time.monotonic() - took)
         else:
             figures.errors[f"probe {r.status}"] += 1
         tick += 1
@@ -320,6 +325,17 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         await asyncio.gather(*tasks)
         cpu, wall, own = process_cpu_seconds(pid) - cpu0, time.monotonic() - wall0, time.process_time() - own0
         first = min(figures.deliveries, default=0)  # what every client got on connecting: no fan-out
+        # Slow answers asked for while a poll ran (a poll ends when its first client gets it and
+        # lasted about heartbeat_poll_duration_seconds, the last poll's from /metrics), or in the
+        # second after it, while 100 long-polls get the new snapshot at once.
+        async with http.get(url + "/metrics", headers={"Accept-Encoding": "identity"}) as r:
+            text = (await r.read()).decode()
+        poll_seconds = next(
+            float(line.split()[-1]) for line in text.splitlines() if line.startswith("heartbeat_poll_duration_seconds ")
+        )
+        ends = [min(t) for g, t in figures.deliveries.items() if g != first]
+        during = sum(1 for at in figures.slow if any(end - poll_seconds - 0.5 <= at <= end for end in ends))
+        after = sum(1 for at in figures.slow if any(end < at <= end + 1.0 for end in ends))
         memory = process_memory_mb(pid)
         spreads = [max(t) - min(t) for g, t in figures.deliveries.items() if g != first and len(t) == args.clients]
 
@@ -362,6 +378,13 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
             "rss_mb_before": rss_before.get("VmRSS"),
             "rss_mb": memory.get("VmRSS"),
             "peak_rss_mb": memory.get("VmHWM"),
+        },
+        "slow_answers": {
+            "over_100_ms": len(figures.slow),
+            "asked_during_a_poll": during,
+            "asked_in_the_second_after_a_poll": after,
+            "poll_seconds": round(poll_seconds, 2),
+            "polls": len(ends),
         },
         "clients_cpu_share_of_one_core": round(own / wall, 3),  # this process: the 100 clients
         "machine_load_average": os.getloadavg()[0],
