@@ -6,6 +6,7 @@ hostile names."""
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator, Collection, Iterable
 from datetime import datetime, timezone
@@ -34,6 +35,7 @@ from heartbeat_tui.serve.app import build_app
 from heartbeat_tui.serve.hub import Hub
 from heartbeat_tui.serve.metrics import TOKEN_VARIABLE, metrics_handler
 from tests.serve.conftest import INTERVAL, PAYMENTS, Served
+from tests.serve.test_process import Setup, heartbeat, setup  # noqa: F401 (setup: a fixture)
 
 METRICS_TOKEN = "scrape-me-0123456789abcdef"
 SERVICE_GAUGES = {
@@ -366,3 +368,18 @@ async def test_a_service_without_a_recent_point_has_no_cpu_or_memory_sample(serv
         assert {dict(labels)["service"] for metric, labels in got if metric == name} == {"fresh"}
     running = {dict(labels)["service"] for metric, labels in got if metric == "heartbeat_service_running_tasks"}
     assert running == {"fresh", "scaled-to-zero"}
+
+
+@pytest.mark.slow
+def test_a_short_metrics_token_stops_serve_before_it_listens(setup: Setup) -> None:  # noqa: F811 (the fixture)
+    result = subprocess.run(
+        heartbeat(setup, "serve", "--listen", "127.0.0.1:0"),
+        capture_output=True,
+        text=True,
+        env={**setup.env, TOKEN_VARIABLE: "short"},
+        timeout=120,
+        cwd=setup.log.parent,
+    )
+    assert result.returncode == 2, result
+    assert result.stderr.count("\n") == 1 and TOKEN_VARIABLE in result.stderr and "Traceback" not in result.stderr
+    assert "short" not in result.stderr.replace("shorter", "") and "listening" not in result.stdout
