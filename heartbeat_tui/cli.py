@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from heartbeat_tui import heap
-    from heartbeat_tui.collector import Collector
+    from heartbeat_tui.collector.workers import make_collector
     from heartbeat_tui.export import Filters, to_csv, to_json, to_table
 
     config = load_cli_config(args)
@@ -107,7 +107,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     scope = session_scope(config)
 
     async def run() -> FleetSnapshot:
-        async with Collector(config) as collector:
+        async with make_collector(config) as collector:
             only = None
             if args.account:
                 # Poll just one account when the filter names it exactly, by id or
