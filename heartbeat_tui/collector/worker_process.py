@@ -25,6 +25,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from heartbeat_tui.collector.collector import Collector
+from heartbeat_tui.collector.wire import Sender, dumps
 from heartbeat_tui.config import AccountConfig, Config
 
 #: How often a worker checks that its parent still runs.
@@ -74,8 +75,9 @@ def main(conn: Connection, config: Config, parent_pid: int, log_level: int) -> N
     send_lock = threading.Lock()
 
     def send(message: Any) -> None:
+        data = dumps(message)
         with send_lock:
-            conn.send(message)
+            conn.send_bytes(data)
 
     root = logging.getLogger()
     root.handlers[:] = [_PipeLogHandler(send)]
@@ -110,13 +112,14 @@ async def _serve(conn: Connection, config: Config, send: Any) -> None:
     # A daemon thread, not the default executor: it may block in recv at exit.
     threading.Thread(target=read, daemon=True, name="worker-recv").start()
     collector = ShardCollector(config)
+    sender = Sender()
     tasks: set[asyncio.Task[None]] = set()
     try:
         while True:
             message = await inbox.get()
             if message is None or message[1] == "stop":
                 break
-            task = asyncio.create_task(_handle(collector, message, send))
+            task = asyncio.create_task(_handle(collector, sender, message, send))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
     finally:
@@ -126,26 +129,27 @@ async def _serve(conn: Connection, config: Config, send: Any) -> None:
         await collector.aclose()
 
 
-async def _handle(collector: ShardCollector, message: tuple[int, str, Any], send: Any) -> None:
+async def _handle(collector: ShardCollector, sender: Sender, message: tuple[int, str, Any], send: Any) -> None:
     request_id, kind, payload = message
     try:
-        result = await _answer(collector, kind, payload)
+        result = await _answer(collector, sender, kind, payload)
         reply: tuple[str, int, Any] = ("ok", request_id, result)
     except Exception as exc:
         reply = ("err", request_id, _portable(exc))
     await asyncio.get_running_loop().run_in_executor(None, send, reply)
 
 
-async def _answer(collector: ShardCollector, kind: str, payload: Any) -> Any:
+async def _answer(collector: ShardCollector, sender: Sender, kind: str, payload: Any) -> Any:
     if kind == "poll":
-        now, accounts, only, relist = payload
+        now, accounts, only, relist, poll, acked = payload
         only_ids: Collection[str] = only
         collector.assigned = accounts
         if relist:
             collector.relist_next_poll()
         collector.now = now
         snapshot = await collector.poll(only_ids)
-        return snapshot.accounts, snapshot.stats
+        sender.start(poll, acked)
+        return tuple(sender.pack(account) for account in snapshot.accounts), snapshot.stats
     if kind == "detail":
         now, accounts, args = payload
         collector.assigned = accounts

@@ -37,6 +37,7 @@ from heartbeat_tui.collector import worker_process
 from heartbeat_tui.collector.collector import DISCOVERY_ROW, Collector
 from heartbeat_tui.collector.discovery import Discovery
 from heartbeat_tui.collector.sharding import assign, merge_account, restarting, worker_config
+from heartbeat_tui.collector.wire import unpack
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import HeartbeatError
 from heartbeat_tui.models import AccountSnapshot, AccountStatus, FleetSnapshot, PollStats, ServiceDetail, utcnow
@@ -71,6 +72,8 @@ class _Worker:
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count()
         self.dead = False
+        # The last poll whose answer the parent merged: the worker sends only what changed since.
+        self.merged: int | None = None
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(
@@ -261,29 +264,35 @@ class ShardedCollector:
         accounts = self._accounts()
         selected = {a.id for a in accounts if only is None or a.id in only}
         shards = self._shards(accounts)
+        number = self._poll_number + 1
         parts = await asyncio.gather(
             *(
-                self._poll_shard(index, members, [a.id for a in members if a.id in selected], now, relist)
+                self._poll_shard(index, members, [a.id for a in members if a.id in selected], now, relist, number)
                 for index, members in shards.items()
                 if any(a.id in selected for a in members)
             )
         )
+        # From here to the return nothing awaits: a cancelled poll merges nothing.
         polled: dict[str, AccountSnapshot] = {}
         calls: dict[str, int] = dict(counter.calls)
         http_requests = counter.http_requests
-        for snapshots, stats in parts:
-            polled.update((a.id, a) for a in snapshots)
-            if stats is not None:
-                for name, count in stats.calls:
-                    calls[name] = calls.get(name, 0) + count
-                http_requests += stats.http_requests
+        for snapshots, stats, worker in parts:
+            if worker is None:
+                polled.update((a.id, a) for a in snapshots)
+                continue
+            polled.update((a.id, unpack(a, self._last.get(a.id))) for a in snapshots)
+            worker.merged = number
+            assert stats is not None
+            for name, count in stats.calls:
+                calls[name] = calls.get(name, 0) + count
+            http_requests += stats.http_requests
         merged = []
         for account in accounts:
             if account.id in selected:
                 snap = merge_account(polled[account.id], self._last.get(account.id))
                 self._last[account.id] = snap
                 merged.append(snap)
-        self._poll_number += 1
+        self._poll_number = number
         snapshot = FleetSnapshot(
             generated_at=now,
             poll_number=self._poll_number,
@@ -298,24 +307,32 @@ class ShardedCollector:
         return snapshot
 
     async def _poll_shard(
-        self, index: int, members: tuple[AccountConfig, ...], only: list[str], now: datetime, relist: bool
-    ) -> tuple[tuple[AccountSnapshot, ...], PollStats | None]:
-        """One worker's accounts; if the worker is gone, their last data marked stale (and it restarts)."""
+        self,
+        index: int,
+        members: tuple[AccountConfig, ...],
+        only: list[str],
+        now: datetime,
+        relist: bool,
+        number: int,
+    ) -> tuple[tuple[AccountSnapshot, ...], PollStats | None, _Worker | None]:
+        """One worker's accounts, and the worker (None: it is gone, and the accounts are their
+        last data marked stale while it restarts)."""
 
         worker, restarted = self._worker(index, members)
         if not restarted:
             # Each account has its own deadline inside the worker: past it and a grace, the worker hangs.
             timeout = self._config.file.collector.account_deadline_seconds + HANG_GRACE_SECONDS
             try:
-                accounts, stats = await asyncio.wait_for(worker.request("poll", (now, members, only, relist)), timeout)
+                request = (now, members, only, relist, number, worker.merged)
+                accounts, stats = await asyncio.wait_for(worker.request("poll", request), timeout)
             except (WorkerDied, asyncio.TimeoutError) as exc:
                 log.warning("worker %s: %s; its %d account(s) show their last data", index, exc or "hung", len(only))
                 worker.kill()
                 self._worker(index, members)  # it boots while its accounts wait for the next poll
             else:
-                return accounts, stats
+                return accounts, stats, worker
         wanted = [a for a in members if a.id in only]
-        return tuple(restarting(a, self._last.get(a.id)) for a in wanted), None
+        return tuple(restarting(a, self._last.get(a.id)) for a in wanted), None, None
 
     async def fetch_service_detail(
         self, account_id: str, region: str, cluster_arn: str, service_name: str

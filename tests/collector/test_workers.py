@@ -8,6 +8,7 @@ of the same fleet are compared whole; the one field defined to differ is
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -116,6 +117,32 @@ async def test_a_changed_service_is_new_and_its_neighbours_are_kept(clean_aws: A
     assert all(changed[s.arn] is s for s in kept)
     others = [a for a in first.accounts if a.id != PAYMENTS]
     assert all(second.account(a.id) is a for a in others)
+
+
+async def test_a_cancelled_poll_does_not_leave_the_parent_with_old_objects(clean_aws: Any) -> None:
+    # A worker sends only what changed since the answer the parent merged: an
+    # answer dropped by a cancelled poll must not make the next one skip a change.
+    async with ShardedCollector(make_config(clean_aws), 2, clock=fixed_clock) as sharded:
+        first = await sharded.poll()
+        payments = first.account(PAYMENTS)
+        assert payments is not None
+        region, cluster, service = next(iter(payments.services()))
+        ecs = client_in(clean_aws, FLEET, "ecs", PAYMENTS, region.region)
+        ecs.update_service(cluster=cluster.arn, service=service.name, desiredCount=service.desired_count + 1)
+        try:
+            cancelled = asyncio.ensure_future(sharded.poll())
+            for _ in range(5):  # let the poll's tasks run until its requests are on their way
+                await asyncio.sleep(0)
+            cancelled.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await cancelled
+            third = await sharded.poll()
+        finally:  # the fleet is shared by the suite
+            ecs.update_service(cluster=cluster.arn, service=service.name, desiredCount=service.desired_count)
+    after = third.account(PAYMENTS)
+    assert after is not None
+    assert {s.arn: s for _, _, s in after.services()}[service.arn].desired_count == service.desired_count + 1
+    assert third.poll_number == first.poll_number + 1
 
 
 async def test_a_killed_worker_leaves_its_accounts_stale_then_they_come_back(clean_aws: Any) -> None:
