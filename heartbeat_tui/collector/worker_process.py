@@ -17,6 +17,7 @@ import logging
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 from collections.abc import Collection
@@ -82,6 +83,9 @@ def main(conn: Connection, config: Config, parent_pid: int, log_level: int) -> N
     root = logging.getLogger()
     root.handlers[:] = [_PipeLogHandler(send)]
     root.setLevel(log_level)
+    logging.captureWarnings(True)
+    # The terminal is the dashboard's: nothing of a worker's is printed on it.
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the process's life
     try:
         asyncio.run(_serve(conn, config, send))
     finally:

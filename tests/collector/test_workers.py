@@ -31,7 +31,7 @@ from heartbeat_tui.embedded.fleet import FleetSpec
 from heartbeat_tui.embedded.shape import client_in
 from heartbeat_tui.errors import ConfigError
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
-from tests.support.configs import PAYMENTS, make_config
+from tests.support.configs import HUB, PAYMENTS, make_config
 
 FLEET = FleetSpec.demo()
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
@@ -299,3 +299,19 @@ def test_no_secret_reaches_a_worker(clean_aws: Any) -> None:
     assert given.env.jwt_secret is None and given.env.encryption_key is None
     assert given.accounts == config.accounts[:1] and given.discovery is None
     assert given.env.aws_access_key_id == config.env.aws_access_key_id  # AWS credentials as the parent's
+
+
+async def test_discovered_accounts_are_sharded_too(clean_aws: Any) -> None:
+    # The hub from the file, the rest from Organizations: discovered once, in the parent.
+    hub = next(a for a in clean_aws.config_dict()["accounts"] if a["id"] == HUB)
+    section = {"organizations": True, "role_name": "HeartbeatReader", "regions": ["us-east-1"]}
+    config = make_config(clean_aws, accounts=[hub], discovery=section)
+    async with Collector(config, clock=fixed_clock) as one:
+        expected = await one.poll()
+    async with ShardedCollector(config, 2, clock=fixed_clock) as sharded:
+        got = await sharded.poll()
+        owners = sharded.worker_pids()
+    assert len(expected.accounts) > 2
+    assert set(owners) == {a.id for a in expected.accounts} and len(set(owners.values())) == 2
+    assert any(name.startswith("organizations.") for name, _ in got.stats.calls)
+    assert without_duration(got) == without_duration(expected)
