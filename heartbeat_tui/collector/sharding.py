@@ -79,7 +79,7 @@ def merge_account(new: AccountSnapshot, old: AccountSnapshot | None) -> AccountS
 
 
 def restarting(
-    account: AccountConfig, last: AccountSnapshot | None, reason: str = WORKER_RESTARTING
+    account: AccountConfig | AccountSnapshot, last: AccountSnapshot | None, reason: str = WORKER_RESTARTING
 ) -> AccountSnapshot:
     """The account while its worker restarts: an error, with its last data, stale.
 

@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 STOP_SECONDS = 5.0
 #: Seconds past the account deadline after which a worker that has not answered a poll is killed.
 HANG_GRACE_SECONDS = 30.0
+#: What an account says when its worker's answer could not be merged (a bug; the next poll resends).
+UNREADABLE = "its worker's answer could not be read (the last good data is shown)"
 
 
 class WorkerDied(HeartbeatError):
@@ -280,7 +282,13 @@ class ShardedCollector:
             if worker is None:
                 polled.update((a.id, a) for a in snapshots)
                 continue
-            polled.update((a.id, unpack(a, self._last.get(a.id))) for a in snapshots)
+            try:
+                polled.update((a.id, unpack(a, self._last.get(a.id))) for a in snapshots)
+            except KeyError:  # a bug: never merge a guess; the worker sends everything next time
+                log.exception("worker %s referred to data this process does not hold", worker.index)
+                worker.merged = None
+                polled.update((a.id, restarting(a, self._last.get(a.id), UNREADABLE)) for a in snapshots)
+                continue
             worker.merged = number
             assert stats is not None
             for name, count in stats.calls:
