@@ -315,3 +315,18 @@ async def test_discovered_accounts_are_sharded_too(clean_aws: Any) -> None:
     assert set(owners) == {a.id for a in expected.accounts} and len(set(owners.values())) == 2
     assert any(name.startswith("organizations.") for name, _ in got.stats.calls)
     assert without_duration(got) == without_duration(expected)
+
+
+async def test_a_relist_reaches_every_worker(clean_aws: Any) -> None:
+    def list_services(snapshot: FleetSnapshot) -> int:
+        return dict(snapshot.stats.calls).get("ecs.ListServices", 0)
+
+    async with ShardedCollector(make_config(clean_aws), 2, clock=fixed_clock) as sharded:
+        cold = await sharded.poll()
+        warm = await sharded.poll()
+        sharded.relist_next_poll()
+        relisted = await sharded.poll()
+        after = await sharded.poll()
+    assert list_services(cold) > 0
+    assert list_services(warm) == 0 == list_services(after)  # the clusters' counts prove the lists complete
+    assert list_services(relisted) == list_services(cold)  # every cluster listed whole, in both workers
