@@ -20,7 +20,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from heartbeat_tui import __version__
 from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, load_cli_config, session_scope
@@ -93,7 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the embedded AWS running and print how to point other commands at it",
     )
     add_user_commands(commands)
+    _add_serve_command(commands)
     return parser
+
+
+def _add_serve_command(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="poll the fleet once for everyone and serve it over HTTP (an API)")
+    serve.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:8787", help="default 127.0.0.1:8787")
+    serve.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain): serve HTTPS")
+    serve.add_argument("--tls-key", metavar="FILE", help="its PEM private key")
+    serve.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)",
+    )
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -163,7 +176,13 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return run_dashboard(load_cli_config(args))
 
 
-COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, **USER_COMMANDS}
+def cmd_serve(args: argparse.Namespace) -> int:
+    from heartbeat_tui.serve.run import cmd_serve as serve
+
+    return serve(load_cli_config(args), args.listen, args.tls_cert, args.tls_key, args.insecure_http)
+
+
+COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, "serve": cmd_serve, **USER_COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from tests.support.screen_text import screen_text
 
 async def open_detail(pilot, app) -> ServiceDetailScreen:
     await wait_until(pilot, lambda: app.polls_applied == 1)
-    await pilot.press("tab", "tab", "j", "j", "j", "enter")
+    await pilot.press("tab", "tab", "E", "j", "j", "j", "enter")  # by name: ledger-0003
     await wait_until(pilot, lambda: isinstance(app.screen, ServiceDetailScreen))
     return app.screen
 
