@@ -122,14 +122,14 @@ def _add_serve_command(commands: Any) -> None:
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from heartbeat_tui import heap
-    from heartbeat_tui.collector import Collector
+    from heartbeat_tui.collector.workers import make_collector
 
     config = load_cli_config(args)
     # A session is needed (exit 3 without); a `user` session polls only its allow-list.
     scope = session_scope(config)
 
     async def run() -> FleetSnapshot:
-        async with Collector(config) as collector:
+        async with make_collector(config) as collector:
             only = None
             if args.account:
                 # Poll just one account when the filter names it exactly, by id or

@@ -579,13 +579,13 @@ def print_aliases(rows: list[tuple[str, str | None]], errors: list[str], args: a
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from heartbeat_tui.collector import Collector
+    from heartbeat_tui.collector.workers import make_collector
 
     config = load_cli_config(args)
 
     async def run(auth: AuthService, session: Session) -> Any:
         await auth.authorize_refresh(session)
-        async with Collector(config) as collector:
+        async with make_collector(config) as collector:
             return await collector.poll()
 
     return print_full_poll(_with_session(config, run))

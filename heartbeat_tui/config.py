@@ -23,7 +23,7 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import (
@@ -58,6 +58,7 @@ DEFAULT_HISTORY_MINUTES = 180
 DEFAULT_WARNING_PERCENT = 70.0
 DEFAULT_CRITICAL_PERCENT = 90.0
 DEFAULT_THEME = "heartbeat-dark"
+MAX_WORKERS = 64
 _SECRET_VARIABLES = {
     "encryption_key": "ENCRYPTION_KEY",
     "jwt_secret": "JWT_SECRET",
@@ -155,6 +156,26 @@ class CollectorSection(_Section):
     # An account not polled within this time is reported as failed (with its last
     # good data) so it cannot hold back every other account's fresh data.
     account_deadline_seconds: float = Field(default=60.0, ge=5, le=900)
+    # Worker processes the accounts are sharded across; "auto": a core each but one.
+    workers: int | Literal["auto"] = "auto"
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, value: Any) -> Any:
+        # One reason, not one per member of the union.
+        if value != "auto" and (type(value) is not int or not 1 <= value <= MAX_WORKERS):
+            shown = repr(value)[:40]
+            raise ValueError(f'must be "auto" or a number of processes from 1 to {MAX_WORKERS} (got {shown})')
+        return value
+
+    @property
+    def worker_count(self) -> int:
+        """The processes to poll with: "auto" leaves a core to the dashboard
+        and the embedded AWS (cores - 1, at least 1); 1 polls in-process."""
+
+        if self.workers == "auto":
+            return max(1, (os.cpu_count() or 1) - 1)
+        return int(self.workers)
 
 
 class ThresholdsSection(_Section):

@@ -152,7 +152,7 @@ async def serve(
     by default one is opened on the configured users store."""
 
     from heartbeat_tui.auth.service import open_auth
-    from heartbeat_tui.collector import Collector
+    from heartbeat_tui.collector.workers import make_collector
     from heartbeat_tui.serve.app import build_app
     from heartbeat_tui.serve.hub import Hub
 
@@ -162,7 +162,8 @@ async def serve(
     async with contextlib.AsyncExitStack() as stack:
         if auth is None:
             auth = await stack.enter_async_context(open_auth(config))
-        collector = await stack.enter_async_context(Collector(config))
+        collector = make_collector(config)  # in-process, or one worker process a shard
+        stack.push_async_callback(collector.aclose)
         hub = Hub(collector, interval_seconds=config.file.refresh.interval_seconds)
         app = build_app(hub, auth, config)
         runner = web.AppRunner(

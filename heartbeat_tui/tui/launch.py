@@ -114,7 +114,7 @@ def _first_account(config: Config) -> list[str] | None:
 def run_dashboard(config: Config) -> int:
     """`heartbeat` with no command: the dashboard on the configured fleet."""
 
-    from heartbeat_tui.collector import Collector
+    from heartbeat_tui.collector.workers import make_collector
     from heartbeat_tui.config import default_config_path
     from heartbeat_tui.tui.auth_gate import AuthGate
 
@@ -127,7 +127,7 @@ def run_dashboard(config: Config) -> int:
         settings_path = default_config_path()
     return asyncio.run(
         _run(
-            Collector(config),
+            make_collector(config),
             config,
             settings_path,
             ui,
