@@ -138,6 +138,12 @@ class HeartbeatApp(CrashReportingApp):
         Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
         Binding("colon", "command_palette", "Commands", id="app.palette", key_display=":"),
         Binding("t", "change_theme", "Theme", id="app.theme", show=False),
+        # Priority: a focus move is made when its key is read, in key order. Textual's own
+        # (non-priority, on Screen) moves focus only after the key has bubbled up from the
+        # focused widget, and by then the keys read after it in the same burst
+        # (`admin<Tab>password<Enter>` auto-typed) were already routed to the old field.
+        Binding("tab", "focus_next", "Next field", id="app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", id="app.focus_previous", show=False, priority=True),
     ]
 
     # The one state the header and screens watch; replaced whole, never mutated.
