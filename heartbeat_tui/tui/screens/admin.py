@@ -31,6 +31,7 @@ from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.errors import HeartbeatError
 from heartbeat_tui.tui.messages import AdminCall
 from heartbeat_tui.tui.text import content, plain, plain_lines
+from heartbeat_tui.tui.widgets.flash_bar import FlashBar
 from heartbeat_tui.tui.widgets.header import HeaderBar
 
 ROLE_CHOICES = [(role.value, role.value) for role in (Role.USER, Role.MONITOR, Role.ADMIN)]
@@ -234,6 +235,7 @@ class AdminScreen(Screen[None]):
             table.add_columns(*COLUMNS)
             yield table
             yield Static("loading users…", id="admin-status", markup=False)
+        yield FlashBar()
         yield Footer()
 
     def on_mount(self) -> None:

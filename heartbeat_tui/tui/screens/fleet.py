@@ -11,6 +11,7 @@ from textual.widgets import Footer
 from heartbeat_tui.tui.screens.base import ServicesScreen
 from heartbeat_tui.tui.view import FLEET_TABLE_COLUMNS, FleetView
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
+from heartbeat_tui.tui.widgets.flash_bar import FlashBar
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 
@@ -35,6 +36,7 @@ class FleetServicesScreen(ServicesScreen):
             id="fleet-services",
         )
         yield FilterBar()
+        yield FlashBar()
         yield Footer()
 
     def on_mount(self) -> None:
