@@ -110,3 +110,38 @@ def test_help(snap_compare, size) -> None:
         await pilot.pause()
 
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+async def _notices(pilot) -> None:
+    """A poll's worth of notices: an error, then a burst summarised per account, then paused."""
+    await _first_poll(pilot)
+    app = pilot.app
+    app.notify("checkout-staging went to error: STS AssumeRole: AccessDenied", severity="error")
+    app.notify("payments-prod: 3 services scaled: payments-0/api-0000 2→4, payments-0/billing-0004 2→3, …")
+    await pilot.press("p")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_flash_bar_paused(snap_compare, size) -> None:
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=_notices)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_notification_history(snap_compare, size) -> None:
+    async def run_before(pilot) -> None:
+        await _notices(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_fleet_view_paused(snap_compare, size) -> None:
+    async def run_before(pilot) -> None:
+        await _notices(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
