@@ -145,3 +145,24 @@ def test_fleet_view_paused(snap_compare, size) -> None:
         await pilot.pause()
 
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_new_user_form(snap_compare, size) -> None:
+    """The New-user form over the users screen (no users store here: the table
+    stays empty): allowed accounts a pick list of the polled accounts, the
+    flash line below, nothing on top of the form."""
+
+    async def run_before(pilot) -> None:
+        from heartbeat_tui.tui.screens.admin import AdminScreen
+
+        await _first_poll(pilot)
+        await pilot.app.push_screen(AdminScreen())
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"carol", "enter", "tab", "tab", "tab")  # to the account picks
+        await pilot.press("down", "space")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
