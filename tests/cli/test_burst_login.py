@@ -1,7 +1,8 @@
 """Issue 15: keys that arrive in one read (a password manager's auto-type,
 keystrokes coalesced over SSH) land where they were meant. The real
 `heartbeat` in a pseudo-terminal, on the embedded AWS: `user<Tab>password<Enter>`
-written with one os.write logs in, and the password is never on screen."""
+(and `user<Enter>password<Enter>`) written with one os.write logs in, and the
+password is never on screen."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import pexpect
 import pyte
+import pytest
 
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.config import dump_toml
@@ -38,7 +40,8 @@ def admin_environment(aws: Any) -> dict[str, str]:
     return {**os.environ, **environment(aws, config)}
 
 
-def test_a_burst_of_keys_logs_in_with_the_password_in_its_field(fleet_aws: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("between", ["\t", "\r"], ids=["tab", "enter"])
+def test_a_burst_of_keys_logs_in_with_the_password_in_its_field(fleet_aws: Any, tmp_path: Path, between: str) -> None:
     data = fleet_aws.config_dict()
     data["accounts"] = [a for a in data["accounts"] if a["id"] == HUB]
     config = tmp_path / "config.toml"
@@ -84,7 +87,7 @@ def test_a_burst_of_keys_logs_in_with_the_password_in_its_field(fleet_aws: Any, 
         wait_for("Username")
         pump(0.5)  # the form is mounted and the username field focused
         # One write, one read on the other side: the whole burst arrives at once.
-        os.write(child.child_fd, f"{ADMIN}\t{ADMIN_PASSWORD}\r".encode())
+        os.write(child.child_fd, f"{ADMIN}{between}{ADMIN_PASSWORD}\r".encode())
         wait_for(f"{ADMIN} (admin)")  # the dashboard's header: a session started
         assert ADMIN_PASSWORD not in shown()
         child.send("q")
