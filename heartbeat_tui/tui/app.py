@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 from rich.style import Style
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.notifications import SeverityLevel
+from textual.notifications import Notify, SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
@@ -57,6 +57,7 @@ from heartbeat_tui.tui.messages import (
     RefreshRequested,
     SnapshotReady,
 )
+from heartbeat_tui.tui.notices import Flash, Notice, NoticeLog, worse
 from heartbeat_tui.tui.screens.base import FleetScreen
 from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
 from heartbeat_tui.tui.state import DashboardState
@@ -139,10 +140,20 @@ class HeartbeatApp(CrashReportingApp):
         Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
         Binding("colon", "command_palette", "Commands", id="app.palette", key_display=":"),
         Binding("t", "change_theme", "Theme", id="app.theme", show=False),
+        Binding("n", "notifications", "Notifications", id="app.notifications", show=False),
+        # Priority: a focus move is made when its key is read, in key order. Textual's own
+        # (non-priority, on Screen) moves focus only after the key has bubbled up from the
+        # focused widget, and by then the keys read after it in the same burst
+        # (`admin<Tab>password<Enter>` auto-typed) were already routed to the old field.
+        # No description: Textual's own (on Screen) names them in help and the palette.
+        Binding("tab", "focus_next", "", id="app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "", id="app.focus_previous", show=False, priority=True),
     ]
 
     # The one state the header and screens watch; replaced whole, never mutated.
     state: var[DashboardState] = var(DashboardState, init=False)
+    # What the flash line shows (widgets/flash_bar.py); None: nothing to say.
+    flash: var[Flash | None] = var(None, init=False)
 
     def __init__(
         self,
@@ -186,6 +197,8 @@ class HeartbeatApp(CrashReportingApp):
             warm_start=warm_start,
         )
         self.first_paint_at: float | None = None
+        self.notices = NoticeLog()
+        self._flash_timer: Timer | None = None
         self._polls_since_full_gc = 0
         self._styles: dict[str, Style] = {}
         self._wanted_theme = theme
@@ -351,13 +364,44 @@ class HeartbeatApp(CrashReportingApp):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Every toast, from every screen: names, AWS errors and users' input are
+        """Every notice, from every screen: names, AWS errors and users' input are
         in them, so none is parsed as markup (`[link='x]` would end the app) and
-        control characters show as visible escapes. `markup` is ignored."""
+        control characters show as visible escapes. `markup` is ignored. Shown on
+        the flash line (`on_notify`), never as a toast over the tables."""
 
         super().notify(
             visible_lines(str(message)), title=visible(str(title)), severity=severity, timeout=timeout, markup=False
         )
+
+    def on_notify(self, message: Notify) -> None:
+        """Kept in the history (`n`) and put on the flash line. Notices that come
+        while one is still up are a burst: the newest is shown with how many more
+        came, and the line takes the colour of the worst of them."""
+
+        notification = message.notification
+        severity = notification.severity
+        notice = Notice(self.clock(), severity, notification.message, notification.title)
+        self.notices.add(notice)
+        current = self.flash
+        if current is None:
+            self.flash = Flash(notice, 0, severity)
+        else:
+            self.flash = Flash(notice, current.more + 1, worse(current.worst, severity))
+        if self._flash_timer is not None:
+            self._flash_timer.stop()
+        # Errors stay up longer: they may need action.
+        timeout = notification.timeout * (2 if severity == "error" else 1)
+        self._flash_timer = self.set_timer(timeout, self._clear_flash, name="flash")
+
+    def _clear_flash(self) -> None:
+        self._flash_timer = None
+        self.flash = None
+
+    def action_notifications(self) -> None:
+        from heartbeat_tui.tui.screens.notifications import NotificationsScreen
+
+        if not isinstance(self.screen, NotificationsScreen):
+            self.push_screen(NotificationsScreen(list(self.notices.newest_first()), utc=self.frozen_time))
 
     # -- styles from theme variables -------------------------------------------------
 

@@ -65,6 +65,54 @@ def screen_bindings(screen: Screen[Any]) -> list[BindingInfo]:
     return list(merged.values())
 
 
+# What a key does, as help groups it; palette order follows (most useful first).
+GROUPS = ("Look", "Act", "Move")
+_LOOK = {"select", "fleet", "account_error", "filter", "cycle_sort", "reverse_sort", "notifications", "help"}
+_LOOK |= {"command_palette", "change_theme", "admin", "app.pop_screen", "dismiss", "load_tasks"}
+_MOVE = {"cursor_up", "cursor_down", "first", "last", "page_up", "page_down", "scroll_top", "scroll_bottom"}
+_MOVE |= {"pane(1)", "pane(-1)", "back", "app.focus_next", "app.focus_previous", "scroll('down')", "scroll('up')"}
+_MOVE |= {"scroll('home')", "scroll('end')", "scroll('pagedown')", "scroll('pageup')"}
+# The palette's first entries: what an operator opens it for.
+_FIRST = ("fleet", "filter", "notifications", "refresh", "toggle_pause", "account_error", "select", "change_theme")
+# The same move under two names: Tab is also "next pane" where `l` is.
+_SAME = {"app.focus_next": "pane(1)", "app.focus_previous": "pane(-1)"}
+
+
+def group_of(action: str) -> str:
+    if action in _MOVE:
+        return "Move"
+    return "Look" if action in _LOOK else "Act"
+
+
+def grouped(infos: list[BindingInfo]) -> list[tuple[str, list[BindingInfo]]]:
+    """Help's view of the bindings: by what they do, keys of one move joined
+    (`l/tab` next pane, not a separate "Focus Next")."""
+
+    actions = {info.action: info for info in infos}
+    merged: list[BindingInfo] = []
+    for info in infos:
+        twin = actions.get(_SAME.get(info.action, ""))
+        if twin is not None:
+            continue  # folded into its twin below
+        extra = [other.key for other in infos if _SAME.get(other.action) == info.action]
+        merged.append(info if not extra else BindingInfo("/".join([info.key, *extra]), *_tail(info)))
+    return [(group, [i for i in merged if group_of(i.action) == group]) for group in GROUPS]
+
+
+def _tail(info: BindingInfo) -> tuple[str, str, DOMNode, str | None, bool]:
+    return info.description, info.action, info.node, info.binding_id, info.enabled
+
+
+def palette_order(infos: list[BindingInfo]) -> list[BindingInfo]:
+    """The palette's entries: the useful ones first, then the rest by group; no cursor moves."""
+
+    def rank(info: BindingInfo) -> tuple[int, int]:
+        first = _FIRST.index(info.action) if info.action in _FIRST else len(_FIRST)
+        return first, GROUPS.index(group_of(info.action))
+
+    return sorted((i for i in infos if group_of(i.action) != "Move"), key=rank)
+
+
 def _run(screen: Screen[Any], info: BindingInfo) -> None:
     screen.app.call_later(screen.app.run_action, info.action, info.node)
 
@@ -75,7 +123,7 @@ class HeartbeatCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         screen = self.screen
         seen: set[str] = set()
-        for info in screen_bindings(screen):
+        for info in palette_order(screen_bindings(screen)):
             if info.description in seen:
                 continue
             seen.add(info.description)

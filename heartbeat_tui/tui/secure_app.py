@@ -253,8 +253,31 @@ class SecureApp(HeartbeatApp):
         if not isinstance(self.screen, AdminScreen):
             self.push_screen(AdminScreen())
 
+    def key_r(self) -> None:
+        """`r` that no binding took: the refresh binding is hidden from a session
+        that may not force a poll; say why instead of nothing (Textual calls
+        `key_<name>` for a key no binding handled)."""
+
+        if self.session is None or self.policy.permits("refresh"):
+            return
+        role = self.session.role
+        self.notify(
+            f"r (poll now) is for admins; as {role} you see a new poll every {self.interval_seconds:g} s",
+            severity="warning",
+            timeout=4,
+        )
+
     def action_logout(self) -> None:
-        self.post_message(LogoutRequested())
+        """`L` is one shift away from `l` (next pane): asked first."""
+
+        from heartbeat_tui.tui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.post_message(LogoutRequested())
+
+        if not isinstance(self.screen, ConfirmScreen):
+            self.push_screen(ConfirmScreen("Log out? The session ends and the login form comes back."), answered)
 
     def on_logout_requested(self, message: LogoutRequested) -> None:
         self._logout()

@@ -528,13 +528,15 @@ def changes(previous: FleetSnapshot | None, current: FleetSnapshot, *, limit: in
     """What changed between two consecutive snapshots that an operator must hear about.
 
     Deployments that failed, services that scaled, accounts that went to error
-    or recovered. More than `limit` of a kind are summarised in one line.
+    or recovered. Every line names its account, and each service its cluster; a
+    burst in one account is one line ("payments-prod: 3 services scaled: ...",
+    at most `limit` named), so a busy poll does not bury the one line that matters.
     """
 
     if previous is None:
         return []
-    failed: list[str] = []
-    scaled: list[str] = []
+    failed: dict[str, list[str]] = {}
+    scaled: dict[str, list[str]] = {}
     went_error: list[Change] = []
     recovered: list[str] = []
     before_accounts = {a.id: a for a in previous.accounts}
@@ -549,29 +551,32 @@ def changes(previous: FleetSnapshot | None, current: FleetSnapshot, *, limit: in
         if account.status is AccountStatus.ERROR:
             continue  # its services are last-good data: nothing new to say
         before_services = {s.arn: s for _, _, s in before.services()}
-        for _, _, service in account.services():
+        for _, cluster, service in account.services():
             old = before_services.get(service.arn)
             if old is None:
                 continue
+            where = f"{cluster.name}/{service.name}"
             if service.rollout_state == "FAILED" and old.rollout_state != "FAILED":
-                failed.append(f"{service.name} ({account.display_name})")
+                failed.setdefault(account.display_name, []).append(where)
             if service.desired_count != old.desired_count:
-                scaled.append(f"{service.name} {old.desired_count}→{service.desired_count}")
+                scaled.setdefault(account.display_name, []).append(
+                    f"{where} {old.desired_count}→{service.desired_count}"
+                )
     out: list[Change] = list(went_error)
     if recovered:
         out.append(Change("information", f"recovered: {', '.join(recovered)}"))
-    out += _summarise("error", "deployment failed", failed, limit)
-    out += _summarise("information", "scaled", scaled, limit)
+    for account_name, items in failed.items():
+        out.append(_summarise("error", account_name, "deployment failed", "deployments failed", items, limit))
+    for account_name, items in scaled.items():
+        out.append(_summarise("information", account_name, "scaled", "services scaled", items, limit))
     return out
 
 
-def _summarise(severity: Any, what: str, items: list[str], limit: int) -> list[Change]:
-    if not items:
-        return []
-    if len(items) <= limit:
-        return [Change(severity, f"{what}: {item}") for item in items]
-    shown = ", ".join(items[:limit])
-    return [Change(severity, f"{len(items)} services {what}: {shown}, …")]
+def _summarise(severity: Any, account: str, one: str, many: str, items: list[str], limit: int) -> Change:
+    if len(items) == 1:
+        return Change(severity, f"{account}: {one}: {items[0]}")
+    shown = ", ".join(items[:limit]) + (", …" if len(items) > limit else "")
+    return Change(severity, f"{account}: {len(items)} {many}: {shown}")
 
 
 __all__ = [

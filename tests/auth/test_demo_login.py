@@ -183,6 +183,7 @@ async def test_only_the_first_session_uses_the_prefetch(config: Any, service: Au
         await wait_until(pilot, lambda: app.polls_applied >= 1)
         polled = len(source.polls)
         await app.run_action("logout")
+        await pilot.press("y")  # log out asks first
         await wait_until(pilot, lambda: app.session is None and isinstance(app.screen, LoginScreen))
         assert app.snapshot is None and shown_aliases(app) == set()
         await login(pilot, app, ADMIN, ADMIN_PASSWORD)

@@ -9,13 +9,14 @@ import itertools
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input, Select, SelectionList
 
 from heartbeat_tui.auth import Role
 from heartbeat_tui.auth.service import AuthService, Session
 from heartbeat_tui.auth.session_file import delete_token, load_token, save_token, token_path
 from heartbeat_tui.tui.commands import HeartbeatCommands
 from heartbeat_tui.tui.screens.admin import AdminScreen, FormScreen
+from heartbeat_tui.tui.screens.confirm import ConfirmScreen
 from heartbeat_tui.tui.screens.dashboard import DashboardScreen
 from heartbeat_tui.tui.screens.login import LockedScreen, LoginScreen
 from heartbeat_tui.tui.secure_app import SecureApp
@@ -106,7 +107,8 @@ async def test_no_admin_screen_by_key_palette_or_action(
         assert not isinstance(app.screen, AdminScreen)
         await pilot.press("r")
         await pilot.pause()
-        assert len(source.polls) == polls  # no forced refresh either
+        assert len(source.polls) == polls  # no forced refresh either, and the key says why
+        assert notes.said(f"r (poll now) is for admins; as {role} you see a new poll every")
         assert not await app.run_action("admin")
         app.action_admin()  # even called directly: refused
         await pilot.pause()
@@ -179,7 +181,13 @@ async def test_admin_manages_users_from_the_keyboard(config: Any, service: AuthS
         # Row actions on bob.
         table = screen.query_one(DataTable)
         table.move_cursor(row=table.get_row_index("bob"))
-        await pilot.press("e")
+        await pilot.press("e")  # disabling is asked first: `n` keeps bob as he is
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Disable bob?" in screen_text(app)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert screen.users["bob"].active
+        await pilot.press("e", "y")
         await wait_until(pilot, lambda: not screen.users["bob"].active)
         await pilot.press("e")
         await wait_until(pilot, lambda: screen.users["bob"].active)
@@ -195,12 +203,17 @@ async def test_admin_manages_users_from_the_keyboard(config: Any, service: AuthS
         await wait_until(pilot, lambda: screen.users["bob"].role is Role.USER)
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
-        app.screen.query_one("#accounts", Input).value = f"{account_id(0)},{PAYMENTS_ID}"
+        picks = app.screen.query_one("#accounts", SelectionList)
+        picks.deselect_all()
+        picks.select(account_id(0))
+        picks.select(PAYMENTS_ID)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: screen.users["bob"].accounts == (account_id(0), PAYMENTS_ID))
         for _ in range(5):
             with pytest.raises(Exception):  # noqa: B017
                 await service.login("bob", "wrong password!!")
+        await pilot.press("u")  # not locked: said so, nothing done
+        await wait_until(pilot, lambda: notes.said("bob is not locked"))
         await pilot.press("R")
         await wait_until(pilot, lambda: screen.users["bob"].locked)
         assert "until " in screen_text(app)
@@ -213,7 +226,7 @@ async def test_admin_manages_users_from_the_keyboard(config: Any, service: AuthS
         assert (await service.login("bob", "a brand new password")).username == "bob"
         # The admin cannot remove the last admin, and says why.
         table.move_cursor(row=table.get_row_index(ADMIN))
-        await pilot.press("e")
+        await pilot.press("e", "y")
         await wait_until(pilot, lambda: notes.said("last active admin"))
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
@@ -261,7 +274,12 @@ async def test_logout_everywhere(config: Any, service: AuthService, admin: Sessi
         token = app.session.token
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, AdminScreen))
-        await pilot.press("L")
+        await pilot.press("L")  # asked first: `l` (next pane) is one shift away
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminScreen))
+        assert app.session is not None
+        await pilot.press("L", "y")
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and app.session is None)
         assert app.screen.error_text == "Logged out."
         await wait_until(pilot, lambda: not token_path().exists())
@@ -277,7 +295,7 @@ async def test_a_new_session_starts_unpaused(config: Any, service: AuthService, 
         await logged_in(pilot, app)
         await pilot.press("p")
         assert app.paused
-        await pilot.press("L")
+        await pilot.press("L", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and app.session is None)
         await logged_in(pilot, app)
         assert not app.paused
@@ -428,11 +446,16 @@ def test_create_user_form_with_any_input(
                 ("username", username),
                 ("password", password),
                 ("confirm", password if confirmed else password + "x"),
-                ("accounts", accounts or ""),
                 ("email", email or ""),
                 ("full_name", full_name or ""),
             ):
                 form.query_one(f"#{name}", Input).value = value
+            # Allowed accounts are picked from the polled ones: only those can be chosen.
+            for ident in (accounts or "").split(","):
+                try:
+                    form.query_one("#accounts", SelectionList).select(ident.strip())
+                except Exception:  # not an account of the fleet: not on the list
+                    pass
             form.query_one("#role", Select).value = role
             await pilot.press("ctrl+s")
             await wait_until(

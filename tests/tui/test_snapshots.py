@@ -134,3 +134,59 @@ def test_help(snap_compare, size) -> None:
         await pilot.pause()
 
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+async def _notices(pilot) -> None:
+    """A poll's worth of notices: an error, then a burst summarised per account, then paused."""
+    await _first_poll(pilot)
+    app = pilot.app
+    app.notify("checkout-staging went to error: STS AssumeRole: AccessDenied", severity="error")
+    app.notify("payments-prod: 3 services scaled: payments-0/api-0000 2→4, payments-0/billing-0004 2→3, …")
+    await pilot.press("p")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_flash_bar_paused(snap_compare, size) -> None:
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=_notices)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_notification_history(snap_compare, size) -> None:
+    async def run_before(pilot) -> None:
+        await _notices(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_fleet_view_paused(snap_compare, size) -> None:
+    async def run_before(pilot) -> None:
+        await _notices(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_new_user_form(snap_compare, size) -> None:
+    """The New-user form over the users screen (no users store here: the table
+    stays empty): allowed accounts a pick list of the polled accounts, the
+    flash line below, nothing on top of the form."""
+
+    async def run_before(pilot) -> None:
+        from heartbeat_tui.tui.screens.admin import AdminScreen
+
+        await _first_poll(pilot)
+        await pilot.app.push_screen(AdminScreen())
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"carol", "enter", "tab", "tab", "tab")  # to the account picks
+        await pilot.press("down", "space")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from array import array
 from datetime import timedelta
+from typing import Any
 
 from heartbeat_tui.models import AccountStatus, MetricSeries
 from heartbeat_tui.tui.view import (
@@ -116,9 +117,31 @@ def test_changes_between_snapshots() -> None:
         }
     )
     found = changes(before, changed)
-    assert any(c.severity == "error" and "deployment failed" in c.text for c in found)
-    assert any("scaled" in c.text and "→" in c.text for c in found)
+    where = f"{account.display_name}: deployment failed: {cluster.name}/{service.name}"
+    assert any(c.severity == "error" and c.text == where for c in found)
+    scaled = f"{account.display_name}: scaled: {cluster.name}/{service.name} "
+    assert any(c.text.startswith(scaled) and "→" in c.text for c in found)
     assert account.status is AccountStatus.OK
+
+
+def test_a_burst_of_scaling_in_one_account_is_one_line_naming_it() -> None:
+    before = make_snapshot(accounts=2)
+    account = before.accounts[0]
+
+    def scaled_up(cluster: Any) -> Any:
+        services = tuple(s.model_copy(update={"desired_count": s.desired_count + 1}) for s in cluster.services)
+        return cluster.model_copy(update={"services": services})
+
+    regions = tuple(r.model_copy(update={"clusters": tuple(map(scaled_up, r.clusters))}) for r in account.regions)
+    after = before.model_copy(
+        update={"accounts": (account.model_copy(update={"regions": regions}), *before.accounts[1:])}
+    )
+    count = sum(1 for _ in account.services())
+    assert count > 4
+    found = changes(before, after, limit=4)
+    assert [c.text.split(": ")[:2] for c in found] == [[account.display_name, f"{count} services scaled"]]
+    assert found[0].text.endswith(", …")
+    assert found[0].text.count("→") == 4
 
 
 def test_badges_ok_stale_error() -> None:

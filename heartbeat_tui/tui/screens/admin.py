@@ -22,7 +22,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import DataTable, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets.selection_list import Selection
 
 # Types and errors only: the store is reached through the app (`admin_call`).
 from heartbeat_tui.auth.errors import UserExists, ValidationFailed
@@ -30,7 +31,9 @@ from heartbeat_tui.auth.models import UserView
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.errors import HeartbeatError
 from heartbeat_tui.tui.messages import AdminCall
+from heartbeat_tui.tui.screens.confirm import ConfirmScreen
 from heartbeat_tui.tui.text import content, plain, plain_lines
+from heartbeat_tui.tui.widgets.flash_bar import FlashBar
 from heartbeat_tui.tui.widgets.header import HeaderBar
 
 ROLE_CHOICES = [(role.value, role.value) for role in (Role.USER, Role.MONITOR, Role.ADMIN)]
@@ -65,9 +68,11 @@ def user_row(view: UserView) -> tuple[Text, ...]:
 class Field:
     name: str  # the AuthService field it maps to (errors are keyed by it)
     label: str
-    kind: str = "text"  # text | password | role
+    kind: str = "text"  # text | password | role | accounts
     value: str = ""
     placeholder: str = ""
+    # kind "accounts": (id, label) of every account to pick from.
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 Submit = Callable[[dict[str, str]], Awaitable[str | None]]
@@ -98,6 +103,7 @@ class FormScreen(ModalScreen[str | None]):
     FormScreen .field-error { color: $error; height: auto; }
     FormScreen #form-error { color: $error; margin-top: 1; }
     FormScreen #form-hint { color: $text-muted; margin-top: 1; }
+    FormScreen .account-picks { height: auto; max-height: 8; }
     """
 
     def __init__(self, title: str, fields: list[Field], submit: Submit, *, confirm_password: bool = False) -> None:
@@ -116,6 +122,13 @@ class FormScreen(ModalScreen[str | None]):
                 yield Label(field.label, id=f"{field.name}-label")
                 if field.kind == "role":
                     yield Select(ROLE_CHOICES, value=field.value or Role.USER.value, allow_blank=False, id=field.name)
+                elif field.kind == "accounts":
+                    chosen = {a for a in field.value.split(",") if a}
+                    yield SelectionList[str](
+                        *(Selection(plain(label), ident, ident in chosen) for ident, label in field.choices),
+                        id=field.name,
+                        classes="account-picks",
+                    )
                 else:
                     yield Input(
                         value=field.value,
@@ -131,7 +144,11 @@ class FormScreen(ModalScreen[str | None]):
             yield Static("", id="form-error", markup=False)
 
     def on_mount(self) -> None:
-        self.query(Input).first().focus() if self.query(Input) else self.query_one(Select).focus()
+        self._field_widgets()[0].focus()
+
+    def _field_widgets(self) -> list[Input | Select[str] | SelectionList[str]]:
+        """Every field's widget in form order (the Role select and the account picks among them)."""
+        return list(self.query("Input, Select, SelectionList").results())  # type: ignore[arg-type]
 
     def error_of(self, name: str) -> str:
         return str(self.query_one(f"#{name}-error", Static).render())
@@ -140,15 +157,19 @@ class FormScreen(ModalScreen[str | None]):
         out: dict[str, str] = {}
         for field in self.fields:
             widget = self.query_one(f"#{field.name}")
-            out[field.name] = str(widget.value) if isinstance(widget, (Input, Select)) else ""
+            if isinstance(widget, SelectionList):
+                out[field.name] = ",".join(str(v) for v in widget.selected)
+            else:
+                out[field.name] = str(widget.value) if isinstance(widget, (Input, Select)) else ""
         return out
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        index = inputs.index(event.input)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
+        # The next field, whatever its kind: Enter once skipped the Role select.
+        fields = self._field_widgets()
+        index = fields.index(event.input)
+        if index + 1 < len(fields):
+            fields[index + 1].focus()
         else:
             self.action_submit()
 
@@ -205,6 +226,20 @@ class FormScreen(ModalScreen[str | None]):
             self._busy = False
 
 
+class UsersTable(DataTable[Text]):
+    """The users, a row each; `j`/`k` move as in every other table (so `e` or `o`
+    acts on the user the cursor shows)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", id="users.down", show=False),
+        Binding("k", "cursor_up", "Up", id="users.up", show=False),
+    ]
+
+
+# Role's width fits every role: a user made a monitor later is not shown as `monit`.
+COLUMN_WIDTHS = {"Role": max(len(value) for value, _ in ROLE_CHOICES)}
+
+
 class AdminScreen(Screen[None]):
     help_title = "Users"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -230,10 +265,12 @@ class AdminScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield HeaderBar("Users")
         with Vertical():
-            table: DataTable[Text] = DataTable(id="users", cursor_type="row", zebra_stripes=True)
-            table.add_columns(*COLUMNS)
+            table = UsersTable(id="users", cursor_type="row", zebra_stripes=True)
+            for label in COLUMNS:
+                table.add_column(label, width=COLUMN_WIDTHS.get(label))
             yield table
             yield Static("loading users…", id="admin-status", markup=False)
+        yield FlashBar()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -269,7 +306,7 @@ class AdminScreen(Screen[None]):
             row = user_row(view)
             if name in self.users:
                 for column, value in zip(table.columns, row):
-                    table.update_cell(name, column, value)
+                    table.update_cell(name, column, value, update_width=True)  # a handful of rows
             else:
                 table.add_row(*row, key=name)
         self.users = new
@@ -323,7 +360,12 @@ class AdminScreen(Screen[None]):
             Field("username", "Username (3-64 of a-z 0-9 . _ -)"),
             Field("password", "Password (12 characters or more)", kind="password"),
             Field("role", "Role", kind="role", value=Role.USER.value),
-            Field("accounts", "Allowed accounts (role user; ids separated by commas)", placeholder="210987654321"),
+            Field(
+                "accounts",
+                "Allowed accounts (role user; Space picks)",
+                kind="accounts",
+                choices=self._account_choices(),
+            ),
             Field("email", "Email (optional, stored encrypted)"),
             Field("full_name", "Full name (optional, stored encrypted)"),
         ]
@@ -349,15 +391,37 @@ class AdminScreen(Screen[None]):
         if view is None:
             return
         active = not view.active
-        self._act(
-            lambda auth, session: auth.set_active(session, view.username, active),
-            f"{view.username} {'enabled' if active else 'disabled'}",
-        )
+
+        def act(confirmed: bool | None = True) -> None:
+            if confirmed:
+                self._act(
+                    lambda auth, session: auth.set_active(session, view.username, active),
+                    f"{view.username} {'enabled' if active else 'disabled'}",
+                )
+
+        if active:
+            act()
+        else:  # disabling ends the user's sessions: asked first
+            question = f"Disable {view.username}? Their sessions end at once and they cannot log in."
+            self.app.push_screen(ConfirmScreen(question), act)
 
     def action_unlock(self) -> None:
         view = self._selected_view()
-        if view is not None:
-            self._act(lambda auth, session: auth.unlock(session, view.username), f"{view.username} unlocked")
+        if view is None:
+            return
+        if not view.locked:
+            self.notify(f"{view.username} is not locked: nothing to unlock", severity="warning", timeout=4)
+            return
+        self._act(lambda auth, session: auth.unlock(session, view.username), f"{view.username} unlocked")
+
+    def _account_choices(self, allowed: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
+        """The accounts to pick from: every account the dashboard polls (an admin's
+        session sees them all), plus any already allowed that is not among them."""
+
+        snapshot = getattr(self.app, "snapshot", None)
+        polled = [(a.id, f"{a.display_name} ({a.id})") for a in snapshot.accounts] if snapshot else []
+        known = {ident for ident, _ in polled}
+        return tuple(polled) + tuple((a, a) for a in allowed if a not in known)
 
     def action_set_role(self) -> None:
         view = self._selected_view()
@@ -397,5 +461,13 @@ class AdminScreen(Screen[None]):
             )
             return f"{updated.username} may see {', '.join(updated.accounts) or 'no account'}"
 
-        fields = [Field("accounts", "Allowed accounts (ids separated by commas)", value=",".join(view.accounts))]
+        fields = [
+            Field(
+                "accounts",
+                "Allowed accounts (Space picks, Ctrl+S saves)",
+                kind="accounts",
+                value=",".join(view.accounts),
+                choices=self._account_choices(view.accounts),
+            )
+        ]
         self.app.push_screen(FormScreen(f"Accounts of {view.username}", fields, submit), self._after)

@@ -27,6 +27,7 @@ from heartbeat_tui.tui.view import (
 )
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.fitted import FittedLines
+from heartbeat_tui.tui.widgets.flash_bar import FlashBar
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.pane_table import PaneTable
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
@@ -94,6 +95,7 @@ class DashboardScreen(ServicesScreen):
             id="services",
         )
         yield FilterBar()
+        yield FlashBar()
         yield Footer()
 
     def on_mount(self) -> None:

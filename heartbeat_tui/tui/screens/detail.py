@@ -30,6 +30,7 @@ from heartbeat_tui.tui.styles import (
 )
 from heartbeat_tui.tui.text import plain, visible
 from heartbeat_tui.tui.view import FleetView, ServiceRow, age_text, percent_text
+from heartbeat_tui.tui.widgets.flash_bar import FlashBar
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.metric_plot import MetricPlot
 
@@ -70,6 +71,7 @@ class ServiceDetailScreen(FleetScreen):
             yield Static("", id="detail-scaling", classes="detail-section")
             yield Static("", id="detail-tasks", classes="detail-section")
             yield Static("", id="detail-events", classes="detail-section")
+        yield FlashBar()
         yield Footer()
 
     def copy_target(self) -> CopyTarget | None:

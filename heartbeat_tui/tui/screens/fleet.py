@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer
 
 from heartbeat_tui.tui.screens.base import ServicesScreen
+from heartbeat_tui.tui.text import content
 from heartbeat_tui.tui.view import FLEET_TABLE_COLUMNS, SEVERITY, FleetView
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
+from heartbeat_tui.tui.widgets.flash_bar import FlashBar
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 
@@ -35,6 +38,7 @@ class FleetServicesScreen(ServicesScreen):
             id="fleet-services",
         )
         yield FilterBar()
+        yield FlashBar()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -51,6 +55,19 @@ class FleetServicesScreen(ServicesScreen):
     def update_titles(self) -> None:
         table = self.services_table()
         table.border_title = self.table_title("All services", table)
+        self._show_selected_names(table)
+
+    @on(ServiceTable.Highlighted)
+    def _highlighted(self, event: ServiceTable.Highlighted) -> None:
+        self._show_selected_names(event.table)
+
+    @staticmethod
+    def _show_selected_names(table: ServiceTable) -> None:
+        """The selected row's account, cluster and service in full under the table:
+        at 80 columns `payments…` could be prod or staging."""
+
+        row = table.cursor_row
+        table.border_subtitle = content(f"{row.account} · {row.cluster} · {row.name}") if row else ""
 
     def action_back(self) -> None:
         if not self.clear_filter():

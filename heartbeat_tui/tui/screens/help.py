@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from heartbeat_tui.filters import field_names
-from heartbeat_tui.tui.commands import screen_bindings
+from heartbeat_tui.tui.commands import grouped, screen_bindings
 from heartbeat_tui.tui.screens.modal import PanelModal, panel_bindings
 from heartbeat_tui.tui.view import SORT_HELP
 
@@ -47,9 +47,13 @@ class HelpScreen(PanelModal):
         table.add_column("does")
         table.add_column("where", style="dim", no_wrap=True)
         app = self.app
-        for info in sorted(screen_bindings(self.target), key=lambda info: (info.node is app, info.description)):
-            where = "app" if info.node is self.app else ("screen" if info.node is self.target else "pane")
-            table.add_row(info.key, info.description, where)
+        for group, infos in grouped(screen_bindings(self.target)):
+            if not infos:
+                continue
+            table.add_row(Text(group, style="bold underline"), "", "")
+            for info in infos:
+                where = "app" if info.node is app else ("screen" if info.node is self.target else "pane")
+                table.add_row(info.key, info.description, where)
         with self.panel(f"Help · {title}"):
             yield Static(table, id="help-bindings")
             yield Static(Text(SORT_HELP, style="dim"), id="help-sort")

@@ -32,6 +32,12 @@ class LoginScreen(Screen[None]):
     help_title = "Log in"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear", id="login.clear", show=False),
+        # Priority, in the username field only: the focus moves to the password field
+        # when Enter is read (Screen.set_focus: at once; Widget.focus and
+        # Input.Submitted come later), so a password typed in the same burst
+        # (`admin<Enter>password<Enter>`) lands in it. The password's own Enter goes
+        # to its field like any key, after the characters before it.
+        Binding("enter", "next_field", "", id="login.enter", show=False, priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -100,9 +106,13 @@ class LoginScreen(Screen[None]):
         self._message = message
         self._apply()
 
-    @on(Input.Submitted, "#username")
-    def _next_field(self) -> None:
-        self.query_one("#password", Input).focus()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_field":
+            return self.focused is not None and self.focused.id == "username"
+        return super().check_action(action, parameters)
+
+    def action_next_field(self) -> None:
+        self.set_focus(self.query_one("#password", Input))
 
     @on(Input.Submitted, "#password")
     def _submit(self) -> None:

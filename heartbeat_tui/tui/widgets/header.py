@@ -47,26 +47,43 @@ class HeaderBar(Widget):
     def _state_changed(self, state: DashboardState) -> None:
         self.state = state
 
+    # How much each fitting drops, in order: the user name first, then the screen's
+    # name, the names of the accounts in error, the poll's duration and the
+    # wording around pause; the pause, the poll time and "N in error" stay.
+    LEVELS = 6
+
     def render(self) -> Text:
+        width = self.size.width
+        for level in range(self.LEVELS):
+            line, tail = self._line(level)
+            if line.cell_len + tail.cell_len <= width or (tail and line.cell_len <= width):
+                break
+        line.append_text(tail)  # a poll error: cut with an ellipsis where the width ends
+        return line
+
+    def _line(self, level: int) -> tuple[Text, Text]:
+        """The header at `level` (0: everything), and the last poll's error apart."""
+
         app = self.host
         state = self.state
         poll = state.poll
-        out = Text(no_wrap=True, overflow="ellipsis")
-        out.append(" HeartBeat ", style="bold")
-        if state.user:
+        out = Text(no_wrap=True, overflow="ellipsis", end="")
+        out.append(" HeartBeat " if level < 5 else " HB ", style="bold")
+        if state.user and level < 1:
             out.append(f"· {visible(state.user)} ", style="bold")
-        if self.context:
+        if self.context and level < 2:
             out.append(f"· {visible(self.context)} ")
         out.append("│ ", style="dim")
-        # Trouble first: on a narrow terminal the poll times are what gets cut.
         view = state.view
         if view is not None:
             errors, stale = view.error_accounts, view.stale_accounts
             if not errors and not stale:
                 out.append(f"{len(view.accounts)} accounts ok", style=app.status_style(Status.OK))
             if errors:
-                names = ", ".join(visible(a.name) for a in errors[:3]) + ("…" if len(errors) > 3 else "")
-                out.append(f"{len(errors)} in error: {names}", style=app.status_style(Status.CRITICAL))
+                text = f"{len(errors)} in error"
+                if level < 3:
+                    text += ": " + ", ".join(visible(a.name) for a in errors[:3]) + ("…" if len(errors) > 3 else "")
+                out.append(text, style=app.status_style(Status.CRITICAL))
             if stale:
                 if errors:
                     out.append(" · ")
@@ -86,15 +103,18 @@ class HeaderBar(Widget):
             out.append("waiting for the first poll…" if poll.polling else "no data yet")
         else:
             stamp = snapshot.generated_at if app.frozen_time else snapshot.generated_at.astimezone()
-            out.append(f"polled {stamp.strftime('%H:%M:%S')} ({snapshot.stats.duration_seconds:.1f} s)")
+            out.append(f"polled {stamp.strftime('%H:%M:%S')}")
+            if level < 4:
+                out.append(f" ({snapshot.stats.duration_seconds:.1f} s)")
         if poll.polling:
             out.append(" · polling…", style=app.status_style(Status.PROGRESS))
         elif poll.paused:
-            out.append(" · paused (p resumes)", style=app.status_style(Status.WARNING))
+            out.append(" · paused (p resumes)" if level < 4 else " · paused", style=app.status_style(Status.WARNING))
         elif poll.next_poll_at is not None:
             remaining = max(0, math.ceil(poll.next_poll_at - app.monotonic()))
-            out.append(f" · next in {remaining} s")
+            out.append(f" · next in {remaining} s" if level < 4 else f" · next {remaining}s")
+        tail = Text(no_wrap=True, overflow="ellipsis", end="")
         if poll.last_error:
-            out.append(" │ ", style="dim")
-            out.append(f"last poll failed: {visible(poll.last_error)}", style=app.status_style(Status.CRITICAL))
-        return out
+            tail.append(" │ ", style="dim")
+            tail.append(f"last poll failed: {visible(poll.last_error)}", style=app.status_style(Status.CRITICAL))
+        return out, tail

@@ -43,6 +43,10 @@ COMPACT_WIDTH = 100
 _CACHE_LIMIT = 400
 
 
+# A sparkline column's widest (a 20-cell line: three minutes a cell over the hour).
+SPARK_MAX = 25
+
+
 def _fit(text: str, width: int, align: str = "left") -> str:
     if len(text) > width:
         return text[: max(0, width - 1)] + "…" if width > 0 else ""
@@ -163,6 +167,8 @@ class ServiceTable(ScrollView, can_focus=True):
         self._layout: list[tuple[Column, int]] = []
         self._layout_width = -1
         self._name_width = 14
+        # The longest account and cluster names (fleet view): their columns are sized to them.
+        self._content_widths: dict[str, int] = {}
         self._strips: dict[tuple[str, bool], Strip] = {}
         self._styles: dict[str, Style] = {}
         self._header: Strip | None = None
@@ -243,6 +249,14 @@ class ServiceTable(ScrollView, can_focus=True):
         if grew > self._name_width:
             self._name_width = min(40, grew)
             self._layout_width = -1
+        if reorder and any(k in self.all_columns for k in ("account", "cluster")):
+            widths = {
+                "account": max((len(r.account) for r in new.values()), default=0),
+                "cluster": max((len(r.cluster) for r in new.values()), default=0),
+            }
+            if widths != self._content_widths:
+                self._content_widths = widths
+                self._layout_width = -1
             self._strips.clear()
             self._header = None
         if reorder:
@@ -355,13 +369,15 @@ class ServiceTable(ScrollView, can_focus=True):
         compact = 0 < width < COMPACT_WIDTH
         keys = [k for k in self.all_columns if not (compact and k in COMPACT_DROP)]
         layout: list[tuple[Column, int]] = []
+        # Account and cluster want their longest name (up to 40), not a fixed 16.
+        wanted = {k: max(len(SERVICE_COLUMNS[k].label), min(40, w)) for k, w in self._content_widths.items() if w}
         for key in keys:
             column = SERVICE_COLUMNS[key]
-            w = column.width
+            w = wanted.get(key, column.width)
             if key in ("cpu", "mem") and compact:
                 w = 10
             if key in ("account", "cluster") and compact:
-                w = 12
+                w = min(w, 12)
             layout.append((column, w))
         if width > 0:
             # Fit the width: the last-scaling column, then account and cluster, give way first.
@@ -377,15 +393,26 @@ class ServiceTable(ScrollView, can_focus=True):
         fixed = sum(w for c, w in layout if c.key != "name") + len(layout)
         room = width - 1 - fixed if width > 0 else self._name_width
         name_width = max(12, min(self._name_width, room))
-        if compact:
-            # Width the names leave unused goes to the CPU and memory sparklines,
-            # back up to their full width: a longer history at 80 columns.
-            spare = room - name_width
+        spare = room - name_width
+        # Width the names leave unused: first account and cluster back up to their
+        # longest names, then the CPU and memory sparklines (a longer history per
+        # row; at 80 columns back up to their full width, on a wide terminal up to
+        # `SPARK_MAX`).
+        for key in ("account", "cluster"):
             for i, (column, w) in enumerate(layout):
-                if column.key in ("cpu", "mem") and spare > 0:
-                    grow = min(column.width - w, (spare + 1) // 2 if column.key == "cpu" else spare)
+                if column.key == key and spare > 0 and w < wanted.get(key, 0):
+                    grow = min(wanted[key] - w, spare)
                     layout[i] = (column, w + grow)
                     spare -= grow
+        limit = {"cpu": SPARK_MAX, "mem": SPARK_MAX} if width > 0 else {}
+        if compact:
+            limit = {"cpu": SERVICE_COLUMNS["cpu"].width, "mem": SERVICE_COLUMNS["mem"].width}
+        cpu_share = (spare + 1) // 2
+        for i, (column, w) in enumerate(layout):
+            if column.key in limit and spare > 0:
+                grow = max(0, min(limit[column.key] - w, cpu_share if column.key == "cpu" else spare))
+                layout[i] = (column, w + grow)
+                spare -= grow
         self._layout = [(c, name_width if c.key == "name" else w) for c, w in layout]
         self._strips.clear()
         self._header = None
