@@ -42,5 +42,7 @@ async def test_a_wide_terminal_shows_everything() -> None:
         await pilot.press("p")
         await wait_until(pilot, lambda: app.paused)
         header = screen_lines(app)[0]
-        assert f"HeartBeat · {USER} │ 1 in error: payments-prod │ polled 12:00:00 (" in header
+        # Everything, the worst service problem too (cut at its end to fit).
+        assert f"HeartBeat · {USER} │ 1 in error: payments-prod · shared-services: search-0005 " in header
+        assert "│ polled 12:00:00 (" in header
         assert header.rstrip().endswith("s) · paused (p resumes)")

@@ -51,17 +51,42 @@ class HeaderBar(Widget):
     # name, the names of the accounts in error, the poll's duration and the
     # wording around pause; the pause, the poll time and "N in error" stay.
     LEVELS = 6
+    WORST_MIN = 16
+    WORST_UNTIL = 3  # from this fitting on, without the worst thing
+
+    def _worst_len(self) -> int:
+        view = self.state.view
+        if view is None or view.worst is None:
+            return 0
+        account, what, _ = view.worst
+        return Text(f"{visible(account)}: {visible(what)}").cell_len
 
     def render(self) -> Text:
         width = self.size.width
+
+        def fits(line: Text, tail: Text) -> bool:
+            return line.cell_len + tail.cell_len <= width or bool(tail and line.cell_len <= width)
+
+        worst_len = self._worst_len()
+        # The worst thing (also named under the accounts pane) gives up its end,
+        # down to a readable stub, and then its place, after the user name and
+        # the screen's name are gone but before the names of accounts in error.
         for level in range(self.LEVELS):
-            line, tail = self._line(level)
-            if line.cell_len + tail.cell_len <= width or (tail and line.cell_len <= width):
+            line, tail = self._line(level, worst_room=None if level < self.WORST_UNTIL else 0)
+            if fits(line, tail):
                 break
+            room = worst_len - (line.cell_len - width)
+            if level < self.WORST_UNTIL and worst_len and room >= self.WORST_MIN:
+                line, tail = self._line(level, worst_room=room)
+                break
+            if level == self.WORST_UNTIL - 1 and worst_len:
+                line, tail = self._line(level, worst_room=0)
+                if fits(line, tail):
+                    break
         line.append_text(tail)  # a poll error: cut with an ellipsis where the width ends
         return line
 
-    def _line(self, level: int) -> tuple[Text, Text]:
+    def _line(self, level: int, worst_room: int | None = None) -> tuple[Text, Text]:
         """The header at `level` (0: everything), and the last poll's error apart."""
 
         app = self.host
@@ -89,12 +114,16 @@ class HeaderBar(Widget):
                     out.append(" · ")
                 oldest = max((a.stale_seconds or 0) for a in stale)
                 out.append(f"{len(stale)} stale ({age_text(oldest)})", style=app.status_style(Status.WARNING))
-            if view.worst is not None:
+            if view.worst is not None and worst_room != 0:
                 # The worst thing anywhere (severity.py), as "payments-prod: api rollout FAILED".
                 account, what, severity = view.worst
                 style = app.status_style(severity_status(severity) or Status.OK)
                 out.append(" · ")
-                out.append(f"{visible(account)}: {visible(what)}", style=style)
+                worst = Text(f"{visible(account)}: {visible(what)}", style=style)
+                if worst_room is not None and worst.cell_len > worst_room:
+                    worst.truncate(worst_room - 1)
+                    worst.append("…")
+                out.append_text(worst)
             if state.problems_only:
                 out.append(" · problems only (ctrl+z)", style="bold")
             out.append(" │ ", style="dim")
