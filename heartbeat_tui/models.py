@@ -267,8 +267,31 @@ class Deployment(Frozen):
     rollout_state: str | None = None  # COMPLETED | FAILED | IN_PROGRESS
     rollout_state_reason: str | None = None
     launch_type: str | None = None
+    platform_version: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class DeploymentConfiguration(Frozen):
+    """How a rollout may proceed: what an operator checks when a deployment stalls or rolls back."""
+
+    minimum_healthy_percent: int | None = None
+    maximum_percent: int | None = None
+    circuit_breaker: bool | None = None  # None: not reported
+    rollback: bool | None = None
+
+
+class LoadBalancer(Frozen):
+    target_group_arn: str | None = None
+    load_balancer_name: str | None = None  # Classic Load Balancers only
+    container_name: str | None = None
+    container_port: int | None = None
+
+
+class NetworkConfiguration(Frozen):
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    assign_public_ip: str | None = None  # ENABLED | DISABLED
 
 
 class ServiceEvent(Frozen):
@@ -315,6 +338,43 @@ class Container(Frozen):
     health_status: str | None = None
 
 
+class PortMapping(Frozen):
+    container_port: int | None = None
+    host_port: int | None = None
+    protocol: str | None = None
+
+
+class LogConfiguration(Frozen):
+    driver: str
+    options: tuple[tuple[str, str], ...] = ()
+
+    def option(self, key: str) -> str | None:
+        return next((value for name, value in self.options if name == key), None)
+
+
+class ContainerDefinition(Frozen):
+    """One container of a task definition, as registered (immutable, like its task definition)."""
+
+    name: str
+    image: str | None = None
+    cpu: int | None = None
+    memory: int | None = None  # hard limit, MiB
+    memory_reservation: int | None = None  # soft limit, MiB
+    essential: bool = True
+    ports: tuple[PortMapping, ...] = ()
+    log: LogConfiguration | None = None
+
+
+class TaskDefinition(Frozen):
+    arn: str
+    family: str = ""
+    revision: int | None = None
+    cpu: str | None = None
+    memory: str | None = None
+    network_mode: str | None = None
+    containers: tuple[ContainerDefinition, ...] = ()
+
+
 class Task(Frozen):
     arn: str
     id: str
@@ -345,7 +405,11 @@ class ServiceDetail(Frozen):
     fetched_at: datetime
     tasks: tuple[Task, ...] = ()
     policies: tuple[ScalingPolicy, ...] = ()
+    # The service's current task definition (read once per ARN: they are immutable).
+    task_definition: TaskDefinition | None = None
     errors: tuple[str, ...] = ()
+    # What this fetch cost; on-demand calls are never counted in a poll's stats.
+    stats: PollStats = Field(default_factory=lambda: PollStats())
 
 
 class Service(Frozen):
@@ -359,6 +423,10 @@ class Service(Frozen):
     launch_type: str | None = None
     task_definition: str | None = None
     created_at: datetime | None = None
+    platform_version: str | None = None
+    deployment_configuration: DeploymentConfiguration | None = None
+    load_balancers: tuple[LoadBalancer, ...] = ()
+    network: NetworkConfiguration | None = None
     deployments: tuple[Deployment, ...] = ()
     events: tuple[ServiceEvent, ...] = ()  # newest first
     scalable_target: ScalableTarget | None = None

@@ -26,13 +26,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
 
 from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.counting import CallCounter, counting, stop_counting
-from heartbeat_tui.aws.errors import describe_error
+from heartbeat_tui.aws.errors import BadResponse, describe_error
 from heartbeat_tui.aws.services import AUTOSCALING, CLOUDWATCH, ECS, IAM, STS
 from heartbeat_tui.collector.context import PollContext
 from heartbeat_tui.collector.ecs import EcsReader
@@ -50,6 +51,7 @@ from heartbeat_tui.collector.parse import (
     name_from_arn,
     parse_scaling_policy,
     parse_task,
+    parse_task_definition,
 )
 from heartbeat_tui.collector.scaling import ScalingReader
 from heartbeat_tui.collector.state import AccountState, RegionState
@@ -77,6 +79,7 @@ from heartbeat_tui.models import (
     ServiceDetail,
     StaleKind,
     Task,
+    TaskDefinition,
     utcnow,
 )
 from heartbeat_tui.reasons import join_reasons
@@ -87,6 +90,9 @@ GET_CALLER_IDENTITY = Step(Lane.STS, "GetCallerIdentity")
 LIST_ACCOUNT_ALIASES = Step(Lane.IAM, "ListAccountAliases")
 LIST_TASKS = Step(Lane.ECS, "ListTasks")
 DESCRIBE_TASKS = Step(Lane.ECS, "DescribeTasks")
+DESCRIBE_TASK_DEFINITION = Step(Lane.ECS, "DescribeTaskDefinition")
+# Task definitions are immutable: one read per ARN, kept for the session (a few KB each).
+TASK_DEFINITIONS_KEPT = 512
 
 
 class Collector:
@@ -120,6 +126,7 @@ class Collector:
         # a poll compares it with the last one it saw, so no request is lost.
         self._relists_asked = 0
         self._relists_seen = 0
+        self._task_definitions: OrderedDict[str, TaskDefinition] = OrderedDict()
         self.last_snapshot: FleetSnapshot | None = None
 
     async def __aenter__(self) -> Collector:
@@ -438,16 +445,72 @@ class Collector:
         rstate.attached = attached
         return tuple(out)
 
-    # -- on demand: one service's tasks and policies ---------------------------------
+    # -- on demand: one service's tasks, policies and task definition ---------------
+
+    async def _account_config(self, account_id: str) -> AccountConfig:
+        account = next((a for a in await self.accounts() if a.id == account_id), None)
+        if account is None:
+            raise KeyError(f"account {account_id} is not configured")
+        return account
+
+    async def task_definition(self, account_id: str, region: str, arn: str) -> TaskDefinition:
+        """A task definition, read once per ARN (ECS DescribeTaskDefinition): a
+        registered revision never changes, so it is kept, not read again."""
+
+        cached = self._task_definitions.get(arn)
+        if cached is not None:
+            self._task_definitions.move_to_end(arn)
+            return cached
+        account = await self._account_config(account_id)
+        state = self._state(account)
+        ecs = await self._access.client(account, ECS, region)
+        response = await self._ctx.call(
+            state, DESCRIBE_TASK_DEFINITION, lambda: ecs.describe_task_definition(taskDefinition=arn)
+        )
+        item = response.get("taskDefinition")
+        if not isinstance(item, dict):
+            raise StepFailed(DESCRIBE_TASK_DEFINITION, BadResponse("an answer without taskDefinition"))
+        definition = parse_task_definition(item)
+        self._task_definitions[arn] = definition
+        while len(self._task_definitions) > TASK_DEFINITIONS_KEPT:
+            self._task_definitions.popitem(last=False)
+        return definition
+
+    def _known_task_definition(self, account_id: str, region: str, cluster_arn: str, name: str) -> str | None:
+        """The service's task definition as the last poll described it (no call)."""
+
+        state = self._states.get(account_id)
+        rstate = state.regions.get(region) if state is not None else None
+        for cluster in rstate.clusters if rstate is not None else ():
+            if cluster.arn == cluster_arn:
+                return next((s.task_definition for s in cluster.services if s.name == name), None)
+        return None
 
     async def fetch_service_detail(
         self, account_id: str, region: str, cluster_arn: str, service_name: str
     ) -> ServiceDetail:
-        """Running and recently stopped tasks and the scaling policies of one service."""
+        """Running and recently stopped tasks, the scaling policies and the task
+        definition of one service. Its calls are counted in the detail's `stats`,
+        never in a poll's."""
 
-        account = next((a for a in await self.accounts() if a.id == account_id), None)
-        if account is None:
-            raise KeyError(f"account {account_id} is not configured")
+        counter = CallCounter()
+        token = counting(counter)
+        started = time.perf_counter()
+        try:
+            detail = await self._fetch_service_detail(account_id, region, cluster_arn, service_name)
+        finally:
+            stop_counting(token)
+        stats = PollStats(
+            calls=tuple(sorted(counter.calls.items())),
+            http_requests=counter.http_requests,
+            duration_seconds=time.perf_counter() - started,
+        )
+        return detail.model_copy(update={"stats": stats})
+
+    async def _fetch_service_detail(
+        self, account_id: str, region: str, cluster_arn: str, service_name: str
+    ) -> ServiceDetail:
+        account = await self._account_config(account_id)
         state = self._state(account)
         errors: list[str] = []
         ecs = await self._access.client(account, ECS, region)
@@ -495,12 +558,25 @@ class Collector:
                 found += [parse_scaling_policy(p) for p in page.get("ScalingPolicies") or []]
             return found
 
+        async def definition(arn: str | None) -> TaskDefinition | None:
+            return None if arn is None else await self.task_definition(account_id, region, arn)
+
+        known = self._known_task_definition(account_id, region, cluster_arn, service_name)
         task_result: list[Task] | BaseException
         policy_result: list[ScalingPolicy] | BaseException
-        task_result, policy_result = await asyncio.gather(
-            guard(Lane.ECS, tasks()), guard(Lane.AUTOSCALING, policies()), return_exceptions=True
+        definition_result: TaskDefinition | BaseException | None
+        task_result, policy_result, definition_result = await asyncio.gather(
+            guard(Lane.ECS, tasks()),
+            guard(Lane.AUTOSCALING, policies()),
+            guard(Lane.ECS, definition(known)),
+            return_exceptions=True,
         )
-        for outcome in (task_result, policy_result):
+        if known is None and isinstance(task_result, list) and task_result:
+            # Not polled yet (or just created): the newest task's definition.
+            (definition_result,) = await asyncio.gather(
+                guard(Lane.ECS, definition(task_result[0].task_definition)), return_exceptions=True
+            )
+        for outcome in (task_result, policy_result, definition_result):
             if isinstance(outcome, StepFailed):
                 errors.append(str(outcome))
             elif isinstance(outcome, BaseException):
@@ -513,5 +589,6 @@ class Collector:
             fetched_at=self._clock(),
             tasks=() if isinstance(task_result, BaseException) else tuple(task_result),
             policies=() if isinstance(policy_result, BaseException) else tuple(policy_result),
+            task_definition=None if isinstance(definition_result, BaseException) else definition_result,
             errors=tuple(errors),
         )

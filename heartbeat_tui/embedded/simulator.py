@@ -314,7 +314,15 @@ class Simulator:
         service.image = service.image.rsplit(":", 1)[0] + ":" + sha
         ecs = self._ecs[service.account][service.region]
         definition = register_task_definition(
-            ecs, service.family, service.image, service.launch_type, service.cpu, service.memory
+            ecs,
+            service.family,
+            service.image,
+            service.launch_type,
+            service.cpu,
+            service.memory,
+            region=service.region,
+            sidecar=service.sidecar,
+            log_driver=service.log_driver,
         )
         self._start_deployment(service, definition, rng, now)
 

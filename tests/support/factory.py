@@ -15,10 +15,17 @@ from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,
     Cluster,
+    Container,
+    ContainerDefinition,
     Deployment,
+    DeploymentConfiguration,
     FleetSnapshot,
+    LoadBalancer,
+    LogConfiguration,
     MetricSeries,
+    NetworkConfiguration,
     PollStats,
+    PortMapping,
     RegionSnapshot,
     ScalableTarget,
     ScalingActivity,
@@ -28,6 +35,7 @@ from heartbeat_tui.models import (
     ServiceEvent,
     ServiceMetrics,
     Task,
+    TaskDefinition,
 )
 
 FIXED_NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
@@ -104,6 +112,24 @@ def make_service(
         launch_type="FARGATE",
         task_definition=deployment.task_definition,
         created_at=created,
+        platform_version="LATEST",
+        deployment_configuration=DeploymentConfiguration(
+            minimum_healthy_percent=100, maximum_percent=200, circuit_breaker=True, rollback=index % 2 == 1
+        ),
+        load_balancers=(
+            LoadBalancer(
+                target_group_arn=f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{name}-tg/{index:016x}",
+                container_name=name,
+                container_port=8080,
+            ),
+        )
+        if index % 2 == 1
+        else (),
+        network=NetworkConfiguration(
+            subnets=(f"subnet-{index:017x}", f"subnet-{index + 1:017x}"),
+            security_groups=(f"sg-{index:017x}",),
+            assign_public_ip="DISABLED",
+        ),
         deployments=(deployment,),
         events=events,
         scalable_target=ScalableTarget(resource_id=f"service/{cluster}/{name}", min_capacity=1, max_capacity=10)
@@ -223,6 +249,50 @@ class ScriptedSource:
         return None
 
 
+TASK_DEFINITION_ARN = "arn:aws:ecs:us-east-1:210987654321:task-definition/ledger-0003:6"
+
+
+def sample_task_definition() -> TaskDefinition:
+    def awslogs(prefix: str = "ecs") -> LogConfiguration:
+        return LogConfiguration(
+            driver="awslogs",
+            options=(
+                ("awslogs-group", "/ecs/ledger-0003"),
+                ("awslogs-region", "us-east-1"),
+                ("awslogs-stream-prefix", prefix),
+            ),
+        )
+
+    return TaskDefinition(
+        arn=TASK_DEFINITION_ARN,
+        family="ledger-0003",
+        revision=6,
+        cpu="512",
+        memory="1024",
+        network_mode="awsvpc",
+        containers=(
+            ContainerDefinition(
+                name="ledger-0003",
+                image="210987654321.dkr.ecr.us-east-1.amazonaws.com/ledger-0003:9f17c5d",
+                cpu=384,
+                memory=768,
+                ports=(PortMapping(container_port=8080, host_port=8080, protocol="tcp"),),
+                log=awslogs(),
+            ),
+            ContainerDefinition(
+                name="envoy",
+                image="public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.4.0-prod",
+                cpu=128,
+                memory=256,
+                memory_reservation=128,
+                essential=False,
+                ports=(PortMapping(container_port=9901, protocol="tcp"),),
+                log=awslogs(),
+            ),
+        ),
+    )
+
+
 def sample_detail() -> ServiceDetail:
     return ServiceDetail(
         account_id="210987654321",
@@ -238,7 +308,12 @@ def sample_detail() -> ServiceDetail:
                 desired_status="RUNNING",
                 health_status="HEALTHY",
                 availability_zone="us-east-1a",
+                task_definition=TASK_DEFINITION_ARN,
                 started_at=FIXED_NOW - timedelta(hours=2),
+                containers=(
+                    Container(name="ledger-0003", last_status="RUNNING", health_status="HEALTHY"),
+                    Container(name="envoy", last_status="RUNNING", health_status="HEALTHY"),
+                ),
             ),
             Task(
                 arn="arn:aws:ecs:us-east-1:210987654321:task/shared-0/fedcba9876543210",
@@ -249,8 +324,14 @@ def sample_detail() -> ServiceDetail:
                 stop_code="TaskFailedToStart",
                 stopped_reason="CannotPullContainerError: image not found",
                 availability_zone="us-east-1b",
+                task_definition=TASK_DEFINITION_ARN,
+                containers=(
+                    Container(name="ledger-0003", last_status="STOPPED", exit_code=1, reason="OutOfMemoryError"),
+                    Container(name="envoy", last_status="STOPPED", exit_code=137),
+                ),
             ),
         ),
+        task_definition=sample_task_definition(),
         policies=(
             ScalingPolicy(
                 name="cpu-target",
