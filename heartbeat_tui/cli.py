@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from heartbeat_tui import __version__
+from heartbeat_tui.cli_logs import add_logs_command, cmd_logs
 from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, load_cli_config, session_scope
 from heartbeat_tui.errors import (
     EXIT_INTERNAL,
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the embedded AWS running and print how to point other commands at it",
     )
+    add_logs_command(commands)
     add_user_commands(commands)
     return parser
 
@@ -163,7 +165,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return run_dashboard(load_cli_config(args))
 
 
-COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, **USER_COMMANDS}
+COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, "logs": cmd_logs, **USER_COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

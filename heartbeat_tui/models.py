@@ -564,3 +564,77 @@ class FleetSnapshot(Frozen):
     @property
     def service_count(self) -> int:
         return sum(1 for account in self.accounts for _ in account.services())
+
+
+# -- CloudWatch Logs (read on demand, never by a poll) ---------------------------------------------
+
+
+class LogSource(Frozen):
+    """Where one container's lines go, from its task definition's log configuration."""
+
+    container: str
+    driver: str | None  # None: no log configuration at all
+    group: str | None = None
+    region: str | None = None
+    stream_prefix: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        """CloudWatch Logs holds this container's lines under names HeartBeat can tie to a task."""
+
+        return self.driver == "awslogs" and bool(self.group) and bool(self.stream_prefix)
+
+    def stream(self, task_id: str) -> str:
+        """The awslogs driver's stream name: `prefix/container/task-id`."""
+
+        return f"{self.stream_prefix}/{self.container}/{task_id}"
+
+    def why_unreadable(self) -> str:
+        if self.driver is None:
+            return f"{self.container}: no log configuration, so its output is not kept anywhere HeartBeat can read"
+        if self.driver != "awslogs":
+            return (
+                f"{self.container}: log driver {self.driver}: its lines go to {self.driver}, not to CloudWatch Logs,"
+                " which is all HeartBeat reads"
+            )
+        if not self.group:
+            return f"{self.container}: awslogs without awslogs-group"
+        return (
+            f"{self.container}: awslogs without awslogs-stream-prefix: its streams are named by container id,"
+            " which HeartBeat cannot tie to a task"
+        )
+
+
+class LogLine(Frozen):
+    timestamp: datetime
+    container: str
+    task_id: str
+    message: str  # untrusted: shown only through heartbeat_tui.untrusted
+    event_id: str
+
+
+class LogQuery(Frozen):
+    """Which lines: one service's (every task listed now, running or recently stopped),
+    or one task's; every container or one; from `start` on."""
+
+    account_id: str
+    region: str
+    cluster_arn: str
+    service_name: str
+    start: datetime
+    end: datetime | None = None
+    task_id: str | None = None
+    container: str | None = None
+    task_definition: str | None = None  # when known (the detail); read otherwise
+
+
+class LogBatch(Frozen):
+    query: LogQuery
+    lines: tuple[LogLine, ...] = ()  # oldest first: newest at the bottom
+    task_definition: str | None = None
+    containers: tuple[str, ...] = ()  # every container of the task definition (a picker's choices)
+    sources: tuple[LogSource, ...] = ()  # the ones asked for
+    notes: tuple[str, ...] = ()  # why a container has no lines here
+    errors: tuple[str, ...] = ()
+    truncated: bool = False  # more lines than kept: the oldest were dropped
+    stats: PollStats = Field(default_factory=lambda: PollStats())

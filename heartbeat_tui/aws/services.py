@@ -4,6 +4,7 @@ ECS = "ecs"
 CLOUDWATCH = "cloudwatch"
 AUTOSCALING = "application-autoscaling"
 IAM = "iam"
+LOGS = "logs"
 STS = "sts"
 
-__all__ = ["AUTOSCALING", "CLOUDWATCH", "ECS", "IAM", "STS"]
+__all__ = ["AUTOSCALING", "CLOUDWATCH", "ECS", "IAM", "LOGS", "STS"]

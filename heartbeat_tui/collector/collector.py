@@ -35,8 +35,9 @@ from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.counting import CallCounter, counting, stop_counting
 from heartbeat_tui.aws.errors import BadResponse, describe_error
 from heartbeat_tui.aws.services import AUTOSCALING, CLOUDWATCH, ECS, IAM, STS
+from heartbeat_tui.collector.cloudwatch_logs import LogReader, pick_sources
 from heartbeat_tui.collector.context import PollContext
-from heartbeat_tui.collector.ecs import EcsReader
+from heartbeat_tui.collector.ecs import DESCRIBE_SERVICES, EcsReader
 from heartbeat_tui.collector.limits import (
     ALIAS_RETRY_POLLS,
     DESCRIBE_TASKS_BATCH,
@@ -50,6 +51,7 @@ from heartbeat_tui.collector.metrics import MetricReader
 from heartbeat_tui.collector.parse import (
     name_from_arn,
     parse_scaling_policy,
+    parse_service,
     parse_task,
     parse_task_definition,
 )
@@ -67,15 +69,19 @@ from heartbeat_tui.collector.steps import (
     settle,
 )
 from heartbeat_tui.config import AccountConfig, Config
+from heartbeat_tui.errors import UsageError
 from heartbeat_tui.models import (
     EMPTY_METRICS,
     AccountSnapshot,
     AccountStatus,
     Cluster,
     FleetSnapshot,
+    LogBatch,
+    LogQuery,
     PollStats,
     RegionSnapshot,
     ScalingPolicy,
+    Service,
     ServiceDetail,
     StaleKind,
     Task,
@@ -115,6 +121,7 @@ class Collector:
         self._metrics = MetricReader(self._ctx)
         self._ecs = EcsReader(self._ctx, self._metrics)
         self._scaling = ScalingReader(self._ctx)
+        self._logs = LogReader(self._ctx)
         self._owns_access = access is None
         self._clock = clock
         self._states: dict[str, AccountState] = {}
@@ -507,17 +514,10 @@ class Collector:
         )
         return detail.model_copy(update={"stats": stats})
 
-    async def _fetch_service_detail(
-        self, account_id: str, region: str, cluster_arn: str, service_name: str
-    ) -> ServiceDetail:
-        account = await self._account_config(account_id)
-        state = self._state(account)
-        errors: list[str] = []
-        ecs = await self._access.client(account, ECS, region)
-        aas = await self._access.client(account, AUTOSCALING, region)
-        cluster_name = name_from_arn(cluster_arn)
+    async def _task_arns(self, state: AccountState, ecs: Any, cluster_arn: str, service_name: str) -> list[str]:
+        """A service's tasks, running and recently stopped (ListTasks, paged, both at once)."""
 
-        async def task_arns(desired: str) -> list[str]:
+        async def listed(desired: str) -> list[str]:
             arns: list[str] = []
             async for page in self._ctx.pages(
                 state,
@@ -531,9 +531,21 @@ class Collector:
                 arns += page.get("taskArns") or []
             return arns
 
+        running, stopped = await gather_all(listed("RUNNING"), listed("STOPPED"))
+        return list(dict.fromkeys(running + stopped))
+
+    async def _fetch_service_detail(
+        self, account_id: str, region: str, cluster_arn: str, service_name: str
+    ) -> ServiceDetail:
+        account = await self._account_config(account_id)
+        state = self._state(account)
+        errors: list[str] = []
+        ecs = await self._access.client(account, ECS, region)
+        aas = await self._access.client(account, AUTOSCALING, region)
+        cluster_name = name_from_arn(cluster_arn)
+
         async def tasks() -> list[Task]:
-            running, stopped = await gather_all(task_arns("RUNNING"), task_arns("STOPPED"))
-            arns = list(dict.fromkeys(running + stopped))
+            arns = await self._task_arns(state, ecs, cluster_arn, service_name)
 
             async def describe(batch: list[str]) -> list[Task]:
                 response = await self._ctx.call(
@@ -591,4 +603,113 @@ class Collector:
             policies=() if isinstance(policy_result, BaseException) else tuple(policy_result),
             task_definition=None if isinstance(definition_result, BaseException) else definition_result,
             errors=tuple(errors),
+        )
+
+    # -- on demand: CloudWatch Logs --------------------------------------------------
+
+    async def account_alias(self, account_id: str) -> str | None:
+        """The account's alias: configured, or read with IAM ListAccountAliases once (None
+        when it has none or cannot be read)."""
+
+        state = self._state(await self._account_config(account_id))
+        if not state.alias_known:
+            try:
+                if state.config.role_arn:
+                    await self._ctx.call(state, ASSUME_ROLE_STEP, lambda: self._access.ensure_credentials(state.config))
+                await self._fetch_alias(state)
+            except StepFailed:
+                log.info("alias of account %s not readable", account_id)
+        return state.alias
+
+    async def locate_service(self, account_id: str, cluster: str, service_name: str) -> tuple[str, Service]:
+        """(region, service) of a service named by its cluster's and its own name:
+        DescribeServices in each of the account's regions at once (the CLI knows no region)."""
+
+        account = await self._account_config(account_id)
+        state = self._state(account)
+        regions = self._config.regions_for(account)
+
+        async def look(region: str) -> Service | None:
+            ecs = await self._access.client(account, ECS, region)
+            try:
+                response = await self._ctx.call(
+                    state, DESCRIBE_SERVICES, lambda: ecs.describe_services(cluster=cluster, services=[service_name])
+                )
+            except StepFailed as failure:
+                code = getattr(failure.cause, "response", {}).get("Error", {}).get("Code")
+                if code == "ClusterNotFoundException":
+                    return None
+                raise failure.at(region) from failure
+            items = [i for i in response.get("services") or () if isinstance(i, dict)]
+            max_events = self._config.file.collector.events_per_service
+            found = [parse_service(i, cluster_arn=str(i.get("clusterArn") or ""), max_events=max_events) for i in items]
+            return next((s for s in found if s.status != "INACTIVE"), None)
+
+        found = await gather_all(*(look(region) for region in regions))
+        for region, service in zip(regions, found):
+            if service is not None:
+                return region, service
+        raise UsageError(
+            f"no service {service_name!r} in a cluster {cluster!r} of account {account_id} ({', '.join(regions)})"
+        )
+
+    async def fetch_logs(self, query: LogQuery) -> LogBatch:
+        """The CloudWatch Logs lines of a service's tasks (or one task), from its task
+        definition's awslogs settings. Calls are counted in the batch's `stats`."""
+
+        counter = CallCounter()
+        token = counting(counter)
+        started = time.perf_counter()
+        try:
+            batch = await self._fetch_logs(query)
+        finally:
+            stop_counting(token)
+        stats = PollStats(
+            calls=tuple(sorted(counter.calls.items())),
+            http_requests=counter.http_requests,
+            duration_seconds=time.perf_counter() - started,
+        )
+        return batch.model_copy(update={"stats": stats})
+
+    async def _fetch_logs(self, query: LogQuery) -> LogBatch:
+        account = await self._account_config(query.account_id)
+        state = self._state(account)
+        ecs = await self._access.client(account, ECS, query.region)
+        arn = query.task_definition or self._known_task_definition(
+            query.account_id, query.region, query.cluster_arn, query.service_name
+        )
+        if arn is None:
+            response = await self._ctx.call(
+                state,
+                DESCRIBE_SERVICES,
+                lambda: ecs.describe_services(cluster=query.cluster_arn, services=[query.service_name]),
+            )
+            arn = next(
+                (str(i.get("taskDefinition")) for i in response.get("services") or () if i.get("taskDefinition")), None
+            )
+            if arn is None:
+                raise UsageError(f"service {query.service_name} has no task definition to read its log settings from")
+        definition = await self.task_definition(query.account_id, query.region, arn)
+        sources = pick_sources(definition, query.container)
+        notes = tuple(s.why_unreadable() for s in sources if not s.readable)
+        if query.task_id is not None:
+            task_ids = [query.task_id]
+        elif any(s.readable for s in sources):
+            task_ids = [
+                name_from_arn(a) for a in await self._task_arns(state, ecs, query.cluster_arn, query.service_name)
+            ]
+        else:
+            task_ids = []
+        lines, errors, truncated = await self._logs.read(
+            state, account, query.region, sources, task_ids, query.start, query.end
+        )
+        return LogBatch(
+            query=query,
+            lines=tuple(lines),
+            task_definition=definition.arn,
+            containers=tuple(c.name for c in definition.containers),
+            sources=sources,
+            notes=notes,
+            errors=tuple(errors),
+            truncated=truncated,
         )

@@ -244,6 +244,9 @@ def build_world(spec: FleetSpec, now: float) -> World:
                     cluster.container_instances = max(2, math.ceil(tasks / 6))
                     moto_cluster.registered_container_instances_count = cluster.container_instances
                 world.sync_cluster(cluster)
+    from heartbeat_tui.embedded.applogs import AppLogWriter
+
+    world.applogs = AppLogWriter()  # seeded after the child reports ready (server.py): see AppLogWriter
     return world
 
 
@@ -325,8 +328,8 @@ def service_extras(spec: FleetSpec, cluster: SimCluster, name: str, launch_type:
     account, region = cluster.account, cluster.region
     extras: dict[str, Any] = {
         "sidecar": rng.choice(SIDECARS) if rng.random() < 0.3 else None,
-        # A few EC2 services ship their logs through a node agent, not CloudWatch Logs.
-        "log_driver": "fluentd" if launch_type == "EC2" and rng.random() < 0.1 else "awslogs",
+        # A few services ship their logs through a fluentd agent, not CloudWatch Logs.
+        "log_driver": "fluentd" if rng.random() < 0.06 else "awslogs",
         "deployment_config": {
             "deploymentCircuitBreaker": {"enable": rng.random() < 0.8, "rollback": rng.random() < 0.7},
             "maximumPercent": rng.choice((200, 200, 150)),

@@ -122,6 +122,8 @@ class Simulator:
                 self._progress(service, rng, now)
             self._scale(rng, now)
             self._maybe_deploy(rng, now)
+            if world.applogs is not None:  # its own random stream: the fleet's stays as it was
+                world.applogs.step(world.ordered_services(), rng_for(world.spec, "logs", world.step), now)
             for service in world.services.values():
                 world.sync_moto(service)
             for cluster in world.clusters.values():

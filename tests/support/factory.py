@@ -217,12 +217,16 @@ def make_snapshot(
 class ScriptedSource:
     """A FleetSource that returns the snapshots it is given, in order (the last repeats)."""
 
-    def __init__(self, *snapshots: FleetSnapshot, detail=None, detail_error: Exception | None = None) -> None:
+    def __init__(
+        self, *snapshots: FleetSnapshot, detail=None, detail_error: Exception | None = None, logs=None
+    ) -> None:
         self.snapshots = list(snapshots)
         self.polls = 0
         self.detail = detail
         self.detail_error = detail_error
         self.detail_calls: list[tuple[str, str, str, str]] = []
+        self.logs = logs
+        self.log_queries: list = []
         self.relists = 0
 
     def push(self, snapshot: FleetSnapshot) -> None:
@@ -238,6 +242,14 @@ class ScriptedSource:
         if self.detail_error is not None:
             raise self.detail_error
         return self.detail
+
+    async def fetch_logs(self, query):
+        """Scripted logs: `logs(query)` makes the batch (a callable, so a test can add lines between reads)."""
+
+        self.log_queries.append(query)
+        if self.logs is None:
+            raise RuntimeError("no logs scripted")
+        return self.logs(query)
 
     def relist_next_poll(self) -> None:
         self.relists += 1
@@ -365,3 +377,32 @@ def filter_row(**kw):  # a stand-in ServiceRow for filters
         f"{base['name']} {base['cluster']} {base['account']} {base['account_id']} {base['region']}".lower()
     )
     return SimpleNamespace(**base)
+
+
+def sample_logs(query):
+    """A logs read for the snapshots: two containers, two tasks, a warning and an error burst."""
+
+    from heartbeat_tui.models import LogBatch, LogLine
+
+    messages = [
+        ("ledger-0003", "INFO  GET /v1/orders 200 12ms"),
+        ("envoy", "[info][upstream] cds: add 3 cluster(s), remove 0 cluster(s)"),
+        ("ledger-0003", "INFO  POST /v1/orders 201 48ms"),
+        ("ledger-0003", "WARN  slow upstream call to ledger-db: 1840ms"),
+        ("ledger-0003", "ERROR connection to ledger-db.internal:5432 refused: ECONNREFUSED"),
+        ("ledger-0003", "Traceback (most recent call last):"),
+        ("ledger-0003", "ConnectionRefusedError: [Errno 111] Connection refused"),
+        ("ledger-0003", "FATAL task fedcba98 exiting with code 1"),
+    ]
+    lines = tuple(
+        LogLine(
+            timestamp=FIXED_NOW - timedelta(seconds=90 - 7 * i),
+            container=container,
+            task_id="0123456789abcdef" if i < 3 else "fedcba9876543210",
+            message=message,
+            event_id=f"e{i}",
+        )
+        for i, (container, message) in enumerate(messages)
+        if query.container in (None, container)
+    )
+    return LogBatch(query=query, lines=lines, task_definition=TASK_DEFINITION_ARN, containers=("ledger-0003", "envoy"))

@@ -24,7 +24,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from heartbeat_tui.models import ContainerDefinition, Service, ServiceDetail, Task
-from heartbeat_tui.tui.messages import DetailReady, DetailRequested
+from heartbeat_tui.tui.messages import DetailReady, DetailRequested, LogsRequested
 from heartbeat_tui.tui.plot import PlotSeries
 from heartbeat_tui.tui.screens.base import CopyTarget, FleetScreen
 from heartbeat_tui.tui.styles import (
@@ -102,6 +102,7 @@ class ServiceDetailScreen(FleetScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
         Binding("t", "load_tasks", "Reload tasks", id="detail.tasks"),
+        Binding("l", "logs", "Logs", id="detail.logs"),
         Binding("1", "tab('overview')", "Overview", id="detail.tab_overview", show=False),
         Binding("2", "tab('tasks')", "Tasks", id="detail.tab_tasks", show=False),
         Binding("3", "tab('events')", "Events", id="detail.tab_events", show=False),
@@ -553,7 +554,7 @@ class ServiceDetailScreen(FleetScreen):
         line = f"{running} running, {len(detail.tasks) - running} other; fetched {self._time(detail.fetched_at)}"
         if self.tasks_loading:
             line += " · refreshing…"
-        parts.append(Text(line + "", style="dim"))
+        parts.append(Text(line + " · l: the selected task's logs", style="dim"))
         task = self.selected_task
         if task is None:
             parts.append(Text("no tasks", style="dim"))
@@ -601,6 +602,25 @@ class ServiceDetailScreen(FleetScreen):
             reason.append(visible(task.stopped_reason or ""))
             parts.append(reason)
         return Group(*parts)
+
+    def action_logs(self) -> None:
+        """CloudWatch Logs of the selected task (tasks tab) or of the service."""
+
+        row = self.row
+        if row is None:
+            return
+        task = self.selected_task if self.active_tab == "tasks" else None
+        self.post_message(
+            LogsRequested(
+                account_id=row.account_id,
+                region=row.region,
+                cluster_arn=row.cluster_arn,
+                service_name=row.name,
+                title=f"{row.cluster} · {row.account} · {row.region}",
+                task_id=task.id if task is not None else None,
+                task_definition=(task.task_definition if task is not None else None) or row.service.task_definition,
+            )
+        )
 
     def action_scroll(self, where: str) -> None:
         tab = self.active_tab
