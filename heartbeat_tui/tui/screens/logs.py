@@ -43,6 +43,9 @@ RANGES: tuple[tuple[str, timedelta], ...] = (
 )
 DEFAULT_RANGE = "15m"
 ALL_CONTAINERS = "\x00all"  # an option id no container can have
+# A line's level, for its colour (the words most runtimes and loggers print).
+_ERROR = re.compile(r"\b(error|fatal|exception|traceback|panic|critical)\b", re.IGNORECASE)
+_WARNING = re.compile(r"\bwarn(ing)?\b", re.IGNORECASE)
 
 
 class PickerModal(ModalScreen[str | None]):
@@ -201,37 +204,37 @@ class LogsScreen(FleetScreen):
             self._render_all()
         else:
             log = self.query_one("#logs-lines", RichLog)
+            several = self._several()
             for line in fresh:
                 if self._matches(line):
-                    log.write(self._line_text(line), scroll_end=self.follow)
+                    log.write(self._line_text(line, several), scroll_end=self.follow)
         self._show_title()
 
     # -- showing --------------------------------------------------------------------------
 
     def _several(self) -> tuple[bool, bool]:
-        """Whether lines need their container, and their task, to be told apart."""
+        """Whether a line must say its container, and its task: the read covers more
+        than one (decided by the read, not the lines, so labels do not come and go)."""
 
-        containers = {line.container for line in self.lines}
-        tasks = {line.task_id for line in self.lines}
-        return len(containers) > 1, len(tasks) > 1 and self.request.task_id is None
+        containers = self.last_batch.containers if self.last_batch is not None else ()
+        return self.container is None and len(containers) > 1, self.request.task_id is None
 
     def _matches(self, line: LogLine) -> bool:
         return not self.search or self.search.lower() in line.message.lower()
 
-    def _line_text(self, line: LogLine) -> Text:
+    def _line_text(self, line: LogLine, several: tuple[bool, bool]) -> Text:
         when = line.timestamp if self.hb.frozen_time else line.timestamp.astimezone()
         text = Text(when.strftime("%H:%M:%S "), style="dim", no_wrap=not self.wrap, overflow="ellipsis")
-        containers, tasks = self._several()
+        containers, tasks = several
         if containers or tasks:
             label = "/".join(p for p, shown in ((line.container, containers), (line.task_id[:8], tasks)) if shown)
             text.append(visible(label) + " ", style=self.hb.status_style(Status.PROGRESS))
         start = len(text)
         # The most hostile text there is: every control character a visible escape, never markup.
         text.append(visible(line.message))
-        lowered = line.message.lower()
-        if re.search(r"\b(error|fatal|exception|traceback|panic)\b", lowered):
+        if _ERROR.search(line.message):
             text.stylize(self.hb.status_style(Status.CRITICAL), start)
-        elif re.search(r"\bwarn(ing)?\b", lowered):
+        elif _WARNING.search(line.message):
             text.stylize(self.hb.status_style(Status.WARNING), start)
         if self.search:
             text.highlight_words([visible(self.search)], style="reverse", case_sensitive=False)
@@ -242,9 +245,10 @@ class LogsScreen(FleetScreen):
         log.clear()
         log.wrap = self.wrap
         log.auto_scroll = self.follow
+        several = self._several()
         for line in self.lines:
             if self._matches(line):
-                log.write(self._line_text(line), scroll_end=False)
+                log.write(self._line_text(line, several), scroll_end=False)
         log.scroll_end(animate=False)  # newest at the bottom
 
     def _show_title(self) -> None:
