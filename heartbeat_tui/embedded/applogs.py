@@ -111,18 +111,21 @@ class AppLogWriter:
         start = max(task.started_at, task.stopped_at - len(lines) * 0.5)
         self._put(service, self._stream(service.family, task), [(start + i * 0.4, m) for i, m in enumerate(lines)])
 
-    def seed(self, services: list[SimService], now: float, seed: int) -> None:
+    def seed(self, services: list[tuple[SimService, list[SimTask], list[SimTask]]], now: float, seed: int) -> None:
+        """Seed from (service, its tasks, its stopped tasks), copied under the world's
+        lock by the caller: the writing (and moto's model load) runs without it."""
+
         try:
             self._seed(services, now, seed)
         finally:
             self.ready.set()
 
-    def _seed(self, services: list[SimService], now: float, seed: int) -> None:
-        for service in services:
+    def _seed(self, services: list[tuple[SimService, list[SimTask], list[SimTask]]], now: float, seed: int) -> None:
+        for service, tasks, stopped in services:
             if service.log_driver != "awslogs":
                 continue
             rng = random.Random(f"{seed}/logs/{service.account}/{service.region}/{service.name}")
-            for task in service.tasks.values():
+            for task in tasks:
                 if task.started_at is None:
                     continue
                 t = max(task.started_at, now - SEED_MINUTES * 60.0)
@@ -136,7 +139,7 @@ class AppLogWriter:
                 self._put(service, self._stream(service.family, task), app)
                 if service.sidecar:
                     self._put(service, self._stream(service.sidecar, task), side)
-            for task in reversed(service.stopped):
+            for task in reversed(stopped):
                 if service.kind is ServiceKind.FAILING:
                     self._crash(service, task)
 

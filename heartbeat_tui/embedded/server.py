@@ -105,8 +105,9 @@ def _seed_app_logs(world: Any) -> None:
     """The demo's application logs (embedded/applogs.py), after the child reported ready."""
 
     try:
-        with world.lock:  # the tasks do not change under it
-            world.applogs.seed(world.ordered_services(), time.time(), world.spec.seed)
+        with world.lock:  # a consistent copy; the writing runs without the lock (ECS calls go on)
+            plan = [(s, list(s.tasks.values()), list(s.stopped)) for s in world.ordered_services()]
+        world.applogs.seed(plan, time.time(), world.spec.seed)
     except Exception:  # the logs are a nicety: the fleet runs without them
         traceback.print_exc(file=sys.stderr)
 
