@@ -20,7 +20,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from heartbeat_tui import __version__
 from heartbeat_tui.cli_logs import add_logs_command, cmd_logs
@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--cluster", metavar="NAME", help="only clusters with this name (glob allowed)")
     snapshot.add_argument("--service", metavar="NAME", help="only services with this name (glob allowed)")
     snapshot.add_argument("--format", choices=["json", "csv", "table"], default="json")
+    snapshot.add_argument(
+        "--history",
+        action="store_true",
+        help="json: add each service's CPU and memory series (timestamps, average, maximum); csv stays one row",
+    )
 
     commands.add_parser(
         "doctor", help="check configuration, credentials, every account and region, and the users table"
@@ -95,7 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_logs_command(commands)
     add_user_commands(commands)
+    _add_serve_command(commands)
     return parser
+
+
+def _add_serve_command(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="poll the fleet once for everyone and serve it over HTTP (an API)")
+    serve.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:8787", help="default 127.0.0.1:8787")
+    serve.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain): serve HTTPS")
+    serve.add_argument("--tls-key", metavar="FILE", help="its PEM private key")
+    serve.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)",
+    )
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -126,8 +144,10 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     selected = [a for a in snapshot.accounts if filters.account_matches(a)]
     if args.account and not selected:
         raise UsageError(f"no account matches --account {args.account!r}")
-    render = {"json": to_json, "csv": to_csv, "table": to_table}[args.format]
-    sys.stdout.write(render(snapshot, filters))
+    if args.format == "json":
+        sys.stdout.write(to_json(snapshot, filters, history=args.history))
+    else:
+        sys.stdout.write({"csv": to_csv, "table": to_table}[args.format](snapshot, filters))
     sys.stdout.flush()
     failed = [a for a in selected if a.status.value != "ok"]
     for account in failed:
@@ -165,7 +185,20 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return run_dashboard(load_cli_config(args))
 
 
-COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, "logs": cmd_logs, **USER_COMMANDS}
+def cmd_serve(args: argparse.Namespace) -> int:
+    from heartbeat_tui.serve.run import cmd_serve as serve
+
+    return serve(load_cli_config(args), args.listen, args.tls_cert, args.tls_key, args.insecure_http)
+
+
+COMMANDS = {
+    "snapshot": cmd_snapshot,
+    "doctor": cmd_doctor,
+    "demo": cmd_demo,
+    "serve": cmd_serve,
+    "logs": cmd_logs,
+    **USER_COMMANDS,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -105,6 +105,8 @@ def add_user_commands(commands: Any) -> None:
     reset = _add(actions, "reset-password", "set a new password (lockout cleared, sessions ended)")
     reset.add_argument("username", metavar="NAME")
     _password_options(reset, "the new password")
+    migrate = _add(actions, "migrate", "upgrade the original HeartBeat's user records (what needs no password)")
+    migrate.add_argument("--dry-run", action="store_true", help="report the legacy records, change nothing")
 
     aliases = _add(commands, "aliases", "account id -> alias of the accounts this session may see")
     aliases.add_argument("--format", choices=["table", "json"], default="table")
@@ -227,12 +229,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     config = load_cli_config(args)
     password = None
     if args.admin is not None:
-        from heartbeat_tui.auth import AuthSecrets
-        from heartbeat_tui.auth.validation import validate_username
+        from heartbeat_tui.auth import AuthSecrets, Role
+        from heartbeat_tui.auth.validation import PASSWORD_RULE, validate_new_user, validate_username
 
         AuthSecrets.from_config(config)  # before any prompt: fail early without secrets
         validate_username(args.admin)
-        password = read_password(args, confirm=True, prompt=f"Password for {args.admin}: ")
+        password = read_password(args, confirm=True, prompt=f"Password for {args.admin} ({PASSWORD_RULE}): ")
+        # Everything checked before anything is created: a bad password leaves no table behind.
+        validate_new_user(
+            username=args.admin, password=password, role=Role.ADMIN, email=args.email, full_name=args.full_name
+        )
     elif args.password_stdin or args.email or args.full_name:
         raise UsageError("--password-stdin, --email and --full-name go with --admin NAME")
 
@@ -309,22 +315,27 @@ def cmd_logout(args: argparse.Namespace) -> int:
 def cmd_whoami(args: argparse.Namespace) -> int:
     config = load_cli_config(args)
 
-    async def run(auth: AuthService, session: Session) -> Session:
-        return session
+    async def run(auth: AuthService, session: Session) -> tuple[Session, UserView]:
+        return session, await auth.own_view(session)
 
-    session = _with_session(config, run)
+    session, me = _with_session(config, run)
     accounts = "all" if session.account_scope is None else (",".join(session.accounts) or "none")
     if args.format == "json":
         data = {
             "username": session.username,
             "role": session.role.value,
             "accounts": None if session.account_scope is None else list(session.accounts),
+            "all_accounts": session.account_scope is None,
             "issued_at": _iso(session.issued_at),
             "expires_at": _iso(session.expires_at),
+            "email": me.email,
+            "full_name": me.full_name,
+            "last_login_at": _iso(me.last_login_at),
         }
         print(json.dumps(data, indent=2))
     else:
         print(f"{session.username}  role={session.role}  accounts={accounts}  until {_when(session.expires_at)}")
+        print(visible(f"email: {me.email or '-'}  last login: {_when(me.last_login_at)}"))  # typed by an admin
     return EXIT_OK
 
 
@@ -338,10 +349,13 @@ def _user_json(view: UserView) -> dict[str, Any]:
         "failed_attempts": view.failed_attempts,
         "last_login_at": _iso(view.last_login_at),
         "accounts": list(view.accounts),
+        # Admins and monitors see every account whatever `accounts` holds (it is empty).
+        "all_accounts": view.role.value != "user",
         "email": view.email,
         "full_name": view.full_name,
         "created_at": _iso(view.created_at),
         "created_by": view.created_by,
+        "legacy": view.legacy,
     }
 
 
@@ -367,25 +381,67 @@ def _user_rows(views: list[UserView]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
 
 
+async def _refuse_unknown_accounts(config: Config, accounts: str | None) -> None:
+    """An allow-list names only accounts HeartBeat watches: the configured ones, or
+    (with none configured) the base credentials' own. A typo would otherwise
+    grant nothing and say nothing."""
+
+    from heartbeat_tui.auth.validation import parse_accounts
+
+    ids = parse_accounts(accounts)  # the format first: its own message
+    if not ids:
+        return
+    known = {account.id for account in config.accounts}
+    if not known:
+        from heartbeat_tui.aws.access import AwsAccess
+        from heartbeat_tui.aws.errors import describe_error
+
+        try:
+            async with AwsAccess(config) as access:
+                known = {await access.caller_account_id()}
+        except Exception as exc:  # no credentials, STS refused: one line, nothing changed
+            raise UsageError(f"accounts: cannot tell which account is watched: {describe_error(exc)}") from None
+    unknown = [account for account in ids if account not in known]
+    if unknown and config.discovery is not None:
+        # Discovery may list it at its next refresh: granted ahead, said once.
+        error_line(
+            f"warning: accounts: {', '.join(unknown)} not in {config.source};"
+            " kept, as [discovery] may list it at its next refresh"
+        )
+        return
+    if unknown:
+        where = f"in {config.source}" if config.accounts else "watched (no [[accounts]] configured)"
+        raise UsageError(
+            f"accounts: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not {where};"
+            " add it as an [[accounts]] entry first (nothing was changed)"
+        )
+
+
 def cmd_users(args: argparse.Namespace) -> int:
     if args.users_command is None:
         raise UsageError(
             "an action is needed: create, list, disable, enable, set-role, set-accounts, update,"
-            " reset-password or unlock"
+            " reset-password, unlock or migrate"
         )
     config = load_cli_config(args)
     from heartbeat_tui.auth import AuthSecrets, Permission
 
     AuthSecrets.from_config(config)
     action = args.users_command
+    if action == "migrate":
+        return _migrate(config, dry_run=args.dry_run)
     password = None
     if action in ("create", "reset-password"):
         # Check the session (and its role) before asking for a password it would not use.
         async def precheck(auth: AuthService, session: Session) -> None:
             await auth.authorize(session, Permission.MANAGE_USERS)
+            if action == "create":
+                await _refuse_unknown_accounts(config, args.accounts)
 
         _with_session(config, precheck)
-        password = read_password(args, confirm=True, prompt="New password: ")
+        from heartbeat_tui.auth.validation import PASSWORD_RULE
+
+        password = read_password(args, confirm=True, prompt=f"New password ({PASSWORD_RULE}): ")
 
     async def run(auth: AuthService, session: Session) -> str:
         if action == "create":
@@ -411,6 +467,7 @@ def cmd_users(args: argparse.Namespace) -> int:
             view = await auth.set_role(session, args.username, args.role)
             return f"{view.username} is now {view.role}"
         if action == "set-accounts":
+            await _refuse_unknown_accounts(config, args.accounts)
             view = await auth.set_accounts(session, args.username, args.accounts)
             return f"{view.username} may see {','.join(view.accounts) or 'no account'}"
         if action == "update":
@@ -434,6 +491,24 @@ def cmd_users(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown action {action!r}")
 
     print(_with_session(config, run))
+    return EXIT_OK
+
+
+def _migrate(config: Config, *, dry_run: bool) -> int:
+    """`users migrate`: exit 1 when some legacy email stays unreadable (nothing lost: kept as it was)."""
+
+    async def run(auth: AuthService, session: Session) -> Any:
+        return await auth.migrate_legacy(session, dry_run=dry_run)
+
+    report = _with_session(config, run)
+    for line in report.lines():
+        print(visible(line))  # usernames the original never validated
+    if report.unreadable:
+        error_line(
+            f"{len(report.unreadable)} legacy email(s) not readable (kept as they are):"
+            " set HEARTBEAT_LEGACY_ENCRYPTION_KEY to the original's ENCRYPTION_KEY and run it again"
+        )
+        return EXIT_PARTIAL
     return EXIT_OK
 
 

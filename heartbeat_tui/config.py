@@ -81,6 +81,10 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+# A profile name as the AWS config files spell it in `[profile NAME]` (no brackets, no spaces).
+_PROFILE = re.compile(r"^[\w+=,.@:/-]{1,128}$", re.ASCII)
+_GLOB = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
 _ENDPOINT = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _BINDING_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 _KEY_NAME = re.compile(r"^[^\s,]{1,32}$")  # "r", "R", "?", "f5", "ctrl+r", "question_mark"
@@ -203,6 +207,9 @@ class AuthSection(_Section):
 class AccountConfig(_Section):
     id: AccountId
     role_arn: str | None = None
+    # Instead of role_arn: a profile of the AWS config files (SSO, credential_process,
+    # static keys, a role chain with source_profile), resolved by botocore itself.
+    profile: str | None = None
     external_id: str | None = None
     regions: tuple[Region, ...] | None = None
     alias: str | None = Field(default=None, min_length=1, max_length=63)
@@ -239,8 +246,17 @@ class AccountConfig(_Section):
             raise ValueError("must be 2-1224 characters of letters, digits and +=,.@:/-")
         return value
 
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, value: str | None) -> str | None:
+        if value is not None and not _PROFILE.match(value):
+            raise ValueError(f"must be an AWS profile name such as 'payments-prod' (got {value[:40]!r})")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> AccountConfig:
+        if self.role_arn is not None and self.profile is not None:
+            raise ValueError("set role_arn or profile, not both")
         if self.role_arn is not None:
             match = _ROLE_ARN.match(self.role_arn)
             assert match is not None  # checked by the field validator
@@ -249,6 +265,94 @@ class AccountConfig(_Section):
         if self.external_id is not None and self.role_arn is None:
             raise ValueError("external_id needs a role_arn")
         return self
+
+
+def _globs(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+class DiscoverySection(_Section):
+    """`[discovery]`: the accounts of an AWS Organization, listed by HeartBeat.
+
+    Each ACTIVE account that passes the filters is read through `role_name` in
+    it (and `external_id`), in `regions`, with its account name as alias. The
+    filters are globs: an account is kept when it matches one include of each
+    kind given (names, OU paths, tags) and no exclude. `role_arn` reaches the
+    management or delegated-administrator account; without it the base
+    credentials list the organization."""
+
+    organizations: bool = False
+    role_name: str | None = None
+    external_id: str | None = None
+    role_arn: str | None = None
+    regions: tuple[Region, ...] | None = None
+    refresh_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    include_names: tuple[str, ...] = ()
+    exclude_names: tuple[str, ...] = ()
+    # OU paths from the root, by name: "Workloads/Production" (a pattern also matches the OUs below).
+    include_ous: tuple[str, ...] = ()
+    exclude_ous: tuple[str, ...] = ()
+    # Tag key = value glob: { env = "prod" }.
+    include_tags: dict[str, str] = Field(default_factory=dict)
+    exclude_tags: dict[str, str] = Field(default_factory=dict)
+
+    _as_tuples = field_validator(
+        "regions", "include_names", "exclude_names", "include_ous", "exclude_ous", mode="before"
+    )(_globs)
+
+    @field_validator("include_names", "exclude_names", "include_ous", "exclude_ous")
+    @classmethod
+    def _patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            if not _GLOB.match(pattern):
+                raise ValueError(f"{pattern[:40]!r} is not a pattern (1-256 printable characters)")
+        return value
+
+    @field_validator("include_tags", "exclude_tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, pattern in value.items():
+            if not _GLOB.match(key) or not _GLOB.match(pattern):
+                raise ValueError(f"{key[:40]!r} = {pattern[:40]!r} is not a tag key and value pattern")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _regions_non_empty(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return AccountConfig._regions_non_empty(value)
+
+    @field_validator("role_name")
+    @classmethod
+    def _role_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_NAME.match(value):
+            raise ValueError(f"must be an IAM role name such as 'HeartbeatReader' (got {value[:40]!r})")
+        return value
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: str | None) -> str | None:
+        return AccountConfig._external_id(value)
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_arn(cls, value: str | None) -> str | None:
+        return AccountConfig._role_arn(value)
+
+    @model_validator(mode="after")
+    def _needs_role_name(self) -> DiscoverySection:
+        if self.organizations and self.role_name is None:
+            raise ValueError("organizations = true needs role_name (the role HeartBeat assumes in each account)")
+        return self
+
+    @property
+    def management_account(self) -> AccountConfig | None:
+        """The account `role_arn` reaches to list the organization (None: the base credentials')."""
+
+        if self.role_arn is None:
+            return None
+        match = _ROLE_ARN.match(self.role_arn)
+        assert match is not None  # checked by the field validator
+        return AccountConfig(id=match.group(2), role_arn=self.role_arn)
 
 
 class FileConfig(_Section):
@@ -260,6 +364,7 @@ class FileConfig(_Section):
     thresholds: ThresholdsSection = ThresholdsSection()
     ui: UiSection = UiSection()
     auth: AuthSection = AuthSection()
+    discovery: DiscoverySection = DiscoverySection()
     accounts: tuple[AccountConfig, ...] = ()
 
     @field_validator("accounts", mode="before")
@@ -296,6 +401,7 @@ class EnvSettings(BaseSettings):
     encryption_key: SecretStr | None = None
     jwt_secret: SecretStr | None = None
     jwt_algorithm: str = "HS256"
+    heartbeat_legacy_encryption_key: SecretStr | None = None  # the original HeartBeat's ENCRYPTION_KEY
     heartbeat_config: str | None = None
 
 
@@ -323,7 +429,13 @@ class Config(BaseModel):
 
     @property
     def accounts(self) -> tuple[AccountConfig, ...]:
+        """The `[[accounts]]` of the file (discovered ones come from `collector.discovery`)."""
         return self.file.accounts
+
+    @property
+    def discovery(self) -> DiscoverySection | None:
+        """`[discovery]` when it is on."""
+        return self.file.discovery if self.file.discovery.organizations else None
 
     def regions_for(self, account: AccountConfig) -> tuple[str, ...]:
         return account.regions or (self.region,)
@@ -376,13 +488,15 @@ def _describe(error: Mapping[str, Any]) -> str:
 
 
 def _one_line(source: str, exc: ValidationError) -> ConfigError:
-    first = exc.errors()[0]
-    loc = _clean_location(tuple(first.get("loc", ())))
-    key = _format_location(loc) or None
-    reason = _describe(first)
-    more = exc.error_count() - 1
-    if more:
-        reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+    """Every problem on the one line, the first as the error's key and reason."""
+
+    problems = []
+    for error in exc.errors():
+        key = _format_location(_clean_location(tuple(error.get("loc", ())))) or None
+        problems.append((key, _describe(error)))
+    key, reason = problems[0]
+    for other_key, other_reason in problems[1:]:
+        reason += f"; {other_key}: {other_reason}" if other_key else f"; {other_reason}"
     return ConfigError(source, key, reason)
 
 
@@ -554,16 +668,34 @@ def check_partitions(config: Config) -> None:
                     f"accounts[{i}].role_arn",
                     f"is in partition {partition}, not {home} ({fleet}): the base credentials cannot assume it",
                 )
-        for j, region in enumerate(account.regions or ()):
-            region_partition = partition_of_region(region)
-            if region_partition is None:
-                raise ConfigError(config.source, f"accounts[{i}].regions[{j}]", unknown(region))
-            if region_partition != home:
-                raise ConfigError(
-                    config.source,
-                    f"accounts[{i}].regions[{j}]",
-                    f"{region} is in partition {region_partition}, not {home} ({fleet})",
-                )
+        _check_regions(config, f"accounts[{i}]", account.regions or (), home, fleet)
+    discovery = config.file.discovery
+    _check_regions(config, "discovery", discovery.regions or (), home, fleet)
+    if discovery.role_arn is not None and partition_of_arn(discovery.role_arn) != home:
+        raise ConfigError(
+            config.source,
+            "discovery.role_arn",
+            f"is in partition {partition_of_arn(discovery.role_arn)}, not {home} ({fleet})",
+        )
+
+
+def _check_regions(config: Config, where: str, regions: tuple[str, ...], home: str, fleet: str) -> None:
+    from heartbeat_tui.partitions import partition_of_region
+
+    for j, region in enumerate(regions):
+        region_partition = partition_of_region(region)
+        if region_partition is None:
+            raise ConfigError(
+                config.source,
+                f"{where}.regions[{j}]",
+                f"no AWS partition has a region {region!r} (botocore's endpoint data; a newer botocore may know it)",
+            )
+        if region_partition != home:
+            raise ConfigError(
+                config.source,
+                f"{where}.regions[{j}]",
+                f"{region} is in partition {region_partition}, not {home} ({fleet})",
+            )
 
 
 def dump_toml(data: Mapping[str, Any]) -> str:
@@ -608,6 +740,7 @@ __all__ = [
     "AccountConfig",
     "Config",
     "ConfigError",
+    "DiscoverySection",
     "EnvSettings",
     "FileConfig",
     "check_partitions",

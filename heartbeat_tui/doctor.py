@@ -20,6 +20,7 @@ from heartbeat_tui.auth.store import auth_table_name, store_client, store_failur
 from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.errors import describe_error, error_code
 from heartbeat_tui.aws.services import AUTOSCALING, CLOUDWATCH, ECS, STS
+from heartbeat_tui.collector.discovery import Discovery, DiscoveryReport
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import ConfigError
 
@@ -119,11 +120,11 @@ async def _account_checks(access: AwsAccess, config: Config, account: AccountCon
     label = f"account {account.id}" + (f" ({account.alias})" if account.alias else "")
     deadline = config.file.collector.account_deadline_seconds
     checks: list[Check] = []
-    if account.role_arn:
+    if account.role_arn or account.profile:
         check = await _probe(
-            f"{label} sts:AssumeRole",
+            f"{label} {'sts:AssumeRole' if account.role_arn else 'sts:GetCallerIdentity'}",
             lambda: access.ensure_credentials(account),
-            lambda _: account.role_arn or "",
+            lambda _: account.role_arn or f"profile {account.profile}, account {account.id}",
             deadline,
         )
         checks.append(check)
@@ -185,6 +186,24 @@ async def _account_checks(access: AwsAccess, config: Config, account: AccountCon
     return checks
 
 
+def _discovery_checks(report: DiscoveryReport) -> list[Check]:
+    """What `[discovery]` found: a summary, then one line per account listed."""
+
+    failure = report.failure()
+    checks = [Check("FAIL", "discovery", failure) if failure else Check("OK", "discovery", report.summary())]
+    for found in report.found:
+        where = f", OU {found.ou_path or '(root)'}" if found.ou_path is not None else ""
+        tags = ", tags " + ",".join(f"{k}={v}" for k, v in sorted(found.tags.items())) if found.tags else ""
+        if found.id in report.explicit:
+            state = "in [[accounts]] (the file's entry wins)"
+        elif found.kept:
+            state = "polled"
+        else:
+            state = f"skipped ({found.skipped})"
+        checks.append(Check("OK", f"discovered {found.id} ({found.name})", f"{found.status}{where}{tags}: {state}"))
+    return checks
+
+
 def _dotenv_check(config: Config) -> list[Check]:
     """Which `.env` the secrets and settings came from: one planted or ignored shows."""
 
@@ -226,8 +245,12 @@ async def run_doctor(config: Config) -> list[Check]:
         checks.append(base)
         if base.status == "OK":
             accounts = config.accounts or (AccountConfig(id=str(identity["Account"])),)
+            if config.discovery is not None:
+                discovery = Discovery(config, access)
+                checks.extend(_discovery_checks(await discovery.refresh(datetime.now(timezone.utc))))
+                accounts = discovery.accounts()
             for account in accounts:
-                if not account.role_arn and account.id != identity["Account"]:
+                if not account.role_arn and not account.profile and account.id != identity["Account"]:
                     checks.append(
                         Check(
                             "FAIL",

@@ -78,6 +78,20 @@ def metric_summary(
     }
 
 
+def metric_history(average: MetricSeries, maximum: MetricSeries) -> dict[str, Any]:
+    """The whole window held (`--history`), one entry per minute either series has,
+    oldest first; null where one of the two has no point for that minute."""
+
+    averages = dict(zip(average.timestamps, average.values))
+    maxima = dict(zip(maximum.timestamps, maximum.values))
+    minutes = sorted(averages.keys() | maxima.keys())
+    return {
+        "timestamps": [_time(datetime.fromtimestamp(t, tz=timezone.utc)) for t in minutes],
+        "average": [_round(averages.get(t)) for t in minutes],
+        "maximum": [_round(maxima.get(t)) for t in minutes],
+    }
+
+
 def _activity(activity: ScalingActivity) -> dict[str, Any]:
     return {
         "activity_id": activity.activity_id,
@@ -90,7 +104,18 @@ def _activity(activity: ScalingActivity) -> dict[str, Any]:
     }
 
 
-def service_dict(service: Service, now: datetime, metrics_fetched_at: datetime | None = None) -> dict[str, Any]:
+def service_dict(
+    service: Service, now: datetime, metrics_fetched_at: datetime | None = None, *, history: bool = False
+) -> dict[str, Any]:
+    data = _service_dict(service, now, metrics_fetched_at)
+    if history:
+        metrics = service.metrics
+        data["cpu"]["history"] = metric_history(metrics.cpu_average, metrics.cpu_maximum)
+        data["memory"]["history"] = metric_history(metrics.memory_average, metrics.memory_maximum)
+    return data
+
+
+def _service_dict(service: Service, now: datetime, metrics_fetched_at: datetime | None) -> dict[str, Any]:
     target = service.scalable_target
     return {
         "name": service.name,
@@ -132,7 +157,7 @@ def service_dict(service: Service, now: datetime, metrics_fetched_at: datetime |
     }
 
 
-def _region_dict(region: RegionSnapshot, filters: Filters, now: datetime) -> dict[str, Any]:
+def _region_dict(region: RegionSnapshot, filters: Filters, now: datetime, history: bool) -> dict[str, Any]:
     return {
         "region": region.region,
         "status": "ok" if region.ok else "error",
@@ -151,7 +176,7 @@ def _region_dict(region: RegionSnapshot, filters: Filters, now: datetime) -> dic
                 "running_tasks_count": cluster.running_tasks_count,
                 "pending_tasks_count": cluster.pending_tasks_count,
                 "services": [
-                    service_dict(s, now, region.metrics_fetched_at)
+                    service_dict(s, now, region.metrics_fetched_at, history=history)
                     for s in cluster.services
                     if filters.service_matches(s)
                 ],
@@ -162,7 +187,10 @@ def _region_dict(region: RegionSnapshot, filters: Filters, now: datetime) -> dic
     }
 
 
-def snapshot_dict(snapshot: FleetSnapshot, filters: Filters = Filters()) -> dict[str, Any]:
+def snapshot_dict(snapshot: FleetSnapshot, filters: Filters = Filters(), *, history: bool = False) -> dict[str, Any]:
+    """The JSON contract (README); `history` adds each service's CPU and memory series
+    (`cpu.history`, `memory.history`: timestamps, average, maximum)."""
+
     now = snapshot.generated_at
     accounts = []
     for account in snapshot.accounts:
@@ -178,7 +206,7 @@ def snapshot_dict(snapshot: FleetSnapshot, filters: Filters = Filters()) -> dict
                 "warnings": list(account.warnings),
                 "stale_seconds": None if stale is None else int(stale),
                 "last_success_at": _time(account.last_success_at),
-                "regions": [_region_dict(r, filters, now) for r in account.regions],
+                "regions": [_region_dict(r, filters, now, history) for r in account.regions],
             }
         )
     return {
@@ -194,8 +222,8 @@ def snapshot_dict(snapshot: FleetSnapshot, filters: Filters = Filters()) -> dict
     }
 
 
-def to_json(snapshot: FleetSnapshot, filters: Filters = Filters()) -> str:
-    return json.dumps(snapshot_dict(snapshot, filters), indent=2) + "\n"
+def to_json(snapshot: FleetSnapshot, filters: Filters = Filters(), *, history: bool = False) -> str:
+    return json.dumps(snapshot_dict(snapshot, filters, history=history), indent=2) + "\n"
 
 
 CSV_COLUMNS = (

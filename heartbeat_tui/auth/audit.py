@@ -21,6 +21,7 @@ import re
 import secrets
 import time
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,6 +39,9 @@ audit_log = logging.getLogger("heartbeat.audit")
 RETENTION_DAYS = 400
 SPOOL_FILE_NAME = "audit-pending.jsonl"
 _UNSAFE = re.compile(r"[^\w.@:,;=/+() -]")
+# Where the request came from, when a server acts for a client (`heartbeat serve`
+# sets it per request): each audit event then names the client address too.
+client_address: ContextVar[str | None] = ContextVar("audit_client_address", default=None)
 
 
 @dataclass(frozen=True)
@@ -191,14 +195,17 @@ class AuditLog:
         actor = actor if actor == "-" else safe_name(actor)
         target = safe_name(target) if target else None
         detail = _clean(detail) if detail else None
+        client = client_address.get()
+        client = _clean(client, 64) if client else None
         audit_log.log(
             logging.WARNING if store_down else logging.INFO,
-            "audit event=%s outcome=%s actor=%s target=%s%s",
+            "audit event=%s outcome=%s actor=%s target=%s%s%s",
             event,
             outcome,
             actor,
             target or "-",
             f" detail={detail}" if detail else "",
+            f" client={client}" if client else "",
         )
         if self._store is None:
             return
@@ -209,6 +216,8 @@ class AuditLog:
             fields["target"] = target
         if detail:
             fields["detail"] = detail
+        if client:
+            fields["client"] = client
         record = PendingRecord(self._store.auth_table, key, fields, now + self._retention)
         if store_down:
             self._keep(record, "the users store is unreachable")

@@ -41,7 +41,7 @@ class PermissionDenied(HeartbeatError):
 
 
 class ValidationFailed(HeartbeatError):
-    """Bad input. `errors` maps each field to its message (for forms); `str()` is the first."""
+    """Bad input. `errors` maps each field to its message (for forms); `str()` names them all."""
 
     exit_code = EXIT_USAGE
 
@@ -49,10 +49,8 @@ class ValidationFailed(HeartbeatError):
         if not errors:
             raise ValueError("ValidationFailed needs at least one error")
         self.errors = dict(errors)
-        field, message = next(iter(self.errors.items()))
-        more = len(self.errors) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        super().__init__(f"{field}: {message}{suffix}")
+        # Every problem, on the one line: fixing one at a time costs a round trip each.
+        super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors.items()))
 
     @classmethod
     def one(cls, field: str, message: str) -> ValidationFailed:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from heartbeat_tui.auth.crypto import FieldCipher, InvalidKeySetting
 from heartbeat_tui.auth.errors import SecretsError
+from heartbeat_tui.auth.legacy import LegacyCipher
 from heartbeat_tui.config import Config
 
 MIN_SECRET_BYTES = 32
@@ -27,6 +28,9 @@ class AuthSecrets:
     jwt_algorithm: str
     cipher: FieldCipher
     demo: bool = False
+    # The original HeartBeat's passphrase (HEARTBEAT_LEGACY_ENCRYPTION_KEY): it only
+    # decrypts the emails of records that original wrote (legacy.py).
+    legacy_cipher: LegacyCipher | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> AuthSecrets:
@@ -56,7 +60,9 @@ class AuthSecrets:
             cipher = FieldCipher.from_setting(env.encryption_key.get_secret_value())
         except InvalidKeySetting as exc:
             raise SecretsError(f"environment: ENCRYPTION_KEY: {exc}") from None
-        return cls(jwt_secret=secret, jwt_algorithm=algorithm, cipher=cipher)
+        legacy = env.heartbeat_legacy_encryption_key
+        legacy_cipher = LegacyCipher(legacy.get_secret_value()) if legacy and legacy.get_secret_value() else None
+        return cls(jwt_secret=secret, jwt_algorithm=algorithm, cipher=cipher, legacy_cipher=legacy_cipher)
 
     @classmethod
     def generate(cls) -> AuthSecrets:

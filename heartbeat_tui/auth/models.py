@@ -53,3 +53,4 @@ class UserView:
     full_name: str | None
     created_at: float | None
     created_by: str | None
+    legacy: bool = False  # still (partly) as the original HeartBeat wrote it

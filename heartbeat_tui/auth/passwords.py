@@ -20,6 +20,7 @@ import os
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from heartbeat_tui.auth.legacy import LEGACY_ITERATIONS, verify_legacy
 from heartbeat_tui.auth.validation import normalise_password
 
 ALGORITHM = "pbkdf2_sha256"
@@ -88,6 +89,15 @@ class PasswordHasher:
         candidate = _derive(password, target.salt, target.iterations, len(target.digest))
         matched = hmac.compare_digest(candidate, target.digest)
         return matched and parsed is not None
+
+    def verify_legacy(self, password: str, stored: str) -> bool:
+        """The original HeartBeat's ``SALT:HEX`` (legacy.py), padded to this hasher's
+        cost, so a legacy user's login takes what any other login takes."""
+
+        matched = verify_legacy(password, stored)
+        if self.iterations > LEGACY_ITERATIONS:
+            _derive(password, self._dummy.salt, self.iterations - LEGACY_ITERATIONS)
+        return matched
 
     def verify_dummy(self, password: str) -> bool:
         """The cost of a verification, for a user that does not exist. Always False."""

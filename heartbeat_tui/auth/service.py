@@ -27,6 +27,7 @@ from heartbeat_tui.auth.models import Session, UserView
 from heartbeat_tui.auth.passwords import PasswordHasher
 from heartbeat_tui.auth.roles import Permission, Role
 from heartbeat_tui.auth.service_admin import UNREADABLE, UNSET, Edit, UserAdministration
+from heartbeat_tui.auth.service_legacy import LegacyMigration, MigrationReport
 from heartbeat_tui.auth.service_rotation import KeyRotation, RotationReport
 from heartbeat_tui.auth.service_sessions import (
     ENDED_BY_ADMIN,
@@ -49,6 +50,7 @@ __all__ = [
     "USER_GONE",
     "AuthService",
     "Edit",
+    "MigrationReport",
     "RotationReport",
     "Session",
     "SessionService",
@@ -58,9 +60,10 @@ __all__ = [
 
 
 class AuthService:
-    """Logins and sessions (`sessions`), user administration (`admin`) and key
-    rotation (`rotation`): one object for the app and the CLI, each operation
-    forwarded to the part that owns it."""
+    """Logins and sessions (`sessions`), user administration (`admin`), key
+    rotation (`rotation`) and the original HeartBeat's records (`legacy`): one
+    object for the app and the CLI, each operation forwarded to the part that
+    owns it."""
 
     def __init__(
         self,
@@ -75,6 +78,7 @@ class AuthService:
         self.sessions = SessionService(store, secrets, settings, hasher=hasher, clock=clock, audit_spool=audit_spool)
         self.admin = UserAdministration(self.sessions)
         self.rotation = KeyRotation(self.sessions)
+        self.legacy = LegacyMigration(self.sessions)
 
     def __repr__(self) -> str:
         return f"AuthService(users_table={self.store.users_table!r})"
@@ -152,6 +156,12 @@ class AuthService:
             email=email,
             full_name=full_name,
         )
+
+    async def own_view(self, session: Session) -> UserView:
+        return await self.admin.own_view(session)
+
+    async def migrate_legacy(self, session: Session, *, dry_run: bool = False) -> MigrationReport:
+        return await self.legacy.migrate(session, dry_run=dry_run)
 
     async def list_users(self, session: Session) -> list[UserView]:
         return await self.admin.list_users(session)

@@ -35,6 +35,7 @@ from heartbeat_tui.auth.validation import (
 #: Read-change-write rounds before a concurrent edit is reported (`ConcurrentUpdate`).
 EDIT_ATTEMPTS = 5
 UNREADABLE = "(unreadable: key missing)"
+LEGACY_UNREADABLE = "(unreadable: set HEARTBEAT_LEGACY_ENCRYPTION_KEY)"
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,17 @@ class UserAdministration:
         except DecryptError:
             return UNREADABLE
 
+    def _email(self, record: UserRecord) -> str | None:
+        if record.email_enc is not None or record.legacy_email_enc is None:
+            return self._decrypt(record.email_enc)
+        legacy = self._sessions.secrets.legacy_cipher
+        if legacy is None:
+            return LEGACY_UNREADABLE
+        try:
+            return legacy.decrypt(record.legacy_email_enc)
+        except DecryptError:
+            return LEGACY_UNREADABLE
+
     def _view(self, record: UserRecord) -> UserView:
         now = self._sessions.clock()
         return UserView(
@@ -323,8 +335,23 @@ class UserAdministration:
             failed_attempts=record.failed_attempts,
             last_login_at=record.last_login_at,
             accounts=record.accounts,
-            email=self._decrypt(record.email_enc),
-            full_name=self._decrypt(record.full_name_enc),
+            email=self._email(record),
+            full_name=self._decrypt(record.full_name_enc) if record.full_name_enc else record.legacy_full_name,
             created_at=record.created_at,
             created_by=record.created_by,
+            legacy=record.legacy,
         )
+
+    def view(self, record: UserRecord) -> UserView:
+        """`record` as an admin sees it (for the other parts of the service)."""
+
+        return self._view(record)
+
+    async def own_view(self, session: Session) -> UserView:
+        """The session's own user, as `heartbeat whoami` shows it: any valid session."""
+
+        fresh = await self._sessions.check(session.token)
+        record = await self._sessions.store.get(fresh.username)
+        if record is None:
+            raise UserNotFound(fresh.username)
+        return self._view(record)

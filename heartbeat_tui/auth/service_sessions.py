@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable
 
 from heartbeat_tui.auth.audit import AuditLog, AuditSpool
-from heartbeat_tui.auth.errors import LoginFailed, PermissionDenied, SessionInvalid, StoreUnavailable
+from heartbeat_tui.auth.crypto import DecryptError
+from heartbeat_tui.auth.errors import ConcurrentUpdate, LoginFailed, PermissionDenied, SessionInvalid, StoreUnavailable
 from heartbeat_tui.auth.keys import AuthSecrets
 from heartbeat_tui.auth.models import Session
 from heartbeat_tui.auth.passwords import PasswordHasher
 from heartbeat_tui.auth.roles import Permission, Role, roles_with
-from heartbeat_tui.auth.store import UserRecord, UserStore
+from heartbeat_tui.auth.store import LegacyUpgrade, UserRecord, UserStore
 from heartbeat_tui.auth.tokens import Claims, TokenCodec, audience_for
 from heartbeat_tui.auth.validation import MAX_PASSWORD_CHARS, is_valid_username
 from heartbeat_tui.config import AuthSection
@@ -34,6 +35,7 @@ REVOKED = "the session was ended (logged out); log in again"
 USER_GONE = "the session's user no longer exists; log in again"
 USER_DISABLED = "the session's user is disabled"
 ROLE_CHANGED = "the session's role has changed; log in again"
+_LEGACY_ATTEMPTS = 3
 ENDED_BY_ADMIN = "the session was ended by an administrator (password reset or account change); log in again"
 
 
@@ -91,7 +93,14 @@ class SessionService:
 
         now = self.clock()
         try:
-            return await self._login(username, password, now)
+            for _ in range(_LEGACY_ATTEMPTS):
+                try:
+                    return await self._login(username, password, now)
+                except _LegacyRaced:
+                    # Another login (or a migration) upgraded this legacy user between our
+                    # read and our write: read it again and log in against what it is now.
+                    continue
+            raise ConcurrentUpdate(f"user {username!r} kept changing during the login; try again")
         except StoreUnavailable as exc:
             await self.audit.record(
                 "login", actor=username, now=now, outcome="unverified", detail=str(exc), store_down=True
@@ -103,9 +112,14 @@ class SessionService:
         usable = isinstance(password, str) and 0 < len(password) <= MAX_PASSWORD_CHARS
         record = await self.store.get(username) if plausible else None
         stored = record.password_hash if record is not None and usable else None
-        matched = await asyncio.to_thread(self.hasher.verify, password if usable else "", stored)
+        if record is not None and record.legacy_password and stored is not None:
+            matched = await asyncio.to_thread(self.hasher.verify_legacy, password, stored)
+        else:
+            matched = await asyncio.to_thread(self.hasher.verify, password if usable else "", stored)
 
         if record is not None and matched and record.active and not record.is_locked(now):
+            if record.legacy_password:
+                return await self._legacy_login(record, password, now)
             if await self.store.record_success(username, now, record.password_hash):
                 session = self._issue(record, now)
                 await self.audit.record("login", actor=username, now=now, detail=f"role={record.role.value}")
@@ -135,6 +149,35 @@ class SessionService:
                 reason += f"; locked for {self.settings.lockout_minutes:g} min after {failures} failures"
         await self.audit.record("login", actor=username, now=now, outcome="failure", detail=reason)
         raise LoginFailed()
+
+    async def _legacy_login(self, record: UserRecord, password: str, now: float) -> Session:
+        """A legacy user's first login: the record upgraded in place (the current hash,
+        the email and name under the current key, HeartBeat's fields) in the one
+        conditional write that also stamps the login. `_LegacyRaced` when the item
+        changed since it was read: nothing written, the caller logs in again."""
+
+        new_hash = await asyncio.to_thread(self.hasher.hash, password)
+        upgraded = await self.store.upgrade_legacy_login(record, now, new_hash, self.legacy_upgrade(record))
+        if upgraded is None:
+            raise _LegacyRaced()
+        log.info("legacy user %s upgraded at login", record.username)
+        await self.audit.record("legacy-upgrade", actor=record.username, target=record.username, now=now)
+        session = self._issue(upgraded, now)
+        await self.audit.record("login", actor=record.username, now=now, detail=f"role={upgraded.role.value}")
+        return session
+
+    def legacy_upgrade(self, record: UserRecord) -> LegacyUpgrade:
+        """The personal fields of a legacy record under the current key; one the
+        legacy key cannot open (or no legacy key) stays as it is, never lost."""
+
+        email = None
+        if record.legacy_email_enc is not None and self.secrets.legacy_cipher is not None:
+            try:
+                email = self.cipher.encrypt(self.secrets.legacy_cipher.decrypt(record.legacy_email_enc))
+            except DecryptError:
+                log.warning("the email of legacy user %s is not readable with the legacy key", record.username)
+        name = self.cipher.encrypt(record.legacy_full_name) if record.legacy_full_name else None
+        return LegacyUpgrade(email_enc=email, full_name_enc=name)
 
     def _issue(self, record: UserRecord, now: float) -> Session:
         token, claims = self._codec.issue(record.username, record.role, now, self.lifetime_seconds(record.role))
@@ -197,6 +240,10 @@ class SessionService:
         actor = await self.authorize(session, Permission.FORCE_REFRESH)
         await self.audit.record("refresh", actor=actor.username, now=self.clock())
         return actor
+
+
+class _LegacyRaced(Exception):
+    """A legacy record changed between the login's read and its upgrade."""
 
 
 def _session(record: UserRecord, claims: Claims, token: str) -> Session:

@@ -45,6 +45,7 @@ from heartbeat_tui.auth.store_dynamo import (
     store_failure,
 )
 from heartbeat_tui.auth.store_items import UserRecord
+from heartbeat_tui.auth.store_legacy import LegacyItems, LegacyUpgrade
 from heartbeat_tui.auth.store_lockout import LockoutItems
 from heartbeat_tui.auth.store_users import UserItems
 from heartbeat_tui.aws.errors import error_code
@@ -57,6 +58,7 @@ __all__ = [
     "TTL_ATTRIBUTE",
     "UNREACHABLE",
     "ConditionFailed",
+    "LegacyUpgrade",
     "RetryPlan",
     "UserRecord",
     "UserStore",
@@ -79,6 +81,7 @@ class UserStore:
         self._users = UserItems(self._db)
         self._lockout = LockoutItems(self._db)
         self._auth_items = AuthTableItems(self._db)
+        self._legacy = LegacyItems(self._db)
 
     @property
     def client(self) -> Any:
@@ -124,6 +127,22 @@ class UserStore:
         """See `UserItems.update`."""
 
         await self._users.update(username, expected_version, set_values, remove, while_admin=while_admin)
+
+    # -- the original HeartBeat's items --------------------------------------
+
+    async def upgrade_legacy_login(
+        self, record: UserRecord, now: float, new_hash: str, fields: LegacyUpgrade
+    ) -> UserRecord | None:
+        """See `LegacyItems.upgrade_login`: the upgraded record, or None (changed meanwhile)."""
+
+        item = await self._legacy.upgrade_login(record, now, new_hash, fields)
+        return UserRecord.from_item(item) if item is not None else None
+
+    async def upgrade_legacy_fields(self, record: UserRecord, now: float, fields: LegacyUpgrade) -> UserRecord | None:
+        """See `LegacyItems.upgrade_fields`: the upgraded record, or None (changed meanwhile)."""
+
+        item = await self._legacy.upgrade_fields(record, now, fields)
+        return UserRecord.from_item(item) if item is not None else None
 
     # -- lockout -------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from heartbeat_tui.auth.errors import UserExists
+from heartbeat_tui.auth.legacy import LEGACY_ACTIVE, LEGACY_EMAIL, LEGACY_FULL_NAME, LEGACY_PASSWORD
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.auth.store_dynamo import ConditionFailed, DynamoStore
 from heartbeat_tui.auth.store_items import UserRecord, bool_value, list_value, num_value, str_value
@@ -25,6 +26,14 @@ _EDITABLE: dict[str, Callable[[Any], dict[str, Any]]] = {
     "updated_by": str_value,
 }
 _REMOVABLE = {"email_enc", "full_name_enc", "locked_until", "last_failure_at"}
+# The original HeartBeat's attribute each of ours replaces (legacy.py): writing or
+# removing ours removes it, so an older value never shows through again.
+SUPERSEDES = {
+    "active": LEGACY_ACTIVE,
+    "password_hash": LEGACY_PASSWORD,
+    "email_enc": LEGACY_EMAIL,
+    "full_name_enc": LEGACY_FULL_NAME,
+}
 
 
 class UserItems:
@@ -91,7 +100,8 @@ class UserItems:
         *,
         while_admin: str | None = None,
     ) -> None:
-        """Set/remove attributes and bump `version`, only if `version` is still `expected_version`.
+        """Set/remove attributes and bump `version`, only if `version` is still `expected_version`
+        (0: an item without one, as the original HeartBeat wrote them).
 
         With `while_admin`, only if that other user is at the same moment an active
         admin: one transaction (an update and a condition check), so two admins
@@ -103,7 +113,12 @@ class UserItems:
         """
 
         names: dict[str, str] = {"#version": "version", "#username": "username"}
-        values: dict[str, Any] = {":expected": num_value(expected_version), ":next": num_value(expected_version + 1)}
+        values: dict[str, Any] = {":next": num_value(expected_version + 1)}
+        if expected_version == 0:
+            version_condition = "attribute_not_exists(#version)"
+        else:
+            version_condition = "#version = :expected"
+            values[":expected"] = num_value(expected_version)
         sets = ["#version = :next"]
         for i, (name, value) in enumerate(set_values.items()):
             encoder = _EDITABLE[name]  # KeyError on a programming mistake, never on input
@@ -111,10 +126,12 @@ class UserItems:
             values[f":v{i}"] = encoder(value)
             sets.append(f"#a{i} = :v{i}")
         expression = "SET " + ", ".join(sets)
-        removals = []
-        for j, name in enumerate(remove):
+        for name in remove:
             if name not in _REMOVABLE:
                 raise ValueError(f"{name} cannot be removed")
+        superseded = [SUPERSEDES[name] for name in (*set_values, *remove) if name in SUPERSEDES]
+        removals = []
+        for j, name in enumerate(dict.fromkeys([*remove, *superseded])):
             names[f"#r{j}"] = name
             removals.append(f"#r{j}")
         if removals:
@@ -123,7 +140,7 @@ class UserItems:
             "TableName": self._db.users_table,
             "Key": {"username": str_value(username)},
             "UpdateExpression": expression,
-            "ConditionExpression": "attribute_exists(#username) AND #version = :expected",
+            "ConditionExpression": f"attribute_exists(#username) AND {version_condition}",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -133,8 +150,11 @@ class UserItems:
         keeper = {
             "TableName": self._db.users_table,
             "Key": {"username": str_value(while_admin)},
-            "ConditionExpression": "attribute_exists(#u) AND #a = :true AND #r = :admin",
-            "ExpressionAttributeNames": {"#u": "username", "#a": "active", "#r": "role"},
+            # An admin as the original HeartBeat wrote it is active by its `is_active`.
+            "ConditionExpression": (
+                "attribute_exists(#u) AND #r = :admin AND (#a = :true OR (attribute_not_exists(#a) AND #ia = :true))"
+            ),
+            "ExpressionAttributeNames": {"#u": "username", "#a": "active", "#ia": LEGACY_ACTIVE, "#r": "role"},
             "ExpressionAttributeValues": {":true": bool_value(True), ":admin": str_value(Role.ADMIN.value)},
         }
         await self._db.call(

@@ -19,6 +19,7 @@ T = TypeVar("T")
 USERNAME_RULE = "3-64 characters of a-z, 0-9, '.', '_' and '-'"
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024
+PASSWORD_RULE = f"at least {MIN_PASSWORD_CHARS} characters, not the username"
 MAX_ACCOUNTS = 1000
 MAX_EMAIL_CHARS = 254
 MAX_FULL_NAME_CHARS = 128

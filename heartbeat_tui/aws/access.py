@@ -8,6 +8,11 @@ clients created once and reused for the collector's whole life.
   configured one is refused (`check_assumed_role`). Its credentials are botocore refreshable credentials:
   they renew themselves before they expire, under a lock, so concurrent calls
   never stampede STS.
+* Each account with a `profile` has a session of that AWS profile: botocore's
+  own credential chain (SSO, credential_process, static keys, a role chain)
+  gives and renews its credentials. Whenever they change, STS
+  GetCallerIdentity proves they act in the configured account
+  (`ensure_credentials`).
 * Every client uses adaptive retries and explicit timeouts, and counts its
   calls (per operation) and HTTP attempts into the counter of the task that
   made them, so a poll can report exactly what it cost.
@@ -20,6 +25,7 @@ assumed-role check) and `services.py` (the service names).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -29,13 +35,14 @@ from typing import Any
 from aiobotocore.config import AioConfig
 from aiobotocore.credentials import AioDeferredRefreshableCredentials
 from aiobotocore.session import AioSession, get_session
+from botocore.exceptions import NoCredentialsError
 
 from heartbeat_tui import __version__
 from heartbeat_tui.aws import ratelimit
 from heartbeat_tui.aws.counting import on_call, on_send
-from heartbeat_tui.aws.errors import AssumeRoleFailed
-from heartbeat_tui.aws.identity import check_assumed_role, role_session_name
-from heartbeat_tui.aws.services import IAM, STS
+from heartbeat_tui.aws.errors import AssumeRoleFailed, ProfileCredentialsFailed
+from heartbeat_tui.aws.identity import check_assumed_role, check_caller_identity, role_session_name
+from heartbeat_tui.aws.services import GLOBAL_SERVICES, STS
 from heartbeat_tui.aws.wire import (
     FAST_JSON_OPERATIONS,
     SPLICED_LISTS,
@@ -93,7 +100,11 @@ class AwsAccess:
         self._client_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._forced_at: dict[str, float] = {}
         self._role_failures: dict[str, AssumeRoleFailed] = {}
+        # Per profile account: a digest of the credentials GetCallerIdentity last proved.
+        self._proven: dict[str, str] = {}
         self._session_name = role_session_name()
+        self._management = config.file.discovery.management_account
+        self._check_profiles()
 
     @property
     def config(self) -> Config:
@@ -120,6 +131,25 @@ class AwsAccess:
                 env.aws_session_token.get_secret_value() if env.aws_session_token else None,
             )
         return session
+
+    def _key(self, account: AccountConfig) -> str:
+        """Sessions and clients are per account; the organization's management
+        role (`[discovery].role_arn`) has its own, even in a monitored account."""
+
+        return f"organizations:{account.id}" if account == self._management else account.id
+
+    def _check_profiles(self) -> None:
+        """Every account's profile is in the AWS config files: a typo is a
+        configuration error now, not an account error at every poll."""
+
+        known = set(self._base.available_profiles)
+        for i, account in enumerate(self._config.accounts):
+            if account.profile is not None and account.profile not in known:
+                raise ConfigError(
+                    self._config.source,
+                    f"accounts[{i}].profile",
+                    f"no AWS profile named {account.profile!r} in the AWS config files",
+                )
 
     async def __aenter__(self) -> AwsAccess:
         return self
@@ -185,16 +215,17 @@ class AwsAccess:
     async def client(self, account: AccountConfig | None, service: str, region: str) -> Any:
         """The client for (account, service, region), created on first use."""
 
-        if service in (IAM, STS):
+        if service in GLOBAL_SERVICES:
             region = self._config.region
-        key = (account.id if account and account.role_arn else "", service, region)
+        own = account is not None and (account.role_arn is not None or account.profile is not None)
+        key = (self._key(account) if account is not None and own else "", service, region)
         client = self._clients.get(key)
         if client is None:
             # One creation per key, even when many tasks ask at once (the first poll).
             async with self._client_locks.setdefault(key, asyncio.Lock()):
                 client = self._clients.get(key)
                 if client is None:
-                    session = self._session_for(account) if account and account.role_arn else self._base
+                    session = self._session_for(account) if account is not None and own else self._base
                     client = await self._create_client(session, service, region)
                     self._clients[key] = client
         return client
@@ -202,7 +233,13 @@ class AwsAccess:
     # -- credentials ----------------------------------------------------------
 
     def _session_for(self, account: AccountConfig) -> AioSession:
-        session = self._sessions.get(account.id)
+        key = self._key(account)
+        session = self._sessions.get(key)
+        if session is None and account.profile is not None:
+            # botocore's chain for the profile, refreshed as botocore refreshes it.
+            session = fast_timestamps(AioSession(profile=account.profile))
+            session.register_component("data_loader", self._base.get_component("data_loader"))
+            self._sessions[key] = session
         if session is None:
             session = fast_timestamps(AioSession())
             if self._config.profile:
@@ -222,8 +259,8 @@ class AwsAccess:
             )
             # botocore offers no public setter for refreshable credentials.
             session._credentials = credentials
-            self._credentials[account.id] = credentials
-            self._sessions[account.id] = session
+            self._credentials[key] = credentials
+            self._sessions[key] = session
         return session
 
     async def _assume_role(self, account: AccountConfig) -> dict[str, Any]:
@@ -239,20 +276,20 @@ class AwsAccess:
             raise
         except Exception as exc:
             failure = AssumeRoleFailed(account.role_arn, exc)
-            credentials = self._credentials.get(account.id)
+            credentials = self._credentials.get(self._key(account))
             # Only a failure that stops calls counts; botocore shrugs off an
             # early (advisory) refresh that fails and keeps the keys in hand.
             if credentials is None or credentials.refresh_needed(credentials._mandatory_refresh_timeout):
-                self._role_failures[account.id] = failure
+                self._role_failures[self._key(account)] = failure
             raise failure from exc
-        self._role_failures.pop(account.id, None)
+        self._role_failures.pop(self._key(account), None)
         return refreshed
 
     def role_failure(self, account: AccountConfig) -> AssumeRoleFailed | None:
         """The AssumeRole failure that left the account without usable
         credentials since its last `ensure_credentials` (None when none did)."""
 
-        return self._role_failures.get(account.id)
+        return self._role_failures.get(self._key(account))
 
     async def _assume_role_once(self, account: AccountConfig) -> dict[str, Any]:
         assert account.role_arn is not None
@@ -284,18 +321,47 @@ class AwsAccess:
         failing every call of the account with the same error.
         """
 
+        if account.profile is not None:
+            await self._prove_profile(account)
+            return
         if not account.role_arn:
             return
         self._session_for(account)
-        self._role_failures.pop(account.id, None)  # a new poll: what fails now is its own
-        await self._credentials[account.id].get_frozen_credentials()
+        self._role_failures.pop(self._key(account), None)  # a new poll: what fails now is its own
+        await self._credentials[self._key(account)].get_frozen_credentials()
+
+    async def _prove_profile(self, account: AccountConfig) -> None:
+        """The profile's credentials, as botocore has them now (renewed if due),
+        act in the configured account: STS GetCallerIdentity, once for each set
+        of credentials botocore hands out (at the first poll and after every
+        refresh), so a profile pointing at another account shows no data."""
+
+        assert account.profile is not None
+        session = self._session_for(account)
+        try:
+            credentials = await session.get_credentials()
+            if credentials is None:
+                raise NoCredentialsError()
+            frozen = await credentials.get_frozen_credentials()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._proven.pop(account.id, None)
+            raise ProfileCredentialsFailed(account.profile, exc) from exc
+        digest = hashlib.sha256(f"{frozen.access_key}\0{frozen.token or ''}".encode()).hexdigest()
+        if self._proven.get(account.id) == digest:
+            return
+        self._proven.pop(account.id, None)
+        sts = await self.client(account, STS, self._config.region)
+        check_caller_identity(account, await sts.get_caller_identity())
+        self._proven[account.id] = digest
 
     async def force_refresh(self, account: AccountConfig) -> bool:
         """Assume the account's role again now (its credentials were rejected as
         expired before botocore's own refresh window). Concurrent callers share
         one refresh. Returns False when the account has no role to assume."""
 
-        credentials = self._credentials.get(account.id)
+        credentials = self._credentials.get(self._key(account))
         if credentials is None:
             return False
         lock = self._refresh_locks.setdefault(account.id, asyncio.Lock())

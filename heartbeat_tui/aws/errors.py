@@ -9,12 +9,15 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectTimeoutError,
+    CredentialRetrievalError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
     ProfileNotFound,
     ReadTimeoutError,
+    SSOError,
+    TokenRetrievalError,
 )
 
 from heartbeat_tui.reasons import MAX_REASON, one_line
@@ -55,6 +58,17 @@ class AssumeRoleFailed(Exception):
         super().__init__(f"STS AssumeRole {role_arn}: {type(cause).__name__}")
 
 
+class ProfileCredentialsFailed(Exception):
+    """botocore could not give the credentials of an account's AWS profile (an
+    SSO token expired or never fetched, a credential_process that failed, a
+    source_profile's AssumeRole refused). `describe_error` says what to do."""
+
+    def __init__(self, profile: str, cause: BaseException) -> None:
+        self.profile = profile
+        self.cause = cause
+        super().__init__(f"profile {profile}: {type(cause).__name__}")
+
+
 class WrongAccount(Exception):
     """AssumeRole succeeded, but the assumed role is not in the configured
     account (or partition): its credentials would read another account's data
@@ -75,6 +89,13 @@ def describe_error(exc: BaseException) -> str:
         reason = describe_error(exc.cause)
         # AWS names the role in an AccessDenied; a timeout or throttling does not.
         return reason if exc.role_arn in reason else f"{reason} (role {exc.role_arn})"
+    if isinstance(exc, ProfileCredentialsFailed):
+        if isinstance(exc.cause, (SSOError, TokenRetrievalError)):
+            # botocore's own words name no profile; the operator needs the command.
+            return f"SSO session expired or not logged in: run `aws sso login --profile {exc.profile}`"
+        if isinstance(exc.cause, CredentialRetrievalError):
+            return one_line(str(exc.cause))
+        return describe_error(exc.cause)
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         # An AWS error code is a short identifier; a longer one is cut, so that
@@ -137,6 +158,7 @@ def error_code(exc: BaseException) -> str | None:
 __all__ = [
     "AssumeRoleFailed",
     "BadResponse",
+    "ProfileCredentialsFailed",
     "WrongAccount",
     "describe_error",
     "error_code",

@@ -51,4 +51,18 @@ def check_assumed_role(account: AccountConfig, response: dict[str, Any]) -> None
         raise WrongAccount(f"assumed role is in partition {partition}, not {expected} (the configured role_arn's)")
 
 
-__all__ = ["check_assumed_role", "role_session_name"]
+def check_caller_identity(account: AccountConfig, response: dict[str, Any]) -> None:
+    """The credentials of an account's profile act in the configured account
+    (STS GetCallerIdentity's `Account`): a profile that leads elsewhere would
+    show another account's data under this id, so the account is in error."""
+
+    found = str(response.get("Account") or "")
+    if not found:
+        raise BadResponse("STS GetCallerIdentity answered without an Account to check")
+    if found != account.id:
+        raise WrongAccount(
+            f"profile {account.profile}'s credentials are in account {found}, not the configured {account.id}"
+        )
+
+
+__all__ = ["check_assumed_role", "check_caller_identity", "role_session_name"]

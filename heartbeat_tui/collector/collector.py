@@ -15,6 +15,10 @@ minimum the APIs allow:
   (paged), concurrently with ECS; activities are read newest first and the
   walk stops at the first one already known or older than the window.
 * IAM ListAccountAliases once per account when no alias is configured.
+* STS GetCallerIdentity for an account read through a `profile`, once per set
+  of credentials botocore gives it (`AwsAccess.ensure_credentials`).
+* With `[discovery]`, Organizations' List* calls at the first poll and every
+  `refresh_minutes` (`discovery.py`).
 
 Account-regions run concurrently; each account has a bound on calls in flight.
 Faults are isolated: a failing account, region or kind of data keeps its last
@@ -37,6 +41,7 @@ from heartbeat_tui.aws.errors import BadResponse, describe_error
 from heartbeat_tui.aws.services import AUTOSCALING, CLOUDWATCH, ECS, IAM, STS
 from heartbeat_tui.collector.cloudwatch_logs import LogReader, pick_sources
 from heartbeat_tui.collector.context import PollContext
+from heartbeat_tui.collector.discovery import Discovery
 from heartbeat_tui.collector.ecs import DESCRIBE_SERVICES, EcsReader
 from heartbeat_tui.collector.limits import (
     ALIAS_RETRY_POLLS,
@@ -93,6 +98,8 @@ from heartbeat_tui.reasons import join_reasons
 log = logging.getLogger(__name__)
 
 GET_CALLER_IDENTITY = Step(Lane.STS, "GetCallerIdentity")
+#: The row that says a discovery failed (as "base-credentials" says the base credentials did).
+DISCOVERY_ROW = "organizations"
 LIST_ACCOUNT_ALIASES = Step(Lane.IAM, "ListAccountAliases")
 LIST_TASKS = Step(Lane.ECS, "ListTasks")
 DESCRIBE_TASKS = Step(Lane.ECS, "DescribeTasks")
@@ -128,6 +135,7 @@ class Collector:
         self._poll_lock = asyncio.Lock()
         self._poll_number = 0
         self._implicit_account: AccountConfig | None = None
+        self.discovery = Discovery(config, self._access) if config.discovery is not None else None
         self._base_account_id: str | None = None
         # A relist asked for by another thread (the UI): only it writes the count,
         # a poll compares it with the last one it saw, so no request is lost.
@@ -179,8 +187,11 @@ class Collector:
     # -- accounts -------------------------------------------------------------
 
     async def accounts(self) -> tuple[AccountConfig, ...]:
-        """The configured accounts; with none configured, the base credentials' own."""
+        """The configured accounts and the discovered ones (as of the last
+        refresh); with none of either, the base credentials' own."""
 
+        if self.discovery is not None:
+            return self.discovery.accounts()
         if self._config.accounts:
             return self._config.accounts
         if self._implicit_account is None:
@@ -223,6 +234,13 @@ class Collector:
         started = time.perf_counter()
         try:
             now = self._clock()
+            discovered: tuple[AccountSnapshot, ...] = ()
+            if self.discovery is not None:
+                await self.discovery.refresh_if_due(now)
+                failure = self.discovery.report.failure()
+                if failure is not None and only is None:
+                    # Said where every account's error is said; the last list is polled.
+                    discovered = (AccountSnapshot(id=DISCOVERY_ROW, status=AccountStatus.ERROR, error=failure),)
             try:
                 accounts = await self.accounts()
             except Exception as exc:  # reported, never raised
@@ -235,7 +253,8 @@ class Collector:
                 )
             else:
                 selected = [a for a in accounts if only is None or a.id in only]
-                accounts_snap = tuple(await asyncio.gather(*(self._poll_account_isolated(a, now) for a in selected)))
+                polled = await asyncio.gather(*(self._poll_account_isolated(a, now) for a in selected))
+                accounts_snap = (*polled, *discovered)
         finally:
             stop_counting(token)
         self._poll_number += 1
@@ -275,6 +294,8 @@ class Collector:
         try:
             if account.role_arn:
                 await self._ctx.call(state, ASSUME_ROLE_STEP, lambda: self._access.ensure_credentials(account))
+            elif account.profile:
+                await self._ctx.call(state, GET_CALLER_IDENTITY, lambda: self._access.ensure_credentials(account))
             else:
                 await self._check_base_account(state)
         except StepFailed as failure:

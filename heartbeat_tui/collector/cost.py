@@ -18,6 +18,7 @@ from heartbeat_tui.collector.limits import (
     LIST_PAGE_SIZE,
     METRIC_DATAPOINTS_PER_CALL,
     METRIC_QUERIES_PER_CALL,
+    ORGANIZATIONS_PAGE_SIZE,
     SERIES,
 )
 from heartbeat_tui.config import DEFAULT_HISTORY_MINUTES
@@ -37,6 +38,37 @@ class AccountShape:
     read_alias: bool
     regions: tuple[RegionShape, ...]
     reachable: bool = True  # False: AssumeRole is denied
+    profile: bool = False  # read through an AWS profile: GetCallerIdentity proves its credentials
+
+
+@dataclass(frozen=True)
+class DiscoveryShape:
+    """An organization as `[discovery]` lists it at a refresh."""
+
+    accounts: int  # every account listed (ListAccounts)
+    # With OU filters, the OU tree instead: per parent (the root, then each OU),
+    # how many OUs and accounts it holds directly.
+    parents: tuple[tuple[int, int], ...] = ()
+    tagged: int = 0  # accounts whose tags are read (tag filters: those the other filters keep)
+    management_role: bool = False  # reached through [discovery].role_arn
+
+
+def discovery_calls(shape: DiscoveryShape) -> Counter[str]:
+    """The Organizations calls of one refresh (see `collector.discovery`)."""
+
+    calls: Counter[str] = Counter()
+    if shape.management_role:
+        calls["sts.AssumeRole"] += 1
+    if shape.parents:
+        calls["organizations.ListRoots"] += 1
+        for ous, accounts in shape.parents:
+            calls["organizations.ListOrganizationalUnitsForParent"] += _pages(ous, ORGANIZATIONS_PAGE_SIZE)
+            calls["organizations.ListAccountsForParent"] += _pages(accounts, ORGANIZATIONS_PAGE_SIZE)
+    else:
+        calls["organizations.ListAccounts"] += _pages(shape.accounts, ORGANIZATIONS_PAGE_SIZE)
+    if shape.tagged:
+        calls["organizations.ListTagsForResource"] += shape.tagged
+    return calls
 
 
 def _pages(items: int, page_size: int) -> int:
@@ -59,17 +91,24 @@ def metric_calls(services: int, history_minutes: int) -> int:
 
 
 def minimum_poll_calls(
-    accounts: tuple[AccountShape, ...] | list[AccountShape], *, history_minutes: int = DEFAULT_HISTORY_MINUTES
+    accounts: tuple[AccountShape, ...] | list[AccountShape],
+    *,
+    history_minutes: int = DEFAULT_HISTORY_MINUTES,
+    discovery: DiscoveryShape | None = None,
 ) -> Counter[str]:
-    """The minimum calls of a cold poll (the first, with AssumeRole and aliases)."""
+    """The minimum calls of a cold poll (the first, with AssumeRole, aliases,
+    profile identities and, with `discovery`, the organization's listing)."""
 
-    calls: Counter[str] = Counter()
-    if any(account.reachable and not account.assume_role for account in accounts):
+    calls: Counter[str] = discovery_calls(discovery) if discovery is not None else Counter()
+    if any(account.reachable and not account.assume_role and not account.profile for account in accounts):
         # Once: the base credentials must belong to the accounts read without a role.
         calls["sts.GetCallerIdentity"] += 1
     for account in accounts:
         if account.assume_role:
             calls["sts.AssumeRole"] += 1
+        if account.profile:
+            # Once per set of credentials botocore gives the profile (a cold poll: one).
+            calls["sts.GetCallerIdentity"] += 1
         if not account.reachable:
             continue
         if account.read_alias:

@@ -12,6 +12,7 @@ DESCRIBE_TASKS_BATCH = 100
 LIST_PAGE_SIZE = 100
 METRIC_QUERIES_PER_CALL = 500
 AUTOSCALING_PAGE_SIZE = 50
+ORGANIZATIONS_PAGE_SIZE = 20  # ListAccounts, ListAccountsForParent, ListRoots, ListOrganizationalUnitsForParent
 METRIC_PERIOD = 60
 # CloudWatch publishes a minute one to three minutes late, and the newest one
 # may still be filling in: later polls re-read from a little before the newest

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
-from heartbeat_tui.aws.errors import AssumeRoleFailed, BadResponse, describe_error
+from heartbeat_tui.aws.errors import AssumeRoleFailed, BadResponse, ProfileCredentialsFailed, describe_error
 from heartbeat_tui.collector.parse import name_from_arn
 
 log = logging.getLogger("heartbeat_tui.collector.collector")
@@ -66,6 +66,8 @@ class StepFailed(Exception):
     ) -> None:
         if isinstance(cause, AssumeRoleFailed):
             step, where = ASSUME_ROLE_STEP, None
+        elif isinstance(cause, ProfileCredentialsFailed):
+            where = f"profile {cause.profile}"  # botocore's chain failed, before any call
         self.step = step
         self.where = str(step) if where is None else where
         self.cause = cause

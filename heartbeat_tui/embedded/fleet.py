@@ -121,6 +121,9 @@ class AccountSpec:
     role_name: str = DEFAULT_ROLE_NAME
     external_id: str | None = None
     deny_assume_role: bool = False
+    # Where the account sits in the hub's organization ("" : the root) and its tags there.
+    ou: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
 
     @property
     def role_arn(self) -> str:
@@ -228,6 +231,8 @@ class FleetSpec:
                 role_name=a.get("role_name", DEFAULT_ROLE_NAME),
                 external_id=a.get("external_id"),
                 deny_assume_role=bool(a.get("deny_assume_role", False)),
+                ou=str(a.get("ou", "")),
+                tags=tuple((str(k), str(v)) for k, v in a.get("tags", ())),
             )
             for a in data["accounts"]
         )
@@ -249,12 +254,20 @@ class FleetSpec:
         """The fleet of ``heartbeat demo`` and of the test suite.
 
         Five accounts: the hub (monitored with base credentials), three members
-        reached by AssumeRole, and one member whose AssumeRole is denied.
+        reached by AssumeRole, and one member whose AssumeRole is denied. The
+        hub is the management account of an organization of all five, in OUs
+        and with tags (`[discovery]` finds them).
         Eight clusters and 185 services outside the denied account (which has
         one more cluster of 5); payments-core alone has 130 services so that
         paging is exercised for real.
         """
         names = _NameSource(seed)
+        places = {
+            "210987654321": ("Workloads/Production", (("team", "payments"), ("env", "prod"))),
+            "345678901234": ("Workloads/Staging", (("team", "checkout"), ("env", "staging"))),
+            "456789012345": ("Workloads/Production", (("team", "data"), ("env", "prod"))),
+            "567890123456": ("Legacy", (("team", "billing"), ("env", "prod"))),
+        }
         layout: list[tuple[str, str, list[tuple[str, list[tuple[str, int, tuple[str, ...]]]]], bool]] = [
             (
                 "123456789012",
@@ -329,6 +342,8 @@ class FleetSpec:
                     alias=alias,
                     regions=tuple(region_specs),
                     deny_assume_role=denied,
+                    ou=places.get(account_id, ("", ()))[0],
+                    tags=places.get(account_id, ("", ()))[1],
                 )
             )
         return cls(accounts=tuple(accounts), seed=seed)

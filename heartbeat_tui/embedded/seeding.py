@@ -178,6 +178,39 @@ class MotoSeeder:
                 max_session_duration=None,
             )
 
+    def seed_organization(self, spec: FleetSpec) -> None:
+        """The hub manages an organization of every account of the fleet, each
+        in its OU (created as needed) with its tags, named by its alias.
+
+        moto's CreateAccount draws a random account id: the fleet's own is set
+        on the account, and in moto's map of member to management account."""
+        from moto.organizations.models import organizations_backends
+
+        org = organizations_backends[spec.hub_account]["aws"]
+        org.create_organization(region="us-east-1", FeatureSet="ALL")
+        root_id = org.list_roots()["Roots"][0]["Id"]
+        ous: dict[str, str] = {"": root_id}
+
+        def ou_id(path: str) -> str:
+            if path not in ous:
+                parent, _, name = path.rpartition("/")
+                created = org.create_organizational_unit(ParentId=ou_id(parent), Name=name)
+                ous[path] = created["OrganizationalUnit"]["Id"]
+            return ous[path]
+
+        for account in spec.accounts:
+            if account.id == spec.hub_account:
+                member = org.get_account_by_id(spec.hub_account)
+            else:
+                org.create_account(AccountName=account.alias, Email=f"{account.alias}@example.com")
+                member = org.accounts[-1]
+                organizations_backends.master_accounts.pop(member.id, None)
+                member.id = account.id
+                organizations_backends.master_accounts[account.id] = (spec.hub_account, "aws")
+            member.name = account.alias
+            member.parent_id = ou_id(account.ou)
+            member.tags = dict(account.tags)
+
     def hub_credentials(self, spec: FleetSpec) -> tuple[str, str]:
         """Base credentials acting in the hub.  moto maps unknown keys to its default
         account, so "testing" works when the hub is 123456789012; otherwise we
@@ -201,6 +234,7 @@ def build_world(spec: FleetSpec, now: float) -> World:
     )
     moto = MotoSeeder()
     world.hub_access_key, world.hub_secret_key = moto.hub_credentials(spec)
+    moto.seed_organization(spec)
     plans = plan_fleet(spec)
     current_minute = int(now // 60)
     for account in spec.accounts:

@@ -46,8 +46,14 @@ def read_fleet_shape(
     *,
     history: timedelta,
     configured_aliases: frozenset[str] = frozenset(),
+    profiles: frozenset[str] = frozenset(),
+    discovered_regions: tuple[str, ...] | None = None,
     now: datetime | None = None,
 ) -> tuple[AccountShape, ...]:
+    """`profiles`: the accounts read through an AWS profile (not a role);
+    `discovered_regions`: the members are found by `[discovery]` and read in
+    these regions (their names are their aliases)."""
+
     now = now or datetime.now(timezone.utc)
     shapes = []
     for account in fleet.accounts:
@@ -55,9 +61,13 @@ def read_fleet_shape(
         if account.deny_assume_role:
             shapes.append(AccountShape(assume_role=True, read_alias=False, regions=(), reachable=False))
             continue
+        discovered = discovered_regions is not None and not is_hub
+        polled = discovered_regions if discovered and discovered_regions is not None else None
+        clusters_in = {r.region: r.clusters for r in account.regions}
         regions = []
-        for region in account.regions:
-            aas = client_in(aws, fleet, "application-autoscaling", account.id, region.region)
+        for region_name in polled or tuple(clusters_in):
+            clusters = clusters_in.get(region_name, ())
+            aas = client_in(aws, fleet, "application-autoscaling", account.id, region_name)
             targets = sum(
                 len(page["ScalableTargets"])
                 for page in aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="ecs")
@@ -70,7 +80,7 @@ def read_fleet_shape(
             in_window = sum(1 for start in starts if start >= now - history)
             regions.append(
                 RegionShape(
-                    services_per_cluster=tuple(len(c.services) for c in region.clusters),
+                    services_per_cluster=tuple(len(c.services) for c in clusters),
                     scalable_targets=targets,
                     activities_in_window=in_window,
                     older_activities=len(starts) > in_window,
@@ -78,9 +88,10 @@ def read_fleet_shape(
             )
         shapes.append(
             AccountShape(
-                assume_role=not is_hub,
-                read_alias=account.id not in configured_aliases,
+                assume_role=not is_hub and account.id not in profiles,
+                read_alias=account.id not in configured_aliases and not discovered,
                 regions=tuple(regions),
+                profile=account.id in profiles,
             )
         )
     return tuple(shapes)

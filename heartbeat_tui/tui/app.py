@@ -57,6 +57,7 @@ from heartbeat_tui.tui.messages import (
     LogsRequested,
     LogsWanted,
     PauseRequested,
+    ProblemsOnlyRequested,
     RefreshRequested,
     SnapshotReady,
 )
@@ -285,7 +286,7 @@ class HeartbeatApp(CrashReportingApp):
         now = self.clock()
 
         def prepare() -> tuple[FleetView, list[Any]]:
-            return build_view(snapshot, now), changes(previous, snapshot)
+            return build_view(snapshot, now, self.thresholds), changes(previous, snapshot)
 
         # Pure work on immutable data: off the loop, so keys stay answered.
         view, notices = await asyncio.to_thread(prepare)
@@ -424,6 +425,14 @@ class HeartbeatApp(CrashReportingApp):
 
         if self.controller.toggle_pause():
             self.notify("Refresh paused: p resumes, r polls once", timeout=3)
+
+    def on_problems_only_requested(self, message: ProblemsOnlyRequested) -> None:
+        """ctrl+z: one switch for every table of every screen (the header says when it is on)."""
+
+        self.state = replace(self.state, problems_only=not self.state.problems_only)
+        for screen in self.screen_stack:
+            if isinstance(screen, FleetScreen):
+                screen.restyle()
 
     def on_detail_requested(self, message: DetailRequested) -> None:
         self.run_worker(self._fetch_detail(message), group="detail", exclusive=True, exit_on_error=False)

@@ -59,6 +59,10 @@ class PauseRequested(Message):
     """Pause the refresh, or resume it."""
 
 
+class ProblemsOnlyRequested(Message):
+    """Show only what has a problem in every table, or everything again (ctrl+z)."""
+
+
 class AdminRequested(Message):
     """Open user administration (if the access policy allows it)."""
 

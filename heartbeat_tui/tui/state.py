@@ -28,6 +28,7 @@ class DashboardState:
     poll: PollStatus = field(default_factory=PollStatus)
     user: str | None = None  # "name (role)" inside a session
     polls_applied: int = 0
+    problems_only: bool = False  # ctrl+z: every table shows only what has a problem
 
 
 class DashboardHost(Protocol):

@@ -16,7 +16,8 @@ from functools import lru_cache
 from rich.style import Style
 from textual.color import Color, ColorParseError
 
-from heartbeat_tui.tui.view import Badge, Level
+from heartbeat_tui.severity import Level, Severity
+from heartbeat_tui.tui.view import Badge
 
 
 class Status(str, Enum):
@@ -80,6 +81,22 @@ def tasks_status(running: int, desired: int) -> Status | None:
 def service_status(status: str) -> Status | None:
     """An ECS service that is not ACTIVE (DRAINING, INACTIVE) is a warning."""
     return Status.WARNING if status != "ACTIVE" else None
+
+
+_SEVERITY_STATUS = {
+    Severity.ACCOUNT: Status.CRITICAL,
+    Severity.ROLLOUT_FAILED: Status.FAILED,
+    Severity.BELOW_DESIRED: Status.WARNING,
+    Severity.NOT_ACTIVE: Status.WARNING,
+    Severity.TASKS_FAILING: Status.CRITICAL,
+    Severity.CRITICAL: Status.CRITICAL,
+    Severity.WARNING: Status.WARNING,
+}
+
+
+def severity_status(severity: Severity) -> Status | None:
+    """A finding of the severity order (`heartbeat_tui.severity`); None when nothing is wrong."""
+    return _SEVERITY_STATUS.get(severity)
 
 
 def activity_status(status_code: str | None) -> Status | None:

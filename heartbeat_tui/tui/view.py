@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from heartbeat_tui.config import DEFAULT_CRITICAL_PERCENT, DEFAULT_WARNING_PERCENT
 from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,
@@ -24,23 +23,12 @@ from heartbeat_tui.models import (
     MetricSeries,
     Service,
 )
+from heartbeat_tui.severity import FINE, Finding, Severity, Thresholds, account_in_trouble, assess, rank
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 HOUR = 3600
 
-Level = Literal["ok", "warning", "critical"]
 Badge = Literal["ok", "stale", "error"]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    warning: float = DEFAULT_WARNING_PERCENT
-    critical: float = DEFAULT_CRITICAL_PERCENT
-
-    def level(self, percent: float | None) -> Level:
-        if percent is None or percent < self.warning:
-            return "ok"
-        return "critical" if percent >= self.critical else "warning"
 
 
 # -- formatting helpers ---------------------------------------------------------
@@ -132,6 +120,9 @@ class ServiceRow:
     stale_seconds: float | None  # None: fresh
     end: float  # epoch seconds the sparklines end at
     service: Service
+    # Its own worst finding, and whether its account is in error or stale (severity.py).
+    finding: Finding = FINE
+    account_trouble: bool = False
     signature: tuple[Any, ...] = ()
     haystack: str = ""
     _sparks: dict[tuple[str, int], str] = field(default_factory=dict)
@@ -147,7 +138,17 @@ class ServiceRow:
 
     @property
     def problem(self) -> bool:
-        return self.rollout == "FAILED" or self.running < self.desired
+        """Something about the service itself needs the operator (a warning does not)."""
+        return self.finding.problem
+
+    @property
+    def severity(self) -> Severity:
+        return self.finding.severity
+
+    @property
+    def rank(self) -> tuple[int, int, float]:
+        """Its place in the severity order (smaller: worse)."""
+        return rank(self.account_trouble, self.finding, self.cpu, self.mem)
 
     @property
     def stale(self) -> bool:
@@ -163,6 +164,8 @@ def _service_row(
     stale_seconds: float | None,
     end: float,
     as_of: float,
+    thresholds: Thresholds,
+    account_trouble: bool,
 ) -> ServiceRow:
     metrics = service.metrics
     cpu_series, mem_series = metrics.cpu_average, metrics.memory_average
@@ -171,6 +174,7 @@ def _service_row(
     primary = service.primary_deployment
     rollout = primary.rollout_state if primary else None
     scaling = scaling_text(service)
+    finding = assess(service, cpu, mem, thresholds)
     stale_minutes = None if stale_seconds is None else int(stale_seconds // 60)
     signature = (
         service.status,
@@ -186,6 +190,8 @@ def _service_row(
         scaling,
         stale_minutes,
         account_name,
+        finding,
+        account_trouble,
     )
     return ServiceRow(
         key=service.arn,
@@ -207,6 +213,8 @@ def _service_row(
         stale_seconds=stale_seconds,
         end=end,
         service=service,
+        finding=finding,
+        account_trouble=account_trouble,
         signature=signature,
         haystack=f"{service.name} {cluster_name} {account_name} {account.id} {region}".lower(),
     )
@@ -222,6 +230,14 @@ class AccountRow:
     reason: str | None
     warnings: tuple[str, ...]
     stale_seconds: float | None
+    # Its worst service's finding, as "api-0001 rollout FAILED" (None: no problem).
+    worst: str | None = None
+    worst_severity: Severity = Severity.OK
+
+    @property
+    def trouble(self) -> bool:
+        """In error or stale, or a service with a problem: what problems-only keeps."""
+        return self.badge != "ok" or self.problems > 0
 
     @property
     def cells(self) -> tuple[str, ...]:
@@ -265,6 +281,8 @@ class FleetView:
     services: dict[str, ServiceRow]  # service ARN -> row
     by_cluster: dict[str, dict[str, ServiceRow]]  # cluster ARN -> service ARN -> row
     account_snapshots: dict[str, AccountSnapshot]
+    # The fleet's worst service problem: (account name, "api-0001 rollout FAILED", how bad); None: none.
+    worst: tuple[str, str, Severity] | None = None
 
     @property
     def error_accounts(self) -> list[AccountRow]:
@@ -292,10 +310,16 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def build_view(snapshot: FleetSnapshot, now: datetime | None = None) -> FleetView:
+def _worse(row: ServiceRow, than: ServiceRow | None) -> bool:
+    return than is None or (row.severity, row.rank[2], row.name) < (than.severity, than.rank[2], than.name)
+
+
+def build_view(snapshot: FleetSnapshot, now: datetime | None = None, thresholds: Thresholds | None = None) -> FleetView:
     """One pass over the snapshot; O(services)."""
 
     now = now or snapshot.generated_at
+    thresholds = thresholds or Thresholds()
+    fleet_worst: tuple[AccountSnapshot, ServiceRow] | None = None
     end = snapshot.generated_at.timestamp()
     accounts: dict[str, AccountRow] = {}
     clusters: dict[str, dict[str, ClusterRow]] = {}
@@ -307,16 +331,31 @@ def build_view(snapshot: FleetSnapshot, now: datetime | None = None) -> FleetVie
         name = account.display_name
         stale = account.stale_seconds(now)
         stale_seconds = None if account.status is AccountStatus.OK else stale
+        trouble = account_in_trouble(account)
         account_clusters: dict[str, ClusterRow] = {}
         total = problems = 0
+        worst: ServiceRow | None = None
         for region in account.regions:
             as_of = region.metrics_as_of(snapshot.generated_at)
             for cluster in region.clusters:
                 rows: dict[str, ServiceRow] = {}
                 for service in cluster.services:
-                    row = _service_row(account, name, region.region, cluster.name, service, stale_seconds, end, as_of)
+                    row = _service_row(
+                        account,
+                        name,
+                        region.region,
+                        cluster.name,
+                        service,
+                        stale_seconds,
+                        end,
+                        as_of,
+                        thresholds,
+                        trouble,
+                    )
                     rows[row.key] = row
                     services[row.key] = row
+                    if row.problem and _worse(row, worst):
+                        worst = row
                 cluster_problems = sum(1 for r in rows.values() if r.problem)
                 by_cluster[cluster.arn] = rows
                 account_clusters[cluster.arn] = ClusterRow(
@@ -334,6 +373,9 @@ def build_view(snapshot: FleetSnapshot, now: datetime | None = None) -> FleetVie
                 total += len(rows)
                 problems += cluster_problems
         clusters[account.id] = account_clusters
+        # An account in error shows last-good data: the header names its error instead.
+        if worst is not None and not trouble and (fleet_worst is None or _worse(worst, fleet_worst[1])):
+            fleet_worst = (account, worst)
         accounts[account.id] = AccountRow(
             key=account.id,
             name=name,
@@ -343,8 +385,14 @@ def build_view(snapshot: FleetSnapshot, now: datetime | None = None) -> FleetVie
             reason=account.error,
             warnings=account.warnings,
             stale_seconds=stale_seconds,
+            worst=None if worst is None else f"{worst.name} {worst.finding.text}",
+            worst_severity=Severity.OK if worst is None else worst.severity,
         )
-    return FleetView(snapshot, now, accounts, clusters, services, by_cluster, account_snapshots)
+    headline = None
+    if fleet_worst is not None:
+        account_row = accounts[fleet_worst[0].id]
+        headline = (account_row.name, account_row.worst or "", account_row.worst_severity)
+    return FleetView(snapshot, now, accounts, clusters, services, by_cluster, account_snapshots, headline)
 
 
 # -- columns and sorting ----------------------------------------------------------
@@ -359,6 +407,10 @@ class Column:
     # Sort key for one row; numbers sort descending first (hottest on top).
     sort_key: Callable[[ServiceRow], Any] = lambda row: row.name
     descending_first: bool = False
+    # Its sort key (shift+letter, as k9s has them): a letter of the label, underlined in the header.
+    letter: str = ""
+    # How the title names the order when it is no column's arrow (the severity order).
+    order_text: tuple[str, str] | None = None
 
 
 def _none_low(value: float | None) -> float:
@@ -367,32 +419,67 @@ def _none_low(value: float | None) -> float:
 
 _ROLLOUT_RANK = {"FAILED": 0, "IN_PROGRESS": 1, "COMPLETED": 2, None: 3}
 
+# The default order of the services pane and the fleet view: worst first (severity.py).
+SEVERITY = "severity"
+
 SERVICE_COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        Column("account", "ACCOUNT", 16, sort_key=lambda r: (r.account, r.name)),
-        Column("cluster", "CLUSTER", 16, sort_key=lambda r: (r.cluster, r.name)),
-        Column("name", "SERVICE", 28, sort_key=lambda r: r.name),
-        Column("status", "STATUS", 8, sort_key=lambda r: (r.status, r.name)),
+        Column("account", "ACCOUNT", 16, sort_key=lambda r: (r.account, r.name), letter="A"),
+        Column("cluster", "CLUSTER", 16, sort_key=lambda r: (r.cluster, r.name), letter="U"),
+        Column("name", "SERVICE", 28, sort_key=lambda r: r.name, letter="E"),
+        Column("status", "STATUS", 8, sort_key=lambda r: (r.status, r.name), letter="T"),
         Column(
             "tasks",
             "RUN/DES",
             7,
             "right",
             sort_key=lambda r: (r.running - r.desired, -r.desired, r.name),
+            letter="R",
         ),
-        Column("pending", "PEND", 4, "right", sort_key=lambda r: (r.pending, r.name), descending_first=True),
+        Column(
+            "pending", "PEND", 4, "right", sort_key=lambda r: (r.pending, r.name), descending_first=True, letter="D"
+        ),
         Column(
             "rollout",
             "ROLLOUT",
             11,
             sort_key=lambda r: (_ROLLOUT_RANK.get(r.rollout, 3), r.name),
+            letter="O",
         ),
-        Column("cpu", "CPU", 15, sort_key=lambda r: (_none_low(r.cpu), r.name), descending_first=True),
-        Column("mem", "MEM", 15, sort_key=lambda r: (_none_low(r.mem), r.name), descending_first=True),
-        Column("scaling", "LAST SCALING", 18, sort_key=lambda r: (r.scaling[-5:], r.name), descending_first=True),
+        Column("cpu", "CPU", 15, sort_key=lambda r: (_none_low(r.cpu), r.name), descending_first=True, letter="C"),
+        Column("mem", "MEM", 15, sort_key=lambda r: (_none_low(r.mem), r.name), descending_first=True, letter="M"),
+        Column(
+            "scaling",
+            "LAST SCALING",
+            18,
+            sort_key=lambda r: (r.scaling[-5:], r.name),
+            descending_first=True,
+            letter="I",
+        ),
+        # Not a column of its own: the rows' colours already say it.
+        Column(
+            SEVERITY,
+            "SEVERITY",
+            0,
+            sort_key=lambda r: (*r.rank, r.name),
+            letter="P",
+            order_text=("worst first", "worst last"),
+        ),
     )
 }
+
+# Shift+letter -> the column it sorts by.
+SORT_LETTERS: dict[str, str] = {c.letter: c.key for c in SERVICE_COLUMNS.values() if c.letter}
+SORT_HELP = (
+    "Column sort keys (services tables): shift+letter, underlined in the column's header; again reverses: "
+    + ", ".join(
+        f"{c.letter} {c.order_text[0] if c.order_text else c.label.lower()}"
+        for c in SERVICE_COLUMNS.values()
+        if c.letter
+    )
+    + ". ctrl+z: problems only, in every table."
+)
 
 _DIRECTIONS = {
     "north": "n",
@@ -489,6 +576,9 @@ def _summarise(severity: Any, what: str, items: list[str], limit: int) -> list[C
 
 __all__ = [
     "SERVICE_COLUMNS",
+    "SEVERITY",
+    "SORT_HELP",
+    "SORT_LETTERS",
     "AccountRow",
     "Change",
     "ClusterRow",

@@ -15,6 +15,7 @@ from heartbeat_tui.collector.limits import METRIC_MAX_LOOKBACK_SECONDS, METRIC_R
 from heartbeat_tui.embedded.fleet import FleetSpec
 from heartbeat_tui.embedded.shape import client_in, read_fleet_shape
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
+from tests.support.aws_profiles import assumed_keys, write_aws_files
 from tests.support.configs import DENIED_ACCOUNT, HUB, PAYMENTS, deleted_services, make_config
 
 FLEET = FleetSpec.demo()
@@ -97,6 +98,35 @@ async def test_calls_of_one_poll_equal_the_minimum(clean_aws: Any, prepared: boo
         served[row["operation"]] += row["count"]
     for name, count in expected.items():
         assert served[name.split(".", 1)[1]] == count, name
+
+
+async def test_calls_with_a_profile_account_equal_the_minimum(clean_aws: Any) -> None:
+    """An account read through an AWS profile costs one GetCallerIdentity more
+    (its credentials prove their account) and no AssumeRole."""
+
+    write_aws_files({"payments-keys": {"region": "us-east-1"}}, {"payments-keys": assumed_keys(clean_aws, PAYMENTS)})
+    accounts = clean_aws.config_dict()["accounts"]
+    for entry in accounts:
+        if entry["id"] == PAYMENTS:
+            del entry["role_arn"]
+            entry["profile"] = "payments-keys"
+    config = make_config(clean_aws, accounts=accounts)
+    aliases = frozenset(a["id"] for a in accounts if a.get("alias"))
+    shape = read_fleet_shape(
+        clean_aws,
+        FLEET,
+        history=timedelta(minutes=config.file.collector.history_minutes),
+        configured_aliases=aliases,
+        profiles=frozenset({PAYMENTS}),
+    )
+    expected = minimum_poll_calls(shape)
+    assert expected["sts.GetCallerIdentity"] == 2  # the hub's base credentials, and the profile's
+    clean_aws.reset_stats()
+    snapshot = await poll_once(config)
+    assert Counter(dict(snapshot.stats.calls)) == expected
+    assert snapshot.stats.http_requests == sum(expected.values())
+    payments = snapshot.account(PAYMENTS)
+    assert payments is not None and payments.status is AccountStatus.OK, payments
 
 
 async def test_metrics_are_incremental_after_the_first_poll(clean_aws: Any) -> None:

@@ -371,6 +371,7 @@ def filter_row(**kw):  # a stand-in ServiceRow for filters
         running=3,
         desired=3,
         pending=0,
+        problem=False,
     )
     base.update(kw)
     base["haystack"] = (

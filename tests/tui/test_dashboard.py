@@ -62,6 +62,8 @@ async def test_sort_cycles_and_header_click() -> None:
         await pilot.press("f")
         await pilot.pause()
         table = app.screen.query_one(ServiceTable)
+        assert table.sort_column == "severity"  # worst first, by default
+        await pilot.press("C")  # shift+c, as in k9s
         assert table.sort_column == "cpu"
         cpus = [table.rows[k].cpu for k in table.order]
         assert cpus == sorted(cpus, reverse=True)
@@ -116,6 +118,7 @@ async def test_refresh_keeps_cursor_sort_and_scroll() -> None:
         await pilot.press("f")
         await pilot.pause()
         table = app.screen.query_one(ServiceTable)
+        await pilot.press("C")  # hottest first
         await pilot.press(*["j"] * 30)
         key = table.cursor_row.key
         screen_row = table.cursor_index - int(table.scroll_offset.y)

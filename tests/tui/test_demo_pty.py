@@ -154,9 +154,9 @@ def test_demo_in_a_terminal_as_a_person_would(terminal: Terminal, tmp_path: Path
     text = terminal.text()
     assert "Accounts" in text and "Clusters" in text and "Services" in text
 
-    terminal.press("f")  # fleet-wide, hottest first
+    terminal.press("f")  # fleet-wide, worst first
     terminal.wait_for("All services")
-    terminal.wait_for("sort cpu↓")
+    terminal.wait_for("sort worst first")
     terminal.press("/")
     terminal.press("account:payments-prod")
     terminal.press("\r")

@@ -20,7 +20,7 @@ SIZES = ((120, 40), (80, 24))
 
 async def open_detail(pilot, app) -> ServiceDetailScreen:
     await wait_until(pilot, lambda: app.polls_applied == 1)
-    await pilot.press("tab", "tab", "j", "j", "j", "enter")
+    await pilot.press("tab", "tab", "E", "j", "j", "j", "enter")  # by name: ledger-0003
     await wait_until(pilot, lambda: isinstance(app.screen, ServiceDetailScreen))
     return app.screen
 

@@ -56,7 +56,7 @@ class ScriptedLogs:
 
 async def open_logs(pilot, app) -> LogsScreen:
     await wait_until(pilot, lambda: app.polls_applied == 1)
-    await pilot.press("tab", "tab", "j", "j", "j", "l")
+    await pilot.press("tab", "tab", "E", "j", "j", "j", "l")  # by name: ledger-0003
     await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen.reads >= 1)
     return app.screen
 
@@ -178,7 +178,7 @@ async def test_l_on_a_task_in_the_detail_opens_that_tasks_logs() -> None:
     app = make_app(source)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.polls_applied == 1)
-        await pilot.press("tab", "tab", "j", "j", "j", "enter")
+        await pilot.press("tab", "tab", "E", "j", "j", "j", "enter")  # by name: ledger-0003
         await wait_until(pilot, lambda: isinstance(app.screen, ServiceDetailScreen) and app.screen.detail is not None)
         await pilot.press("2", "j", "l")
         await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen.reads >= 1)
@@ -196,7 +196,7 @@ async def test_a_failed_read_is_shown_and_the_next_read_tries_again() -> None:
     app.logs_follow_seconds = 0.05
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.polls_applied == 1)
-        await pilot.press("tab", "tab", "j", "j", "j", "l")
+        await pilot.press("tab", "tab", "E", "j", "j", "j", "l")  # by name: ledger-0003
         await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen.error is not None)
         assert "could not read the logs: RuntimeError: no logs scripted" in screen_text(app)
         source.logs = logs

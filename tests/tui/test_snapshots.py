@@ -35,7 +35,7 @@ async def _first_poll(pilot) -> None:
 
 async def _detail_loaded(pilot) -> None:
     await _first_poll(pilot)
-    await pilot.press("tab", "tab", "j", "j", "j", "enter")
+    await pilot.press("tab", "tab", "E", "j", "j", "j", "enter")  # by name: the same service as ever
     app = pilot.app
     for _ in range(250):
         screen = app.screen
@@ -55,6 +55,30 @@ def test_fleet_view_filtered(snap_compare, size) -> None:
     async def run_before(pilot) -> None:
         await _first_poll(pilot)
         await pilot.press("f", "slash", *"mem:>=50", "enter")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_fleet_view_worst_first(snap_compare, size) -> None:
+    """The default order: the account in error, then FAILED rollouts, below desired, ..."""
+
+    async def run_before(pilot) -> None:
+        await _first_poll(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_problems_only(snap_compare, size) -> None:
+    """ctrl+z: every pane shows only what has a problem, and says so."""
+
+    async def run_before(pilot) -> None:
+        await _first_poll(pilot)
+        await pilot.press("ctrl+z", "tab", "tab")
         await pilot.pause()
 
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
@@ -119,7 +143,7 @@ def test_logs(snap_compare, size) -> None:
 
     async def run_before(pilot) -> None:
         await _first_poll(pilot)
-        await pilot.press("tab", "tab", "j", "j", "j", "l")
+        await pilot.press("tab", "tab", "E", "j", "j", "j", "l")  # by name: ledger-0003
         app = pilot.app
         for _ in range(250):
             if isinstance(app.screen, LogsScreen) and app.screen.reads:

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.screen import Screen
 
 from heartbeat_tui.links import console_url
+from heartbeat_tui.tui.messages import ProblemsOnlyRequested
 from heartbeat_tui.tui.state import DashboardHost
 from heartbeat_tui.tui.text import content
 from heartbeat_tui.tui.view import FleetView, ServiceRow
@@ -97,6 +98,7 @@ class FleetScreen(Screen[None]):
 class ServicesScreen(FleetScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="services.filter", key_display="/"),
+        Binding("ctrl+z", "problems_only", "Problems only", id="services.problems"),
     ]
 
     def services_table(self) -> ServiceTable:
@@ -108,6 +110,13 @@ class ServicesScreen(FleetScreen):
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
+
+    def action_problems_only(self) -> None:
+        self.post_message(ProblemsOnlyRequested())
+
+    def show_problems_only(self) -> None:
+        """Apply the app's problems-only switch to the services table (in `apply_view`)."""
+        self.services_table().set_problems_only(self.hb.state.problems_only)
 
     @on(FilterBar.Changed)
     def _filter_changed(self, event: FilterBar.Changed) -> None:
@@ -142,6 +151,8 @@ class ServicesScreen(FleetScreen):
         total, shown = len(table.rows), len(table.order)
         count = f"{shown}/{total}" if shown != total else f"{total}"
         title = f"{prefix} · {count} · sort {table.sort_description}"
+        if table.problems_only:
+            title += " · problems only"
         if not table.filter.empty:
             title += f" · /{table.filter.text}"
         return content(title)  # a cluster's name, the operator's filter: never markup

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -12,11 +13,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
 from heartbeat_tui.tui.screens.base import CopyTarget, ServicesScreen
-from heartbeat_tui.tui.styles import Status, badge_status, level_status, tasks_status
+from heartbeat_tui.tui.styles import Status, badge_status, level_status, severity_status, tasks_status
 from heartbeat_tui.tui.text import content, plain, visible
 from heartbeat_tui.tui.view import (
     CLUSTER_TABLE_COLUMNS,
+    SEVERITY,
     AccountRow,
+    ClusterRow,
     FleetView,
     age_text,
     percent_text,
@@ -29,6 +32,7 @@ from heartbeat_tui.tui.widgets.pane_table import PaneTable
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 
 PANES = ("accounts", "clusters", "services")
+DIM = Style(dim=True)
 
 
 class DashboardScreen(ServicesScreen):
@@ -84,7 +88,7 @@ class DashboardScreen(ServicesScreen):
         yield FittedLines(id="stale-banner")
         yield ServiceTable(
             CLUSTER_TABLE_COLUMNS,
-            sort=("name", False),
+            sort=(SEVERITY, False),
             thresholds=self.hb.thresholds,
             empty_text="no services in this cluster",
             id="services",
@@ -104,27 +108,50 @@ class DashboardScreen(ServicesScreen):
 
     def apply_view(self, view: FleetView) -> None:
         accounts = self.query_one("#accounts", PaneTable)
-        accounts.sync({key: self._account_cells(row) for key, row in view.accounts.items()}, force=True)
-        if self.selected_account not in view.accounts:
-            self.selected_account = next(iter(view.accounts), None)
+        problems_only = self.hb.state.problems_only
+        shown = {key: row for key, row in view.accounts.items() if row.trouble or not problems_only}
+        accounts.sync({key: self._account_cells(row) for key, row in shown.items()}, force=True)
+        accounts.border_title = "Accounts · problems only" if problems_only else "Accounts"
+        if self.selected_account not in shown:
+            self.selected_account = next(iter(shown), None)
+            self.selected_cluster = None
             if self.selected_account is not None:
                 accounts.move_to_key(self.selected_account)
+        self.show_problems_only()
         self._show_account(view)
 
     def _account_cells(self, row: AccountRow) -> dict[str, str | Text]:
         name, status, services, problems = row.cells
         badge = Text(status, style=self.hb.status_style(badge_status(row.badge)))
-        name_text = plain(name, style=self.hb.status_style(Status.STALE)) if row.badge != "ok" else name
-        problems_text = Text(problems, style=self.hb.status_style(Status.WARNING)) if problems else ""
+        name_text: str | Text = name
+        if row.badge != "ok":
+            # Last-good data is dimmed; an account never read has none: it is an error, not faded.
+            never = row.stale_seconds is None
+            name_text = plain(name, style=self.hb.status_style(Status.CRITICAL if never else Status.STALE))
+        problems_text: str | Text = ""
+        if problems:
+            # Coloured as its worst service (severity.py); the line under the pane names it.
+            problems_text = Text(problems, style=self.hb.status_style(severity_status(row.worst_severity) or Status.OK))
         return {"name": name_text, "status": badge, "services": services, "problems": problems_text}
+
+    def _shown_clusters(self, view: FleetView, account: str | None) -> dict[str, ClusterRow]:
+        """The account's clusters in the pane's order (problems only: those with one)."""
+
+        clusters = view.clusters.get(account or "", {})
+        row = view.accounts.get(account or "")
+        keep_all = not self.hb.state.problems_only or (row is not None and row.badge != "ok")
+        ordered = sorted(clusters.items(), key=lambda item: (item[1].name, item[1].region))
+        return {key: c for key, c in ordered if keep_all or c.problems}
 
     def _show_account(self, view: FleetView) -> None:
         account = view.accounts.get(self.selected_account or "")
-        clusters = view.clusters.get(self.selected_account or "", {})
+        clusters = self._shown_clusters(view, self.selected_account)
         table = self.query_one("#clusters", PaneTable)
         thresholds = self.hb.thresholds
+        # The clusters of an account in error or stale are last-good data: dimmed, as in every pane.
+        stale = account is not None and account.badge != "ok"
         rows = {}
-        for key, row in sorted(clusters.items(), key=lambda item: (item[1].name, item[1].region)):
+        for key, row in clusters.items():
             name, region, services, tasks, cpu, mem = row.cells
             cells: dict[str, str | Text] = {
                 "name": name,
@@ -142,15 +169,25 @@ class DashboardScreen(ServicesScreen):
             tasks_level = tasks_status(row.running, row.desired)
             if tasks_level is not None:
                 cells["tasks"] = Text(tasks, style=self.hb.status_style(tasks_level))
+            if stale:
+                cells = {column: self._dimmed(cell) for column, cell in cells.items()}
             rows[key] = cells
         table.sync(rows, force=True)
         if self.selected_cluster not in clusters:
             self.selected_cluster = table.cursor_key if table.cursor_key in clusters else next(iter(rows), None)
             if self.selected_cluster is not None:
                 table.move_to_key(self.selected_cluster)
-        table.border_title = content(f"Clusters · {account.name}" if account else "Clusters")
+        title = f"Clusters · {account.name}" if account else "Clusters"
+        table.border_title = content(title + (" · problems only" if self.hb.state.problems_only else ""))
         self._show_account_info(account)
         self._show_services(view)
+
+    def _dimmed(self, cell: str | Text) -> Text:
+        if isinstance(cell, Text):
+            out = cell.copy()
+            out.stylize(DIM)
+            return out
+        return plain(cell, style=self.hb.status_style(Status.STALE) + DIM)
 
     def _show_account_info(self, account: AccountRow | None) -> None:
         info = self.query_one("#account-info", FittedLines)
@@ -163,7 +200,10 @@ class DashboardScreen(ServicesScreen):
         if account.badge == "ok":
             text = Text(f"{account.key} · ok · {account.services} services", style=self.hb.status_style(Status.OK))
             if account.problems:
+                worst = severity_status(account.worst_severity) or Status.WARNING
                 text.append(f" · {account.problems} with problems", style=self.hb.status_style(Status.WARNING))
+                text.append(" · worst: ")
+                text.append(visible(account.worst or ""), style=self.hb.status_style(worst))
             for warning in account.warnings:
                 text.append(f"\n{visible(warning)}", style="dim")
             info.set_lines(text.split())
@@ -211,9 +251,7 @@ class DashboardScreen(ServicesScreen):
         self.selected_cluster = None
         clusters = self.query_one("#clusters", PaneTable)
         self._show_account(self.shown_view)
-        first = next(
-            iter(sorted(self.shown_view.clusters.get(key or "", {}).values(), key=lambda c: (c.name, c.region))), None
-        )
+        first = next(iter(self._shown_clusters(self.shown_view, key).values()), None)
         if first is not None:
             self.selected_cluster = first.key
             clusters.move_to_key(first.key)

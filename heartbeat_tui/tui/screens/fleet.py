@@ -1,4 +1,4 @@
-"""Every service of every account in one table: what is hottest right now anywhere."""
+"""Every service of every account in one table: what is worst right now anywhere, first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer
 
 from heartbeat_tui.tui.screens.base import ServicesScreen
-from heartbeat_tui.tui.view import FLEET_TABLE_COLUMNS, FleetView
+from heartbeat_tui.tui.view import FLEET_TABLE_COLUMNS, SEVERITY, FleetView
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
@@ -29,7 +29,7 @@ class FleetServicesScreen(ServicesScreen):
         yield HeaderBar("fleet-wide")
         yield ServiceTable(
             FLEET_TABLE_COLUMNS,
-            sort=("cpu", False),
+            sort=(SEVERITY, False),
             thresholds=self.hb.thresholds,
             empty_text="no services yet",
             id="fleet-services",
@@ -44,6 +44,7 @@ class FleetServicesScreen(ServicesScreen):
             self.show_view(self.hb.state.view)
 
     def apply_view(self, view: FleetView) -> None:
+        self.show_problems_only()
         self.services_table().set_rows(view.services)
         self.update_titles()
 

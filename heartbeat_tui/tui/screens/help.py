@@ -15,10 +15,12 @@ from textual.widgets import Static
 from heartbeat_tui.filters import field_names
 from heartbeat_tui.tui.commands import screen_bindings
 from heartbeat_tui.tui.screens.modal import PanelModal, panel_bindings
+from heartbeat_tui.tui.view import SORT_HELP
 
 FILTER_HELP = (
     "Filter (/): words match service, cluster, account or region; field:value narrows "
-    "(status:FAILED  cpu:>80  mem:>=70  account:payments-prod  -status:ACTIVE). "
+    "(status:FAILED  cpu:>80  mem:>=70  account:payments-prod  -status:ACTIVE  problem:yes); "
+    "globs and | alternatives (name:api-*  status:FAILED|DRAINING). "
     f"Terms are ANDed. Fields: {field_names()}."
 )
 
@@ -50,4 +52,5 @@ class HelpScreen(PanelModal):
             table.add_row(info.key, info.description, where)
         with self.panel(f"Help · {title}"):
             yield Static(table, id="help-bindings")
+            yield Static(Text(SORT_HELP, style="dim"), id="help-sort")
             yield Static(Text(FILTER_HELP, style="dim"), id="help-filter")

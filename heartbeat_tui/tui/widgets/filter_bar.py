@@ -1,5 +1,6 @@
 """The `/` filter line: typed text is compiled as the operator types; a bad
-filter shows a one-line reason and keeps the last good one."""
+filter shows its reason, whole (wrapped under the line, never cut off), and
+keeps the last good one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
@@ -23,23 +24,25 @@ class FilterInput(Input):
 
     def action_cancel(self) -> None:
         self.value = ""
-        bar = self.parent
-        if isinstance(bar, FilterBar):
-            bar.close(keep=False)
+        for bar in self.ancestors:
+            if isinstance(bar, FilterBar):
+                bar.close(keep=False)
+                break
 
 
-class FilterBar(Horizontal):
+class FilterBar(Vertical):
     DEFAULT_CSS = """
     FilterBar {
-        height: 1;
+        height: auto;
         display: none;
         background: $panel;
     }
     FilterBar.-open { display: block; }
-    FilterBar > .filter-prompt { width: 2; color: $text-accent; text-style: bold; }
-    FilterBar > FilterInput { border: none; height: 1; width: 1fr; padding: 0; background: $panel; }
-    FilterBar > FilterInput:focus { border: none; }
-    FilterBar > .filter-message { width: auto; max-width: 60%; color: $text-muted; padding: 0 1; }
+    FilterBar > Horizontal { height: 1; }
+    FilterBar .filter-prompt { width: 2; color: $text-accent; text-style: bold; }
+    FilterBar FilterInput { border: none; height: 1; width: 1fr; padding: 0; background: $panel; }
+    FilterBar FilterInput:focus { border: none; }
+    FilterBar > .filter-message { width: 1fr; height: auto; color: $text-muted; padding: 0 2; }
     FilterBar > .filter-message.-error { color: $hb-critical; }
     """
 
@@ -69,11 +72,12 @@ class FilterBar(Horizontal):
         self.current: Filter = EMPTY_FILTER
 
     def compose(self) -> ComposeResult:
-        yield Static("/", classes="filter-prompt")
-        yield FilterInput(
-            placeholder="text, or field:value (status:FAILED cpu:>80 mem:>=70 account:NAME)",
-            select_on_focus=False,
-        )
+        with Horizontal():
+            yield Static("/", classes="filter-prompt")
+            yield FilterInput(
+                placeholder="text, or field:value (status:FAILED cpu:>80 name:api-* problem:yes)",
+                select_on_focus=False,
+            )
         yield Static("", classes="filter-message")
 
     def open(self) -> None:

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from heartbeat_tui.tui.state import DashboardHost, DashboardState
-from heartbeat_tui.tui.styles import Status
+from heartbeat_tui.tui.styles import Status, severity_status
 from heartbeat_tui.tui.text import visible
 from heartbeat_tui.tui.view import age_text
 
@@ -72,6 +72,14 @@ class HeaderBar(Widget):
                     out.append(" · ")
                 oldest = max((a.stale_seconds or 0) for a in stale)
                 out.append(f"{len(stale)} stale ({age_text(oldest)})", style=app.status_style(Status.WARNING))
+            if view.worst is not None:
+                # The worst thing anywhere (severity.py), as "payments-prod: api rollout FAILED".
+                account, what, severity = view.worst
+                style = app.status_style(severity_status(severity) or Status.OK)
+                out.append(" · ")
+                out.append(f"{visible(account)}: {visible(what)}", style=style)
+            if state.problems_only:
+                out.append(" · problems only (ctrl+z)", style="bold")
             out.append(" │ ", style="dim")
         snapshot = state.snapshot
         if snapshot is None:

@@ -51,6 +51,13 @@ def _sort_key(cells: object) -> object:
 class PaneTable(DataTable[Any]):
     """A DataTable that is only ever updated in place: `sync` never clears."""
 
+    # As in the services table: the cursor is a background only, so a red badge stays
+    # red on the selected row, and dim in a pane without the focus.
+    DEFAULT_CSS = """
+    PaneTable > .datatable--cursor { background: $foreground 10%; color: $foreground; text-style: none; }
+    PaneTable:focus > .datatable--cursor { background: $primary 28%; color: $foreground; text-style: bold; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", id="pane.down", show=False),
         Binding("k", "cursor_up", "Up", id="pane.up", show=False),
@@ -67,7 +74,14 @@ class PaneTable(DataTable[Any]):
         id: str | None = None,
     ) -> None:
         # No cell padding: the fixed widths include the gap, so the panes fit 80 columns.
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False, cell_padding=0)
+        super().__init__(
+            id=id,
+            cursor_type="row",
+            zebra_stripes=False,
+            show_row_labels=False,
+            cell_padding=0,
+            cursor_foreground_priority="renderable",
+        )
         self.sort_columns = tuple(sort_columns)
         self._wide = tuple(columns)
         self._narrow = tuple(narrow) if narrow else None

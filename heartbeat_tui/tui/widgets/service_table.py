@@ -30,6 +30,8 @@ from heartbeat_tui.tui.text import visible
 from heartbeat_tui.tui.view import (
     COMPACT_DROP,
     SERVICE_COLUMNS,
+    SEVERITY,
+    SORT_LETTERS,
     Column,
     ServiceRow,
     Thresholds,
@@ -59,10 +61,10 @@ class ServiceTable(ScrollView, can_focus=True):
         scrollbar-size-vertical: 1;
     }
     ServiceTable > .service-table--header { text-style: bold; color: $text-accent; background: $panel; }
-    ServiceTable > .service-table--cursor { background: $block-cursor-blurred-background; }
-    ServiceTable:focus > .service-table--cursor {
-        background: $block-cursor-background; color: $block-cursor-foreground;
-    }
+    /* The cursor is a background only: a red FAILED keeps its colour on the selected
+       row. A pane without the focus shows where its cursor is, dimly. */
+    ServiceTable > .service-table--cursor { background: $foreground 10%; }
+    ServiceTable:focus > .service-table--cursor { background: $primary 28%; text-style: bold; }
     ServiceTable > .service-table--warning { color: $hb-warning; }
     ServiceTable > .service-table--critical { color: $hb-critical; text-style: bold; }
     ServiceTable > .service-table--failed { color: $hb-failed; text-style: bold; }
@@ -97,6 +99,13 @@ class ServiceTable(ScrollView, can_focus=True):
         Binding("l", "logs", "Logs", id="table.logs", show=False),
         Binding("s", "cycle_sort", "Sort", id="table.sort"),
         Binding("S", "reverse_sort", "Reverse sort", id="table.reverse", show=False),
+        # As k9s has them: shift+letter sorts by a column (the letter underlined in
+        # its header), again reverses; P is the severity order, worst first. No
+        # description: help says it in one line (`SORT_HELP`), not eleven.
+        *(
+            Binding(letter, f"sort_column('{column}')", "", id=f"table.sort_{column}", show=False)
+            for letter, column in SORT_LETTERS.items()
+        ),
     ]
 
     class Highlighted(Message):
@@ -136,7 +145,7 @@ class ServiceTable(ScrollView, can_focus=True):
         self,
         columns: tuple[str, ...],
         *,
-        sort: tuple[str, bool] = ("name", False),
+        sort: tuple[str, bool] = (SEVERITY, False),
         thresholds: Thresholds | None = None,
         empty_text: str = "no services",
         name: str | None = None,
@@ -154,6 +163,7 @@ class ServiceTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._cursor_key: str | None = None
         self._filter: Filter = EMPTY_FILTER
+        self._problems_only = False
         self._layout: list[tuple[Column, int]] = []
         self._layout_width = -1
         self._name_width = 14
@@ -189,6 +199,19 @@ class ServiceTable(ScrollView, can_focus=True):
     def filter(self) -> Filter:
         return self._filter
 
+    @property
+    def problems_only(self) -> bool:
+        return self._problems_only
+
+    def set_problems_only(self, on: bool) -> None:
+        """Show only the services with a problem (severity.py), or all again."""
+        if on != self._problems_only:
+            self._problems_only = on
+            self._rebuild_order()
+
+    def _shows(self, row: ServiceRow) -> bool:
+        return (not self._problems_only or row.problem) and (self._filter.empty or self._filter(row))
+
     def set_rows(self, rows: Mapping[str, ServiceRow]) -> None:
         """Apply a refresh: changed rows repainted, new ones added, gone ones removed."""
 
@@ -208,7 +231,11 @@ class ServiceTable(ScrollView, can_focus=True):
                 row._sparks = prev._sparks  # same look: keep the cached sparklines
                 continue
             changed.append(key)
-            if not reorder and (sort_key(prev) != sort_key(row) or (not filt.empty and filt(prev) != filt(row))):
+            if not reorder and (
+                sort_key(prev) != sort_key(row)
+                or (not filt.empty and filt(prev) != filt(row))
+                or (self._problems_only and prev.problem != row.problem)
+            ):
                 reorder = True
         self._rows = new
         self.last_changed = len(changed)
@@ -237,10 +264,16 @@ class ServiceTable(ScrollView, can_focus=True):
         self._rebuild_order()
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
+        """Sort by a column (or `severity`); the cursor goes to the top row, as
+        the operator sorts to see what comes first."""
+
         if column not in SERVICE_COLUMNS:
             raise ValueError(f"unknown column {column!r}")
         self.sort_column, self.sort_reverse = column, reverse
         self._header = None
+        self._cursor_key = None
+        self._cursor = 0
+        self.scroll_to(y=0, animate=False, immediate=True)
         self._rebuild_order()
 
     def move_cursor(self, index: int) -> None:
@@ -267,6 +300,8 @@ class ServiceTable(ScrollView, can_focus=True):
     @property
     def sort_description(self) -> str:
         column = SERVICE_COLUMNS[self.sort_column]
+        if column.order_text is not None:
+            return column.order_text[self.sort_reverse]
         descending = column.descending_first != self.sort_reverse
         return f"{column.label.lower()}{'↓' if descending else '↑'}"
 
@@ -279,8 +314,8 @@ class ServiceTable(ScrollView, can_focus=True):
     def _rebuild_order(self) -> None:
         cursor_key = self._cursor_key
         screen_offset = self._cursor - int(self.scroll_offset.y)
-        filt = self._filter
-        rows = self._rows.values() if filt.empty else [r for r in self._rows.values() if filt(r)]
+        everything = self._filter.empty and not self._problems_only
+        rows = self._rows.values() if everything else [r for r in self._rows.values() if self._shows(r)]
         self._order = sort_rows(rows, self.sort_column, self.sort_reverse)
         self._index = {key: i for i, key in enumerate(self._order)}
         self._strips.clear()
@@ -370,6 +405,10 @@ class ServiceTable(ScrollView, can_focus=True):
         style = self._styles.get(name)
         if style is None:
             style = self.get_component_rich_style(f"service-table--{name}", partial=True)
+            background = self.get_component_styles(f"service-table--{name}").background
+            if 0 < background.a < 1:
+                # A partial Rich style drops the alpha: blend it over the table, as Textual paints it.
+                style += Style(bgcolor=(self.background_colors[1] + background).rich_color)
             self._styles[name] = style
         return style
 
@@ -407,7 +446,7 @@ class ServiceTable(ScrollView, can_focus=True):
             index = int(scroll_y) + y - 1
             if index >= len(self._order):
                 if index == 0:
-                    text = self.empty_text if not self._rows else f"no service matches '{visible(self._filter.text)}'"
+                    text = self._empty_text()
                     return Strip([Segment(_fit(" " + text, width), base + self._style("empty"))], width)
                 return Strip.blank(width, base)
             key = self._order[index]
@@ -421,16 +460,35 @@ class ServiceTable(ScrollView, can_focus=True):
             strip = cached
         return strip.crop_extend(int(scroll_x), int(scroll_x) + width, base)
 
+    def _empty_text(self) -> str:
+        if not self._rows:
+            return self.empty_text
+        if self._filter.empty:
+            return "no service with a problem (ctrl+z shows all)"
+        text = f"no service matches '{visible(self._filter.text)}'"
+        return text + (" among the problems (ctrl+z shows all)" if self._problems_only else "")
+
     def _header_strip(self) -> Strip:
         if self._header is None:
             style = self.rich_style + self._style("header")
             segments = []
+            underline = style + Style(underline=True)
             for column, width in self._layout:
                 label = column.label
                 if column.key == self.sort_column:
                     descending = column.descending_first != self.sort_reverse
                     label += "↓" if descending else "↑"
-                segments.append(Segment(_fit(label, width, column.align) + " ", style))
+                text = _fit(label, width, column.align)
+                # Its sort key (shift+letter), underlined where the label shows it.
+                at = text.find(column.letter) if column.letter else -1
+                if at < 0:
+                    segments.append(Segment(text + " ", style))
+                else:
+                    segments += [
+                        Segment(text[:at], style),
+                        Segment(text[at], underline),
+                        Segment(text[at + 1 :] + " ", style),
+                    ]
             self._header = Strip(segments)
         return self._header
 
@@ -521,12 +579,16 @@ class ServiceTable(ScrollView, can_focus=True):
             )
 
     def action_cycle_sort(self) -> None:
-        keys = self.visible_columns()
+        keys = [SEVERITY, *self.visible_columns()]
         index = keys.index(self.sort_column) if self.sort_column in keys else -1
         self.sort_by(keys[(index + 1) % len(keys)])
 
     def action_reverse_sort(self) -> None:
         self.sort_by(self.sort_column, not self.sort_reverse)
+
+    def action_sort_column(self, column: str) -> None:
+        """Shift+letter: sort by that column; the same letter again reverses (as in k9s)."""
+        self.sort_by(column, not self.sort_reverse if column == self.sort_column else False)
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
