@@ -125,6 +125,9 @@ class BenchSource:
     async def fetch_service_detail(self, *args):
         raise NotImplementedError
 
+    async def fetch_logs(self, query):
+        raise NotImplementedError
+
     def relist_next_poll(self) -> None:
         pass
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from heartbeat_tui import __version__
+from heartbeat_tui.cli_logs import add_logs_command, cmd_logs
 from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, load_cli_config, session_scope
 from heartbeat_tui.errors import (
     EXIT_INTERNAL,
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the embedded AWS running and print how to point other commands at it",
     )
+    add_logs_command(commands)
     add_user_commands(commands)
     _add_serve_command(commands)
     return parser
@@ -209,7 +211,14 @@ def cmd_remote_dashboard(args: argparse.Namespace, config: Config, url: str) -> 
     return run_remote_dashboard(config, url)
 
 
-COMMANDS = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "demo": cmd_demo, "serve": cmd_serve, **USER_COMMANDS}
+COMMANDS = {
+    "snapshot": cmd_snapshot,
+    "doctor": cmd_doctor,
+    "demo": cmd_demo,
+    "serve": cmd_serve,
+    "logs": cmd_logs,
+    **USER_COMMANDS,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

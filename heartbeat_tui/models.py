@@ -267,8 +267,31 @@ class Deployment(Frozen):
     rollout_state: str | None = None  # COMPLETED | FAILED | IN_PROGRESS
     rollout_state_reason: str | None = None
     launch_type: str | None = None
+    platform_version: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class DeploymentConfiguration(Frozen):
+    """How a rollout may proceed: what an operator checks when a deployment stalls or rolls back."""
+
+    minimum_healthy_percent: int | None = None
+    maximum_percent: int | None = None
+    circuit_breaker: bool | None = None  # None: not reported
+    rollback: bool | None = None
+
+
+class LoadBalancer(Frozen):
+    target_group_arn: str | None = None
+    load_balancer_name: str | None = None  # Classic Load Balancers only
+    container_name: str | None = None
+    container_port: int | None = None
+
+
+class NetworkConfiguration(Frozen):
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    assign_public_ip: str | None = None  # ENABLED | DISABLED
 
 
 class ServiceEvent(Frozen):
@@ -315,6 +338,43 @@ class Container(Frozen):
     health_status: str | None = None
 
 
+class PortMapping(Frozen):
+    container_port: int | None = None
+    host_port: int | None = None
+    protocol: str | None = None
+
+
+class LogConfiguration(Frozen):
+    driver: str
+    options: tuple[tuple[str, str], ...] = ()
+
+    def option(self, key: str) -> str | None:
+        return next((value for name, value in self.options if name == key), None)
+
+
+class ContainerDefinition(Frozen):
+    """One container of a task definition, as registered (immutable, like its task definition)."""
+
+    name: str
+    image: str | None = None
+    cpu: int | None = None
+    memory: int | None = None  # hard limit, MiB
+    memory_reservation: int | None = None  # soft limit, MiB
+    essential: bool = True
+    ports: tuple[PortMapping, ...] = ()
+    log: LogConfiguration | None = None
+
+
+class TaskDefinition(Frozen):
+    arn: str
+    family: str = ""
+    revision: int | None = None
+    cpu: str | None = None
+    memory: str | None = None
+    network_mode: str | None = None
+    containers: tuple[ContainerDefinition, ...] = ()
+
+
 class Task(Frozen):
     arn: str
     id: str
@@ -345,7 +405,11 @@ class ServiceDetail(Frozen):
     fetched_at: datetime
     tasks: tuple[Task, ...] = ()
     policies: tuple[ScalingPolicy, ...] = ()
+    # The service's current task definition (read once per ARN: they are immutable).
+    task_definition: TaskDefinition | None = None
     errors: tuple[str, ...] = ()
+    # What this fetch cost; on-demand calls are never counted in a poll's stats.
+    stats: PollStats = Field(default_factory=lambda: PollStats())
 
 
 class Service(Frozen):
@@ -359,6 +423,10 @@ class Service(Frozen):
     launch_type: str | None = None
     task_definition: str | None = None
     created_at: datetime | None = None
+    platform_version: str | None = None
+    deployment_configuration: DeploymentConfiguration | None = None
+    load_balancers: tuple[LoadBalancer, ...] = ()
+    network: NetworkConfiguration | None = None
     deployments: tuple[Deployment, ...] = ()
     events: tuple[ServiceEvent, ...] = ()  # newest first
     scalable_target: ScalableTarget | None = None
@@ -496,3 +564,77 @@ class FleetSnapshot(Frozen):
     @property
     def service_count(self) -> int:
         return sum(1 for account in self.accounts for _ in account.services())
+
+
+# -- CloudWatch Logs (read on demand, never by a poll) ---------------------------------------------
+
+
+class LogSource(Frozen):
+    """Where one container's lines go, from its task definition's log configuration."""
+
+    container: str
+    driver: str | None  # None: no log configuration at all
+    group: str | None = None
+    region: str | None = None
+    stream_prefix: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        """CloudWatch Logs holds this container's lines under names HeartBeat can tie to a task."""
+
+        return self.driver == "awslogs" and bool(self.group) and bool(self.stream_prefix)
+
+    def stream(self, task_id: str) -> str:
+        """The awslogs driver's stream name: `prefix/container/task-id`."""
+
+        return f"{self.stream_prefix}/{self.container}/{task_id}"
+
+    def why_unreadable(self) -> str:
+        if self.driver is None:
+            return f"{self.container}: no log configuration, so its output is not kept anywhere HeartBeat can read"
+        if self.driver != "awslogs":
+            return (
+                f"{self.container}: log driver {self.driver}: its lines go to {self.driver}, not to CloudWatch Logs,"
+                " which is all HeartBeat reads"
+            )
+        if not self.group:
+            return f"{self.container}: awslogs without awslogs-group"
+        return (
+            f"{self.container}: awslogs without awslogs-stream-prefix: its streams are named by container id,"
+            " which HeartBeat cannot tie to a task"
+        )
+
+
+class LogLine(Frozen):
+    timestamp: datetime
+    container: str
+    task_id: str
+    message: str  # untrusted: shown only through heartbeat_tui.untrusted
+    event_id: str
+
+
+class LogQuery(Frozen):
+    """Which lines: one service's (every task listed now, running or recently stopped),
+    or one task's; every container or one; from `start` on."""
+
+    account_id: str
+    region: str
+    cluster_arn: str
+    service_name: str
+    start: datetime
+    end: datetime | None = None
+    task_id: str | None = None
+    container: str | None = None
+    task_definition: str | None = None  # when known (the detail); read otherwise
+
+
+class LogBatch(Frozen):
+    query: LogQuery
+    lines: tuple[LogLine, ...] = ()  # oldest first: newest at the bottom
+    task_definition: str | None = None
+    containers: tuple[str, ...] = ()  # every container of the task definition (a picker's choices)
+    sources: tuple[LogSource, ...] = ()  # the ones asked for
+    notes: tuple[str, ...] = ()  # why a container has no lines here
+    errors: tuple[str, ...] = ()
+    truncated: bool = False  # more lines than kept: the oldest were dropped
+    stats: PollStats = Field(default_factory=lambda: PollStats())

@@ -4,9 +4,10 @@ ECS = "ecs"
 CLOUDWATCH = "cloudwatch"
 AUTOSCALING = "application-autoscaling"
 IAM = "iam"
+LOGS = "logs"
 STS = "sts"
 ORGANIZATIONS = "organizations"
 #: Served from one endpoint per partition: their clients use the default region.
 GLOBAL_SERVICES = frozenset({IAM, STS, ORGANIZATIONS})
 
-__all__ = ["AUTOSCALING", "CLOUDWATCH", "ECS", "GLOBAL_SERVICES", "IAM", "ORGANIZATIONS", "STS"]
+__all__ = ["AUTOSCALING", "CLOUDWATCH", "ECS", "GLOBAL_SERVICES", "IAM", "LOGS", "ORGANIZATIONS", "STS"]

@@ -30,17 +30,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
 
 from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.counting import CallCounter, counting, stop_counting
-from heartbeat_tui.aws.errors import describe_error
+from heartbeat_tui.aws.errors import BadResponse, describe_error
 from heartbeat_tui.aws.services import AUTOSCALING, CLOUDWATCH, ECS, IAM, STS
+from heartbeat_tui.collector.cloudwatch_logs import LogReader, pick_sources
 from heartbeat_tui.collector.context import PollContext
 from heartbeat_tui.collector.discovery import Discovery
-from heartbeat_tui.collector.ecs import EcsReader
+from heartbeat_tui.collector.ecs import DESCRIBE_SERVICES, EcsReader
 from heartbeat_tui.collector.limits import (
     ALIAS_RETRY_POLLS,
     DESCRIBE_TASKS_BATCH,
@@ -54,7 +56,9 @@ from heartbeat_tui.collector.metrics import MetricReader
 from heartbeat_tui.collector.parse import (
     name_from_arn,
     parse_scaling_policy,
+    parse_service,
     parse_task,
+    parse_task_definition,
 )
 from heartbeat_tui.collector.scaling import ScalingReader
 from heartbeat_tui.collector.state import AccountState, RegionState
@@ -70,18 +74,23 @@ from heartbeat_tui.collector.steps import (
     settle,
 )
 from heartbeat_tui.config import AccountConfig, Config
+from heartbeat_tui.errors import UsageError
 from heartbeat_tui.models import (
     EMPTY_METRICS,
     AccountSnapshot,
     AccountStatus,
     Cluster,
     FleetSnapshot,
+    LogBatch,
+    LogQuery,
     PollStats,
     RegionSnapshot,
     ScalingPolicy,
+    Service,
     ServiceDetail,
     StaleKind,
     Task,
+    TaskDefinition,
     utcnow,
 )
 from heartbeat_tui.reasons import join_reasons
@@ -94,6 +103,9 @@ DISCOVERY_ROW = "organizations"
 LIST_ACCOUNT_ALIASES = Step(Lane.IAM, "ListAccountAliases")
 LIST_TASKS = Step(Lane.ECS, "ListTasks")
 DESCRIBE_TASKS = Step(Lane.ECS, "DescribeTasks")
+DESCRIBE_TASK_DEFINITION = Step(Lane.ECS, "DescribeTaskDefinition")
+# Task definitions are immutable: one read per ARN, kept for the session (a few KB each).
+TASK_DEFINITIONS_KEPT = 512
 
 
 class Collector:
@@ -116,6 +128,7 @@ class Collector:
         self._metrics = MetricReader(self._ctx)
         self._ecs = EcsReader(self._ctx, self._metrics)
         self._scaling = ScalingReader(self._ctx)
+        self._logs = LogReader(self._ctx)
         self._owns_access = access is None
         self._clock = clock
         self._states: dict[str, AccountState] = {}
@@ -128,6 +141,7 @@ class Collector:
         # a poll compares it with the last one it saw, so no request is lost.
         self._relists_asked = 0
         self._relists_seen = 0
+        self._task_definitions: OrderedDict[str, TaskDefinition] = OrderedDict()
         self.last_snapshot: FleetSnapshot | None = None
 
     async def __aenter__(self) -> Collector:
@@ -459,23 +473,72 @@ class Collector:
         rstate.attached = attached
         return tuple(out)
 
-    # -- on demand: one service's tasks and policies ---------------------------------
+    # -- on demand: one service's tasks, policies and task definition ---------------
+
+    async def _account_config(self, account_id: str) -> AccountConfig:
+        account = next((a for a in await self.accounts() if a.id == account_id), None)
+        if account is None:
+            raise KeyError(f"account {account_id} is not configured")
+        return account
+
+    async def task_definition(self, account_id: str, region: str, arn: str) -> TaskDefinition:
+        """A task definition, read once per ARN (ECS DescribeTaskDefinition): a
+        registered revision never changes, so it is kept, not read again."""
+
+        cached = self._task_definitions.get(arn)
+        if cached is not None:
+            self._task_definitions.move_to_end(arn)
+            return cached
+        account = await self._account_config(account_id)
+        state = self._state(account)
+        ecs = await self._access.client(account, ECS, region)
+        response = await self._ctx.call(
+            state, DESCRIBE_TASK_DEFINITION, lambda: ecs.describe_task_definition(taskDefinition=arn)
+        )
+        item = response.get("taskDefinition")
+        if not isinstance(item, dict):
+            raise StepFailed(DESCRIBE_TASK_DEFINITION, BadResponse("an answer without taskDefinition"))
+        definition = parse_task_definition(item)
+        self._task_definitions[arn] = definition
+        while len(self._task_definitions) > TASK_DEFINITIONS_KEPT:
+            self._task_definitions.popitem(last=False)
+        return definition
+
+    def _known_task_definition(self, account_id: str, region: str, cluster_arn: str, name: str) -> str | None:
+        """The service's task definition as the last poll described it (no call)."""
+
+        state = self._states.get(account_id)
+        rstate = state.regions.get(region) if state is not None else None
+        for cluster in rstate.clusters if rstate is not None else ():
+            if cluster.arn == cluster_arn:
+                return next((s.task_definition for s in cluster.services if s.name == name), None)
+        return None
 
     async def fetch_service_detail(
         self, account_id: str, region: str, cluster_arn: str, service_name: str
     ) -> ServiceDetail:
-        """Running and recently stopped tasks and the scaling policies of one service."""
+        """Running and recently stopped tasks, the scaling policies and the task
+        definition of one service. Its calls are counted in the detail's `stats`,
+        never in a poll's."""
 
-        account = next((a for a in await self.accounts() if a.id == account_id), None)
-        if account is None:
-            raise KeyError(f"account {account_id} is not configured")
-        state = self._state(account)
-        errors: list[str] = []
-        ecs = await self._access.client(account, ECS, region)
-        aas = await self._access.client(account, AUTOSCALING, region)
-        cluster_name = name_from_arn(cluster_arn)
+        counter = CallCounter()
+        token = counting(counter)
+        started = time.perf_counter()
+        try:
+            detail = await self._fetch_service_detail(account_id, region, cluster_arn, service_name)
+        finally:
+            stop_counting(token)
+        stats = PollStats(
+            calls=tuple(sorted(counter.calls.items())),
+            http_requests=counter.http_requests,
+            duration_seconds=time.perf_counter() - started,
+        )
+        return detail.model_copy(update={"stats": stats})
 
-        async def task_arns(desired: str) -> list[str]:
+    async def _task_arns(self, state: AccountState, ecs: Any, cluster_arn: str, service_name: str) -> list[str]:
+        """A service's tasks, running and recently stopped (ListTasks, paged, both at once)."""
+
+        async def listed(desired: str) -> list[str]:
             arns: list[str] = []
             async for page in self._ctx.pages(
                 state,
@@ -489,9 +552,21 @@ class Collector:
                 arns += page.get("taskArns") or []
             return arns
 
+        running, stopped = await gather_all(listed("RUNNING"), listed("STOPPED"))
+        return list(dict.fromkeys(running + stopped))
+
+    async def _fetch_service_detail(
+        self, account_id: str, region: str, cluster_arn: str, service_name: str
+    ) -> ServiceDetail:
+        account = await self._account_config(account_id)
+        state = self._state(account)
+        errors: list[str] = []
+        ecs = await self._access.client(account, ECS, region)
+        aas = await self._access.client(account, AUTOSCALING, region)
+        cluster_name = name_from_arn(cluster_arn)
+
         async def tasks() -> list[Task]:
-            running, stopped = await gather_all(task_arns("RUNNING"), task_arns("STOPPED"))
-            arns = list(dict.fromkeys(running + stopped))
+            arns = await self._task_arns(state, ecs, cluster_arn, service_name)
 
             async def describe(batch: list[str]) -> list[Task]:
                 response = await self._ctx.call(
@@ -516,12 +591,25 @@ class Collector:
                 found += [parse_scaling_policy(p) for p in page.get("ScalingPolicies") or []]
             return found
 
+        async def definition(arn: str | None) -> TaskDefinition | None:
+            return None if arn is None else await self.task_definition(account_id, region, arn)
+
+        known = self._known_task_definition(account_id, region, cluster_arn, service_name)
         task_result: list[Task] | BaseException
         policy_result: list[ScalingPolicy] | BaseException
-        task_result, policy_result = await asyncio.gather(
-            guard(Lane.ECS, tasks()), guard(Lane.AUTOSCALING, policies()), return_exceptions=True
+        definition_result: TaskDefinition | BaseException | None
+        task_result, policy_result, definition_result = await asyncio.gather(
+            guard(Lane.ECS, tasks()),
+            guard(Lane.AUTOSCALING, policies()),
+            guard(Lane.ECS, definition(known)),
+            return_exceptions=True,
         )
-        for outcome in (task_result, policy_result):
+        if known is None and isinstance(task_result, list) and task_result:
+            # Not polled yet (or just created): the newest task's definition.
+            (definition_result,) = await asyncio.gather(
+                guard(Lane.ECS, definition(task_result[0].task_definition)), return_exceptions=True
+            )
+        for outcome in (task_result, policy_result, definition_result):
             if isinstance(outcome, StepFailed):
                 errors.append(str(outcome))
             elif isinstance(outcome, BaseException):
@@ -534,5 +622,115 @@ class Collector:
             fetched_at=self._clock(),
             tasks=() if isinstance(task_result, BaseException) else tuple(task_result),
             policies=() if isinstance(policy_result, BaseException) else tuple(policy_result),
+            task_definition=None if isinstance(definition_result, BaseException) else definition_result,
             errors=tuple(errors),
+        )
+
+    # -- on demand: CloudWatch Logs --------------------------------------------------
+
+    async def account_alias(self, account_id: str) -> str | None:
+        """The account's alias: configured, or read with IAM ListAccountAliases once (None
+        when it has none or cannot be read)."""
+
+        state = self._state(await self._account_config(account_id))
+        if not state.alias_known:
+            try:
+                if state.config.role_arn:
+                    await self._ctx.call(state, ASSUME_ROLE_STEP, lambda: self._access.ensure_credentials(state.config))
+                await self._fetch_alias(state)
+            except StepFailed:
+                log.info("alias of account %s not readable", account_id)
+        return state.alias
+
+    async def locate_service(self, account_id: str, cluster: str, service_name: str) -> tuple[str, Service]:
+        """(region, service) of a service named by its cluster's and its own name:
+        DescribeServices in each of the account's regions at once (the CLI knows no region)."""
+
+        account = await self._account_config(account_id)
+        state = self._state(account)
+        regions = self._config.regions_for(account)
+
+        async def look(region: str) -> Service | None:
+            ecs = await self._access.client(account, ECS, region)
+            try:
+                response = await self._ctx.call(
+                    state, DESCRIBE_SERVICES, lambda: ecs.describe_services(cluster=cluster, services=[service_name])
+                )
+            except StepFailed as failure:
+                code = getattr(failure.cause, "response", {}).get("Error", {}).get("Code")
+                if code == "ClusterNotFoundException":
+                    return None
+                raise failure.at(region) from failure
+            items = [i for i in response.get("services") or () if isinstance(i, dict)]
+            max_events = self._config.file.collector.events_per_service
+            found = [parse_service(i, cluster_arn=str(i.get("clusterArn") or ""), max_events=max_events) for i in items]
+            return next((s for s in found if s.status != "INACTIVE"), None)
+
+        found = await gather_all(*(look(region) for region in regions))
+        for region, service in zip(regions, found):
+            if service is not None:
+                return region, service
+        raise UsageError(
+            f"no service {service_name!r} in a cluster {cluster!r} of account {account_id} ({', '.join(regions)})"
+        )
+
+    async def fetch_logs(self, query: LogQuery) -> LogBatch:
+        """The CloudWatch Logs lines of a service's tasks (or one task), from its task
+        definition's awslogs settings. Calls are counted in the batch's `stats`."""
+
+        counter = CallCounter()
+        token = counting(counter)
+        started = time.perf_counter()
+        try:
+            batch = await self._fetch_logs(query)
+        finally:
+            stop_counting(token)
+        stats = PollStats(
+            calls=tuple(sorted(counter.calls.items())),
+            http_requests=counter.http_requests,
+            duration_seconds=time.perf_counter() - started,
+        )
+        return batch.model_copy(update={"stats": stats})
+
+    async def _fetch_logs(self, query: LogQuery) -> LogBatch:
+        account = await self._account_config(query.account_id)
+        state = self._state(account)
+        ecs = await self._access.client(account, ECS, query.region)
+        arn = query.task_definition or self._known_task_definition(
+            query.account_id, query.region, query.cluster_arn, query.service_name
+        )
+        if arn is None:
+            response = await self._ctx.call(
+                state,
+                DESCRIBE_SERVICES,
+                lambda: ecs.describe_services(cluster=query.cluster_arn, services=[query.service_name]),
+            )
+            arn = next(
+                (str(i.get("taskDefinition")) for i in response.get("services") or () if i.get("taskDefinition")), None
+            )
+            if arn is None:
+                raise UsageError(f"service {query.service_name} has no task definition to read its log settings from")
+        definition = await self.task_definition(query.account_id, query.region, arn)
+        sources = pick_sources(definition, query.container)
+        notes = tuple(s.why_unreadable() for s in sources if not s.readable)
+        if query.task_id is not None:
+            task_ids = [query.task_id]
+        elif any(s.readable for s in sources):
+            task_ids = [
+                name_from_arn(a) for a in await self._task_arns(state, ecs, query.cluster_arn, query.service_name)
+            ]
+        else:
+            task_ids = []
+        lines, errors, truncated = await self._logs.read(
+            state, account, query.region, sources, task_ids, query.start, query.end
+        )
+        return LogBatch(
+            query=query,
+            lines=tuple(lines),
+            task_definition=definition.arn,
+            containers=tuple(c.name for c in definition.containers),
+            sources=sources,
+            notes=notes,
+            errors=tuple(errors),
+            truncated=truncated,
         )

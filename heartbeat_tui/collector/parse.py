@@ -11,13 +11,20 @@ from heartbeat_tui.aws.errors import BadResponse
 from heartbeat_tui.models import (
     Cluster,
     Container,
+    ContainerDefinition,
     Deployment,
+    DeploymentConfiguration,
+    LoadBalancer,
+    LogConfiguration,
+    NetworkConfiguration,
+    PortMapping,
     ScalableTarget,
     ScalingActivity,
     ScalingPolicy,
     Service,
     ServiceEvent,
     Task,
+    TaskDefinition,
 )
 from heartbeat_tui.timeutil import to_datetime
 
@@ -31,6 +38,31 @@ def _int(value: Any, default: int = 0) -> int:
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _opt_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in _list(value) if v is not None)
 
 
 def _required(item: Mapping[str, Any], key: str, what: str) -> Any:
@@ -80,8 +112,41 @@ def parse_deployment(item: Mapping[str, Any]) -> Deployment:
         rollout_state=_str(item.get("rolloutState")),
         rollout_state_reason=_str(item.get("rolloutStateReason")),
         launch_type=_str(item.get("launchType")),
+        platform_version=_str(item.get("platformVersion")),
         created_at=to_datetime(item.get("createdAt")),
         updated_at=to_datetime(item.get("updatedAt")),
+    )
+
+
+def parse_deployment_configuration(item: Any) -> DeploymentConfiguration | None:
+    if not isinstance(item, Mapping):
+        return None
+    breaker = _mapping(item.get("deploymentCircuitBreaker"))
+    return DeploymentConfiguration(
+        minimum_healthy_percent=_opt_int(item.get("minimumHealthyPercent")),
+        maximum_percent=_opt_int(item.get("maximumPercent")),
+        circuit_breaker=_opt_bool(breaker.get("enable")),
+        rollback=_opt_bool(breaker.get("rollback")),
+    )
+
+
+def parse_load_balancer(item: Mapping[str, Any]) -> LoadBalancer:
+    return LoadBalancer(
+        target_group_arn=_str(item.get("targetGroupArn")),
+        load_balancer_name=_str(item.get("loadBalancerName")),
+        container_name=_str(item.get("containerName")),
+        container_port=_opt_int(item.get("containerPort")),
+    )
+
+
+def parse_network(item: Any) -> NetworkConfiguration | None:
+    vpc = _mapping(_mapping(item).get("awsvpcConfiguration"))
+    if not vpc:
+        return None
+    return NetworkConfiguration(
+        subnets=_strings(vpc.get("subnets")),
+        security_groups=_strings(vpc.get("securityGroups")),
+        assign_public_ip=_str(vpc.get("assignPublicIp")),
     )
 
 
@@ -108,6 +173,12 @@ def parse_service(item: Mapping[str, Any], *, cluster_arn: str, max_events: int)
         launch_type=_str(item.get("launchType")),
         task_definition=_str(item.get("taskDefinition")),
         created_at=to_datetime(item.get("createdAt")),
+        platform_version=_str(item.get("platformVersion")),
+        deployment_configuration=parse_deployment_configuration(item.get("deploymentConfiguration")),
+        load_balancers=tuple(
+            parse_load_balancer(lb) for lb in _list(item.get("loadBalancers")) if isinstance(lb, Mapping)
+        ),
+        network=parse_network(item.get("networkConfiguration")),
         deployments=tuple(parse_deployment(d) for d in item.get("deployments") or ()),
         events=tuple(events),
     )
@@ -185,4 +256,48 @@ def parse_task(item: Mapping[str, Any]) -> Task:
         stop_code=_str(item.get("stopCode")),
         stopped_reason=_str(item.get("stoppedReason")),
         containers=tuple(containers),
+    )
+
+
+def parse_container_definition(item: Mapping[str, Any]) -> ContainerDefinition:
+    log = _mapping(item.get("logConfiguration"))
+    options = _mapping(log.get("options"))
+    return ContainerDefinition(
+        name=str(item.get("name") or "?"),
+        image=_str(item.get("image")),
+        cpu=_opt_int(item.get("cpu")),
+        memory=_opt_int(item.get("memory")),
+        memory_reservation=_opt_int(item.get("memoryReservation")),
+        essential=item.get("essential") is not False,  # AWS's default is essential
+        ports=tuple(
+            PortMapping(
+                container_port=_opt_int(p.get("containerPort")),
+                host_port=_opt_int(p.get("hostPort")),
+                protocol=_str(p.get("protocol")),
+            )
+            for p in _list(item.get("portMappings"))
+            if isinstance(p, Mapping)
+        ),
+        log=(
+            LogConfiguration(
+                driver=str(log["logDriver"]), options=tuple(sorted((str(k), str(v)) for k, v in options.items()))
+            )
+            if log.get("logDriver")
+            else None
+        ),
+    )
+
+
+def parse_task_definition(item: Mapping[str, Any]) -> TaskDefinition:
+    arn = str(_required(item, "taskDefinitionArn", "a task definition"))
+    return TaskDefinition(
+        arn=arn,
+        family=str(item.get("family") or name_from_arn(arn).split(":", 1)[0]),
+        revision=_opt_int(item.get("revision")),
+        cpu=_str(item.get("cpu")),
+        memory=_str(item.get("memory")),
+        network_mode=_str(item.get("networkMode")),
+        containers=tuple(
+            parse_container_definition(c) for c in _list(item.get("containerDefinitions")) if isinstance(c, Mapping)
+        ),
     )

@@ -33,10 +33,11 @@ class Lane(Enum):
     AUTOSCALING = "ApplicationAutoScaling"
     STS = "STS"
     IAM = "IAM"
+    LOGS = "CloudWatchLogs"
 
     @property
     def label(self) -> str:
-        return "Application Auto Scaling" if self is Lane.AUTOSCALING else self.value
+        return {Lane.AUTOSCALING: "Application Auto Scaling", Lane.LOGS: "CloudWatch Logs"}.get(self, self.value)
 
 
 @dataclass(frozen=True, slots=True)

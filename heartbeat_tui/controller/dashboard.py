@@ -20,7 +20,7 @@ from heartbeat_tui.config import DEFAULT_INTERVAL_SECONDS
 from heartbeat_tui.controller.access import OPEN, AccessPolicy
 from heartbeat_tui.controller.scheduler import Cancellable, Scheduler
 from heartbeat_tui.controller.source import FleetSource, ScopedSource, scoped
-from heartbeat_tui.models import FleetSnapshot, ServiceDetail
+from heartbeat_tui.models import FleetSnapshot, LogBatch, LogQuery, ServiceDetail
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,11 @@ class DashboardController:
         """One service's tasks and policies, through the policy's scope."""
 
         return await self.source.fetch_service_detail(account_id, region, cluster_arn, service_name)
+
+    async def fetch_logs(self, query: LogQuery) -> LogBatch:
+        """CloudWatch Logs lines of one service or task, through the policy's scope."""
+
+        return await self.source.fetch_logs(query)
 
     # -- sessions -------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from typing import Protocol, runtime_checkable
 
 from heartbeat_tui.errors import HeartbeatError
-from heartbeat_tui.models import FleetSnapshot, ServiceDetail
+from heartbeat_tui.models import FleetSnapshot, LogBatch, LogQuery, ServiceDetail
 
 
 @runtime_checkable
@@ -25,6 +25,9 @@ class FleetSource(Protocol):
         self, account_id: str, region: str, cluster_arn: str, service_name: str
     ) -> ServiceDetail:
         """Tasks and scaling policies of one service, read now."""
+
+    async def fetch_logs(self, query: LogQuery) -> LogBatch:
+        """CloudWatch Logs lines of one service or task, read now."""
 
     def relist_next_poll(self) -> None:
         """Re-read every service list whole on the next poll (a manual refresh); a no-op where lists are not kept."""
@@ -72,6 +75,11 @@ class ScopedSource:
         if self.scope is not None and account_id not in self.scope:
             raise OutOfScope(f"account {account_id} is not on this session's allow-list")
         return await self.source.fetch_service_detail(account_id, region, cluster_arn, service_name)
+
+    async def fetch_logs(self, query: LogQuery) -> LogBatch:
+        if self.scope is not None and query.account_id not in self.scope:
+            raise OutOfScope(f"account {query.account_id} is not on this session's allow-list")
+        return await self.source.fetch_logs(query)
 
     async def prepare(self) -> None:
         await self.source.prepare()

@@ -73,6 +73,8 @@ def render_deployment(service: SimService, d: Any) -> dict[str, Any]:
     if service.launch_type == "FARGATE":
         body["platformVersion"] = "1.4.0"
         body["platformFamily"] = "Linux"
+    if service.network is not None:
+        body["networkConfiguration"] = service.network
     return body
 
 
@@ -82,7 +84,7 @@ def render_service(service: SimService) -> dict[str, Any]:
         "serviceArn": service.arn,
         "serviceName": service.name,
         "clusterArn": service.cluster_arn,
-        "loadBalancers": [],
+        "loadBalancers": service.load_balancers,
         "serviceRegistries": [],
         "status": service.status,
         "desiredCount": service.desired_count,
@@ -90,11 +92,7 @@ def render_service(service: SimService) -> dict[str, Any]:
         "pendingCount": pending,
         "launchType": service.launch_type,
         "taskDefinition": service.task_definition,
-        "deploymentConfiguration": {
-            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
-            "maximumPercent": 200,
-            "minimumHealthyPercent": 100,
-        },
+        "deploymentConfiguration": service.deployment_config,
         "deployments": [render_deployment(service, d) for d in service.deployments],
         "roleArn": f"arn:aws:iam::{service.account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
         "events": list(service.events),
@@ -108,6 +106,8 @@ def render_service(service: SimService) -> dict[str, Any]:
         "propagateTags": "NONE",
         "enableExecuteCommand": False,
     }
+    if service.network is not None:
+        body["networkConfiguration"] = service.network
     if service.launch_type == "FARGATE":
         body["platformVersion"] = "LATEST"
         body["platformFamily"] = "Linux"

@@ -286,6 +286,8 @@ class HeartbeatApp:
                     return json_response(service, answer)
         except ApiError as error:
             return aws_error(request, error.code, error.message, error.status, query_code=error.query_code)
+        if service == "logs" and self.world.applogs is not None:
+            self.world.applogs.ready.wait(30.0)  # the demo's logs are seeded after start-up
         if service == "dynamodb":
             with self._dynamodb_lock:
                 return self.call_moto(environ)

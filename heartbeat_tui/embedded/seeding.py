@@ -278,29 +278,119 @@ def build_world(spec: FleetSpec, now: float) -> World:
                     cluster.container_instances = max(2, math.ceil(tasks / 6))
                     moto_cluster.registered_container_instances_count = cluster.container_instances
                 world.sync_cluster(cluster)
+    from heartbeat_tui.embedded.applogs import AppLogWriter
+
+    world.applogs = AppLogWriter()  # seeded after the child reports ready (server.py): see AppLogWriter
     return world
 
 
-def register_task_definition(ecs: Any, family: str, image: str, launch_type: str, cpu: str, memory: str) -> str:
+LOG_STREAM_PREFIX = "ecs"
+SIDECARS = ("envoy", "datadog-agent", "log-router")
+
+
+def log_group_of(family: str) -> str:
+    return f"/ecs/{family}"
+
+
+def register_task_definition(
+    ecs: Any,
+    family: str,
+    image: str,
+    launch_type: str,
+    cpu: str,
+    memory: str,
+    *,
+    region: str = "us-east-1",
+    sidecar: str | None = None,
+    log_driver: str = "awslogs",
+) -> str:
     fargate = launch_type == "FARGATE"
+
+    def logging(container: str) -> dict[str, Any]:
+        if log_driver != "awslogs":
+            return {"logDriver": log_driver, "options": {"tag": f"{family}/{container}"}}
+        return {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group_of(family),
+                "awslogs-region": region,
+                "awslogs-stream-prefix": LOG_STREAM_PREFIX,
+            },
+        }
+
+    containers: list[dict[str, Any]] = [
+        {
+            "name": family,
+            "image": image,
+            "essential": True,
+            "cpu": int(cpu) - (128 if sidecar else 0),
+            "memory": int(memory) - (256 if sidecar else 0),
+            "portMappings": [{"containerPort": 8080, "hostPort": 8080 if fargate else 0, "protocol": "tcp"}],
+            "logConfiguration": logging(family),
+        }
+    ]
+    if sidecar:
+        containers.append(
+            {
+                "name": sidecar,
+                "image": f"public.ecr.aws/heartbeat-demo/{sidecar}:v1.29.4",
+                "essential": sidecar == "envoy",
+                "cpu": 128,
+                "memory": 256,
+                "memoryReservation": 128,
+                "portMappings": [{"containerPort": 9901, "protocol": "tcp"}] if sidecar == "envoy" else [],
+                "logConfiguration": logging(sidecar),
+            }
+        )
     definition = ecs.register_task_definition(
         family,
-        [
-            {
-                "name": family,
-                "image": image,
-                "essential": True,
-                "cpu": int(cpu),
-                "memory": int(memory),
-                "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
-            }
-        ],
+        containers,
         network_mode="awsvpc" if fargate else "bridge",
         requires_compatibilities=["FARGATE" if fargate else "EC2"],
         cpu=cpu,
         memory=memory,
     )
     return str(definition.arn)
+
+
+def service_extras(spec: FleetSpec, cluster: SimCluster, name: str, launch_type: str) -> dict[str, Any]:
+    """What DescribeServices shows besides counts: load balancers, network, the
+    deployment configuration, a sidecar, the log driver. Its own random stream,
+    so the rest of the seeded fleet stays what it was."""
+
+    rng = rng_for(spec, "extras", cluster.account, cluster.region, cluster.name, name)
+    account, region = cluster.account, cluster.region
+    extras: dict[str, Any] = {
+        "sidecar": rng.choice(SIDECARS) if rng.random() < 0.3 else None,
+        # A few services ship their logs through a fluentd agent, not CloudWatch Logs.
+        "log_driver": "fluentd" if rng.random() < 0.06 else "awslogs",
+        "deployment_config": {
+            "deploymentCircuitBreaker": {"enable": rng.random() < 0.8, "rollback": rng.random() < 0.7},
+            "maximumPercent": rng.choice((200, 200, 150)),
+            "minimumHealthyPercent": rng.choice((100, 100, 50)),
+        },
+        "load_balancers": [],
+        "network": None,
+    }
+    if any(part in name for part in ("api", "web", "gateway", "frontend", "webhooks", "router", "backend")):
+        target = f"{name[:24]}-tg"
+        extras["load_balancers"] = [
+            {
+                "targetGroupArn": f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{target}/"
+                f"{rng.getrandbits(64):016x}",
+                "containerName": name,
+                "containerPort": 8080,
+            }
+        ]
+    if launch_type == "FARGATE":
+        extras["network"] = {
+            "awsvpcConfiguration": {
+                "subnets": [f"subnet-{rng.getrandbits(68):017x}" for _ in range(rng.choice((2, 3)))],
+                "securityGroups": [f"sg-{rng.getrandbits(68):017x}"],
+                "assignPublicIp": "ENABLED" if rng.random() < 0.1 else "DISABLED",
+            }
+        }
+    return extras
 
 
 def _seed_service(
@@ -345,12 +435,14 @@ def _seed_service(
             alarm_low=f"{name}-cpu-low",
         )
 
-    old_def = register_task_definition(ecs, name, image, launch_type, cpu, memory)
+    extras = service_extras(spec, cluster, name, launch_type)
+    logging = {"region": cluster.region, "sidecar": extras["sidecar"], "log_driver": extras["log_driver"]}
+    old_def = register_task_definition(ecs, name, image, launch_type, cpu, memory, **logging)
     new_def = old_def
     if kind in (ServiceKind.DEPLOYING, ServiceKind.FAILING):
         new_sha = f"{rng.getrandbits(28):07x}"
         image = f"{cluster.account}.dkr.ecr.{cluster.region}.amazonaws.com/{name}:{new_sha}"
-        new_def = register_task_definition(ecs, name, image, launch_type, cpu, memory)
+        new_def = register_task_definition(ecs, name, image, launch_type, cpu, memory, **logging)
 
     moto_service = ecs.create_service(cluster.name, name, desired, new_def, launch_type=launch_type)
 
@@ -390,6 +482,7 @@ def _seed_service(
         failure_mode=plan.failure_mode,
         scaling=scaling,
         moto_service=moto_service,
+        **extras,
     )
     if scaling is not None:
         _seed_scaling(autoscaling, service, scaling)
@@ -546,7 +639,20 @@ def new_task(
         memory=service.memory,
         availability_zone=zone,
         created_at=created,
-        containers=[Container(name=service.family, image=service.image, last_status="PENDING")],
+        containers=[
+            Container(name=service.family, image=service.image, last_status="PENDING"),
+            *(
+                [
+                    Container(
+                        name=service.sidecar,
+                        image=f"public.ecr.aws/heartbeat-demo/{service.sidecar}:v1.29.4",
+                        last_status="PENDING",
+                    )
+                ]
+                if service.sidecar
+                else []
+            ),
+        ],
     )
 
 

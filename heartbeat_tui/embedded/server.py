@@ -26,6 +26,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from typing import Any
 
 from heartbeat_tui.embedded.protocol import READY_PREFIX
@@ -98,6 +99,17 @@ def _load_moto_models() -> None:
             get_service_model(service)
     except Exception:  # an internal API: a moto upgrade only costs the warm-up
         pass
+
+
+def _seed_app_logs(world: Any) -> None:
+    """The demo's application logs (embedded/applogs.py), after the child reported ready."""
+
+    try:
+        with world.lock:  # a consistent copy; the writing runs without the lock (ECS calls go on)
+            plan = [(s, list(s.tasks.values()), list(s.stopped)) for s in world.ordered_services()]
+        world.applogs.seed(plan, time.time(), world.spec.seed)
+    except Exception:  # the logs are a nicety: the fleet runs without them
+        traceback.print_exc(file=sys.stderr)
 
 
 def _materialize_history(world: Any) -> None:
@@ -439,6 +451,7 @@ def _main() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     _freeze_heap()
     threading.Thread(target=_materialize_history, args=(world,), name="metric-history", daemon=True).start()
+    threading.Thread(target=_seed_app_logs, args=(world,), name="app-logs", daemon=True).start()
     simulator.start()
     server.serve_forever()
 

@@ -122,6 +122,8 @@ class Simulator:
                 self._progress(service, rng, now)
             self._scale(rng, now)
             self._maybe_deploy(rng, now)
+            if world.applogs is not None:  # its own random stream: the fleet's stays as it was
+                world.applogs.step(world.ordered_services(), rng_for(world.spec, "logs", world.step), now)
             for service in world.services.values():
                 world.sync_moto(service)
             for cluster in world.clusters.values():
@@ -314,7 +316,15 @@ class Simulator:
         service.image = service.image.rsplit(":", 1)[0] + ":" + sha
         ecs = self._ecs[service.account][service.region]
         definition = register_task_definition(
-            ecs, service.family, service.image, service.launch_type, service.cpu, service.memory
+            ecs,
+            service.family,
+            service.image,
+            service.launch_type,
+            service.cpu,
+            service.memory,
+            region=service.region,
+            sidecar=service.sidecar,
+            log_driver=service.log_driver,
         )
         self._start_deployment(service, definition, rng, now)
 

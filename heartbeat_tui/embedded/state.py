@@ -156,10 +156,11 @@ class SimTask:
         self.stopped_at = now
         self.stop_code = stop_code
         self.stopped_reason = reason
-        for container in self.containers:
+        for index, container in enumerate(self.containers):
             container.last_status = "STOPPED"
             container.health_status = "UNKNOWN"
-            container.exit_code = exit_code
+            # The essential container exits; a sidecar is then killed by the agent (SIGKILL).
+            container.exit_code = exit_code if index == 0 or not exit_code else 137
             container.reason = container_reason
 
 
@@ -258,6 +259,12 @@ class SimService:
     scaling: ScalingConfig | None = None
     needs_steady_event: bool = False
     moto_service: Any = None  # moto's Service object, mirrored by World.sync_moto
+    # What the detail view shows besides counts (seeded once, see seeding.service_extras).
+    sidecar: str | None = None  # a second container in every task (its own log stream)
+    log_driver: str = "awslogs"
+    load_balancers: list[dict[str, Any]] = field(default_factory=list)
+    network: dict[str, Any] | None = None
+    deployment_config: dict[str, Any] = field(default_factory=dict)
     # The running count as of the last World.sync_moto: what the metric store
     # reads, without the world lock (an int attribute is read atomically; the
     # tasks dict may be changing under the simulator).

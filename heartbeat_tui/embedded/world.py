@@ -44,6 +44,8 @@ class World:
     step: int = 0
     hub_access_key: str = "testing"
     hub_secret_key: str = "testing"
+    # Writes the services' application logs into moto's CloudWatch Logs (embedded/applogs.py).
+    applogs: Any = None
 
     # -- lookups -------------------------------------------------------------
 

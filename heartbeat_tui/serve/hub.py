@@ -28,7 +28,7 @@ from typing import Any
 
 from heartbeat_tui import heap
 from heartbeat_tui.controller import AsyncioScheduler, DashboardController, FleetSource, PollStatus, Scheduler
-from heartbeat_tui.models import FleetSnapshot, ServiceDetail
+from heartbeat_tui.models import FleetSnapshot, LogBatch, LogQuery, ServiceDetail
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,9 @@ class _WindowedSource:
         self, account_id: str, region: str, cluster_arn: str, service_name: str
     ) -> ServiceDetail:
         return await self.source.fetch_service_detail(account_id, region, cluster_arn, service_name)
+
+    async def fetch_logs(self, query: LogQuery) -> LogBatch:
+        return await self.source.fetch_logs(query)
 
     def relist_next_poll(self) -> None:
         self.source.relist_next_poll()

@@ -47,11 +47,15 @@ from heartbeat_tui.controller import (
     Refused,
     Scheduler,
 )
+from heartbeat_tui.errors import HeartbeatError
 from heartbeat_tui.models import FleetSnapshot, utcnow
 from heartbeat_tui.tui.commands import HeartbeatCommands
 from heartbeat_tui.tui.messages import (
     DetailReady,
     DetailRequested,
+    LogsReady,
+    LogsRequested,
+    LogsWanted,
     PauseRequested,
     ProblemsOnlyRequested,
     RefreshRequested,
@@ -60,6 +64,7 @@ from heartbeat_tui.tui.messages import (
 from heartbeat_tui.tui.notices import Flash, Notice, NoticeLog, worse
 from heartbeat_tui.tui.screens.base import FleetScreen
 from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
+from heartbeat_tui.tui.screens.logs import LogsScreen
 from heartbeat_tui.tui.state import DashboardState
 from heartbeat_tui.tui.styles import Status, rich_style
 from heartbeat_tui.tui.textual_private import CrashReportingApp
@@ -126,6 +131,8 @@ class HeartbeatApp(CrashReportingApp):
     TITLE = "HeartBeat"
     CSS_PATH = Path(__file__).with_name("heartbeat.tcss")  # absolute: subclasses live elsewhere
     COMMANDS: ClassVar = App.COMMANDS | {HeartbeatCommands}
+    # How often a following logs screen reads what is new (seconds).
+    logs_follow_seconds: float = 5.0
     COMMAND_PALETTE_BINDING = "ctrl+p"
     NOTIFICATION_TIMEOUT = 8
     GC_FULL_EVERY = 20
@@ -487,6 +494,28 @@ class HeartbeatApp(CrashReportingApp):
             reply = DetailReady(request.service_arn, detail)
         for screen in self.screen_stack:
             if isinstance(screen, ServiceDetailScreen) and screen.service_arn == request.service_arn:
+                screen.post_message(reply)
+
+    def on_logs_requested(self, message: LogsRequested) -> None:
+        message.stop()
+        self.push_screen(LogsScreen(message, clock=self.clock, follow_seconds=self.logs_follow_seconds))
+
+    def on_logs_wanted(self, message: LogsWanted) -> None:
+        self.run_worker(self._fetch_logs(message), group="logs", exit_on_error=False)
+
+    async def _fetch_logs(self, request: LogsWanted) -> None:
+        try:
+            batch = await self.controller.fetch_logs(request.query)
+        except asyncio.CancelledError:
+            raise
+        except HeartbeatError as exc:  # an unknown container, a service gone: the message says it
+            reply = LogsReady(request.request, None, str(exc))
+        except Exception as exc:  # shown on the logs screen; the next read tries again
+            reply = LogsReady(request.request, None, f"{type(exc).__name__}: {exc}")
+        else:
+            reply = LogsReady(request.request, batch)
+        for screen in self.screen_stack:
+            if isinstance(screen, LogsScreen) and screen.awaiting == request.request:
                 screen.post_message(reply)
 
     def action_help(self) -> None:

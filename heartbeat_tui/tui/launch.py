@@ -202,6 +202,9 @@ class _DemoSource:
     async def fetch_service_detail(self, *args: Any) -> Any:
         return await (await self._get()).fetch_service_detail(*args)
 
+    async def fetch_logs(self, query: Any) -> Any:
+        return await (await self._get()).fetch_logs(query)
+
     def relist_next_poll(self) -> None:
         if self._collector is not None:  # else the first poll lists everything anyway
             self._collector.relist_next_poll()

@@ -10,7 +10,7 @@ from typing import Any
 
 from textual.message import Message
 
-from heartbeat_tui.models import FleetSnapshot, ServiceDetail
+from heartbeat_tui.models import FleetSnapshot, LogBatch, LogQuery, ServiceDetail
 from heartbeat_tui.tui.view import Change, FleetView
 
 
@@ -36,6 +36,15 @@ class DetailReady(Message):
 
     service_arn: str
     detail: ServiceDetail | None
+    error: str | None = None
+
+
+@dataclass
+class LogsReady(Message):
+    """Lines for a logs screen's read `request` (or its failure: `error`)."""
+
+    request: int
+    batch: LogBatch | None
     error: str | None = None
 
 
@@ -90,3 +99,24 @@ class AdminCall(Message):
 
     work: Callable[[Any, Any], Awaitable[Any]]
     reply: asyncio.Future[Any] = field(repr=False)
+
+
+@dataclass
+class LogsRequested(Message):
+    """Open the CloudWatch Logs of a service (`task_id` None) or of one of its tasks."""
+
+    account_id: str
+    region: str
+    cluster_arn: str
+    service_name: str
+    title: str
+    task_id: str | None = None
+    task_definition: str | None = None
+
+
+@dataclass
+class LogsWanted(Message):
+    """A logs screen's read; the answer comes back as `LogsReady` with the same `request`."""
+
+    request: int
+    query: LogQuery

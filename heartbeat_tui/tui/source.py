@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from heartbeat_tui import heap
 from heartbeat_tui.controller.source import FleetSource
-from heartbeat_tui.models import FleetSnapshot, ServiceDetail
+from heartbeat_tui.models import FleetSnapshot, LogBatch, LogQuery, ServiceDetail
 
 T = TypeVar("T")
 SWITCH_INTERVAL = 0.001
@@ -81,6 +81,9 @@ class ThreadedSource:
         self, account_id: str, region: str, cluster_arn: str, service_name: str
     ) -> ServiceDetail:
         return await self._call(self.source.fetch_service_detail(account_id, region, cluster_arn, service_name))
+
+    async def fetch_logs(self, query: LogQuery) -> LogBatch:
+        return await self._call(self.source.fetch_logs(query))
 
     async def aclose(self) -> None:
         """Close the wrapped source on its own loop, then stop the thread."""

@@ -37,6 +37,10 @@ class FilteringSource:
         self.details.append(account_id)
         raise RuntimeError("no detail in these tests")
 
+    async def fetch_logs(self, query: Any) -> Any:
+        self.details.append(query.account_id)
+        raise RuntimeError("no logs in these tests")
+
     def relist_next_poll(self) -> None:
         return None
 

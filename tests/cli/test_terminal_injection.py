@@ -128,7 +128,11 @@ def test_a_stopped_reason_cannot_write_the_clipboard_or_the_title(own_aws: Any, 
         child.send("\r")  # keep the filter, back to the table
         pump(0.5)
         child.send("\r")  # its detail
-        wait_for("stopped reason")  # the task list is on screen
+        wait_for("2 Tasks")
+        child.send("2")  # the tasks tab
+        wait_for("stop code")  # the task table is on screen
+        child.send("G")  # the stopped task (running ones come first): its story below the table
+        wait_for("stopped:")
         pump(1.0)
         assert b"\x1b]52" not in raw  # nothing wrote the clipboard
         assert b"\x1b]0;" not in raw  # nor the window title

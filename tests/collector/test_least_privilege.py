@@ -3,7 +3,7 @@ calls: every documented action is called, every call is documented.
 
 The calls are counted by the embedded AWS itself (its request statistics), over
 real HTTP, for everything HeartBeat does: polls (the first and an incremental
-one), the detail view of a service, account aliases, `heartbeat doctor`, and for
+one), the detail view of a service, its logs, account aliases, `heartbeat doctor`, and for
 the users store `heartbeat init`, logins, user administration, session checks,
 logout, key rotation."""
 
@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.doctor import run_doctor
+from heartbeat_tui.models import LogQuery
 from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, PASSWORD, auth_config
-from tests.support.configs import make_config
+from tests.support.configs import PAYMENTS, make_config
 
 ROOT = Path(__file__).resolve().parents[2]
 # The service names in IAM actions, by the service names requests are signed with.
@@ -65,6 +67,20 @@ async def test_the_collectors_policy_is_exactly_what_it_calls(clean_aws: Any) ->
         for account in snapshot.accounts:  # the detail view: tasks and scaling policies
             for region, _, service in list(account.services())[:1]:
                 await collector.fetch_service_detail(account.id, region.region, service.cluster_arn, service.name)
+                # Its logs, as the logs screen and `heartbeat logs` read them.
+                start = snapshot.generated_at - timedelta(minutes=15)
+                query = LogQuery(
+                    account_id=account.id,
+                    region=region.region,
+                    cluster_arn=service.cluster_arn,
+                    service_name=service.name,
+                    start=start,
+                )
+                await collector.fetch_logs(query)
+        payments = snapshot.account(PAYMENTS)
+        assert payments is not None
+        _, _, service = next(iter(payments.services()))
+        await collector.locate_service(PAYMENTS, service.cluster_arn.rsplit("/", 1)[-1], service.name)
     await run_doctor(config)
     calls = called(clean_aws)
     reader = calls - {c for c in calls if c.startswith(("sts:", "dynamodb:"))}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from typing import Any
 
 from heartbeat_tui.controller import PollStatus
 from heartbeat_tui.models import FleetSnapshot, ServiceDetail
@@ -33,6 +34,9 @@ class FakeSource:
 
     async def fetch_service_detail(self, account_id: str, region: str, cluster_arn: str, name: str) -> ServiceDetail:
         raise LookupError(account_id)
+
+    async def fetch_logs(self, query: Any) -> Any:
+        raise LookupError(query.account_id)
 
     def relist_next_poll(self) -> None:
         self.relists += 1

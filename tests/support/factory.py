@@ -15,10 +15,17 @@ from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,
     Cluster,
+    Container,
+    ContainerDefinition,
     Deployment,
+    DeploymentConfiguration,
     FleetSnapshot,
+    LoadBalancer,
+    LogConfiguration,
     MetricSeries,
+    NetworkConfiguration,
     PollStats,
+    PortMapping,
     RegionSnapshot,
     ScalableTarget,
     ScalingActivity,
@@ -28,6 +35,7 @@ from heartbeat_tui.models import (
     ServiceEvent,
     ServiceMetrics,
     Task,
+    TaskDefinition,
 )
 
 FIXED_NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
@@ -104,6 +112,24 @@ def make_service(
         launch_type="FARGATE",
         task_definition=deployment.task_definition,
         created_at=created,
+        platform_version="LATEST",
+        deployment_configuration=DeploymentConfiguration(
+            minimum_healthy_percent=100, maximum_percent=200, circuit_breaker=True, rollback=index % 2 == 1
+        ),
+        load_balancers=(
+            LoadBalancer(
+                target_group_arn=f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{name}-tg/{index:016x}",
+                container_name=name,
+                container_port=8080,
+            ),
+        )
+        if index % 2 == 1
+        else (),
+        network=NetworkConfiguration(
+            subnets=(f"subnet-{index:017x}", f"subnet-{index + 1:017x}"),
+            security_groups=(f"sg-{index:017x}",),
+            assign_public_ip="DISABLED",
+        ),
         deployments=(deployment,),
         events=events,
         scalable_target=ScalableTarget(resource_id=f"service/{cluster}/{name}", min_capacity=1, max_capacity=10)
@@ -191,12 +217,16 @@ def make_snapshot(
 class ScriptedSource:
     """A FleetSource that returns the snapshots it is given, in order (the last repeats)."""
 
-    def __init__(self, *snapshots: FleetSnapshot, detail=None, detail_error: Exception | None = None) -> None:
+    def __init__(
+        self, *snapshots: FleetSnapshot, detail=None, detail_error: Exception | None = None, logs=None
+    ) -> None:
         self.snapshots = list(snapshots)
         self.polls = 0
         self.detail = detail
         self.detail_error = detail_error
         self.detail_calls: list[tuple[str, str, str, str]] = []
+        self.logs = logs
+        self.log_queries: list = []
         self.relists = 0
 
     def push(self, snapshot: FleetSnapshot) -> None:
@@ -213,6 +243,14 @@ class ScriptedSource:
             raise self.detail_error
         return self.detail
 
+    async def fetch_logs(self, query):
+        """Scripted logs: `logs(query)` makes the batch (a callable, so a test can add lines between reads)."""
+
+        self.log_queries.append(query)
+        if self.logs is None:
+            raise RuntimeError("no logs scripted")
+        return self.logs(query)
+
     def relist_next_poll(self) -> None:
         self.relists += 1
 
@@ -221,6 +259,50 @@ class ScriptedSource:
 
     async def aclose(self) -> None:
         return None
+
+
+TASK_DEFINITION_ARN = "arn:aws:ecs:us-east-1:210987654321:task-definition/ledger-0003:6"
+
+
+def sample_task_definition() -> TaskDefinition:
+    def awslogs(prefix: str = "ecs") -> LogConfiguration:
+        return LogConfiguration(
+            driver="awslogs",
+            options=(
+                ("awslogs-group", "/ecs/ledger-0003"),
+                ("awslogs-region", "us-east-1"),
+                ("awslogs-stream-prefix", prefix),
+            ),
+        )
+
+    return TaskDefinition(
+        arn=TASK_DEFINITION_ARN,
+        family="ledger-0003",
+        revision=6,
+        cpu="512",
+        memory="1024",
+        network_mode="awsvpc",
+        containers=(
+            ContainerDefinition(
+                name="ledger-0003",
+                image="210987654321.dkr.ecr.us-east-1.amazonaws.com/ledger-0003:9f17c5d",
+                cpu=384,
+                memory=768,
+                ports=(PortMapping(container_port=8080, host_port=8080, protocol="tcp"),),
+                log=awslogs(),
+            ),
+            ContainerDefinition(
+                name="envoy",
+                image="public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.4.0-prod",
+                cpu=128,
+                memory=256,
+                memory_reservation=128,
+                essential=False,
+                ports=(PortMapping(container_port=9901, protocol="tcp"),),
+                log=awslogs(),
+            ),
+        ),
+    )
 
 
 def sample_detail() -> ServiceDetail:
@@ -238,7 +320,12 @@ def sample_detail() -> ServiceDetail:
                 desired_status="RUNNING",
                 health_status="HEALTHY",
                 availability_zone="us-east-1a",
+                task_definition=TASK_DEFINITION_ARN,
                 started_at=FIXED_NOW - timedelta(hours=2),
+                containers=(
+                    Container(name="ledger-0003", last_status="RUNNING", health_status="HEALTHY"),
+                    Container(name="envoy", last_status="RUNNING", health_status="HEALTHY"),
+                ),
             ),
             Task(
                 arn="arn:aws:ecs:us-east-1:210987654321:task/shared-0/fedcba9876543210",
@@ -249,8 +336,14 @@ def sample_detail() -> ServiceDetail:
                 stop_code="TaskFailedToStart",
                 stopped_reason="CannotPullContainerError: image not found",
                 availability_zone="us-east-1b",
+                task_definition=TASK_DEFINITION_ARN,
+                containers=(
+                    Container(name="ledger-0003", last_status="STOPPED", exit_code=1, reason="OutOfMemoryError"),
+                    Container(name="envoy", last_status="STOPPED", exit_code=137),
+                ),
             ),
         ),
+        task_definition=sample_task_definition(),
         policies=(
             ScalingPolicy(
                 name="cpu-target",
@@ -285,3 +378,32 @@ def filter_row(**kw):  # a stand-in ServiceRow for filters
         f"{base['name']} {base['cluster']} {base['account']} {base['account_id']} {base['region']}".lower()
     )
     return SimpleNamespace(**base)
+
+
+def sample_logs(query):
+    """A logs read for the snapshots: two containers, two tasks, a warning and an error burst."""
+
+    from heartbeat_tui.models import LogBatch, LogLine
+
+    messages = [
+        ("ledger-0003", "INFO  GET /v1/orders 200 12ms"),
+        ("envoy", "[info][upstream] cds: add 3 cluster(s), remove 0 cluster(s)"),
+        ("ledger-0003", "INFO  POST /v1/orders 201 48ms"),
+        ("ledger-0003", "WARN  slow upstream call to ledger-db: 1840ms"),
+        ("ledger-0003", "ERROR connection to ledger-db.internal:5432 refused: ECONNREFUSED"),
+        ("ledger-0003", "Traceback (most recent call last):"),
+        ("ledger-0003", "ConnectionRefusedError: [Errno 111] Connection refused"),
+        ("ledger-0003", "FATAL task fedcba98 exiting with code 1"),
+    ]
+    lines = tuple(
+        LogLine(
+            timestamp=FIXED_NOW - timedelta(seconds=90 - 7 * i),
+            container=container,
+            task_id="0123456789abcdef" if i < 3 else "fedcba9876543210",
+            message=message,
+            event_id=f"e{i}",
+        )
+        for i, (container, message) in enumerate(messages)
+        if query.container in (None, container)
+    )
+    return LogBatch(query=query, lines=lines, task_definition=TASK_DEFINITION_ARN, containers=("ledger-0003", "envoy"))

@@ -10,12 +10,15 @@ from hypothesis import strategies as st
 from heartbeat_tui.models import (
     AccountStatus,
     Container,
+    ContainerDefinition,
     FleetSnapshot,
+    LogConfiguration,
     ScalingActivity,
     ScalingPolicy,
     ServiceDetail,
     ServiceEvent,
     Task,
+    TaskDefinition,
 )
 from tests.support.factory import FIXED_NOW, make_snapshot
 from tests.support.terminal_capture import INJECTED_SEQUENCES
@@ -164,5 +167,23 @@ def poisoned_detail(t: dict[str, str]) -> ServiceDetail:
             ),
         ),
         policies=(ScalingPolicy(name=t["policy"], policy_type=t["status_code"], resource_id="service/x/y"),),
+        task_definition=TaskDefinition(
+            arn="arn:aws:ecs:us-east-1:210987654321:task-definition/x:1",
+            family=t["task_definition"],
+            revision=1,
+            network_mode=t["status"],
+            containers=(
+                ContainerDefinition(
+                    name=t["zone"],
+                    image=t["task_definition"],
+                    log=LogConfiguration(driver=t["status"], options=(("awslogs-group", t["reason"]),)),
+                ),
+                ContainerDefinition(
+                    name=t["service"],
+                    image=t["event"],
+                    log=LogConfiguration(driver="awslogs", options=(("awslogs-group", t["reason"]),)),
+                ),
+            ),
+        ),
         errors=(t["detail_error"],),
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
-from tests.support.factory import ScriptedSource, make_snapshot, sample_detail
+from heartbeat_tui.tui.screens.logs import LogsScreen
+from tests.support.factory import ScriptedSource, make_snapshot, sample_detail, sample_logs
 from tests.support.pilot import make_app
 
 SIZES = [(120, 40), (80, 24)]
@@ -190,3 +191,21 @@ def test_new_user_form(snap_compare, size) -> None:
         await pilot.pause()
 
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_logs(snap_compare, size) -> None:
+    """`l` on a service: two containers, two tasks, a warning and an error burst."""
+
+    async def run_before(pilot) -> None:
+        await _first_poll(pilot)
+        await pilot.press("tab", "tab", "E", "j", "j", "j", "l")  # by name: ledger-0003
+        app = pilot.app
+        for _ in range(250):
+            if isinstance(app.screen, LogsScreen) and app.screen.reads:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    app = make_app(ScriptedSource(make_snapshot(accounts=4, clusters=2, services=14), logs=sample_logs))
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

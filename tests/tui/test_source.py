@@ -26,6 +26,9 @@ class Recorder:
     async def fetch_service_detail(self, *args):
         raise RuntimeError("AccessDenied")
 
+    async def fetch_logs(self, query):
+        raise RuntimeError("AccessDenied")
+
     def relist_next_poll(self) -> None:
         self.threads.append("relist")
 

@@ -72,8 +72,10 @@ async def tour(t: dict[str, str]) -> tuple[str, Any]:
         await wait_until(
             pilot, lambda: isinstance(app.screen, ServiceDetailScreen) and app.screen.detail is not None, timeout=30
         )
-        await pilot.press("end")
-        await pilot.pause()
+        # Every tab: the tasks and the selected one's containers, the events, the configuration.
+        for keys in (("end",), ("2",), ("end",), ("3", "end"), ("4", "end")):
+            await pilot.press(*keys)
+            await pilot.pause()
         # A poll that fails with untrusted text: a toast and the header.
         source.fail_next = True
         app.start_poll()

@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from heartbeat_tui.filters import EMPTY_FILTER, Filter
+from heartbeat_tui.tui.messages import LogsRequested
 from heartbeat_tui.tui.styles import Status, level_status, rollout_status, service_status, tasks_status
 from heartbeat_tui.tui.text import visible
 from heartbeat_tui.tui.view import (
@@ -97,6 +98,9 @@ class ServiceTable(ScrollView, can_focus=True):
         Binding("pagedown,ctrl+f", "page_down", "Page down", id="table.page_down", show=False),
         Binding("pageup,ctrl+b", "page_up", "Page up", id="table.page_up", show=False),
         Binding("enter", "select", "Detail", id="table.select"),
+        # `l` is next pane on the dashboard; in a services table there is no pane further
+        # right, so it opens the service's logs (as `l` opens in vi-like file managers).
+        Binding("l", "logs", "Logs", id="table.logs", show=False),
         Binding("s", "cycle_sort", "Sort", id="table.sort"),
         Binding("S", "reverse_sort", "Reverse sort", id="table.reverse", show=False),
         # As k9s has them: shift+letter sorts by a column (the letter underlined in
@@ -586,6 +590,20 @@ class ServiceTable(ScrollView, can_focus=True):
         row = self.cursor_row
         if row is not None:
             self.post_message(self.Selected(self, row))
+
+    def action_logs(self) -> None:
+        row = self.cursor_row
+        if row is not None:
+            self.post_message(
+                LogsRequested(
+                    account_id=row.account_id,
+                    region=row.region,
+                    cluster_arn=row.cluster_arn,
+                    service_name=row.name,
+                    title=f"{row.cluster} · {row.account} · {row.region}",
+                    task_definition=row.service.task_definition,
+                )
+            )
 
     def action_cycle_sort(self) -> None:
         keys = [SEVERITY, *self.visible_columns()]
