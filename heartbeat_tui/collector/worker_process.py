@@ -159,6 +159,11 @@ async def _answer(collector: ShardCollector, sender: Sender, kind: str, payload:
         collector.assigned = accounts
         collector.now = now
         return await collector.fetch_service_detail(*args)
+    if kind == "logs":
+        now, accounts, query = payload
+        collector.assigned = accounts
+        collector.now = now
+        return await collector.fetch_logs(query)
     if kind == "prepare":
         await collector.prepare()
         return None

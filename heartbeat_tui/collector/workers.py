@@ -40,7 +40,16 @@ from heartbeat_tui.collector.sharding import assign, merge_account, restarting, 
 from heartbeat_tui.collector.wire import unpack
 from heartbeat_tui.config import AccountConfig, Config
 from heartbeat_tui.errors import HeartbeatError
-from heartbeat_tui.models import AccountSnapshot, AccountStatus, FleetSnapshot, PollStats, ServiceDetail, utcnow
+from heartbeat_tui.models import (
+    AccountSnapshot,
+    AccountStatus,
+    FleetSnapshot,
+    LogBatch,
+    LogQuery,
+    PollStats,
+    ServiceDetail,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -347,16 +356,29 @@ class ShardedCollector:
     ) -> ServiceDetail:
         """Asked of the worker that polls the account (its clients and credentials are warm there)."""
 
+        worker, members = self._owner(account_id)
+        detail: ServiceDetail = await worker.request(
+            "detail", (self._clock(), members, (account_id, region, cluster_arn, service_name))
+        )
+        return detail
+
+    async def fetch_logs(self, query: LogQuery) -> LogBatch:
+        """Asked of the worker that polls the account, as a service detail is."""
+
+        worker, members = self._owner(query.account_id)
+        batch: LogBatch = await worker.request("logs", (self._clock(), members, query))
+        return batch
+
+    def _owner(self, account_id: str) -> tuple[_Worker, tuple[AccountConfig, ...]]:
+        """The worker that polls `account_id` (started if it is not running), and its accounts."""
+
         accounts = self._accounts()
         if account_id not in {a.id for a in accounts}:
             raise KeyError(f"account {account_id} is not configured")
         index = assign((a.id for a in accounts), self._size)[account_id]
         members = self._shards(accounts)[index]
         worker, _ = self._worker(index, members)
-        detail: ServiceDetail = await worker.request(
-            "detail", (self._clock(), members, (account_id, region, cluster_arn, service_name))
-        )
-        return detail
+        return worker, members
 
     async def aclose(self) -> None:
         """Stop every worker (killed if it does not stop in time) and release the discovery's clients."""

@@ -27,7 +27,7 @@ from heartbeat_tui import __version__
 from heartbeat_tui.auth.errors import LoginFailed, PermissionDenied, SessionInvalid
 from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE, HeartbeatError
 from heartbeat_tui.fleetwire import MEDIA_TYPE_DETAIL, MEDIA_TYPE_FLEET, decode_detail, decode_fleet
-from heartbeat_tui.models import FleetSnapshot, ServiceDetail
+from heartbeat_tui.models import FleetSnapshot, LogBatch, LogQuery, ServiceDetail
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +204,22 @@ class RemoteClient:
             "GET", path, params={"tasks": "1"} if tasks else None, headers={"Accept": MEDIA_TYPE_DETAIL}
         )
         return await asyncio.to_thread(decode_detail, data)
+
+    async def logs(self, query: LogQuery) -> LogBatch:
+        """A service's (or one task's) log lines, read by the server as the local logs screen reads them."""
+
+        cluster = query.cluster_arn.split(":cluster/", 1)[-1]
+        parts = ("accounts", query.account_id, "regions", query.region, "clusters", cluster, "services")
+        path = API + "".join(f"/{_seg(part)}" for part in (*parts, query.service_name)) + "/logs"
+        params = {"start": query.start.isoformat()}
+        if query.end is not None:
+            params["end"] = query.end.isoformat()
+        if query.task_id is not None:
+            params["task"] = query.task_id
+        if query.container is not None:
+            params["container"] = query.container
+        _, _, data = await self.request("GET", path, params=params)
+        return LogBatch.model_validate_json(data)
 
     async def refresh(self) -> Any:
         return await self.json("POST", f"{API}/refresh", ok=(200, 202))

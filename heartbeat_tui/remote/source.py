@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timezone
 
 from heartbeat_tui.controller.source import scoped
-from heartbeat_tui.models import AccountSnapshot, AccountStatus, FleetSnapshot, ServiceDetail
+from heartbeat_tui.models import AccountSnapshot, AccountStatus, FleetSnapshot, LogBatch, LogQuery, ServiceDetail
 from heartbeat_tui.remote.client import MAX_WAIT_SECONDS, RemoteClient, ServerError, ServerUnavailable
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,9 @@ class RemoteSource:
     ) -> ServiceDetail:
         cluster = cluster_arn.split(":cluster/", 1)[-1]
         return await self.client.detail(account_id, region, cluster, service_name)
+
+    async def fetch_logs(self, query: LogQuery) -> LogBatch:
+        return await self.client.logs(query)
 
     def relist_next_poll(self) -> None:
         """A manual refresh: the next poll asks the server for a poll now (admin; the server checks)."""

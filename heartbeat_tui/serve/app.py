@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from pydantic import StrictStr
+from pydantic import StrictStr, ValidationError
 
 from heartbeat_tui.auth.errors import LOGIN_FAILED, LoginFailed
 from heartbeat_tui.auth.models import whoami_json
@@ -25,7 +25,7 @@ from heartbeat_tui.config import Config
 from heartbeat_tui.controller import scoped
 from heartbeat_tui.export import Filters, service_dict, to_json
 from heartbeat_tui.fleetwire import MEDIA_TYPE_DETAIL, MEDIA_TYPE_FLEET, encode_detail, encode_fleet
-from heartbeat_tui.models import FleetSnapshot
+from heartbeat_tui.models import AccountSnapshot, Cluster, FleetSnapshot, LogQuery, RegionSnapshot, Service
 from heartbeat_tui.serve.errors import (
     ApiError,
     bad_request,
@@ -186,27 +186,7 @@ class Api:
         if params.get("tasks", "0") not in ("0", "1"):
             raise bad_request("tasks must be 0 or 1")
         session = await self.session(request)
-        match = request.match_info
-        account_id, region_name = match["account"], match["region"]
-        cluster_name, service_name = match["cluster"], match["service"]
-        snapshot = self.hub.snapshot
-        if snapshot is None:
-            raise ApiError(503, "starting", "no poll has finished yet; try again in a few seconds")
-        account = next((a for a in snapshot.accounts if a.id == account_id), None)
-        # An account outside the allow-list reads exactly as one that does not exist.
-        if account is None or not session.may_see(account.id):
-            raise not_found(f"no account {account_id!r}")
-        found = next(
-            (
-                (region, cluster, service)
-                for region, cluster, service in account.services()
-                if region.region == region_name and cluster.name == cluster_name and service.name == service_name
-            ),
-            None,
-        )
-        if found is None:
-            raise not_found(f"no service {service_name!r} in cluster {cluster_name!r} of {account_id} {region_name}")
-        region, cluster, service = found
+        snapshot, account, region, cluster, service = self._service(request, session)
         wire = MEDIA_TYPE_DETAIL in request.headers.get("Accept", "")
         detail = None
         if wire or params.get("tasks") == "1":
@@ -241,6 +221,59 @@ class Api:
                 "detail": None if detail is None else detail.model_dump(mode="json"),
             }
         )
+
+    def _service(
+        self, request: web.Request, session: Session
+    ) -> tuple[FleetSnapshot, AccountSnapshot, RegionSnapshot, Cluster, Service]:
+        """The service the path names, in the latest poll, as this session may see it (404 otherwise)."""
+
+        match = request.match_info
+        account_id, region_name = match["account"], match["region"]
+        cluster_name, service_name = match["cluster"], match["service"]
+        snapshot = self.hub.snapshot
+        if snapshot is None:
+            raise ApiError(503, "starting", "no poll has finished yet; try again in a few seconds")
+        account = next((a for a in snapshot.accounts if a.id == account_id), None)
+        # An account outside the allow-list reads exactly as one that does not exist.
+        if account is None or not session.may_see(account.id):
+            raise not_found(f"no account {account_id!r}")
+        found = next(
+            (
+                (region, cluster, service)
+                for region, cluster, service in account.services()
+                if region.region == region_name and cluster.name == cluster_name and service.name == service_name
+            ),
+            None,
+        )
+        if found is None:
+            raise not_found(f"no service {service_name!r} in cluster {cluster_name!r} of {account_id} {region_name}")
+        region, cluster, service = found
+        return snapshot, account, region, cluster, service
+
+    async def logs(self, request: web.Request) -> web.Response:
+        """The service's (or one task's) CloudWatch Logs lines, as the dashboard's logs screen reads them."""
+
+        params = query(request, frozenset({"start", "end", "task", "container"}))
+        session = await self.session(request)
+        _, account, region, cluster, service = self._service(request, session)
+        try:
+            log_query = LogQuery(
+                account_id=account.id,
+                region=region.region,
+                cluster_arn=cluster.arn,
+                service_name=service.name,
+                start=params.get("start") or "",
+                end=params.get("end"),
+                task_id=params.get("task"),
+                container=params.get("container"),
+            )
+        except ValidationError:
+            raise bad_request("start (required) and end are ISO 8601 times") from None
+        try:
+            batch = await self.hub.source.fetch_logs(log_query)
+        except Exception as exc:  # the AWS read failed whole (partial failures are in batch.errors)
+            raise ApiError(502, "aws_error", f"reading the service's logs failed: {exc}") from None
+        return web.Response(body=batch.model_dump_json(), content_type="application/json")
 
     # -- admin ------------------------------------------------------------------------
 
@@ -279,6 +312,9 @@ def build_app(hub: Hub, auth: AuthService, config: Config) -> web.Application:
     app.router.add_get("/api/v1/snapshot", api.snapshot)
     app.router.add_get("/api/v1/fleet", api.fleet)
     app.router.add_get("/api/v1/accounts/{account}/regions/{region}/clusters/{cluster}/services/{service}", api.service)
+    app.router.add_get(
+        "/api/v1/accounts/{account}/regions/{region}/clusters/{cluster}/services/{service}/logs", api.logs
+    )
     app.router.add_post("/api/v1/refresh", api.refresh)
     add_user_routes(app, api)
     app.router.add_get("/metrics", metrics_handler(hub, auth, config))

@@ -256,6 +256,35 @@ async def test_a_detail_is_read_by_the_worker_of_its_account(clean_aws: Any) -> 
     assert got.tasks
 
 
+async def test_logs_are_read_by_the_worker_of_its_account(clean_aws: Any) -> None:
+    from datetime import timedelta
+
+    from heartbeat_tui.models import LogQuery
+
+    config = make_config(clean_aws)
+    async with Collector(config, clock=fixed_clock) as one:
+        payments = (await one.poll()).account(PAYMENTS)
+        assert payments is not None
+        region, cluster, service = next(
+            (r, c, s) for r, c, s in payments.services() if s.running_count > 0 and s.rollout_state != "FAILED"
+        )
+        query = LogQuery(
+            account_id=PAYMENTS,
+            region=region.region,
+            cluster_arn=cluster.arn,
+            service_name=service.name,
+            start=fixed_clock() - timedelta(minutes=30),
+        )
+        expected = await one.fetch_logs(query)
+    async with ShardedCollector(config, 2, clock=fixed_clock) as sharded:
+        await sharded.poll()
+        got = await sharded.fetch_logs(query)
+        with pytest.raises(KeyError):
+            await sharded.fetch_logs(query.model_copy(update={"account_id": "999999999999"}))
+    assert got.lines and [line.event_id for line in got.lines] == [line.event_id for line in expected.lines]
+    assert got.containers == expected.containers and got.task_definition == expected.task_definition
+
+
 def test_sharding_is_balanced_and_stable() -> None:
     ids = [f"{n:012d}" for n in range(10)]
     shards = assign(ids, 3)

@@ -19,7 +19,7 @@ from tests.auth.cli_support import CliEnv
 from tests.auth.tui_support import SIZE, FilteringSource, login, make_secure_app
 from tests.remote.support import ThreadedServer
 from tests.support.auth import ADMIN, ADMIN_PASSWORD, PASSWORD
-from tests.support.configs import PAYMENTS
+from tests.support.configs import HUB, PAYMENTS
 from tests.support.pilot import wait_until
 from tests.support.screen_text import screen_lines
 
@@ -223,3 +223,41 @@ async def test_a_dashboard_whose_session_the_server_revokes_returns_to_the_login
         await asyncio.to_thread(server.poll)  # the long-poll answers: refused
         await wait_until(pilot, lambda: app.session is None and isinstance(app.screen, LoginScreen), timeout=20)
         assert app.state.snapshot is None
+
+
+async def test_logs_come_through_the_api_cut_to_the_session(cli: CliEnv, server: ThreadedServer) -> None:
+    from datetime import timedelta
+
+    import pytest
+
+    from heartbeat_tui.models import LogQuery, utcnow
+    from heartbeat_tui.remote.client import ServerRefused
+
+    admin = await asyncio.to_thread(cli.admin_session)
+    source = RemoteSource(RemoteClient(server.url, admin.token))
+    outsider = RemoteClient(server.url, "")
+    try:
+        snapshot = await source.poll()
+        account = next(a for a in snapshot.accounts if a.id == PAYMENTS)
+        region, cluster, service = next(
+            (r, c, s) for r, c, s in account.services() if s.running_count > 0 and s.rollout_state != "FAILED"
+        )
+        query = LogQuery(
+            account_id=account.id,
+            region=region.region,
+            cluster_arn=cluster.arn,
+            service_name=service.name,
+            start=utcnow() - timedelta(minutes=30),
+        )
+        remote = await source.fetch_logs(query)
+        direct = server.call(server.collector.fetch_logs(query))
+        assert remote.lines and [line.event_id for line in remote.lines] == [line.event_id for line in direct.lines]
+        assert remote.containers == direct.containers and remote.query == query
+        # A `user` allowed only the hub account: the payments service reads as absent.
+        server.call(server.auth.create_user(admin, username="hubonly", password=PASSWORD, role="user", accounts=[HUB]))
+        await outsider.login("hubonly", PASSWORD)
+        with pytest.raises(ServerRefused, match="no account"):
+            await outsider.logs(query)
+    finally:
+        await source.aclose()
+        await outsider.aclose()
