@@ -152,9 +152,9 @@ class HeartbeatApp(CrashReportingApp):
         # (non-priority, on Screen) moves focus only after the key has bubbled up from the
         # focused widget, and by then the keys read after it in the same burst
         # (`admin<Tab>password<Enter>` auto-typed) were already routed to the old field.
-        # No description: Textual's own (on Screen) names them in help and the palette.
-        Binding("tab", "focus_next", "", id="app.focus_next", show=False, priority=True),
-        Binding("shift+tab", "focus_previous", "", id="app.focus_previous", show=False, priority=True),
+        # Help folds them into `l`/`h` where those move between panes, and names them where they do not.
+        Binding("tab", "focus_next", "Next pane", id="app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous pane", id="app.focus_previous", show=False, priority=True),
     ]
 
     # The one state the header and screens watch; replaced whole, never mutated.

@@ -3,6 +3,7 @@ command, plus one command per theme. Help (`?`) lists the same bindings."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -76,6 +77,8 @@ _MOVE |= {"scroll('home')", "scroll('end')", "scroll('pagedown')", "scroll('page
 _FIRST = ("fleet", "filter", "notifications", "refresh", "toggle_pause", "account_error", "select", "change_theme")
 # The same move under two names: Tab is also "next pane" where `l` is.
 _SAME = {"app.focus_next": "pane(1)", "app.focus_previous": "pane(-1)"}
+# ... and where nothing else moves between panes (a services table: `l` opens logs), named as one.
+_NAMED = {"app.focus_next": "Next pane", "app.focus_previous": "Previous pane"}
 
 
 def group_of(action: str) -> str:
@@ -94,6 +97,8 @@ def grouped(infos: list[BindingInfo]) -> list[tuple[str, list[BindingInfo]]]:
         twin = actions.get(_SAME.get(info.action, ""))
         if twin is not None:
             continue  # folded into its twin below
+        if info.action in _NAMED:
+            info = dataclasses.replace(info, description=_NAMED[info.action])
         extra = [other.key for other in infos if _SAME.get(other.action) == info.action]
         merged.append(info if not extra else BindingInfo("/".join([info.key, *extra]), *_tail(info)))
     return [(group, [i for i in merged if group_of(i.action) == group]) for group in GROUPS]

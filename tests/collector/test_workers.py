@@ -252,7 +252,9 @@ async def test_a_detail_is_read_by_the_worker_of_its_account(clean_aws: Any) -> 
         got = await sharded.fetch_service_detail(PAYMENTS, region.region, cluster.arn, service.name)
         with pytest.raises(KeyError):
             await sharded.fetch_service_detail("999999999999", region.region, cluster.arn, service.name)
-    assert got == expected
+    # The same detail, read with the same calls (how long it took is the one difference).
+    assert got.model_dump(exclude={"stats"}) == expected.model_dump(exclude={"stats"})
+    assert got.stats.calls == expected.stats.calls
     assert got.tasks
 
 

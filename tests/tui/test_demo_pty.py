@@ -31,6 +31,10 @@ class Terminal:
             "HEARTBEAT_DEMO_PASSWORD": DEMO_PASSWORD,
         }
         env.pop("CI", None)  # nothing below depends on it; keep Textual's normal driver
+        # The pty's own size, not one an earlier test left in the environment (Textual reads
+        # COLUMNS/LINES before it asks the terminal).
+        env.pop("COLUMNS", None)
+        env.pop("LINES", None)
         self.started = time.monotonic()
         self.child = pexpect.spawn(
             sys.executable,
