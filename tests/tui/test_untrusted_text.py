@@ -6,6 +6,7 @@ polling. Checked on the bytes the app writes to its terminal."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -90,10 +91,30 @@ async def tour(t: dict[str, str]) -> tuple[str, Any]:
     return "".join(sink), app
 
 
+TOUR_SECONDS = 120
+
+
+async def guarded_tour(t: dict[str, str]) -> tuple[str, Any]:
+    """`tour`, given TOUR_SECONDS (it takes about 5): under a loaded xdist run the
+    harness once sat idle for minutes with every app task waiting. Its tasks'
+    stacks go to stderr and the tour is run once more; a second stall fails."""
+
+    for attempt in (1, 2):
+        task = asyncio.ensure_future(tour(t))
+        done, _ = await asyncio.wait({task}, timeout=TOUR_SECONDS)
+        if done:
+            return task.result()
+        for stuck in asyncio.all_tasks():
+            print(f"stalled tour, attempt {attempt}: {stuck!r}", file=sys.stderr)
+            stuck.print_stack(file=sys.stderr)
+        task.cancel()
+    raise AssertionError(f"the tour stalled twice (over {TOUR_SECONDS} s each); task stacks on stderr")
+
+
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
 def test_no_untrusted_control_sequence_reaches_the_terminal(t: dict[str, str]) -> None:
-    output, app = asyncio.run(tour(t))
+    output, app = asyncio.run(guarded_tour(t))
     assert output, "the recording driver saw nothing"
     assert app.crash_reason is None
     assert unsafe_in_terminal_output(output) == []
