@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from textual import events
 
+from heartbeat_tui.controller.threaded import ThreadedSource
 from heartbeat_tui.models import FleetSnapshot, MetricSeries
 from heartbeat_tui.tui.app import HeartbeatApp
 from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
-from heartbeat_tui.tui.source import ThreadedSource
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 from tests.support.factory import FIXED_NOW, make_snapshot
 

@@ -1,6 +1,6 @@
 """`FleetSource`: the one seam snapshots come through.
 
-A local `Collector`, the collector on its own thread (`tui/source.py`), a
+A local `Collector`, the collector on its own thread (`controller/threaded.py`), a
 session's narrowed view of either (`ScopedSource`), a remote snapshot service
 and the tests' fakes all satisfy it; the controller never asks which.
 """

@@ -153,6 +153,7 @@ async def serve(
 
     from heartbeat_tui.auth.service import open_auth
     from heartbeat_tui.collector.workers import make_collector
+    from heartbeat_tui.controller.threaded import ThreadedSource
     from heartbeat_tui.serve.app import build_app
     from heartbeat_tui.serve.hub import Hub
 
@@ -162,7 +163,9 @@ async def serve(
     async with contextlib.AsyncExitStack() as stack:
         if auth is None:
             auth = await stack.enter_async_context(open_auth(config))
-        collector = make_collector(config)  # in-process, or one worker process a shard
+        # In-process, or one worker process a shard; either way on its own loop in a thread,
+        # so parsing a poll's answers never holds up a request (a 304 waited up to a second).
+        collector = ThreadedSource(make_collector(config), name="heartbeat-poller")
         stack.push_async_callback(collector.aclose)
         hub = Hub(collector, interval_seconds=config.file.refresh.interval_seconds)
         app = build_app(hub, auth, config)

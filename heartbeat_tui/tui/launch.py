@@ -1,7 +1,7 @@
 """Starting the dashboard: on the configured fleet (`heartbeat`) or on the
 embedded AWS (`heartbeat demo`).
 
-The collector runs on its own event loop in a thread (tui/source.py) and is
+The collector runs on its own event loop in a thread (controller/threaded.py) and is
 closed there after the app ends. SIGHUP and SIGTERM end
 the app cleanly (app.py), the terminal is restored by Textual, a crash is
 logged and reported in one line, and the embedded AWS child is stopped on the
@@ -69,13 +69,13 @@ async def _run(
     prefetch: bool = False,
     interval: float | None = None,
 ) -> int:
+    from heartbeat_tui.controller.threaded import ThreadedSource
     from heartbeat_tui.tui.secure_app import SecureApp
-    from heartbeat_tui.tui.source import ThreadedSource
 
     app_kwargs = _app_kwargs(config, settings_path, ui)
     if interval is not None:  # a remote source waits for its server's polls itself
         app_kwargs["interval_seconds"] = interval
-    # The collector runs on its own loop in a thread (tui/source.py says why);
+    # The collector runs on its own loop in a thread (controller/threaded.py says why);
     # it is created, used and closed there.
     threaded = ThreadedSource(source)
     # The AWS clients are made while the login screen waits for a person, not

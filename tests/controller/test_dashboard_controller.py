@@ -17,7 +17,7 @@ from heartbeat_tui.controller import (
     ScopedSource,
 )
 from heartbeat_tui.controller.access import Action
-from heartbeat_tui.tui.source import ThreadedSource
+from heartbeat_tui.controller.threaded import ThreadedSource
 from tests.support.controller import FLEET, IDS, FakeSource, Recorder
 
 

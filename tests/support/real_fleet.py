@@ -137,7 +137,7 @@ async def dashboard(embedded: Any, size: tuple[int, int] = (120, 40), **override
     """The dashboard on a real Collector (in its own thread, as in production),
     after its first poll. Its clock is the wall clock plus an offset."""
 
-    from heartbeat_tui.tui.source import ThreadedSource
+    from heartbeat_tui.controller.threaded import ThreadedSource
     from tests.support.pilot import Notes, make_app, wait_until
 
     offset = [timedelta(0)]

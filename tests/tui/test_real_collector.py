@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from heartbeat_tui.collector import Collector
+from heartbeat_tui.controller.threaded import ThreadedSource
 from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
-from heartbeat_tui.tui.source import ThreadedSource
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 from tests.support.configs import DENIED_ACCOUNT, PAYMENTS, make_config
 from tests.support.pilot import Notes, make_app, wait_until

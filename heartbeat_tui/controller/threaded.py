@@ -1,7 +1,8 @@
 """Running the data source off the UI's event loop.
 
-The collector is async, and its awaits are HTTP calls; but between them it
-parses responses (JSON, thousands of metric points), which is CPU work. On
+Used by the dashboard and by `heartbeat serve` (whose request handlers must not
+wait behind a poll either). The collector is async, and its awaits are HTTP
+calls; but between them it parses responses (JSON, thousands of metric points), which is CPU work. On
 the UI's loop every step of a keypress (driver -> app -> screen -> widget ->
 refresh) waits behind whichever parsing chunk is running, and a key takes
 several such steps. `ThreadedSource` runs the collector on its own event loop

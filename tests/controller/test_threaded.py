@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from heartbeat_tui.tui.source import ThreadedSource
+from heartbeat_tui.controller.threaded import ThreadedSource
 from tests.support.factory import make_snapshot
 
 
