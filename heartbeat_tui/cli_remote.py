@@ -112,17 +112,10 @@ def _run(url: str, work: Callable[[RemoteClient], Awaitable[T]], *, token: bool 
 
 def remote_login(args: argparse.Namespace, config: Config, url: str) -> int:
     from heartbeat_tui.auth.session_file import TOKEN_ENV, save_token
-    from heartbeat_tui.cli_users import _when, read_password
+    from heartbeat_tui.cli_users import _when, read_credentials
     from heartbeat_tui.remote.auth import session_of
 
-    username = args.username
-    if username is None:
-        if args.password_stdin:
-            raise UsageError("--password-stdin needs --username NAME")
-        if not sys.stdin.isatty():
-            raise UsageError("no terminal to ask for the username: use --username NAME --password-stdin")
-        username = input("Username: ").strip()
-    password = read_password(args, confirm=False)
+    username, password = read_credentials(args)
 
     async def work(client: RemoteClient) -> tuple[dict[str, Any], str]:
         data = await client.login(username, password)

@@ -166,6 +166,20 @@ def _read_stdin_line() -> str:
     return line.removesuffix("\n").removesuffix("\r")
 
 
+def read_credentials(args: argparse.Namespace) -> tuple[str, str]:
+    """`login`'s username (`--username`, else asked on the terminal) and password."""
+
+    username = args.username
+    if username is None:
+        if args.password_stdin:
+            raise UsageError("--password-stdin needs --username NAME")
+        if not sys.stdin.isatty():
+            raise UsageError("no terminal to ask for the username: use --username NAME --password-stdin")
+        username = input("Username: ").strip()
+    password = read_password(args, confirm=False)
+    return username, password
+
+
 def read_password(args: argparse.Namespace, *, confirm: bool, prompt: str = "Password: ") -> str:
     if getattr(args, "password_stdin", False):
         return _read_stdin_line()
@@ -277,14 +291,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     from heartbeat_tui.auth import AuthSecrets
 
     AuthSecrets.from_config(config)  # a clear error before any prompt
-    username = args.username
-    if username is None:
-        if args.password_stdin:
-            raise UsageError("--password-stdin needs --username NAME")
-        if not sys.stdin.isatty():
-            raise UsageError("no terminal to ask for the username: use --username NAME --password-stdin")
-        username = input("Username: ").strip()
-    password = read_password(args, confirm=False)
+    username, password = read_credentials(args)
 
     async def run(auth: AuthService) -> Session:
         return await auth.login(username, password)
