@@ -113,16 +113,19 @@ def _names() -> tuple[str, str]:
     return f"heartbeat-leases-{tag}", f"heartbeat-parts-{tag}"
 
 
-def make_bucket(aws: Any, config: Config, bucket: str) -> None:
+def s3_client(aws: Any, config: Config) -> Any:
     credentials = aws.credentials()
-    s3 = boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=aws.endpoint_url,
         region_name=config.region,
         aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
     )
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.region})
+
+
+def make_bucket(aws: Any, config: Config, bucket: str) -> None:
+    s3_client(aws, config).create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.region})
 
 
 @pytest.fixture
