@@ -58,7 +58,7 @@ def _add(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
 def add_user_commands(commands: Any) -> None:
     """Add the users and sessions commands to the `heartbeat` subparsers."""
 
-    init = _add(commands, "init", "create the users and auth tables, and [cluster]'s lease table (idempotent); --admin makes the first admin")
+    init = _add(commands, "init", "create the users and auth tables (idempotent); --admin makes the first admin")
     init.add_argument("--admin", metavar="NAME", help="create this first admin (refused when an admin exists)")
     init.add_argument("--email", metavar="ADDR", help="the admin's email (stored encrypted)")
     init.add_argument("--full-name", metavar="TEXT", help="the admin's full name (stored encrypted)")
