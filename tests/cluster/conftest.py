@@ -108,7 +108,7 @@ class Cluster:
         self.aws.reset_stats()
 
 
-def _names() -> tuple[str, str]:
+def unique_names() -> tuple[str, str]:
     tag = uuid.uuid4().hex[:12]
     return f"heartbeat-leases-{tag}", f"heartbeat-parts-{tag}"
 
@@ -130,7 +130,7 @@ def make_bucket(aws: Any, config: Config, bucket: str) -> None:
 
 @pytest.fixture
 async def cluster(clean_aws: Any) -> AsyncIterator[Cluster]:
-    table, bucket = _names()
+    table, bucket = unique_names()
     made = Cluster(clean_aws, Wall(), table, bucket)
     config = made.config("setup")
     make_bucket(clean_aws, config, bucket)
