@@ -9,8 +9,11 @@ polled in an interval, whichever replica polled it.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections import Counter
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 from heartbeat_tui.cluster import make_source
@@ -23,6 +26,12 @@ from tests.support.configs import DENIED_ACCOUNT, make_config
 from .conftest import INTERVAL, Cluster, Replica, opened, s3_client
 
 QUARTER = INTERVAL / 4
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def readme_policies() -> list[dict[str, Any]]:
+    blocks = re.findall(r"```json\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
+    return [json.loads(block) for block in blocks if '"Statement"' in block]
 
 
 async def single_poller(cluster: Cluster) -> FleetSnapshot:
@@ -189,3 +198,18 @@ async def test_the_replicas_own_calls_are_counted(cluster: Cluster) -> None:
     calls = Counter(dict(answer.stats.calls))
     assert calls["dynamodb.Scan"] == 1 and calls["s3.ListObjectsV2"] == 1
     assert calls["s3.PutObject"] == 5 and calls["ecs.ListClusters"] > 0
+
+
+async def test_the_readmes_policy_is_exactly_what_the_replicas_call(cluster: Cluster) -> None:
+    a, b = await opened(cluster, "a", "b")
+    calls: Counter[str] = Counter()
+    for _ in range(2):
+        for answer in (await interval(cluster, [a, b])).values():
+            calls.update(dict(answer.stats.calls))
+    # IAM's names: ListObjectsV2 (and HeadBucket, init's check) are allowed by s3:ListBucket.
+    iam = {"s3.ListObjectsV2": "s3:ListBucket"}
+    used = {iam.get(name, name.replace(".", ":")) for name in calls if name.startswith(("s3.", "dynamodb."))}
+    policies = [p for p in readme_policies() if any(a.startswith("s3:") for s in p["Statement"] for a in s["Action"])]
+    assert len(policies) == 1
+    documented = {action for statement in policies[0]["Statement"] for action in statement["Action"]}
+    assert used == documented
