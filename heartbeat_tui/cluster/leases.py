@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from heartbeat_tui.aws.errors import describe_error, error_code
 from heartbeat_tui.errors import EXIT_UNAVAILABLE, EXIT_USAGE, HeartbeatError
@@ -104,7 +104,7 @@ class LeaseTable:
         try:
             await self.client.describe_table(TableName=self.table)
             return False
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             if error_code(exc) != "ResourceNotFoundException":
                 raise ClusterError(f"lease table {self.table}: {describe_error(exc)}") from None
         try:
@@ -115,7 +115,7 @@ class LeaseTable:
                 BillingMode="PAY_PER_REQUEST",
             )
             await self.client.get_waiter("table_exists").wait(TableName=self.table)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "ResourceInUseException":  # another replica's init got there first
                 return False
             raise ClusterError(f"lease table {self.table}: cannot create it: {describe_error(exc)}") from None
@@ -130,7 +130,7 @@ class LeaseTable:
         while True:
             try:
                 page = await self.client.scan(**request)
-            except ClientError as exc:
+            except (ClientError, BotoCoreError) as exc:
                 raise ClusterError(f"lease table {self.table}: {describe_error(exc)}") from None
             for item in page.get("Items", ()):
                 key = item[KEY]["S"]
@@ -149,7 +149,7 @@ class LeaseTable:
                 TableName=self.table,
                 Item={KEY: {"S": REPLICA + replica_id}, "expires_at": {"N": repr(expires_at)}},
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise ClusterError(f"lease table {self.table}: {describe_error(exc)}") from None
 
     async def create(self, account_id: str) -> Lease | None:
@@ -162,7 +162,7 @@ class LeaseTable:
                 Item={KEY: {"S": ACCOUNT + account_id}, "owner": {"S": ""}, "lease_counter": {"N": "0"}},
                 ConditionExpression=f"attribute_not_exists({KEY})",
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == _CONDITION_FAILED:
                 return None
             raise ClusterError(f"lease table {self.table}: {describe_error(exc)}") from None
@@ -193,7 +193,7 @@ class LeaseTable:
                 ExpressionAttributeNames={"#owner": "owner", "#checkpoint": "checkpoint"},
                 ExpressionAttributeValues=values,
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == _CONDITION_FAILED:
                 return False
             raise ClusterError(f"lease table {self.table}: {describe_error(exc)}") from None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from heartbeat_tui.aws.errors import describe_error, error_code
 from heartbeat_tui.cluster.leases import ClusterError, ClusterMisconfigured
@@ -85,7 +85,7 @@ class PartStore:
 
         try:
             await self.client.head_bucket(Bucket=self.bucket)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             if error_code(exc) in ("404", "NoSuchBucket"):
                 raise ClusterMisconfigured(f"[cluster] bucket {self.bucket}: no such bucket (create it)") from None
             if error_code(exc) in ("403", "AccessDenied"):
@@ -101,7 +101,7 @@ class PartStore:
                 ContentType="application/gzip",
                 Metadata={"owner": owner},
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise ClusterError(f"bucket {self.bucket}: {describe_error(exc)}") from None
         self.held[account.id] = Part(account, polled_at, owner, answer["ETag"])
 
@@ -120,7 +120,7 @@ class PartStore:
                 if not page.get("IsTruncated"):
                     break
                 request["ContinuationToken"] = page["NextContinuationToken"]
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise ClusterError(f"bucket {self.bucket}: {describe_error(exc)}") from None
         changed = [a for a, etag in listed.items() if (held := self.held.get(a)) is None or held.etag != etag]
         gate = asyncio.Semaphore(_CONCURRENT_READS)
@@ -137,7 +137,7 @@ class PartStore:
             answer = await self.client.get_object(Bucket=self.bucket, Key=self.key(account_id))
             async with answer["Body"] as body:
                 data = await body.read()
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise ClusterError(f"bucket {self.bucket}: {describe_error(exc)}") from None
         etag = answer.get("ETag", etag)
         try:

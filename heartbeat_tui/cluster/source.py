@@ -111,6 +111,11 @@ class ClusterSource:
     async def prepare(self) -> None:
         await self.source.prepare()
         await self._open()
+        self._start_beating()
+
+    def _start_beating(self) -> None:
+        """The background heartbeats (a lease lasts less than an interval: polls alone would lose it)."""
+
         if self._heartbeats and self._beating is None:
             self._beating = asyncio.get_running_loop().create_task(self._beat())
 
@@ -124,6 +129,8 @@ class ClusterSource:
                 await leases.heartbeat(self._known)
             except ClusterError as exc:
                 log.warning("heartbeat: %s", exc)
+            except Exception:  # a bug: said, and the heartbeats go on (the leases depend on them)
+                log.exception("heartbeat failed")
 
     async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:
         async with self._poll_lock:
@@ -132,6 +139,7 @@ class ClusterSource:
     async def _poll_locked(self, only: Collection[str] | None) -> FleetSnapshot:
         started = time.perf_counter()
         leases, parts = await self._open()
+        self._start_beating()
         configured = await self._accounts()
         self._known = tuple(a.id for a in configured)
         counter = CallCounter()

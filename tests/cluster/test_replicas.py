@@ -16,7 +16,10 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from heartbeat_tui.cluster import make_source
+from heartbeat_tui.cluster.leases import ClusterError
 from heartbeat_tui.cluster.source import WAITING, ClusterSource
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.collector.workers import make_collector
@@ -213,3 +216,19 @@ async def test_the_readmes_policy_is_exactly_what_the_replicas_call(cluster: Clu
     assert len(policies) == 1
     documented = {action for statement in policies[0]["Statement"] for action in statement["Action"]}
     assert used == documented
+
+
+async def test_without_the_lease_table_nothing_is_polled_and_the_poll_says_why(cluster: Cluster) -> None:
+    a, b = await opened(cluster, "a", "b")
+    await interval(cluster, [a, b])
+    cluster.aws.add_fault("error", service="dynamodb", code="InternalServerError")
+    cluster.reset()
+    with pytest.raises(ClusterError) as failed:
+        await a.source.poll()
+    assert failed.value.exit_code == 75 and "\n" not in str(failed.value)
+    assert str(failed.value).startswith(f"lease table {cluster.table}: ")
+    assert sum(cluster.polls().values()) == 0  # no lease proven: no account polled
+    cluster.aws.clear_faults()
+    answers = await interval(cluster, [a, b])  # back: leases renewed (or retaken), every account shown
+    assert {x.id for x in answers["b"].accounts} == set(cluster.account_ids)
+    assert cluster.polls() == {x: 1 for x in cluster.account_ids if x != DENIED_ACCOUNT}
