@@ -80,6 +80,7 @@ class ClusterSource:
         self._last: dict[str, AccountSnapshot] = {}
         self._known: tuple[str, ...] = ()
         self._beating: asyncio.Task[None] | None = None
+        self._closed = False
         self.polled: tuple[str, ...] = ()  # the accounts this replica polled (and published) at its last poll
 
     async def _open(self) -> tuple[LeaseManager, PartStore]:
@@ -212,6 +213,9 @@ class ClusterSource:
     async def aclose(self) -> None:
         """Stop heartbeating and hand the leases back (the others take them at once), then close."""
 
+        if self._closed:
+            return
+        self._closed = True
         if self._beating is not None:
             self._beating.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -3,13 +3,15 @@ line and exit code 2 for anything wrong, the lease table created, the bucket che
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 
 from heartbeat_tui.cluster import make_source
-from heartbeat_tui.config import dump_toml
+from heartbeat_tui.config import dump_toml, parse_config_data
 from heartbeat_tui.errors import ConfigError, UsageError
 from tests.auth.cli_support import CliEnv, make_cli_env
 from tests.support.configs import make_config
@@ -75,3 +77,10 @@ def test_a_cluster_needs_a_list_of_accounts(clean_aws: Any) -> None:
 def test_the_cluster_section_is_checked_as_the_file_is_read(clean_aws: Any) -> None:
     with pytest.raises(ConfigError, match=r"cluster.*lease_table and bucket go together"):
         make_config(clean_aws, cluster={"bucket": "fleet-parts"})
+
+
+def test_the_readmes_cluster_examples_are_valid_configuration() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    examples = [tomllib.loads(block) for block in re.findall(r"```toml\n(.*?)```", readme, flags=re.DOTALL)]
+    clusters = [parse_config_data(data, "README.md").cluster for data in examples if "cluster" in data]
+    assert len(clusters) == 2 and all(cluster.enabled for cluster in clusters)

@@ -232,3 +232,15 @@ async def test_without_the_lease_table_nothing_is_polled_and_the_poll_says_why(c
     answers = await interval(cluster, [a, b])  # back: leases renewed (or retaken), every account shown
     assert {x.id for x in answers["b"].accounts} == set(cluster.account_ids)
     assert cluster.polls() == {x: 1 for x in cluster.account_ids if x != DENIED_ACCOUNT}
+
+
+async def test_a_replica_that_stops_cleanly_hands_its_leases_over_at_once(cluster: Cluster) -> None:
+    a, b = await opened(cluster, "a", "b")
+    for _ in range(2):
+        await interval(cluster, [a, b])
+    given = a.held
+    assert given
+    await a.source.aclose()  # what SIGTERM does (serve's exit stack closes the source)
+    cluster.wall.now += 1  # far inside a's lease time
+    await b.heartbeat()
+    assert b.held == set(cluster.account_ids)
