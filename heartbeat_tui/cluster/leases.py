@@ -2,10 +2,12 @@
 
 One item per account (`lease_key = "account#<id>"`): its `owner` (the replica
 id, "" for nobody), a `lease_counter` that every write bumps, `expires_at`
-(epoch seconds), `poll_started`/`poller` (when and by whom its last poll
-began) and `checkpoint` (the time of its last published part). One item per
-replica (`"replica#<id>"`, `expires_at` only) says who is alive, so a replica
-that holds nothing yet still counts when the others size their share.
+(epoch seconds), `poll_started`/`poller` (when its last poll began, and in
+which process: the replica id and a nonce) and `checkpoint` (the time of its
+last published part). One item per replica (`"replica#<id>"`, `expires_at`
+only) says who is alive, so a replica that holds nothing yet still counts
+when the others size their share. A restarted replica (an explicit
+`replica_id`) takes back the leases under its name at once.
 
 Every write is conditional on the owner and counter the writer last saw, so of
 two replicas racing for one lease exactly one wins, and a replica whose lease
@@ -28,6 +30,7 @@ import asyncio
 import hashlib
 import logging
 import math
+import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, replace
@@ -214,6 +217,9 @@ class LeaseManager:
     def __init__(self, table: LeaseTable, replica_id: str, interval_seconds: float, clock: Callable[[], float]) -> None:
         self.table = table
         self.replica_id = replica_id
+        # Who polls, in `poller`: this process, not its name (a restart under the same replica_id
+        # still waits an interval after the last poll of the process before it).
+        self.instance = f"{replica_id}#{secrets.token_hex(4)}"
         self.interval = float(interval_seconds)
         self.lease_seconds = LEASE_FRACTION * self.interval
         self.heartbeat_seconds = HEARTBEAT_FRACTION * self.interval
@@ -291,8 +297,13 @@ class LeaseManager:
         needed = self.target - len(self.held)
         if needed <= 0:
             return
+        # Expired leases, and this replica id's from before a restart (an explicit replica_id outlives a process).
         expired = sorted(
-            (lease for lease in leases.values() if lease.expired(now) and lease.account_id not in self.held),
+            (
+                lease
+                for lease in leases.values()
+                if (lease.expired(now) or lease.owner == self.replica_id) and lease.account_id not in self.held
+            ),
             key=lambda lease: _spread(self.replica_id, lease.account_id),
         )
         if expired:
@@ -322,17 +333,17 @@ class LeaseManager:
 
     async def claim(self) -> list[str]:
         """The accounts to poll now: each held lease whose last poll (by whoever)
-        began at least one interval ago, or by this replica, is renewed with this
+        began at least one interval ago, or in this process, is renewed with this
         poll's start; a refused write drops the lease and it is not polled."""
 
         async with self._lock:
             now = self.clock()
 
             async def claim(lease: Lease) -> str | None:
-                if lease.poller not in ("", self.replica_id) and lease.poll_started + self.interval > now:
+                if lease.poller not in ("", self.instance) and lease.poll_started + self.interval > now:
                     await self._keep(lease, self._renewed(lease, now))  # not yet: the last owner's poll is recent
                     return None
-                new = self._renewed(lease, now, poll_started=now, poller=self.replica_id)
+                new = self._renewed(lease, now, poll_started=now, poller=self.instance)
                 return lease.account_id if await self._keep(lease, new) else None
 
             return sorted(a for a in await self._each(list(self.held.values()), claim) if a is not None)

@@ -161,3 +161,16 @@ async def test_released_leases_are_taken_at_the_next_heartbeat(cluster: Cluster)
     assert await b.leases.claim() == []  # but a's poll began a second ago
     cluster.wall.now += INTERVAL
     assert await b.leases.claim() == sorted(cluster.account_ids)
+
+
+async def test_a_restarted_replica_takes_back_its_leases_but_waits_out_the_last_poll(cluster: Cluster) -> None:
+    (before,) = await opened(cluster, "a")
+    await before.heartbeat()
+    assert await before.leases.claim() == sorted(cluster.account_ids)  # its poll begins, then it dies
+    (after,) = await opened(cluster, "a")  # the same replica_id, a new process: nothing in memory
+    cluster.wall.now += 1
+    await after.heartbeat()
+    assert after.held == set(cluster.account_ids)  # no wait for expiry: they are its own
+    assert await after.leases.claim() == []  # but the process before it polled them a second ago
+    cluster.wall.now += INTERVAL
+    assert await after.leases.claim() == sorted(cluster.account_ids)
