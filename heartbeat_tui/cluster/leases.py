@@ -101,6 +101,13 @@ class LeaseTable:
         self.client = client
         self.table = table
 
+    def failure(self, exc: BaseException) -> ClusterError:
+        """The one line a failed call becomes (a missing table is the configuration's fault: exit 2)."""
+
+        if error_code(exc) == "ResourceNotFoundException":
+            return ClusterMisconfigured(f"[cluster] lease table {self.table} does not exist: run `heartbeat init`")
+        return ClusterError(f"lease table {self.table}: {describe_error(exc)}")
+
     async def ensure(self) -> bool:
         """Create the table if it is missing (on-demand billing); True when it was created."""
 
@@ -109,7 +116,7 @@ class LeaseTable:
             return False
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) != "ResourceNotFoundException":
-                raise ClusterError(f"lease table {self.table}: {describe_error(exc)}") from None
+                raise self.failure(exc) from None
         try:
             await self.client.create_table(
                 TableName=self.table,
@@ -134,7 +141,7 @@ class LeaseTable:
             try:
                 page = await self.client.scan(**request)
             except (ClientError, BotoCoreError) as exc:
-                raise ClusterError(f"lease table {self.table}: {describe_error(exc)}") from None
+                raise self.failure(exc) from None
             for item in page.get("Items", ()):
                 key = item[KEY]["S"]
                 if key.startswith(ACCOUNT):
@@ -153,7 +160,7 @@ class LeaseTable:
                 Item={KEY: {"S": REPLICA + replica_id}, "expires_at": {"N": repr(expires_at)}},
             )
         except (ClientError, BotoCoreError) as exc:
-            raise ClusterError(f"lease table {self.table}: {describe_error(exc)}") from None
+            raise self.failure(exc) from None
 
     async def create(self, account_id: str) -> Lease | None:
         """A new account's lease, owned by nobody; None when another replica created it first."""
@@ -168,7 +175,7 @@ class LeaseTable:
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == _CONDITION_FAILED:
                 return None
-            raise ClusterError(f"lease table {self.table}: {describe_error(exc)}") from None
+            raise self.failure(exc) from None
         return lease
 
     async def write(self, seen: Lease, new: Lease) -> bool:
@@ -199,7 +206,7 @@ class LeaseTable:
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == _CONDITION_FAILED:
                 return False
-            raise ClusterError(f"lease table {self.table}: {describe_error(exc)}") from None
+            raise self.failure(exc) from None
         return True
 
 

@@ -86,11 +86,18 @@ class PartStore:
         try:
             await self.client.head_bucket(Bucket=self.bucket)
         except (ClientError, BotoCoreError) as exc:
-            if error_code(exc) in ("404", "NoSuchBucket"):
+            if error_code(exc) == "404":  # HeadBucket has no body: the status is the code
                 raise ClusterMisconfigured(f"[cluster] bucket {self.bucket}: no such bucket (create it)") from None
-            if error_code(exc) in ("403", "AccessDenied"):
+            if error_code(exc) == "403":
                 raise ClusterMisconfigured(f"[cluster] bucket {self.bucket}: access denied") from None
-            raise ClusterError(f"bucket {self.bucket}: {describe_error(exc)}") from None
+            raise self.failure(exc) from None
+
+    def failure(self, exc: BaseException) -> ClusterError:
+        """The one line a failed call becomes (a missing bucket is the configuration's fault: exit 2)."""
+
+        if error_code(exc) == "NoSuchBucket":
+            return ClusterMisconfigured(f"[cluster] bucket {self.bucket}: no such bucket (create it)")
+        return ClusterError(f"bucket {self.bucket}: {describe_error(exc)}")
 
     async def put(self, account: AccountSnapshot, polled_at: datetime, owner: str) -> None:
         try:
@@ -102,7 +109,7 @@ class PartStore:
                 Metadata={"owner": owner},
             )
         except (ClientError, BotoCoreError) as exc:
-            raise ClusterError(f"bucket {self.bucket}: {describe_error(exc)}") from None
+            raise self.failure(exc) from None
         self.held[account.id] = Part(account, polled_at, owner, answer["ETag"])
 
     async def read(self) -> dict[str, Part | Unreadable]:
@@ -121,7 +128,7 @@ class PartStore:
                     break
                 request["ContinuationToken"] = page["NextContinuationToken"]
         except (ClientError, BotoCoreError) as exc:
-            raise ClusterError(f"bucket {self.bucket}: {describe_error(exc)}") from None
+            raise self.failure(exc) from None
         changed = [a for a, etag in listed.items() if (held := self.held.get(a)) is None or held.etag != etag]
         gate = asyncio.Semaphore(_CONCURRENT_READS)
 
@@ -138,7 +145,7 @@ class PartStore:
             async with answer["Body"] as body:
                 data = await body.read()
         except (ClientError, BotoCoreError) as exc:
-            raise ClusterError(f"bucket {self.bucket}: {describe_error(exc)}") from None
+            raise self.failure(exc) from None
         etag = answer.get("ETag", etag)
         try:
             account, polled_at = decode_part(data)

@@ -244,3 +244,19 @@ async def test_a_replica_that_stops_cleanly_hands_its_leases_over_at_once(cluste
     cluster.wall.now += 1  # far inside a's lease time
     await b.heartbeat()
     assert b.held == set(cluster.account_ids)
+
+
+async def test_a_missing_table_or_bucket_is_one_line_that_says_what_to_do(cluster: Cluster) -> None:
+    table = cluster.table
+    cluster.table = "heartbeat-no-such-table"
+    (no_table,) = await opened(cluster, "no-table")
+    with pytest.raises(ClusterError) as failed:
+        await no_table.source.poll()
+    assert str(failed.value) == "[cluster] lease table heartbeat-no-such-table does not exist: run `heartbeat init`"
+    assert failed.value.exit_code == 2
+    cluster.table, cluster.bucket = table, "heartbeat-no-such-bucket"
+    (no_bucket,) = await opened(cluster, "no-bucket")
+    with pytest.raises(ClusterError) as failed:
+        await no_bucket.source.poll()
+    assert str(failed.value) == "[cluster] bucket heartbeat-no-such-bucket: no such bucket (create it)"
+    assert sum(cluster.polls().values()) == 5 - 1  # it polled its leases, but published nothing
