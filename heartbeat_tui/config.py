@@ -226,6 +226,64 @@ class AuthSection(_Section):
     pbkdf2_iterations: int = Field(default=600_000, ge=600_000, le=10_000_000)
 
 
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
+_REPLICA_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class ClusterSection(_Section):
+    """`[cluster]`: several `heartbeat serve` replicas share the accounts through
+    a DynamoDB lease table and an S3 bucket (heartbeat_tui/cluster). Absent: one
+    process polls every account, as always."""
+
+    lease_table: str | None = None
+    bucket: str | None = None
+    prefix: str = Field(default="heartbeat", max_length=200)
+    # Default: "<host name>-<process id>" (heartbeat_tui/cluster/__init__.py).
+    replica_id: str | None = None
+
+    @field_validator("lease_table")
+    @classmethod
+    def _table(cls, value: str | None) -> str | None:
+        if value is not None and not _TABLE_NAME.match(value):
+            raise ValueError(f"must be a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . - (got {value[:60]!r})")
+        return value
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None and (not _BUCKET_NAME.match(value) or ".." in value):
+            raise ValueError(f"must be an S3 bucket name: 3-63 of a-z 0-9 . - (got {value[:70]!r})")
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not _PREFIX.match(value):
+            raise ValueError(f"must be a key prefix such as 'heartbeat' or 'teams/ops' (got {value[:60]!r})")
+        return value
+
+    @field_validator("replica_id")
+    @classmethod
+    def _replica(cls, value: str | None) -> str | None:
+        if value is not None and not _REPLICA_ID.match(value):
+            raise ValueError(f"must be 1-128 of A-Z a-z 0-9 _ . : - (got {value[:60]!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> ClusterSection:
+        if (self.lease_table is None) != (self.bucket is None):
+            raise ValueError("lease_table and bucket go together: give both, or neither for one replica")
+        if self.lease_table is None and (self.replica_id is not None or "prefix" in self.model_fields_set):
+            raise ValueError("prefix and replica_id need lease_table and bucket")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.lease_table is not None and self.bucket is not None
+
+
 def server_url_problem(url: str, insecure_http: bool = False) -> str | None:
     """Why `url` cannot be a HeartBeat server's address (None: it can).
 
@@ -441,6 +499,7 @@ class FileConfig(_Section):
     server: ServerSection = ServerSection()
     auth: AuthSection = AuthSection()
     discovery: DiscoverySection = DiscoverySection()
+    cluster: ClusterSection = ClusterSection()
     accounts: tuple[AccountConfig, ...] = ()
 
     @field_validator("accounts", mode="before")

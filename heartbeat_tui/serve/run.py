@@ -152,7 +152,7 @@ async def serve(
     by default one is opened on the configured users store."""
 
     from heartbeat_tui.auth.service import open_auth
-    from heartbeat_tui.collector.workers import make_collector
+    from heartbeat_tui.cluster import make_source
     from heartbeat_tui.controller.threaded import ThreadedSource
     from heartbeat_tui.serve.app import build_app
     from heartbeat_tui.serve.hub import Hub
@@ -165,7 +165,8 @@ async def serve(
             auth = await stack.enter_async_context(open_auth(config))
         # In-process, or one worker process a shard; either way on its own loop in a thread,
         # so parsing a poll's answers never holds up a request (a 304 waited up to a second).
-        collector = ThreadedSource(make_collector(config), name="heartbeat-poller")
+        # With [cluster], only this replica's leased accounts; every account answered from the parts.
+        collector = ThreadedSource(make_source(config), name="heartbeat-poller")
         stack.push_async_callback(collector.aclose)
         hub = Hub(collector, interval_seconds=config.file.refresh.interval_seconds)
         app = build_app(hub, auth, config)
