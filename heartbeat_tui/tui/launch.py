@@ -68,6 +68,7 @@ async def _run(
     *,
     prefetch: bool = False,
     interval: float | None = None,
+    in_browser: bool = False,
 ) -> int:
     from heartbeat_tui.controller.threaded import ThreadedSource
     from heartbeat_tui.tui.secure_app import SecureApp
@@ -90,6 +91,7 @@ async def _run(
             lockout=lockout,
             warm_start=warm,
             prefetch=prefetch,
+            in_browser=in_browser,  # `heartbeat web`'s session: a browser's keys
             **app_kwargs,
         )
         await app.run_async()
