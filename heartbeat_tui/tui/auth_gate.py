@@ -44,26 +44,31 @@ class AuthGate:
         remember: bool = True,
         demo: bool = False,
         demo_password: str | None = None,
+        stored: bool = True,
     ) -> None:
         self._connect = connect
         self._stack = AsyncExitStack()
         self._service: AuthService | None = None
         self._lock = asyncio.Lock()
         self.check_seconds = check_seconds
-        self.remember = remember
+        # False in a browser session (`heartbeat web`): the session file and
+        # HEARTBEAT_TOKEN are the server's operator's, never a visitor's.
+        self.stored = stored
+        self.remember = remember and stored
         self.demo = demo
         self._demo_password = demo_password if demo else None
 
     @classmethod
-    def for_config(cls, config: Config) -> AuthGate:
-        """The gate of `heartbeat` (no command): secrets from the environment, checked now."""
+    def for_config(cls, config: Config, *, stored: bool = True) -> AuthGate:
+        """The gate of `heartbeat` (no command): secrets from the environment, checked now.
+        `stored=False`: no stored session is read or written (a browser session)."""
 
         secrets_ = AuthSecrets.from_config(config)  # SecretsError: start-up stops with one line
 
         async def connect(stack: AsyncExitStack) -> AuthService:
             return await stack.enter_async_context(open_auth(config, secrets=secrets_))
 
-        return cls(connect, check_seconds=config.file.auth.session_check_seconds)
+        return cls(connect, check_seconds=config.file.auth.session_check_seconds, stored=stored)
 
     @classmethod
     def for_demo(cls, ready: Callable[[], Config], password: str, made: Future[str] | None = None) -> AuthGate:
@@ -108,7 +113,7 @@ class AuthGate:
         refused (the reason is shown on the login screen)."""
 
         auth = await self.service()  # the store is reachable (the demo admin exists)
-        if self.demo:
+        if self.demo or not self.stored:
             return None
         stored = load_token()
         if stored is None or stored.server is not None:  # a server's session is for that server only
