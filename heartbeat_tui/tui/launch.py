@@ -144,6 +144,7 @@ def run_dashboard(config: Config, *, web: bool = False) -> int:
             started,
             _first_account(config),
             gate,
+            in_browser=web,
         )
     )
 
@@ -175,7 +176,17 @@ def run_remote_dashboard(config: Config, url: str, *, web: bool = False, forward
         settings_path = Path(config.source) if config.source.endswith(".toml") else default_config_path()
     # The server paces the polls (each one a long-poll for its next): a second between them, no more.
     return asyncio.run(
-        _run(RemoteSource(source_client), config, settings_path, ui, time.monotonic(), None, gate, interval=1.0)
+        _run(
+            RemoteSource(source_client),
+            config,
+            settings_path,
+            ui,
+            time.monotonic(),
+            None,
+            gate,
+            interval=1.0,
+            in_browser=web,
+        )
     )
 
 
