@@ -63,8 +63,8 @@ class HelpScreen(PanelModal):
                 where = "app" if info.node is app else ("screen" if info.node is self.target else "pane")
                 table.add_row(info.key, info.description, where)
         with self.panel(f"Help · {title}"):
+            if cast(DashboardHost, app).in_browser:  # first: above the fold of a browser window
+                yield Static(Text(BROWSER_HELP), id="help-browser")
             yield Static(table, id="help-bindings")
             yield Static(Text(SORT_HELP, style="dim"), id="help-sort")
             yield Static(Text(FILTER_HELP, style="dim"), id="help-filter")
-            if cast(DashboardHost, app).in_browser:
-                yield Static(Text(BROWSER_HELP), id="help-browser")
