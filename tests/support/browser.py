@@ -146,7 +146,7 @@ class Tab:
         return "\n".join(line.rstrip() for line in self.screen.display)
 
     async def wait_for(
-        self, condition: str | Callable[[str], bool], *, timeout: float = 20.0, step: float = 0.02
+        self, condition: str | Callable[[str], bool], *, timeout: float = 60.0, step: float = 0.02
     ) -> float:
         """Seconds until the screen holds `condition` (a string, or a test of the text)."""
 
