@@ -206,6 +206,7 @@ async def _serve(
             from heartbeat_tui.tui.auth_gate import DEMO_ADMIN, DEMO_PASSWORD_ENV
 
             given = "the password in " + DEMO_PASSWORD_ENV if os.environ.get(DEMO_PASSWORD_ENV) else password
+            print(f"heartbeat web: demo server on {server_url} (also for `heartbeat --server`)", flush=True)
             print(f"heartbeat web: demo: log in as {DEMO_ADMIN} with {given}", flush=True)
         await stop.wait()
         log.info("heartbeat web stopping: ending %d sessions", len(sessions))
