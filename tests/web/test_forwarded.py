@@ -55,9 +55,12 @@ async def _audited_client(trusted: TrustedProxies | None, headers: dict[str, str
     if trusted is not None:
         app[TRUSTED] = trusted
     app.router.add_get("/", handler)
-    async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as http:
-        async with http.get(server.make_url("/"), headers=headers) as answer:
-            assert answer.status == 200
+    async with (
+        TestServer(app, host="127.0.0.1") as server,
+        aiohttp.ClientSession() as http,
+        http.get(server.make_url("/"), headers=headers) as answer,
+    ):
+        assert answer.status == 200
     return str(seen[0])
 
 
