@@ -48,7 +48,8 @@ def main() -> int:
             client_address.set(client)
         from heartbeat_tui.config import load_config
 
-        config = load_config(None)
+        # Watching a server, the session polls nothing: botocore's partition data is not loaded.
+        config = load_config(None, aws=server is None)
         if server is not None:
             from heartbeat_tui.tui.launch import run_remote_dashboard
 
