@@ -37,9 +37,18 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+SECRETS = {
+    "JWT_SECRET": "web-test-jwt-secret-0123456789abcdef",
+    "ENCRYPTION_KEY": "web-test-encryption-key-0123456789",
+    "AWS_SECRET_ACCESS_KEY": "web-test-aws-secret",
+    "HEARTBEAT_TOKEN": "web-test-operators-token",
+}
+
+
 @pytest.fixture
 def web(tmp_path: Path):
-    server = start_web(tmp_path, "--server", f"http://127.0.0.1:{_closed_port()}", "--max-sessions", "2")
+    # The server's environment holds the deployment's secrets and the operator's token.
+    server = start_web(tmp_path, "--server", f"http://127.0.0.1:{_closed_port()}", "--max-sessions", "2", env=SECRETS)
     try:
         yield server
     finally:
@@ -54,6 +63,13 @@ async def test_closing_the_tab_ends_the_sessions_process_group(web: WebServer) -
         second = await open_session(http, web.url)
         await second.wait_for("log in")
         (second_pid,) = await wait_sessions(web.pid, 2) - {first_pid}
+        # A session watching a server holds none of them, in its environment or its argv.
+        for pid in (first_pid, second_pid):
+            environment = Path(f"/proc/{pid}/environ").read_bytes()
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes()
+            for name, value in SECRETS.items():
+                assert name.encode() + b"=" not in environment and value.encode() not in environment + argv
+            assert b"HEARTBEAT_WEB_CLIENT=127.0.0.1" in environment
         # Each session leads a process group of its own, apart from the server's.
         assert first_pid in group_members(first_pid) and second_pid in group_members(second_pid)
         assert web.pid not in group_members(first_pid)
