@@ -111,7 +111,19 @@ def web_options(
     )
     # The same refusals as `heartbeat serve`: beyond loopback only with TLS or behind a proxy.
     check_options(ServeOptions(host, port, options.tls_cert, options.tls_key, insecure_http))
+    if options.public_url is None and _unspecified(host):
+        # No browser sends Origin: http://0.0.0.0:...; every session would be refused.
+        raise UsageError(f"listening on {host} needs --public-url: the address browsers open (its Origin is checked)")
     return options
+
+
+def _unspecified(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def cmd_web(config: Config, options: WebOptions, log_level: str = "INFO") -> int:

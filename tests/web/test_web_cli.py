@@ -21,6 +21,7 @@ from tests.web.support import HEARTBEAT, clean_environment
         (["--listen", "[::]:8788"], "refusing to serve :: without TLS"),
         (["--listen", "10.1.2.3:8788", "--tls-cert", "c.pem"], "--tls-cert and --tls-key go together"),
         (["--listen", "nonsense"], "--listen 'nonsense': expected HOST:PORT"),
+        (["--listen", "0.0.0.0:8788", "--insecure-http"], "listening on 0.0.0.0 needs --public-url"),
         (["--insecure-http", "--tls-cert", "c.pem", "--tls-key", "k.pem"], "contradict each other"),
         (["--max-sessions", "0"], "--max-sessions 0: expected 1 to 1000"),
         (["--public-url", "ftp://heartbeat.example.com"], "expected http(s)://HOST[:PORT][/PATH]"),
