@@ -24,10 +24,11 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from aiohttp import web
 
@@ -126,7 +127,7 @@ def _unspecified(host: str) -> bool:
         return False
 
 
-def cmd_web(config: Config, options: WebOptions, log_level: str = "INFO") -> int:
+def cmd_web(config: Config, options: WebOptions, log_level: str = "INFO") -> NoReturn:
     from heartbeat_tui.serve.run import ServeOptions, tls_context
     from heartbeat_tui.tui.keymap import check_keymap
 
@@ -152,10 +153,18 @@ def cmd_web(config: Config, options: WebOptions, log_level: str = "INFO") -> int
         aws = EmbeddedAWS(FleetSpec.demo(), step_seconds=2.0)
         aws.start()
     try:
-        return asyncio.run(_serve(config, options, context, log_level, aws, password))
+        code = asyncio.run(_serve(config, options, context, log_level, aws, password))
     finally:
         if aws is not None:
             aws.stop()
+        log.info("heartbeat web stopped")
+    # Everything is closed: every session's group ended, the servers and the embedded AWS
+    # stopped, the log written. Tearing the interpreter down (botocore's models, Textual)
+    # took seconds of CPU on a loaded host, past the 3 s a SIGTERM gets: skip it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 async def _serve(

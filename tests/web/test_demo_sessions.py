@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import subprocess
+import time
 
 import aiohttp
 import pytest
 
-from tests.web.support import DEMO_PASSWORD, HEARTBEAT, WebServer, open_session, start_web
+from tests.web.support import DEMO_PASSWORD, HEARTBEAT, WebServer, descendants, open_session, start_web, wait_gone
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +27,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     try:
         yield server
     finally:
-        server.stop()
+        # The whole tree (the embedded AWS included) ends within 3 s of a SIGTERM, with exit 0.
+        tree = descendants(server.pid) | {server.pid}
+        started = time.monotonic()
+        assert server.stop(signal.SIGTERM) == 0
+        asyncio.run(wait_gone(tree, 3.0 - (time.monotonic() - started)))
 
 
 async def test_page_is_heartbeats_own_with_only_bundled_resources(demo: WebServer) -> None:
