@@ -704,8 +704,13 @@ def load_config(
     *,
     env_file: str | Path | None = ".env",
     environ: Mapping[str, str] | None = None,
+    aws: bool = True,
 ) -> Config:
-    """Load the configuration; `path` is `--config` (None: `HEARTBEAT_CONFIG`, then the default)."""
+    """Load the configuration; `path` is `--config` (None: `HEARTBEAT_CONFIG`, then the default).
+
+    `aws=False`: the regions and role ARNs are not checked against botocore's
+    partition data (a browser session of `heartbeat web --server` polls nothing
+    itself, and `heartbeat web` checked the same file when it started)."""
 
     dotenv = read_dotenv(env_file)
     env = env_settings(dotenv)
@@ -729,7 +734,8 @@ def load_config(
     except ValueError as exc:
         variable = "AWS_REGION" if env.aws_region else "AWS_DEFAULT_REGION"
         raise ConfigError("environment", variable, str(exc)) from None
-    check_partitions(config)
+    if aws:
+        check_partitions(config)
     return config
 
 

@@ -16,16 +16,20 @@ import secrets
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
-from heartbeat_tui.auth import AuthSecrets, AuthService, Permission, Session, SessionInvalid
-from heartbeat_tui.auth.passwords import PrehashedHasher
-from heartbeat_tui.auth.service import open_auth
+from heartbeat_tui.auth import Permission, Session, SessionInvalid
 from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token, save_token
 from heartbeat_tui.config import Config
 from heartbeat_tui.controller import ScopedSource
 from heartbeat_tui.controller.sessions import SessionPolicy
 from heartbeat_tui.errors import HeartbeatError, UsageError
 from heartbeat_tui.localfiles import UnsafeLocalFile
+
+if TYPE_CHECKING:
+    # The local users store (DynamoDB, the AWS layer, the key material) is imported when
+    # a gate opens one: a dashboard on a server (remote_gate.py) never loads it.
+    from heartbeat_tui.auth import AuthService
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +67,13 @@ class AuthGate:
         """The gate of `heartbeat` (no command): secrets from the environment, checked now.
         `stored=False`: no stored session is read or written (a browser session)."""
 
+        from heartbeat_tui.auth import AuthSecrets
+
         secrets_ = AuthSecrets.from_config(config)  # SecretsError: start-up stops with one line
 
         async def connect(stack: AsyncExitStack) -> AuthService:
+            from heartbeat_tui.auth.service import open_auth
+
             return await stack.enter_async_context(open_auth(config, secrets=secrets_))
 
         return cls(connect, check_seconds=config.file.auth.session_check_seconds, stored=stored)
@@ -78,6 +86,10 @@ class AuthGate:
         `made`: the password's hash, made ahead while the embedded AWS starts."""
 
         async def connect(stack: AsyncExitStack) -> AuthService:
+            from heartbeat_tui.auth import AuthSecrets
+            from heartbeat_tui.auth.passwords import PrehashedHasher
+            from heartbeat_tui.auth.service import open_auth
+
             config = await asyncio.to_thread(ready)
             iterations = config.file.auth.pbkdf2_iterations
             hasher = PrehashedHasher(iterations, password, made) if made is not None else None

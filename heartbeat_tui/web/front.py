@@ -179,22 +179,21 @@ class Front:
         height = clamp(request.query.get("height", "24"), MIN_SIZE[1], MAX_SIZE[1], 24)
         socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
         try:
-            with self.sessions.slot():  # SessionsFull: no place left
-                await socket.prepare(request)
-                process = await self.sessions.start(
-                    client,
-                    width,
-                    height,
-                    write_bytes=socket.send_bytes,
-                    write_str=socket.send_str,
-                    close=socket.close,
-                )
+            # Counted at once (no await before): two requests cannot both take the last place.
+            process = self.sessions.create(
+                client, write_bytes=socket.send_bytes, write_str=socket.send_str, close=socket.close
+            )
         except SessionsFull:
             # Accepted, then closed with a reason: the page shows it (a refused upgrade shows nothing).
-            if not socket.prepared:
-                await socket.prepare(request)
+            await socket.prepare(request)
             await socket.close(code=FULL_CLOSE_CODE, message=full_reason(self.sessions.max_sessions).encode())
             return socket
+        try:
+            await socket.prepare(request)
+            await self.sessions.launch(process, width, height, client)
+        except BaseException:
+            await self.sessions.end(process)
+            raise
         try:
             await _relay(socket, process)
         except asyncio.CancelledError:

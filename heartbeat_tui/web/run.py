@@ -24,10 +24,11 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from aiohttp import web
 
@@ -111,10 +112,22 @@ def web_options(
     )
     # The same refusals as `heartbeat serve`: beyond loopback only with TLS or behind a proxy.
     check_options(ServeOptions(host, port, options.tls_cert, options.tls_key, insecure_http))
+    if options.public_url is None and _unspecified(host):
+        # No browser sends Origin: http://0.0.0.0:...; every session would be refused.
+        raise UsageError(f"listening on {host} needs --public-url: the address browsers open (its Origin is checked)")
     return options
 
 
-def cmd_web(config: Config, options: WebOptions, log_level: str = "INFO") -> int:
+def _unspecified(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+def cmd_web(config: Config, options: WebOptions, log_level: str = "INFO") -> NoReturn:
     from heartbeat_tui.serve.run import ServeOptions, tls_context
     from heartbeat_tui.tui.keymap import check_keymap
 
@@ -140,10 +153,18 @@ def cmd_web(config: Config, options: WebOptions, log_level: str = "INFO") -> int
         aws = EmbeddedAWS(FleetSpec.demo(), step_seconds=2.0)
         aws.start()
     try:
-        return asyncio.run(_serve(config, options, context, log_level, aws, password))
+        code = asyncio.run(_serve(config, options, context, log_level, aws, password))
     finally:
         if aws is not None:
             aws.stop()
+        log.info("heartbeat web stopped")
+    # Everything is closed: every session's group ended, the servers and the embedded AWS
+    # stopped, the log written. Tearing the interpreter down (botocore's models, Textual)
+    # took seconds of CPU on a loaded host, past the 3 s a SIGTERM gets: skip it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 async def _serve(
@@ -206,6 +227,7 @@ async def _serve(
             from heartbeat_tui.tui.auth_gate import DEMO_ADMIN, DEMO_PASSWORD_ENV
 
             given = "the password in " + DEMO_PASSWORD_ENV if os.environ.get(DEMO_PASSWORD_ENV) else password
+            print(f"heartbeat web: demo server on {server_url} (also for `heartbeat --server`)", flush=True)
             print(f"heartbeat web: demo: log in as {DEMO_ADMIN} with {given}", flush=True)
         await stop.wait()
         log.info("heartbeat web stopping: ending %d sessions", len(sessions))

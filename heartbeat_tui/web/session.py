@@ -48,7 +48,12 @@ def main() -> int:
             client_address.set(client)
         from heartbeat_tui.config import load_config
 
-        config = load_config(None)
+        if server is None:
+            config = load_config(None)
+        else:
+            # Watching a server, the session polls nothing and holds none of the deployment's
+            # secrets: no .env (where they live), no botocore partition data.
+            config = load_config(None, env_file=None, aws=False)
         if server is not None:
             from heartbeat_tui.tui.launch import run_remote_dashboard
 

@@ -17,7 +17,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from textual_serve.download_manager import DownloadManager
@@ -86,38 +86,27 @@ class Sessions:
         self.max_sessions = max_sessions
         self.downloads = DownloadManager()
         self._live: set[SessionProcess] = set()
-        self._reserved = 0
         self.closing = False
 
     def __len__(self) -> int:
-        return len(self._live) + self._reserved
+        return len(self._live)
 
     @property
     def full(self) -> bool:
-        return self.closing or len(self) >= self.max_sessions
+        return self.closing or len(self._live) >= self.max_sessions
 
-    @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        """A place for one session (SessionsFull when there is none), held until the block ends."""
-
-        if self.full:
-            raise SessionsFull()
-        self._reserved += 1
-        try:
-            yield
-        finally:
-            self._reserved -= 1
-
-    async def start(
+    def create(
         self,
         client: str | None,
-        width: int,
-        height: int,
         *,
         write_bytes: Callable[[bytes], Awaitable[None]],
         write_str: Callable[[str], Awaitable[None]],
         close: Callable[[], Awaitable[object]],
     ) -> SessionProcess:
+        """A session, counted from now on (SessionsFull when there is no place); `launch` starts it."""
+
+        if self.full:
+            raise SessionsFull()
         process = SessionProcess(
             self.settings.argv,
             lambda base: self.settings.environment(base, client),
@@ -127,13 +116,15 @@ class Sessions:
             download_manager=self.downloads,
         )
         self._live.add(process)
+        return process
+
+    async def launch(self, process: SessionProcess, width: int, height: int, client: str | None) -> None:
         try:
             await process.start(width, height)
         except BaseException:
             self._live.discard(process)
             raise
         log.info("browser session started: pid %s, client %s, %d live", process.pid, client or "-", len(self._live))
-        return process
 
     async def end(self, process: SessionProcess) -> None:
         """End one session's whole process tree (see the module docstring)."""
