@@ -9,8 +9,9 @@ tests/web_browser do):
 
 1. page load to login form: `goto` until the form is drawn (per tab);
 2. Enter to data: the login's Enter until the fleet is on the screen;
-3. keypress to screen update: `?` until help is drawn, `Esc` until it is
-   gone (`--presses` of each, on one logged-in tab);
+3. keypress to screen update, on one logged-in tab (`--presses` of each):
+   `j`/`k` in the accounts pane until the first frame drawn after the key
+   reaches the page; `?` until help is drawn, `Esc` until it is gone;
 4. memory per session with 1, 5 and 10 tabs logged in: each session's
    process tree (the session and its children) read from /proc: RSS, and
    PSS (shared pages split between the processes that map them, so a sum
@@ -31,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,13 +110,19 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"n": len(values), "median": statistics.median(values), "p90": p90, "max": ordered[-1]}
 
 
-async def open_and_log_in(context: Any, url: str, user: str, password: str) -> tuple[Tab, float, float]:
-    """A tab logged in: (tab, seconds to the login form, seconds from Enter to data)."""
+async def open_and_log_in(
+    context: Any, url: str, user: str, password: str, at_form: Callable[[], None] | None = None
+) -> tuple[Tab, float, float]:
+    """A tab logged in: (tab, seconds to the login form, seconds from Enter to data);
+    `at_form` is called once the form is drawn and settled, before the login."""
     tab = Tab(await context.new_page())
     started = time.monotonic()
     await tab.page.goto(url)
     await tab.wait_for("Password", timeout=120)
     to_form = time.monotonic() - started
+    if at_form is not None:
+        await asyncio.sleep(2)
+        at_form()
     await tab.page.keyboard.type(user, delay=0)
     await tab.page.keyboard.press("Tab")
     await tab.page.keyboard.type(password, delay=0)
@@ -124,17 +132,32 @@ async def open_and_log_in(context: Any, url: str, user: str, password: str) -> t
     return tab, to_form, time.monotonic() - entered
 
 
-async def keypresses(tab: Tab, presses: int) -> list[float]:
-    """Seconds from a key to the screen it changes: `?` opens help, `Esc` closes it."""
-    latencies = []
+async def keypresses(tab: Tab, presses: int) -> tuple[list[float], list[float]]:
+    """Seconds from a key to the screen it changes: (`j`/`k` in the accounts pane to
+    the first frame drawn after it; `?` to help drawn and `Esc` to help gone)."""
+
+    moves = []
+    await tab.page.keyboard.press("Escape")  # no pane but the accounts one
+    for _ in range(presses):
+        for key in ("j", "k"):
+            seen = len(tab.frames)
+            started = time.monotonic()
+            await tab.page.keyboard.press(key)
+            while len(tab.frames) <= seen:
+                if time.monotonic() - started > 30:
+                    raise AssertionError(f"no frame after {key!r}")
+                await asyncio.sleep(0.001)
+            moves.append(tab.frames[seen].at - started)
+            await asyncio.sleep(0.05)
+    screens = []
     for _ in range(presses):
         for key, drawn in (("?", True), ("Escape", False)):
             started = time.monotonic()
             await tab.page.keyboard.press(key)
             await tab.wait_for(lambda text, drawn=drawn: ("Help ·" in text) == drawn, timeout=30, step=0.002)
-            latencies.append(time.monotonic() - started)
+            screens.append(time.monotonic() - started)
         await asyncio.sleep(0.05)
-    return latencies
+    return moves, screens
 
 
 async def run(args: argparse.Namespace, server: WebServer | None, url: str, server_pid: int | None) -> dict[str, Any]:
@@ -149,12 +172,21 @@ async def run(args: argparse.Namespace, server: WebServer | None, url: str, serv
             tabs: list[Tab] = []
             for count in counts:
                 while len(tabs) < count:
-                    tab, to_form, to_data = await open_and_log_in(context, url, user, password)
+                    at_form = None
+                    if not tabs and server_pid is not None:
+
+                        def at_form() -> None:
+                            (pid,) = session_pids(server_pid)
+                            result["login_form_rss_pss_mb"] = tree_memory(pid)
+
+                    tab, to_form, to_data = await open_and_log_in(context, url, user, password, at_form)
                     tabs.append(tab)
                     forms.append(to_form)
                     data.append(to_data)
                     if len(tabs) == 1:
-                        result["keypress_seconds"] = summary(await keypresses(tab, args.presses))
+                        moves, screens = await keypresses(tab, args.presses)
+                        result["keypress_to_frame_seconds"] = summary(moves)
+                        result["keypress_to_help_seconds"] = summary(screens)
                 await asyncio.sleep(args.settle)  # a poll or two drawn by every tab
                 if server_pid is not None:
                     sessions = session_pids(server_pid)
@@ -189,7 +221,11 @@ def report(result: dict[str, Any]) -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in result['load_average_before'])}")
     line("page load to login form", result["page_load_to_login_form_seconds"])
     line("Enter to data", result["enter_to_data_seconds"])
-    line("keypress to screen update", result["keypress_seconds"], 1000, "ms")
+    line("keypress (j/k) to its frame", result["keypress_to_frame_seconds"], 1000, "ms")
+    line("keypress (?/Esc) to help drawn/gone", result["keypress_to_help_seconds"], 1000, "ms")
+    if "login_form_rss_pss_mb" in result:
+        rss, pss = result["login_form_rss_pss_mb"]
+        print(f"one session at the login form (no data yet): RSS {rss:.1f} MB, PSS {pss:.1f} MB")
     for count, tabs in result["tabs"].items():
         print(
             f"{count:>2} tabs: {tabs['sessions']} sessions, per session RSS {tabs['rss_mb_per_session']:.1f} MB"
@@ -209,7 +245,7 @@ def main() -> int:
     parser.add_argument("--url", help="a running heartbeat web (default: start heartbeat web --demo)")
     parser.add_argument("--pid", type=int, help="with --url: the server's pid, for memory per session")
     parser.add_argument("--tabs", default="1,5,10", help="tab counts to measure memory at (default 1,5,10)")
-    parser.add_argument("--presses", type=int, default=20, help="? and Esc pairs timed (default 20)")
+    parser.add_argument("--presses", type=int, default=20, help="j/k and ?/Esc pairs timed (default 20)")
     parser.add_argument("--settle", type=float, default=6.0, help="seconds every tab draws before memory is read")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
