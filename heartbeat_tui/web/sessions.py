@@ -86,6 +86,7 @@ class Sessions:
         self.max_sessions = max_sessions
         self.downloads = DownloadManager()
         self._live: set[SessionProcess] = set()
+        self._ending: dict[SessionProcess, asyncio.Future[None]] = {}
         self.closing = False
 
     def __len__(self) -> int:
@@ -127,8 +128,17 @@ class Sessions:
         log.info("browser session started: pid %s, client %s, %d live", process.pid, client or "-", len(self._live))
 
     async def end(self, process: SessionProcess) -> None:
-        """End one session's whole process tree (see the module docstring)."""
+        """End one session's whole process tree (see the module docstring); once, however
+        many ask (its tab's handler and a stopping server)."""
 
+        ending = self._ending.get(process)
+        if ending is None:
+            if process not in self._live:
+                return
+            ending = self._ending[process] = asyncio.ensure_future(self._end(process))
+        await asyncio.shield(ending)
+
+    async def _end(self, process: SessionProcess) -> None:
         try:
             stopping = asyncio.ensure_future(process.stop())
             done, _ = await asyncio.wait({stopping}, timeout=QUIT_GRACE_SECONDS)
@@ -152,6 +162,7 @@ class Sessions:
                     _signal_group(pid, signal.SIGKILL)
         finally:
             self._live.discard(process)
+            self._ending.pop(process, None)
             log.info("browser session ended: pid %s, %d live", process.pid, len(self._live))
 
     async def end_all(self) -> None:
