@@ -337,6 +337,47 @@ class ServerSection(_Section):
         return value
 
 
+def _trusted_proxies(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Each entry an address or a network (CIDR); checked once, here."""
+
+    from ipaddress import ip_network
+
+    for entry in value:
+        try:
+            ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{entry[:60]!r} is not an IP address or network (such as 10.0.0.0/8)") from None
+    return value
+
+
+TrustedProxies = Annotated[tuple[str, ...], AfterValidator(_trusted_proxies)]
+
+
+class ServeSection(_Section):
+    """`heartbeat serve`: the proxies whose `X-Forwarded-For` names the client (the audit, the access log)."""
+
+    trusted_proxies: TrustedProxies = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _as_tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+
+class WebSection(_Section):
+    """`heartbeat web`: the browser front (its flags override these)."""
+
+    listen: str = "127.0.0.1:8788"
+    public_url: str | None = None
+    max_sessions: int = Field(default=20, ge=1, le=1000)
+    trusted_proxies: TrustedProxies = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _as_tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+
 class AccountConfig(_Section):
     id: AccountId
     role_arn: str | None = None
@@ -497,6 +538,8 @@ class FileConfig(_Section):
     thresholds: ThresholdsSection = ThresholdsSection()
     ui: UiSection = UiSection()
     server: ServerSection = ServerSection()
+    serve: ServeSection = ServeSection()
+    web: WebSection = WebSection()
     auth: AuthSection = AuthSection()
     discovery: DiscoverySection = DiscoverySection()
     cluster: ClusterSection = ClusterSection()
@@ -720,8 +763,13 @@ def load_config(
     *,
     env_file: str | Path | None = ".env",
     environ: Mapping[str, str] | None = None,
+    aws: bool = True,
 ) -> Config:
-    """Load the configuration; `path` is `--config` (None: `HEARTBEAT_CONFIG`, then the default)."""
+    """Load the configuration; `path` is `--config` (None: `HEARTBEAT_CONFIG`, then the default).
+
+    `aws=False`: the regions and role ARNs are not checked against botocore's
+    partition data (a browser session of `heartbeat web --server` polls nothing
+    itself, and `heartbeat web` checked the same file when it started)."""
 
     dotenv = read_dotenv(env_file)
     env = env_settings(dotenv)
@@ -745,7 +793,8 @@ def load_config(
     except ValueError as exc:
         variable = "AWS_REGION" if env.aws_region else "AWS_DEFAULT_REGION"
         raise ConfigError("environment", variable, str(exc)) from None
-    check_partitions(config)
+    if aws:
+        check_partitions(config)
     return config
 
 
