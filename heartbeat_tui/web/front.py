@@ -109,6 +109,9 @@ def _page(font_size: int) -> str:
     <script src="static/js/textual.js"></script>
   </head>
   <body>
+    <noscript>
+      <div class="dialog-container"><div class="intro">{TITLE} needs this page's JavaScript: allow it here.</div></div>
+    </noscript>
     <div class="dialog-container intro-dialog">
       <div class="intro"><div>{TITLE}</div><div class="hint">connecting…</div></div>
     </div>

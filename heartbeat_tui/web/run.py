@@ -223,6 +223,8 @@ async def _serve(
             front.origins = allowed_origins(None, options.host, port, tls)
         log.info("heartbeat web on %s (%s)", url, server_url or "each session polls the fleet")
         print(f"heartbeat web: listening on {url}", flush=True)
+        if options.public_url is not None:
+            print(f"heartbeat web: browsers open {options.public_url}/", flush=True)
         if password is not None:
             from heartbeat_tui.tui.auth_gate import DEMO_ADMIN, DEMO_PASSWORD_ENV
 
