@@ -160,7 +160,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         fleet = FleetSpec.benchmark(accounts=accounts, regions=regions, clusters=clusters, services=services)
     except ValueError as exc:
         raise SystemExit(f"collector_bench: --fleet: {exc}") from None
-    with EmbeddedAWS(fleet, paused=True) as aws:
+    # Seeding takes about a second per thousand services on a busy machine.
+    start_timeout = 60 + accounts * regions * clusters * services / 100
+    with EmbeddedAWS(fleet, paused=True).start(timeout=start_timeout) as aws:
         data = aws.config_dict()
         data.setdefault("collector", {})["max_in_flight_per_account"] = args.in_flight
         creds = aws.credentials()
