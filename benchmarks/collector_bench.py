@@ -165,6 +165,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with EmbeddedAWS(fleet, paused=True).start(timeout=start_timeout) as aws:
         data = aws.config_dict()
         data.setdefault("collector", {})["max_in_flight_per_account"] = args.in_flight
+        data["collector"]["account_deadline_seconds"] = args.deadline
         creds = aws.credentials()
         env = EnvSettings(
             _env_file=None,  # type: ignore[call-arg]
@@ -300,6 +301,13 @@ def main() -> None:
         help="accounts x regions x clusters x services per cluster (default 3x2x4x100: 2,400 services)",
     )
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=900,
+        help="[collector].account_deadline_seconds (default 900, the most allowed: a large fleet on a busy"
+        " machine must not be cut, or its CPU is not the whole poll's; a cut account is listed as failed)",
+    )
     parser.add_argument("--in-flight", type=int, default=10, help="max calls in flight per account")
     parser.add_argument(
         "--prepare",
