@@ -11,6 +11,7 @@ from textual.widgets import Footer
 
 from heartbeat_tui.tui.screens.base import ServicesScreen
 from heartbeat_tui.tui.text import content
+from heartbeat_tui.tui.textual_private import set_table_subtitle
 from heartbeat_tui.tui.view import FLEET_TABLE_COLUMNS, SEVERITY, FleetView
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.flash_bar import FlashBar
@@ -67,7 +68,8 @@ class FleetServicesScreen(ServicesScreen):
         at 80 columns `payments…` could be prod or staging."""
 
         row = table.cursor_row
-        table.border_subtitle = content(f"{row.account} · {row.cluster} · {row.name}") if row else ""
+        # Changes with every cursor move: only the border line is repainted, not the table.
+        set_table_subtitle(table, content(f"{row.account} · {row.cluster} · {row.name}" if row else ""))
 
     def action_back(self) -> None:
         if not self.clear_filter():
