@@ -297,18 +297,23 @@ class HeartbeatApp(CrashReportingApp):
         self.notify(text, title="Poll failed", severity="error")
 
     async def snapshot_polled(self, snapshot: FleetSnapshot, previous: FleetSnapshot | None) -> None:
-        # What the poll made is frozen before anything else allocates: the first
-        # young collection after the poll window would walk all of it (a million
-        # objects at 40,000 services), on whichever thread allocated, the UI's too.
-        heap.hold()
         now = self.clock()
         last_view = self.state.view
         screen = self.screen
         planner = screen.view_planner() if isinstance(screen, FleetScreen) else None
 
         def prepare() -> tuple[FleetView, list[Any], object]:
-            view = build_view(snapshot, now, self.thresholds, previous=last_view)
-            return view, changes(previous, snapshot), None if planner is None else planner(view)
+            # Inside a poll window, as the poll: what the poll made is frozen first
+            # and young collections are rare, and what the view is made of is frozen
+            # before the window closes. Otherwise the young collections that follow
+            # walk all of it (a million objects at 40,000 services, 0.2-0.3 s of CPU
+            # a tick), on whichever thread allocates: the UI's too.
+            with heap.poll_window():
+                view = build_view(snapshot, now, self.thresholds, previous=last_view)
+                prepared = None if planner is None else planner(view)
+                notices = changes(previous, snapshot)
+                heap.hold()
+            return view, notices, prepared
 
         # Pure work on immutable data: off the loop, so keys stay answered.
         view, notices, prepared = await asyncio.to_thread(prepare)
