@@ -571,7 +571,8 @@ def changes(previous: FleetSnapshot | None, current: FleetSnapshot, *, limit: in
     Deployments that failed, services that scaled, accounts that went to error
     or recovered. Every line names its account, and each service its cluster; a
     burst in one account is one line ("payments-prod: 3 services scaled: ...",
-    at most `limit` named), so a busy poll does not bury the one line that matters.
+    at most `limit` named), and scaling in more than `limit` accounts is one line
+    naming the busiest, so a busy poll does not bury the one line that matters.
     """
 
     if previous is None:
@@ -608,6 +609,14 @@ def changes(previous: FleetSnapshot | None, current: FleetSnapshot, *, limit: in
         out.append(Change("information", f"recovered: {', '.join(recovered)}"))
     for account_name, items in failed.items():
         out.append(_summarise("error", account_name, "deployment failed", "deployments failed", items, limit))
+    if len(scaled) > limit:
+        # Scaling across many accounts at once (a fleet of hundreds): one line, not one per
+        # account burying the rest of the flash line and the history (`n`).
+        busiest = sorted(scaled.items(), key=lambda item: -len(item[1]))
+        total = sum(len(items) for items in scaled.values())
+        named = ", ".join(f"{name} ({len(items)})" for name, items in busiest[:limit])
+        out.append(Change("information", f"{total} services scaled in {len(scaled)} accounts: {named}, …"))
+        return out
     for account_name, items in scaled.items():
         out.append(_summarise("information", account_name, "scaled", "services scaled", items, limit))
     return out
