@@ -1,26 +1,32 @@
-"""TUI benchmark: the dashboard with 5,000 services, on the app's own clock.
+"""TUI benchmark: the dashboard with 5,000 or 40,000 services, on the app's own clock.
 
-    python benchmarks/tui_bench.py [--services 5000] [--polls 30] [--idle-seconds 10]
+    python benchmarks/tui_bench.py [--services 5000] [--polls 30] [--idle-seconds 10] [--json]
 
 No AWS: a synthetic FleetSnapshot (tests/support/factory.py; 3 h of history per
-series) is fed through the app's real poll path (worker -> view built in a
-thread -> one SnapshotReady -> applied in batch_update). Measured:
+series) is fed through the app's real poll path (collector thread -> view built
+in a thread -> one SnapshotReady -> applied in batch_update). Each poll changes
+the fleet as a real one does every 30 s: the collector's thread makes the next
+snapshot (inside `heap.poll_window`, as the collector polls) from the last,
+sharing what did not change; on a poll that crosses a minute every series of
+every service gets its new point (so every service changes), on the other polls
+a third of the services (rotating) see their newest minute revised; a service in
+97 changes its desired count. Measured:
 
 * first paint of the fleet-wide view: from the poll returning its snapshot to
   the screen having been refreshed with it (call_after_refresh);
-* one refresh tick, applied on the UI loop: a poll where a third of the
-  services got a new minute of metrics (and so changed), and the worst case
-  where every service changed;
-* keypress-to-render latency during a poll: keys are created on another
-  thread at a steady rate (like the terminal's input thread), stamped when
-  created (Textual's own Message.time), and measured to the refresh after the
-  app handled them, while a poll does CPU work on the loop in chunks (as the
-  collector's parsing does between HTTP responses);
-* RSS after `--polls` polls;
+* each refresh tick after it: the UI thread's CPU time (the event loop's work:
+  applying the view, rendering) from the poll returning to the paint, and the
+  wall time of the apply alone; by kind (a third changed, every service changed);
+* keypress-to-render latency during polls: keys are created on another thread
+  at a steady rate (like the terminal's input thread), stamped when created
+  (Textual's own Message.time), and measured to the refresh after the app
+  handled them, while polls run (the collector's thread making the snapshot and
+  then doing `--busy-seconds` more CPU work in chunks, the view built, applied);
+* RSS after `--polls` polls (and before the fleet was built);
 * CPU while idle between polls (the header still ticks once a second).
 
-Targets: first paint <= 1 s, tick <= 50 ms, keypress <= 50 ms,
-RSS <= 250 MB, idle CPU <= 2 % of one core.
+Targets: first paint <= 1 s, tick <= 50 ms of loop time, keypress p99 <= 50 ms,
+RSS <= 250 MB at 5,000 services (600 MB at 40,000), idle CPU <= 2 % of one core.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import statistics
 import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -42,22 +50,54 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from textual import events
 
 from heartbeat_tui.controller.threaded import ThreadedSource
-from heartbeat_tui.models import FleetSnapshot, MetricSeries
+from heartbeat_tui.models import FleetSnapshot, MetricSeries, Service
 from heartbeat_tui.tui.app import HeartbeatApp
 from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 from tests.support.factory import FIXED_NOW, make_snapshot
 
 HISTORY = 180 * 60
+INTERVAL = 30
 
 
-def advance(snapshot: FleetSnapshot, step: int, share: int = 3) -> FleetSnapshot:
-    """The next poll: every `share`-th service (rotating) got a new minute of
-    metrics; every 97th changed its desired count. Unchanged parts are shared,
-    as the collector shares them."""
+def advance(snapshot: FleetSnapshot, step: int) -> FleetSnapshot:
+    """The next poll, `INTERVAL` seconds on. Crossing a minute, every series gets
+    its new point (the oldest drops out); otherwise every third service (rotating)
+    has its newest minute revised (a partial minute read again). A service in 97
+    (rotating) changes its desired count. Unchanged parts are shared, as the
+    collector shares them."""
 
-    new_time = snapshot.generated_at.timestamp() + 60
-    oldest = int(new_time - HISTORY)
+    old_time = int(snapshot.generated_at.timestamp())
+    new_time = old_time + INTERVAL
+    minute = new_time // 60 != old_time // 60
+    oldest = new_time - HISTORY
+    stamp = new_time // 60 * 60
+
+    def grow(series: MetricSeries, value: float) -> MetricSeries:
+        return series.merged([stamp], [value], oldest=oldest, ordered=True)
+
+    def revise(series: MetricSeries, value: float) -> MetricSeries:
+        last = series.latest_timestamp
+        return series if last is None else series.merged([last], [value], oldest=oldest, ordered=True)
+
+    def changed(service: Service, index: int) -> Service:
+        update: dict = {}
+        if minute or index % 3 == step % 3:
+            change = grow if minute else revise
+            m = service.metrics
+            value = float((index * 7 + step * 13) % 100)
+            update["metrics"] = m.model_copy(
+                update={
+                    "cpu_average": change(m.cpu_average, value),
+                    "cpu_maximum": change(m.cpu_maximum, min(100.0, value + 5)),
+                    "memory_average": change(m.memory_average, value / 2),
+                    "memory_maximum": change(m.memory_maximum, value / 2 + 3),
+                }
+            )
+        if index % 97 == step % 97:
+            update["desired_count"] = service.desired_count + 1
+        return service.model_copy(update=update) if update else service
+
     accounts = []
     index = 0
     for account in snapshot.accounts:
@@ -67,27 +107,7 @@ def advance(snapshot: FleetSnapshot, step: int, share: int = 3) -> FleetSnapshot
             for cluster in region.clusters:
                 services = []
                 for service in cluster.services:
-                    if index % share == step % share:
-                        m = service.metrics
-                        value = (index * 7 + step * 13) % 100
-
-                        def grow(series: MetricSeries, v: float) -> MetricSeries:
-                            return series.merged([int(new_time)], [float(v)], oldest=oldest)
-
-                        update: dict = {
-                            "metrics": m.model_copy(
-                                update={
-                                    "cpu_average": grow(m.cpu_average, value),
-                                    "cpu_maximum": grow(m.cpu_maximum, min(100, value + 5)),
-                                    "memory_average": grow(m.memory_average, value / 2),
-                                    "memory_maximum": grow(m.memory_maximum, value / 2 + 3),
-                                }
-                            )
-                        }
-                        if index % 97 == step % 97:
-                            update["desired_count"] = service.desired_count + 1
-                        service = service.model_copy(update=update)
-                    services.append(service)
+                    services.append(changed(service, index))
                     index += 1
                 clusters.append(cluster.model_copy(update={"services": tuple(services)}))
             regions.append(region.model_copy(update={"clusters": tuple(clusters)}))
@@ -102,16 +122,22 @@ def advance(snapshot: FleetSnapshot, step: int, share: int = 3) -> FleetSnapshot
 
 
 class BenchSource:
-    """Returns prepared snapshots; `busy_poll` makes the next poll do CPU work
-    on the loop in chunks (about `chunk_ms` each) for `busy_seconds`."""
+    """The collector's stand-in: its first poll returns the prepared fleet, each
+    later one the next with `advance` (made on the collector's thread, as the
+    collector makes its snapshot), then does `busy_seconds` more CPU work in
+    chunks of about `chunk_ms` (the collector parsing between HTTP answers)."""
 
     def __init__(self, first: FleetSnapshot) -> None:
-        self.next_snapshot = first
+        self.current = first
+        self.step = 0
         self.returned_at: float | None = None
         self.busy_seconds = 0.0
         self.chunk_ms = 5.0
 
     async def poll(self, only=None) -> FleetSnapshot:
+        if self.step:
+            self.current = advance(self.current, self.step)
+        self.step += 1
         if self.busy_seconds:
             end = time.monotonic() + self.busy_seconds
             while time.monotonic() < end:
@@ -120,7 +146,7 @@ class BenchSource:
                     sum(range(200))  # parsing-like CPU work
                 await asyncio.sleep(0)
         self.returned_at = time.monotonic()
-        return self.next_snapshot
+        return self.current
 
     async def fetch_service_detail(self, *args):
         raise NotImplementedError
@@ -162,11 +188,15 @@ class BenchApp(HeartbeatApp):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.key_latencies: list[float] = []
-        self.key_log: list[tuple[float, str]] = []
         self.pending_keys: deque[float] = deque()
         self._seen: set[int] = set()
         self.apply_seconds: list[float] = []
+        # Per applied poll: wall seconds from the poll returning to the paint, and
+        # the UI thread's CPU seconds over the same span (the event loop's work).
         self.painted_after_poll: list[float] = []
+        self.loop_cpu: list[float] = []
+        self.bench_source: BenchSource | None = None
+        self._poll_returned: tuple[float, float] | None = None
 
     async def on_event(self, event: events.Event) -> None:
         # A key reaches the app first (then the focused table, and bubbles back):
@@ -174,7 +204,6 @@ class BenchApp(HeartbeatApp):
         if isinstance(event, events.Key) and event.key in ("j", "k") and id(event) not in self._seen:
             self._seen.add(id(event))
             self.pending_keys.append(event.time)
-            self.key_log.append((event.time, event.key))
         await super().on_event(event)
 
     def key_handled(self) -> None:
@@ -183,16 +212,25 @@ class BenchApp(HeartbeatApp):
             stamped = self.pending_keys.popleft()
             self.call_after_refresh(lambda: self.key_latencies.append(time.monotonic() - stamped))
 
+    async def snapshot_polled(self, snapshot: FleetSnapshot, previous: FleetSnapshot | None) -> None:
+        # Back on the UI loop: the poll has returned. Start the UI thread's CPU clock here.
+        self._poll_returned = (time.thread_time(), self.bench_source.returned_at if self.bench_source else 0.0)
+        await super().snapshot_polled(snapshot, previous)
+
     def apply_snapshot(self, message) -> None:
         began = time.monotonic()
         super().apply_snapshot(message)
         self.apply_seconds.append(time.monotonic() - began)
-        source: BenchSource = getattr(self.source, "source", self.source)
-        returned = source.returned_at or began
-        self.call_after_refresh(lambda: self.painted_after_poll.append(time.monotonic() - returned))
+        cpu_began, returned = self._poll_returned or (time.thread_time(), began)
+
+        def painted() -> None:
+            self.painted_after_poll.append(time.monotonic() - returned)
+            self.loop_cpu.append(time.thread_time() - cpu_began)
+
+        self.call_after_refresh(painted)
 
 
-async def wait_for(condition, timeout: float = 60.0) -> None:
+async def wait_for(condition: Callable[[], bool], timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -200,9 +238,8 @@ async def wait_for(condition, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def poll_once(app: BenchApp, snapshot: FleetSnapshot) -> None:
+async def poll_once(app: BenchApp) -> None:
     count = len(app.painted_after_poll)
-    getattr(app.source, "source", app.source).next_snapshot = snapshot
     assert app.start_poll()
     await wait_for(lambda: len(app.painted_after_poll) > count and not app.polling)
 
@@ -211,57 +248,64 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
 async def run(args: argparse.Namespace) -> dict[str, float]:
     process = psutil.Process()
+    results: dict[str, float] = {"services": 0, "rss_before_fleet_mb": process.memory_info().rss / 1e6}
     per_cluster = 100
     clusters = 5
     accounts = max(1, args.services // (per_cluster * clusters))
     began = time.monotonic()
+    gc.disable()  # the factory's millions of objects, without full collections on the way
     snapshot = make_snapshot(accounts=accounts, clusters=clusters, services=per_cluster, now=FIXED_NOW)
+    gc.enable()
+    results["services"] = snapshot.service_count
     print(
         f"synthetic fleet: {snapshot.service_count} services, {accounts} accounts, "
         f"180 min of history (built in {time.monotonic() - began:.1f} s)"
     )
-    results: dict[str, float] = {}
     source = BenchSource(snapshot)
+    del snapshot
     app_source = ThreadedSource(source) if args.collector == "thread" else source
     print(f"collector runs {'in its own thread (the default)' if args.collector == 'thread' else 'on the UI loop'}")
     app = BenchApp(app_source, autopoll=False, interval_seconds=30.0)
+    app.bench_source = source
     async with app.run_test(size=(200, 60)) as pilot:
         await app.push_screen(BenchFleetScreen())
         await pilot.pause()
         # 1. First paint of the fleet-wide view.
-        await poll_once(app, snapshot)
+        await poll_once(app)
         table = app.screen.query_one(ServiceTable)
-        assert len(table.order) == snapshot.service_count, len(table.order)
+        assert len(table.order) == results["services"], len(table.order)
         results["first_paint"] = app.painted_after_poll[-1]
-        print(f"first paint of the fleet-wide view ({len(table.order)} rows): {ms(results['first_paint'])}")
-
-        # 2. Refresh ticks: a third changed (typical), then everything changed.
-        ticks, paints = [], []
-        for step in range(1, 6):
-            snapshot = advance(snapshot, step)
-            await poll_once(app, snapshot)
-            ticks.append(app.apply_seconds[-1])
-            paints.append(app.painted_after_poll[-1])
-        results["tick"] = statistics.median(ticks)
+        results["first_paint_loop_cpu"] = app.loop_cpu[-1]
         print(
-            f"refresh tick, 1/3 of services changed: apply {ms(results['tick'])} median "
-            f"(max {ms(max(ticks))}); poll returned -> painted {ms(statistics.median(paints))} "
-            f"(includes building the view in a thread)"
-        )
-        snapshot = advance(snapshot, 6, share=1)
-        await poll_once(app, snapshot)
-        results["tick_all"] = app.apply_seconds[-1]
-        print(
-            f"refresh tick, all {snapshot.service_count} changed: apply {ms(results['tick_all'])}; "
-            f"painted {ms(app.painted_after_poll[-1])} after the poll returned"
+            f"first paint of the fleet-wide view ({len(table.order)} rows): {ms(results['first_paint'])} "
+            f"(UI thread CPU {ms(results['first_paint_loop_cpu'])})"
         )
 
-        # 3. Keypresses during a poll, from another thread (like the terminal's input thread).
+        # 2. Refresh ticks: polls alternate between a third changed and all changed (a new minute).
+        ticks: dict[str, list[tuple[float, float, float]]] = {"third": [], "all": []}
+
+        async def tick() -> None:
+            minute = (int(source.current.generated_at.timestamp()) + INTERVAL) // 60 != int(
+                source.current.generated_at.timestamp()
+            ) // 60
+            await poll_once(app)
+            kind = "all" if minute else "third"
+            ticks[kind].append((app.loop_cpu[-1], app.apply_seconds[-1], app.painted_after_poll[-1]))
+
+        for _ in range(6):
+            await tick()
+
+        # 3. Keypresses during polls, from another thread (like the terminal's input thread).
         loop = asyncio.get_running_loop()
         app.key_latencies.clear()
-        source.busy_seconds = 3.0
+        source.busy_seconds = args.busy_seconds
         stop = threading.Event()
 
         def typist() -> None:
@@ -271,34 +315,53 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 key = events.Key(keys[i % len(keys)], keys[i % len(keys)])
                 loop.call_soon_threadsafe(app.post_message, key)
                 i += 1
-                time.sleep(0.1)
+                time.sleep(1 / args.key_rate)
 
-        snapshot = advance(snapshot, 7)
-        source.next_snapshot = snapshot
-        app.start_poll()
         thread = threading.Thread(target=typist, daemon=True)
         thread.start()
-        await wait_for(lambda: not app.polling, timeout=30)
+        for _ in range(args.key_polls):
+            await poll_once(app)
         await asyncio.sleep(0.3)
         stop.set()
         thread.join()
         source.busy_seconds = 0.0
-        latencies = sorted(app.key_latencies)
+        latencies = app.key_latencies
+        results["keys"] = len(latencies)
         results["key_p50"] = statistics.median(latencies)
-        results["key_p95"] = latencies[int(len(latencies) * 0.95) - 1]
-        results["key_max"] = latencies[-1]
+        results["key_p95"] = percentile(latencies, 0.95)
+        results["key_p99"] = percentile(latencies, 0.99)
+        results["key_max"] = max(latencies)
         print(
-            f"keypress -> rendered during a poll ({len(latencies)} keys): median {ms(results['key_p50'])}, "
-            f"p95 {ms(results['key_p95'])}, max {ms(results['key_max'])}"
+            f"keypress -> rendered during {args.key_polls} polls ({len(latencies)} keys): "
+            f"median {ms(results['key_p50'])}, p95 {ms(results['key_p95'])}, p99 {ms(results['key_p99'])}, "
+            f"max {ms(results['key_max'])}"
         )
 
-        # 4. RSS after N polls.
-        for step in range(8, 8 + args.polls - 8):
-            snapshot = advance(snapshot, step)
-            await poll_once(app, snapshot)
+        # 4. More polls (ticks measured too), then RSS.
+        while app.polls_applied < args.polls:
+            await tick()
+        for kind, label in (("third", "a third changed"), ("all", "all changed (a new minute)")):
+            if not ticks[kind]:
+                continue
+            cpu = [t[0] for t in ticks[kind]]
+            apply = [t[1] for t in ticks[kind]]
+            results[f"tick_{kind}_loop_cpu_median"] = statistics.median(cpu)
+            results[f"tick_{kind}_loop_cpu_max"] = max(cpu)
+            results[f"tick_{kind}_apply_median"] = statistics.median(apply)
+            results[f"tick_{kind}_apply_max"] = max(apply)
+            print(
+                f"refresh tick, {label} ({len(cpu)} polls): UI thread CPU median {ms(statistics.median(cpu))}, "
+                f"max {ms(max(cpu))}; apply (wall) median {ms(statistics.median(apply))}, max {ms(max(apply))}; "
+                f"poll returned -> painted median {ms(statistics.median(t[2] for t in ticks[kind]))} "
+                f"(includes building the view in a thread)"
+            )
+        results["tick"] = max(results.get("tick_third_loop_cpu_max", 0), results.get("tick_all_loop_cpu_max", 0))
         gc.collect()
         results["rss_mb"] = process.memory_info().rss / 1e6
-        print(f"RSS after {app.polls_applied} polls: {results['rss_mb']:.0f} MB")
+        print(
+            f"RSS after {app.polls_applied} polls: {results['rss_mb']:.0f} MB "
+            f"({results['rss_before_fleet_mb']:.0f} MB before the fleet was built)"
+        )
 
         # 5. Idle CPU between polls (header ticking once a second).
         await asyncio.sleep(1.0)
@@ -316,9 +379,13 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--services", type=int, default=5000)
+    parser.add_argument("--services", type=int, default=5000, help="fleet size (accounts of 5 clusters x 100)")
     parser.add_argument("--polls", type=int, default=30)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--key-polls", type=int, default=2, help="polls the keys are typed during")
+    parser.add_argument("--key-rate", type=float, default=20.0, help="keys a second")
+    parser.add_argument("--busy-seconds", type=float, default=3.0, help="collector CPU per poll while typing")
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON object at the end")
     parser.add_argument(
         "--collector",
         choices=["thread", "loop"],
@@ -330,14 +397,16 @@ def main() -> int:
     targets = {
         "first_paint": 1.0,
         "tick": 0.05,
-        "key_p95": 0.05,
-        "rss_mb": 250,
+        "key_p99": 0.05,
+        "rss_mb": 250 if results["services"] <= 5000 else 600,
         "idle_cpu_percent": 2.0,
     }
     print()
     for key, target in targets.items():
         ok = results[key] <= target
         print(f"{'ok  ' if ok else 'MISS'} {key:<18} {results[key]:.3f} (target <= {target})")
+    if args.json:
+        print(json.dumps({**results, "load_average": psutil.getloadavg()[0]}))
     return 0
 
 

@@ -21,6 +21,9 @@ class SnapshotReady(Message):
     snapshot: FleetSnapshot
     view: FleetView
     changes: list[Change] = field(default_factory=list)
+    # What `prepared_for` (a screen's `view_planner`) worked out for the view, off the loop.
+    prepared: object = None
+    prepared_for: object = None
 
 
 @dataclass

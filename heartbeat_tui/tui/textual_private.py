@@ -18,6 +18,11 @@ Textual and fails naming its version when an upgrade removes or changes one.
   takes the slot of the key it shadows there, which reorders what `?` shows.
 * `textual.keys._character_to_key`: a keymap's `?` or `/` spelt as Textual's key
   name (`question_mark`), exactly as Textual spells it.
+* `Widget._border_subtitle`: the fleet view names the selected service under
+  its table, so the subtitle changes on every cursor move; the public setter
+  repaints the whole widget (60 table lines at 200x60, half a keypress's CPU)
+  for one line of border. `set_table_subtitle` sets it as the setter does and
+  repaints the bottom border line only.
 """
 
 from __future__ import annotations
@@ -28,9 +33,12 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding, BindingsMap
+from textual.content import Content
 from textual.dom import DOMNode
+from textual.geometry import Region
 from textual.keys import _character_to_key
 from textual.screen import Screen
+from textual.widget import Widget
 
 log = logging.getLogger("heartbeat_tui.tui.app")  # where these lines were logged before
 
@@ -41,7 +49,7 @@ USED: dict[type, tuple[str, ...]] = {
     DOMNode: ("_merge_bindings",),
 }
 USED_FUNCTIONS = ("textual.keys._character_to_key",)
-USED_INSTANCE_ATTRIBUTES: dict[type, tuple[str, ...]] = {App: ("_exit_renderables",)}
+USED_INSTANCE_ATTRIBUTES: dict[type, tuple[str, ...]] = {App: ("_exit_renderables",), Widget: ("_border_subtitle",)}
 
 
 class CrashReportingApp(App[int]):
@@ -86,3 +94,18 @@ def binding_chain(screen: Screen[Any]) -> Iterable[tuple[DOMNode, Iterable[tuple
 def action_state(app: App[object], action: str, node: DOMNode) -> bool | None:
     """`check_action` for `action` on `node`: True shown, None dimmed, False hidden."""
     return app._check_action_state(action, node)  # see the module docstring
+
+
+def set_table_subtitle(widget: Widget, subtitle: Content) -> None:
+    """`widget.border_subtitle = subtitle`, repainting only the bottom border line (see the module docstring)."""
+
+    new = widget.render_str(subtitle).expand_tabs(4).split()[0]  # as Textual's setter keeps it
+    if widget._border_subtitle == new:
+        return
+    widget._border_subtitle = new
+    if not widget.is_mounted:
+        widget.refresh()
+        return
+    offset, outer = widget.content_offset, widget.outer_size
+    # `refresh` takes regions in content coordinates; the bottom border lies below the content.
+    widget.refresh(Region(-offset.x, outer.height - 1 - offset.y, outer.width, 1))

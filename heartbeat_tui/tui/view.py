@@ -283,6 +283,7 @@ class FleetView:
     account_snapshots: dict[str, AccountSnapshot]
     # The fleet's worst service problem: (account name, "api-0001 rollout FAILED", how bad); None: none.
     worst: tuple[str, str, Severity] | None = None
+    thresholds: Thresholds | None = None
 
     @property
     def error_accounts(self) -> list[AccountRow]:
@@ -314,11 +315,47 @@ def _worse(row: ServiceRow, than: ServiceRow | None) -> bool:
     return than is None or (row.severity, row.rank[2], row.name) < (than.severity, than.rank[2], than.name)
 
 
-def build_view(snapshot: FleetSnapshot, now: datetime | None = None, thresholds: Thresholds | None = None) -> FleetView:
-    """One pass over the snapshot; O(services)."""
+def _reusable(
+    prev: ServiceRow,
+    service: Service,
+    account_name: str,
+    cluster_name: str,
+    stale_seconds: float | None,
+    trouble: bool,
+    as_of: float,
+) -> bool:
+    """The last view's row still says everything about `service`: the same object
+    (the collector keeps an unchanged service's identity), in the same context,
+    with the same current values (a newest point can age out of being current).
+    Its sparklines, like those of a row that looks the same, end where they were
+    drawn; the next point of its series makes a new row."""
+
+    if prev.service is not service:
+        return False
+    metrics = service.metrics
+    return (
+        prev.account == account_name
+        and prev.cluster == cluster_name
+        and prev.stale_seconds == stale_seconds
+        and prev.account_trouble == trouble
+        and prev.cpu == metrics.cpu_average.current(as_of)
+        and prev.mem == metrics.memory_average.current(as_of)
+    )
+
+
+def build_view(
+    snapshot: FleetSnapshot,
+    now: datetime | None = None,
+    thresholds: Thresholds | None = None,
+    *,
+    previous: FleetView | None = None,
+) -> FleetView:
+    """One pass over the snapshot; O(services). With the `previous` view, the row
+    of a service that did not change is that view's row (tables skip it by identity)."""
 
     now = now or snapshot.generated_at
     thresholds = thresholds or Thresholds()
+    last_rows = previous.services if previous is not None and previous.thresholds == thresholds else {}
     fleet_worst: tuple[AccountSnapshot, ServiceRow] | None = None
     end = snapshot.generated_at.timestamp()
     accounts: dict[str, AccountRow] = {}
@@ -340,18 +377,22 @@ def build_view(snapshot: FleetSnapshot, now: datetime | None = None, thresholds:
             for cluster in region.clusters:
                 rows: dict[str, ServiceRow] = {}
                 for service in cluster.services:
-                    row = _service_row(
-                        account,
-                        name,
-                        region.region,
-                        cluster.name,
-                        service,
-                        stale_seconds,
-                        end,
-                        as_of,
-                        thresholds,
-                        trouble,
-                    )
+                    last = last_rows.get(service.arn)
+                    if last is not None and _reusable(last, service, name, cluster.name, stale_seconds, trouble, as_of):
+                        row = last
+                    else:
+                        row = _service_row(
+                            account,
+                            name,
+                            region.region,
+                            cluster.name,
+                            service,
+                            stale_seconds,
+                            end,
+                            as_of,
+                            thresholds,
+                            trouble,
+                        )
                     rows[row.key] = row
                     services[row.key] = row
                     if row.problem and _worse(row, worst):
@@ -392,7 +433,7 @@ def build_view(snapshot: FleetSnapshot, now: datetime | None = None, thresholds:
     if fleet_worst is not None:
         account_row = accounts[fleet_worst[0].id]
         headline = (account_row.name, account_row.worst or "", account_row.worst_severity)
-    return FleetView(snapshot, now, accounts, clusters, services, by_cluster, account_snapshots, headline)
+    return FleetView(snapshot, now, accounts, clusters, services, by_cluster, account_snapshots, headline, thresholds)
 
 
 # -- columns and sorting ----------------------------------------------------------
@@ -530,7 +571,8 @@ def changes(previous: FleetSnapshot | None, current: FleetSnapshot, *, limit: in
     Deployments that failed, services that scaled, accounts that went to error
     or recovered. Every line names its account, and each service its cluster; a
     burst in one account is one line ("payments-prod: 3 services scaled: ...",
-    at most `limit` named), so a busy poll does not bury the one line that matters.
+    at most `limit` named), and scaling in more than `limit` accounts is one line
+    naming the busiest, so a busy poll does not bury the one line that matters.
     """
 
     if previous is None:
@@ -567,6 +609,14 @@ def changes(previous: FleetSnapshot | None, current: FleetSnapshot, *, limit: in
         out.append(Change("information", f"recovered: {', '.join(recovered)}"))
     for account_name, items in failed.items():
         out.append(_summarise("error", account_name, "deployment failed", "deployments failed", items, limit))
+    if len(scaled) > limit:
+        # Scaling across many accounts at once (a fleet of hundreds): one line, not one per
+        # account burying the rest of the flash line and the history (`n`).
+        busiest = sorted(scaled.items(), key=lambda item: -len(item[1]))
+        total = sum(len(items) for items in scaled.values())
+        named = ", ".join(f"{name} ({len(items)})" for name, items in busiest[:limit])
+        out.append(Change("information", f"{total} services scaled in {len(scaled)} accounts: {named}, …"))
+        return out
     for account_name, items in scaled.items():
         out.append(_summarise("information", account_name, "scaled", "services scaled", items, limit))
     return out

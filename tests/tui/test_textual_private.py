@@ -11,14 +11,18 @@ import pytest
 import textual
 from textual.app import App
 from textual.binding import BindingsMap
+from textual.widgets import Static
 
 import heartbeat_tui
 from heartbeat_tui.tui import textual_private
 from heartbeat_tui.tui.app import HeartbeatApp
 from heartbeat_tui.tui.commands import screen_bindings
 from heartbeat_tui.tui.screens.dashboard import DashboardScreen
+from heartbeat_tui.tui.text import content
+from heartbeat_tui.tui.widgets.service_table import ServiceTable
 from tests.support.factory import ScriptedSource, make_snapshot
 from tests.support.pilot import make_app, wait_until
+from tests.support.screen_text import screen_lines
 
 UPGRADE = f"Textual {textual.__version__} changed a private API that heartbeat_tui/tui/textual_private.py uses"
 
@@ -68,8 +72,9 @@ def test_private_signatures_are_unchanged() -> None:
 async def test_exit_renderables_and_binding_chain_are_still_there() -> None:
     app = make_app(ScriptedSource(make_snapshot(accounts=2, clusters=1, services=3)))
     for owner, names in textual_private.USED_INSTANCE_ATTRIBUTES.items():
+        instance = app if owner is App else owner()
         for name in names:
-            assert hasattr(app, name), f"{UPGRADE}: {owner.__name__}().{name} is gone"
+            assert hasattr(instance, name), f"{UPGRADE}: {owner.__name__}().{name} is gone"
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.polls_applied >= 1)
         chain = textual_private.binding_chain(app.screen)
@@ -109,3 +114,26 @@ async def test_help_lists_the_nearest_binding_first_and_dims_hidden_ones() -> No
         by_action = {info.action: info for info in infos}
         assert by_action["account_error"].enabled is False
         assert by_action["refresh"].enabled is True and by_action["refresh"].node is app
+
+
+async def test_table_subtitle_follows_the_cursor_on_screen() -> None:
+    """`set_table_subtitle` keeps what the public setter keeps, and the repainted
+    border line shows it: the selected service's names under the fleet table."""
+
+    app = make_app(ScriptedSource(make_snapshot(accounts=2, clusters=1, services=5)))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied >= 1)
+        await pilot.press("f")
+        await pilot.pause()
+        table = app.screen.query_one(ServiceTable)
+        for _ in range(3):
+            await pilot.press("j")
+            await pilot.pause()
+            row = table.cursor_row
+            assert row is not None
+            wanted = f"{row.account} · {row.cluster} · {row.name}"
+            reference = Static()
+            reference.border_subtitle = content(wanted)
+            assert table.border_subtitle == reference.border_subtitle, f"{UPGRADE}: Widget._border_subtitle"
+            bottom = screen_lines(app)[table.region.bottom - 1]
+            assert wanted in bottom, f"{UPGRADE}: the border line was not repainted: {bottom!r}"

@@ -164,3 +164,30 @@ def test_badges_ok_stale_error() -> None:
     assert account_badge(ecs_failed) == "error"
     never = ecs_failed.model_copy(update={"regions": ()})
     assert account_badge(never) == "error"
+
+
+def test_scaling_in_many_accounts_at_once_is_one_line() -> None:
+    before = make_snapshot(accounts=7, clusters=1, services=3)
+
+    def scaled(account: Any, how_many: int) -> Any:
+        def up(cluster: Any) -> Any:
+            services = tuple(
+                s.model_copy(update={"desired_count": s.desired_count + 1}) if i < how_many else s
+                for i, s in enumerate(cluster.services)
+            )
+            return cluster.model_copy(update={"services": services})
+
+        regions = tuple(r.model_copy(update={"clusters": tuple(map(up, r.clusters))}) for r in account.regions)
+        return account.model_copy(update={"regions": regions})
+
+    after = before.model_copy(
+        update={"accounts": tuple(scaled(a, 3 if i == 5 else 1) for i, a in enumerate(before.accounts))}
+    )
+    found = changes(before, after, limit=4)
+    busiest = before.accounts[5].display_name
+    assert [c.text for c in found] == [found[0].text]
+    assert found[0].severity == "information"
+    assert found[0].text.startswith(f"9 services scaled in 7 accounts: {busiest} (3), ")
+    assert found[0].text.endswith(", …") and found[0].text.count("(1)") == 3
+    # Up to `limit` accounts keep their own lines.
+    assert len(changes(before, after, limit=7)) == 7

@@ -4,6 +4,7 @@ copying what is selected (its ARN, or its AWS console page) to the clipboard."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, cast
 
@@ -19,6 +20,9 @@ from heartbeat_tui.tui.text import content
 from heartbeat_tui.tui.view import FleetView, ServiceRow
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
+
+# Called in a thread with the next view; what it returns comes back to `apply_prepared`.
+ViewPlanner = Callable[[FleetView], object]
 
 
 @dataclass(frozen=True)
@@ -55,12 +59,25 @@ class FleetScreen(Screen[None]):
         """The app's state and presentation settings (screens never import the app)."""
         return cast(DashboardHost, self.app)
 
-    def show_view(self, view: FleetView) -> None:
+    def show_view(self, view: FleetView, prepared: object = None) -> None:
+        """Show `view`; `prepared` is what `view_planner` worked out for it off the loop."""
         self.shown_view = view
-        self.apply_view(view)
+        if prepared is None:
+            self.apply_view(view)
+        else:
+            self.apply_prepared(view, prepared)
 
     def apply_view(self, view: FleetView) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def view_planner(self) -> ViewPlanner | None:
+        """Work on the next view that can be done off the loop, in the thread that
+        builds it (pure, on what the screen shows now); None: nothing to do there."""
+        return None
+
+    def apply_prepared(self, view: FleetView, prepared: object) -> None:
+        """`apply_view` with what `view_planner` prepared."""
+        self.apply_view(view)
 
     def restyle(self) -> None:
         """The theme changed: colours baked into cells must be redone."""

@@ -4,8 +4,10 @@ Only visible lines are rendered. Rows live in a dict keyed by service ARN plus
 a sorted list of the keys that pass the filter; a refresh compares row
 signatures, so only changed rows are repainted, new ones added and gone ones
 removed. The list is re-sorted only when a row was added or removed or a
-changed row's sort key (or filter match) changed. The cursor follows its row
-by key, and keeps its place on screen, across every refresh, sort and filter.
+changed row's sort key (or filter match) changed. That comparison and the sort
+can be done off the loop (`planner`, table_order.py): at 40,000 services they
+are what a refresh costs. The cursor follows its row by key, and keeps its
+place on screen, across every refresh, sort and filter.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from textual.strip import Strip
 from heartbeat_tui.filters import EMPTY_FILTER, Filter
 from heartbeat_tui.tui.messages import LogsRequested
 from heartbeat_tui.tui.styles import Status, level_status, rollout_status, service_status, tasks_status
+from heartbeat_tui.tui.table_order import Planner, TablePlan, TableQuery, order_of, plan_order
 from heartbeat_tui.tui.text import visible
 from heartbeat_tui.tui.view import (
     COMPACT_DROP,
@@ -37,7 +40,6 @@ from heartbeat_tui.tui.view import (
     Thresholds,
     age_text,
     percent_text,
-    sort_rows,
 )
 
 COMPACT_WIDTH = 100
@@ -173,7 +175,7 @@ class ServiceTable(ScrollView, can_focus=True):
         self._name_width = 14
         # The longest account and cluster names (fleet view): their columns are sized to them.
         self._content_widths: dict[str, int] = {}
-        self._strips: dict[tuple[str, bool], Strip] = {}
+        self._strips: dict[tuple[str, bool], tuple[tuple[object, ...], Strip]] = {}
         self._styles: dict[str, Style] = {}
         self._header: Strip | None = None
         # For the benchmark and tests: how many rows the last refresh repainted.
@@ -215,63 +217,55 @@ class ServiceTable(ScrollView, can_focus=True):
             self._problems_only = on
             self._rebuild_order()
 
-    def _shows(self, row: ServiceRow) -> bool:
-        return (not self._problems_only or row.problem) and (self._filter.empty or self._filter(row))
+    @property
+    def table_query(self) -> TableQuery:
+        """The sort, filter and problems-only switch the order follows now."""
+        return TableQuery(self.sort_column, self.sort_reverse, self._filter, self._problems_only)
 
-    def set_rows(self, rows: Mapping[str, ServiceRow]) -> None:
-        """Apply a refresh: changed rows repainted, new ones added, gone ones removed."""
+    def planner(self) -> Planner:
+        """`plan_order` against the rows shown now, with the query of now: for a
+        thread to call with the next rows; `set_rows` takes its plan if it still fits."""
 
+        base, query = self._rows, self.table_query
+        return lambda rows: plan_order(base, rows, query)
+
+    def set_rows(self, rows: Mapping[str, ServiceRow], plan: TablePlan | None = None) -> None:
+        """Apply a refresh: changed rows repainted, new ones added, gone ones removed.
+
+        With a `plan` made for these rows off the loop (`planner`), the work here
+        is proportional to the rows on screen; a plan made against other rows or
+        another query is ignored and the order worked out here.
+        """
+
+        if plan is None or plan.base is not self._rows or not plan.query.same(self.table_query):
+            plan = plan_order(self._rows, rows, self.table_query)
         old = self._rows
-        new = dict(rows)
-        column = SERVICE_COLUMNS[self.sort_column]
-        sort_key = column.sort_key
-        filt = self._filter
-        reorder = len(old) != len(new)
-        changed: list[str] = []
-        for key, row in new.items():
-            prev = old.get(key)
-            if prev is None:
-                reorder = True
-                continue
-            if prev.signature == row.signature:
-                row._sparks = prev._sparks  # same look: keep the cached sparklines
-                continue
-            changed.append(key)
-            if not reorder and (
-                sort_key(prev) != sort_key(row)
-                or (not filt.empty and filt(prev) != filt(row))
-                or (self._problems_only and prev.problem != row.problem)
-            ):
-                reorder = True
-        self._rows = new
-        self.last_changed = len(changed)
-        self.last_resorted = reorder
-        for key in changed:
-            self._strips.pop((key, False), None)
-            self._strips.pop((key, True), None)
-        grew = max((len(r.name) for r in new.values()), default=0) if reorder else 0
-        if grew > self._name_width:
-            self._name_width = min(40, grew)
+        self._rows = plan.rows
+        self.last_changed = plan.changed
+        self.last_resorted = plan.order is not None
+        if plan.widths is not None:
+            self._fit_names(plan.widths)
+        if plan.order is not None and plan.index is not None:
+            self._apply_order(plan.order, plan.index)
+            return
+        # Every row kept its place: repaint the changed ones on screen.
+        top = int(self.scroll_offset.y)
+        for index in range(top, min(len(self._order), top + self.size.height)):
+            key = self._order[index]
+            if old.get(key) is not self._rows[key]:
+                self.refresh_line(index + 1)
+
+    def _fit_names(self, widths: Mapping[str, int]) -> None:
+        """Size the name columns to the longest names (the service's grows only, up to 40)."""
+
+        if widths["name"] > self._name_width:
+            self._name_width = min(40, widths["name"])
             self._layout_width = -1
-        if reorder and any(k in self.all_columns for k in ("account", "cluster")):
-            widths = {
-                "account": max((len(r.account) for r in new.values()), default=0),
-                "cluster": max((len(r.cluster) for r in new.values()), default=0),
-            }
-            if widths != self._content_widths:
-                self._content_widths = widths
+        if any(k in self.all_columns for k in ("account", "cluster")):
+            content = {"account": widths["account"], "cluster": widths["cluster"]}
+            if content != self._content_widths:
+                self._content_widths = content
                 self._layout_width = -1
-            self._strips.clear()
-            self._header = None
-        if reorder:
-            self._rebuild_order()
-        else:
-            top = int(self.scroll_offset.y)
-            visible = range(top, top + self.size.height)
-            for key in changed:
-                index = self._index.get(key)
-                if index is not None and index in visible:
-                    self.refresh_line(index + 1)
 
     def set_filter(self, filt: Filter) -> None:
         self._filter = filt
@@ -326,13 +320,15 @@ class ServiceTable(ScrollView, can_focus=True):
     # -- ordering -------------------------------------------------------------------
 
     def _rebuild_order(self) -> None:
+        self._apply_order(*order_of(self._rows, self.table_query))
+
+    def _apply_order(self, order: list[str], index: dict[str, int]) -> None:
+        """Show `order`; the cursor stays on its row, at its place on screen."""
+
         cursor_key = self._cursor_key
         screen_offset = self._cursor - int(self.scroll_offset.y)
-        everything = self._filter.empty and not self._problems_only
-        rows = self._rows.values() if everything else [r for r in self._rows.values() if self._shows(r)]
-        self._order = sort_rows(rows, self.sort_column, self.sort_reverse)
-        self._index = {key: i for i, key in enumerate(self._order)}
-        self._strips.clear()
+        self._order = order
+        self._index = index
         if cursor_key is not None and cursor_key in self._index:
             self._cursor = self._index[cursor_key]
         else:
@@ -439,6 +435,15 @@ class ServiceTable(ScrollView, can_focus=True):
             self._styles[name] = style
         return style
 
+    def _base_style(self) -> Style:
+        """The table's own style (`rich_style` walks every ancestor's styles: a
+        quarter of a millisecond a line), kept until the styles change."""
+
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
+
     def _with_status(self, base: Style, status: Status | None) -> Style:
         """A cell's style for a status: its colour from the theme, bold or dim from the CSS above."""
         return base if status is None else base + self._style(status)
@@ -449,10 +454,12 @@ class ServiceTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
 
     def on_focus(self) -> None:
+        self._styles.clear()
         self._strips.clear()
         self.refresh()
 
     def on_blur(self) -> None:
+        self._styles.clear()
         self._strips.clear()
         self.refresh()
 
@@ -466,7 +473,7 @@ class ServiceTable(ScrollView, can_focus=True):
         self._ensure_layout()
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style()
         if y == 0:
             strip = self._header_strip()
         else:
@@ -478,13 +485,15 @@ class ServiceTable(ScrollView, can_focus=True):
                 return Strip.blank(width, base)
             key = self._order[index]
             cursor = index == self._cursor
+            row = self._rows[key]
             cached = self._strips.get((key, cursor))
-            if cached is None:
+            # A row that looks the same (its signature) keeps its line across refreshes.
+            if cached is None or cached[0] != row.signature:
                 if len(self._strips) > _CACHE_LIMIT:
                     self._strips.clear()
-                cached = self._row_strip(self._rows[key], cursor)
+                cached = (row.signature, self._row_strip(row, cursor))
                 self._strips[(key, cursor)] = cached
-            strip = cached
+            strip = cached[1]
         return strip.crop_extend(int(scroll_x), int(scroll_x) + width, base)
 
     def _empty_text(self) -> str:
@@ -497,7 +506,7 @@ class ServiceTable(ScrollView, can_focus=True):
 
     def _header_strip(self) -> Strip:
         if self._header is None:
-            style = self.rich_style + self._style("header")
+            style = self._base_style() + self._style("header")
             segments = []
             underline = style + Style(underline=True)
             for column, width in self._layout:
@@ -520,7 +529,7 @@ class ServiceTable(ScrollView, can_focus=True):
         return self._header
 
     def _row_strip(self, row: ServiceRow, cursor: bool) -> Strip:
-        base = self.rich_style
+        base = self._base_style()
         if row.stale:
             base += self._style(Status.STALE)
         if cursor:
