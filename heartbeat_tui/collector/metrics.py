@@ -20,12 +20,13 @@ from heartbeat_tui.collector.limits import (
     SERIES,
     YIELD_EVERY,
 )
-from heartbeat_tui.collector.merging import NO_POINTS, metric_stat
-from heartbeat_tui.collector.metric_results import Decoded, MetricResults
+from heartbeat_tui.collector.merging import metric_stat
+from heartbeat_tui.collector.metric_results import NO_POINTS, Decoded, MetricResults
 from heartbeat_tui.collector.parse import cluster_name_from_service_arn, name_from_arn
 from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
 from heartbeat_tui.collector.steps import PRIORITY_HEAVY, Lane, Step, balanced_chunks, gather_all
 from heartbeat_tui.models import EMPTY_METRICS, MetricSeries, ServiceMetrics
+from heartbeat_tui.series import Plans
 
 GET_METRIC_DATA = Step(Lane.CLOUDWATCH, "GetMetricData")
 
@@ -79,6 +80,7 @@ class MetricReader:
         for result in results:
             points.update(result)
         merged: dict[str, ServiceMetrics] = {}
+        plans: Plans = {}  # most series merge the same way: planned once (heartbeat_tui.series)
         for n, ref in enumerate(services):
             if n and n % YIELD_EVERY == 0:
                 # The collector shares the UI's event loop: never hold it for long.
@@ -88,7 +90,7 @@ class MetricReader:
             for attr, _, _ in SERIES:
                 series: MetricSeries = getattr(previous, attr)
                 new_ts, new_values, ordered = points.get((ref.arn, attr), NO_POINTS)
-                updated = series.merged(new_ts, new_values, oldest=oldest, ordered=ordered)
+                updated = series.merged(new_ts, new_values, oldest=oldest, ordered=ordered, plans=plans)
                 if updated is not series:
                     update[attr] = updated
             merged[ref.arn] = previous.model_copy(update=update) if update else previous

@@ -41,9 +41,18 @@ def test_pages_are_joined_and_unknown_ids_ignored() -> None:
 
 def test_junk_points_are_dropped_not_the_series() -> None:
     decoded = MetricResults(IDS)
-    decoded.add([result("q0", [60, "2026-11-28T12:02:00Z", -5, 240], [1.0, 2.0, 3.0, math.nan])])
+    decoded.add([result("q0", [60, "2026-11-28T12:02:00Z", -5, 240, 300, 2**33], [1.0, 2.0, 3.0, math.nan, 1e39, 4.0])])
     ts, values, ordered = decoded.series[IDS["q0"]]
+    # Not a number, beyond float32 (what the history holds), before 1970, beyond uint32's epoch.
     assert list(values) == [1.0, 2.0] and ts[0] == 60 and not ordered
+
+
+def test_answers_over_the_same_minutes_share_one_timeline_across_batches() -> None:
+    first, second = MetricResults(IDS), MetricResults(IDS)
+    first.add([result("q0", [60, 120, 180], [1.0, 2.0, 3.0])])
+    second.add([result("q1", [60, 120, 180], [4.5, 5.5, 6.5])])
+    assert first.series[IDS["q0"]][0] is second.series[IDS["q1"]][0]
+    assert second.series[IDS["q1"]][1].typecode == "f"  # float32, as the history keeps them
 
 
 @pytest.mark.parametrize(
