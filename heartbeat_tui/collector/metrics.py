@@ -20,7 +20,6 @@ from heartbeat_tui.collector.limits import (
     SERIES,
     YIELD_EVERY,
 )
-from heartbeat_tui.collector.merging import metric_stat
 from heartbeat_tui.collector.metric_results import NO_POINTS, Decoded, MetricResults
 from heartbeat_tui.collector.parse import cluster_name_from_service_arn, name_from_arn
 from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
@@ -114,20 +113,22 @@ class MetricReader:
         start: int,
         end: int,
     ) -> Decoded:
-        queries = []
-        ids: dict[str, tuple[str, str]] = {}
-        for n, (ref, (attr, metric, stat)) in enumerate(batch):
-            query_id = f"q{n}"
-            ids[query_id] = (ref.arn, attr)
-            queries.append({"Id": query_id, "MetricStat": metric_stat(ref.cluster, ref.name, metric, stat)})
+        ids = {f"q{n}": (ref.arn, attr) for n, (ref, (attr, _, _)) in enumerate(batch)}
+
+        async def get_metric_data(**kwargs: Any) -> Any:
+            # The queries are built when the call is made (inside the account's
+            # bound on calls in flight) and dropped when it returns: a poll of
+            # 40,000 services has 160,000 of them, a few hundred MB if every
+            # batch held its own from the start of the poll.
+            return await cw.get_metric_data(MetricDataQueries=metric_queries(batch), **kwargs)
+
         decoded = MetricResults(ids)
         async for response in self._ctx.pages(
             state,
             GET_METRIC_DATA,
-            cw.get_metric_data,
+            get_metric_data,
             token_key="NextToken",
             priority=PRIORITY_HEAVY,
-            MetricDataQueries=queries,
             StartTime=datetime.fromtimestamp(start, tz=timezone.utc),
             EndTime=datetime.fromtimestamp(end, tz=timezone.utc),
             ScanBy="TimestampAscending",
@@ -136,4 +137,27 @@ class MetricReader:
         return decoded.series
 
 
-__all__ = ["MetricReader"]
+def metric_queries(batch: list[tuple[ServiceRef, tuple[str, str, str]]]) -> list[dict[str, Any]]:
+    """The GetMetricData queries of a batch, ids `q0`, `q1`, ... in its order. A
+    service's series share its dimensions, and its two statistics of a metric
+    the metric (the request is only read, never changed)."""
+
+    queries = []
+    dimensions: dict[str, list[dict[str, str]]] = {}
+    metrics: dict[tuple[str, str], dict[str, Any]] = {}
+    for n, (ref, (_, metric, stat)) in enumerate(batch):
+        described = metrics.get((ref.arn, metric))
+        if described is None:
+            shared = dimensions.get(ref.arn)
+            if shared is None:
+                shared = dimensions[ref.arn] = [
+                    {"Name": "ClusterName", "Value": ref.cluster},
+                    {"Name": "ServiceName", "Value": ref.name},
+                ]
+            described = {"Namespace": "AWS/ECS", "MetricName": metric, "Dimensions": shared}
+            metrics[(ref.arn, metric)] = described
+        queries.append({"Id": f"q{n}", "MetricStat": {"Metric": described, "Period": METRIC_PERIOD, "Stat": stat}})
+    return queries
+
+
+__all__ = ["MetricReader", "metric_queries"]
