@@ -12,12 +12,13 @@ series.py: compact arrays, re-exported here as part of the snapshot).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from heartbeat_tui.fieldsets import share_fields_set
 from heartbeat_tui.series import CURRENT_MAX_AGE_SECONDS as CURRENT_MAX_AGE_SECONDS
@@ -38,6 +39,12 @@ class Frozen(BaseModel):
         copied = super().model_copy(update=update, deep=deep)
         share_fields_set(copied)
         return copied
+
+
+# A value many objects repeat (a status, a launch type, the cluster's ARN, the task
+# definition a service and its deployment both name): one string for all, not one
+# per object read from an answer.
+Shared = Annotated[str, AfterValidator(sys.intern)]
 
 
 class AccountStatus(str, Enum):
@@ -81,16 +88,16 @@ EMPTY_METRICS = ServiceMetrics()
 
 class Deployment(Frozen):
     id: str
-    status: str  # PRIMARY | ACTIVE | INACTIVE
-    task_definition: str | None = None
+    status: Shared  # PRIMARY | ACTIVE | INACTIVE
+    task_definition: Shared | None = None
     desired_count: int = 0
     running_count: int = 0
     pending_count: int = 0
     failed_tasks: int = 0
-    rollout_state: str | None = None  # COMPLETED | FAILED | IN_PROGRESS
+    rollout_state: Shared | None = None  # COMPLETED | FAILED | IN_PROGRESS
     rollout_state_reason: str | None = None
-    launch_type: str | None = None
-    platform_version: str | None = None
+    launch_type: Shared | None = None
+    platform_version: Shared | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -107,14 +114,14 @@ class DeploymentConfiguration(Frozen):
 class LoadBalancer(Frozen):
     target_group_arn: str | None = None
     load_balancer_name: str | None = None  # Classic Load Balancers only
-    container_name: str | None = None
+    container_name: Shared | None = None
     container_port: int | None = None
 
 
 class NetworkConfiguration(Frozen):
-    subnets: tuple[str, ...] = ()
-    security_groups: tuple[str, ...] = ()
-    assign_public_ip: str | None = None  # ENABLED | DISABLED
+    subnets: tuple[Shared, ...] = ()
+    security_groups: tuple[Shared, ...] = ()
+    assign_public_ip: Shared | None = None  # ENABLED | DISABLED
 
 
 class ServiceEvent(Frozen):
@@ -125,7 +132,7 @@ class ServiceEvent(Frozen):
 
 class ScalableTarget(Frozen):
     resource_id: str
-    scalable_dimension: str = "ecs:service:DesiredCount"
+    scalable_dimension: Shared = "ecs:service:DesiredCount"
     min_capacity: int
     max_capacity: int
     suspended: bool = False
@@ -135,10 +142,10 @@ class ScalableTarget(Frozen):
 class ScalingActivity(Frozen):
     activity_id: str
     resource_id: str
-    description: str = ""
+    description: Shared = ""
     cause: str = ""
-    status_code: str = ""
-    status_message: str | None = None
+    status_code: Shared = ""
+    status_message: Shared | None = None
     start_time: datetime | None = None
     end_time: datetime | None = None
 
@@ -237,16 +244,16 @@ class ServiceDetail(Frozen):
 
 class Service(Frozen):
     arn: str
-    name: str
-    cluster_arn: str
-    status: str
+    name: Shared
+    cluster_arn: Shared
+    status: Shared
     desired_count: int = 0
     running_count: int = 0
     pending_count: int = 0
-    launch_type: str | None = None
-    task_definition: str | None = None
+    launch_type: Shared | None = None
+    task_definition: Shared | None = None
     created_at: datetime | None = None
-    platform_version: str | None = None
+    platform_version: Shared | None = None
     deployment_configuration: DeploymentConfiguration | None = None
     load_balancers: tuple[LoadBalancer, ...] = ()
     network: NetworkConfiguration | None = None
