@@ -81,14 +81,27 @@ class MergePlan(NamedTuple):
 Plans: TypeAlias = "dict[tuple[int, int, int], tuple[array[int], array[int], MergePlan | None]]"
 
 
+#: Points a series keeps in its tail after a compaction: a later poll re-reads at
+#: most this many newest minutes (METRIC_MAX_LOOKBACK_SECONDS), so a merge only
+#: ever rewrites the tail.
+TAIL_POINTS = 16
+#: Minutes a tail grows before the series is compacted again: 8 to 39, by series,
+#: so a poll compacts a few series, not all of them at once.
+_SLACK_MIN, _SLACK_SPREAD = 8, 32
+
+
 class MetricSeries:
     """One CloudWatch series at 60-second resolution, oldest point first.
 
-    Immutable: points live in two private arrays (a shared uint32 timeline,
-    float32 values), exposed only as read-only memoryviews.
+    Immutable: its points are exposed only as read-only memoryviews. Inside, the
+    values are a *head* shared with the series' earlier versions (from `start`
+    on) and a small *tail* of its own: a poll that adds a minute makes a new
+    tail of a few points, not a new copy of three hours, so the dashboard's
+    snapshot and the one being made share nearly all their history. Every few
+    dozen minutes a series is compacted into a new head (`_SLACK_*`).
     """
 
-    __slots__ = ("_timestamps", "_values")
+    __slots__ = ("_head", "_start", "_tail", "_timestamps")
 
     def __init__(self, timestamps: Iterable[int] = (), values: Iterable[float] = ()) -> None:
         ts = timeline(timestamps)
@@ -96,12 +109,20 @@ class MetricSeries:
         if len(ts) != len(vs):
             raise ValueError("a metric series needs as many timestamps as values")
         self._timestamps = ts
-        self._values = vs
+        self._head, self._start, self._tail = _split(vs)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if hasattr(self, "_values"):
+        if hasattr(self, "_tail"):
             raise AttributeError("MetricSeries is immutable")
         object.__setattr__(self, name, value)
+
+    def _values(self) -> array[float]:
+        """The values in one array (made now unless the tail is empty; read-only by contract)."""
+
+        head, start, tail = self._head, self._start, self._tail
+        if not tail:
+            return head if not start else head[start:]
+        return head[start:] + tail if start < len(head) else tail
 
     @property
     def timestamps(self) -> memoryview:
@@ -109,7 +130,7 @@ class MetricSeries:
 
     @property
     def values(self) -> memoryview:
-        return memoryview(self._values).toreadonly()
+        return memoryview(self._values()).toreadonly()
 
     @property
     def timeline_token(self) -> int:
@@ -120,23 +141,25 @@ class MetricSeries:
         return id(self._timestamps)
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._timestamps)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MetricSeries):
             return NotImplemented
-        return (self._timestamps is other._timestamps or self._timestamps == other._timestamps) and (
-            self._values == other._values
-        )
+        if not (self._timestamps is other._timestamps or self._timestamps == other._timestamps):
+            return False
+        if self._head is other._head and self._start == other._start:
+            return self._tail == other._tail
+        return self._values() == other._values()
 
     def __hash__(self) -> int:
-        return hash((self._timestamps.tobytes(), self._values.tobytes()))
+        return hash((self._timestamps.tobytes(), self._values().tobytes()))
 
     def __repr__(self) -> str:
         return f"MetricSeries({len(self)} points, newest at {self.latest_timestamp})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (MetricSeries, (self._timestamps.tolist(), self._values.tolist()))
+        return (MetricSeries, (self._timestamps.tolist(), self._values().tolist()))
 
     def current(self, as_of: float, max_age: float = CURRENT_MAX_AGE_SECONDS) -> float | None:
         """The newest value if it is recent at `as_of` (epoch seconds), else None.
@@ -147,7 +170,7 @@ class MetricSeries:
 
         if not self._timestamps or self._timestamps[-1] < as_of - max_age:
             return None
-        return self._values[-1]
+        return self._tail[-1] if self._tail else self._head[-1]
 
     @property
     def latest_timestamp(self) -> int | None:
@@ -161,17 +184,18 @@ class MetricSeries:
         of its points, None without any: the one time-bucketing of the
         dashboard's sparklines and the detail's plots."""
 
-        stamps, values = self._timestamps, self._values
+        stamps = self._timestamps
+        first = bisect.bisect_left(stamps, start)
+        values = self._values_from(first)
         span = (end - start) / count
         totals = [0.0] * count
         seen = [0] * count
         peaks = [-math.inf] * count
         last = count - 1
-        for i in range(bisect.bisect_left(stamps, start), len(stamps)):
+        for i, value in enumerate(values, first):
             x = int((stamps[i] - start) / span)
             if x > last:
                 x = last
-            value = values[i]
             totals[x] += value
             seen[x] += 1
             if value > peaks[x]:
@@ -180,14 +204,20 @@ class MetricSeries:
             return [peaks[x] if seen[x] else None for x in range(count)]
         return [totals[x] / seen[x] if seen[x] else None for x in range(count)]
 
-    def _first_index_since(self, epoch_seconds: float) -> int:
-        return bisect.bisect_left(self._timestamps, epoch_seconds)
+    def _values_from(self, index: int) -> array[float]:
+        """The values from the `index`-th point on."""
+
+        in_head = len(self._head) - self._start
+        if index >= in_head:
+            return self._tail[index - in_head :]
+        head = self._head[self._start + index :]
+        return head + self._tail if self._tail else head
 
     def since(self, epoch_seconds: float) -> tuple[float, ...]:
-        return tuple(self._values[self._first_index_since(epoch_seconds) :])
+        return tuple(self._values_from(bisect.bisect_left(self._timestamps, epoch_seconds)))
 
     def max_since(self, epoch_seconds: float) -> float | None:
-        recent = self._values[self._first_index_since(epoch_seconds) :]
+        recent = self._values_from(bisect.bisect_left(self._timestamps, epoch_seconds))
         return max(recent) if len(recent) else None
 
     def merged(
@@ -218,7 +248,7 @@ class MetricSeries:
             keys = sorted(points)
             new_ts, new_vs = array("I", keys), array("f", (points[t] for t in keys))
             plans = None  # a private array: its identity means nothing to the next series
-        old_ts, old_vs = self._timestamps, self._values
+        old_ts = self._timestamps
         if plans is None:
             plan = _plan(old_ts, new_ts, oldest)
         else:
@@ -231,34 +261,64 @@ class MetricSeries:
         if plan is None:
             return self._merged_point_by_point(new_ts, new_vs, oldest)
         keep_from, cut, new_from, stamps = plan
-        if stamps is old_ts and old_vs[cut:] == new_vs[new_from:]:
-            return self  # the re-read of the newest minutes found nothing new
-        if keep_from < cut:
-            vs = old_vs[keep_from:cut] + new_vs[new_from:] if new_from < len(new_vs) else old_vs[keep_from:cut]
-        else:
-            vs = new_vs[new_from:]
-        return MetricSeries._adopt(stamps, vs)
+        head, start, tail = self._head, self._start, self._tail
+        in_head = len(head) - start
+        if cut >= in_head:  # the usual case: only the tail is rewritten
+            added = new_vs[new_from:]
+            if stamps is old_ts and tail[cut - in_head :] == added:
+                return self  # the re-read of the newest minutes found nothing new
+            if keep_from >= in_head:  # nothing left of the head
+                head, start = _EMPTY_VALUES, keep_from - in_head
+                new_tail = tail[start : cut - in_head] + added
+                start = 0
+            else:
+                start += keep_from
+                new_tail = tail[: cut - in_head] + added if cut > in_head else added
+            if len(new_tail) <= TAIL_POINTS + _slack(head):
+                return MetricSeries._adopt(stamps, head, start, new_tail)
+        if keep_from == cut:  # no old point stays (the first load): straight from the answer
+            return MetricSeries._adopt(stamps, *_split(new_vs, new_from))
+        return MetricSeries._adopt(stamps, *_split(self._values_from(keep_from)[: cut - keep_from] + new_vs[new_from:]))
 
     def _merged_point_by_point(self, new_ts: array[int], new_vs: array[float], oldest: int) -> MetricSeries:
         """The rare merge where the old points inside the answer's range are not all in it: keep them."""
 
-        points = dict(zip(self._timestamps.tolist(), self._values.tolist()))
+        points = dict(zip(self._timestamps.tolist(), self._values().tolist()))
         points.update(zip(new_ts.tolist(), new_vs.tolist()))
         keys = [t for t in sorted(points) if t >= oldest]
         stamps = TIMELINES.intern(array("I", keys))
         vs = array("f", (points[t] for t in keys))
-        if stamps is self._timestamps and vs == self._values:
+        if stamps is self._timestamps and vs == self._values():
             return self
-        return MetricSeries._adopt(stamps, vs)
+        return MetricSeries._adopt(stamps, *_split(vs))
 
     @classmethod
-    def _adopt(cls, stamps: array[int], values: array[float]) -> MetricSeries:
-        """A series over an interned timeline and values nobody else holds (made just now)."""
+    def _adopt(cls, stamps: array[int], head: array[float], start: int, tail: array[float]) -> MetricSeries:
+        """A series over an interned timeline, a head (shared, never changed) and a tail nobody else holds."""
 
         series = object.__new__(cls)
         object.__setattr__(series, "_timestamps", stamps)
-        object.__setattr__(series, "_values", values)
+        object.__setattr__(series, "_head", head)
+        object.__setattr__(series, "_start", start)
+        object.__setattr__(series, "_tail", tail)
         return series
+
+
+_EMPTY_VALUES: array[float] = array("f")
+
+
+def _split(values: array[float], first: int = 0) -> tuple[array[float], int, array[float]]:
+    """(head, 0, tail) of copies of `values[first:]`: the newest `TAIL_POINTS` in the tail."""
+
+    if len(values) - first <= TAIL_POINTS:
+        return _EMPTY_VALUES, 0, values[first:]
+    return values[first:-TAIL_POINTS], 0, values[-TAIL_POINTS:]
+
+
+def _slack(head: array[float]) -> int:
+    """How many minutes a tail over `head` may grow past `TAIL_POINTS` (by head, so series loaded together spread)."""
+
+    return _SLACK_MIN + (id(head) >> 4) % _SLACK_SPREAD
 
 
 def _plan(old_ts: array[int], new_ts: array[int], oldest: int) -> MergePlan | None:

@@ -67,9 +67,11 @@ def test_series_over_the_same_minutes_share_one_timeline() -> None:
     assert merged[1].values.tolist() == [2.0] * 176 + [3.0] * 4
 
 
-def test_a_fleet_of_series_costs_about_four_bytes_a_point() -> None:
-    """1,000 services' worth of 3-hour series, loaded then moved on by a minute: the history
-    held is the values (float32) and one shared timeline, not 12 bytes a point."""
+def test_a_fleet_of_series_costs_about_four_bytes_a_point_and_a_new_minute_a_tail() -> None:
+    """1,000 services' worth of 3-hour series: the history held is the values
+    (float32) and one shared timeline, not 12 bytes a point; moving them on by a
+    minute while the last snapshot still holds them costs a small tail each, not
+    another copy of three hours (both snapshots share the rest)."""
 
     points = 180
     window = array("I", [T0 + 60 * m for m in range(points)])
@@ -82,16 +84,21 @@ def test_a_fleet_of_series_costs_about_four_bytes_a_point() -> None:
         loaded = [
             MetricSeries().merged(window, answer[n % 10], oldest=T0, ordered=True, plans=plans) for n in range(1000)
         ]
+        del plans
+        gc.collect()
+        after_load = tracemalloc.get_traced_memory()[0]
         plans = {}
         later = array("I", [T0 + 60 * m for m in range(points - 3, points + 1)])
         moved = [s.merged(later, [1.0, 2.0, 3.0, 4.0], oldest=T0 + 60, ordered=True, plans=plans) for s in loaded]
-        del loaded, plans
+        del plans
         gc.collect()
-        held = tracemalloc.get_traced_memory()[0] - start
+        after_move = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    assert all(len(s) == points for s in moved)
-    assert held < 1000 * (points * 4 + 200)  # 4 bytes a point, and under 200 bytes of objects a series
+    assert all(len(s) == points for s in moved) and moved[0].values.tolist()[-4:] == [1.0, 2.0, 3.0, 4.0]
+    assert moved[7].values.tolist()[:-4] == loaded[7].values.tolist()[1:-3]
+    assert after_load - start < 1000 * (points * 4 + 300)  # 4 bytes a point, under 300 bytes of objects a series
+    assert after_move - after_load < 1000 * 300  # a series of 180 points alone is 720 bytes
 
 
 def test_values_are_float32_and_a_value_beyond_it_is_no_value() -> None:
