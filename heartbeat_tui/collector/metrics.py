@@ -67,19 +67,29 @@ class MetricReader:
             groups.append((known, max(oldest, end - METRIC_MAX_LOOKBACK_SECONDS, since)))
 
         cw = await self._ctx.access.client(state.config, CLOUDWATCH, region)
+        plans: Plans = {}  # most series merge the same way: planned once (heartbeat_tui.series)
+        staged: dict[tuple[str, str], MetricSeries] = {}  # the series an answer changed
+
+        async def fetch_batch(batch: list[tuple[ServiceRef, tuple[str, str, str]]], start: int) -> None:
+            # Merged as each answer comes, so a poll holds one answer's decoded
+            # points at a time, not every answer's until the last one is in.
+            decoded = await self._metric_batch(state, cw, batch, start, end)
+            for (arn, attr), (new_ts, new_values, ordered) in decoded.items():
+                series: MetricSeries = getattr(rstate.metrics.get(arn, EMPTY_METRICS), attr)
+                updated = series.merged(new_ts, new_values, oldest=oldest, ordered=ordered, plans=plans)
+                if updated is not series:
+                    staged[(arn, attr)] = updated
+
         jobs = []
         for group, start in groups:
             queries = [(ref, spec) for ref in group for spec in SERIES]
             for batch in balanced_chunks(queries, METRIC_QUERIES_PER_CALL):
-                jobs.append(self._metric_batch(state, cw, batch, start, end))
-        results = await gather_all(*jobs)
+                jobs.append(fetch_batch(batch, start))
+        await gather_all(*jobs)
 
         # Commit only when every batch succeeded: a failure keeps the old history.
-        points: Decoded = {}
-        for result in results:
-            points.update(result)
         merged: dict[str, ServiceMetrics] = {}
-        plans: Plans = {}  # most series merge the same way: planned once (heartbeat_tui.series)
+        no_ts, no_values, _ = NO_POINTS
         for n, ref in enumerate(services):
             if n and n % YIELD_EVERY == 0:
                 # The collector shares the UI's event loop: never hold it for long.
@@ -87,11 +97,12 @@ class MetricReader:
             previous = rstate.metrics.get(ref.arn, EMPTY_METRICS)
             update = {}
             for attr, _, _ in SERIES:
-                series: MetricSeries = getattr(previous, attr)
-                new_ts, new_values, ordered = points.get((ref.arn, attr), NO_POINTS)
-                updated = series.merged(new_ts, new_values, oldest=oldest, ordered=ordered, plans=plans)
-                if updated is not series:
-                    update[attr] = updated
+                before: MetricSeries = getattr(previous, attr)
+                series = staged.get((ref.arn, attr), before)
+                # A series without an answer still moves with the window (a no-op for the others).
+                series = series.merged(no_ts, no_values, oldest=oldest, ordered=True, plans=plans)
+                if series is not before:
+                    update[attr] = series
             merged[ref.arn] = previous.model_copy(update=update) if update else previous
         rstate.metrics = merged
         rstate.metrics_newest = {ref.arn: merged[ref.arn].newest_timestamp for ref in services}
