@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from heartbeat_tui.aws.errors import BadResponse
 from heartbeat_tui.collector.limits import METRIC_FAILED_STATES
@@ -13,6 +13,13 @@ from heartbeat_tui.collector.merging import is_finite_number
 from heartbeat_tui.collector.parse import name_from_arn
 from heartbeat_tui.series import TIMELINES, finite_float32, strictly_increasing
 from heartbeat_tui.timeutil import to_epoch
+
+
+class QueryIds(Protocol):
+    """Query id -> (service ARN, series); None for an id not asked."""
+
+    def get(self, query_id: str, /) -> tuple[str, str] | None: ...
+
 
 #: (timestamps, values, timestamps known to strictly increase) per (service ARN, series).
 Decoded: TypeAlias = "dict[tuple[str, str], tuple[array[int], array[float], bool]]"
@@ -22,7 +29,7 @@ class MetricResults:
     """The `MetricDataResults` of one GetMetricData batch, every page of it,
     by the query ids it was asked with (`ids`: query id -> (ARN, series))."""
 
-    def __init__(self, ids: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, ids: QueryIds) -> None:
         self._ids = ids
         self.series: Decoded = {}
         # Most series of an answer cover the same minutes: one array (and one
@@ -101,4 +108,4 @@ _MAX_EPOCH = 2**32 - 1
 NO_POINTS: tuple[array[int], array[float], bool] = (TIMELINES.intern(array("I")), array("f"), True)
 
 
-__all__ = ["NO_POINTS", "Decoded", "MetricResults"]
+__all__ = ["NO_POINTS", "Decoded", "MetricResults", "QueryIds"]

@@ -65,3 +65,18 @@ def test_answers_over_the_same_minutes_share_one_timeline_across_batches() -> No
 def test_a_failed_or_unpaired_series_is_refused(bad: dict, message: str) -> None:
     with pytest.raises(BadResponse, match=message):
         MetricResults(IDS).add([bad])
+
+
+def test_a_batch_reads_its_query_ids_back_and_nothing_else() -> None:
+    from heartbeat_tui.collector.metrics import BatchIds, metric_queries
+    from heartbeat_tui.collector.state import ServiceRef
+
+    ref = ServiceRef("arn:aws:ecs:us-east-1:1:service/c/api", "c", "api")
+    batch = [
+        (ref, ("cpu_average", "CPUUtilization", "Average")),
+        (ref, ("memory_maximum", "MemoryUtilization", "Maximum")),
+    ]
+    ids = BatchIds(batch)
+    assert [ids.get(q["Id"]) for q in metric_queries(batch)] == [(ref.arn, "cpu_average"), (ref.arn, "memory_maximum")]
+    for other in ("q2", "q01", "x1", "q", "q-1", "q١", ""):
+        assert ids.get(other) is None
