@@ -1,15 +1,23 @@
 """Collector benchmark: calls, cold and warm poll time, CPU and memory.
 
-Seeds a fleet of 3 accounts x 2 regions x 4 clusters x 100 services on the
-embedded AWS, injects a fixed latency per request, then measures in one run:
+Seeds a fleet (by default 3 accounts x 2 regions x 4 clusters x 100 services;
+`--fleet AxRxCxS` for another size) on the embedded AWS, injects a fixed latency
+per request, then measures in one run:
 
 * API calls of a full poll against the analytic minimum for that fleet;
 * wall time of a cold poll and of a warm (incremental) poll, against the
   critical-path bound (sequential round trips x latency);
-* the collector's CPU seconds and its process's peak RSS.
+* the collector's CPU seconds and its process's peak RSS;
+* per service, to compare fleet sizes: `cpu_ms_per_service` (cold and warm:
+  the collector's process CPU, worker processes included; the embedded AWS's
+  apart in `server_cpu_ms_per_service`, it is not the collector's cost on real
+  AWS) and `rss_kb_per_service` (RSS after the polls, the main process's and
+  the workers', over the services; `rss_kb_per_service_net` first takes off
+  the main process's RSS before the collector was built: imports, the
+  benchmark's own boto3 reads).
 
-Run:  .venv/bin/python benchmarks/collector_bench.py [--latency 0.05] [--prepare] [--warm-polls 5]
-      [--workers N] [--json]
+Run:  .venv/bin/python benchmarks/collector_bench.py [--fleet 3x2x4x100] [--latency 0.05] [--prepare]
+      [--warm-polls 5] [--workers N] [--json]
 
 With --workers N > 1 the accounts are sharded across N worker processes
 (`ShardedCollector`); CPU is then the parent's and the workers' apart and summed
@@ -128,11 +136,36 @@ def critical_path(fleet: FleetSpec, cap: int, cold: bool) -> tuple[int, int]:
     return worst_chain, worst_capped
 
 
+def fleet_size(text: str) -> tuple[int, int, int, int]:
+    """`ACCOUNTSxREGIONSxCLUSTERSxSERVICES` (services per cluster), e.g. `20x2x5x200`."""
+
+    parts = text.lower().split("x")
+    try:
+        accounts, regions, clusters, services = (int(p) for p in parts)
+    except ValueError:
+        expected = "expected ACCOUNTSxREGIONSxCLUSTERSxSERVICES, e.g. 3x2x4x100"
+        raise argparse.ArgumentTypeError(f"{text!r}: {expected}") from None
+    if min(accounts, regions, clusters, services) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: every count must be at least 1")
+    return accounts, regions, clusters, services
+
+
+def per_service(value: float, services: int, scale: float, digits: int = 4) -> float | None:
+    return round(value * scale / services, digits) if services else None
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    fleet = FleetSpec.benchmark(accounts=3, regions=2, clusters=4, services=100)
-    with EmbeddedAWS(fleet, paused=True) as aws:
+    accounts, regions, clusters, services = args.fleet
+    try:
+        fleet = FleetSpec.benchmark(accounts=accounts, regions=regions, clusters=clusters, services=services)
+    except ValueError as exc:
+        raise SystemExit(f"collector_bench: --fleet: {exc}") from None
+    # Seeding takes about a second per thousand services on a busy machine.
+    start_timeout = 60 + accounts * regions * clusters * services / 100
+    with EmbeddedAWS(fleet, paused=True).start(timeout=start_timeout) as aws:
         data = aws.config_dict()
         data.setdefault("collector", {})["max_in_flight_per_account"] = args.in_flight
+        data["collector"]["account_deadline_seconds"] = args.deadline
         creds = aws.credentials()
         env = EnvSettings(
             _env_file=None,  # type: ignore[call-arg]
@@ -181,14 +214,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 warm_servers.append(child_cpu_seconds(aws.pid) - server1)
                 warm_workers.append(workers_cpu_seconds(collector) - workers1)
             rss_workers = workers_rss_mb(collector)
+            rss_after = current_rss_mb()
         aws.clear_faults()
 
     calls = Counter(dict(cold.stats.calls))
     chain_cold, capped_cold = critical_path(fleet, args.in_flight, cold=True)
     chain_warm, capped_warm = critical_path(fleet, args.in_flight, cold=False)
     failed = [a.id for a in cold.accounts if a.status.value != "ok"]
+    count = cold.service_count
+    warm_total_cpu = statistics.median([c + w for c, w in zip(warm_cpus, warm_workers)])
     return {
         "fleet": {
+            "spec": "x".join(str(n) for n in args.fleet),
             "accounts": len(fleet.accounts),
             "services": cold.service_count,
             "latency_ms": args.latency * 1000,
@@ -233,16 +270,44 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         "memory": {
             "rss_before_polls_mb": round(rss_before, 1),
-            "rss_after_polls_mb": round(current_rss_mb(), 1),
+            "rss_after_polls_mb": round(rss_after, 1),
             "peak_rss_mb": round(rss_mb(), 1),
             "workers_rss_after_polls_mb": round(rss_workers, 1),
         },
+        # Per service: the collector's process CPU (workers included) ...
+        "cpu_ms_per_service": {
+            "cold": per_service(cold_cpu + cold_workers_cpu, count, 1000),
+            "warm": per_service(warm_total_cpu, count, 1000),
+        },
+        # ... the embedded AWS's, apart (not the collector's cost on real AWS) ...
+        "server_cpu_ms_per_service": {
+            "cold": per_service(server_after_cold - server0, count, 1000),
+            "warm": per_service(statistics.median(warm_servers), count, 1000),
+        },
+        # ... RSS after the polls (main process and workers) over the services, and
+        # the same less the main process's RSS before the collector was built.
+        "rss_kb_per_service": per_service(rss_after + rss_workers, count, 1024, 1),
+        "rss_kb_per_service_net": per_service(rss_after + rss_workers - rss_before, count, 1024, 1),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--fleet",
+        type=fleet_size,
+        default=(3, 2, 4, 100),
+        metavar="AxRxCxS",
+        help="accounts x regions x clusters x services per cluster (default 3x2x4x100: 2,400 services)",
+    )
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=900,
+        help="[collector].account_deadline_seconds (default 900, the most allowed: a large fleet on a busy"
+        " machine must not be cut, or its CPU is not the whole poll's; a cut account is listed as failed)",
+    )
     parser.add_argument("--in-flight", type=int, default=10, help="max calls in flight per account")
     parser.add_argument(
         "--prepare",
@@ -286,6 +351,12 @@ def main() -> None:
     print(
         f"memory: RSS {mem['rss_before_polls_mb']} MB before polls, {mem['rss_after_polls_mb']} MB after,"
         f" peak {mem['peak_rss_mb']} MB; workers {mem['workers_rss_after_polls_mb']} MB after"
+    )
+    cpu, server = result["cpu_ms_per_service"], result["server_cpu_ms_per_service"]
+    print(
+        f"per service ({result['fleet']['services']}): collector CPU {cpu['cold']} ms cold, {cpu['warm']} ms warm"
+        f" (embedded AWS {server['cold']} / {server['warm']} ms); RSS after polls {result['rss_kb_per_service']} KB,"
+        f" {result['rss_kb_per_service_net']} KB less the RSS before the collector was built"
     )
 
 

@@ -107,7 +107,39 @@ def build_parser() -> argparse.ArgumentParser:
     add_logs_command(commands)
     add_user_commands(commands)
     _add_serve_command(commands)
+    _add_web_command(commands)
     return parser
+
+
+def _add_web_command(commands: Any) -> None:
+    web = commands.add_parser(
+        "web", help="the dashboard in a browser: each visitor logs in for themselves (see README, `heartbeat web`)"
+    )
+    web.add_argument("--listen", metavar="HOST:PORT", help="default [web].listen, 127.0.0.1:8788")
+    web.add_argument(
+        "--public-url", metavar="URL", help="the address browsers use (a proxy's): only its Origin may connect"
+    )
+    web.add_argument("--max-sessions", metavar="N", type=int, help="browser sessions at once (default 20)")
+    web.add_argument(
+        "--server",
+        dest="web_server",
+        metavar="URL",
+        help="sessions watch this `heartbeat serve` (default: the global --server, $HEARTBEAT_SERVER, [server].url)",
+    )
+    web.add_argument("--demo", action="store_true", help="one embedded AWS and one server, shared by every session")
+    web.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain): serve HTTPS")
+    web.add_argument("--tls-key", metavar="FILE", help="its PEM private key")
+    web.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)",
+    )
+    web.add_argument(
+        "--trusted-proxy",
+        metavar="ADDRESS_OR_CIDR",
+        action="append",
+        help="a proxy whose X-Forwarded-For names the client (repeatable; default [web].trusted_proxies)",
+    )
 
 
 def _add_serve_command(commands: Any) -> None:
@@ -119,6 +151,12 @@ def _add_serve_command(commands: Any) -> None:
         "--insecure-http",
         action="store_true",
         help="plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)",
+    )
+    serve.add_argument(
+        "--trusted-proxy",
+        metavar="ADDRESS_OR_CIDR",
+        action="append",
+        help="a proxy whose X-Forwarded-For names the client (repeatable; default [serve].trusted_proxies)",
     )
 
 
@@ -200,7 +238,35 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from heartbeat_tui.serve.run import cmd_serve as serve
 
-    return serve(load_cli_config(args), args.listen, args.tls_cert, args.tls_key, args.insecure_http)
+    return serve(
+        load_cli_config(args), args.listen, args.tls_cert, args.tls_key, args.insecure_http, args.trusted_proxy
+    )
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from heartbeat_tui.cli_remote import server_url
+    from heartbeat_tui.web.run import cmd_web as web
+    from heartbeat_tui.web.run import web_options
+
+    config = load_cli_config(args)
+    if args.web_server is not None:
+        args.server = args.web_server
+    if args.demo and args.server is not None:
+        raise UsageError("--demo runs its own server: give --demo or --server, not both")
+    url = None if args.demo else server_url(args, config)
+    options = web_options(
+        config,
+        listen=args.listen,
+        public_url=args.public_url,
+        max_sessions=args.max_sessions,
+        trusted_proxies=args.trusted_proxy,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        insecure_http=args.insecure_http,
+        server_url=url,
+        demo=args.demo,
+    )
+    return web(config, options, args.log_level)
 
 
 def cmd_remote_dashboard(args: argparse.Namespace, config: Config, url: str) -> int:
@@ -216,6 +282,7 @@ COMMANDS = {
     "doctor": cmd_doctor,
     "demo": cmd_demo,
     "serve": cmd_serve,
+    "web": cmd_web,
     "logs": cmd_logs,
     **USER_COMMANDS,
 }

@@ -55,6 +55,8 @@ def routed(
     """The remote form of the command `args` names, when a server is given; None: run it locally.
     `dashboard` is the remote dashboard (the Textual side, which the engine does not import)."""
 
+    if args.command == "web":  # its sessions watch the server; `heartbeat web` itself serves pages
+        return None
     if args.command not in REMOTE_COMMANDS:
         if getattr(args, "server", None) is not None:
             raise UsageError(f"`heartbeat {args.command}` works on AWS directly and takes no --server")

@@ -246,6 +246,7 @@ def session_scope(config: Config) -> frozenset[str] | None:
 def cmd_init(args: argparse.Namespace) -> int:
     from heartbeat_tui.auth.store import UserStore, store_client
     from heartbeat_tui.aws.access import AwsAccess
+    from heartbeat_tui.cluster import ensure_cluster
 
     config = load_cli_config(args)
     password = None
@@ -268,6 +269,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             deadline = config.file.auth.store_timeout_seconds
             store = UserStore(await store_client(access, deadline), config.users_table, call_seconds=deadline)
             done = await store.ensure_tables()
+        done += await ensure_cluster(config)  # [cluster]: the lease table, and a check of the bucket
         if args.admin is not None:
             from heartbeat_tui.auth.service import open_auth
 

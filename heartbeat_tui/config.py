@@ -226,6 +226,64 @@ class AuthSection(_Section):
     pbkdf2_iterations: int = Field(default=600_000, ge=600_000, le=10_000_000)
 
 
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
+_REPLICA_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class ClusterSection(_Section):
+    """`[cluster]`: several `heartbeat serve` replicas share the accounts through
+    a DynamoDB lease table and an S3 bucket (heartbeat_tui/cluster). Absent: one
+    process polls every account, as always."""
+
+    lease_table: str | None = None
+    bucket: str | None = None
+    prefix: str = Field(default="heartbeat", max_length=200)
+    # Default: "<host name>-<process id>" (heartbeat_tui/cluster/__init__.py).
+    replica_id: str | None = None
+
+    @field_validator("lease_table")
+    @classmethod
+    def _table(cls, value: str | None) -> str | None:
+        if value is not None and not _TABLE_NAME.match(value):
+            raise ValueError(f"must be a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . - (got {value[:60]!r})")
+        return value
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None and (not _BUCKET_NAME.match(value) or ".." in value):
+            raise ValueError(f"must be an S3 bucket name: 3-63 of a-z 0-9 . - (got {value[:70]!r})")
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not _PREFIX.match(value):
+            raise ValueError(f"must be a key prefix such as 'heartbeat' or 'teams/ops' (got {value[:60]!r})")
+        return value
+
+    @field_validator("replica_id")
+    @classmethod
+    def _replica(cls, value: str | None) -> str | None:
+        if value is not None and not _REPLICA_ID.match(value):
+            raise ValueError(f"must be 1-128 of A-Z a-z 0-9 _ . : - (got {value[:60]!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> ClusterSection:
+        if (self.lease_table is None) != (self.bucket is None):
+            raise ValueError("lease_table and bucket go together: give both, or neither for one replica")
+        if self.lease_table is None and (self.replica_id is not None or "prefix" in self.model_fields_set):
+            raise ValueError("prefix and replica_id need lease_table and bucket")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.lease_table is not None and self.bucket is not None
+
+
 def server_url_problem(url: str, insecure_http: bool = False) -> str | None:
     """Why `url` cannot be a HeartBeat server's address (None: it can).
 
@@ -277,6 +335,47 @@ class ServerSection(_Section):
                 raise ValueError(problem)
             return value.rstrip("/")
         return value
+
+
+def _trusted_proxies(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Each entry an address or a network (CIDR); checked once, here."""
+
+    from ipaddress import ip_network
+
+    for entry in value:
+        try:
+            ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{entry[:60]!r} is not an IP address or network (such as 10.0.0.0/8)") from None
+    return value
+
+
+TrustedProxies = Annotated[tuple[str, ...], AfterValidator(_trusted_proxies)]
+
+
+class ServeSection(_Section):
+    """`heartbeat serve`: the proxies whose `X-Forwarded-For` names the client (the audit, the access log)."""
+
+    trusted_proxies: TrustedProxies = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _as_tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+
+class WebSection(_Section):
+    """`heartbeat web`: the browser front (its flags override these)."""
+
+    listen: str = "127.0.0.1:8788"
+    public_url: str | None = None
+    max_sessions: int = Field(default=20, ge=1, le=1000)
+    trusted_proxies: TrustedProxies = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _as_tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
 
 
 class AccountConfig(_Section):
@@ -439,8 +538,11 @@ class FileConfig(_Section):
     thresholds: ThresholdsSection = ThresholdsSection()
     ui: UiSection = UiSection()
     server: ServerSection = ServerSection()
+    serve: ServeSection = ServeSection()
+    web: WebSection = WebSection()
     auth: AuthSection = AuthSection()
     discovery: DiscoverySection = DiscoverySection()
+    cluster: ClusterSection = ClusterSection()
     accounts: tuple[AccountConfig, ...] = ()
 
     @field_validator("accounts", mode="before")
@@ -661,8 +763,13 @@ def load_config(
     *,
     env_file: str | Path | None = ".env",
     environ: Mapping[str, str] | None = None,
+    aws: bool = True,
 ) -> Config:
-    """Load the configuration; `path` is `--config` (None: `HEARTBEAT_CONFIG`, then the default)."""
+    """Load the configuration; `path` is `--config` (None: `HEARTBEAT_CONFIG`, then the default).
+
+    `aws=False`: the regions and role ARNs are not checked against botocore's
+    partition data (a browser session of `heartbeat web --server` polls nothing
+    itself, and `heartbeat web` checked the same file when it started)."""
 
     dotenv = read_dotenv(env_file)
     env = env_settings(dotenv)
@@ -686,7 +793,8 @@ def load_config(
     except ValueError as exc:
         variable = "AWS_REGION" if env.aws_region else "AWS_DEFAULT_REGION"
         raise ConfigError("environment", variable, str(exc)) from None
-    check_partitions(config)
+    if aws:
+        check_partitions(config)
     return config
 
 

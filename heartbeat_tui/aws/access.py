@@ -18,7 +18,8 @@ clients created once and reused for the collector's whole life.
   made them, so a poll can report exactly what it cost.
 
 Beside it: `counting.py` (the call counter), `wire.py` (the request and answer
-speed-ups over botocore's internals), `identity.py` (the session name and the
+speed-ups over botocore's internals), `lean.py` (the hot read calls sent
+without botocore's per-request pipeline), `identity.py` (the session name and the
 assumed-role check) and `services.py` (the service names).
 """
 
@@ -42,6 +43,7 @@ from heartbeat_tui.aws import ratelimit
 from heartbeat_tui.aws.counting import on_call, on_send
 from heartbeat_tui.aws.errors import AssumeRoleFailed, ProfileCredentialsFailed
 from heartbeat_tui.aws.identity import check_assumed_role, check_caller_identity, role_session_name
+from heartbeat_tui.aws.lean import LeanCalls
 from heartbeat_tui.aws.services import GLOBAL_SERVICES, STS
 from heartbeat_tui.aws.wire import (
     FAST_JSON_OPERATIONS,
@@ -181,8 +183,13 @@ class AwsAccess:
             client._serializer = SplicingSerializer(client._serializer, lists)
         cache_user_agent(client)
         service_id = client.meta.service_model.service_id.hyphenize()
-        for operation in FAST_JSON_OPERATIONS.get(service, ()):
+        operations = FAST_JSON_OPERATIONS.get(service, ())
+        for operation in operations:
             client.meta.events.register(f"before-parse.{service_id}.{operation}", fast_json)
+        if operations:
+            # The same credentials object the client signs with (renewed in place).
+            credentials = await session.get_credentials()
+            LeanCalls(client, credentials, operations, clock=lambda: self._clock().timestamp())
         return client
 
     async def base_client(self, service: str, region: str | None = None) -> Any:

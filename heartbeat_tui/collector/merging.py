@@ -20,7 +20,11 @@ def keep_equal(old: dict[K, V], new: dict[K, V]) -> dict[K, V]:
     """`new`, but with the old object wherever the value is equal: unchanged data
     keeps its identity from poll to poll."""
 
-    return {key: old[key] if key in old and old[key] == value else value for key, value in new.items()}
+    kept = {}
+    for key, value in new.items():
+        before = old.get(key, value)
+        kept[key] = before if before is value or before == value else value
+    return kept
 
 
 def same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:

@@ -5,9 +5,12 @@ older than the window."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from heartbeat_tui.aws.services import AUTOSCALING
 from heartbeat_tui.collector.context import Operation, PollContext
@@ -45,12 +48,22 @@ class ScalingReader:
     async def fetch(self, state: AccountState, rstate: RegionState, region: str, now: datetime) -> None:
         aas = await self._ctx.access.client(state.config, AUTOSCALING, region)
 
+        parsed = rstate.parsed_targets
+        seen: dict[str, tuple[bytes, ScalableTarget]] = {}
+
         async def targets() -> dict[str, ScalableTarget]:
             found: dict[str, ScalableTarget] = {}
             async for page in self.pages(state, "DescribeScalableTargets", aas.describe_scalable_targets):
                 for item in page.get("ScalableTargets") or []:
                     if item.get("ScalableDimension", DESIRED_COUNT) == DESIRED_COUNT:
-                        target = parse_scalable_target(item)
+                        # Most targets never change: an unchanged item keeps its object, unparsed.
+                        digest = hashlib.blake2b(orjson.dumps(item), digest_size=16).digest()
+                        cached = parsed.get(str(item.get("ResourceId")))
+                        if cached is not None and cached[0] == digest:
+                            target = cached[1]
+                        else:
+                            target = parse_scalable_target(item)
+                        seen[target.resource_id] = (digest, target)
                         found[target.resource_id] = target
             return found
 
@@ -79,6 +92,7 @@ class ScalingReader:
             return found
 
         found_targets, found_activities = await gather_both(targets(), activities())
+        rstate.parsed_targets = seen
         rstate.targets = keep_equal(rstate.targets, found_targets)
         rstate.activities = keep_equal(
             rstate.activities, merge_activities(rstate.activities, found_activities, window_start)

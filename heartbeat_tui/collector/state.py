@@ -34,6 +34,7 @@ class RegionState:
     # Parsed services by ARN with a digest of the raw item they came from, and
     # the attached objects of the last snapshot: unchanged data keeps its object.
     parsed: dict[str, tuple[bytes, Service]] = field(default_factory=dict)
+    parsed_targets: dict[str, tuple[bytes, ScalableTarget]] = field(default_factory=dict)
     attached: dict[str, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
     # When each cluster's service list (in `clusters`) was last read whole with
     # ListServices; see `Inventory`.

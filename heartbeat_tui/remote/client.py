@@ -88,9 +88,18 @@ def error_for(status: int, body: bytes, *, login: bool = False) -> HeartbeatErro
 class RemoteClient:
     """One server's API; `token` is sent with every call that needs a session."""
 
-    def __init__(self, base_url: str, token: str | None = None, *, connect_seconds: float = CONNECT_SECONDS) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        connect_seconds: float = CONNECT_SECONDS,
+        forwarded_for: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        # A browser session's client (`heartbeat web`): the server trusts it only from a configured proxy.
+        self.forwarded_for = forwarded_for
         self._connect_seconds = connect_seconds
         self._session: aiohttp.ClientSession | None = None
 
@@ -108,8 +117,11 @@ class RemoteClient:
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             # No cookies, no proxy from the environment's netrc: only what we send.
+            headers = {"User-Agent": f"heartbeat/{__version__}"}
+            if self.forwarded_for:
+                headers["X-Forwarded-For"] = self.forwarded_for
             self._session = aiohttp.ClientSession(
-                headers={"User-Agent": f"heartbeat/{__version__}"},
+                headers=headers,
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session

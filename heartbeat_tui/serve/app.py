@@ -27,6 +27,7 @@ from heartbeat_tui.export import Filters, service_dict, to_json
 from heartbeat_tui.fleetwire import MEDIA_TYPE_DETAIL, MEDIA_TYPE_FLEET, encode_detail, encode_fleet
 from heartbeat_tui.models import AccountSnapshot, Cluster, FleetSnapshot, LogQuery, RegionSnapshot, Service
 from heartbeat_tui.serve.errors import (
+    TRUSTED,
     ApiError,
     bad_request,
     error_response,
@@ -34,6 +35,7 @@ from heartbeat_tui.serve.errors import (
     json_response,
     not_found,
 )
+from heartbeat_tui.serve.forwarded import TrustedProxies
 from heartbeat_tui.serve.http import (
     MAX_BODY_BYTES,
     NoBody,
@@ -295,14 +297,18 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     response.headers.setdefault("Cache-Control", "no-store")  # tokens and users: never kept by a proxy
 
 
-def build_app(hub: Hub, auth: AuthService, config: Config) -> web.Application:
-    """The service's routes over one hub (the shared poller) and one auth service."""
+def build_app(
+    hub: Hub, auth: AuthService, config: Config, trusted_proxies: tuple[str, ...] | None = None
+) -> web.Application:
+    """The service's routes over one hub (the shared poller) and one auth service.
+    `trusted_proxies`: whose `X-Forwarded-For` names the client (default `[serve].trusted_proxies`)."""
 
     from heartbeat_tui.serve.users import add_user_routes
 
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
     app[HUB] = hub
     app[AUTH] = auth
+    app[TRUSTED] = TrustedProxies(config.file.serve.trusted_proxies if trusted_proxies is None else trusted_proxies)
     api = Api(hub, auth, config)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/health", api.health)

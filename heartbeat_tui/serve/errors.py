@@ -4,7 +4,8 @@ One middleware turns the engine's errors (auth, validation, the users store)
 and aiohttp's own (no route, a body over the cap) into the status and code of
 the HTTP contract (README, "Shared collector service"); anything unexpected is
 a 500 whose body says only "internal error" (the traceback goes to the log
-file). It also tells the audit log which client each request came from.
+file). It also tells the audit log which client each request came from: the
+peer, or what a configured trusted proxy says in `X-Forwarded-For` (forwarded.py).
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ from heartbeat_tui.auth.errors import (
 )
 from heartbeat_tui.errors import HeartbeatError
 from heartbeat_tui.reasons import one_line
+from heartbeat_tui.serve.forwarded import TrustedProxies
 
 log = logging.getLogger(__name__)
 
 UNAUTHORIZED = "not authenticated: log in again"
 _BEARER = {"WWW-Authenticate": "Bearer"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+TRUSTED: web.AppKey[TrustedProxies] = web.AppKey("trusted_proxies", TrustedProxies)
+CLIENT: web.RequestKey[str] = web.RequestKey("client", str)  # the client's address (the access log)
 
 _AIOHTTP_CODES = {
     400: "bad_request",
@@ -96,7 +100,12 @@ def _for_engine_error(exc: HeartbeatError) -> tuple[int, str, str]:
 
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    token = client_address.set(request.remote)
+    trusted = request.app.get(TRUSTED)
+    client = trusted.client(request.remote, request.headers.getall("X-Forwarded-For", [])) if trusted else None
+    client = client or request.remote
+    if client:
+        request[CLIENT] = client
+    token = client_address.set(client)
     try:
         return await handler(request)
     except ApiError as exc:

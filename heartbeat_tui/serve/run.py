@@ -28,6 +28,7 @@ from aiohttp.web_request import BaseRequest
 
 from heartbeat_tui.config import Config
 from heartbeat_tui.errors import EXIT_OK, UsageError
+from heartbeat_tui.serve.errors import CLIENT
 from heartbeat_tui.serve.sessions import USERNAME
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ class ServeOptions:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     insecure_http: bool = False
+    # Whose X-Forwarded-For names the client; None: the configuration's [serve].trusted_proxies.
+    trusted_proxies: tuple[str, ...] | None = None
 
     @property
     def tls(self) -> bool:
@@ -92,6 +95,17 @@ def check_options(options: ServeOptions) -> None:
         )
 
 
+def checked_proxies(entries: list[str]) -> tuple[str, ...]:
+    """`--trusted-proxy` values (each an address or network; one line, exit 2, if not)."""
+
+    from heartbeat_tui.serve.forwarded import check_entries
+
+    try:
+        return check_entries(entries)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def tls_context(options: ServeOptions) -> ssl.SSLContext | None:
     if options.tls_cert is None or options.tls_key is None:
         return None
@@ -115,7 +129,7 @@ class AccessLogger(AbstractAccessLogger):
     def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
             "%s %s %s %s %d %d %.1fms",
-            request.remote or "-",
+            request.get(CLIENT) or request.remote or "-",
             request.get(USERNAME, "-"),
             request.method,
             request.rel_url.raw_path,
@@ -152,7 +166,7 @@ async def serve(
     by default one is opened on the configured users store."""
 
     from heartbeat_tui.auth.service import open_auth
-    from heartbeat_tui.collector.workers import make_collector
+    from heartbeat_tui.cluster import make_source
     from heartbeat_tui.controller.threaded import ThreadedSource
     from heartbeat_tui.serve.app import build_app
     from heartbeat_tui.serve.hub import Hub
@@ -165,10 +179,11 @@ async def serve(
             auth = await stack.enter_async_context(open_auth(config))
         # In-process, or one worker process a shard; either way on its own loop in a thread,
         # so parsing a poll's answers never holds up a request (a 304 waited up to a second).
-        collector = ThreadedSource(make_collector(config), name="heartbeat-poller")
+        # With [cluster], only this replica's leased accounts; every account answered from the parts.
+        collector = ThreadedSource(make_source(config), name="heartbeat-poller")
         stack.push_async_callback(collector.aclose)
         hub = Hub(collector, interval_seconds=config.file.refresh.interval_seconds)
-        app = build_app(hub, auth, config)
+        app = build_app(hub, auth, config, options.trusted_proxies)
         runner = web.AppRunner(
             app,
             access_log_class=AccessLogger,
@@ -202,7 +217,14 @@ async def serve(
     return EXIT_OK
 
 
-def cmd_serve(config: Config, listen: str, tls_cert: str | None, tls_key: str | None, insecure_http: bool) -> int:
+def cmd_serve(
+    config: Config,
+    listen: str,
+    tls_cert: str | None,
+    tls_key: str | None,
+    insecure_http: bool,
+    trusted_proxies: list[str] | None = None,
+) -> int:
     host, port = parse_listen(listen)
     options = ServeOptions(
         host=host,
@@ -210,6 +232,7 @@ def cmd_serve(config: Config, listen: str, tls_cert: str | None, tls_key: str | 
         tls_cert=Path(tls_cert) if tls_cert else None,
         tls_key=Path(tls_key) if tls_key else None,
         insecure_http=insecure_http,
+        trusted_proxies=checked_proxies(trusted_proxies) if trusted_proxies else None,
     )
     check_options(options)
 

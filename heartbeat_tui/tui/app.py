@@ -100,6 +100,8 @@ class TextualScheduler:
 
 HANG_UP_GRACE_SECONDS = 5.0
 
+BROWSER_CTRL_C = "Ctrl+C copies in the browser and does not quit: q ends the session"
+
 
 def exit_watchdog(seconds: float) -> threading.Thread:
     """End the process `seconds` from now if it is still running.
@@ -141,7 +143,8 @@ class HeartbeatApp(CrashReportingApp):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+c", "quit", "Quit", id="app.interrupt", show=False, priority=True),
+        # Ctrl+C quits in a terminal only: in a browser it copies (app.check_action).
+        Binding("ctrl+c", "interrupt", "Quit", id="app.interrupt", show=False, priority=True),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("p", "toggle_pause", "Pause/resume refresh", id="app.pause", show=False),
         Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
@@ -180,8 +183,11 @@ class HeartbeatApp(CrashReportingApp):
         keymap: Mapping[str, str] | None = None,
         policy: AccessPolicy = OPEN,
         scheduler: Scheduler | None = None,
+        in_browser: bool = False,
     ) -> None:
         super().__init__()
+        # `heartbeat web`: the keys are a browser's (Ctrl+C copies, pasting is the browser's).
+        self.in_browser = in_browser
         # The operator's own keys ([ui.keymap], ids checked by tui/keymap.py).
         self.set_keymap(dict(keymap or {}))
         self.interval_seconds = interval_seconds
@@ -441,7 +447,20 @@ class HeartbeatApp(CrashReportingApp):
         # The access policy hides what it refuses (keys, footer, palette); the controller refuses it too.
         if action in ("refresh", "admin", "logout"):
             return self.controller.policy.permits(action)  # type: ignore[arg-type]
+        if action == "interrupt":
+            # In a browser Ctrl+C is copy: a user copying text must not end the session.
+            # Hidden there, the key goes on to the focused field's copy, the screen's
+            # copy of selected text, and last `key_ctrl_c`.
+            return not self.in_browser
         return super().check_action(action, parameters)
+
+    async def action_interrupt(self) -> None:
+        await self.action_quit()
+
+    def key_ctrl_c(self) -> None:
+        """Ctrl+C in a browser with nothing to copy: say how to quit, once the key did nothing."""
+        if self.in_browser:
+            self.notify(BROWSER_CTRL_C, timeout=4)
 
     def action_refresh(self) -> None:
         self.post_message(RefreshRequested())

@@ -16,16 +16,20 @@ import secrets
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
-from heartbeat_tui.auth import AuthSecrets, AuthService, Permission, Session, SessionInvalid
-from heartbeat_tui.auth.passwords import PrehashedHasher
-from heartbeat_tui.auth.service import open_auth
+from heartbeat_tui.auth import Permission, Session, SessionInvalid
 from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token, save_token
 from heartbeat_tui.config import Config
 from heartbeat_tui.controller import ScopedSource
 from heartbeat_tui.controller.sessions import SessionPolicy
 from heartbeat_tui.errors import HeartbeatError, UsageError
 from heartbeat_tui.localfiles import UnsafeLocalFile
+
+if TYPE_CHECKING:
+    # The local users store (DynamoDB, the AWS layer, the key material) is imported when
+    # a gate opens one: a dashboard on a server (remote_gate.py) never loads it.
+    from heartbeat_tui.auth import AuthService
 
 log = logging.getLogger(__name__)
 
@@ -44,26 +48,35 @@ class AuthGate:
         remember: bool = True,
         demo: bool = False,
         demo_password: str | None = None,
+        stored: bool = True,
     ) -> None:
         self._connect = connect
         self._stack = AsyncExitStack()
         self._service: AuthService | None = None
         self._lock = asyncio.Lock()
         self.check_seconds = check_seconds
-        self.remember = remember
+        # False in a browser session (`heartbeat web`): the session file and
+        # HEARTBEAT_TOKEN are the server's operator's, never a visitor's.
+        self.stored = stored
+        self.remember = remember and stored
         self.demo = demo
         self._demo_password = demo_password if demo else None
 
     @classmethod
-    def for_config(cls, config: Config) -> AuthGate:
-        """The gate of `heartbeat` (no command): secrets from the environment, checked now."""
+    def for_config(cls, config: Config, *, stored: bool = True) -> AuthGate:
+        """The gate of `heartbeat` (no command): secrets from the environment, checked now.
+        `stored=False`: no stored session is read or written (a browser session)."""
+
+        from heartbeat_tui.auth import AuthSecrets
 
         secrets_ = AuthSecrets.from_config(config)  # SecretsError: start-up stops with one line
 
         async def connect(stack: AsyncExitStack) -> AuthService:
+            from heartbeat_tui.auth.service import open_auth
+
             return await stack.enter_async_context(open_auth(config, secrets=secrets_))
 
-        return cls(connect, check_seconds=config.file.auth.session_check_seconds)
+        return cls(connect, check_seconds=config.file.auth.session_check_seconds, stored=stored)
 
     @classmethod
     def for_demo(cls, ready: Callable[[], Config], password: str, made: Future[str] | None = None) -> AuthGate:
@@ -73,6 +86,10 @@ class AuthGate:
         `made`: the password's hash, made ahead while the embedded AWS starts."""
 
         async def connect(stack: AsyncExitStack) -> AuthService:
+            from heartbeat_tui.auth import AuthSecrets
+            from heartbeat_tui.auth.passwords import PrehashedHasher
+            from heartbeat_tui.auth.service import open_auth
+
             config = await asyncio.to_thread(ready)
             iterations = config.file.auth.pbkdf2_iterations
             hasher = PrehashedHasher(iterations, password, made) if made is not None else None
@@ -108,7 +125,7 @@ class AuthGate:
         refused (the reason is shown on the login screen)."""
 
         auth = await self.service()  # the store is reachable (the demo admin exists)
-        if self.demo:
+        if self.demo or not self.stored:
             return None
         stored = load_token()
         if stored is None or stored.server is not None:  # a server's session is for that server only

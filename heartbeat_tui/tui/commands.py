@@ -17,6 +17,8 @@ from heartbeat_tui.tui.textual_private import action_state, binding_chain
 
 # Textual's own bindings that HeartBeat's keys shadow or that only add noise.
 SHADOWED = frozenset({"screen.copy_text", "copy_text", "scroll_left", "scroll_right", "page_left", "page_right"})
+# Actions that are another's under a second name (Ctrl+C quits only where it is not a browser's copy): one entry.
+ALIASES = {"interrupt": "quit"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def screen_bindings(screen: Screen[Any]) -> list[BindingInfo]:
             if state is False:
                 continue
             display = app.get_key_display(binding)
-            ident = (id(namespace), binding.action)
+            ident = (id(namespace), ALIASES.get(binding.action, binding.action))
             known = merged.get(ident)
             if known is not None:
                 if display not in known.key.split("/"):

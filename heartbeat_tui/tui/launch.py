@@ -68,6 +68,7 @@ async def _run(
     *,
     prefetch: bool = False,
     interval: float | None = None,
+    in_browser: bool = False,
 ) -> int:
     from heartbeat_tui.controller.threaded import ThreadedSource
     from heartbeat_tui.tui.secure_app import SecureApp
@@ -90,6 +91,7 @@ async def _run(
             lockout=lockout,
             warm_start=warm,
             prefetch=prefetch,
+            in_browser=in_browser,  # `heartbeat web`'s session: a browser's keys
             **app_kwargs,
         )
         await app.run_async()
@@ -111,20 +113,28 @@ def _first_account(config: Config) -> list[str] | None:
     return [config.accounts[0].id] if len(config.accounts) > 1 else None
 
 
-def run_dashboard(config: Config) -> int:
-    """`heartbeat` with no command: the dashboard on the configured fleet."""
+def run_dashboard(config: Config, *, web: bool = False) -> int:
+    """`heartbeat` with no command: the dashboard on the configured fleet.
+
+    `web`: a browser session of `heartbeat web` (heartbeat_tui/web/session.py), drawn by
+    Textual's web driver: no terminal to check, no stored session used or written, and
+    nothing (the theme) saved to the server's configuration file."""
 
     from heartbeat_tui.collector.workers import make_collector
     from heartbeat_tui.config import default_config_path
     from heartbeat_tui.tui.auth_gate import AuthGate
 
     ui = _checked_ui(config.file.ui, config.source)  # a configuration error first, as at load time
-    _require_terminal()
-    gate = AuthGate.for_config(config)  # a missing or short JWT_SECRET / ENCRYPTION_KEY stops here
+    if not web:
+        _require_terminal()
+    # A missing or short JWT_SECRET / ENCRYPTION_KEY stops here.
+    gate = AuthGate.for_config(config, stored=not web)
     started = time.monotonic()
-    settings_path = Path(config.source) if config.source not in ("defaults",) else default_config_path()
-    if settings_path.suffix != ".toml":
-        settings_path = default_config_path()
+    settings_path: Path | None = None
+    if not web:
+        settings_path = Path(config.source) if config.source not in ("defaults",) else default_config_path()
+        if settings_path.suffix != ".toml":
+            settings_path = default_config_path()
     return asyncio.run(
         _run(
             make_collector(config),
@@ -134,12 +144,16 @@ def run_dashboard(config: Config) -> int:
             started,
             _first_account(config),
             gate,
+            in_browser=web,
         )
     )
 
 
-def run_remote_dashboard(config: Config, url: str) -> int:
-    """`heartbeat --server URL`: the dashboard on a shared `heartbeat serve`'s polls."""
+def run_remote_dashboard(config: Config, url: str, *, web: bool = False, forwarded_for: str | None = None) -> int:
+    """`heartbeat --server URL`: the dashboard on a shared `heartbeat serve`'s polls.
+
+    `web`: a browser session (see `run_dashboard`); `forwarded_for`: its client's
+    address, sent to the server (which believes it from a trusted proxy only)."""
 
     from heartbeat_tui.config import default_config_path
     from heartbeat_tui.remote.client import RemoteClient
@@ -147,13 +161,32 @@ def run_remote_dashboard(config: Config, url: str) -> int:
     from heartbeat_tui.tui.remote_gate import RemoteGate
 
     ui = _checked_ui(config.file.ui, config.source)
-    _require_terminal()
-    source_client = RemoteClient(url)
-    gate = RemoteGate(url, source_client, check_seconds=config.file.auth.session_check_seconds)
-    settings_path = Path(config.source) if config.source.endswith(".toml") else default_config_path()
+    if not web:
+        _require_terminal()
+    source_client = RemoteClient(url, forwarded_for=forwarded_for)
+    gate = RemoteGate(
+        url,
+        source_client,
+        check_seconds=config.file.auth.session_check_seconds,
+        stored=not web,
+        forwarded_for=forwarded_for,
+    )
+    settings_path: Path | None = None
+    if not web:
+        settings_path = Path(config.source) if config.source.endswith(".toml") else default_config_path()
     # The server paces the polls (each one a long-poll for its next): a second between them, no more.
     return asyncio.run(
-        _run(RemoteSource(source_client), config, settings_path, ui, time.monotonic(), None, gate, interval=1.0)
+        _run(
+            RemoteSource(source_client),
+            config,
+            settings_path,
+            ui,
+            time.monotonic(),
+            None,
+            gate,
+            interval=1.0,
+            in_browser=web,
+        )
     )
 
 

@@ -37,22 +37,33 @@ log = logging.getLogger(__name__)
 class RemoteGate(AuthGate):
     """An `AuthGate` whose users store is a HeartBeat server."""
 
-    def __init__(self, url: str, source_client: RemoteClient, *, check_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        source_client: RemoteClient,
+        *,
+        check_seconds: float = 300.0,
+        stored: bool = True,
+        forwarded_for: str | None = None,
+    ) -> None:
         self.url = url
         self.source_client = source_client
-        self.remote = RemoteAuth(RemoteClient(url))
+        self.remote = RemoteAuth(RemoteClient(url, forwarded_for=forwarded_for))
 
         async def connect(stack: AsyncExitStack) -> AuthService:
             stack.push_async_callback(self.remote.client.aclose)
             return cast("AuthService", self.remote)  # the methods the dashboard calls (remote/auth.py)
 
-        super().__init__(connect, check_seconds=check_seconds)
+        # stored=False (a browser session): the session file and HEARTBEAT_TOKEN are never used.
+        super().__init__(connect, check_seconds=check_seconds, stored=stored)
 
     def _hand_on(self, session: Session) -> Session:
         self.source_client.token = session.token
         return session
 
     async def resume(self) -> Session | None:
+        if not self.stored:
+            return None
         stored = load_token()
         if stored is None or (stored.server != self.url and stored.source != TOKEN_ENV):
             return None
@@ -61,6 +72,8 @@ class RemoteGate(AuthGate):
     async def login(self, username: str, password: str) -> Session:
         await self.service()
         session = self._hand_on(await self.remote.login(username, password))
+        if not self.remember:
+            return session
         try:
             await asyncio.to_thread(save_token, session.token, server=self.url)
         except (OSError, UnsafeLocalFile) as exc:  # logged in all the same, for this run
@@ -83,6 +96,8 @@ class RemoteGate(AuthGate):
             except Exception as exc:  # the local session ends anyway
                 log.warning("logout could not revoke the session: %s", exc)
         self.source_client.token = None
+        if not self.remember:
+            return
         stored = load_token()
         if stored is not None and stored.source != TOKEN_ENV and stored.server == self.url:
             await asyncio.to_thread(delete_token)

@@ -40,6 +40,7 @@ class DashboardHost(Protocol):
     thresholds: Thresholds
     history_seconds: int
     frozen_time: bool
+    in_browser: bool  # `heartbeat web`: a browser's keys (help says how to paste)
     monotonic: Callable[[], float]
 
     def status_style(self, status: Status | str) -> Style:

@@ -3,7 +3,7 @@ screen, the app), plus the filter language."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
 from rich.table import Table
 from rich.text import Text
@@ -15,6 +15,7 @@ from textual.widgets import Static
 from heartbeat_tui.filters import field_names
 from heartbeat_tui.tui.commands import grouped, screen_bindings
 from heartbeat_tui.tui.screens.modal import PanelModal, panel_bindings
+from heartbeat_tui.tui.state import DashboardHost
 from heartbeat_tui.tui.view import SORT_HELP
 
 FILTER_HELP = (
@@ -22,6 +23,13 @@ FILTER_HELP = (
     "(status:FAILED  cpu:>80  mem:>=70  account:payments-prod  -status:ACTIVE  problem:yes); "
     "globs and | alternatives (name:api-*  status:FAILED|DRAINING). "
     f"Terms are ANDed. Fields: {field_names()}."
+)
+
+# `heartbeat web`: the browser keeps some keys and pastes by itself.
+BROWSER_HELP = (
+    "In the browser: Ctrl+Shift+V (or the browser's Paste) pastes; Ctrl+C copies the selection and "
+    "does not quit (q ends the session); Alt+Backspace deletes a word, as Ctrl+W (the browser's: it "
+    "closes the tab) would. Ctrl+T, Ctrl+N and Ctrl+Shift+W/I stay the browser's; nothing here needs them."
 )
 
 
@@ -55,6 +63,8 @@ class HelpScreen(PanelModal):
                 where = "app" if info.node is app else ("screen" if info.node is self.target else "pane")
                 table.add_row(info.key, info.description, where)
         with self.panel(f"Help · {title}"):
+            if cast(DashboardHost, app).in_browser:  # first: above the fold of a browser window
+                yield Static(Text(BROWSER_HELP), id="help-browser")
             yield Static(table, id="help-bindings")
             yield Static(Text(SORT_HELP, style="dim"), id="help-sort")
             yield Static(Text(FILTER_HELP, style="dim"), id="help-filter")
