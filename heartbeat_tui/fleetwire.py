@@ -7,15 +7,20 @@ for people and scripts, export.py): this one carries everything, exactly, and a
 top-level `"schema"` that `decode_*` checks, because a dashboard and a server of
 different versions must fail with one clear line, not render half a snapshot.
 
-Metric series travel as two lists (epoch seconds, values): about a tenth of the
-size of point objects, and parsed by orjson in C. Floats keep their exact value
-(orjson writes the shortest repr that reads back the same); a NaN travels as
-null and comes back a NaN.
+Metric series travel as their arrays' bytes, base64, little-endian: the values
+as float32 (exactly what the snapshot holds, NaN and infinities included), the
+timestamps as an index into the document's `timelines`, each distinct timeline
+(uint32 epoch seconds) sent once, however many series share it. Schema 2: a
+fleet of 40,000 services is a third of schema 1's size (two lists of numbers
+per series), and decoding it makes no Python float or int per point.
 """
 
 from __future__ import annotations
 
-import math
+import base64
+import binascii
+import sys
+from array import array
 from typing import Any
 
 import orjson
@@ -24,7 +29,7 @@ from pydantic import ValidationError
 from heartbeat_tui.errors import EXIT_USAGE, HeartbeatError
 from heartbeat_tui.models import FleetSnapshot, MetricSeries, ServiceDetail
 
-SCHEMA = 1
+SCHEMA = 2
 MEDIA_TYPE_FLEET = "application/vnd.heartbeat.fleet+json"
 MEDIA_TYPE_DETAIL = "application/vnd.heartbeat.detail+json"
 _SERIES = ("cpu_average", "cpu_maximum", "memory_average", "memory_maximum")
@@ -36,18 +41,46 @@ class WireFormatError(HeartbeatError):
     exit_code = EXIT_USAGE
 
 
-def _default(value: object) -> Any:
-    if isinstance(value, MetricSeries):
-        values: list[float] = value.values.tolist()  # type: ignore[assignment]  # typeshed: int
-        # One C-speed sum finds a NaN or an infinity (or an overflow: the slow path is exact anyway).
-        if not math.isfinite(sum(values)):
-            return [value.timestamps.tolist(), [v if math.isfinite(v) else None for v in values]]
-        return [value.timestamps.tolist(), values]
-    raise TypeError(f"{type(value).__name__} is not part of the wire format")
+def _little_endian(values: memoryview) -> bytes:
+    if sys.byteorder == "little":
+        return values.tobytes()
+    swapped = array(values.format, values.tobytes())
+    swapped.byteswap()
+    return swapped.tobytes()
+
+
+def _from_little_endian(typecode: str, data: bytes) -> array[Any]:
+    out = array(typecode)
+    out.frombytes(data)
+    if sys.byteorder != "little":
+        out.byteswap()
+    return out
+
+
+class _Encoder:
+    """orjson's `default` for one document: series as [timeline index, values], timelines collected."""
+
+    def __init__(self) -> None:
+        self.timelines: list[str] = []
+        self._indexes: dict[int, int] = {}
+
+    def __call__(self, value: object) -> Any:
+        if isinstance(value, MetricSeries):
+            # The snapshot holds every series while it is encoded: a token stays its timeline's.
+            index = self._indexes.get(value.timeline_token)
+            if index is None:
+                index = self._indexes[value.timeline_token] = len(self.timelines)
+                self.timelines.append(base64.b64encode(_little_endian(value.timestamps)).decode("ascii"))
+            return [index, base64.b64encode(_little_endian(value.values)).decode("ascii")]
+        raise TypeError(f"{type(value).__name__} is not part of the wire format")
 
 
 def _dumps(kind: str, body: dict[str, Any]) -> bytes:
-    return orjson.dumps({"schema": SCHEMA, "kind": kind, kind: body}, default=_default)
+    encoder = _Encoder()
+    encoded = orjson.dumps(body, default=encoder)
+    return orjson.dumps(
+        {"schema": SCHEMA, "kind": kind, "timelines": encoder.timelines, kind: orjson.Fragment(encoded)}
+    )
 
 
 def encode_fleet(snapshot: FleetSnapshot) -> bytes:
@@ -60,17 +93,43 @@ def encode_detail(detail: ServiceDetail) -> bytes:
     return _dumps("detail", detail.model_dump())
 
 
-def _series(raw: Any) -> MetricSeries:
-    if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(part, list) for part in raw)):
-        raise WireFormatError("the wire format's metric series is not [timestamps, values]")
-    stamps, values = raw
+class _Decoder:
+    """The document's timelines, each decoded once, and its series over them."""
+
+    def __init__(self, timelines: Any) -> None:
+        if not isinstance(timelines, list):
+            raise WireFormatError("the wire format's timelines are not a list")
+        self._raw = timelines
+        self._decoded: dict[int, array[int]] = {}
+
+    def _timeline(self, index: Any) -> array[int]:
+        stamps = self._decoded.get(index) if isinstance(index, int) else None
+        if stamps is None:
+            if not (isinstance(index, int) and 0 <= index < len(self._raw) and isinstance(self._raw[index], str)):
+                raise WireFormatError(f"the wire format's metric series names no timeline: {index!r}")
+            stamps = self._decoded[index] = _from_little_endian("I", _b64(self._raw[index], 4))
+        return stamps
+
+    def series(self, raw: Any) -> MetricSeries:
+        if not (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[1], str)):
+            raise WireFormatError("the wire format's metric series is not [timeline, values]")
+        try:
+            return MetricSeries(self._timeline(raw[0]), _from_little_endian("f", _b64(raw[1], 4)))
+        except ValueError as exc:
+            raise WireFormatError(f"the wire format's metric series is malformed: {exc}") from None
+
+
+def _b64(text: str, item_size: int) -> bytes:
     try:
-        return MetricSeries(stamps, (math.nan if v is None else v for v in values))
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise WireFormatError(f"the wire format's metric series is malformed: {exc}") from None
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise WireFormatError("the wire format's metric series is malformed: not base64") from None
+    if len(data) % item_size:
+        raise WireFormatError("the wire format's metric series is malformed: a partial number")
+    return data
 
 
-def _body(data: bytes, kind: str) -> dict[str, Any]:
+def _document(data: bytes, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -86,7 +145,7 @@ def _body(data: bytes, kind: str) -> dict[str, Any]:
     body = document.get(kind)
     if document.get("kind") != kind or not isinstance(body, dict):
         raise WireFormatError(f"the wire format holds {document.get('kind')!r}, not {kind!r}")
-    return body
+    return document, body
 
 
 def _invalid(kind: str, exc: ValidationError) -> WireFormatError:
@@ -98,7 +157,8 @@ def _invalid(kind: str, exc: ValidationError) -> WireFormatError:
 def decode_fleet(data: bytes) -> FleetSnapshot:
     """The snapshot `encode_fleet` wrote; `WireFormatError` for anything else."""
 
-    body = _body(data, "fleet")
+    document, body = _document(data, "fleet")
+    decoder = _Decoder(document.get("timelines"))
     try:
         for account in body.get("accounts") or ():
             for region in account.get("regions") or ():
@@ -108,7 +168,7 @@ def decode_fleet(data: bytes) -> FleetSnapshot:
                         if isinstance(metrics, dict):
                             for name in _SERIES:
                                 if name in metrics:
-                                    metrics[name] = _series(metrics[name])
+                                    metrics[name] = decoder.series(metrics[name])
         return FleetSnapshot.model_validate(body)
     except ValidationError as exc:
         raise _invalid("fleet", exc) from None
@@ -120,6 +180,6 @@ def decode_detail(data: bytes) -> ServiceDetail:
     """The detail `encode_detail` wrote; `WireFormatError` for anything else."""
 
     try:
-        return ServiceDetail.model_validate(_body(data, "detail"))
+        return ServiceDetail.model_validate(_document(data, "detail")[1])
     except ValidationError as exc:
         raise _invalid("detail", exc) from None

@@ -5,14 +5,21 @@ benchmark) decides when; this module is the only code that calls `gc.freeze`,
 `gc.unfreeze` or `gc.set_threshold` for them. The collector itself never
 touches the garbage collector: when it did, its end-of-poll `gc.unfreeze()`
 (on its own thread) undid the dashboard's freeze after every poll.
+
+It also gives the C allocator's free memory back to the system after polls
+(`give_back`): a poll's answers are garbage once its snapshot is made, and
+glibc keeps the pages it freed (30 MB of 280 at 10,000 services).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import gc
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 _lock = threading.Lock()
 _polls = 0  # polls in flight (several collectors, several threads)
@@ -58,6 +65,8 @@ def poll_window() -> Iterator[None]:
                 gc.set_threshold(*_thresholds)
                 if not _held:
                     gc.unfreeze()
+        if _polls == 0:
+            give_back()
 
 
 def hold(*, collect_first: bool = False) -> None:
@@ -85,4 +94,28 @@ def release() -> None:
             gc.unfreeze()
 
 
-__all__ = ["hold", "poll_window", "release"]
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+    return trim
+
+
+_trim = _malloc_trim()
+
+
+def give_back() -> bool:
+    """Return the C allocator's free pages to the system (glibc's `malloc_trim`;
+    elsewhere nothing to do): what a poll freed stops counting in the process's
+    RSS. False where there is no such call."""
+
+    if _trim is None:
+        return False
+    _trim(0)  # ctypes lets other threads run meanwhile
+    return True
+
+
+__all__ = ["give_back", "hold", "poll_window", "release"]

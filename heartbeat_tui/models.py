@@ -6,24 +6,45 @@ Unchanged parts are shared between consecutive snapshots (metric history in
 particular), which keeps a long session's memory flat.
 
 Times are timezone-aware UTC datetimes, except metric timestamps, which are
-epoch seconds (ints) because there are hundreds of thousands of them.
+epoch seconds (ints) because there are millions of them (`MetricSeries`, in
+series.py: compact arrays, re-exported here as part of the snapshot).
 """
 
 from __future__ import annotations
 
-import bisect
-import math
-from array import array
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from heartbeat_tui.fieldsets import share_fields_set
+from heartbeat_tui.series import CURRENT_MAX_AGE_SECONDS as CURRENT_MAX_AGE_SECONDS
+from heartbeat_tui.series import EMPTY_SERIES as EMPTY_SERIES
+from heartbeat_tui.series import MetricSeries as MetricSeries
 
 
 class Frozen(BaseModel):
+    """Immutable, and without a set of field names of its own (`fieldsets`): a fleet
+    of 40,000 services has millions of these objects."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def model_post_init(self, context: Any, /) -> None:
+        share_fields_set(self)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        share_fields_set(copied)
+        return copied
+
+
+# A value many objects repeat (a status, a launch type, the cluster's ARN, the task
+# definition a service and its deployment both name): one string for all, not one
+# per object read from an answer.
+Shared = Annotated[str, AfterValidator(sys.intern)]
 
 
 class AccountStatus(str, Enum):
@@ -35,11 +56,6 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# CloudWatch publishes ECS metrics one to three minutes late: a newest point
-# older than this at the time of the fetch means the service has no current value.
-CURRENT_MAX_AGE_SECONDS = 5 * 60
-
-
 def metrics_as_of(fetched_at: datetime | None, generated_at: datetime) -> float:
     """The moment (epoch seconds) a region's metric values are current as of: when
     they were last fetched (a failed fetch keeps them, stale, as of then), else
@@ -47,192 +63,6 @@ def metrics_as_of(fetched_at: datetime | None, generated_at: datetime) -> float:
     CPU" that the dashboard, the detail, the demo and the export all use."""
 
     return (fetched_at or generated_at).timestamp()
-
-
-class MetricSeries:
-    """One CloudWatch series at 60-second resolution, oldest point first.
-
-    Immutable and compact: points live in two private arrays (uint32 epoch
-    seconds, float64 values), exposed only as read-only memoryviews. A fleet of
-    5,000 services keeps 3.6 million points of history; as Python tuples of
-    ints and floats that was about 70 bytes a point, here it is 12.
-    """
-
-    __slots__ = ("_timestamps", "_values")
-
-    def __init__(self, timestamps: Iterable[int] = (), values: Iterable[float] = ()) -> None:
-        ts = timestamps if isinstance(timestamps, array) and timestamps.typecode == "I" else array("I", timestamps)
-        vs = values if isinstance(values, array) and values.typecode == "d" else array("d", values)
-        if len(ts) != len(vs):
-            raise ValueError("a metric series needs as many timestamps as values")
-        # Private copies: nobody else holds a reference that could mutate them.
-        self._timestamps = array("I", ts)
-        self._values = array("d", vs)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if hasattr(self, "_values"):
-            raise AttributeError("MetricSeries is immutable")
-        object.__setattr__(self, name, value)
-
-    @property
-    def timestamps(self) -> memoryview:
-        return memoryview(self._timestamps).toreadonly()
-
-    @property
-    def values(self) -> memoryview:
-        return memoryview(self._values).toreadonly()
-
-    def __len__(self) -> int:
-        return len(self._timestamps)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, MetricSeries):
-            return NotImplemented
-        return self._timestamps == other._timestamps and self._values == other._values
-
-    def __hash__(self) -> int:
-        return hash((self._timestamps.tobytes(), self._values.tobytes()))
-
-    def __repr__(self) -> str:
-        return f"MetricSeries({len(self)} points, newest at {self.latest_timestamp})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (MetricSeries, (self.timestamps.tolist(), self.values.tolist()))
-
-    def current(self, as_of: float, max_age: float = CURRENT_MAX_AGE_SECONDS) -> float | None:
-        """The newest value if it is recent at `as_of` (epoch seconds), else None.
-
-        A service scaled to zero an hour ago has a last datapoint, but no
-        current CPU: showing that old value as "latest" would be a lie.
-        """
-
-        if not self._timestamps or self._timestamps[-1] < as_of - max_age:
-            return None
-        return self._values[-1]
-
-    @property
-    def latest_timestamp(self) -> int | None:
-        return self._timestamps[-1] if self._timestamps else None
-
-    def buckets(
-        self, start: float, end: float, count: int, aggregate: Literal["max", "mean"] = "max"
-    ) -> list[float | None]:
-        """The points from `start` on in `count` equal time buckets up to `end` (a
-        point at or past `end` counts in the last), each the highest or the mean
-        of its points, None without any: the one time-bucketing of the
-        dashboard's sparklines and the detail's plots."""
-
-        stamps, values = self._timestamps, self._values
-        span = (end - start) / count
-        totals = [0.0] * count
-        seen = [0] * count
-        peaks = [-math.inf] * count
-        last = count - 1
-        for i in range(bisect.bisect_left(stamps, start), len(stamps)):
-            x = int((stamps[i] - start) / span)
-            if x > last:
-                x = last
-            value = values[i]
-            totals[x] += value
-            seen[x] += 1
-            if value > peaks[x]:
-                peaks[x] = value
-        if aggregate == "max":
-            return [peaks[x] if seen[x] else None for x in range(count)]
-        return [totals[x] / seen[x] if seen[x] else None for x in range(count)]
-
-    def _first_index_since(self, epoch_seconds: float) -> int:
-        return bisect.bisect_left(self._timestamps, epoch_seconds)
-
-    def since(self, epoch_seconds: float) -> tuple[float, ...]:
-        return tuple(self._values[self._first_index_since(epoch_seconds) :])
-
-    def max_since(self, epoch_seconds: float) -> float | None:
-        recent = self._values[self._first_index_since(epoch_seconds) :]
-        return max(recent) if len(recent) else None
-
-    def merged(
-        self, timestamps: Iterable[int], values: Iterable[float], *, oldest: int, ordered: bool = False
-    ) -> MetricSeries:
-        """A new series with the given points merged in (newer values win) and
-        everything older than `oldest` dropped, so the history stays bounded.
-        Returns `self` when nothing changed.
-
-        Cheap for the two usual cases, which stay in C loops: the first load
-        (no history yet) and a few new minutes that overlap the end of the
-        history (the re-read of the newest, possibly partial, minutes).
-        `ordered=True`: the caller has checked that the timestamps strictly
-        increase. The given arrays are only read, never kept.
-        """
-
-        new_ts = _uint_array(timestamps)
-        new_vs = values if isinstance(values, array) and values.typecode == "d" else array("d", values)
-        if len(new_ts) != len(new_vs):
-            raise ValueError("a metric series needs as many timestamps as values")
-        if not (ordered or strictly_increasing(new_ts)):
-            points = dict(zip(new_ts.tolist(), new_vs.tolist()))  # a later duplicate wins
-            keys = sorted(points)
-            new_ts, new_vs = array("I", keys), array("d", (points[t] for t in keys))
-        old_ts, old_values = self._timestamps, self._values
-        if not old_ts:  # the first load
-            first = bisect.bisect_left(new_ts, oldest)
-            return self if first == len(new_ts) else MetricSeries._adopt(new_ts[first:], new_vs[first:])
-        count = len(new_ts)
-        if count and old_ts[0] >= oldest and old_ts[-count:] == new_ts and old_values[-count:] == new_vs:
-            return self  # the re-read of the newest minutes found nothing new
-        if not count:
-            ts, vs = old_ts[:], old_values[:]
-        else:
-            cut = bisect.bisect_left(old_ts, new_ts[0])
-            old_tail = old_ts[cut:].tolist()
-            if not old_tail or set(old_tail) <= set(new_ts):
-                ts, vs = old_ts[:cut], old_values[:cut]
-                ts.extend(new_ts)
-                vs.extend(new_vs)
-            else:
-                # Old points inside the new range that the new data lacks: keep them.
-                tail = dict(zip(old_tail, old_values[cut:].tolist()))
-                tail.update(zip(new_ts.tolist(), new_vs.tolist()))
-                keys = sorted(tail)
-                ts, vs = old_ts[:cut], old_values[:cut]
-                ts.extend(keys)
-                vs.extend(tail[k] for k in keys)
-        first = bisect.bisect_left(ts, oldest)
-        if first:
-            del ts[:first]
-            del vs[:first]
-        if ts == old_ts and vs == old_values:
-            return self
-        return MetricSeries._adopt(ts, vs)
-
-    @classmethod
-    def _adopt(cls, timestamps: array[int], values: array[float]) -> MetricSeries:
-        """A series over arrays that nobody else holds (made by the caller just now)."""
-
-        series = object.__new__(cls)
-        object.__setattr__(series, "_timestamps", timestamps)
-        object.__setattr__(series, "_values", values)
-        return series
-
-
-def strictly_increasing(stamps: array[int]) -> bool:
-    """True when every timestamp is greater than the one before (C loops only:
-    sorting a sorted list is one pass, and a duplicate shrinks the set)."""
-
-    as_list = stamps.tolist()
-    return as_list == sorted(as_list) and len(set(as_list)) == len(as_list)
-
-
-def _uint_array(values: Iterable[int]) -> array[int]:
-    if isinstance(values, array) and values.typecode == "I":
-        return values
-    try:
-        return array("I", values)
-    except TypeError:  # floats from the wire
-        return array("I", map(int, values))
-
-
-EMPTY_SERIES = MetricSeries()
 
 
 class ServiceMetrics(Frozen):
@@ -258,16 +88,16 @@ EMPTY_METRICS = ServiceMetrics()
 
 class Deployment(Frozen):
     id: str
-    status: str  # PRIMARY | ACTIVE | INACTIVE
-    task_definition: str | None = None
+    status: Shared  # PRIMARY | ACTIVE | INACTIVE
+    task_definition: Shared | None = None
     desired_count: int = 0
     running_count: int = 0
     pending_count: int = 0
     failed_tasks: int = 0
-    rollout_state: str | None = None  # COMPLETED | FAILED | IN_PROGRESS
+    rollout_state: Shared | None = None  # COMPLETED | FAILED | IN_PROGRESS
     rollout_state_reason: str | None = None
-    launch_type: str | None = None
-    platform_version: str | None = None
+    launch_type: Shared | None = None
+    platform_version: Shared | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -284,14 +114,14 @@ class DeploymentConfiguration(Frozen):
 class LoadBalancer(Frozen):
     target_group_arn: str | None = None
     load_balancer_name: str | None = None  # Classic Load Balancers only
-    container_name: str | None = None
+    container_name: Shared | None = None
     container_port: int | None = None
 
 
 class NetworkConfiguration(Frozen):
-    subnets: tuple[str, ...] = ()
-    security_groups: tuple[str, ...] = ()
-    assign_public_ip: str | None = None  # ENABLED | DISABLED
+    subnets: tuple[Shared, ...] = ()
+    security_groups: tuple[Shared, ...] = ()
+    assign_public_ip: Shared | None = None  # ENABLED | DISABLED
 
 
 class ServiceEvent(Frozen):
@@ -302,7 +132,7 @@ class ServiceEvent(Frozen):
 
 class ScalableTarget(Frozen):
     resource_id: str
-    scalable_dimension: str = "ecs:service:DesiredCount"
+    scalable_dimension: Shared = "ecs:service:DesiredCount"
     min_capacity: int
     max_capacity: int
     suspended: bool = False
@@ -312,10 +142,10 @@ class ScalableTarget(Frozen):
 class ScalingActivity(Frozen):
     activity_id: str
     resource_id: str
-    description: str = ""
+    description: Shared = ""
     cause: str = ""
-    status_code: str = ""
-    status_message: str | None = None
+    status_code: Shared = ""
+    status_message: Shared | None = None
     start_time: datetime | None = None
     end_time: datetime | None = None
 
@@ -414,16 +244,16 @@ class ServiceDetail(Frozen):
 
 class Service(Frozen):
     arn: str
-    name: str
-    cluster_arn: str
-    status: str
+    name: Shared
+    cluster_arn: Shared
+    status: Shared
     desired_count: int = 0
     running_count: int = 0
     pending_count: int = 0
-    launch_type: str | None = None
-    task_definition: str | None = None
+    launch_type: Shared | None = None
+    task_definition: Shared | None = None
     created_at: datetime | None = None
-    platform_version: str | None = None
+    platform_version: Shared | None = None
     deployment_configuration: DeploymentConfiguration | None = None
     load_balancers: tuple[LoadBalancer, ...] = ()
     network: NetworkConfiguration | None = None

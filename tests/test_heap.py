@@ -4,6 +4,7 @@ dashboard's held freeze compose instead of undoing each other."""
 from __future__ import annotations
 
 import gc
+import os
 import weakref
 from collections.abc import Iterator
 
@@ -60,3 +61,23 @@ def test_holding_with_a_collection_first_frees_cycles_the_old_freeze_kept() -> N
     assert ref() is not None  # frozen: no collection looks at it while held
     heap.hold(collect_first=True)
     assert ref() is None  # unfrozen, collected, and only then is the rest frozen again
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not heap.give_back(), reason="no malloc_trim: not glibc")
+def test_what_a_poll_freed_is_given_back_to_the_system() -> None:
+    """A poll's answers are garbage once its snapshot is made; scattered survivors
+    (the snapshot) kept glibc from returning the pages around them."""
+
+    before = _rss_bytes()
+    with heap.poll_window():
+        answers = [bytes(4000) + bytes([n % 256]) for n in range(40_000)]  # 160 MB, each below mmap's threshold
+        kept = answers[::64]
+        del answers
+        assert _rss_bytes() - before > 100_000_000  # freed, but still the process's
+    assert _rss_bytes() - before < 40_000_000
+    assert len(kept) == 625

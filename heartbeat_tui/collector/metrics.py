@@ -20,12 +20,12 @@ from heartbeat_tui.collector.limits import (
     SERIES,
     YIELD_EVERY,
 )
-from heartbeat_tui.collector.merging import NO_POINTS, metric_stat
-from heartbeat_tui.collector.metric_results import Decoded, MetricResults
+from heartbeat_tui.collector.metric_results import NO_POINTS, Decoded, MetricResults
 from heartbeat_tui.collector.parse import cluster_name_from_service_arn, name_from_arn
 from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
 from heartbeat_tui.collector.steps import PRIORITY_HEAVY, Lane, Step, balanced_chunks, gather_all
 from heartbeat_tui.models import EMPTY_METRICS, MetricSeries, ServiceMetrics
+from heartbeat_tui.series import Plans
 
 GET_METRIC_DATA = Step(Lane.CLOUDWATCH, "GetMetricData")
 
@@ -67,18 +67,29 @@ class MetricReader:
             groups.append((known, max(oldest, end - METRIC_MAX_LOOKBACK_SECONDS, since)))
 
         cw = await self._ctx.access.client(state.config, CLOUDWATCH, region)
+        plans: Plans = {}  # most series merge the same way: planned once (heartbeat_tui.series)
+        staged: dict[tuple[str, str], MetricSeries] = {}  # the series an answer changed
+
+        async def fetch_batch(batch: list[tuple[ServiceRef, tuple[str, str, str]]], start: int) -> None:
+            # Merged as each answer comes, so a poll holds one answer's decoded
+            # points at a time, not every answer's until the last one is in.
+            decoded = await self._metric_batch(state, cw, batch, start, end)
+            for (arn, attr), (new_ts, new_values, ordered) in decoded.items():
+                series: MetricSeries = getattr(rstate.metrics.get(arn, EMPTY_METRICS), attr)
+                updated = series.merged(new_ts, new_values, oldest=oldest, ordered=ordered, plans=plans)
+                if updated is not series:
+                    staged[(arn, attr)] = updated
+
         jobs = []
         for group, start in groups:
             queries = [(ref, spec) for ref in group for spec in SERIES]
             for batch in balanced_chunks(queries, METRIC_QUERIES_PER_CALL):
-                jobs.append(self._metric_batch(state, cw, batch, start, end))
-        results = await gather_all(*jobs)
+                jobs.append(fetch_batch(batch, start))
+        await gather_all(*jobs)
 
         # Commit only when every batch succeeded: a failure keeps the old history.
-        points: Decoded = {}
-        for result in results:
-            points.update(result)
         merged: dict[str, ServiceMetrics] = {}
+        no_ts, no_values, _ = NO_POINTS
         for n, ref in enumerate(services):
             if n and n % YIELD_EVERY == 0:
                 # The collector shares the UI's event loop: never hold it for long.
@@ -86,11 +97,12 @@ class MetricReader:
             previous = rstate.metrics.get(ref.arn, EMPTY_METRICS)
             update = {}
             for attr, _, _ in SERIES:
-                series: MetricSeries = getattr(previous, attr)
-                new_ts, new_values, ordered = points.get((ref.arn, attr), NO_POINTS)
-                updated = series.merged(new_ts, new_values, oldest=oldest, ordered=ordered)
-                if updated is not series:
-                    update[attr] = updated
+                before: MetricSeries = getattr(previous, attr)
+                series = staged.get((ref.arn, attr), before)
+                # A series without an answer still moves with the window (a no-op for the others).
+                series = series.merged(no_ts, no_values, oldest=oldest, ordered=True, plans=plans)
+                if series is not before:
+                    update[attr] = series
             merged[ref.arn] = previous.model_copy(update=update) if update else previous
         rstate.metrics = merged
         rstate.metrics_newest = {ref.arn: merged[ref.arn].newest_timestamp for ref in services}
@@ -112,20 +124,21 @@ class MetricReader:
         start: int,
         end: int,
     ) -> Decoded:
-        queries = []
-        ids: dict[str, tuple[str, str]] = {}
-        for n, (ref, (attr, metric, stat)) in enumerate(batch):
-            query_id = f"q{n}"
-            ids[query_id] = (ref.arn, attr)
-            queries.append({"Id": query_id, "MetricStat": metric_stat(ref.cluster, ref.name, metric, stat)})
-        decoded = MetricResults(ids)
+
+        async def get_metric_data(**kwargs: Any) -> Any:
+            # The queries are built when the call is made (inside the account's
+            # bound on calls in flight) and dropped when it returns: a poll of
+            # 40,000 services has 160,000 of them, a few hundred MB if every
+            # batch held its own from the start of the poll.
+            return await cw.get_metric_data(MetricDataQueries=metric_queries(batch), **kwargs)
+
+        decoded = MetricResults(BatchIds(batch))
         async for response in self._ctx.pages(
             state,
             GET_METRIC_DATA,
-            cw.get_metric_data,
+            get_metric_data,
             token_key="NextToken",
             priority=PRIORITY_HEAVY,
-            MetricDataQueries=queries,
             StartTime=datetime.fromtimestamp(start, tz=timezone.utc),
             EndTime=datetime.fromtimestamp(end, tz=timezone.utc),
             ScanBy="TimestampAscending",
@@ -134,4 +147,48 @@ class MetricReader:
         return decoded.series
 
 
-__all__ = ["MetricReader"]
+class BatchIds:
+    """The ids `metric_queries` gives a batch, `q0`, `q1`, ..., read back without a
+    dict of them: every batch of a poll is under way at once, 160,000 ids at
+    40,000 services."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: list[tuple[ServiceRef, tuple[str, str, str]]]) -> None:
+        self._batch = batch
+
+    def get(self, query_id: str, /) -> tuple[str, str] | None:
+        number = query_id[1:]
+        if query_id[:1] != "q" or not (number.isascii() and number.isdigit()) or str(int(number)) != number:
+            return None
+        n = int(number)
+        if n >= len(self._batch):
+            return None
+        ref, (attr, _, _) = self._batch[n]
+        return ref.arn, attr
+
+
+def metric_queries(batch: list[tuple[ServiceRef, tuple[str, str, str]]]) -> list[dict[str, Any]]:
+    """The GetMetricData queries of a batch, ids `q0`, `q1`, ... in its order. A
+    service's series share its dimensions, and its two statistics of a metric
+    the metric (the request is only read, never changed)."""
+
+    queries = []
+    dimensions: dict[str, list[dict[str, str]]] = {}
+    metrics: dict[tuple[str, str], dict[str, Any]] = {}
+    for n, (ref, (_, metric, stat)) in enumerate(batch):
+        described = metrics.get((ref.arn, metric))
+        if described is None:
+            shared = dimensions.get(ref.arn)
+            if shared is None:
+                shared = dimensions[ref.arn] = [
+                    {"Name": "ClusterName", "Value": ref.cluster},
+                    {"Name": "ServiceName", "Value": ref.name},
+                ]
+            described = {"Namespace": "AWS/ECS", "MetricName": metric, "Dimensions": shared}
+            metrics[(ref.arn, metric)] = described
+        queries.append({"Id": f"q{n}", "MetricStat": {"Metric": described, "Period": METRIC_PERIOD, "Stat": stat}})
+    return queries
+
+
+__all__ = ["BatchIds", "MetricReader", "metric_queries"]

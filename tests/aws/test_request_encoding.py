@@ -9,7 +9,8 @@ import botocore.session
 from botocore.serialize import create_serializer
 
 from heartbeat_tui.aws.wire import SPLICED_LISTS, SplicingSerializer
-from heartbeat_tui.collector.merging import metric_stat
+from heartbeat_tui.collector.metrics import metric_queries
+from heartbeat_tui.collector.state import ServiceRef
 
 
 def _model(service: str, operation: str):
@@ -27,10 +28,14 @@ JSON = create_serializer("json", include_validation=False)
 def test_get_metric_data_request_is_the_same_json_as_botocores() -> None:
     model = _model("cloudwatch", "GetMetricData")
     params = {
-        "MetricDataQueries": [
-            {"Id": f"q{n}", "MetricStat": metric_stat("c-1", f"svc-{n}", metric, stat)}
-            for n, (metric, stat) in enumerate([("CPUUtilization", "Average"), ("MemoryUtilization", "Maximum")] * 250)
-        ],
+        "MetricDataQueries": metric_queries(
+            [
+                (ServiceRef(f"arn:aws:ecs:eu-west-1:1:service/c-1/svc-{n // 2}", "c-1", f"svc-{n // 2}"), spec)
+                for n, spec in enumerate(
+                    [("cpu", "CPUUtilization", "Average"), ("mem", "MemoryUtilization", "Maximum")] * 250
+                )
+            ]
+        ),
         "StartTime": datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc),
         "EndTime": datetime(2026, 1, 2, 6, 4, tzinfo=timezone.utc),
         "ScanBy": "TimestampAscending",

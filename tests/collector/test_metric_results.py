@@ -41,9 +41,18 @@ def test_pages_are_joined_and_unknown_ids_ignored() -> None:
 
 def test_junk_points_are_dropped_not_the_series() -> None:
     decoded = MetricResults(IDS)
-    decoded.add([result("q0", [60, "2026-11-28T12:02:00Z", -5, 240], [1.0, 2.0, 3.0, math.nan])])
+    decoded.add([result("q0", [60, "2026-11-28T12:02:00Z", -5, 240, 300, 2**33], [1.0, 2.0, 3.0, math.nan, 1e39, 4.0])])
     ts, values, ordered = decoded.series[IDS["q0"]]
+    # Not a number, beyond float32 (what the history holds), before 1970, beyond uint32's epoch.
     assert list(values) == [1.0, 2.0] and ts[0] == 60 and not ordered
+
+
+def test_answers_over_the_same_minutes_share_one_timeline_across_batches() -> None:
+    first, second = MetricResults(IDS), MetricResults(IDS)
+    first.add([result("q0", [60, 120, 180], [1.0, 2.0, 3.0])])
+    second.add([result("q1", [60, 120, 180], [4.5, 5.5, 6.5])])
+    assert first.series[IDS["q0"]][0] is second.series[IDS["q1"]][0]
+    assert second.series[IDS["q1"]][1].typecode == "f"  # float32, as the history keeps them
 
 
 @pytest.mark.parametrize(
@@ -56,3 +65,18 @@ def test_junk_points_are_dropped_not_the_series() -> None:
 def test_a_failed_or_unpaired_series_is_refused(bad: dict, message: str) -> None:
     with pytest.raises(BadResponse, match=message):
         MetricResults(IDS).add([bad])
+
+
+def test_a_batch_reads_its_query_ids_back_and_nothing_else() -> None:
+    from heartbeat_tui.collector.metrics import BatchIds, metric_queries
+    from heartbeat_tui.collector.state import ServiceRef
+
+    ref = ServiceRef("arn:aws:ecs:us-east-1:1:service/c/api", "c", "api")
+    batch = [
+        (ref, ("cpu_average", "CPUUtilization", "Average")),
+        (ref, ("memory_maximum", "MemoryUtilization", "Maximum")),
+    ]
+    ids = BatchIds(batch)
+    assert [ids.get(q["Id"]) for q in metric_queries(batch)] == [(ref.arn, "cpu_average"), (ref.arn, "memory_maximum")]
+    for other in ("q2", "q01", "x1", "q", "q-1", "q١", ""):
+        assert ids.get(other) is None

@@ -1,0 +1,118 @@
+"""What the collector's memory is, per service, and what holds it.
+
+Polls a `FleetSpec.benchmark` fleet on the embedded AWS (paused: the warm polls
+re-read the same minutes), once cold and `--warm` times warm, then prints the
+process's RSS after the polls over the services: whole, and less the RSS
+before the collector was built. `collector_bench.py` gives the same figure
+with the calls and timings; this one answers "what holds it":
+
+* `--trace N`: tracemalloc, tracebacks N frames deep, the live memory after the
+  polls grouped by where it was allocated (slow: accounts get 900 s);
+* `--mallocstats`: CPython's allocator statistics after the polls (arenas in
+  use against bytes in live blocks: fragmentation).
+
+Run:  .venv/bin/python benchmarks/memory_bench.py --fleet 10x2x5x100 [--warm 2] [--trace 8 --top 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from heartbeat_tui import heap
+from heartbeat_tui.collector import Collector
+from heartbeat_tui.config import EnvSettings, config_from_dict
+from heartbeat_tui.embedded import EmbeddedAWS
+from heartbeat_tui.embedded.fleet import FleetSpec
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    accounts, regions, clusters, services = (int(x) for x in args.fleet.split("x"))
+    fleet = FleetSpec.benchmark(accounts=accounts, regions=regions, clusters=clusters, services=services)
+    with EmbeddedAWS(fleet, paused=True).start(timeout=60 + accounts * regions * clusters * services / 100) as aws:
+        data = aws.config_dict()
+        data.setdefault("collector", {})["account_deadline_seconds"] = 900  # a loaded machine, tracemalloc
+        creds = aws.credentials()
+        env = EnvSettings(
+            _env_file=None,  # type: ignore[call-arg]
+            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=SecretStr(creds["AWS_SECRET_ACCESS_KEY"]),
+        )
+        config = config_from_dict(data, env=env, source="benchmark")
+        while aws.health().get("history_pending", 0):
+            time.sleep(0.2)
+        gc.collect()
+        before = rss_mb()
+        if args.trace:
+            tracemalloc.start(args.trace)
+        async with Collector(config) as collector:
+            await collector.prepare()
+            traced_before = tracemalloc.take_snapshot() if args.trace else None
+            cpu = time.process_time()
+            with heap.poll_window():
+                snapshot = await collector.poll()
+            cold_cpu = time.process_time() - cpu
+            after_cold = rss_mb()
+            warm_cpu = []
+            for _ in range(args.warm):
+                cpu = time.process_time()
+                with heap.poll_window():
+                    snapshot = await collector.poll()
+                warm_cpu.append(time.process_time() - cpu)
+            gc.collect()
+            after = rss_mb()
+            count = snapshot.service_count
+            result = {
+                "services": count,
+                "rss_before_collector_mb": round(before, 1),
+                "rss_after_cold_mb": round(after_cold, 1),
+                "rss_after_polls_mb": round(after, 1),
+                "rss_kb_per_service": round(after * 1024 / count, 2),
+                "rss_kb_per_service_net": round((after - before) * 1024 / count, 2),
+                "cpu_ms_per_service": {
+                    "cold": round(cold_cpu * 1000 / count, 3),
+                    "warm": [round(c * 1000 / count, 3) for c in warm_cpu],
+                },
+            }
+            if args.mallocstats:
+                sys._debugmallocstats()  # to stderr
+            if traced_before is not None:
+                stats = tracemalloc.take_snapshot().compare_to(traced_before, "traceback")
+                result["traced_kb_per_service"] = round(sum(s.size_diff for s in stats) / 1024 / count, 2)
+                for stat in stats[: args.top]:
+                    print(f"--- {stat.size_diff / 1024 / count:.3f} KB/service, {stat.count_diff} blocks")
+                    for line in stat.traceback.format():
+                        print("   ", line)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fleet", default="3x2x4x100", help="ACCOUNTSxREGIONSxCLUSTERSxSERVICES")
+    parser.add_argument("--warm", type=int, default=2, help="warm polls after the cold one")
+    parser.add_argument("--trace", type=int, default=0, help="tracemalloc frames (0: off)")
+    parser.add_argument("--top", type=int, default=25, help="allocation sites shown with --trace")
+    parser.add_argument("--mallocstats", action="store_true", help="CPython's allocator statistics after the polls")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(run(args)), indent=2))
+
+
+if __name__ == "__main__":
+    main()
