@@ -14,7 +14,7 @@ null and comes back a NaN.
 
 Decoding is incremental when the caller keeps a `FleetMemo` between decodes
 (a cluster replica for each account's part, a remote dashboard for
-`/api/v1/fleet`): a piece (series, service, cluster, region, account) whose
+`/api/v1/fleet`): a piece (account, region, cluster, service, its metrics) whose
 wire form is byte for byte one the last decode validated is that decode's
 very object, so only what changed is validated, and unchanged objects keep
 their identity across snapshots as a local collector's do. A piece is known
@@ -131,7 +131,7 @@ _M = TypeVar("_M", AccountSnapshot, RegionSnapshot, Cluster, Service, ServiceMet
 
 
 def _digest(tag: bytes, *parts: bytes) -> bytes:
-    h = blake2b(tag, digest_size=16)
+    h = blake2b(digest_size=16, person=tag)  # the tag keeps pieces of different kinds apart
     for part in parts:
         h.update(part)
     return h.digest()
