@@ -136,6 +136,7 @@ async def replicas_run(aws: EmbeddedAWS, wall: Wall, count: int, intervals: int)
     try:
         for _ in range(intervals):
             aws.reset_stats()
+            interval_started = time.process_time()
             for source in sources:
                 await source.poll()
             for _ in range(3):
@@ -144,6 +145,7 @@ async def replicas_run(aws: EmbeddedAWS, wall: Wall, count: int, intervals: int)
                     assert source.leases is not None
                     await source.leases.heartbeat(list(regions))
             wall.now += INTERVAL / 4
+            interval_cpu = time.process_time() - interval_started
             fleet, overhead, listed = calls_by_service(aws)
             polls = {a: listed[a] // n for a, n in regions.items()}
             held = sorted(len(s.leases.held) for s in sources if s.leases is not None)
@@ -154,6 +156,7 @@ async def replicas_run(aws: EmbeddedAWS, wall: Wall, count: int, intervals: int)
                     "max_polls_per_account": max(polls.values()),
                     "accounts_polled": sum(1 for v in polls.values() if v),
                     "leases": held,
+                    "cpu_s": round(interval_cpu, 3),
                 }
             )
     finally:
@@ -170,6 +173,8 @@ async def replicas_run(aws: EmbeddedAWS, wall: Wall, count: int, intervals: int)
         "min_accounts_polled": min(r["accounts_polled"] for r in rows),
         "final_leases": rows[-1]["leases"],
         "cpu_s_per_interval": round(cpu / intervals, 3),
+        # A replica's own share of a steady interval (its poll, its heartbeats, its read of every part).
+        "steady_cpu_s_per_replica": round(statistics.median(r["cpu_s"] for r in steady) / count, 3),
         "intervals": rows,
     }
 
@@ -208,7 +213,8 @@ def main() -> None:
             f"{r['replicas']} replicas: first interval {first['fleet_calls']} fleet + {first['cluster_calls']} cluster"
             f" calls; steady {r['steady_fleet_calls']} fleet + {r['steady_cluster_calls']} cluster calls an interval;"
             f" max polls of one account in an interval {r['max_polls_per_account']};"
-            f" leases {r['final_leases']}; {r['cpu_s_per_interval']} s CPU an interval (all replicas)"
+            f" leases {r['final_leases']}; {r['cpu_s_per_interval']} s CPU an interval (all replicas),"
+            f" {r['steady_cpu_s_per_replica']} s a replica in a steady interval"
         )
 
 

@@ -13,6 +13,16 @@ timestamps as an index into the document's `timelines`, each distinct timeline
 (uint32 epoch seconds) sent once, however many series share it. Schema 2: a
 fleet of 40,000 services is a third of schema 1's size (two lists of numbers
 per series), and decoding it makes no Python float or int per point.
+
+Decoding is incremental when the caller keeps a `FleetMemo` between decodes
+(a cluster replica for each account's part, a remote dashboard for
+`/api/v1/fleet`): a piece (account, region, cluster, service, its metrics) whose
+wire form is byte for byte one the last decode validated is that decode's
+very object, so only what changed is validated, and unchanged objects keep
+their identity across snapshots as a local collector's do. A piece is known
+by a BLAKE2b digest of its wire form (children by their digests; a series
+by its timeline's bytes, not its index in this document's table): 16 bytes
+held per piece, not the document.
 """
 
 from __future__ import annotations
@@ -21,13 +31,23 @@ import base64
 import binascii
 import sys
 from array import array
-from typing import Any
+from hashlib import blake2b
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import ValidationError
 
 from heartbeat_tui.errors import EXIT_USAGE, HeartbeatError
-from heartbeat_tui.models import FleetSnapshot, MetricSeries, ServiceDetail
+from heartbeat_tui.models import (
+    AccountSnapshot,
+    Cluster,
+    FleetSnapshot,
+    MetricSeries,
+    RegionSnapshot,
+    Service,
+    ServiceDetail,
+    ServiceMetrics,
+)
 
 SCHEMA = 2
 MEDIA_TYPE_FLEET = "application/vnd.heartbeat.fleet+json"
@@ -93,7 +113,7 @@ def encode_detail(detail: ServiceDetail) -> bytes:
     return _dumps("detail", detail.model_dump())
 
 
-class _Decoder:
+class _Series:
     """The document's timelines, each decoded once, and its series over them."""
 
     def __init__(self, timelines: Any) -> None:
@@ -101,6 +121,7 @@ class _Decoder:
             raise WireFormatError("the wire format's timelines are not a list")
         self._raw = timelines
         self._decoded: dict[int, array[int]] = {}
+        self._digests: dict[int, bytes] = {}
 
     def _timeline(self, index: Any) -> array[int]:
         stamps = self._decoded.get(index) if isinstance(index, int) else None
@@ -109,6 +130,16 @@ class _Decoder:
                 raise WireFormatError(f"the wire format's metric series names no timeline: {index!r}")
             stamps = self._decoded[index] = _from_little_endian("I", _b64(self._raw[index], 4))
         return stamps
+
+    def timeline_digest(self, index: Any) -> bytes | None:
+        """What a series' timeline index stands for, the same in every document (None: not a timeline)."""
+
+        digest = self._digests.get(index) if isinstance(index, int) else None
+        if digest is None:
+            if not (isinstance(index, int) and 0 <= index < len(self._raw) and isinstance(self._raw[index], str)):
+                return None
+            digest = self._digests[index] = blake2b(self._raw[index].encode("ascii"), digest_size=16).digest()
+        return digest
 
     def series(self, raw: Any) -> MetricSeries:
         if not (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[1], str)):
@@ -148,32 +179,149 @@ def _document(data: bytes, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return document, body
 
 
-def _invalid(kind: str, exc: ValidationError) -> WireFormatError:
+def _invalid(kind: str, exc: ValidationError, prefix: str = "") -> WireFormatError:
     first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
+    where = prefix + ".".join(str(part) for part in first["loc"])
     return WireFormatError(f"malformed {kind} in the wire format: {where}: {first['msg']}")
 
 
-def decode_fleet(data: bytes) -> FleetSnapshot:
-    """The snapshot `encode_fleet` wrote; `WireFormatError` for anything else."""
+class FleetMemo:
+    """The objects one fleet decode built, by the digest of their wire form: what the next decode reuses.
+
+    Each decode replaces the memo's content with its own pieces, so it holds
+    one document's worth (what left the document is let go)."""
+
+    __slots__ = ("pieces", "rests")
+
+    def __init__(self) -> None:
+        self.pieces: dict[bytes, Any] = {}  # digest of a whole piece -> its object
+        self.rests: dict[bytes, Service] = {}  # digest of a service without its metrics -> a service
+
+
+_M = TypeVar("_M", AccountSnapshot, RegionSnapshot, Cluster, Service, ServiceMetrics, FleetSnapshot)
+
+
+def _digest(tag: bytes, *parts: bytes) -> bytes:
+    h = blake2b(digest_size=16, person=tag)  # the tag keeps pieces of different kinds apart
+    for part in parts:
+        h.update(part)
+    return h.digest()
+
+
+class _Decoder:
+    """One decode: validates what the memo does not hold, takes the rest from it, and refills it."""
+
+    def __init__(self, memo: FleetMemo | None, series: _Series) -> None:
+        self.series = series
+        self.old = memo.pieces if memo is not None else {}
+        self.old_rests = memo.rests if memo is not None else {}
+        self.pieces: dict[bytes, Any] = {}
+        self.rests: dict[bytes, Service] = {}
+
+    def validate(self, model: type[_M], raw: Any, where: str) -> _M:
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            raise _invalid("fleet", exc, where) from None
+
+    def level(
+        self, tag: bytes, model: type[_M], raw: Any, children: str, child: Any, where: str
+    ) -> tuple[_M, bytes | None]:
+        """A piece holding a list of children: reused when its own fields and every child's digest are the same."""
+
+        items = raw.get(children) if isinstance(raw, dict) else None
+        if not isinstance(items, list):  # absent or malformed: validated whole, never reused
+            return self.validate(model, raw, where), None
+        built = [child(item, f"{where}{children}.{i}.") for i, item in enumerate(items)]
+        digests = [d for _, d in built]
+        own = {k: v for k, v in raw.items() if k != children}
+        key = None if None in digests else _digest(tag, orjson.dumps(own), *digests)
+        value = self.old.get(key) if key is not None else None
+        if value is None:
+            value = self.validate(model, {**own, children: [o for o, _ in built]}, where)
+        if key is not None:
+            self.pieces[key] = value
+        return value, key
+
+    def account(self, raw: Any, where: str) -> tuple[AccountSnapshot, bytes | None]:
+        return self.level(b"account", AccountSnapshot, raw, "regions", self.region, where)
+
+    def region(self, raw: Any, where: str) -> tuple[RegionSnapshot, bytes | None]:
+        return self.level(b"region", RegionSnapshot, raw, "clusters", self.cluster, where)
+
+    def cluster(self, raw: Any, where: str) -> tuple[Cluster, bytes | None]:
+        return self.level(b"cluster", Cluster, raw, "services", self.service, where)
+
+    def service(self, raw: Any, where: str) -> tuple[Service, bytes | None]:
+        """A service: itself if unchanged, else its fields (metrics apart) and its metrics, each reused if unchanged."""
+
+        if not isinstance(raw, dict) or not isinstance(raw.get("metrics", {}), dict):
+            return self.validate(Service, self.with_series(raw), where), None
+        metrics_raw: dict[str, Any] = raw.get("metrics", {})
+        metrics_form = self.metrics_form(metrics_raw)
+        if metrics_form is None:  # a series naming no timeline: validated whole, for its one-line error
+            return self.validate(Service, self.with_series(raw), where), None
+        rest = {k: v for k, v in raw.items() if k != "metrics"}
+        rest_key = _digest(b"rest", orjson.dumps(rest))
+        metrics_key = _digest(b"metrics", metrics_form)
+        key = _digest(b"service", rest_key, metrics_key)
+        value = self.old.get(key)
+        if value is None:
+            metrics = self.old.get(metrics_key)
+            if metrics is None:
+                metrics = self.validate(
+                    ServiceMetrics, self.with_series({"metrics": metrics_raw})["metrics"], where + "metrics."
+                )
+            same_rest = self.old_rests.get(rest_key)
+            if same_rest is not None:  # only its metrics moved (a new minute): its fields were validated before
+                value = same_rest.model_copy(update={"metrics": metrics})
+            else:
+                value = self.validate(Service, {**rest, "metrics": metrics}, where)
+        self.pieces[key] = value
+        self.pieces[metrics_key] = value.metrics
+        self.rests[rest_key] = value
+        return value, key
+
+    def metrics_form(self, metrics: dict[str, Any]) -> bytes | None:
+        """A service's metrics as bytes that mean the same in every document: a series' timeline index
+        (this document's table) replaced by the digest of the timeline itself. None: a series names no timeline."""
+
+        form: dict[str, Any] = {}
+        for name, value in metrics.items():
+            if name in _SERIES and isinstance(value, list) and len(value) == 2:
+                timeline = self.series.timeline_digest(value[0])
+                if timeline is None:
+                    return None
+                value = [timeline.hex(), value[1]]
+            form[name] = value
+        return orjson.dumps(form)
+
+    def with_series(self, raw: Any) -> Any:
+        """A service's raw form with its series as `MetricSeries` (for one that is validated whole)."""
+
+        if isinstance(raw, dict) and isinstance(raw.get("metrics"), dict):
+            metrics = {k: self.series.series(v) if k in _SERIES else v for k, v in raw["metrics"].items()}
+            return {**raw, "metrics": metrics}
+        return raw
+
+
+def decode_fleet(data: bytes, previous: FleetMemo | None = None) -> FleetSnapshot:
+    """The snapshot `encode_fleet` wrote; `WireFormatError` for anything else.
+
+    With `previous` (kept by the caller from one decode to the next), what is
+    unchanged since the last decode is that decode's object, not validated
+    again; `previous` then holds this decode's pieces. A document that fails
+    leaves `previous` as it was."""
 
     document, body = _document(data, "fleet")
-    decoder = _Decoder(document.get("timelines"))
-    try:
-        for account in body.get("accounts") or ():
-            for region in account.get("regions") or ():
-                for cluster in region.get("clusters") or ():
-                    for service in cluster.get("services") or ():
-                        metrics = service.get("metrics")
-                        if isinstance(metrics, dict):
-                            for name in _SERIES:
-                                if name in metrics:
-                                    metrics[name] = decoder.series(metrics[name])
-        return FleetSnapshot.model_validate(body)
-    except ValidationError as exc:
-        raise _invalid("fleet", exc) from None
-    except (AttributeError, TypeError):
-        raise WireFormatError("malformed fleet in the wire format: an object where a list belongs") from None
+    decoder = _Decoder(previous, _Series(document.get("timelines")))
+    accounts = body.get("accounts")
+    if isinstance(accounts, list):
+        body = {**body, "accounts": [decoder.account(a, f"accounts.{i}.")[0] for i, a in enumerate(accounts)]}
+    snapshot = decoder.validate(FleetSnapshot, body, "")
+    if previous is not None:
+        previous.pieces, previous.rests = decoder.pieces, decoder.rests
+    return snapshot
 
 
 def decode_detail(data: bytes) -> ServiceDetail:

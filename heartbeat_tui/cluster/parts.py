@@ -8,7 +8,10 @@ layout's version, fleetwire's `"schema"` the document's: replicas of another
 version fail with one line per account, never half a snapshot.
 
 Reading is cheap when little changed: one ListObjectsV2 per 1,000 accounts,
-and a GetObject only for a part whose ETag differs from the one held.
+and a GetObject only for a part whose ETag differs from the one held. A
+part that did change (each poll adds metric minutes) is decoded against the
+account's last decode (fleetwire's `FleetMemo`): only what changed is
+validated, and what did not is the very object shown before.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from heartbeat_tui.aws.errors import describe_error, error_code
 from heartbeat_tui.cluster.leases import ClusterError, ClusterMisconfigured
-from heartbeat_tui.fleetwire import WireFormatError, decode_fleet, encode_fleet
+from heartbeat_tui.fleetwire import FleetMemo, WireFormatError, decode_fleet, encode_fleet
 from heartbeat_tui.models import AccountSnapshot, FleetSnapshot
 
 log = logging.getLogger(__name__)
@@ -57,12 +60,14 @@ def encode_part(account: AccountSnapshot, polled_at: datetime) -> bytes:
     return gzip.compress(encode_fleet(FleetSnapshot(generated_at=polled_at, accounts=(account,))), 6)
 
 
-def decode_part(data: bytes) -> tuple[AccountSnapshot, datetime]:
+def decode_part(data: bytes, previous: FleetMemo | None = None) -> tuple[AccountSnapshot, datetime]:
+    """A part's account and poll time; with `previous`, what is unchanged since its last decode is reused."""
+
     try:
         raw = gzip.decompress(data)
     except (OSError, EOFError, zlib.error):
         raise WireFormatError("not a gzipped part") from None
-    snapshot = decode_fleet(raw)
+    snapshot = decode_fleet(raw, previous)
     if len(snapshot.accounts) != 1:
         raise WireFormatError(f"a part holds one account, this one {len(snapshot.accounts)}")
     return snapshot.accounts[0], snapshot.generated_at
@@ -76,6 +81,7 @@ class PartStore:
         self.bucket = bucket
         self.root = f"{prefix}/{LAYOUT}/parts/"
         self.held: dict[str, Part | Unreadable] = {}
+        self._memos: dict[str, FleetMemo] = {}  # each account's last decode, for the next one to reuse
 
     def key(self, account_id: str) -> str:
         return f"{self.root}{account_id}{SUFFIX}"
@@ -148,7 +154,7 @@ class PartStore:
             raise self.failure(exc) from None
         etag = answer.get("ETag", etag)
         try:
-            account, polled_at = decode_part(data)
+            account, polled_at = decode_part(data, self._memos.setdefault(account_id, FleetMemo()))
         except WireFormatError as exc:
             log.warning("the part of %s cannot be read: %s", account_id, exc)
             self.held[account_id] = Unreadable(str(exc), etag)

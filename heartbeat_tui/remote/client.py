@@ -26,7 +26,7 @@ import aiohttp
 from heartbeat_tui import __version__
 from heartbeat_tui.auth.errors import LoginFailed, PermissionDenied, SessionInvalid
 from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE, HeartbeatError
-from heartbeat_tui.fleetwire import MEDIA_TYPE_DETAIL, MEDIA_TYPE_FLEET, decode_detail, decode_fleet
+from heartbeat_tui.fleetwire import MEDIA_TYPE_DETAIL, MEDIA_TYPE_FLEET, FleetMemo, decode_detail, decode_fleet
 from heartbeat_tui.models import FleetSnapshot, LogBatch, LogQuery, ServiceDetail
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ class RemoteClient:
         self.forwarded_for = forwarded_for
         self._connect_seconds = connect_seconds
         self._session: aiohttp.ClientSession | None = None
+        self._fleet_memo = FleetMemo()  # the last fleet decode: the next reuses what is unchanged
 
     async def __aenter__(self) -> RemoteClient:
         return self
@@ -204,7 +205,7 @@ class RemoteClient:
         )
         if status == 304:
             return None, etag
-        snapshot = await asyncio.to_thread(decode_fleet, data)
+        snapshot = await asyncio.to_thread(decode_fleet, data, self._fleet_memo)  # unchanged objects reused
         return snapshot, answer.get("ETag")
 
     async def detail(
