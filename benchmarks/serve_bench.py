@@ -86,6 +86,26 @@ def process_memory_mb(pid: int) -> dict[str, float]:
     return found
 
 
+def children(pid: int) -> list[int]:
+    """The processes `pid` started, and theirs (the service's poll worker processes)."""
+
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return sorted(found)
+
+
 def aws_calls(aws: EmbeddedAWS) -> Counter[str]:
     """Calls the embedded AWS answered, by operation, the users store (DynamoDB) left out."""
 
@@ -313,6 +333,8 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         # 2. many clients, and beside them the same one-client count of calls per poll.
         figures = Figures()
         rss_before = process_memory_mb(pid)
+        workers = children(pid)
+        workers_cpu0 = {w: process_cpu_seconds(w) for w in workers}
         cpu0, wall0, own0 = process_cpu_seconds(pid), time.monotonic(), time.process_time()
         stop = time.monotonic() + args.duration
         tasks = []
@@ -324,6 +346,7 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         loaded_per_poll, loaded_calls = await calls_per_poll(http, url, tokens[0], aws, counted)
         await asyncio.gather(*tasks)
         cpu, wall, own = process_cpu_seconds(pid) - cpu0, time.monotonic() - wall0, time.process_time() - own0
+        workers_cpu = {w: process_cpu_seconds(w) - workers_cpu0[w] for w in workers if w in children(pid)}
         first = min(figures.deliveries, default=0)  # what every client got on connecting: no fan-out
         # Slow answers asked for while a poll ran (a poll ends when its first client gets it and
         # lasted about heartbeat_poll_duration_seconds, the last poll's from /metrics), or in the
@@ -337,6 +360,7 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         during = sum(1 for at in figures.slow if any(end - poll_seconds - 0.5 <= at <= end for end in ends))
         after = sum(1 for at in figures.slow if any(end < at <= end + 1.0 for end in ends))
         memory = process_memory_mb(pid)
+        workers_memory = {w: process_memory_mb(w) for w in workers_cpu}
         spreads = [max(t) - min(t) for g, t in figures.deliveries.items() if g != first and len(t) == args.clients]
 
         # 3. the same client alone again: the calls per poll after the load.
@@ -379,6 +403,19 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
             "rss_mb": memory.get("VmRSS"),
             "peak_rss_mb": memory.get("VmHWM"),
         },
+        # The poll's worker processes (started by the service): their own CPU and memory,
+        # not in "server"'s; the service's total is the sum.
+        "poll_workers": [
+            {
+                "cpu_s": round(workers_cpu[w], 2),
+                "rss_mb": workers_memory[w].get("VmRSS"),
+                "peak_rss_mb": workers_memory[w].get("VmHWM"),
+            }
+            for w in workers_cpu
+        ],
+        "service_rss_mb_with_workers": round(
+            (memory.get("VmRSS") or 0) + sum(m.get("VmRSS") or 0 for m in workers_memory.values()), 1
+        ),
         "slow_answers": {
             "over_100_ms": len(figures.slow),
             "asked_during_a_poll": during,

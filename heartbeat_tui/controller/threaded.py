@@ -10,6 +10,11 @@ in a thread instead: the app's poll worker still awaits it (one worker,
 exclusive, never overlapping), but the UI loop stays free. A short GIL switch
 interval keeps the two threads taking turns quickly.
 
+Each poll runs inside `heap.poll_window()` (few, large young collections while
+it parses) unless the source polls in other processes (`window=False`, as
+`heartbeat serve`'s does): there the window's 50,000-object young collections
+only lengthened the pauses of this process, which merely unpickles the parts.
+
 Pure asyncio and threading: no Textual here.
 """
 
@@ -34,8 +39,9 @@ log = logging.getLogger(__name__)
 class ThreadedSource:
     """A FleetSource whose coroutines run on a private loop in a daemon thread."""
 
-    def __init__(self, source: FleetSource, *, name: str = "heartbeat-collector") -> None:
+    def __init__(self, source: FleetSource, *, name: str = "heartbeat-collector", window: bool = True) -> None:
         self.source = source
+        self.window = window
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._closed = False
@@ -70,6 +76,8 @@ class ThreadedSource:
             log.debug("preparing the data source failed", exc_info=True)
 
     async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:
+        if not self.window:
+            return await self._call(self.source.poll(only))
         with heap.poll_window():
             return await self._call(self.source.poll(only))
 

@@ -56,6 +56,7 @@ JSON = "application/json"
 
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
 AUTH: web.AppKey[AuthService] = web.AppKey("auth", AuthService)
+SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions", Sessions)
 
 
 class LoginBody(Strict):
@@ -304,6 +305,7 @@ def build_app(hub: Hub, auth: AuthService, config: Config) -> web.Application:
     app[HUB] = hub
     app[AUTH] = auth
     api = Api(hub, auth, config)
+    app[SESSIONS] = api.sessions
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/health", api.health)
     app.router.add_post("/api/v1/auth/login", api.login)
@@ -321,4 +323,4 @@ def build_app(hub: Hub, auth: AuthService, config: Config) -> web.Application:
     return app
 
 
-__all__ = ["AUTH", "HUB", "Api", "build_app"]
+__all__ = ["AUTH", "HUB", "SESSIONS", "Api", "build_app"]
