@@ -60,3 +60,13 @@ def test_holding_with_a_collection_first_frees_cycles_the_old_freeze_kept() -> N
     assert ref() is not None  # frozen: no collection looks at it while held
     heap.hold(collect_first=True)
     assert ref() is None  # unfrozen, collected, and only then is the rest frozen again
+
+
+def test_a_window_without_batched_young_collections_holds_off_only_the_full_ones() -> None:
+    thresholds = gc.get_threshold()
+    with heap.poll_window(batch_young=False):
+        young0, young1, full = gc.get_threshold()
+        assert (young0, young1) == thresholds[:2] and full >= 1_000_000
+    with heap.poll_window():
+        assert gc.get_threshold()[0] >= 50_000  # the collector's own process batches them
+    assert gc.get_threshold() == thresholds

@@ -183,7 +183,7 @@ async def serve(
             auth = await stack.enter_async_context(open_auth(config))
         # The merge of the workers' parts on its own loop in a thread: no poll step runs on the requests' loop.
         source = poller(config)
-        collector = ThreadedSource(source, name="heartbeat-poller", window=isinstance(source, Collector))
+        collector = ThreadedSource(source, name="heartbeat-poller", batch_young=isinstance(source, Collector))
         stack.push_async_callback(collector.aclose)
         hub = Hub(collector, interval_seconds=config.file.refresh.interval_seconds)
         app = build_app(hub, auth, config)

@@ -55,7 +55,7 @@ async def test_the_process_poller_serves_what_the_in_process_one_does(clean_aws:
         await auth.store.ensure_tables()
         await admin_session(auth)
         answers: list[list[bytes]] = []
-        for polled in (ThreadedSource(source, window=False), Collector(config, clock=lambda: NOW)):
+        for polled in (ThreadedSource(source, batch_young=False), Collector(config, clock=lambda: NOW)):
             async with serving(polled, auth, config) as client:
                 login = await client.post("/api/v1/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
                 bearer = {"Authorization": f"Bearer {(await login.json())['token']}"}
