@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from heartbeat_tui import heap
 from heartbeat_tui.controller import AsyncioScheduler, DashboardController, FleetSource, PollStatus, Scheduler
 from heartbeat_tui.models import FleetSnapshot
+from heartbeat_tui.serve.malloc import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,9 @@ class Hub:
             done: asyncio.Future[Body] = asyncio.get_running_loop().create_future()
             done.set_result(body)
             bodies[key] = done
+        # What the poll's message and the builds freed goes back to the system before the poll is
+        # published (and its long-polls' answers are written).
+        await self._off_loop(release_free_memory)
         return bodies
 
     # -- running ---------------------------------------------------------------------
