@@ -32,7 +32,6 @@ import base64
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,7 +123,6 @@ def generation_of(etag: str) -> int:
 class Figures:
     not_modified: list[float] = field(default_factory=list)  # seconds, 304s
     full: list[float] = field(default_factory=list)  # seconds, 200s read to the end
-    full_bytes: list[int] = field(default_factory=list)
     deliveries: dict[int, list[float]] = field(default_factory=dict)  # generation -> when each client got it
     errors: Counter[str] = field(default_factory=Counter)
     slow: list[float] = field(default_factory=list)  # when each answer over 100 ms was asked for (monotonic)
@@ -162,7 +160,7 @@ async def probe(
         full = not etag or tick % 5 == 0
         started = time.perf_counter()
         async with http.get(url + SNAPSHOT, headers=headers if full else {**headers, "If-None-Match": etag}) as r:
-            body = await r.read()
+            await r.read()
             took = time.perf_counter() - started
         if time.monotonic() < counted_from:
             etag = r.headers.get("ETag", etag)
@@ -172,7 +170,6 @@ async def probe(
                 figures.slow.append(time.monotonic() - took)
             if full:
                 figures.full.append(took)
-                figures.full_bytes.append(len(body))
             else:  # a newer poll than our ETag: a full answer, counted as one
                 figures.full.append(took)
         elif r.status == 304:
@@ -313,8 +310,13 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
     async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as http:
         await wait_healthy(http, url)
         tokens = [await login(http, url, "bench-monitor"), await login(http, url, "bench-user")]
-        async with http.get(url + SNAPSHOT, headers={"Authorization": f"Bearer {tokens[0]}"}) as r:
-            plain_bytes = len(await r.read())
+        # Sizes of each scope's answer, plain and gzipped (aiohttp asks for gzip unless told not to).
+        sizes = {}
+        for scope, token in zip(("monitor", "user"), tokens):
+            for encoding in ("identity", "gzip"):
+                headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": encoding}
+                async with http.get(url + SNAPSHOT, headers=headers) as r:
+                    sizes[f"{scope}_{'plain' if encoding == 'identity' else 'gzip'}"] = len(await r.read())
 
         # 0. one client, one request at a time: the floor under the figures with load.
         alone = await sequential(http, url, tokens[0], args.sequential)
@@ -370,10 +372,7 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         "fleet": {"accounts": 6, "services": 6 * 2 * 4 * args.services_per_cluster, "interval_s": args.interval},
         "clients": args.clients,
         "duration_s": args.duration,
-        "snapshot_bytes": {
-            "plain": plain_bytes,
-            "gzip": int(statistics.median(figures.full_bytes)) if figures.full_bytes else None,
-        },
+        "snapshot_bytes": sizes,
         "one_client_sequential": {
             "not_modified_p50_ms": ms(percentile(alone.not_modified, 0.5)),
             "not_modified_p99_ms": ms(percentile(alone.not_modified, 0.99)),

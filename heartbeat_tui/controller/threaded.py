@@ -39,9 +39,17 @@ log = logging.getLogger(__name__)
 class ThreadedSource:
     """A FleetSource whose coroutines run on a private loop in a daemon thread."""
 
-    def __init__(self, source: FleetSource, *, name: str = "heartbeat-collector", batch_young: bool = True) -> None:
+    def __init__(
+        self,
+        source: FleetSource,
+        *,
+        name: str = "heartbeat-collector",
+        batch_young: bool = True,
+        close_seconds: float = 5.0,
+    ) -> None:
         self.source = source
         self.batch_young = batch_young
+        self.close_seconds = close_seconds
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._closed = False
@@ -93,12 +101,15 @@ class ThreadedSource:
         return await self._call(self.source.fetch_logs(query))
 
     async def aclose(self) -> None:
-        """Close the wrapped source on its own loop, then stop the thread."""
+        """Close the wrapped source on its own loop (given `close_seconds`; past them it is
+        left, with a warning: a shutdown still ends), then stop the thread."""
 
         if self._closed:
             return
         try:
-            await asyncio.wait_for(self._call(self.source.aclose()), timeout=5.0)
+            await asyncio.wait_for(self._call(self.source.aclose()), timeout=self.close_seconds)
+        except TimeoutError:
+            log.warning("the data source did not close within %.0f s; it ends with the process", self.close_seconds)
         finally:
             self._closed = True
             self._loop.call_soon_threadsafe(self._loop.stop)

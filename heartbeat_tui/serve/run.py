@@ -171,6 +171,7 @@ async def serve(
 
     from heartbeat_tui.auth.service import open_auth
     from heartbeat_tui.collector.collector import Collector
+    from heartbeat_tui.collector.workers import STOP_SECONDS
     from heartbeat_tui.controller.threaded import ThreadedSource
     from heartbeat_tui.serve.app import build_app
     from heartbeat_tui.serve.hub import Hub
@@ -183,7 +184,12 @@ async def serve(
             auth = await stack.enter_async_context(open_auth(config))
         # The merge of the workers' parts on its own loop in a thread: no poll step runs on the requests' loop.
         source = poller(config)
-        collector = ThreadedSource(source, name="heartbeat-poller", batch_young=isinstance(source, Collector))
+        collector = ThreadedSource(
+            source,
+            name="heartbeat-poller",
+            batch_young=isinstance(source, Collector),
+            close_seconds=2 * STOP_SECONDS + 1,  # a worker is asked to stop, then killed: each gets STOP_SECONDS
+        )
         stack.push_async_callback(collector.aclose)
         hub = Hub(collector, interval_seconds=config.file.refresh.interval_seconds)
         app = build_app(hub, auth, config)
