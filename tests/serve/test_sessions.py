@@ -16,8 +16,9 @@ from heartbeat_tui.auth.errors import LOGIN_FAILED
 from heartbeat_tui.auth.roles import Role
 from heartbeat_tui.auth.tokens import TokenCodec, audience_for
 from heartbeat_tui.fleetwire import decode_fleet
+from heartbeat_tui.serve.app import SESSIONS
 from heartbeat_tui.serve.errors import UNAUTHORIZED
-from heartbeat_tui.serve.sessions import SESSION_CACHE_SECONDS
+from heartbeat_tui.serve.sessions import SESSION_CACHE_SECONDS, SESSION_RECHECK_SECONDS
 from tests.serve.conftest import HUB, PAYMENTS, Served
 from tests.support.auth import PASSWORD
 
@@ -196,3 +197,39 @@ async def test_clients_sharing_a_token_cost_the_store_one_check(served: Served) 
     answers = await asyncio.gather(*(served.client.get("/api/v1/fleet", headers=shared) for _ in range(20)))
     assert [a.status for a in answers] == [200] * 20
     assert store_calls() == one > 0
+
+
+async def test_a_token_in_use_is_checked_again_before_its_clients_would_wait(served: Served) -> None:
+    def store_calls() -> int:
+        return sum(row["count"] for row in served.aws.stats() if row["service"] == "dynamodb")
+
+    sessions = served.client.app[SESSIONS]
+    await served.poll()
+    mine = {"Authorization": f"Bearer {await served.login('mona')}"}
+    assert (await served.client.get("/api/v1/fleet", headers=mine)).status == 200  # checked by the store
+    served.aws.reset_stats()
+    assert (await served.client.get("/api/v1/fleet", headers=mine)).status == 200
+    assert store_calls() == 0  # kept
+
+    # Past the re-check age: answered from what was kept (within the bound), and checked again meanwhile.
+    served.scheduler.advance(SESSION_RECHECK_SECONDS + 0.5)
+    assert (await served.client.get("/api/v1/fleet", headers=mine)).status == 200
+    await sessions.settled()
+    rechecked = store_calls()
+    assert rechecked > 0
+    # The bound now counts from the re-check: past the first check's 5 s, nobody waits for the store.
+    served.scheduler.advance(SESSION_CACHE_SECONDS - SESSION_RECHECK_SECONDS)
+    assert (await served.client.get("/api/v1/fleet", headers=mine)).status == 200
+    assert store_calls() == rechecked
+
+    # A revocation made elsewhere, found by such a re-check: the next request is refused,
+    # before the 5 s bound of what was kept.
+    token = await served.login("uma")
+    theirs = {"Authorization": f"Bearer {token}"}
+    assert (await served.client.get("/api/v1/fleet", headers=theirs)).status == 200
+    assert await served.auth.logout(token) == "uma"
+    served.scheduler.advance(SESSION_RECHECK_SECONDS + 0.5)
+    assert (await served.client.get("/api/v1/fleet", headers=theirs)).status == 200  # within the bound
+    await sessions.settled()
+    refused = await served.client.get("/api/v1/fleet", headers=theirs)
+    assert refused.status == 401 and (await refused.json())["error"] == UNAUTHORIZED
