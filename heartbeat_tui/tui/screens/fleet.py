@@ -7,13 +7,13 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer
 
 from heartbeat_tui.tui.screens.base import ServicesScreen
 from heartbeat_tui.tui.text import content
 from heartbeat_tui.tui.view import FLEET_TABLE_COLUMNS, SEVERITY, FleetView
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.flash_bar import FlashBar
+from heartbeat_tui.tui.widgets.footer import Footer
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 
