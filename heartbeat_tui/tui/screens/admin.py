@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import DataTable, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 # Types and errors only: the store is reached through the app (`admin_call`).
@@ -34,6 +34,7 @@ from heartbeat_tui.tui.messages import AdminCall
 from heartbeat_tui.tui.screens.confirm import ConfirmScreen
 from heartbeat_tui.tui.text import content, plain, plain_lines
 from heartbeat_tui.tui.widgets.flash_bar import FlashBar
+from heartbeat_tui.tui.widgets.footer import Footer
 from heartbeat_tui.tui.widgets.header import HeaderBar
 
 ROLE_CHOICES = [(role.value, role.value) for role in (Role.USER, Role.MONITOR, Role.ADMIN)]

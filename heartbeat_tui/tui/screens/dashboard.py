@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from heartbeat_tui.tui.screens.base import CopyTarget, ServicesScreen
 from heartbeat_tui.tui.styles import Status, badge_status, level_status, severity_status, tasks_status
@@ -28,6 +28,7 @@ from heartbeat_tui.tui.view import (
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.fitted import FittedLines
 from heartbeat_tui.tui.widgets.flash_bar import FlashBar
+from heartbeat_tui.tui.widgets.footer import Footer
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.pane_table import PaneTable
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
@@ -51,6 +52,7 @@ class DashboardScreen(ServicesScreen):
         self.selected_account: str | None = None
         self.selected_cluster: str | None = None
         self._services_cluster: str | None = None
+        self._account_error_shown: bool | None = None  # `e` as the footer last drew it
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -194,7 +196,7 @@ class DashboardScreen(ServicesScreen):
     def _show_account_info(self, account: AccountRow | None) -> None:
         info = self.query_one("#account-info", FittedLines)
         banner = self.query_one("#stale-banner", FittedLines)
-        self.refresh_bindings()  # `e` is dimmed for an account without a reason
+        self._refresh_account_error_binding()
         if account is None:
             info.set_lines([])
             banner.display = False
@@ -300,6 +302,19 @@ class DashboardScreen(ServicesScreen):
             return None if row is None else CopyTarget.cluster(row.name, row.key)
         account = view.accounts.get(self.selected_account or "")
         return None if account is None else CopyTarget("account", account.name, account.key)
+
+    def _refresh_account_error_binding(self) -> None:
+        """`e` is dimmed for an account without a reason: redraw the footer only when that flips.
+
+        Every `refresh_bindings` makes Textual's Footer recompose, and each recompose leaves
+        its old keys behind (their data binding to `Footer.compact` stays registered on the
+        footer): refreshed on every poll, a session grew by a footer's worth of widgets a poll.
+        """
+
+        enabled = self.check_action("account_error", ()) is True
+        if enabled != self._account_error_shown:
+            self._account_error_shown = enabled
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "account_error":

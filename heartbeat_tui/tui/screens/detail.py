@@ -21,7 +21,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from heartbeat_tui.models import ContainerDefinition, Service, ServiceDetail, Task
 from heartbeat_tui.tui.messages import DetailReady, DetailRequested, LogsRequested
@@ -41,6 +41,7 @@ from heartbeat_tui.tui.styles import (
 from heartbeat_tui.tui.text import plain, visible
 from heartbeat_tui.tui.view import FleetView, ServiceRow, age_text, percent_text
 from heartbeat_tui.tui.widgets.flash_bar import FlashBar
+from heartbeat_tui.tui.widgets.footer import Footer
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.metric_plot import MetricPlot
 

@@ -7,7 +7,6 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer
 
 from heartbeat_tui.tui.screens.base import ServicesScreen, ViewPlanner
 from heartbeat_tui.tui.table_order import TablePlan
@@ -16,6 +15,7 @@ from heartbeat_tui.tui.textual_private import set_table_subtitle
 from heartbeat_tui.tui.view import FLEET_TABLE_COLUMNS, SEVERITY, FleetView
 from heartbeat_tui.tui.widgets.filter_bar import FilterBar
 from heartbeat_tui.tui.widgets.flash_bar import FlashBar
+from heartbeat_tui.tui.widgets.footer import Footer
 from heartbeat_tui.tui.widgets.header import HeaderBar
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 

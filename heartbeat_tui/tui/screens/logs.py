@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, RichLog, Static
+from textual.widgets import Input, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
 from heartbeat_tui.logtail import LOG_LINES_KEPT, LogFollower
@@ -31,6 +31,7 @@ from heartbeat_tui.tui.screens.base import FleetScreen
 from heartbeat_tui.tui.styles import Status
 from heartbeat_tui.tui.text import plain, visible
 from heartbeat_tui.tui.view import FleetView
+from heartbeat_tui.tui.widgets.footer import Footer
 from heartbeat_tui.tui.widgets.header import HeaderBar
 
 RANGES: tuple[tuple[str, timedelta], ...] = (

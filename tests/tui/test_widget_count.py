@@ -1,0 +1,51 @@
+"""A long-running dashboard does not grow: however many polls it applies, the
+widgets alive stay those of its screens (a browser session runs for hours)."""
+
+from __future__ import annotations
+
+import gc
+from collections import Counter
+from datetime import timedelta
+
+from textual.widget import Widget
+
+from heartbeat_tui import heap
+from heartbeat_tui.models import FleetSnapshot
+from tests.support.factory import FIXED_NOW, ScriptedSource, make_snapshot
+from tests.support.pilot import make_app, wait_until
+
+
+class ChangingSource(ScriptedSource):
+    """A new poll each time, some CPU moved, and the first account failing on every
+    third poll (so `e` is enabled, then dimmed, as it is in a real fleet)."""
+
+    async def poll(self, only=None) -> FleetSnapshot:
+        self.polls += 1
+        n = self.polls
+        errors = {0: "AccessDenied on ecs:ListClusters"} if n % 3 == 0 else None
+        now = FIXED_NOW + timedelta(seconds=30 * n)
+        return make_snapshot(accounts=4, clusters=2, services=6, poll=n, now=now, bump={n % 48: 30.0}, errors=errors)
+
+
+def widgets_alive() -> Counter[str]:
+    """Every Widget object in the process, by class, attached or not (a leaked one
+    is no longer in the DOM, so only the garbage collector still sees it)."""
+
+    heap.release()  # the dashboard keeps what is alive frozen, out of gc's lists
+    gc.collect()
+    return Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, Widget))
+
+
+async def test_widgets_stay_bounded_over_many_polls() -> None:
+    app = make_app(ChangingSource(), interval_seconds=0.02)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied >= 6, timeout=30)
+        before = widgets_alive()
+        await wait_until(pilot, lambda: app.polls_applied >= 66, timeout=120)
+        await pilot.pause()
+        after = widgets_alive()
+    grown = {name: after[name] - before[name] for name in after if after[name] > before[name]}
+    assert sum(before.values()) > 20  # the dashboard's widgets are counted
+    # 60 more polls, 40 of them flipping `e` (a footer redraw each): at most one redraw's keys in flight
+    # (before the fix, a footer's worth of dead keys stayed per redraw: about 340 here).
+    assert sum(grown.values()) < 10, grown
