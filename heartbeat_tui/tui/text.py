@@ -12,7 +12,9 @@ a `str`; anything with a value from outside in it goes through here.
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.style import StyleType
+from rich.table import Table
 from rich.text import Text
 from textual.content import Content
 
@@ -37,4 +39,16 @@ def content(text: str | None) -> Content:
     return Content(visible(text or ""))
 
 
-__all__ = ["content", "plain", "plain_lines", "visible", "visible_lines"]
+class PlainTable(Table):
+    """A Rich `Table` whose `str` cells are plain text: Rich parses a `str` cell as
+    markup (an AWS status of `[/x]` raised a MarkupError on the detail screen), so
+    every table the dashboard draws is this one and a cell needs no care at its call site."""
+
+    def add_row(
+        self, *renderables: RenderableType | None, style: StyleType | None = None, end_section: bool = False
+    ) -> None:
+        cells = [plain(cell) if isinstance(cell, str) else cell for cell in renderables]
+        super().add_row(*cells, style=style, end_section=end_section)
+
+
+__all__ = ["PlainTable", "content", "plain", "plain_lines", "visible", "visible_lines"]

@@ -131,6 +131,28 @@ def test_a_stopped_reason_is_shown_with_visible_escapes() -> None:
     assert "\\x1b]52;c;SGVhcnRCZWF0\\x07\\x1b]0;pwned\\x07\\u202eevil" in output.replace("\x1b[0m", "")
 
 
+async def test_markup_in_a_deployment_status_is_shown_literally() -> None:
+    """A Rich table parses a `str` cell as markup: a deployment status of `[/x]`
+    (the detail's Config tab labels each deployment with it) ended the app with MarkupError."""
+
+    t = dict.fromkeys(FIELDS, "plain")
+    t.update(status="[/x]", rollout="[bold]rolling")
+    app = make_app(ScriptedSource(poisoned(t, failing=False), detail=poisoned_detail(t)))
+    async with app.run_test(size=(120, 60)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1, timeout=30)
+        app.push_screen(ServiceDetailScreen(app.view.snapshot.accounts[0].regions[0].clusters[0].services[0].arn))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ServiceDetailScreen) and app.screen.detail is not None, timeout=30
+        )
+        await pilot.press("4")  # Config: Service, then Deployments labelled by status
+        await pilot.pause()
+        assert app.is_running and app.crash_reason is None
+        assert "[/x]" in screen_text(app)
+        await pilot.press("1")  # Overview: the deployments table, status and rollout cells
+        await pilot.pause()
+        assert "[bold]rolling" in screen_text(app) and app.crash_reason is None
+
+
 async def test_markup_in_names_and_errors_is_shown_literally_and_does_not_crash() -> None:
     """A toast built from names and AWS errors once made the app exit with
     MarkupError on the next poll; markup in cells was silently interpreted."""

@@ -16,7 +16,6 @@ from typing import ClassVar
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -38,7 +37,7 @@ from heartbeat_tui.tui.styles import (
     task_last_status,
     tasks_status,
 )
-from heartbeat_tui.tui.text import plain, visible
+from heartbeat_tui.tui.text import PlainTable, plain, visible
 from heartbeat_tui.tui.view import FleetView, ServiceRow, age_text, percent_text
 from heartbeat_tui.tui.widgets.flash_bar import FlashBar
 from heartbeat_tui.tui.widgets.footer import Footer
@@ -77,10 +76,10 @@ def _number(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-def fields(rows: Iterable[tuple[str, RenderableType]]) -> Table:
+def fields(rows: Iterable[tuple[str, RenderableType]]) -> PlainTable:
     """Label and value lines; a value is cut with an ellipsis, never wrapped."""
 
-    table = Table(box=None, pad_edge=False, show_header=False, expand=True)
+    table = PlainTable(box=None, pad_edge=False, show_header=False, expand=True)
     table.add_column("label", style="dim", no_wrap=True)
     table.add_column("value", no_wrap=True, overflow="ellipsis", ratio=1)
     for label, value in rows:
@@ -274,7 +273,7 @@ class ServiceDetailScreen(FleetScreen):
     def _deployments(self, service: Service) -> RenderableType:
         if not service.deployments:
             return self._section("Deployments", Text("none", style="dim"))
-        table = Table(box=None, pad_edge=False, expand=True, header_style="bold dim")
+        table = PlainTable(box=None, pad_edge=False, expand=True, header_style="bold dim")
         for column in ("status", "rollout", "des/run/pend", "failed", "task definition", "updated"):
             table.add_column(column, no_wrap=True, overflow="ellipsis")
         reasons: list[RenderableType] = []
@@ -315,7 +314,7 @@ class ServiceDetailScreen(FleetScreen):
         elif self.tasks_loading:
             parts.append(Text("policies: loading…", style="dim"))
         if service.scaling_activities:
-            table = Table(box=None, pad_edge=False, expand=True, header_style="bold dim")
+            table = PlainTable(box=None, pad_edge=False, expand=True, header_style="bold dim")
             table.add_column("started", no_wrap=True)
             table.add_column("status", no_wrap=True)
             table.add_column("activity and cause", overflow="fold")
@@ -338,7 +337,7 @@ class ServiceDetailScreen(FleetScreen):
     def _events(self, service: Service) -> RenderableType:
         if not service.events:
             return self._section("Events", Text("none", style="dim"))
-        table = Table(box=None, pad_edge=False, show_header=False, expand=True)
+        table = PlainTable(box=None, pad_edge=False, show_header=False, expand=True)
         table.add_column("when", no_wrap=True, style="dim")
         table.add_column("message", ratio=1)  # prose: wraps between words
         for event in service.events:
@@ -578,7 +577,7 @@ class ServiceDetailScreen(FleetScreen):
             rows.append(("stopped", self._time(task.stopped_at, "%m-%d %H:%M:%S")))
         parts: list[RenderableType] = [fields(rows)]
         if task.containers:
-            table = Table(box=None, pad_edge=False, expand=True, header_style="bold dim")
+            table = PlainTable(box=None, pad_edge=False, expand=True, header_style="bold dim")
             table.add_column("container", no_wrap=True, overflow="ellipsis")
             table.add_column("status", no_wrap=True)
             table.add_column("exit", no_wrap=True, justify="right")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -16,6 +15,7 @@ from heartbeat_tui.filters import field_names
 from heartbeat_tui.tui.commands import grouped, screen_bindings
 from heartbeat_tui.tui.screens.modal import PanelModal, panel_bindings
 from heartbeat_tui.tui.state import DashboardHost
+from heartbeat_tui.tui.text import PlainTable
 from heartbeat_tui.tui.view import SORT_HELP
 
 FILTER_HELP = (
@@ -50,7 +50,7 @@ class HelpScreen(PanelModal):
     def compose(self) -> ComposeResult:
         titled = self.target.help_title if isinstance(self.target, HasHelpTitle) else ""
         title = titled or type(self.target).__name__.replace("Screen", "")
-        table = Table(box=None, expand=True, show_header=True, header_style="bold", padding=(0, 1))
+        table = PlainTable(box=None, expand=True, show_header=True, header_style="bold", padding=(0, 1))
         table.add_column("key", no_wrap=True, style="bold")
         table.add_column("does")
         table.add_column("where", style="dim", no_wrap=True)

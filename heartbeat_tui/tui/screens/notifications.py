@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -14,6 +13,7 @@ from textual.widgets import Static
 from heartbeat_tui.tui.notices import Notice
 from heartbeat_tui.tui.screens.modal import PanelModal, panel_bindings
 from heartbeat_tui.tui.styles import Status
+from heartbeat_tui.tui.text import PlainTable
 
 SEVERITY_LABEL = {"information": "info", "warning": "warning", "error": "error"}
 
@@ -36,7 +36,7 @@ class NotificationsScreen(PanelModal):
             if not self.notices:
                 yield Static("Nothing yet.", id="notifications-list")
                 return
-            table = Table(box=None, expand=True, show_header=True, header_style="bold", padding=(0, 1))
+            table = PlainTable(box=None, expand=True, show_header=True, header_style="bold", padding=(0, 1))
             table.add_column("time", no_wrap=True, style="dim")
             table.add_column("severity", no_wrap=True)
             table.add_column("message", overflow="fold")
