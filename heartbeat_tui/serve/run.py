@@ -156,18 +156,17 @@ def _on_signals(stop: asyncio.Event) -> list[signal.Signals]:
 
 
 def poller(config: Config, *, clock: Callable[[], datetime] = utcnow) -> FleetSource:
-    """The service's collector: in worker processes (`[collector].workers`, and one at
-    least), so parsing AWS's answers never holds this process's interpreter lock while
-    a request waits (on a thread it did: the full snapshot's p99 was half a second).
-    A fleet of the base credentials' own account only is polled in-process, as
-    `make_collector` polls it (the workers are given accounts)."""
+    """The service's collector, as `[collector].workers` asks (`make_collector`): in-process
+    with one worker ("auto" on two cores), else worker processes, so a large fleet's parsing
+    never holds this process's interpreter lock while a request waits.
 
-    from heartbeat_tui.collector.collector import Collector
-    from heartbeat_tui.collector.workers import ShardedCollector
+    Measured on the 2,400-service bench (BENCHMARKS.md): in-process, every target is met by
+    one process of about 200 MB; a worker process met the latency targets too, but the
+    service then took about 350 MB in two processes."""
 
-    if not config.accounts and config.discovery is None:
-        return Collector(config, clock=clock)
-    return ShardedCollector(config, config.file.collector.worker_count, clock=clock)
+    from heartbeat_tui.collector.workers import make_collector
+
+    return make_collector(config, clock=clock)
 
 
 async def serve(

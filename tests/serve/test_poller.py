@@ -1,5 +1,6 @@
-"""`heartbeat serve` polls in a worker process (`poller`): what it serves is what
-the in-process collector's hub serves, byte for byte, for the same poll."""
+"""`heartbeat serve` polls as `[collector].workers` asks (`poller`): in worker
+processes, what it serves is what the in-process collector's hub serves, byte
+for byte, for the same poll."""
 
 from __future__ import annotations
 
@@ -49,8 +50,10 @@ async def serving(source: FleetSource, auth: AuthService, config: Config) -> Asy
 
 async def test_the_process_poller_serves_what_the_in_process_one_does(clean_aws: Any) -> None:
     config = auth_config(clean_aws)
+    assert isinstance(poller(config.model_copy(update={"file": with_workers(config, 1)})), Collector)
+    config = config.model_copy(update={"file": with_workers(config, 2)})
     source = poller(config, clock=lambda: NOW)
-    assert isinstance(source, ShardedCollector) and source.workers >= 1  # even where `workers = "auto"` means 1
+    assert isinstance(source, ShardedCollector) and source.workers == 2
     async with open_auth(config, iterations=FAST_ITERATIONS) as auth:
         await auth.store.ensure_tables()
         await admin_session(auth)
@@ -73,6 +76,11 @@ async def test_the_process_poller_serves_what_the_in_process_one_does(clean_aws:
     assert b'"accounts": [' in process[0] and PAYMENTS.encode() in process[1]
     # The same bytes but the poll's own duration, which is the time it took.
     assert [duration_masked(body) for body in process] == [duration_masked(body) for body in in_process]
+
+
+def with_workers(config: Config, workers: int) -> Any:
+    collector = config.file.collector.model_copy(update={"workers": workers})
+    return config.file.model_copy(update={"collector": collector})
 
 
 def duration_masked(body: bytes) -> bytes:
