@@ -9,6 +9,7 @@ each closes its tabs and sees their sessions end.
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import threading
 from collections.abc import Iterator
@@ -75,9 +76,11 @@ async def test_login_form_then_a_burst_login_reaches_the_fleet(
     await page.keyboard.press("?")
     await tab.wait_for("Ctrl+Shift+V")
     await page.keyboard.press("Escape")
+    # Help gone first: a `q` that reached it would close help, not the session.
+    await tab.wait_for(lambda text: "Ctrl+Shift+V" not in text)
     # `q` ends the session, and its process with it.
     await page.keyboard.press("q")
-    await tab.socket_closed.wait()
+    await asyncio.wait_for(tab.socket_closed.wait(), SESSION_END_SECONDS * 5)
     assert await wait_sessions_gone([session]) < SESSION_END_SECONDS
     await tabs.close_all(demo_web)
 
