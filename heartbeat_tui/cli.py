@@ -127,36 +127,30 @@ def _add_web_command(commands: Any) -> None:
         help="sessions watch this `heartbeat serve` (default: the global --server, $HEARTBEAT_SERVER, [server].url)",
     )
     web.add_argument("--demo", action="store_true", help="one embedded AWS and one server, shared by every session")
-    web.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain): serve HTTPS")
-    web.add_argument("--tls-key", metavar="FILE", help="its PEM private key")
-    web.add_argument(
-        "--insecure-http",
-        action="store_true",
-        help="plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)",
-    )
-    web.add_argument(
-        "--trusted-proxy",
-        metavar="ADDRESS_OR_CIDR",
-        action="append",
-        help="a proxy whose X-Forwarded-For names the client (repeatable; default [web].trusted_proxies)",
-    )
+    _add_listener_arguments(web, "web")
 
 
 def _add_serve_command(commands: Any) -> None:
     serve = commands.add_parser("serve", help="poll the fleet once for everyone and serve it over HTTP (an API)")
     serve.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:8787", help="default 127.0.0.1:8787")
-    serve.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain): serve HTTPS")
-    serve.add_argument("--tls-key", metavar="FILE", help="its PEM private key")
-    serve.add_argument(
+    _add_listener_arguments(serve, "serve")
+
+
+def _add_listener_arguments(parser: Any, section: str) -> None:
+    """TLS and proxy flags, the same for `serve` and `web` (one rule for both: see serve/run.py)."""
+
+    parser.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain): serve HTTPS")
+    parser.add_argument("--tls-key", metavar="FILE", help="its PEM private key")
+    parser.add_argument(
         "--insecure-http",
         action="store_true",
         help="plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)",
     )
-    serve.add_argument(
+    parser.add_argument(
         "--trusted-proxy",
         metavar="ADDRESS_OR_CIDR",
         action="append",
-        help="a proxy whose X-Forwarded-For names the client (repeatable; default [serve].trusted_proxies)",
+        help=f"a proxy whose X-Forwarded-For names the client (repeatable; default [{section}].trusted_proxies)",
     )
 
 
