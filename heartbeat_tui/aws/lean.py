@@ -16,7 +16,7 @@ the client's own HTTP session (its connection pool, TLS settings, proxies and
 timeouts). botocore then emits `after-call` and returns the answer as usual;
 every handler (the call counter among them) sees the call as before.
 
-A 200 answer is decoded with one `orjson.loads`. An error that botocore
+A 200 answer is decoded with one `orjson.loads` (`wire.loads_answer`). An error that botocore
 would not retry (access denied, a missing cluster) is parsed by botocore's own
 JSON parser and handed back: botocore raises its usual `ClientError`, and the
 request is not sent twice. Anything else (a throttle, a 5xx, a timeout, a
@@ -48,6 +48,7 @@ from botocore.parsers import create_parser
 from botocore.retries.standard import RetryContext, StandardRetryConditions
 
 from heartbeat_tui.aws.counting import on_send
+from heartbeat_tui.aws.wire import loads_answer
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +279,7 @@ class LeanCalls:
         if not content.startswith(b"{"):
             return None
         try:
-            data = orjson.loads(content)
+            data = loads_answer(operation, content)
         except orjson.JSONDecodeError:
             return None
         if not isinstance(data, dict):

@@ -6,10 +6,14 @@ since the newest datapoint held, and merge into a bounded history."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
+
 from heartbeat_tui.aws.services import CLOUDWATCH
+from heartbeat_tui.aws.wire import EncodedList
 from heartbeat_tui.collector.context import PollContext
 from heartbeat_tui.collector.limits import (
     METRIC_MAX_LOOKBACK_SECONDS,
@@ -149,8 +153,8 @@ class MetricReader:
 
 class BatchIds:
     """The ids `metric_queries` gives a batch, `q0`, `q1`, ..., read back without a
-    dict of them: every batch of a poll is under way at once, 160,000 ids at
-    40,000 services."""
+    dict per batch (every batch of a poll is under way at once, 160,000 ids at
+    40,000 services): one table of the 500 ids serves them all."""
 
     __slots__ = ("_batch",)
 
@@ -158,37 +162,43 @@ class BatchIds:
         self._batch = batch
 
     def get(self, query_id: str, /) -> tuple[str, str] | None:
-        number = query_id[1:]
-        if query_id[:1] != "q" or not (number.isascii() and number.isdigit()) or str(int(number)) != number:
-            return None
-        n = int(number)
-        if n >= len(self._batch):
+        n = _QUERY_NUMBERS.get(query_id)
+        if n is None or n >= len(self._batch):
             return None
         ref, (attr, _, _) = self._batch[n]
         return ref.arn, attr
 
 
-def metric_queries(batch: list[tuple[ServiceRef, tuple[str, str, str]]]) -> list[dict[str, Any]]:
-    """The GetMetricData queries of a batch, ids `q0`, `q1`, ... in its order. A
-    service's series share its dimensions, and its two statistics of a metric
-    the metric (the request is only read, never changed)."""
+# "q0" ... "q499" -> 0 ... 499: one table for every batch.
+_QUERY_NUMBERS = {f"q{n}": n for n in range(METRIC_QUERIES_PER_CALL)}
 
-    queries = []
-    dimensions: dict[str, list[dict[str, str]]] = {}
-    metrics: dict[tuple[str, str], dict[str, Any]] = {}
+
+def metric_queries(batch: list[tuple[ServiceRef, tuple[str, str, str]]]) -> EncodedList:
+    """The GetMetricData queries of a batch, ids `q0`, `q1`, ... in its order, as
+    the JSON botocore would send (`aws.wire.SplicingSerializer` splices it in).
+
+    Written as text: a warm poll sends 160,000 queries at 40,000 services, and
+    building dicts for orjson (then botocore's body around them) was 8 % of it.
+    Every value is JSON-encoded by orjson; the rest is fixed text."""
+
+    parts = []
+    dimensions: dict[str, str] = {}
     for n, (ref, (_, metric, stat)) in enumerate(batch):
-        described = metrics.get((ref.arn, metric))
-        if described is None:
-            shared = dimensions.get(ref.arn)
-            if shared is None:
-                shared = dimensions[ref.arn] = [
-                    {"Name": "ClusterName", "Value": ref.cluster},
-                    {"Name": "ServiceName", "Value": ref.name},
-                ]
-            described = {"Namespace": "AWS/ECS", "MetricName": metric, "Dimensions": shared}
-            metrics[(ref.arn, metric)] = described
-        queries.append({"Id": f"q{n}", "MetricStat": {"Metric": described, "Period": METRIC_PERIOD, "Stat": stat}})
-    return queries
+        dims = dimensions.get(ref.arn)
+        if dims is None:
+            dims = dimensions[ref.arn] = orjson.dumps(
+                [{"Name": "ClusterName", "Value": ref.cluster}, {"Name": "ServiceName", "Value": ref.name}]
+            ).decode()
+        parts.append(
+            f'{{"Id":"q{n}","MetricStat":{{"Metric":{{"Namespace":"AWS/ECS","MetricName":{_json(metric)},'
+            f'"Dimensions":{dims}}},"Period":{METRIC_PERIOD},"Stat":{_json(stat)}}}}}'
+        )
+    return EncodedList(f"[{','.join(parts)}]".encode())
+
+
+@functools.cache
+def _json(text: str) -> str:
+    return orjson.dumps(text).decode()
 
 
 __all__ = ["BatchIds", "MetricReader", "metric_queries"]
