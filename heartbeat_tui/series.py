@@ -280,6 +280,16 @@ class MetricSeries:
             return MetricSeries._adopt(stamps, *_split(new_vs, new_from))
         return MetricSeries._adopt(stamps, *_split(self._values_from(keep_from)[: cut - keep_from] + new_vs[new_from:]))
 
+    def windowed(self, oldest: int, plans: Plans | None = None) -> MetricSeries:
+        """The series without its points older than `oldest` (`self` when it has
+        none): `merged` with no new points, for the many series a poll did not
+        change, without planning a merge for those the window leaves whole."""
+
+        stamps = self._timestamps
+        if not stamps or stamps[0] >= oldest:
+            return self
+        return self.merged(_EMPTY_STAMPS, _EMPTY_VALUES, oldest=oldest, ordered=True, plans=plans)
+
     def _merged_point_by_point(self, new_ts: array[int], new_vs: array[float], oldest: int) -> MetricSeries:
         """The rare merge where the old points inside the answer's range are not all in it: keep them."""
 

@@ -53,6 +53,17 @@ def test_a_planned_merge_is_the_point_by_point_merge(old: list[int], new: list[i
     assert len(plans) == 1
 
 
+@settings(max_examples=200, deadline=None)
+@given(old=minutes, oldest=st.integers(-1, 45))
+def test_a_window_moved_is_the_merge_of_nothing(old: list[int], oldest: int) -> None:
+    before = MetricSeries([T0 + 60 * m for m in old], [float(m) / 3 for m in old])
+    moved = before.windowed(T0 + 60 * oldest, {})
+    assert moved == before.merged([], [], oldest=T0 + 60 * oldest)
+    assert moved.timestamps.tolist() == [T0 + 60 * m for m in old if m >= oldest]
+    if all(m >= oldest for m in old):
+        assert moved is before  # nothing left the window: the very object
+
+
 def test_series_over_the_same_minutes_share_one_timeline() -> None:
     stamps = [T0 + 60 * m for m in range(180)]
     a = MetricSeries(stamps, [1.0] * 180)

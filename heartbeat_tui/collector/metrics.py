@@ -24,7 +24,7 @@ from heartbeat_tui.collector.limits import (
     SERIES,
     YIELD_EVERY,
 )
-from heartbeat_tui.collector.metric_results import NO_POINTS, Decoded, MetricResults
+from heartbeat_tui.collector.metric_results import Decoded, MetricResults
 from heartbeat_tui.collector.parse import cluster_name_from_service_arn, name_from_arn
 from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
 from heartbeat_tui.collector.steps import PRIORITY_HEAVY, Lane, Step, balanced_chunks, gather_all
@@ -32,6 +32,7 @@ from heartbeat_tui.models import EMPTY_METRICS, MetricSeries, ServiceMetrics
 from heartbeat_tui.series import Plans
 
 GET_METRIC_DATA = Step(Lane.CLOUDWATCH, "GetMetricData")
+_ATTRS = tuple(attr for attr, _, _ in SERIES)
 
 
 class MetricReader:
@@ -93,23 +94,31 @@ class MetricReader:
 
         # Commit only when every batch succeeded: a failure keeps the old history.
         merged: dict[str, ServiceMetrics] = {}
-        no_ts, no_values, _ = NO_POINTS
+        newest: dict[str, int | None] = {}
         for n, ref in enumerate(services):
             if n and n % YIELD_EVERY == 0:
                 # The collector shares the UI's event loop: never hold it for long.
                 await asyncio.sleep(0)
-            previous = rstate.metrics.get(ref.arn, EMPTY_METRICS)
+            arn = ref.arn
+            previous = rstate.metrics.get(arn, EMPTY_METRICS)
             update = {}
-            for attr, _, _ in SERIES:
+            for attr in _ATTRS:
                 before: MetricSeries = getattr(previous, attr)
-                series = staged.get((ref.arn, attr), before)
-                # A series without an answer still moves with the window (a no-op for the others).
-                series = series.merged(no_ts, no_values, oldest=oldest, ordered=True, plans=plans)
+                # An answered series is already in the window; any other moves with it.
+                series = staged.get((arn, attr))
+                if series is None:
+                    series = before.windowed(oldest, plans)
                 if series is not before:
                     update[attr] = series
-            merged[ref.arn] = previous.model_copy(update=update) if update else previous
+            if update:
+                merged[arn] = now_held = previous.model_copy(update=update)
+                newest[arn] = now_held.newest_timestamp
+            else:
+                merged[arn] = previous
+                held = rstate.metrics_newest.get(arn, -1)  # as the last poll found it (-1: not held)
+                newest[arn] = previous.newest_timestamp if held == -1 else held
         rstate.metrics = merged
-        rstate.metrics_newest = {ref.arn: merged[ref.arn].newest_timestamp for ref in services}
+        rstate.metrics_newest = newest
         rstate.metrics_asked = {ref.arn: end for ref in services}
         rstate.metrics_fetched_at = now
 
