@@ -158,7 +158,7 @@ class SigV4Signer:
         canonical = f"POST\n/\n\n{canonical_headers}\n{signed_names}\n{hashlib.sha256(body).hexdigest()}"
         scope = f"{day}/{region}/{service}/aws4_request"
         to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(self._key(secret_key, day, region, service), to_sign.encode(), hashlib.sha256).hexdigest()
+        signature = hmac.digest(self._key(secret_key, day, region, service), to_sign.encode(), "sha256").hex()
         headers["Authorization"] = (
             f"{_ALGORITHM} Credential={access_key}/{scope}, SignedHeaders={signed_names}, Signature={signature}"
         )

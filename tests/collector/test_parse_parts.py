@@ -1,5 +1,5 @@
-"""Parts that services repeat (network, rollout configuration, load balancer)
-are built once per distinct value and shared; distinct values stay distinct."""
+"""Parts that services repeat (network, rollout configuration) are built once
+per distinct value and shared; distinct values stay distinct."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_services_with_the_same_parts_share_them() -> None:
     first, second = _parse(_item(1)), _parse(_item(2))
     assert first.network is second.network
     assert first.deployment_configuration is second.deployment_configuration
-    assert first.load_balancers[0] is second.load_balancers[0]
+    assert first.load_balancers == second.load_balancers
     assert first.network.subnets == ("s-1", "s-2") and first.network.assign_public_ip == "DISABLED"
     assert first.deployment_configuration.minimum_healthy_percent == 100
     assert first.deployment_configuration.circuit_breaker is True
