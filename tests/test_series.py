@@ -117,5 +117,8 @@ def test_values_are_float32_and_a_value_beyond_it_is_no_value() -> None:
     assert series.values[0] == f32(0.1) and abs(series.values[0] - 0.1) < 1e-8
     assert finite_float32([1.5, 2.5]) == array("f", [1.5, 2.5])
     assert finite_float32([]) == array("f")
-    for bad in ([1.0, math.nan], [math.inf], [1e39], [1.0, "2"]):
+    many = [float(n) / 7 for n in range(40)]  # past the short path
+    assert finite_float32(many) == array("f", many)
+    for bad in ([1.0, math.nan], [math.inf], [1e39], [-1e39], [1.0, "2"], [None]):
         assert finite_float32(bad) is None  # type: ignore[arg-type]
+        assert finite_float32(many + bad) is None  # type: ignore[arg-type]
