@@ -204,6 +204,8 @@ class LeanCalls:
             client.meta.events.register_last("before-call", self._before_call)
 
     def _paused(self) -> bool:
+        if not self._paused_until:  # never paused: no need to read the clock
+            return False
         # A clock set back ends the pause rather than stretching it.
         return self._paused_until - PAUSE_SECONDS <= self._clock() < self._paused_until
 
