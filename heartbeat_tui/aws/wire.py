@@ -185,9 +185,11 @@ class SplicingSerializer:
 
     botocore still serializes everything else (headers, target, timestamps, the
     query-compatible header) from the same parameters with the list empty; the
-    list is then put in place. The request on the wire is the same JSON. Used
-    only when the operation's model shows the list's items go on the wire as
-    they are; otherwise, and for every other operation, botocore does it all.
+    list is then put in place: an `EncodedList` as its text, a list encoded by
+    orjson. The request on the wire is the same JSON. Used only when the
+    operation's model shows the list's items go on the wire as they are;
+    otherwise, and for every other operation, botocore does it all (an
+    `EncodedList` decoded back into a list for it).
     """
 
     def __init__(self, inner: Any, lists: dict[str, str]) -> None:
