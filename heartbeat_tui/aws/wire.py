@@ -82,7 +82,8 @@ def loads_answer(operation: str, body: bytes) -> Any:
     if end <= 0:
         return orjson.loads(body)
     shared_json = body[start:end]
-    pieces, done = [], 0
+    pieces: list[bytes] = []
+    done = 0
     at = start
     while at >= 0:
         if body.startswith(shared_json, at) and body[at - 1] != _BACKSLASH:
