@@ -16,7 +16,7 @@ the client's own HTTP session (its connection pool, TLS settings, proxies and
 timeouts). botocore then emits `after-call` and returns the answer as usual;
 every handler (the call counter among them) sees the call as before.
 
-A 200 answer is decoded with one `orjson.loads`. An error that botocore
+A 200 answer is decoded with one `orjson.loads` (`wire.loads_answer`). An error that botocore
 would not retry (access denied, a missing cluster) is parsed by botocore's own
 JSON parser and handed back: botocore raises its usual `ClientError`, and the
 request is not sent twice. Anything else (a throttle, a 5xx, a timeout, a
@@ -48,6 +48,7 @@ from botocore.parsers import create_parser
 from botocore.retries.standard import RetryContext, StandardRetryConditions
 
 from heartbeat_tui.aws.counting import on_send
+from heartbeat_tui.aws.wire import loads_answer
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class SigV4Signer:
         canonical = f"POST\n/\n\n{canonical_headers}\n{signed_names}\n{hashlib.sha256(body).hexdigest()}"
         scope = f"{day}/{region}/{service}/aws4_request"
         to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(self._key(secret_key, day, region, service), to_sign.encode(), hashlib.sha256).hexdigest()
+        signature = hmac.digest(self._key(secret_key, day, region, service), to_sign.encode(), "sha256").hex()
         headers["Authorization"] = (
             f"{_ALGORITHM} Credential={access_key}/{scope}, SignedHeaders={signed_names}, Signature={signature}"
         )
@@ -203,6 +204,8 @@ class LeanCalls:
             client.meta.events.register_last("before-call", self._before_call)
 
     def _paused(self) -> bool:
+        if not self._paused_until:  # never paused: no need to read the clock
+            return False
         # A clock set back ends the pause rather than stretching it.
         return self._paused_until - PAUSE_SECONDS <= self._clock() < self._paused_until
 
@@ -278,7 +281,7 @@ class LeanCalls:
         if not content.startswith(b"{"):
             return None
         try:
-            data = orjson.loads(content)
+            data = loads_answer(operation, content)
         except orjson.JSONDecodeError:
             return None
         if not isinstance(data, dict):
