@@ -18,7 +18,6 @@ from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.counting import CallCounter, counting, stop_counting
 from heartbeat_tui.aws.lean import PAUSE_SECONDS, SigV4Signer, _http_session
 from heartbeat_tui.aws.services import CLOUDWATCH, ECS
-from heartbeat_tui.collector.merging import metric_stat
 from heartbeat_tui.collector.parse import name_from_arn
 from heartbeat_tui.config import EnvSettings, config_from_dict
 
@@ -120,6 +119,18 @@ class BotocoreSends:
         self.count += 1
 
 
+def _metric_stat(cluster: str, service: str, metric: str, stat: str) -> dict[str, Any]:
+    return {
+        "Metric": {
+            "Namespace": "AWS/ECS",
+            "MetricName": metric,
+            "Dimensions": [{"Name": "ClusterName", "Value": cluster}, {"Name": "ServiceName", "Value": service}],
+        },
+        "Period": 60,
+        "Stat": stat,
+    }
+
+
 async def _botocore_answer(
     access: AwsAccess, config: Any, operation: str, service: str = ECS, **params: Any
 ) -> dict[str, Any]:
@@ -179,7 +190,7 @@ async def test_cloudwatch_metric_data_is_lean_too(clean_aws: Any) -> None:
         end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
         params: dict[str, Any] = {
             "MetricDataQueries": [
-                {"Id": "q0", "MetricStat": metric_stat(name_from_arn(cluster), name_from_arn(service), metric, stat)}
+                {"Id": "q0", "MetricStat": _metric_stat(name_from_arn(cluster), name_from_arn(service), metric, stat)}
                 for metric, stat in (("CPUUtilization", "Average"), ("MemoryUtilization", "Maximum"))
             ],
             "StartTime": end - timedelta(minutes=30),
