@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from heartbeat_tui.cluster import ensure_cluster
@@ -16,22 +15,12 @@ from heartbeat_tui.config import Config, dump_toml
 from heartbeat_tui.doctor import run_doctor
 from heartbeat_tui.errors import EXIT_OK, EXIT_PARTIAL
 from tests.auth.cli_support import CliEnv, make_cli_env
+from tests.support.auth import dynamodb
 from tests.support.configs import HUB, make_config
 
 from .conftest import make_bucket, s3_client, unique_names
 
 NAMES = ("lease table", "lease table access", "parts bucket", "parts bucket access")
-
-
-def dynamodb(aws: Any, config: Config) -> Any:
-    credentials = aws.credentials()
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=aws.endpoint_url,
-        region_name=config.region,
-        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def cluster_config(aws: Any, table: str, bucket: str) -> Config:
