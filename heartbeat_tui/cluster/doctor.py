@@ -45,6 +45,10 @@ class _Failed(Exception):
         self.detail = detail
 
 
+class _ConditionFailed(_Failed):
+    """DynamoDB refused a write for its condition: the permission was granted."""
+
+
 def _late(deadline: float) -> str:
     return f"no answer within {deadline:g} s ([collector].account_deadline_seconds)"
 
@@ -60,10 +64,6 @@ async def _call(what: str, call: Callable[[], Awaitable[Any]], deadline: float, 
         if error_code(exc) == _CONDITION_FAILED:
             raise _ConditionFailed("OK", what) from None
         raise _Failed("FAIL", f"{what}: {describe_error(exc)} ({fix})") from None
-
-
-class _ConditionFailed(_Failed):
-    """DynamoDB refused a write for its condition: the permission was granted."""
 
 
 async def _check(name: str, steps: Callable[[], Awaitable[str]]) -> Check:
