@@ -24,7 +24,8 @@ closed connection) and the handler answers nothing: botocore sends the request
 again itself, with its retries and its rate limiter; and the client stays on
 botocore's path for `PAUSE_SECONDS`, so that while AWS pushes back, botocore's
 adaptive rate limiter sees every request. The refused attempt counts as an
-HTTP request of the poll, the call once.
+HTTP request of the poll, the call once, and as an attempt in the answer's
+`RetryAttempts` (so "throttled after N attempts" counts every request sent).
 
 The one private attribute used, the client's HTTP session, is read in
 `_http_session`; `tests/aws/test_lean.py` fails loudly when an upgrade moves it.
@@ -90,6 +91,8 @@ _UNSIGNED = frozenset(
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: In a call's context: a lean attempt was sent and refused (botocore's attempts follow it).
+_REFUSED = "heartbeat_lean_refused"
 
 
 def _host_header(url: str) -> str | None:
@@ -202,6 +205,7 @@ class LeanCalls:
         if http is not None and credentials is not None:
             # On the event itself, last: every other handler (the call counter) runs first.
             client.meta.events.register_last("before-call", self._before_call)
+            client.meta.events.register_first("after-call", _count_refused)
 
     def _paused(self) -> bool:
         if not self._paused_until:  # never paused: no need to read the clock
@@ -263,6 +267,7 @@ class LeanCalls:
         answer = await self._send(model, request, context)
         if answer is None:
             self._paused_until = self._clock() + PAUSE_SECONDS
+            context[_REFUSED] = True
         return answer
 
     async def _send(self, model: Any, request: Any, context: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
@@ -320,6 +325,14 @@ class LeanCalls:
             return None
         parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
         return response, parsed
+
+
+def _count_refused(parsed: Any = None, context: Any = None, **_: Any) -> None:
+    """`after-call`, first: botocore counted only its own attempts; add the refused lean one."""
+
+    if isinstance(context, dict) and context.pop(_REFUSED, False) and isinstance(parsed, dict):
+        metadata = parsed.setdefault("ResponseMetadata", {})
+        metadata["RetryAttempts"] = int(metadata.get("RetryAttempts") or 0) + 1
 
 
 # botocore's own JSON error parsing and retry conditions (attempts aside: 2 means "one more").
