@@ -213,6 +213,7 @@ class HeartbeatApp(CrashReportingApp):
         self.first_paint_at: float | None = None
         self.notices = NoticeLog()
         self._flash_timer: Timer | None = None
+        self._flash_until = 0.0
         self._polls_since_full_gc = 0
         self._styles: dict[str, Style] = {}
         self._wanted_theme = theme
@@ -417,13 +418,24 @@ class HeartbeatApp(CrashReportingApp):
             self.flash = Flash(notice, 0, severity)
         else:
             self.flash = Flash(notice, current.more + 1, worse(current.worst, severity))
-        if self._flash_timer is not None:
-            self._flash_timer.stop()
         # Errors stay up longer: they may need action.
         timeout = notification.timeout * (2 if severity == "error" else 1)
-        self._flash_timer = self.set_timer(timeout, self._clear_flash, name="flash")
+        self._flash_until = self.monotonic() + timeout
+        self._arm_flash(timeout)
 
-    def _clear_flash(self) -> None:
+    def _arm_flash(self, delay: float) -> None:
+        if self._flash_timer is not None:
+            self._flash_timer.stop()
+        self._flash_timer = self.set_timer(delay, self._flash_due, name="flash")
+
+    def _flash_due(self) -> None:
+        """The timer only wakes us: the app's (injectable) monotonic clock says
+        whether the notice has been up long enough, so a frozen clock keeps it."""
+
+        left = self._flash_until - self.monotonic()
+        if left > 0:
+            self._arm_flash(left)
+            return
         self._flash_timer = None
         self.flash = None
 
