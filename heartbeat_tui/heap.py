@@ -21,7 +21,9 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-_lock = threading.Lock()
+# Re-entrant: `hold(collect_first=True)` runs a full collection under it, and a
+# finalizer that collection runs may itself open a poll window on this thread.
+_lock = threading.RLock()
 _polls = 0  # polls in flight (several collectors, several threads)
 _held = False  # a long-lived caller keeps what is alive frozen between polls (`hold`)
 _thresholds: tuple[int, int, int] = gc.get_threshold()
