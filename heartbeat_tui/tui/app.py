@@ -367,11 +367,13 @@ class HeartbeatApp(CrashReportingApp):
         garbage is never kept for good) runs right after new data is applied
         every `GC_FULL_EVERY` polls per `GC_FULL_SERVICES` services: its cost
         grows with the fleet, so it runs as much less often (every 10 minutes
-        at 5,000 services, every 80 at 40,000), the same time per poll.
+        at 5,000 services, every 80 at 40,000), the same time per poll. Below
+        250 services that is every poll: a closed screen (cyclic garbage the
+        freeze would keep) is freed by the next poll, not 20 polls later.
         """
 
         self._polls_since_full_gc += 1
-        full = self._polls_since_full_gc >= self.GC_FULL_EVERY * max(1, services // self.GC_FULL_SERVICES)
+        full = self._polls_since_full_gc >= max(1, self.GC_FULL_EVERY * services // self.GC_FULL_SERVICES)
         if full:
             self._polls_since_full_gc = 0
         heap.hold(collect_first=full)
