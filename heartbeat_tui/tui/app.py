@@ -139,6 +139,7 @@ class HeartbeatApp(CrashReportingApp):
     NOTIFICATION_TIMEOUT = 8
     GC_FULL_EVERY = 20
     GC_FULL_SERVICES = 5000
+    SCREEN_GC_DELAY_SECONDS = 0.5
     # App declares it per instance, so no ClassVar here.
     HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
 
@@ -233,6 +234,7 @@ class HeartbeatApp(CrashReportingApp):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         for problem in self._theme_problems:
             self.notify(problem, title="Theme not loaded", severity="warning")
         if self._wanted_theme not in self.available_themes:
@@ -377,6 +379,11 @@ class HeartbeatApp(CrashReportingApp):
         if full:
             self._polls_since_full_gc = 0
         heap.hold(collect_first=full)
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        # A closed screen is cycles the freeze would keep till the next full collection:
+        # once its removal is done (it ends after the change is announced), collect them.
+        self.set_timer(self.SCREEN_GC_DELAY_SECONDS, heap.collect_young)
 
     def _first_paint(self) -> None:
         self.first_paint_at = time.monotonic()

@@ -42,3 +42,17 @@ async def test_help_closed_is_freed_by_the_next_poll() -> None:
             assert app.start_poll()
             await wait_until(pilot, lambda polls=polls: app.polls_applied >= polls)
         assert help_screen() is None
+
+
+async def test_help_opened_and_closed_between_polls_is_freed_without_one() -> None:
+    # No poll after it: the screen's cycles are collected once it is gone, not at the next
+    # poll (a user opening help ten times between two polls held ten screens' memory).
+    app = make_app(NewPolls())
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied >= 1)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_screen = weakref.ref(app.screen)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: help_screen() is None, timeout=10)
+        assert app.polls_applied == 1
