@@ -63,8 +63,6 @@ from heartbeat_tui.tui.messages import (
 )
 from heartbeat_tui.tui.notices import Flash, Notice, NoticeLog, worse
 from heartbeat_tui.tui.screens.base import FleetScreen
-from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
-from heartbeat_tui.tui.screens.logs import LogsScreen
 from heartbeat_tui.tui.state import DashboardState
 from heartbeat_tui.tui.styles import Status, rich_style
 from heartbeat_tui.tui.textual_private import CrashReportingApp
@@ -527,6 +525,10 @@ class HeartbeatApp(CrashReportingApp):
         self.run_worker(self._fetch_detail(message), group="detail", exclusive=True, exit_on_error=False)
 
     async def _fetch_detail(self, request: DetailRequested) -> None:
+        # Imported when first used (as the screens are): a session that never opens one
+        # never loads them (their plots, tabs and logs widgets), 2 MB per browser tab.
+        from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
+
         try:
             detail = await self.controller.fetch_service_detail(
                 request.account_id, request.region, request.cluster_arn, request.service_name
@@ -542,6 +544,8 @@ class HeartbeatApp(CrashReportingApp):
                 screen.post_message(reply)
 
     def on_logs_requested(self, message: LogsRequested) -> None:
+        from heartbeat_tui.tui.screens.logs import LogsScreen
+
         message.stop()
         self.push_screen(LogsScreen(message, clock=self.clock, follow_seconds=self.logs_follow_seconds))
 
@@ -549,6 +553,8 @@ class HeartbeatApp(CrashReportingApp):
         self.run_worker(self._fetch_logs(message), group="logs", exit_on_error=False)
 
     async def _fetch_logs(self, request: LogsWanted) -> None:
+        from heartbeat_tui.tui.screens.logs import LogsScreen
+
         try:
             batch = await self.controller.fetch_logs(request.query)
         except asyncio.CancelledError:
