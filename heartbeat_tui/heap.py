@@ -101,6 +101,16 @@ def release() -> None:
             gc.unfreeze()
 
 
+def collect_young() -> int:
+    """Collect what is not frozen (what was made since the last `hold`), and give
+    the freed memory back: a closed screen's cycles, without walking the frozen
+    snapshot, so cheap at any fleet size. The number of objects freed."""
+
+    freed = gc.collect()
+    give_back()
+    return freed
+
+
 def _malloc_trim() -> Callable[[int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
@@ -125,4 +135,4 @@ def give_back() -> bool:
     return True
 
 
-__all__ = ["give_back", "hold", "poll_window", "release"]
+__all__ = ["collect_young", "give_back", "hold", "poll_window", "release"]

@@ -63,8 +63,6 @@ from heartbeat_tui.tui.messages import (
 )
 from heartbeat_tui.tui.notices import Flash, Notice, NoticeLog, worse
 from heartbeat_tui.tui.screens.base import FleetScreen
-from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
-from heartbeat_tui.tui.screens.logs import LogsScreen
 from heartbeat_tui.tui.state import DashboardState
 from heartbeat_tui.tui.styles import Status, rich_style
 from heartbeat_tui.tui.textual_private import CrashReportingApp
@@ -139,6 +137,7 @@ class HeartbeatApp(CrashReportingApp):
     NOTIFICATION_TIMEOUT = 8
     GC_FULL_EVERY = 20
     GC_FULL_SERVICES = 5000
+    SCREEN_GC_DELAY_SECONDS = 0.5
     # App declares it per instance, so no ClassVar here.
     HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
 
@@ -234,6 +233,7 @@ class HeartbeatApp(CrashReportingApp):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         for problem in self._theme_problems:
             self.notify(problem, title="Theme not loaded", severity="warning")
         if self._wanted_theme not in self.available_themes:
@@ -368,14 +368,21 @@ class HeartbeatApp(CrashReportingApp):
         garbage is never kept for good) runs right after new data is applied
         every `GC_FULL_EVERY` polls per `GC_FULL_SERVICES` services: its cost
         grows with the fleet, so it runs as much less often (every 10 minutes
-        at 5,000 services, every 80 at 40,000), the same time per poll.
+        at 5,000 services, every 80 at 40,000), the same time per poll. Below
+        250 services that is every poll: a closed screen (cyclic garbage the
+        freeze would keep) is freed by the next poll, not 20 polls later.
         """
 
         self._polls_since_full_gc += 1
-        full = self._polls_since_full_gc >= self.GC_FULL_EVERY * max(1, services // self.GC_FULL_SERVICES)
+        full = self._polls_since_full_gc >= max(1, self.GC_FULL_EVERY * services // self.GC_FULL_SERVICES)
         if full:
             self._polls_since_full_gc = 0
         heap.hold(collect_first=full)
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        # A closed screen is cycles the freeze would keep till the next full collection:
+        # once its removal is done (it ends after the change is announced), collect them.
+        self.set_timer(self.SCREEN_GC_DELAY_SECONDS, heap.collect_young)
 
     def _first_paint(self) -> None:
         self.first_paint_at = time.monotonic()
@@ -530,6 +537,10 @@ class HeartbeatApp(CrashReportingApp):
         self.run_worker(self._fetch_detail(message), group="detail", exclusive=True, exit_on_error=False)
 
     async def _fetch_detail(self, request: DetailRequested) -> None:
+        # Imported when first used (as the screens are): a session that never opens one
+        # never loads them (their plots, tabs and logs widgets), 2 MB per browser tab.
+        from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
+
         try:
             detail = await self.controller.fetch_service_detail(
                 request.account_id, request.region, request.cluster_arn, request.service_name
@@ -545,6 +556,8 @@ class HeartbeatApp(CrashReportingApp):
                 screen.post_message(reply)
 
     def on_logs_requested(self, message: LogsRequested) -> None:
+        from heartbeat_tui.tui.screens.logs import LogsScreen
+
         message.stop()
         self.push_screen(LogsScreen(message, clock=self.clock, follow_seconds=self.logs_follow_seconds))
 
@@ -552,6 +565,8 @@ class HeartbeatApp(CrashReportingApp):
         self.run_worker(self._fetch_logs(message), group="logs", exit_on_error=False)
 
     async def _fetch_logs(self, request: LogsWanted) -> None:
+        from heartbeat_tui.tui.screens.logs import LogsScreen
+
         try:
             batch = await self.controller.fetch_logs(request.query)
         except asyncio.CancelledError:
