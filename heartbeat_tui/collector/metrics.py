@@ -24,6 +24,7 @@ from heartbeat_tui.collector.metric_results import NO_POINTS, Decoded, MetricRes
 from heartbeat_tui.collector.parse import cluster_name_from_service_arn, name_from_arn
 from heartbeat_tui.collector.state import AccountState, RegionState, ServiceRef
 from heartbeat_tui.collector.steps import PRIORITY_HEAVY, Lane, Step, balanced_chunks, gather_all
+from heartbeat_tui.keysharing import dict_shape, shaped
 from heartbeat_tui.models import EMPTY_METRICS, MetricSeries, ServiceMetrics
 from heartbeat_tui.series import Plans
 
@@ -168,26 +169,44 @@ class BatchIds:
         return ref.arn, attr
 
 
+# Every batch of a poll is in flight at once: 160,000 queries at 40,000 services.
+# As key-sharing dicts (`keysharing`), with one ClusterName dimension per cluster,
+# a service's four queries are 1.5 KB, not 2.6: less for the poll to spread over
+# the heap while they wait.
+_DIMENSION = dict_shape(("Name", "Value"))
+_METRIC = dict_shape(("Namespace", "MetricName", "Dimensions"))
+_QUERY = dict_shape(("Id", "MetricStat"))
+_STAT = dict_shape(("Metric", "Period", "Stat"))
+
+
 def metric_queries(batch: list[tuple[ServiceRef, tuple[str, str, str]]]) -> list[dict[str, Any]]:
     """The GetMetricData queries of a batch, ids `q0`, `q1`, ... in its order. A
     service's series share its dimensions, and its two statistics of a metric
     the metric (the request is only read, never changed)."""
 
     queries = []
-    dimensions: dict[str, list[dict[str, str]]] = {}
+    clusters: dict[str, dict[str, Any]] = {}
+    dimensions: dict[str, list[dict[str, Any]]] = {}
     metrics: dict[tuple[str, str], dict[str, Any]] = {}
     for n, (ref, (_, metric, stat)) in enumerate(batch):
         described = metrics.get((ref.arn, metric))
         if described is None:
             shared = dimensions.get(ref.arn)
             if shared is None:
-                shared = dimensions[ref.arn] = [
-                    {"Name": "ClusterName", "Value": ref.cluster},
-                    {"Name": "ServiceName", "Value": ref.name},
-                ]
-            described = {"Namespace": "AWS/ECS", "MetricName": metric, "Dimensions": shared}
+                cluster = clusters.get(ref.cluster)
+                if cluster is None:
+                    cluster = clusters[ref.cluster] = shaped(_DIMENSION, "ClusterName", ref.cluster)
+                shared = dimensions[ref.arn] = [cluster, shaped(_DIMENSION, "ServiceName", ref.name)]
+            described = shaped(_METRIC, "AWS/ECS", metric, shared)
             metrics[(ref.arn, metric)] = described
-        queries.append({"Id": f"q{n}", "MetricStat": {"Metric": described, "Period": METRIC_PERIOD, "Stat": stat}})
+        metric_stat = _STAT.copy()  # shaped(), spelled out: this loop runs 160,000 times a poll at 40,000 services
+        metric_stat["Metric"] = described
+        metric_stat["Period"] = METRIC_PERIOD
+        metric_stat["Stat"] = stat
+        query = _QUERY.copy()
+        query["Id"] = f"q{n}"
+        query["MetricStat"] = metric_stat
+        queries.append(query)
     return queries
 
 
