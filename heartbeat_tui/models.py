@@ -13,10 +13,12 @@ series.py: compact arrays, re-exported here as part of the snapshot).
 from __future__ import annotations
 
 import sys
+import threading
+import weakref
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -51,6 +53,27 @@ class Frozen(BaseModel):
 # definition a service and its deployment both name): one string for all, not one
 # per object read from an answer.
 Shared = Annotated[str, AfterValidator(sys.intern)]
+
+_canonical: weakref.WeakValueDictionary[tuple[Any, ...], Frozen] = weakref.WeakValueDictionary()
+_canonical_lock = threading.Lock()
+_F = TypeVar("_F", bound=Frozen)
+
+
+def canonical(value: _F | None) -> _F | None:
+    """The one object equal to `value` that is alive (`value` itself if none is).
+    For parts most services repeat: a deployment configuration, a service's subnets
+    and security groups. Known by its type and values (a key that holds the object
+    itself would keep it alive for ever)."""
+
+    if value is None:
+        return value
+    key = (type(value), *value.__dict__.values())
+    with _canonical_lock:
+        return _canonical.setdefault(key, value)  # type: ignore[return-value]  # equal: the same type
+
+
+# A part many services have equal: one object for all of them.
+SharedPart = AfterValidator(canonical)
 
 
 class AccountStatus(str, Enum):
@@ -260,9 +283,9 @@ class Service(Frozen):
     task_definition: Shared | None = None
     created_at: datetime | None = None
     platform_version: Shared | None = None
-    deployment_configuration: DeploymentConfiguration | None = None
+    deployment_configuration: Annotated[DeploymentConfiguration | None, SharedPart] = None
     load_balancers: tuple[LoadBalancer, ...] = ()
-    network: NetworkConfiguration | None = None
+    network: Annotated[NetworkConfiguration | None, SharedPart] = None
     deployments: tuple[Deployment, ...] = ()
     events: tuple[ServiceEvent, ...] = ()  # newest first
     scalable_target: ScalableTarget | None = None

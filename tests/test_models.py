@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
 from heartbeat_tui.collector.merging import merge_activities
+from heartbeat_tui.collector.parse import parse_service
 from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,
+    DeploymentConfiguration,
     MetricSeries,
+    NetworkConfiguration,
     RegionSnapshot,
     ScalingActivity,
     Service,
@@ -183,3 +188,27 @@ def test_buckets_split_time_evenly_and_aggregate_each() -> None:
     # Points before the start are left out; a bucket without points is None.
     assert s.buckets(T0 + 300, T0 + 900, 3, "max") == [8.0, 9.0, None]  # 200 s each
     assert MetricSeries().buckets(start, end, 2) == [None, None]
+
+
+def test_services_with_equal_configurations_share_one_object_and_it_is_not_kept_for_ever() -> None:
+    """A deployment configuration and a network configuration are the same for most
+    services: one object for all that are alive (at 40,000 services, 0.3 KB a service)."""
+
+    def item(n: int, subnets: list[str]) -> dict[str, object]:
+        return {
+            "serviceArn": f"arn:aws:ecs:eu-west-1:1:service/c/s{n}",
+            "status": "ACTIVE",
+            "deploymentConfiguration": {"minimumHealthyPercent": 100, "maximumPercent": 200},
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": ["sg-1"]}},
+        }
+
+    a, b, c = (parse_service(item(n, s), cluster_arn="c", max_events=3) for n, s in enumerate((["x"], ["x"], ["y"])))
+    assert a.network is b.network and a.network == NetworkConfiguration(subnets=("x",), security_groups=("sg-1",))
+    assert c.network is not a.network and c.network is not None and c.network.subnets == ("y",)
+    assert a.deployment_configuration is b.deployment_configuration is c.deployment_configuration
+    assert a.deployment_configuration == DeploymentConfiguration(minimum_healthy_percent=100, maximum_percent=200)
+    assert Service.model_validate(a.model_dump()).network is a.network  # decoded ones too
+    gone = weakref.ref(c.network)
+    del c
+    gc.collect()
+    assert gone() is None
