@@ -71,11 +71,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             cold_cpu = time.process_time() - cpu
             after_cold = rss_mb()
             warm_cpu = []
+            after_warm = []
             for _ in range(args.warm):
                 cpu = time.process_time()
                 with heap.poll_window():
                     snapshot = await collector.poll()
                 warm_cpu.append(time.process_time() - cpu)
+                after_warm.append(round(rss_mb(), 1))
             gc.collect()
             after = rss_mb()
             count = snapshot.service_count
@@ -83,6 +85,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "services": count,
                 "rss_before_collector_mb": round(before, 1),
                 "rss_after_cold_mb": round(after_cold, 1),
+                "rss_after_each_warm_mb": after_warm,
                 "rss_after_polls_mb": round(after, 1),
                 "rss_kb_per_service": round(after * 1024 / count, 2),
                 "rss_kb_per_service_net": round((after - before) * 1024 / count, 2),

@@ -61,8 +61,9 @@ _F = TypeVar("_F", bound=Frozen)
 
 def canonical(value: _F | None) -> _F | None:
     """The one object equal to `value` that is alive (`value` itself if none is).
-    For parts most services repeat: a deployment configuration, a service's subnets
-    and security groups. Known by its type and values (a key that holds the object
+    For parts most services repeat (a deployment configuration); one that is often
+    a service's own costs more here (the table's entry) than it saves. Known by its
+    type and values (a key that holds the object
     itself would keep it alive for ever)."""
 
     if value is None:
@@ -285,7 +286,7 @@ class Service(Frozen):
     platform_version: Shared | None = None
     deployment_configuration: Annotated[DeploymentConfiguration | None, SharedPart] = None
     load_balancers: tuple[LoadBalancer, ...] = ()
-    network: Annotated[NetworkConfiguration | None, SharedPart] = None
+    network: NetworkConfiguration | None = None  # not shared: security groups are often a service's own
     deployments: tuple[Deployment, ...] = ()
     events: tuple[ServiceEvent, ...] = ()  # newest first
     scalable_target: ScalableTarget | None = None
