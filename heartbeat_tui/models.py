@@ -61,10 +61,11 @@ _F = TypeVar("_F", bound=Frozen)
 
 def canonical(value: _F | None) -> _F | None:
     """The one object equal to `value` that is alive (`value` itself if none is).
-    For parts most services repeat (a deployment configuration); one that is often
-    a service's own costs more here (the table's entry) than it saves. Known by its
-    type and values (a key that holds the object
-    itself would keep it alive for ever)."""
+
+    For parts most services repeat (a deployment configuration); a part that is
+    often a service's own costs more here (its entry) than it saves. Known by its
+    type and values: a key holding the object itself would keep it alive for ever.
+    """
 
     if value is None:
         return value
