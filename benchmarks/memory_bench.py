@@ -8,8 +8,9 @@ with the calls and timings; this one answers "what holds it":
 
 * `--trace N`: tracemalloc, tracebacks N frames deep, the live memory after the
   polls grouped by where it was allocated (slow: accounts get 900 s);
-* `--mallocstats`: CPython's allocator statistics after the polls (arenas in
-  use against bytes in live blocks: fragmentation).
+* `--mallocstats`: CPython's allocator statistics after the polls, in full
+  (the output's `pymalloc` gives its arenas, live and free bytes before the
+  collector, after the cold poll and after the polls).
 
 Run:  .venv/bin/python benchmarks/memory_bench.py --fleet 10x2x5x100 [--warm 2] [--trace 8 --top 25]
 """
@@ -21,7 +22,9 @@ import asyncio
 import gc
 import json
 import os
+import re
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -36,6 +39,35 @@ from heartbeat_tui.collector import Collector
 from heartbeat_tui.config import EnvSettings, config_from_dict
 from heartbeat_tui.embedded import EmbeddedAWS
 from heartbeat_tui.embedded.fleet import FleetSpec
+
+
+def pymalloc_mb() -> dict[str, float]:
+    """CPython's small-object allocator now (sys._debugmallocstats, read back from
+    stderr): its arenas, the bytes in live blocks, and what its arenas hold free
+    (free blocks in pools in use, and empty pools: fragmentation)."""
+
+    with tempfile.TemporaryFile() as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read().decode()
+    numbers = {
+        "arenas": r"# arenas allocated current\s*=\s*([\d,]+)",
+        "live_blocks": r"# bytes in allocated blocks\s*=\s*([\d,]+)",
+        "free_blocks": r"# bytes in available blocks\s*=\s*([\d,]+)",
+        "empty_pools": r"unused pools \* \d+ bytes\s*=\s*([\d,]+)",
+    }
+    found = {
+        name: int(m.group(1).replace(",", "")) if (m := re.search(rx, text)) else 0 for name, rx in numbers.items()
+    }
+    found["arenas"] *= 1 << 20  # 1 MiB each (3.10+)
+    return {f"{name}_mb": round(value / 1024 / 1024, 1) for name, value in found.items()}
 
 
 def rss_mb() -> float:
@@ -60,6 +92,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             time.sleep(0.2)
         gc.collect()
         before = rss_mb()
+        pymalloc = {"before_collector": pymalloc_mb()}
         if args.trace:
             tracemalloc.start(args.trace)
         async with Collector(config) as collector:
@@ -70,22 +103,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 snapshot = await collector.poll()
             cold_cpu = time.process_time() - cpu
             after_cold = rss_mb()
+            pymalloc["after_cold"] = pymalloc_mb()
             warm_cpu = []
+            after_warm = []
+            cyclic = [gc.collect()]
             for _ in range(args.warm):
                 cpu = time.process_time()
                 with heap.poll_window():
                     snapshot = await collector.poll()
                 warm_cpu.append(time.process_time() - cpu)
+                after_warm.append(round(rss_mb(), 1))
+                cyclic.append(gc.collect())
             gc.collect()
             after = rss_mb()
+            pymalloc["after_polls"] = pymalloc_mb()
             count = snapshot.service_count
             result = {
                 "services": count,
                 "rss_before_collector_mb": round(before, 1),
                 "rss_after_cold_mb": round(after_cold, 1),
+                "rss_after_each_warm_mb": after_warm,
+                "cyclic_garbage_after_each_poll": cyclic,
                 "rss_after_polls_mb": round(after, 1),
                 "rss_kb_per_service": round(after * 1024 / count, 2),
                 "rss_kb_per_service_net": round((after - before) * 1024 / count, 2),
+                "pymalloc": pymalloc,
                 "cpu_ms_per_service": {
                     "cold": round(cold_cpu * 1000 / count, 3),
                     "warm": [round(c * 1000 / count, 3) for c in warm_cpu],

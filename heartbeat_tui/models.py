@@ -13,27 +13,35 @@ series.py: compact arrays, re-exported here as part of the snapshot).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from heartbeat_tui.fieldsets import share_fields_set
+from heartbeat_tui.fieldsets import compact, share_fields_set
 from heartbeat_tui.series import CURRENT_MAX_AGE_SECONDS as CURRENT_MAX_AGE_SECONDS
 from heartbeat_tui.series import EMPTY_SERIES as EMPTY_SERIES
 from heartbeat_tui.series import MetricSeries as MetricSeries
 
 
 class Frozen(BaseModel):
-    """Immutable, and without a set of field names of its own (`fieldsets`): a fleet
-    of 40,000 services has millions of these objects."""
+    """Immutable, and compact (`fieldsets`): no set of field names of its own, and
+    its values in a key-sharing dict. A fleet of 40,000 services has half a million
+    of these objects."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def model_post_init(self, context: Any, /) -> None:
-        share_fields_set(self)
+        compact(self)
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        # Unpickled: what a worker process sends its parent (`collector.wire`).
+        super().__setstate__(state)
+        compact(self)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         copied = super().model_copy(update=update, deep=deep)
@@ -45,6 +53,44 @@ class Frozen(BaseModel):
 # definition a service and its deployment both name): one string for all, not one
 # per object read from an answer.
 Shared = Annotated[str, AfterValidator(sys.intern)]
+
+_canonical: weakref.WeakValueDictionary[tuple[Any, ...], Frozen] = weakref.WeakValueDictionary()
+_canonical_lock = threading.Lock()
+_F = TypeVar("_F", bound=Frozen)
+
+
+def canonical(value: _F | None) -> _F | None:
+    """The one object equal to `value` that is alive (`value` itself if none is).
+
+    For parts most services repeat (a deployment configuration); a part that is
+    often a service's own costs more here (its entry) than it saves. Known by its
+    type and values: a key holding the object itself would keep it alive for ever.
+    """
+
+    if value is None:
+        return value
+    key = (type(value), *value.__dict__.values())
+    with _canonical_lock:
+        return _canonical.setdefault(key, value)  # type: ignore[return-value]  # equal: the same type
+
+
+def canonical_of(kind: type[_F], values: tuple[Any, ...], build: Callable[[], _F]) -> _F:
+    """The alive object of `kind` whose field values are `values` (in field order),
+    built by `build` only when there is none: the parser's way past a validation
+    for a part that thousands of services repeat (a cold poll of 40,000 services
+    had 40,000 deployment configurations to build, a few of them distinct)."""
+
+    with _canonical_lock:
+        found = _canonical.get((kind, *values))
+    if found is not None:
+        return found  # type: ignore[return-value]  # keyed by its type
+    shared = canonical(build())
+    assert shared is not None
+    return shared
+
+
+# A part many services have equal: one object for all of them.
+SharedPart = AfterValidator(canonical)
 
 
 class AccountStatus(str, Enum):
@@ -254,9 +300,9 @@ class Service(Frozen):
     task_definition: Shared | None = None
     created_at: datetime | None = None
     platform_version: Shared | None = None
-    deployment_configuration: DeploymentConfiguration | None = None
+    deployment_configuration: Annotated[DeploymentConfiguration | None, SharedPart] = None
     load_balancers: tuple[LoadBalancer, ...] = ()
-    network: NetworkConfiguration | None = None
+    network: NetworkConfiguration | None = None  # not shared: security groups are often a service's own
     deployments: tuple[Deployment, ...] = ()
     events: tuple[ServiceEvent, ...] = ()  # newest first
     scalable_target: ScalableTarget | None = None

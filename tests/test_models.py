@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
 from heartbeat_tui.collector.merging import merge_activities
+from heartbeat_tui.collector.parse import parse_service
 from heartbeat_tui.models import (
     AccountSnapshot,
     AccountStatus,
+    DeploymentConfiguration,
     MetricSeries,
     RegionSnapshot,
     ScalingActivity,
@@ -183,3 +187,26 @@ def test_buckets_split_time_evenly_and_aggregate_each() -> None:
     # Points before the start are left out; a bucket without points is None.
     assert s.buckets(T0 + 300, T0 + 900, 3, "max") == [8.0, 9.0, None]  # 200 s each
     assert MetricSeries().buckets(start, end, 2) == [None, None]
+
+
+def test_services_with_equal_deployment_configurations_share_one_object_not_kept_for_ever() -> None:
+    """Most services have the same deployment configuration: one object for all that
+    are alive."""
+
+    def item(n: int, minimum: int) -> dict[str, object]:
+        return {
+            "serviceArn": f"arn:aws:ecs:eu-west-1:1:service/c/s{n}",
+            "status": "ACTIVE",
+            "deploymentConfiguration": {"minimumHealthyPercent": minimum, "maximumPercent": 200},
+        }
+
+    a, b, c = (parse_service(item(n, m), cluster_arn="c", max_events=3) for n, m in enumerate((100, 100, 50)))
+    assert a.deployment_configuration is b.deployment_configuration
+    assert a.deployment_configuration == DeploymentConfiguration(minimum_healthy_percent=100, maximum_percent=200)
+    assert c.deployment_configuration is not a.deployment_configuration
+    assert c.deployment_configuration == DeploymentConfiguration(minimum_healthy_percent=50, maximum_percent=200)
+    assert Service.model_validate(a.model_dump()).deployment_configuration is a.deployment_configuration  # decoded
+    gone = weakref.ref(c.deployment_configuration)
+    del c
+    gc.collect()
+    assert gone() is None

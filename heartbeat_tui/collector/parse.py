@@ -25,6 +25,7 @@ from heartbeat_tui.models import (
     ServiceEvent,
     Task,
     TaskDefinition,
+    canonical_of,
 )
 from heartbeat_tui.timeutil import to_datetime
 
@@ -121,8 +122,8 @@ def parse_deployment(item: Mapping[str, Any]) -> Deployment:
 
 
 class _Parts:
-    """Small immutable parts of one kind that most services repeat (one network,
-    one rollout configuration for a whole team), built once per distinct value:
+    """Small immutable parts of one kind that most services of a real fleet repeat
+    (one network for a whole team), built once per distinct value:
     building a model costs a validation, and a cold poll of 40,000 services built
     80,000 of these. Bounded: cleared when full."""
 
@@ -141,7 +142,7 @@ class _Parts:
         return part
 
 
-_ROLLOUTS, _NETWORKS = _Parts(), _Parts()
+_NETWORKS = _Parts()
 
 
 def parse_deployment_configuration(item: Any) -> DeploymentConfiguration | None:
@@ -155,7 +156,10 @@ def parse_deployment_configuration(item: Any) -> DeploymentConfiguration | None:
         _opt_bool(breaker.get("enable")),
         _opt_bool(breaker.get("rollback")),
     )
-    return _ROLLOUTS.get(
+    # One object for every service alive with these values (`models.canonical`,
+    # which the model's own validation applies too): no table of its own to bound.
+    return canonical_of(
+        DeploymentConfiguration,
         values,
         lambda: DeploymentConfiguration(
             minimum_healthy_percent=values[0], maximum_percent=values[1], circuit_breaker=values[2], rollback=values[3]

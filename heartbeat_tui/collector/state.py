@@ -31,8 +31,9 @@ class RegionState:
     targets: dict[str, ScalableTarget] = field(default_factory=dict)
     activities: dict[str, tuple[ScalingActivity, ...]] = field(default_factory=dict)
     scaling_fetched_at: datetime | None = None
-    # Parsed services by ARN with a digest of the raw item they came from, and
-    # the attached objects of the last snapshot: unchanged data keeps its object.
+    # Services by ARN with a digest of the raw item they came from (once a poll
+    # is done, the snapshot's object, metrics attached: `Collector._attach`), and
+    # the last snapshot's clusters with their parts: unchanged data keeps its object.
     parsed: dict[str, tuple[bytes, Service]] = field(default_factory=dict)
     parsed_targets: dict[str, tuple[bytes, ScalableTarget]] = field(default_factory=dict)
     attached: dict[str, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
