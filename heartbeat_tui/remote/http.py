@@ -6,21 +6,26 @@ parsers) cost each one about 8 MB RSS, a tenth of its budget. The API of
 `heartbeat serve` asks little of a client: one origin, small requests, JSON or
 fleetwire answers, gzip, keep-alive and a long-poll.
 
+Who does what: h11 (a pure-Python HTTP/1.1 state machine, a fraction of a MB)
+writes the requests and reads the answers: status lines, headers,
+`Content-Length`, chunked or to-the-end bodies, 1xx, HEAD/204/304, and whether
+a connection may carry another request. This module does the I/O, the limits,
+gzip and the one retry; it parses no HTTP of its own.
+
 What it keeps: TLS verified against the system's trust store with the host
 name checked (`ssl.create_default_context()`; `SSL_CERT_FILE` honoured); no
 cookies, no proxy taken from the environment, no redirect followed; a connect
-timeout and a total one per request. Answers: `Content-Length`, chunked, or to
-the end of the connection; gzip decoded (the only coding it asks for). The
-header block and the body are capped, so a broken peer cannot exhaust memory.
-A GET sent on a kept-alive connection the server had meanwhile closed is sent
-once more on a new one (nothing of it was answered); nothing else is retried.
+timeout and a total one per request. gzip is decoded (the only coding it asks
+for), off the event loop when large. The header block and the body are capped,
+so a broken peer cannot exhaust memory. A GET sent on a kept-alive connection
+the server had meanwhile closed is sent once more on a new one (nothing of it
+was answered); nothing else is retried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import ssl
 import time
 import zlib
@@ -28,14 +33,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
+import h11
+
 MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADERS = 100
 MAX_BODY_BYTES = 1 << 30  # a fleet of 40,000 services is about a tenth of this
 IDLE_SECONDS = 15.0  # a kept-alive connection older than this is not reused (servers close them at 60-75 s)
 MAX_IDLE = 4
 _THREAD_DECOMPRESS_BYTES = 256 * 1024  # larger gzip bodies are decoded off the event loop
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: [^\r\n]*)?\r?\n")
 
 
 class ProtocolError(ValueError):
@@ -76,11 +81,21 @@ class Response:
 
 
 class _Connection:
+    """One socket and the h11 state machine that frames what crosses it."""
+
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.http = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
         self.idle_since = time.monotonic()
         self.used = False
+
+    def reusable(self) -> bool:
+        """h11's word on keep-alive (both sides DONE: no `Connection: close`, no read-to-the-end
+        body, HTTP/1.1), and nothing sent after the answer that nobody asked for."""
+
+        http = self.http
+        return http.our_state is h11.DONE and http.their_state is h11.DONE and not http.trailing_data[0]
 
     def abort(self) -> None:
         transport = self.writer.transport
@@ -102,8 +117,7 @@ class HttpClient:
         name = f"[{self.host}]" if ":" in self.host else self.host
         default = self.port == (443 if self.tls else 80)
         self.headers = {"Host": name if default else f"{name}:{self.port}", **headers}
-        for key, value in self.headers.items():
-            _check_header(key, value)
+        _request("GET", "/", self.headers)  # a header that can never be sent fails here, not per call
         self.connect_seconds = connect_seconds
         self._ssl: ssl.SSLContext | None = None
         self._idle: list[_Connection] = []
@@ -127,23 +141,17 @@ class HttpClient:
         if self.closed:
             raise Disconnected("the client is closed")
         target = self.prefix + path + (f"?{urlencode(dict(query))}" if query else "")
-        head = [f"{method} {target} HTTP/1.1"]
         sent = {**self.headers, **(headers or {})}
         if body is not None or method in ("POST", "PUT", "PATCH"):
             sent["Content-Length"] = str(len(body or b""))
-        for key, value in sent.items():
-            _check_header(key, value)
-            head.append(f"{key}: {value}")
-        message = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + (body or b"")
+        request = _request(method, target, sent)
         async with asyncio.timeout(timeout):
             while True:
                 connection = await self._connection()
                 reused = connection.used
                 connection.used = True
                 try:
-                    connection.writer.write(message)
-                    await connection.writer.drain()
-                    response, keep = await _read_response(connection.reader, method)
+                    response = await _exchange(connection, request, body or b"")
                 except (Disconnected, ConnectionResetError, BrokenPipeError) as exc:
                     self._drop(connection)
                     # A kept-alive connection the server had closed: a GET is asked again, once, on a new one.
@@ -153,7 +161,8 @@ class HttpClient:
                 except BaseException:
                     self._drop(connection)  # cancelled, timed out or garbled: never reused
                     raise
-                if keep and not self.closed and len(self._idle) < MAX_IDLE:
+                if connection.reusable() and not self.closed and len(self._idle) < MAX_IDLE:
+                    connection.http.start_next_cycle()
                     connection.idle_since = time.monotonic()
                     self._idle.append(connection)
                 else:
@@ -216,112 +225,98 @@ class HttpClient:
         await asyncio.sleep(0)  # the transports' close callbacks run
 
 
-def _check_header(name: str, value: str) -> None:
-    if not _TOKEN.fullmatch(name.encode("latin-1", "replace")) or any(c in value for c in "\r\n\0"):
-        raise ValueError(f"not a valid header: {name!r}")
+def _request(method: str, target: str, headers: Mapping[str, str]) -> h11.Request:
+    """The request's head, validated by h11 (a line break or a NUL in a value, a name that is
+    not a token: ValueError, and nothing is sent)."""
 
-
-async def _read_response(reader: asyncio.StreamReader, method: str) -> tuple[Response, bool]:
-    """The next final answer on `reader` (1xx skipped), and whether the connection can carry another."""
-
-    while True:
-        try:
-            line = await reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:
-            raise Disconnected("the server closed the connection without an answer") from exc
-        except asyncio.LimitOverrunError as exc:
-            raise ProtocolError("an answer's status line is too long") from exc
-        found = _STATUS_LINE.fullmatch(line)
-        if found is None:
-            raise _answered(ProtocolError("not an HTTP/1.1 answer"))
-        minor, status = int(found.group(1)), int(found.group(2))
-        headers = await _read_headers(reader)
-        if 100 <= status < 200 and status != 101:
-            continue
-        break
-    connection = headers.get("Connection", "").lower()
-    keep = "close" not in connection and (minor == 1 or "keep-alive" in connection)
-    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-        return Response(status, headers, b""), keep
     try:
-        if "Transfer-Encoding" in headers:
-            codings = [c.strip().lower() for c in headers["Transfer-Encoding"].split(",")]
-            if codings[-1] != "chunked":
-                raise ProtocolError(f"an answer framed as {headers['Transfer-Encoding']}")
-            body = await _read_chunked(reader)
-        elif "Content-Length" in headers:
-            lengths = {v.strip() for v in headers["Content-Length"].split(",")}
-            if len(lengths) != 1 or not (length := lengths.pop()).isdigit():
-                raise ProtocolError("an answer with a bad Content-Length")
-            if int(length) > MAX_BODY_BYTES:
-                raise ProtocolError("an answer larger than this client reads")
-            body = await reader.readexactly(int(length))
-        else:
-            body, keep = await _read_to_end(reader), False
-    except asyncio.IncompleteReadError as exc:
-        raise _answered(Disconnected("the server closed the connection in the middle of an answer")) from exc
-    except asyncio.LimitOverrunError as exc:
-        raise _answered(ProtocolError("an answer with a malformed chunk")) from exc
-    return Response(status, headers, body), keep
+        return h11.Request(method=method, target=target, headers=list(headers.items()))
+    except h11.LocalProtocolError:
+        bad = next((k for k, v in headers.items() if not _valid_header(k, v)), "")
+        raise ValueError(f"not a valid header: {bad!r}" if bad else f"not a valid request: {method} {target}") from None
 
 
-def _answered(exc: Exception) -> Exception:
-    exc.answered = True  # type: ignore[attr-defined]  # part of an answer came: never sent again
-    return exc
+def _valid_header(name: str, value: str) -> bool:
+    try:
+        h11.Request(method="GET", target="/", headers=[("Host", "h"), (name, value)])
+    except h11.LocalProtocolError:
+        return False
+    return True
 
 
-async def _read_headers(reader: asyncio.StreamReader) -> Headers:
-    pairs: list[tuple[str, str]] = []
-    size = 0
-    while True:
-        try:
-            line = await reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:
-            raise _answered(Disconnected("the server closed the connection in an answer's headers")) from exc
-        except asyncio.LimitOverrunError as exc:
-            raise _answered(ProtocolError("an answer's header is too long")) from exc
-        size += len(line)
-        if size > MAX_HEADER_BYTES or len(pairs) > MAX_HEADERS:
-            raise _answered(ProtocolError("an answer's headers are too large"))
-        line = line.rstrip(b"\r\n")
-        if not line:
-            return Headers(pairs)
-        name, colon, value = line.partition(b":")
-        if not colon or not _TOKEN.fullmatch(name):  # obsolete line folding included
-            raise _answered(ProtocolError("an answer with a malformed header"))
-        pairs.append((name.decode("ascii"), value.strip().decode("latin-1")))
+class _Answered:
+    """How much of an answer came, so a failure can say whether the request may be sent again."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.eof = False
+
+    def error(self, exc: Exception) -> Exception:
+        if self.received:
+            exc.answered = True  # type: ignore[attr-defined]  # part of an answer came: never sent again
+        return exc
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def _exchange(connection: _Connection, request: h11.Request, body: bytes) -> Response:
+    """Send `request` and read its final answer (1xx skipped); h11 frames both ways, this does
+    the I/O and the caps. h11's errors become ProtocolError, or Disconnected when the peer hung up."""
+
+    http, reader = connection.http, connection.reader
+    out = http.send(request) or b""
+    if body:
+        out += http.send(h11.Data(data=body)) or b""
+    connection.writer.write(out + (http.send(h11.EndOfMessage()) or b""))
+    await connection.writer.drain()
+
+    came = _Answered()
+    head: h11.Response | None = None
     parts: list[bytes] = []
     total = 0
     while True:
-        line = await reader.readuntil(b"\n")
-        size_text = line.split(b";", 1)[0].strip()
         try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise _answered(ProtocolError("an answer with a malformed chunk")) from None
-        if size == 0:
-            await _read_headers(reader)  # trailers, if any: read and ignored
-            return b"".join(parts)
-        total += size
-        if total > MAX_BODY_BYTES:
-            raise _answered(ProtocolError("an answer larger than this client reads"))
-        parts.append(await reader.readexactly(size))
-        if (await reader.readuntil(b"\n")).strip():
-            raise _answered(ProtocolError("an answer with a malformed chunk"))
+            event = http.next_event()
+        except h11.RemoteProtocolError:
+            if came.eof:
+                where = "in an answer's headers" if head is None else "in the middle of an answer"
+                words = f"the server closed the connection {where}" if came.received else _NO_ANSWER
+                raise came.error(Disconnected(words)) from None
+            words = "not an HTTP/1.1 answer" if head is None else "an answer with a malformed body"
+            raise came.error(ProtocolError(words)) from None
+        if event is h11.NEED_DATA:
+            if head is None and came.received >= MAX_HEADER_BYTES:
+                raise came.error(ProtocolError("an answer's headers are too long"))
+            # The head is read in pieces that never take it past the cap: h11 would parse any size it is fed.
+            size = 1 << 18 if head is not None else min(1 << 16, MAX_HEADER_BYTES - came.received)
+            try:
+                data = await reader.read(size)
+            except ConnectionError as exc:
+                raise came.error(exc) from None
+            came.received += len(data)
+            came.eof = not data
+            http.receive_data(data)
+        elif isinstance(event, h11.Response):
+            if event.http_version not in (b"1.0", b"1.1"):
+                raise came.error(ProtocolError("not an HTTP/1.1 answer"))
+            if len(event.headers) > MAX_HEADERS:
+                raise came.error(ProtocolError("an answer's headers are too many"))
+            head = event
+            length = next((value for name, value in event.headers if name == b"content-length"), None)
+            if length is not None and int(length) > MAX_BODY_BYTES:  # h11 checked it is digits
+                raise came.error(ProtocolError("an answer larger than this client reads"))
+        elif isinstance(event, h11.Data):
+            total += len(event.data)
+            if total > MAX_BODY_BYTES:
+                raise came.error(ProtocolError("an answer larger than this client reads"))
+            parts.append(event.data)  # a bytearray h11 cut for us: joined, not copied once more
+        elif isinstance(event, h11.EndOfMessage) and head is not None:
+            headers = Headers([(k.decode("ascii"), v.decode("latin-1")) for k, v in head.headers])
+            return Response(head.status_code, headers, b"".join(parts))
+        elif isinstance(event, h11.ConnectionClosed):  # pragma: no cover - h11 raises before this
+            raise came.error(Disconnected(_NO_ANSWER))
+        # h11.InformationalResponse (a 1xx): skipped; the final answer follows
 
 
-async def _read_to_end(reader: asyncio.StreamReader) -> bytes:
-    parts: list[bytes] = []
-    total = 0
-    while chunk := await reader.read(1 << 16):
-        total += len(chunk)
-        if total > MAX_BODY_BYTES:
-            raise _answered(ProtocolError("an answer larger than this client reads"))
-        parts.append(chunk)
-    return b"".join(parts)
+_NO_ANSWER = "the server closed the connection without an answer"
 
 
 def _gunzip(data: bytes) -> bytes:

@@ -13,6 +13,7 @@ import datetime
 import gzip
 import ipaddress
 import json
+import os
 import ssl
 import subprocess
 import sys
@@ -27,7 +28,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE, HeartbeatError
+from heartbeat_tui.remote import http
 from heartbeat_tui.remote.client import RemoteClient, ServerError, ServerUnavailable
+from heartbeat_tui.remote.http import Disconnected, HttpClient, ProtocolError
 
 Answer = Callable[[bytes, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bool]]
 BODY = json.dumps({"users": [{"username": "ops", "role": "viewer"}] * 50}).encode()
@@ -259,6 +262,202 @@ async def test_a_cancelled_request_leaves_no_connection_to_reuse() -> None:
         gate.set()
         assert len(await client.users()) == 50  # its answer is not the late one of the cancelled call
     assert server.connections == 2
+
+
+# -- framing, keep-alive and limits (h11 frames; the module caps and decides to retry) ------
+
+
+def in_turn(server_ref: list[Server], *answers: bytes) -> Answer:
+    """The n-th request (over all connections) gets the n-th bytes as they are; connections kept open."""
+
+    async def answer(head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answers[len(server_ref[0].heads) - 1])
+        await writer.drain()
+        return True
+
+    return answer
+
+
+@asynccontextmanager
+async def talking(*answers: bytes) -> AsyncIterator[tuple[Server, HttpClient]]:
+    ref: list[Server] = []
+    async with serving(in_turn(ref, *answers)) as server:
+        ref.append(server)
+        client = HttpClient(f"http://127.0.0.1:{server.port}", headers={}, connect_seconds=5)
+        try:
+            yield server, client
+        finally:
+            await client.aclose()
+
+
+OK_FRESH = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh"
+
+
+@pytest.mark.parametrize(
+    ("first", "method", "connections"),
+    [
+        (b'HTTP/1.1 304 Not Modified\r\nETag: "e1"\r\n\r\n', "GET", 1),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", "HEAD", 1),
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "GET", 1),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", "GET", 2),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", "GET", 2),
+        # Bytes nobody asked for after an answer: read as the next answer, they would desynchronise the stream.
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale", "GET", 2),
+    ],
+    ids=["304-no-body", "head-no-body", "100-continue", "connection-close", "http-1.0", "stray-bytes"],
+)
+async def test_a_connection_is_reused_only_when_the_answer_allows_it(
+    first: bytes, method: str, connections: int
+) -> None:
+    async with talking(first, OK_FRESH) as (server, client):
+        answer = await client.request(method, "/a", timeout=5)
+        assert answer.body == (b"ok" if b"ok" in first else b"")
+        again = await client.request("GET", "/b", timeout=5)
+    assert (again.status, again.body) == (200, b"fresh")
+    assert server.connections == connections
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", "malformed body"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX0\r\n\r\n", "malformed body"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "not an HTTP/1.1 answer"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabcd", "not an HTTP/1.1 answer"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "not an HTTP/1.1 answer"),
+        (b"HTTP/1.1 200 OK\r\nX Bad: 1\r\nContent-Length: 0\r\n\r\n", "not an HTTP/1.1 answer"),
+        (b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", "not an HTTP/1.1 answer"),
+        (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n", "not an HTTP/1.1 answer"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2147483648\r\n\r\n", "larger than this client reads"),
+        (b"HTTP/1.1 200 OK\r\n" + b"X-A: 1\r\n" * 101 + b"Content-Length: 0\r\n\r\n", "too many"),
+    ],
+    ids=[
+        "chunk-size",
+        "chunk-end",
+        "two-lengths",
+        "te-gzip",
+        "negative-length",
+        "bad-name",
+        "http-2",
+        "101",
+        "huge-length",
+        "101-headers",
+    ],
+)
+async def test_a_malformed_answer_is_the_modules_protocol_error(answer: bytes, words: str) -> None:
+    async with talking(answer, OK_FRESH) as (server, client):
+        with pytest.raises(ProtocolError, match=words):
+            await client.request("GET", "/", timeout=5)
+        assert (await client.request("GET", "/", timeout=5)).body == b"fresh"  # on a new connection
+    assert len(server.heads) == 2 and server.connections == 2
+
+
+@pytest.mark.parametrize("first_piece", [0, 1000], ids=["one-write", "two-writes"])
+async def test_the_header_block_cap_is_exact_however_the_bytes_arrive(first_piece: int) -> None:
+    def head(size: int) -> bytes:
+        start, end = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Pad: ", b"\r\n\r\n"
+        return start + b"p" * (size - len(start) - len(end)) + end + b"ok"
+
+    answers = [head(http.MAX_HEADER_BYTES), head(http.MAX_HEADER_BYTES + 1)]
+
+    # h11 alone bounds only a head it has not yet parsed: fed in one piece, or in pieces whose last
+    # one completes it, it would parse either size.
+    async def in_pieces(request: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        data = answers[len(server.heads) - 1]
+        if first_piece:
+            writer.write(data[:first_piece])
+            await writer.drain()
+            await asyncio.sleep(0.05)  # the client reads the first piece on its own
+        writer.write(data[first_piece:])
+        await writer.drain()
+        return True
+
+    async with serving(in_pieces) as server:
+        client = HttpClient(f"http://127.0.0.1:{server.port}", headers={}, connect_seconds=5)
+        assert (await client.request("GET", "/", timeout=5)).body == b"ok"
+        with pytest.raises(ProtocolError, match="headers are too long"):
+            await client.request("GET", "/", timeout=5)
+        await client.aclose()
+    assert len(server.heads) == 2 and server.connections == 1
+
+
+async def test_the_body_cap_holds_for_every_framing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(http, "MAX_BODY_BYTES", 1000)
+    chunk = b"1f4\r\n" + b"c" * 500 + b"\r\n"
+    answers = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1001\r\n\r\n" + b"x" * 1001,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 3 + b"0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Encoding: gzip\r\n\r\n",  # a gzip bomb, below
+        b"HTTP/1.0 200 OK\r\n\r\n" + b"e" * 1001,
+    ]
+    bomb = gzip.compress(b"\0" * 100_000)
+    answers[2] = answers[2].replace(b"1000", str(len(bomb)).encode()) + bomb
+    async with talking(*answers) as (server, client):
+        for _ in answers:
+            with pytest.raises(ProtocolError, match="larger than this client reads"):
+                await client.request("GET", "/", timeout=5)
+    assert len(server.heads) == 4
+
+
+async def test_an_answer_cut_short_is_disconnected_and_never_sent_again() -> None:
+    async def half_a_head_the_second_time(
+        head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        if len(server.heads) == 1:
+            return await reply(BODY)(head, reader, writer)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Le")
+        await writer.drain()
+        return False
+
+    async with serving(half_a_head_the_second_time) as server:
+        client = HttpClient(f"http://127.0.0.1:{server.port}", headers={}, connect_seconds=5)
+        assert (await client.request("GET", "/", timeout=5)).body == BODY
+        with pytest.raises(Disconnected, match="in an answer's headers"):
+            await client.request("GET", "/", timeout=5)  # a reused connection, but part of an answer came
+        await client.aclose()
+    assert len(server.heads) == 2
+
+
+async def test_a_large_gzip_body_decodes() -> None:
+    data = json.dumps([{"i": i, "salt": os.urandom(16).hex()} for i in range(20_000)]).encode()
+    packed = gzip.compress(data)
+    assert len(packed) > 256 * 1024  # large enough to be decoded off the event loop
+    async with talking(
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(packed) + packed
+    ) as (_, client):
+        assert (await client.request("GET", "/", timeout=30)).body == data
+
+
+async def test_no_cookie_is_kept_and_no_proxy_is_taken_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # the discard port: a proxy taken would fail
+    set_cookie = b"HTTP/1.1 200 OK\r\nSet-Cookie: session=s3cret; Path=/\r\nContent-Length: 2\r\n\r\nok"
+    async with talking(set_cookie, set_cookie) as (server, client):
+        await client.request("GET", "/", timeout=5)
+        await client.request("GET", "/", timeout=5)
+    assert all(b"cookie" not in head.lower() for head in server.heads) and len(server.heads) == 2
+
+
+async def test_a_request_past_its_total_timeout_ends_and_its_connection_is_not_reused() -> None:
+    async with talking(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf", OK_FRESH) as (server, client):
+        with pytest.raises(TimeoutError):
+            await client.request("GET", "/", timeout=0.2)
+        assert (await client.request("GET", "/", timeout=5)).body == b"fresh"
+    assert server.connections == 2
+
+
+async def test_a_server_that_never_finishes_the_tls_handshake_is_unavailable_after_connect_seconds() -> None:
+    async def never(head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        return False
+
+    # Plain TCP: the client's TLS hello is never answered.
+    async with (
+        serving(never) as server,
+        RemoteClient(f"https://127.0.0.1:{server.port}", connect_seconds=0.3) as client,
+    ):
+        with pytest.raises(ServerUnavailable) as failed:
+            await asyncio.wait_for(client.users(), 10)
+    assert "cannot reach the HeartBeat server" in str(failed.value) and server.heads == []
 
 
 # -- TLS ----------------------------------------------------------------------------------
