@@ -180,12 +180,12 @@ class AwsAccess:
         )
         client.meta.events.register("before-call", on_call)
         client.meta.events.register("before-send", on_send)
-        lists = SPLICED_LISTS.get(service)
-        if lists:
-            client._serializer = SplicingSerializer(client._serializer, lists)
+        operations = FAST_JSON_OPERATIONS.get(service, ())
+        lists = SPLICED_LISTS.get(service, {})
+        if lists or operations:
+            client._serializer = SplicingSerializer(client._serializer, lists, flat=operations)
         cache_user_agent(client)
         service_id = client.meta.service_model.service_id.hyphenize()
-        operations = FAST_JSON_OPERATIONS.get(service, ())
         for operation in operations:
             client.meta.events.register(f"before-parse.{service_id}.{operation}", fast_json)
         if operations:
