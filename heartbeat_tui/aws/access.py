@@ -19,7 +19,8 @@ clients created once and reused for the collector's whole life.
 
 Beside it: `counting.py` (the call counter), `wire.py` (the request and answer
 speed-ups over botocore's internals), `lean.py` (the hot read calls sent
-without botocore's per-request pipeline), `identity.py` (the session name and the
+without botocore's per-request pipeline), `endpoints.py` (their endpoints,
+resolved once per client), `identity.py` (the session name and the
 assumed-role check) and `services.py` (the service names).
 """
 
@@ -41,6 +42,7 @@ from botocore.exceptions import NoCredentialsError
 from heartbeat_tui import __version__
 from heartbeat_tui.aws import ratelimit
 from heartbeat_tui.aws.counting import on_call, on_send
+from heartbeat_tui.aws.endpoints import memo_endpoints
 from heartbeat_tui.aws.errors import AssumeRoleFailed, ProfileCredentialsFailed
 from heartbeat_tui.aws.identity import check_assumed_role, check_caller_identity, role_session_name
 from heartbeat_tui.aws.lean import LeanCalls
@@ -178,15 +180,16 @@ class AwsAccess:
         )
         client.meta.events.register("before-call", on_call)
         client.meta.events.register("before-send", on_send)
-        lists = SPLICED_LISTS.get(service)
-        if lists:
-            client._serializer = SplicingSerializer(client._serializer, lists)
+        operations = FAST_JSON_OPERATIONS.get(service, ())
+        lists = SPLICED_LISTS.get(service, {})
+        if lists or operations:
+            client._serializer = SplicingSerializer(client._serializer, lists, flat=operations)
         cache_user_agent(client)
         service_id = client.meta.service_model.service_id.hyphenize()
-        operations = FAST_JSON_OPERATIONS.get(service, ())
         for operation in operations:
             client.meta.events.register(f"before-parse.{service_id}.{operation}", fast_json)
         if operations:
+            memo_endpoints(client, operations)
             # The same credentials object the client signs with (renewed in place).
             credentials = await session.get_credentials()
             LeanCalls(client, credentials, operations, clock=lambda: self._clock().timestamp())

@@ -8,6 +8,7 @@ loudly when an upgrade changes what they rely on.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any, ClassVar
 
@@ -193,10 +194,13 @@ class SplicingSerializer:
     `EncodedList` decoded back into a list for it).
     """
 
-    def __init__(self, inner: Any, lists: dict[str, str]) -> None:
+    def __init__(self, inner: Any, lists: dict[str, str], flat: tuple[str, ...] = ()) -> None:
+        """`flat`: operations whose top-level members are encoded without botocore's walk (`FlatRequests`)."""
+
         self._inner = inner
         self._lists = lists
         self._plain: dict[str, bool] = {}
+        self._flat = FlatRequests(inner, flat) if flat and type(inner) is JSONSerializer else None
 
     def _splices(self, operation_model: Any, key: str) -> bool:
         plain = self._plain.get(operation_model.name)
@@ -236,11 +240,85 @@ class SplicingSerializer:
         return serialized
 
     def _botocore(self, parameters: dict[str, Any], operation_model: Any) -> dict[str, Any]:
+        if self._flat is not None:
+            flat = self._flat.serialize_to_request(parameters, operation_model)
+            if flat is not None:
+                return flat
         serialized: dict[str, Any] = self._inner.serialize_to_request(parameters, operation_model)
         return serialized
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+# Shapes botocore's JSON serializer puts in the body as they are given.
+_AS_GIVEN = frozenset({"string", "integer", "long", "boolean"})
+
+
+class FlatRequests:
+    """botocore's JSON request for an operation, its body built from the
+    top-level parameters without botocore's shape walk.
+
+    botocore's JSON serializer turns the parameters into a dict by walking
+    every value against its shape, then `json.dumps` it. For a string,
+    integer, long or boolean member the walk puts the value in as it is, and
+    for a list of them a list of its items; so does this, and any other member
+    (a timestamp, a float, a structure) is handed to botocore's own method for
+    its type. The body is then `json.dumps` of the same dict: the same bytes.
+    Method, path and headers are botocore's, taken from its first request for
+    the operation, whose body this checks against botocore's own (a difference
+    leaves the operation to botocore). An operation with a host prefix or an
+    unknown parameter (botocore's error) is botocore's too.
+    """
+
+    def __init__(self, inner: Any, operations: tuple[str, ...]) -> None:
+        self._inner = inner
+        self._operations = frozenset(operations)
+        # Per operation: botocore's request without its body, or None (botocore's).
+        self._templates: dict[str, dict[str, Any] | None] = {}
+
+    def _body(self, parameters: dict[str, Any], operation_model: Any) -> bytes | None:
+        shape = operation_model.input_shape
+        if shape is None:
+            return None
+        members = shape.members
+        inner = self._inner
+        body: dict[str, Any] = {}
+        for key, value in parameters.items():
+            member = members.get(key)
+            if member is None:
+                return None
+            name = member.serialization.get("name", key)
+            kind = member.type_name
+            if kind in _AS_GIVEN:
+                body[name] = value
+            elif kind == "list" and member.member.type_name in _AS_GIVEN and isinstance(value, (list, tuple)):
+                body[name] = list(value)
+            else:
+                inner._serialize(body, value, member, name)
+        return json.dumps(body).encode(inner.DEFAULT_ENCODING)
+
+    def serialize_to_request(self, parameters: dict[str, Any], operation_model: Any) -> dict[str, Any] | None:
+        """botocore's request dict, or None: let botocore build it."""
+
+        name = operation_model.name
+        if name not in self._operations or operation_model.endpoint is not None:
+            return None
+        template: Any = self._templates.get(name, False)
+        if template is None:
+            return None
+        body = self._body(parameters, operation_model)
+        if body is None:
+            return None
+        if template is False:
+            theirs: dict[str, Any] = self._inner.serialize_to_request(parameters, operation_model)
+            same = theirs.get("body") == body and "host_prefix" not in theirs
+            self._templates[name] = {k: v for k, v in theirs.items() if k != "body"} if same else None
+            return theirs
+        serialized = dict(template)
+        serialized["headers"] = dict(template["headers"])
+        serialized["body"] = body
+        return serialized
 
 
 def cache_user_agent(client: Any) -> None:
@@ -295,6 +373,7 @@ __all__ = [
     "FAST_JSON_OPERATIONS",
     "SPLICED_LISTS",
     "EncodedList",
+    "FlatRequests",
     "SharedTLSSession",
     "SplicingSerializer",
     "cache_user_agent",

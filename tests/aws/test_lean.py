@@ -8,16 +8,19 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from aiobotocore.config import AioConfig
+from aiobotocore.credentials import AioCredentials
+from aiobotocore.session import get_session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ProxyConnectionError
 from pydantic import SecretStr
 
 from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.counting import CallCounter, counting, stop_counting
 from heartbeat_tui.aws.errors import describe_error
-from heartbeat_tui.aws.lean import PAUSE_SECONDS, SigV4Signer, _http_session
+from heartbeat_tui.aws.lean import PAUSE_SECONDS, LeanCalls, SigV4Signer, _http_session
 from heartbeat_tui.aws.services import CLOUDWATCH, ECS
 from heartbeat_tui.collector.parse import name_from_arn
 from heartbeat_tui.config import EnvSettings, config_from_dict
@@ -302,3 +305,44 @@ async def test_the_clients_http_session_is_where_lean_calls_expect_it(clean_aws:
         account = config.accounts[0]
         ecs = await access.client(account, ECS, config.regions_for(account)[0])
         assert _http_session(ecs) is not None, "aiobotocore moved the client's HTTP session: update aws/lean.py"
+    http = _http_session(ecs)
+    assert callable(http._get_session), "aiobotocore moved its aiohttp session: update aws/lean.py"
+    assert callable(http._proxy_config.proxy_url_for), "aiobotocore moved its proxy settings: update aws/lean.py"
+
+
+async def test_a_proxy_configured_for_the_url_is_used(clean_aws: Any) -> None:
+    """Lean calls go out on the client's own aiohttp session only where no proxy
+    applies: with one (here refusing connections), nothing reaches AWS directly."""
+
+    creds = clean_aws.credentials()
+    keys = AioCredentials(creds["AWS_ACCESS_KEY_ID"], creds["AWS_SECRET_ACCESS_KEY"])
+    session = get_session()
+    config = AioConfig(
+        proxies={"http": "http://127.0.0.1:9", "https": "http://127.0.0.1:9"},
+        retries={"mode": "standard", "total_max_attempts": 1},
+        connect_timeout=2,
+    )
+    async with session.create_client(
+        ECS,
+        region_name="us-east-1",
+        endpoint_url=clean_aws.endpoint_url,
+        config=config,
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+    ) as client:
+        LeanCalls(client, keys, ("ListClusters",))
+        with pytest.raises(ProxyConnectionError):
+            await client.list_clusters()
+    async with session.create_client(
+        ECS,
+        region_name="us-east-1",
+        endpoint_url=clean_aws.endpoint_url,
+        config=config.merge(AioConfig(proxies={})),
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+    ) as client:
+        LeanCalls(client, keys, ("ListClusters",))
+        sends = BotocoreSends(client)
+        answer = await client.list_clusters()  # no proxy: lean, and answered
+        assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert sends.count == 0

@@ -6,9 +6,10 @@ import json
 from datetime import datetime, timezone
 
 import botocore.session
-from botocore.serialize import create_serializer
+import pytest
+from botocore.serialize import JSONSerializer, create_serializer
 
-from heartbeat_tui.aws.wire import SPLICED_LISTS, SplicingSerializer
+from heartbeat_tui.aws.wire import SPLICED_LISTS, FlatRequests, SplicingSerializer
 from heartbeat_tui.collector.metrics import metric_queries
 from heartbeat_tui.collector.state import ServiceRef
 
@@ -142,3 +143,74 @@ async def test_the_collectors_cloudwatch_client_splices_its_metric_queries() -> 
         model = client.meta.service_model.operation_model("GetMetricData")
         assert isinstance(client._serializer, SplicingSerializer)
         assert client._serializer._splices(model, "MetricDataQueries")
+
+
+# The collector's flat requests, and awkward ones: every parameter kind a flat
+# body handles itself or hands to botocore (timestamps with microseconds, floats,
+# structures, tuples, escapes and non-ASCII text).
+FLAT_CASES = [
+    ("ecs", "DescribeServices", {"cluster": 'c-"1"\n', "services": ("a", "b-ü-☃"), "include": ["TAGS"]}),
+    ("ecs", "ListServices", {"cluster": "c\\2", "maxResults": 100, "nextToken": "t\u2028"}),
+    ("ecs", "DescribeTasks", {"cluster": "c", "tasks": [], "include": []}),
+    (
+        "cloudwatch",
+        "GetMetricData",
+        {
+            "StartTime": datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc),
+            "EndTime": "2026-01-02T06:04:00Z",
+            "MetricDataQueries": [],
+            "MaxDatapoints": 1000,
+            "LabelOptions": {"Timezone": "+0130"},
+        },
+    ),
+    (
+        "application-autoscaling",
+        "DescribeScalableTargets",
+        {"ServiceNamespace": "ecs", "ResourceIds": ["service/c/s"], "MaxResults": 50},
+    ),
+    (
+        "application-autoscaling",
+        "DescribeScalingActivities",
+        {"ServiceNamespace": "ecs", "IncludeNotScaledActivities": True},
+    ),
+]
+
+
+@pytest.mark.parametrize(("service", "operation", "params"), FLAT_CASES, ids=[c[1] for c in FLAT_CASES])
+def test_flat_requests_are_botocores_byte_for_byte(service: str, operation: str, params: dict) -> None:
+    model = _model(service, operation)
+    flat = FlatRequests(JSON, (operation,))
+    first = flat.serialize_to_request(params, model)  # botocore's own, checked against the flat body
+    again = flat.serialize_to_request(params, model)  # the flat body
+    assert first == again == JSON.serialize_to_request(params, model)
+    assert again is not None and again["headers"] is not first["headers"]  # a request of its own
+
+
+def test_an_unknown_parameter_is_botocores_error() -> None:
+    model = _model("ecs", "DescribeServices")
+    serializer = SplicingSerializer(JSON, {}, flat=("DescribeServices",))
+    serializer.serialize_to_request({"cluster": "c", "services": ["a"]}, model)
+    with pytest.raises(KeyError):
+        serializer.serialize_to_request({"cluster": "c", "servces": ["a"]}, model)
+
+
+def test_a_flat_body_that_differs_from_botocores_leaves_the_operation_to_botocore() -> None:
+    class Shifted(JSONSerializer):
+        """A botocore whose body this module does not know."""
+
+        def serialize_to_request(self, parameters: dict, operation_model: object) -> dict:
+            serialized = super().serialize_to_request(parameters, operation_model)
+            serialized["body"] += b" "
+            return serialized
+
+    model = _model("ecs", "DescribeServices")
+    shifted = Shifted()
+    flat = FlatRequests(shifted, ("DescribeServices",))
+    params = {"cluster": "c", "services": ["a"]}
+    assert flat.serialize_to_request(params, model) == shifted.serialize_to_request(params, model)
+    assert flat.serialize_to_request(params, model) is None  # botocore's from now on
+
+
+def test_operations_not_named_flat_are_botocores() -> None:
+    model = _model("ecs", "ListClusters")
+    assert FlatRequests(JSON, ("DescribeServices",)).serialize_to_request({}, model) is None
