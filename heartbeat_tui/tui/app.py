@@ -394,8 +394,12 @@ class HeartbeatApp(CrashReportingApp):
             self._polls_since_full_gc = 0
             self._full_gc_due = True
         heap.hold()
-        if self._full_gc_due and self._gc_timer is None:
+        if self._full_gc_due:
             # After this refresh is painted, and only then if the operator is not typing.
+            self.call_after_refresh(self._arm_full_collection)
+
+    def _arm_full_collection(self) -> None:
+        if self._gc_timer is None:
             self._gc_timer = self.set_timer(0.1, self._collect_when_quiet, name="full-gc")
 
     def _collect_when_quiet(self) -> None:

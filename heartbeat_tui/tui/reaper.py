@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Mapping
 
+from heartbeat_tui import heap
 from heartbeat_tui.models import FleetSnapshot
 from heartbeat_tui.tui.view import FleetView
 
@@ -118,12 +119,16 @@ class Reaper:
                 del batch, item
                 wait = 0
             index = 0
+            freed = False
             while index < len(held):
                 if sys.getrefcount(held[index]) > _ALONE:
                     index += 1  # still shown, or in a message not yet freed: later
                     continue
                 self._free(held.pop(index))
+                freed = True
                 wait = 0
+            if freed:
+                heap.give_back()  # the poll's own window closed before this was freed
 
     def _free(self, item: object) -> None:
         try:
