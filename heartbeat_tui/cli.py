@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from heartbeat_tui import __version__
 from heartbeat_tui.cli_logs import add_logs_command, cmd_logs
-from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands, load_cli_config, session_scope
+from heartbeat_tui.cli_session import load_cli_config, session_scope
+from heartbeat_tui.cli_users import USER_COMMANDS, add_user_commands
 from heartbeat_tui.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,

@@ -15,7 +15,7 @@ import asyncio
 import sys
 from typing import Any
 
-from heartbeat_tui.cli_users import load_cli_config, session_scope
+from heartbeat_tui.cli_session import load_cli_config, session_scope
 from heartbeat_tui.errors import EXIT_OK, EXIT_PARTIAL, UsageError, error_line
 from heartbeat_tui.logtail import LogFollower, parse_since
 from heartbeat_tui.models import LogBatch, LogLine, LogQuery, utcnow

@@ -61,7 +61,7 @@ def routed(
         if getattr(args, "server", None) is not None:
             raise UsageError(f"`heartbeat {args.command}` works on AWS directly and takes no --server")
         return None
-    from heartbeat_tui.cli_users import load_cli_config
+    from heartbeat_tui.cli_session import load_cli_config
 
     config = load_cli_config(args)
     url = server_url(args, config)
@@ -114,7 +114,7 @@ def _run(url: str, work: Callable[[RemoteClient], Awaitable[T]], *, token: bool 
 
 def remote_login(args: argparse.Namespace, config: Config, url: str) -> int:
     from heartbeat_tui.auth.session_file import TOKEN_ENV, save_token
-    from heartbeat_tui.cli_users import _when, read_credentials
+    from heartbeat_tui.cli_session import read_credentials, when
     from heartbeat_tui.remote.auth import session_of
 
     username, password = read_credentials(args)
@@ -126,7 +126,7 @@ def remote_login(args: argparse.Namespace, config: Config, url: str) -> int:
     me, token = _run(url, work, token=False)
     session = session_of(me, token)
     path = save_token(token, server=url)
-    print(f"logged in as {session.username} ({session.role}) until {_when(session.expires_at)}")
+    print(f"logged in as {session.username} ({session.role}) until {when(session.expires_at)}")
     print(f"session kept in {path} (mode 0600)")
     if os.environ.get(TOKEN_ENV):
         print(f"heartbeat: note: {TOKEN_ENV} is set and overrides this session", file=sys.stderr)
@@ -180,7 +180,7 @@ def remote_snapshot(args: argparse.Namespace, config: Config, url: str) -> int:
 
 
 def remote_aliases(args: argparse.Namespace, config: Config, url: str) -> int:
-    from heartbeat_tui.cli_users import print_aliases
+    from heartbeat_tui.cli_fleet import print_aliases
 
     snapshot = _run(url, _fleet)
     # The server's collector read each alias (or the configuration gave it); one it could not read is
@@ -194,7 +194,7 @@ def remote_aliases(args: argparse.Namespace, config: Config, url: str) -> int:
 
 
 def remote_refresh(args: argparse.Namespace, config: Config, url: str) -> int:
-    from heartbeat_tui.cli_users import print_full_poll
+    from heartbeat_tui.cli_fleet import print_full_poll
     from heartbeat_tui.remote.client import MAX_WAIT_SECONDS
 
     async def work(client: RemoteClient) -> Any:
@@ -209,7 +209,8 @@ def remote_refresh(args: argparse.Namespace, config: Config, url: str) -> int:
 
 
 def remote_users(args: argparse.Namespace, config: Config, url: str) -> int:
-    from heartbeat_tui.cli_users import check_update, read_password, user_done, users_listing
+    from heartbeat_tui.cli_admin import check_update, user_done, users_listing
+    from heartbeat_tui.cli_session import read_password
     from heartbeat_tui.remote.auth import user_of
 
     action = args.users_command

@@ -1,5 +1,6 @@
 """`heartbeat doctor`: check configuration, credentials, each account and region,
-and the users table; one line per check with OK, WARN or FAIL and the reason.
+the users table and, with `[cluster]`, the lease table and bucket
+(cluster/doctor.py); one line per check with OK, WARN or FAIL and the reason.
 
 The two tables are read as the users store reads them: its client (retries and
 timeouts cut to fit `[auth].store_timeout_seconds`) and its deadline per call,
@@ -273,5 +274,9 @@ async def run_doctor(config: Config) -> list[Check]:
             checks.extend(
                 await asyncio.gather(*(_table_check(dynamodb, name, *spec, deadline) for name, spec in tables.items()))
             )
+        if config.file.cluster.enabled:
+            from heartbeat_tui.cluster.doctor import cluster_checks  # it builds on these lines' `Check`
+
+            checks.extend(await cluster_checks(access, config))
     checks.extend(_secret_checks(config))
     return checks

@@ -21,7 +21,9 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-_lock = threading.Lock()
+# Re-entrant: `hold(collect_first=True)` runs a full collection under it, and a
+# finalizer that collection runs may itself open a poll window on this thread.
+_lock = threading.RLock()
 _polls = 0  # polls in flight (several collectors, several threads)
 _held = False  # a long-lived caller keeps what is alive frozen between polls (`hold`)
 _thresholds: tuple[int, int, int] = gc.get_threshold()
@@ -99,6 +101,16 @@ def release() -> None:
             gc.unfreeze()
 
 
+def collect_young() -> int:
+    """Collect what is not frozen (what was made since the last `hold`), and give
+    the freed memory back: a closed screen's cycles, without walking the frozen
+    snapshot, so cheap at any fleet size. The number of objects freed."""
+
+    freed = gc.collect()
+    give_back()
+    return freed
+
+
 def _malloc_trim() -> Callable[[int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
@@ -123,4 +135,4 @@ def give_back() -> bool:
     return True
 
 
-__all__ = ["give_back", "hold", "poll_window", "release"]
+__all__ = ["collect_young", "give_back", "hold", "poll_window", "release"]

@@ -280,6 +280,16 @@ class MetricSeries:
             return MetricSeries._adopt(stamps, *_split(new_vs, new_from))
         return MetricSeries._adopt(stamps, *_split(self._values_from(keep_from)[: cut - keep_from] + new_vs[new_from:]))
 
+    def windowed(self, oldest: int, plans: Plans | None = None) -> MetricSeries:
+        """The series without its points older than `oldest` (`self` when it has
+        none): `merged` with no new points, for the many series a poll did not
+        change, without planning a merge for those the window leaves whole."""
+
+        stamps = self._timestamps
+        if not stamps or stamps[0] >= oldest:
+            return self
+        return self.merged(_EMPTY_STAMPS, _EMPTY_VALUES, oldest=oldest, ordered=True, plans=plans)
+
     def _merged_point_by_point(self, new_ts: array[int], new_vs: array[float], oldest: int) -> MetricSeries:
         """The rare merge where the old points inside the answer's range are not all in it: keep them."""
 
@@ -366,6 +376,7 @@ def float_array(values: Iterable[float]) -> array[float]:
 
 
 _PACKERS: dict[int, struct.Struct] = {}
+_SHORT = 16
 
 
 def finite_float32(values: list[float]) -> array[float] | None:
@@ -373,10 +384,18 @@ def finite_float32(values: list[float]) -> array[float] | None:
     (NaN, an infinity, beyond 3.4e38: the caller filters them one by one).
 
     One float sum finds a NaN or an infinity, and `struct` packs in one C call
-    (twice as fast as `array("f", values)`), refusing a value too large.
+    (twice as fast as `array("f", values)` for a 3-hour answer), refusing a value
+    too large; a few values (a warm poll's) are quicker through `array`.
     """
 
     count = len(values)
+    if count <= _SHORT:  # a warm poll's few new minutes: array's own conversion is quicker here
+        try:
+            short = array("f", values)
+        except (TypeError, OverflowError):
+            return None
+        # A value beyond float32 became an infinity; a sum of float32s cannot overflow a double.
+        return short if math.isfinite(sum(short)) else None
     packer = _PACKERS.get(count)
     if packer is None:
         packer = _PACKERS[count] = struct.Struct(f"={count}f")  # standard size: overflow raises

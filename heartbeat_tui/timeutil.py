@@ -8,6 +8,11 @@ from typing import Any
 
 
 def to_datetime(value: Any) -> datetime | None:
+    if type(value) is float or type(value) is int:  # the wire's form (aws.wire.fast_timestamps): first
+        try:
+            return datetime.fromtimestamp(value, _UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -29,6 +34,7 @@ def to_datetime(value: Any) -> datetime | None:
     return None
 
 
+_UTC = timezone.utc
 _FRACTION = re.compile(r"\.(\d+)")
 
 

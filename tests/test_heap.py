@@ -91,3 +91,31 @@ def test_a_window_without_batched_young_collections_holds_off_only_the_full_ones
     with heap.poll_window():
         assert gc.get_threshold()[0] >= 50_000  # the collector's own process batches them
     assert gc.get_threshold() == thresholds
+
+
+def test_a_finalizer_run_by_the_held_collection_may_open_a_poll_window() -> None:
+    """`hold(collect_first=True)` collects under the module's lock; a finalizer
+    that collection runs (any object's `__del__`) can reach code that polls on
+    the same thread. It must not wait on itself."""
+
+    ran: list[bool] = []
+
+    class Polls:
+        def __init__(self) -> None:
+            self.cycle = self
+
+        def __del__(self) -> None:
+            with heap.poll_window():
+                ran.append(True)
+
+    def hold_with_garbage() -> None:
+        Polls()  # unreachable at once, kept only by its cycle
+        heap.hold(collect_first=True)
+
+    import threading
+
+    worker = threading.Thread(target=hold_with_garbage, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "hold() deadlocked on its own finalizer"
+    assert ran == [True]

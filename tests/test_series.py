@@ -53,6 +53,17 @@ def test_a_planned_merge_is_the_point_by_point_merge(old: list[int], new: list[i
     assert len(plans) == 1
 
 
+@settings(max_examples=200, deadline=None)
+@given(old=minutes, oldest=st.integers(-1, 45))
+def test_a_window_moved_is_the_merge_of_nothing(old: list[int], oldest: int) -> None:
+    before = MetricSeries([T0 + 60 * m for m in old], [float(m) / 3 for m in old])
+    moved = before.windowed(T0 + 60 * oldest, {})
+    assert moved == before.merged([], [], oldest=T0 + 60 * oldest)
+    assert moved.timestamps.tolist() == [T0 + 60 * m for m in old if m >= oldest]
+    if all(m >= oldest for m in old):
+        assert moved is before  # nothing left the window: the very object
+
+
 def test_series_over_the_same_minutes_share_one_timeline() -> None:
     stamps = [T0 + 60 * m for m in range(180)]
     a = MetricSeries(stamps, [1.0] * 180)
@@ -106,5 +117,8 @@ def test_values_are_float32_and_a_value_beyond_it_is_no_value() -> None:
     assert series.values[0] == f32(0.1) and abs(series.values[0] - 0.1) < 1e-8
     assert finite_float32([1.5, 2.5]) == array("f", [1.5, 2.5])
     assert finite_float32([]) == array("f")
-    for bad in ([1.0, math.nan], [math.inf], [1e39], [1.0, "2"]):
+    many = [float(n) / 7 for n in range(40)]  # past the short path
+    assert finite_float32(many) == array("f", many)
+    for bad in ([1.0, math.nan], [math.inf], [1e39], [-1e39], [1.0, "2"], [None]):
         assert finite_float32(bad) is None  # type: ignore[arg-type]
+        assert finite_float32(many + bad) is None  # type: ignore[arg-type]

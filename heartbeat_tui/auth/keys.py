@@ -16,7 +16,6 @@ from heartbeat_tui.auth.errors import SecretsError
 from heartbeat_tui.auth.legacy import LegacyCipher
 from heartbeat_tui.config import Config
 
-MIN_SECRET_BYTES = 32
 ALGORITHMS = ("HS256", "HS384", "HS512")
 # RFC 7518 3.2: an HMAC key at least as long as the hash output.
 MIN_JWT_SECRET_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}

@@ -45,10 +45,6 @@ LEGACY_FULL_NAME = "full_name"  # plain text, when an original deployment added 
 _LEGACY_HASH = re.compile(r"([0-9a-f]{32}):([0-9a-f]{64})")
 
 
-def is_legacy_hash(stored: str | None) -> bool:
-    return stored is not None and _LEGACY_HASH.fullmatch(stored) is not None
-
-
 def legacy_digest(password: str, salt_hex: str) -> bytes:
     """The original's hash: the password's bytes as typed (it never normalised them)."""
 
@@ -67,20 +63,13 @@ def verify_legacy(password: str, stored: str) -> bool:
     return hmac.compare_digest(legacy_digest(password, salt), bytes.fromhex(digest))
 
 
-def make_legacy_hash(password: str, salt_hex: str) -> str:
-    """A ``SALT:HEX`` hash, as the original wrote it (tests write legacy records with it)."""
-
-    return f"{salt_hex}:{legacy_digest(password, salt_hex).hex()}"
-
-
 def legacy_fernet_key(passphrase: str) -> bytes:
     kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=LEGACY_KEY_SALT, iterations=LEGACY_ITERATIONS)
     return base64.urlsafe_b64encode(kdf.derive(passphrase.encode("utf-8")))
 
 
 class LegacyCipher:
-    """Opens the original's `encrypted_email` values; never encrypts anything new
-    (`encrypt` exists for tests that write records as the original did)."""
+    """Opens the original's `encrypted_email` values; never encrypts anything new."""
 
     def __init__(self, passphrase: str) -> None:
         if not passphrase:
@@ -96,9 +85,6 @@ class LegacyCipher:
             return self._fernet.decrypt(token).decode("utf-8")
         except (InvalidToken, UnicodeError, ValueError, binascii.Error):
             raise DecryptError(f"{LEGACY_KEY_ENV} does not open this value") from None
-
-    def encrypt(self, text: str) -> str:
-        return base64.urlsafe_b64encode(self._fernet.encrypt(text.encode("utf-8"))).decode("ascii")
 
 
 def parse_legacy_time(value: str | None) -> float | None:

@@ -99,11 +99,6 @@ class PasswordHasher:
             _derive(password, self._dummy.salt, self.iterations - LEGACY_ITERATIONS)
         return matched
 
-    def verify_dummy(self, password: str) -> bool:
-        """The cost of a verification, for a user that does not exist. Always False."""
-
-        return self.verify(password, None)
-
     def needs_upgrade(self, stored: str) -> bool:
         try:
             parsed = PasswordHash.parse(stored)

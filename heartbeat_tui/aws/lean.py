@@ -16,7 +16,7 @@ the client's own HTTP session (its connection pool, TLS settings, proxies and
 timeouts). botocore then emits `after-call` and returns the answer as usual;
 every handler (the call counter among them) sees the call as before.
 
-A 200 answer is decoded with one `orjson.loads`. An error that botocore
+A 200 answer is decoded with one `orjson.loads` (`wire.loads_answer`). An error that botocore
 would not retry (access denied, a missing cluster) is parsed by botocore's own
 JSON parser and handed back: botocore raises its usual `ClientError`, and the
 request is not sent twice. Anything else (a throttle, a 5xx, a timeout, a
@@ -24,7 +24,8 @@ closed connection) and the handler answers nothing: botocore sends the request
 again itself, with its retries and its rate limiter; and the client stays on
 botocore's path for `PAUSE_SECONDS`, so that while AWS pushes back, botocore's
 adaptive rate limiter sees every request. The refused attempt counts as an
-HTTP request of the poll, the call once.
+HTTP request of the poll, the call once, and as an attempt in the answer's
+`RetryAttempts` (so "throttled after N attempts" counts every request sent).
 
 The one private attribute used, the client's HTTP session, is read in
 `_http_session`; `tests/aws/test_lean.py` fails loudly when an upgrade moves it.
@@ -48,6 +49,7 @@ from botocore.parsers import create_parser
 from botocore.retries.standard import RetryContext, StandardRetryConditions
 
 from heartbeat_tui.aws.counting import on_send
+from heartbeat_tui.aws.wire import loads_answer
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ _UNSIGNED = frozenset(
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: In a call's context: a lean attempt was sent and refused (botocore's attempts follow it).
+_REFUSED = "heartbeat_lean_refused"
 
 
 def _host_header(url: str) -> str | None:
@@ -157,7 +161,7 @@ class SigV4Signer:
         canonical = f"POST\n/\n\n{canonical_headers}\n{signed_names}\n{hashlib.sha256(body).hexdigest()}"
         scope = f"{day}/{region}/{service}/aws4_request"
         to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(self._key(secret_key, day, region, service), to_sign.encode(), hashlib.sha256).hexdigest()
+        signature = hmac.digest(self._key(secret_key, day, region, service), to_sign.encode(), "sha256").hex()
         headers["Authorization"] = (
             f"{_ALGORITHM} Credential={access_key}/{scope}, SignedHeaders={signed_names}, Signature={signature}"
         )
@@ -201,8 +205,11 @@ class LeanCalls:
         if http is not None and credentials is not None:
             # On the event itself, last: every other handler (the call counter) runs first.
             client.meta.events.register_last("before-call", self._before_call)
+            client.meta.events.register_first("after-call", _count_refused)
 
     def _paused(self) -> bool:
+        if not self._paused_until:  # never paused: no need to read the clock
+            return False
         # A clock set back ends the pause rather than stretching it.
         return self._paused_until - PAUSE_SECONDS <= self._clock() < self._paused_until
 
@@ -260,6 +267,7 @@ class LeanCalls:
         answer = await self._send(model, request, context)
         if answer is None:
             self._paused_until = self._clock() + PAUSE_SECONDS
+            context[_REFUSED] = True
         return answer
 
     async def _send(self, model: Any, request: Any, context: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
@@ -278,7 +286,7 @@ class LeanCalls:
         if not content.startswith(b"{"):
             return None
         try:
-            data = orjson.loads(content)
+            data = loads_answer(operation, content)
         except orjson.JSONDecodeError:
             return None
         if not isinstance(data, dict):
@@ -317,6 +325,14 @@ class LeanCalls:
             return None
         parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
         return response, parsed
+
+
+def _count_refused(parsed: Any = None, context: Any = None, **_: Any) -> None:
+    """`after-call`, first: botocore counted only its own attempts; add the refused lean one."""
+
+    if isinstance(context, dict) and context.pop(_REFUSED, False) and isinstance(parsed, dict):
+        metadata = parsed.setdefault("ResponseMetadata", {})
+        metadata["RetryAttempts"] = int(metadata.get("RetryAttempts") or 0) + 1
 
 
 # botocore's own JSON error parsing and retry conditions (attempts aside: 2 means "one more").

@@ -20,6 +20,7 @@ import asyncio
 import gzip
 import logging
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -118,8 +119,14 @@ class PartStore:
             raise self.failure(exc) from None
         self.held[account.id] = Part(account, polled_at, owner, answer["ETag"])
 
-    async def read(self) -> dict[str, Part | Unreadable]:
-        """Every account's newest part (a part older than one already held is not taken)."""
+    async def read(self, accounts: Collection[str] | None = None) -> dict[str, Part | Unreadable]:
+        """The newest part of each of `accounts` (None: of every part listed); a part
+        older than one already held is not taken.
+
+        What is held, and each account's last decode, is kept for these accounts only:
+        an account that left the fleet (its part stays in the bucket) is forgotten, or a
+        long-running replica would keep every account it ever saw. One still wanted
+        whose part is gone keeps its last part."""
 
         listed: dict[str, str] = {}
         request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.root}
@@ -135,6 +142,12 @@ class PartStore:
                 request["ContinuationToken"] = page["NextContinuationToken"]
         except (ClientError, BotoCoreError) as exc:
             raise self.failure(exc) from None
+        kept = listed.keys() if accounts is None else set(accounts)
+        listed = {a: etag for a, etag in listed.items() if a in kept}
+        for forgotten in [a for a in self.held if a not in kept]:
+            del self.held[forgotten]
+        for forgotten in [a for a in self._memos if a not in kept]:
+            del self._memos[forgotten]
         changed = [a for a, etag in listed.items() if (held := self.held.get(a)) is None or held.etag != etag]
         gate = asyncio.Semaphore(_CONCURRENT_READS)
 

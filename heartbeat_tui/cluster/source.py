@@ -160,10 +160,12 @@ class ClusterSource:
                 fenced = await leases.fence(list(mine), polled.generated_at.isoformat())
                 await asyncio.gather(*(parts.put(mine[a], polled.generated_at, self.replica_id) for a in fenced))
                 self.polled = tuple(fenced)
-            held = await parts.read()
+            held = await parts.read(self._known)
         finally:
             stop_counting(token)
         now = datetime.fromtimestamp(self._clock(), timezone.utc)
+        for gone in [a for a in self._last if a not in self._known]:
+            del self._last[gone]  # an account that left the fleet: its last data goes with it
         accounts = []
         for account in configured:
             if only is None or account.id in only:

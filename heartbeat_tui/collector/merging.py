@@ -3,13 +3,12 @@ the very objects of whatever did not change."""
 
 from __future__ import annotations
 
-import functools
 import math
 from array import array
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from heartbeat_tui.collector.limits import ACTIVITIES_PER_SERVICE, METRIC_PERIOD
+from heartbeat_tui.collector.limits import ACTIVITIES_PER_SERVICE
 from heartbeat_tui.models import ScalingActivity, Task
 
 K = TypeVar("K")
@@ -29,24 +28,6 @@ def keep_equal(old: dict[K, V], new: dict[K, V]) -> dict[K, V]:
 
 def same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b))
-
-
-@functools.lru_cache(maxsize=65536)
-def metric_stat(cluster: str, service: str, metric: str, stat: str) -> dict[str, Any]:
-    """The MetricStat of one series; built once and reused every poll (read-only)."""
-
-    return {
-        "Metric": {
-            "Namespace": "AWS/ECS",
-            "MetricName": metric,
-            "Dimensions": [
-                {"Name": "ClusterName", "Value": cluster},
-                {"Name": "ServiceName", "Value": service},
-            ],
-        },
-        "Period": METRIC_PERIOD,
-        "Stat": stat,
-    }
 
 
 def is_finite_number(value: Any) -> bool:

@@ -75,7 +75,7 @@ class MetricResults:
         # The common case stays in C: epoch numbers and finite floats.
         new_values = finite_float32(raw_values) if isinstance(raw_values, list) else None
         if new_values is not None:
-            if raw_ts == self._shared_raw:
+            if raw_ts is self._shared_raw or raw_ts == self._shared_raw:  # (`aws.wire.loads_answer` shares them)
                 return self._shared_ts, new_values, self._shared_ordered
             try:
                 try:

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 from heartbeat_tui.embedded.state import MetricProfile
 
-METRICS = ("CPUUtilization", "MemoryUtilization")
 NAN = float("nan")
 TWO_PI = 2.0 * math.pi
 

@@ -6,6 +6,7 @@ here mirrors what the real services put on the wire:
 * ECS, application-autoscaling and CloudWatch speak awsJson (``X-Amz-Target``
   names the operation, the body is JSON, timestamps are epoch seconds).
 * STS and IAM speak the query protocol (form body ``Action=...``), XML answers.
+* S3 is REST: the method and path name the operation, errors are ``<Error>`` XML.
 
 No moto import here: this module is pure and unit-testable.
 """
@@ -115,6 +116,8 @@ def read_request(environ: dict[str, Any]) -> AwsRequest:
             operation = params.get("Action")
         else:
             protocol = "other"
+            if service == "s3":
+                operation = s3_operation(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), query)
 
     return AwsRequest(
         method=environ.get("REQUEST_METHOD", "GET"),
@@ -169,6 +172,32 @@ _REASONS = {
 }
 
 
+#: The query keys of a plain bucket listing (any other names a subresource: left unnamed).
+_S3_LIST_KEYS = {"list-type", "prefix", "delimiter", "continuation-token", "max-keys", "start-after",
+                 "encoding-type", "fetch-owner", "marker"}  # fmt: skip
+_S3_BUCKET_OPERATIONS = {"HEAD": "HeadBucket", "GET": "ListObjects", "PUT": "CreateBucket", "DELETE": "DeleteBucket"}
+_S3_OBJECT_OPERATIONS = {"HEAD": "HeadObject", "GET": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject"}
+
+
+def s3_operation(method: str, path: str, query: dict[str, list[str]]) -> str | None:
+    """The operation of a path-style S3 request (REST: the method and path say it),
+    so that stats and faults can name S3 operations as they name the others'.
+    botocore's own `x-id` wins; a request on a subresource (`?tagging`...) is None."""
+
+    if query.get("x-id"):
+        return query["x-id"][0]
+    parts = path.lstrip("/").split("/", 1)
+    if not parts[0]:
+        return None
+    if len(parts) == 1 or not parts[1]:
+        if set(query) - _S3_LIST_KEYS:
+            return None
+        if method == "GET" and query.get("list-type") == ["2"]:
+            return "ListObjectsV2"
+        return _S3_BUCKET_OPERATIONS.get(method)
+    return None if query else _S3_OBJECT_OPERATIONS.get(method)
+
+
 def _request_id() -> str:
     return str(uuid.uuid4())
 
@@ -218,6 +247,15 @@ def query_error(service: str | None, code: str, message: str, status: int = 400)
     return Response(status, body, [("Content-Type", "text/xml")])
 
 
+def s3_error(code: str, message: str, status: int) -> Response:
+    """A REST-XML (S3) error: `<Error>` at the top, no namespace."""
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{_xml_escape(code)}</Code>'
+        f"<Message>{_xml_escape(message)}</Message><RequestId>{_request_id()}</RequestId></Error>"
+    ).encode()
+    return Response(status, body, [("Content-Type", "application/xml")])
+
+
 def aws_error(
     request: AwsRequest,
     code: str,
@@ -227,6 +265,8 @@ def aws_error(
     query_code: str | None = None,
 ) -> Response:
     """An error in whichever protocol the request spoke."""
+    if request.service == "s3":
+        return s3_error(code, message, status)
     if request.protocol == "query":
         return query_error(request.service, query_code or code, message, status)
     return json_error(request.service, code, message, status, query_code=query_code)

@@ -8,7 +8,8 @@ input (400, 404, 409, 413, 422) is 2. The server's one-line `error` is shown
 as it is (it is our own server's wording, escaped when printed).
 
 The token is sent in an `Authorization` header only, never in a URL, and is
-bound to the server it came from (`auth.session_file`).
+bound to the server it came from (`auth.session_file`). HTTP is `remote/http.py`
+(the standard library's streams and TLS: a browser session never loads aiohttp).
 """
 
 from __future__ import annotations
@@ -21,13 +22,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
 from heartbeat_tui import __version__
 from heartbeat_tui.auth.errors import LoginFailed, PermissionDenied, SessionInvalid
-from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE, HeartbeatError
+from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE, HeartbeatError, UsageError
 from heartbeat_tui.fleetwire import MEDIA_TYPE_DETAIL, MEDIA_TYPE_FLEET, FleetMemo, decode_detail, decode_fleet
 from heartbeat_tui.models import FleetSnapshot, LogBatch, LogQuery, ServiceDetail
+from heartbeat_tui.remote.http import HttpClient, ProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class RemoteClient:
         # A browser session's client (`heartbeat web`): the server trusts it only from a configured proxy.
         self.forwarded_for = forwarded_for
         self._connect_seconds = connect_seconds
-        self._session: aiohttp.ClientSession | None = None
+        self._http: HttpClient | None = None
         self._fleet_memo = FleetMemo()  # the last fleet decode: the next reuses what is unchanged
 
     async def __aenter__(self) -> RemoteClient:
@@ -111,21 +111,18 @@ class RemoteClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            # No cookies, no proxy from the environment's netrc: only what we send.
+    def _client(self) -> HttpClient:
+        if self._http is None or self._http.closed:
+            # No cookies, no proxy from the environment, no redirects: only what we send.
             headers = {"User-Agent": f"heartbeat/{__version__}"}
             if self.forwarded_for:
                 headers["X-Forwarded-For"] = self.forwarded_for
-            self._session = aiohttp.ClientSession(
-                headers=headers,
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-        return self._session
+            self._http = HttpClient(self.base_url, headers=headers, connect_seconds=self._connect_seconds)
+        return self._http
 
     async def request(
         self,
@@ -144,22 +141,26 @@ class RemoteClient:
         sent = dict(headers or {})
         if self.token and not login:
             sent["Authorization"] = f"Bearer {self.token}"
-        timeout = aiohttp.ClientTimeout(sock_connect=self._connect_seconds, total=READ_SECONDS + wait)
-        url = self.base_url + path
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            sent["Content-Type"] = "application/json"
         try:
-            async with self._http().request(
-                method, url, json=body, params=params, headers=sent, timeout=timeout, allow_redirects=False
-            ) as response:
-                data = await response.read()
-                status, answer_headers = response.status, response.headers
-        except asyncio.TimeoutError:
+            answer = await self._client().request(
+                method, path, query=params, headers=sent, body=payload, timeout=READ_SECONDS + wait
+            )
+        except TimeoutError:
             raise ServerUnavailable(f"the HeartBeat server at {self.base_url} did not answer in time") from None
-        except aiohttp.ClientError as exc:
-            reason = getattr(exc, "os_error", None) or exc
+        except OSError as exc:  # refused, reset, no route, a certificate that does not verify
+            reason = exc.strerror if isinstance(exc.strerror, str) and exc.strerror else exc
             raise ServerUnavailable(f"cannot reach the HeartBeat server at {self.base_url}: {reason}") from None
-        if status not in ok:
-            raise error_for(status, data, login=login)
-        return status, answer_headers, data
+        except ProtocolError as exc:
+            raise ServerError(f"the server at {self.base_url} did not answer HeartBeat's API: {exc}") from None
+        except ValueError as exc:  # a header that cannot be sent (a line break in it): nothing was sent
+            raise UsageError(f"cannot call the HeartBeat server at {self.base_url}: {exc}") from None
+        if answer.status not in ok:
+            raise error_for(answer.status, answer.body, login=login)
+        return answer.status, answer.headers, answer.body
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
         _, _, data = await self.request(method, path, **kwargs)

@@ -24,7 +24,7 @@ from aiohttp import web
 from pydantic import StrictStr
 
 from heartbeat_tui.auth.service import UNSET
-from heartbeat_tui.cli_users import _user_json as user_json  # the CLI's JSON of a user, shared
+from heartbeat_tui.cli_admin import user_json  # the CLI's JSON of a user, shared
 from heartbeat_tui.serve.errors import invalid, json_response
 from heartbeat_tui.serve.http import NoBody, Strict, read_body
 

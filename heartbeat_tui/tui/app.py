@@ -66,8 +66,6 @@ from heartbeat_tui.tui.messages import (
 from heartbeat_tui.tui.notices import Flash, Notice, NoticeLog, worse
 from heartbeat_tui.tui.reaper import Reaper
 from heartbeat_tui.tui.screens.base import FleetScreen
-from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
-from heartbeat_tui.tui.screens.logs import LogsScreen
 from heartbeat_tui.tui.state import DashboardState
 from heartbeat_tui.tui.styles import Status, rich_style
 from heartbeat_tui.tui.textual_private import CrashReportingApp
@@ -144,6 +142,8 @@ class HeartbeatApp(CrashReportingApp):
     GC_FULL_EVERY = 20
     GC_FULL_SERVICES = 5000
     GC_QUIET_SECONDS = 5.0
+    GC_AT_ONCE_SERVICES = 250  # below this a full collection is too cheap to wait for a quiet moment
+    SCREEN_GC_DELAY_SECONDS = 0.5
     # App declares it per instance, so no ClassVar here.
     HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
 
@@ -220,6 +220,7 @@ class HeartbeatApp(CrashReportingApp):
         self.reaper = Reaper()
         self.notices = NoticeLog()
         self._flash_timer: Timer | None = None
+        self._flash_until = 0.0
         self._polls_since_full_gc = 0
         self._full_gc_due = False
         self._gc_timer: Timer | None = None
@@ -243,6 +244,7 @@ class HeartbeatApp(CrashReportingApp):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         for problem in self._theme_problems:
             self.notify(problem, title="Theme not loaded", severity="warning")
         if self._wanted_theme not in self.available_themes:
@@ -384,15 +386,21 @@ class HeartbeatApp(CrashReportingApp):
         garbage is never kept for good) is due every `GC_FULL_EVERY` polls per
         `GC_FULL_SERVICES` services: its cost grows with the fleet, so it runs
         as much less often (every 10 minutes at 5,000 services, every 80 at
-        40,000), the same time per poll. It holds the interpreter lock all
-        through, whichever thread runs it, so it waits for a quiet moment
+        40,000), the same time per poll. Below 250 services that is every
+        poll: a closed screen (cyclic garbage the freeze would keep) is freed
+        after the next poll, not 20 polls later. It holds the interpreter lock
+        all through, whichever thread runs it, so it waits for a quiet moment
         (`_collect_when_quiet`) instead of running inside the refresh.
         """
 
         self._polls_since_full_gc += 1
-        if self._polls_since_full_gc >= self.GC_FULL_EVERY * max(1, services // self.GC_FULL_SERVICES):
+        if self._polls_since_full_gc >= max(1, self.GC_FULL_EVERY * services // self.GC_FULL_SERVICES):
             self._polls_since_full_gc = 0
             self._full_gc_due = True
+        if self._full_gc_due and services < self.GC_AT_ONCE_SERVICES:
+            self._full_gc_due = False  # a few milliseconds: right away, as the poll is applied
+            heap.hold(collect_first=True)
+            return
         heap.hold()
         if self._full_gc_due:
             # After this refresh is painted, and only then if the operator is not typing.
@@ -425,6 +433,11 @@ class HeartbeatApp(CrashReportingApp):
     def retire(self, *replaced: object) -> None:
         """Free what a refresh replaced (a snapshot, a view, table rows) off the loop (tui/reaper.py)."""
         self.reaper.retire(*replaced)
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        # A closed screen is cycles the freeze would keep till the next full collection:
+        # once its removal is done (it ends after the change is announced), collect them.
+        self.set_timer(self.SCREEN_GC_DELAY_SECONDS, heap.collect_young)
 
     def _first_paint(self) -> None:
         self.first_paint_at = time.monotonic()
@@ -474,13 +487,24 @@ class HeartbeatApp(CrashReportingApp):
             self.flash = Flash(notice, 0, severity)
         else:
             self.flash = Flash(notice, current.more + 1, worse(current.worst, severity))
-        if self._flash_timer is not None:
-            self._flash_timer.stop()
         # Errors stay up longer: they may need action.
         timeout = notification.timeout * (2 if severity == "error" else 1)
-        self._flash_timer = self.set_timer(timeout, self._clear_flash, name="flash")
+        self._flash_until = self.monotonic() + timeout
+        self._arm_flash(timeout)
 
-    def _clear_flash(self) -> None:
+    def _arm_flash(self, delay: float) -> None:
+        if self._flash_timer is not None:
+            self._flash_timer.stop()
+        self._flash_timer = self.set_timer(delay, self._flash_due, name="flash")
+
+    def _flash_due(self) -> None:
+        """The timer only wakes us: the app's (injectable) monotonic clock says
+        whether the notice has been up long enough, so a frozen clock keeps it."""
+
+        left = self._flash_until - self.monotonic()
+        if left > 0:
+            self._arm_flash(left)
+            return
         self._flash_timer = None
         self.flash = None
 
@@ -575,6 +599,10 @@ class HeartbeatApp(CrashReportingApp):
         self.run_worker(self._fetch_detail(message), group="detail", exclusive=True, exit_on_error=False)
 
     async def _fetch_detail(self, request: DetailRequested) -> None:
+        # Imported when first used (as the screens are): a session that never opens one
+        # never loads them (their plots, tabs and logs widgets), 2 MB per browser tab.
+        from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
+
         try:
             detail = await self.controller.fetch_service_detail(
                 request.account_id, request.region, request.cluster_arn, request.service_name
@@ -590,6 +618,8 @@ class HeartbeatApp(CrashReportingApp):
                 screen.post_message(reply)
 
     def on_logs_requested(self, message: LogsRequested) -> None:
+        from heartbeat_tui.tui.screens.logs import LogsScreen
+
         message.stop()
         self.push_screen(LogsScreen(message, clock=self.clock, follow_seconds=self.logs_follow_seconds))
 
@@ -597,6 +627,8 @@ class HeartbeatApp(CrashReportingApp):
         self.run_worker(self._fetch_logs(message), group="logs", exit_on_error=False)
 
     async def _fetch_logs(self, request: LogsWanted) -> None:
+        from heartbeat_tui.tui.screens.logs import LogsScreen
+
         try:
             batch = await self.controller.fetch_logs(request.query)
         except asyncio.CancelledError:

@@ -28,6 +28,7 @@ from heartbeat_tui.web.session import CLIENT_ENV, LOG_LEVEL_ENV, PARENT_ENV, SER
 log = logging.getLogger(__name__)
 
 QUIT_GRACE_SECONDS = 0.8
+MALLOC_ARENA_MAX = "MALLOC_ARENA_MAX"  # the operator's value, if set, is kept
 KILL_GRACE_SECONDS = 0.5
 # The server's own secrets a watching-only session never needs (it logs in to the server).
 _REMOTE_DROPS = (
@@ -65,6 +66,10 @@ class SessionSettings:
             environment.pop(SERVER_ENV, None)
         if self.config_path is not None:
             environment["HEARTBEAT_CONFIG"] = self.config_path
+        # glibc gives each thread that allocates an arena of its own (the UI, the poll's loop,
+        # the decode workers), memory that stays with it; two arenas cut a session by 2 MB
+        # at no cost here (the interpreter lock serialises most allocation anyway).
+        environment.setdefault(MALLOC_ARENA_MAX, "2")
         environment[PARENT_ENV] = str(os.getpid())
         environment[LOG_LEVEL_ENV] = self.log_level
         if client:

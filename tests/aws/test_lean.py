@@ -16,9 +16,9 @@ from pydantic import SecretStr
 
 from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.counting import CallCounter, counting, stop_counting
+from heartbeat_tui.aws.errors import describe_error
 from heartbeat_tui.aws.lean import PAUSE_SECONDS, SigV4Signer, _http_session
 from heartbeat_tui.aws.services import CLOUDWATCH, ECS
-from heartbeat_tui.collector.merging import metric_stat
 from heartbeat_tui.collector.parse import name_from_arn
 from heartbeat_tui.config import EnvSettings, config_from_dict
 
@@ -97,7 +97,7 @@ class Clock:
         return self.now
 
 
-def _access(aws: Any, clock: Clock) -> tuple[AwsAccess, Any]:
+def _access(aws: Any, clock: Clock, *, max_attempts: int | None = None) -> tuple[AwsAccess, Any]:
     creds = aws.credentials()
     env = EnvSettings(
         _env_file=None,  # type: ignore[call-arg]
@@ -105,8 +105,16 @@ def _access(aws: Any, clock: Clock) -> tuple[AwsAccess, Any]:
         aws_secret_access_key=SecretStr(creds["AWS_SECRET_ACCESS_KEY"]),
     )
     data = aws.config_dict()
+    if max_attempts is not None:
+        data.setdefault("aws", {})["max_attempts"] = max_attempts
     config = config_from_dict(data, env=env, source="test")
     return AwsAccess(config, clock=clock), config
+
+
+def _sent(aws: Any, operation: str) -> int:
+    """The requests for `operation` the embedded AWS received (its own count, faulted ones included)."""
+
+    return sum(row["count"] for row in aws.stats() if row["service"] == "ecs" and row["operation"] == operation)
 
 
 class BotocoreSends:
@@ -118,6 +126,18 @@ class BotocoreSends:
 
     def __call__(self, **_: Any) -> None:
         self.count += 1
+
+
+def _metric_stat(cluster: str, service: str, metric: str, stat: str) -> dict[str, Any]:
+    return {
+        "Metric": {
+            "Namespace": "AWS/ECS",
+            "MetricName": metric,
+            "Dimensions": [{"Name": "ClusterName", "Value": cluster}, {"Name": "ServiceName", "Value": service}],
+        },
+        "Period": 60,
+        "Stat": stat,
+    }
 
 
 async def _botocore_answer(
@@ -179,7 +199,7 @@ async def test_cloudwatch_metric_data_is_lean_too(clean_aws: Any) -> None:
         end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
         params: dict[str, Any] = {
             "MetricDataQueries": [
-                {"Id": "q0", "MetricStat": metric_stat(name_from_arn(cluster), name_from_arn(service), metric, stat)}
+                {"Id": "q0", "MetricStat": _metric_stat(name_from_arn(cluster), name_from_arn(service), metric, stat)}
                 for metric, stat in (("CPUUtilization", "Average"), ("MemoryUtilization", "Maximum"))
             ],
             "StartTime": end - timedelta(minutes=30),
@@ -219,6 +239,37 @@ async def test_a_refused_lean_call_is_botocores_for_a_while(clean_aws: Any) -> N
         clock.now += timedelta(seconds=PAUSE_SECONDS + 1)
         await ecs.list_clusters()
         assert sends.count == 2  # lean again
+
+
+@pytest.mark.parametrize("attempts", [2, 3])
+async def test_throttled_after_n_attempts_counts_the_lean_attempt_too(clean_aws: Any, attempts: int) -> None:
+    """The message counts every request the call sent, as the embedded AWS counted
+    them: the refused lean attempt and each of botocore's."""
+
+    clock = Clock()
+    access, config = _access(clean_aws, clock, max_attempts=attempts)
+    async with access:
+        account = config.accounts[0]
+        ecs = await access.client(account, ECS, config.regions_for(account)[0])
+        await ecs.list_clusters()  # warm: credentials, connection
+        clean_aws.add_fault("throttle", service="ecs", operation="ListClusters", times=1)
+        clean_aws.reset_stats()
+        once = await ecs.list_clusters()  # lean, throttled; botocore's attempt answers
+        assert once["ResponseMetadata"]["RetryAttempts"] == 1 == _sent(clean_aws, "ListClusters") - 1
+
+        clock.now += timedelta(seconds=PAUSE_SECONDS + 1)  # past the pause: the next call is lean first
+        clean_aws.add_fault("throttle", service="ecs", operation="DescribeClusters")
+        clean_aws.reset_stats()
+        counter = CallCounter()
+        token = counting(counter)
+        try:
+            with pytest.raises(ClientError) as raised:
+                await ecs.describe_clusters(clusters=["core"])
+        finally:
+            stop_counting(token)
+    sent = _sent(clean_aws, "DescribeClusters")
+    assert describe_error(raised.value) == f"throttled by AWS after {sent} attempts (ThrottlingException)"
+    assert counter.http_requests == sent
 
 
 async def test_an_error_botocore_would_not_retry_is_raised_as_botocore_raises_it(clean_aws: Any) -> None:

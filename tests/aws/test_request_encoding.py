@@ -25,28 +25,80 @@ def _model(service: str, operation: str):
 JSON = create_serializer("json", include_validation=False)
 
 
-def test_get_metric_data_request_is_the_same_json_as_botocores() -> None:
-    model = _model("cloudwatch", "GetMetricData")
-    params = {
-        "MetricDataQueries": metric_queries(
-            [
-                (ServiceRef(f"arn:aws:ecs:eu-west-1:1:service/c-1/svc-{n // 2}", "c-1", f"svc-{n // 2}"), spec)
-                for n, spec in enumerate(
-                    [("cpu", "CPUUtilization", "Average"), ("mem", "MemoryUtilization", "Maximum")] * 250
-                )
-            ]
-        ),
+def _params(queries: object, token: str = "abc") -> dict:
+    return {
+        "MetricDataQueries": queries,
         "StartTime": datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc),
         "EndTime": datetime(2026, 1, 2, 6, 4, tzinfo=timezone.utc),
         "ScanBy": "TimestampAscending",
-        "NextToken": "abc",
+        "NextToken": token,
     }
+
+
+# Names a JSON encoder must escape: quotes, backslashes, control and non-ASCII characters.
+AWKWARD = ['c-"1"', "c\\2", "c\n3", "cluster-ü-☃", "c-\u2028"]
+
+
+def _batch() -> list:
+    return [
+        (ServiceRef(f"arn:aws:ecs:eu-west-1:1:service/c-1/svc-{n // 2}", AWKWARD[n // 2 % 5], f"svc-{n // 2}"), spec)
+        for n, spec in enumerate([("cpu", "CPUUtilization", "Average"), ("mem", "MemoryUtilization", "Maximum")] * 250)
+    ]
+
+
+def _expected_queries(batch: list) -> list[dict]:
+    """The queries as dicts, written out plainly: what botocore is given."""
+
+    return [
+        {
+            "Id": f"q{n}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/ECS",
+                    "MetricName": metric,
+                    "Dimensions": [
+                        {"Name": "ClusterName", "Value": ref.cluster},
+                        {"Name": "ServiceName", "Value": ref.name},
+                    ],
+                },
+                "Period": 60,
+                "Stat": stat,
+            },
+        }
+        for n, (ref, (_, metric, stat)) in enumerate(batch)
+    ]
+
+
+def test_get_metric_data_request_is_the_same_json_as_botocores() -> None:
+    model = _model("cloudwatch", "GetMetricData")
+    batch = _batch()
+    # The token holds the pattern the splice looks for: it must stay a string.
+    token = 'abc "MetricDataQueries": [] xyz'
     serializer = SplicingSerializer(JSON, SPLICED_LISTS["cloudwatch"])
     assert serializer._splices(model, "MetricDataQueries")
-    ours = serializer.serialize_to_request(params, model)
-    theirs = JSON.serialize_to_request(params, model)
-    assert json.loads(ours.pop("body")) == json.loads(theirs.pop("body"))
+    ours = serializer.serialize_to_request(_params(metric_queries(batch), token), model)
+    theirs = JSON.serialize_to_request(_params(_expected_queries(batch), token), model)
+    body = ours.pop("body")
+    assert json.loads(body) == json.loads(theirs.pop("body"))
+    assert metric_queries(batch).json in body  # spliced as it is, not encoded again
     assert ours == theirs  # method, URL, headers (target, content type, query-compatible mode)
+
+
+def test_a_plain_list_is_spliced_too() -> None:
+    model = _model("cloudwatch", "GetMetricData")
+    queries = _expected_queries(_batch())
+    serializer = SplicingSerializer(JSON, SPLICED_LISTS["cloudwatch"])
+    ours = serializer.serialize_to_request(_params(queries), model)
+    assert json.loads(ours["body"]) == json.loads(JSON.serialize_to_request(_params(queries), model)["body"])
+
+
+def test_encoded_queries_go_to_a_serializer_that_cannot_splice_as_a_list() -> None:
+    model = _model("cloudwatch", "GetMetricData")
+    batch = _batch()[:4]
+    query = create_serializer("query", include_validation=False)
+    serializer = SplicingSerializer(query, SPLICED_LISTS["cloudwatch"])
+    ours = serializer.serialize_to_request(_params(metric_queries(batch)), model)
+    assert ours == query.serialize_to_request(_params(_expected_queries(batch)), model)
 
 
 def test_operations_without_a_spliced_list_are_botocores_own() -> None:

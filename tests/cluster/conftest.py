@@ -47,6 +47,9 @@ class Replica:
     name: str
     config: Config
     source: ClusterSource
+    fleet: list[AccountConfig] = field(
+        default_factory=list
+    )  # its accounts: the configured ones, unless a test changes them
 
     @property
     def leases(self) -> LeaseManager:
@@ -58,7 +61,7 @@ class Replica:
         return set(self.source.leases.held) if self.source.leases is not None else set()
 
     async def heartbeat(self) -> None:
-        await self.leases.heartbeat([a.id for a in self.config.accounts])
+        await self.leases.heartbeat([a.id for a in self.fleet])
 
 
 @dataclass
@@ -75,13 +78,14 @@ class Cluster:
 
     def replica(self, name: str) -> Replica:
         config = self.config(name)
+        fleet = list(config.accounts)
 
         async def accounts() -> tuple[AccountConfig, ...]:
-            return config.accounts
+            return tuple(fleet)
 
         collector = Collector(config, clock=self.wall.utc)
         source = ClusterSource(config, collector, accounts, name, clock=self.wall, heartbeats=False)
-        replica = Replica(name, config, source)
+        replica = Replica(name, config, source, fleet)
         self.replicas.append(replica)
         return replica
 

@@ -9,8 +9,10 @@ polled in an interval, whichever replica polled it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import re
+import weakref
 from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
@@ -26,7 +28,7 @@ from heartbeat_tui.collector.workers import make_collector
 from heartbeat_tui.models import AccountStatus, FleetSnapshot
 from tests.support.configs import DENIED_ACCOUNT, make_config
 
-from .conftest import INTERVAL, Cluster, Replica, opened, s3_client
+from .conftest import INTERVAL, Cluster, Replica, ids, opened, s3_client
 
 QUARTER = INTERVAL / 4
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,6 +188,34 @@ async def test_an_account_nobody_polled_yet_shows_as_waiting(cluster: Cluster) -
     answer = await b.source.poll()
     assert [x.id for x in answer.accounts] == cluster.account_ids
     assert {x.error for x in answer.accounts if x.id not in b.source.polled} == {WAITING}
+
+
+async def test_an_account_that_leaves_the_fleet_is_forgotten(cluster: Cluster) -> None:
+    """A long-running replica keeps nothing of an account no longer configured: not
+    its part, its last decode, nor the last data shown (its part stays in the bucket)."""
+
+    a, b = await opened(cluster, "a", "b")
+    for _ in range(2):
+        await interval(cluster, [a, b])
+    answers = await interval(cluster, [a, b])
+    # An account b reads from a's part, decoded by b (an account b polls is also its collector's).
+    leaving = next(x for x in sorted(a.held) if x != DENIED_ACCOUNT)
+    shown = answers["b"].account(leaving)
+    assert shown is not None and shown.status is AccountStatus.OK and any(True for _ in shown.services())
+    seen = [weakref.ref(shown), *(weakref.ref(service) for _, _, service in shown.services())]
+    del shown, answers
+
+    b.fleet[:] = [x for x in b.fleet if x.id != leaving]
+    answers = await interval(cluster, [a, b])
+    assert leaving not in ids(answers["b"].accounts)
+    assert leaving in ids(answers["a"].accounts)  # a still has it: its part is still published
+    gc.collect()
+    assert [ref() for ref in seen] == [None] * len(seen)
+
+    b.fleet[:] = list(b.config.accounts)  # back again: read from its part anew
+    answers = await interval(cluster, [a, b])
+    back = answers["b"].account(leaving)
+    assert back is not None and back.status is AccountStatus.OK
 
 
 def test_without_cluster_the_poller_is_todays(clean_aws: Any) -> None:

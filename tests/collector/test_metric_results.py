@@ -77,6 +77,7 @@ def test_a_batch_reads_its_query_ids_back_and_nothing_else() -> None:
         (ref, ("memory_maximum", "MemoryUtilization", "Maximum")),
     ]
     ids = BatchIds(batch)
-    assert [ids.get(q["Id"]) for q in metric_queries(batch)] == [(ref.arn, "cpu_average"), (ref.arn, "memory_maximum")]
+    queries = metric_queries(batch).items()
+    assert [ids.get(q["Id"]) for q in queries] == [(ref.arn, "cpu_average"), (ref.arn, "memory_maximum")]
     for other in ("q2", "q01", "x1", "q", "q-1", "q١", ""):
         assert ids.get(other) is None

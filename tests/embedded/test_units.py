@@ -110,6 +110,35 @@ def test_request_parsing() -> None:
     assert environ["wsgi.input"].read() == body  # put back for moto
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "query", "operation"),
+    [
+        ("HEAD", "/parts", "", "HeadBucket"),
+        ("GET", "/parts", "list-type=2&prefix=heartbeat%2F", "ListObjectsV2"),
+        ("GET", "/parts", "prefix=x", "ListObjects"),
+        ("PUT", "/parts/heartbeat/v1/parts/1.json.gz", "", "PutObject"),
+        ("GET", "/parts/a/b", "x-id=GetObject", "GetObject"),
+        ("DELETE", "/parts/a/b", "x-id=DeleteObject", "DeleteObject"),
+        ("HEAD", "/parts/a", "", "HeadObject"),
+        ("GET", "/parts/a", "tagging", None),  # a subresource: not named
+        ("GET", "/parts", "versioning", None),
+        ("GET", "/", "", None),  # ListBuckets is not path-style bucket work
+    ],
+)
+def test_s3_requests_are_named_by_method_and_path(method: str, path: str, query: str, operation: str | None) -> None:
+    import io
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "wsgi.input": io.BytesIO(b""),
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x",
+    }
+    request = read_request(environ)
+    assert (request.service, request.protocol, request.operation) == ("s3", "other", operation)
+
+
 def test_get_metric_data_never_waits_for_the_world_lock() -> None:
     """The metric store has a lock of its own: a GetMetricData must answer while
     the world lock is held (by an ECS handler or a simulator step), and the

@@ -78,3 +78,26 @@ async def test_a_notice_is_shown_as_it_is_never_as_markup_or_control_sequences()
         line = screen_lines(app)[app.screen.query_one(FlashBar).region.y]
         assert "[@click=app.quit]svc \\x1b]0;pwned\\x07 scaled" in line
         assert app.is_running
+
+
+async def test_a_notice_leaves_the_flash_line_when_the_apps_clock_says_it_is_over() -> None:
+    """Measured on the app's monotonic clock (a loaded machine, or a frozen test
+    clock, must not cut a notice short), errors up twice as long."""
+
+    now = [100.0]
+    app = make_app(ScriptedSource(make_snapshot()), monotonic=lambda: now[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1)
+        app.notify("payments-prod: scaled", timeout=0.05)
+        await pilot.pause(0.3)  # the timer fell due several times: the clock has not moved
+        assert app.flash is not None and "payments-prod: scaled" in screen_text(app)
+        now[0] += 0.05
+        await wait_until(pilot, lambda: app.flash is None)
+        assert "payments-prod: scaled" not in screen_lines(app)[app.screen.query_one(FlashBar).region.y]
+        app.notify("payments-prod went to error: timeout", severity="error", timeout=0.05)
+        await pilot.pause()
+        now[0] += 0.06
+        await pilot.pause(0.3)
+        assert app.flash is not None  # an error: 0.1 s on the clock
+        now[0] += 0.05
+        await wait_until(pilot, lambda: app.flash is None)

@@ -230,7 +230,8 @@ async def test_a_due_full_collection_waits_until_the_operator_stops_typing(monke
     monkeypatch.setattr(heap, "hold", spy)
     clock = [100.0]
     app = make_app(ScriptedSource(make_snapshot()), monotonic=lambda: clock[0])
-    app.GC_FULL_EVERY = 1  # due after every poll of a small fleet
+    app.GC_FULL_EVERY = 1  # due after every poll
+    app.GC_AT_ONCE_SERVICES = 0  # and as dear as at 40,000 services: it waits for a quiet moment
     app.GC_QUIET_SECONDS = 0.3
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: app.polls_applied == 1)

@@ -31,7 +31,11 @@ def widgets_alive() -> Counter[str]:
     """Every Widget object in the process, by class, attached or not (a leaked one
     is no longer in the DOM, so only the garbage collector still sees it)."""
 
-    heap.release()  # the dashboard keeps what is alive frozen, out of gc's lists
+    # The dashboard keeps what is alive frozen, out of gc's lists. `release` alone
+    # leaves it frozen while a poll's window is open (every 0.02 s here, on a
+    # thread): the count then saw no widget at all, so thaw it whatever runs.
+    heap.release()
+    gc.unfreeze()
     gc.collect()
     return Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, Widget))
 

@@ -12,11 +12,21 @@ import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.web.support import DEMO_PASSWORD, HEARTBEAT, WebServer, descendants, open_session, start_web, wait_gone
+from tests.web.support import (
+    DEMO_PASSWORD,
+    HEARTBEAT,
+    WebServer,
+    descendants,
+    open_session,
+    session_pids,
+    start_web,
+    wait_gone,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -82,6 +92,11 @@ async def test_a_session_logs_in_for_itself_and_reaches_the_fleet(demo: WebServe
             await session.wait_for("log in", "Username", "Password")
             await session.type(f"admin\t{DEMO_PASSWORD}\r")
             await session.wait_for("Accounts", "payments-prod", timeout=30)
+            # A session on the shared server only renders: its HTTP is the standard library's,
+            # so aiohttp's compiled parts (and yarl's, multidict's) are never mapped into it.
+            (pid,) = session_pids(demo.pid)
+            mapped = Path(f"/proc/{pid}/maps").read_text()
+            assert not [line for line in mapped.splitlines() if re.search(r"/(aiohttp|yarl|multidict)/", line)]
         finally:
             await session.close()
     # The login's audit record names the browser (X-Forwarded-For from a trusted proxy),

@@ -70,6 +70,7 @@ async def test_closing_the_tab_ends_the_sessions_process_group(web: WebServer) -
             for name, value in SECRETS.items():
                 assert name.encode() + b"=" not in environment and value.encode() not in environment + argv
             assert b"HEARTBEAT_WEB_CLIENT=127.0.0.1" in environment
+            assert b"\0MALLOC_ARENA_MAX=2\0" in b"\0" + environment  # two malloc arenas: 2 MB less a session
         # Each session leads a process group of its own, apart from the server's.
         assert first_pid in group_members(first_pid) and second_pid in group_members(second_pid)
         assert web.pid not in group_members(first_pid)

@@ -1,6 +1,6 @@
-"""Fixtures of the browser tests: Debian's chromium under Playwright, a
-`heartbeat web` per module, and tabs that are closed (and their sessions seen
-to end) after each test.
+"""Fixtures of the browser tests: Debian's chromium under Playwright (one per
+test process), a `heartbeat web` per module, and tabs that are closed (and
+their sessions seen to end) after each test.
 
 Without chromium the tests are skipped here, but under CI=true they fail: CI
 installs it (.ci/run), so a missing browser there is a broken set-up, never a
@@ -34,9 +34,15 @@ def chromium_ready() -> None:
     pytest.skip(reason)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+# Every browser test runs in one event loop per test process, and on one xdist
+# worker (BROWSER): one chromium serves every module, and no two modules' web
+# servers and browsers compete for the two cores at once.
+BROWSER = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.xdist_group("browser"), pytest.mark.slow]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    """One chromium per module, on a fresh profile."""
+    """One chromium per test process, on a fresh profile; each test's tabs are its own."""
     async with chromium(tmp_path_factory.mktemp("chromium") / "profile") as context:
         yield context
 
@@ -71,7 +77,7 @@ class Tabs:
         return await wait_sessions_gone(sessions)
 
 
-@pytest_asyncio.fixture(loop_scope="module")
+@pytest_asyncio.fixture(loop_scope="session")
 async def tabs(browser: Any) -> AsyncIterator[Tabs]:
     opened = Tabs(browser)
     yield opened

@@ -21,9 +21,9 @@ import pytest
 
 from heartbeat_tui.tui.app import BROWSER_CTRL_C
 from tests.support.browser import DEMO_ACCOUNTS, DEMO_PASSWORD, EMBEDDED_AWS_MODULE, Tab, WebServer, on_dashboard
-from tests.web_browser.conftest import SESSION_END_SECONDS, Tabs, wait_sessions_gone, wait_until
+from tests.web_browser.conftest import BROWSER, SESSION_END_SECONDS, Tabs, wait_sessions_gone, wait_until
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
+pytestmark = BROWSER
 
 
 async def test_login_form_then_a_burst_login_reaches_the_fleet(

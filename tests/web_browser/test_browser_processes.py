@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.browser import WebServer, alive, on_dashboard, start_web
-from tests.web_browser.conftest import SESSION_END_SECONDS, Tabs, wait_until
+from tests.web_browser.conftest import BROWSER, SESSION_END_SECONDS, Tabs, wait_until
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
+pytestmark = BROWSER
 
 ORPHAN_SECONDS = 5.0  # after a SIGKILL of the server (issue 17)
 

@@ -22,9 +22,9 @@ from tests.support.browser import (
     on_dashboard,
     start_web,
 )
-from tests.web_browser.conftest import SESSION_END_SECONDS, Tabs
+from tests.web_browser.conftest import BROWSER, SESSION_END_SECONDS, Tabs
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
+pytestmark = BROWSER
 
 
 @dataclass
