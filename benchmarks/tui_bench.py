@@ -429,7 +429,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         )
 
         # 5. Idle CPU between polls (header ticking once a second).
-        await asyncio.sleep(1.0)
+        # Settle first: a full collection due after the polls runs once nothing was
+        # typed for GC_QUIET_SECONDS and no poll runs (between real 30 s polls, not here).
+        await asyncio.sleep(app.GC_QUIET_SECONDS + 1.0)
         cpu_before = process.cpu_times()
         wall_before = time.monotonic()
         await asyncio.sleep(args.idle_seconds)
