@@ -23,7 +23,14 @@ a third of the services (rotating) see their newest minute revised; a service in
   handled them, while polls run (the collector's thread making the snapshot and
   then doing `--busy-seconds` more CPU work in chunks, the view built, applied);
 * RSS after `--polls` polls (and before the fleet was built);
-* CPU while idle between polls (the header still ticks once a second).
+* CPU while idle between polls (the header still ticks once a second);
+* full garbage collections during the run, and the longest (wall: it holds the
+  interpreter lock, so every thread waits through it).
+
+The UI thread's CPU includes turning each update into the escape sequences a
+terminal is sent (headless, Textual composes updates but skips that step; the
+bench does it as a real terminal's driver has the UI thread do it), and none
+of the bench's own waiting (it waits on events, not in a polling loop).
 
 Targets: first paint <= 1 s, tick <= 50 ms of loop time, keypress p99 <= 50 ms,
 RSS <= 250 MB at 5,000 services (600 MB at 40,000), idle CPU <= 2 % of one core.
@@ -39,6 +46,7 @@ import statistics
 import sys
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -48,9 +56,11 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from textual import events
+from textual._compositor import CompositorUpdate  # the bench only: what a real terminal is sent
 
 from heartbeat_tui.controller.threaded import ThreadedSource
 from heartbeat_tui.models import FleetSnapshot, MetricSeries, Service
+from heartbeat_tui.series import Plans, timeline
 from heartbeat_tui.tui.app import HeartbeatApp
 from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
@@ -73,12 +83,26 @@ def advance(snapshot: FleetSnapshot, step: int) -> FleetSnapshot:
     oldest = new_time - HISTORY
     stamp = new_time // 60 * 60
 
+    # As the collector merges a poll's answers: one interned timeline per answer's
+    # minutes, one `plans` dict for the whole merge (heartbeat_tui/series.py), so
+    # series with the same minutes share one plan, one new timeline and their head.
+    plans: Plans = {}
+    answers: dict[int, array[int]] = {}
+
+    def answer(at: int) -> array[int]:
+        stamps = answers.get(at)
+        if stamps is None:
+            stamps = answers[at] = timeline([at])
+        return stamps
+
     def grow(series: MetricSeries, value: float) -> MetricSeries:
-        return series.merged([stamp], [value], oldest=oldest, ordered=True)
+        return series.merged(answer(stamp), [value], oldest=oldest, ordered=True, plans=plans)
 
     def revise(series: MetricSeries, value: float) -> MetricSeries:
         last = series.latest_timestamp
-        return series if last is None else series.merged([last], [value], oldest=oldest, ordered=True)
+        if last is None:
+            return series
+        return series.merged(answer(last), [value], oldest=oldest, ordered=True, plans=plans)
 
     def changed(service: Service, index: int) -> Service:
         update: dict = {}
@@ -197,6 +221,22 @@ class BenchApp(HeartbeatApp):
         self.loop_cpu: list[float] = []
         self.bench_source: BenchSource | None = None
         self._poll_returned: tuple[float, float] | None = None
+        # Set on every paint after a poll and every poll status change: the bench waits
+        # on it (a polling wait would add its own wake-ups to the UI thread's CPU).
+        self.progress = asyncio.Event()
+        self.terminal_bytes = 0
+
+    def _display(self, screen, renderable) -> None:
+        # Headless, Textual composes each update but never turns it into the escape
+        # sequences a terminal is sent; a real terminal's driver has the UI thread
+        # do that (App._display): done here too, so its CPU is in the tick.
+        super()._display(screen, renderable)
+        if isinstance(renderable, CompositorUpdate) and not self._batch_count:
+            self.terminal_bytes += len(renderable.render_segments(self.console))
+
+    def status_changed(self, status) -> None:
+        super().status_changed(status)
+        self.progress.set()
 
     async def on_event(self, event: events.Event) -> None:
         # A key reaches the app first (then the focused table, and bubbles back):
@@ -226,22 +266,24 @@ class BenchApp(HeartbeatApp):
         def painted() -> None:
             self.painted_after_poll.append(time.monotonic() - returned)
             self.loop_cpu.append(time.thread_time() - cpu_began)
+            self.progress.set()
 
         self.call_after_refresh(painted)
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 120.0) -> None:
+async def wait_for(app: BenchApp, condition: Callable[[], bool], timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError
-        await asyncio.sleep(0.01)
+        app.progress.clear()
+        if condition():
+            return
+        await asyncio.wait_for(app.progress.wait(), max(0.001, deadline - time.monotonic()))
 
 
 async def poll_once(app: BenchApp) -> None:
     count = len(app.painted_after_poll)
     assert app.start_poll()
-    await wait_for(lambda: len(app.painted_after_poll) > count and not app.polling)
+    await wait_for(app, lambda: len(app.painted_after_poll) > count and not app.polling)
 
 
 def ms(seconds: float) -> str:
@@ -251,6 +293,23 @@ def ms(seconds: float) -> str:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+class FullCollections:
+    """Full (generation 2) garbage collections, by `gc.callbacks`: how many, and the longest (wall)."""
+
+    def __init__(self) -> None:
+        self.durations: list[float] = []
+        self.counting = True  # off around the bench's own collection
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if info.get("generation") != 2 or not self.counting:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.durations.append(time.perf_counter() - self._began)
 
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
@@ -274,6 +333,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     print(f"collector runs {'in its own thread (the default)' if args.collector == 'thread' else 'on the UI loop'}")
     app = BenchApp(app_source, autopoll=False, interval_seconds=30.0)
     app.bench_source = source
+    full_collections = FullCollections()
+    gc.callbacks.append(full_collections)
     async with app.run_test(size=(200, 60)) as pilot:
         await app.push_screen(BenchFleetScreen())
         await pilot.pause()
@@ -356,7 +417,11 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 f"(includes building the view in a thread)"
             )
         results["tick"] = max(results.get("tick_third_loop_cpu_max", 0), results.get("tick_all_loop_cpu_max", 0))
+        results["terminal_kb_per_poll"] = app.terminal_bytes / 1000 / max(1, app.polls_applied)
+        print(f"sent to the terminal: {results['terminal_kb_per_poll']:.0f} KB a poll (keys included)")
+        full_collections.counting = False
         gc.collect()
+        full_collections.counting = True
         results["rss_mb"] = process.memory_info().rss / 1e6
         print(
             f"RSS after {app.polls_applied} polls: {results['rss_mb']:.0f} MB "
@@ -364,7 +429,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         )
 
         # 5. Idle CPU between polls (header ticking once a second).
-        await asyncio.sleep(1.0)
+        # Settle first: a full collection due after the polls runs once nothing was
+        # typed for GC_QUIET_SECONDS and no poll runs (between real 30 s polls, not here).
+        await asyncio.sleep(app.GC_QUIET_SECONDS + 1.0)
         cpu_before = process.cpu_times()
         wall_before = time.monotonic()
         await asyncio.sleep(args.idle_seconds)
@@ -372,6 +439,12 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         used = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
         results["idle_cpu_percent"] = 100 * used / (time.monotonic() - wall_before)
         print(f"CPU while idle between polls: {results['idle_cpu_percent']:.2f} % of one core")
+        # A due full collection waits for a moment without keys or a poll: here polls
+        # run back to back, so it comes once they stop.
+        gc.callbacks.remove(full_collections)
+        results["full_gcs"] = len(full_collections.durations)
+        results["full_gc_max"] = max(full_collections.durations, default=0.0)
+        print(f"the app's full garbage collections: {results['full_gcs']:.0f}, longest {ms(results['full_gc_max'])}")
     if isinstance(app_source, ThreadedSource):
         await app_source.aclose()
     return results

@@ -43,6 +43,10 @@ class DashboardHost(Protocol):
     in_browser: bool  # `heartbeat web`: a browser's keys (help says how to paste)
     monotonic: Callable[[], float]
 
+    def retire(self, *replaced: object) -> None:
+        """Free what a screen replaced (a view it showed) off the UI's loop."""
+        ...
+
     def status_style(self, status: Status | str) -> Style:
         """A status's style in the current theme (`tui/styles.py` says which status a value has)."""
         ...

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable
 
-from heartbeat_tui.tui.screens.base import CopyTarget, ServicesScreen
+from heartbeat_tui.tui.screens.base import CopyTarget, ServicesScreen, set_border_title
 from heartbeat_tui.tui.styles import Status, badge_status, level_status, severity_status, tasks_status
 from heartbeat_tui.tui.text import content, plain, visible
 from heartbeat_tui.tui.view import (
@@ -242,7 +242,7 @@ class DashboardScreen(ServicesScreen):
         if view is not None and self.selected_account:
             cluster = view.clusters.get(self.selected_account, {}).get(self.selected_cluster or "")
         name = f"Services · {cluster.name}" if cluster else "Services"
-        table.border_title = self.table_title(name, table)
+        set_border_title(table, self.table_title(name, table))
 
     # -- the operator's moves ----------------------------------------------------------
 

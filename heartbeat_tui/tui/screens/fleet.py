@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
-from heartbeat_tui.tui.screens.base import ServicesScreen, ViewPlanner
+from heartbeat_tui.tui.screens.base import ServicesScreen, ViewPlanner, set_border_title
 from heartbeat_tui.tui.table_order import TablePlan
 from heartbeat_tui.tui.text import content
 from heartbeat_tui.tui.textual_private import set_table_subtitle
@@ -66,7 +66,7 @@ class FleetServicesScreen(ServicesScreen):
 
     def update_titles(self) -> None:
         table = self.services_table()
-        table.border_title = self.table_title("All services", table)
+        set_border_title(table, self.table_title("All services", table))
         self._show_selected_names(table)
 
     @on(ServiceTable.Highlighted)

@@ -8,15 +8,16 @@ from typing import cast
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from heartbeat_tui.tui.notices import Flash
 from heartbeat_tui.tui.state import DashboardHost
 from heartbeat_tui.tui.styles import Status
+from heartbeat_tui.tui.widgets.seen import SeenOnly
 
 
-class FlashBar(Widget):
-    """Watches the app's `flash`; nothing refreshes it by hand."""
+class FlashBar(SeenOnly):
+    """Watches the app's `flash`; nothing refreshes it by hand. Painted while its
+    screen is seen (`SeenOnly`); a hidden one catches up when shown."""
 
     DEFAULT_CSS = """
     FlashBar {
@@ -35,9 +36,13 @@ class FlashBar(Widget):
     def on_mount(self) -> None:
         self.set_reactive(FlashBar.flash, getattr(self.app, "flash", None))
         self.watch(self.app, "flash", self._flash_changed, init=False)
+        self.follow_screen()
 
     def _flash_changed(self, flash: Flash | None) -> None:
-        self.flash = flash
+        if self.seen:
+            self.flash = flash
+        else:
+            self.set_reactive(FlashBar.flash, flash)  # painted when the screen resumes
 
     def render(self) -> Text:
         out = Text(no_wrap=True, overflow="ellipsis", end="")

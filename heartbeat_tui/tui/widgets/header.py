@@ -9,16 +9,17 @@ from typing import cast
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from heartbeat_tui.tui.state import DashboardHost, DashboardState
 from heartbeat_tui.tui.styles import Status, severity_status
 from heartbeat_tui.tui.text import visible
 from heartbeat_tui.tui.view import age_text
+from heartbeat_tui.tui.widgets.seen import SeenOnly
 
 
-class HeaderBar(Widget):
-    """Re-rendered when the state changes, and once a second for the countdown (one line: cheap)."""
+class HeaderBar(SeenOnly):
+    """Re-rendered when the state changes, and once a second for the countdown (one line:
+    cheap), while its screen is seen (`SeenOnly`); a hidden one catches up when shown."""
 
     DEFAULT_CSS = """
     HeaderBar {
@@ -42,10 +43,18 @@ class HeaderBar(Widget):
     def on_mount(self) -> None:
         self.set_reactive(HeaderBar.state, self.host.state)
         self.watch(self.app, "state", self._state_changed, init=False)
-        self.set_interval(1.0, self.refresh, name="header-clock")
+        self.set_interval(1.0, self._clock, name="header-clock")
+        self.follow_screen()
 
     def _state_changed(self, state: DashboardState) -> None:
-        self.state = state
+        if self.seen:
+            self.state = state
+        else:
+            self.set_reactive(HeaderBar.state, state)  # painted when the screen resumes
+
+    def _clock(self) -> None:
+        if self.seen:
+            self.refresh()
 
     # How much each fitting drops, in order: the user name first, then the screen's
     # name, the names of the accounts in error, the poll's duration and the
