@@ -312,6 +312,16 @@ class FullCollections:
             self.durations.append(time.perf_counter() - self._began)
 
 
+_REPORT = sys.stdout  # where the readable report goes (stderr with --json)
+
+
+def say(*parts: object) -> None:
+    """A line of the readable report. Not through `sys.stdout` at the time: the app
+    replaces it while it runs."""
+
+    print(*parts, file=_REPORT, flush=True)
+
+
 async def run(args: argparse.Namespace) -> dict[str, float]:
     process = psutil.Process()
     results: dict[str, float] = {"services": 0, "rss_before_fleet_mb": process.memory_info().rss / 1e6}
@@ -323,14 +333,14 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     snapshot = make_snapshot(accounts=accounts, clusters=clusters, services=per_cluster, now=FIXED_NOW)
     gc.enable()
     results["services"] = snapshot.service_count
-    print(
+    say(
         f"synthetic fleet: {snapshot.service_count} services, {accounts} accounts, "
         f"180 min of history (built in {time.monotonic() - began:.1f} s)"
     )
     source = BenchSource(snapshot)
     del snapshot
     app_source = ThreadedSource(source) if args.collector == "thread" else source
-    print(f"collector runs {'in its own thread (the default)' if args.collector == 'thread' else 'on the UI loop'}")
+    say(f"collector runs {'in its own thread (the default)' if args.collector == 'thread' else 'on the UI loop'}")
     app = BenchApp(app_source, autopoll=False, interval_seconds=30.0)
     app.bench_source = source
     full_collections = FullCollections()
@@ -344,7 +354,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         assert len(table.order) == results["services"], len(table.order)
         results["first_paint"] = app.painted_after_poll[-1]
         results["first_paint_loop_cpu"] = app.loop_cpu[-1]
-        print(
+        say(
             f"first paint of the fleet-wide view ({len(table.order)} rows): {ms(results['first_paint'])} "
             f"(UI thread CPU {ms(results['first_paint_loop_cpu'])})"
         )
@@ -392,7 +402,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         results["key_p95"] = percentile(latencies, 0.95)
         results["key_p99"] = percentile(latencies, 0.99)
         results["key_max"] = max(latencies)
-        print(
+        say(
             f"keypress -> rendered during {args.key_polls} polls ({len(latencies)} keys): "
             f"median {ms(results['key_p50'])}, p95 {ms(results['key_p95'])}, p99 {ms(results['key_p99'])}, "
             f"max {ms(results['key_max'])}"
@@ -410,7 +420,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             results[f"tick_{kind}_loop_cpu_max"] = max(cpu)
             results[f"tick_{kind}_apply_median"] = statistics.median(apply)
             results[f"tick_{kind}_apply_max"] = max(apply)
-            print(
+            say(
                 f"refresh tick, {label} ({len(cpu)} polls): UI thread CPU median {ms(statistics.median(cpu))}, "
                 f"max {ms(max(cpu))}; apply (wall) median {ms(statistics.median(apply))}, max {ms(max(apply))}; "
                 f"poll returned -> painted median {ms(statistics.median(t[2] for t in ticks[kind]))} "
@@ -418,12 +428,12 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             )
         results["tick"] = max(results.get("tick_third_loop_cpu_max", 0), results.get("tick_all_loop_cpu_max", 0))
         results["terminal_kb_per_poll"] = app.terminal_bytes / 1000 / max(1, app.polls_applied)
-        print(f"sent to the terminal: {results['terminal_kb_per_poll']:.0f} KB a poll (keys included)")
+        say(f"sent to the terminal: {results['terminal_kb_per_poll']:.0f} KB a poll (keys included)")
         full_collections.counting = False
         gc.collect()
         full_collections.counting = True
         results["rss_mb"] = process.memory_info().rss / 1e6
-        print(
+        say(
             f"RSS after {app.polls_applied} polls: {results['rss_mb']:.0f} MB "
             f"({results['rss_before_fleet_mb']:.0f} MB before the fleet was built)"
         )
@@ -438,13 +448,13 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         cpu_after = process.cpu_times()
         used = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
         results["idle_cpu_percent"] = 100 * used / (time.monotonic() - wall_before)
-        print(f"CPU while idle between polls: {results['idle_cpu_percent']:.2f} % of one core")
+        say(f"CPU while idle between polls: {results['idle_cpu_percent']:.2f} % of one core")
         # A due full collection waits for a moment without keys or a poll: here polls
         # run back to back, so it comes once they stop.
         gc.callbacks.remove(full_collections)
         results["full_gcs"] = len(full_collections.durations)
         results["full_gc_max"] = max(full_collections.durations, default=0.0)
-        print(f"the app's full garbage collections: {results['full_gcs']:.0f}, longest {ms(results['full_gc_max'])}")
+        say(f"the app's full garbage collections: {results['full_gcs']:.0f}, longest {ms(results['full_gc_max'])}")
     if isinstance(app_source, ThreadedSource):
         await app_source.aclose()
     return results
@@ -458,7 +468,9 @@ def main() -> int:
     parser.add_argument("--key-polls", type=int, default=2, help="polls the keys are typed during")
     parser.add_argument("--key-rate", type=float, default=20.0, help="keys a second")
     parser.add_argument("--busy-seconds", type=float, default=3.0, help="collector CPU per poll while typing")
-    parser.add_argument("--json", action="store_true", help="print the results as one JSON object at the end")
+    parser.add_argument(
+        "--json", action="store_true", help="print the results as one JSON object on stdout (the report on stderr)"
+    )
     parser.add_argument(
         "--collector",
         choices=["thread", "loop"],
@@ -466,7 +478,17 @@ def main() -> int:
         help="where the (simulated) collector's CPU work runs: its own thread (as `heartbeat` runs it) or the UI loop",
     )
     args = parser.parse_args()
+    # With --json, stdout is the JSON object alone (as collector_bench's), for scripts.
+    global _REPORT
+    _REPORT = sys.stderr if args.json else sys.stdout
     results = asyncio.run(run(args))
+    report(results)
+    if args.json:
+        print(json.dumps({**results, "load_average": psutil.getloadavg()[0]}))
+    return 0
+
+
+def report(results: dict[str, float]) -> None:
     targets = {
         "first_paint": 1.0,
         "tick": 0.05,
@@ -474,13 +496,10 @@ def main() -> int:
         "rss_mb": 250 if results["services"] <= 5000 else 600,
         "idle_cpu_percent": 2.0,
     }
-    print()
+    say()
     for key, target in targets.items():
         ok = results[key] <= target
-        print(f"{'ok  ' if ok else 'MISS'} {key:<18} {results[key]:.3f} (target <= {target})")
-    if args.json:
-        print(json.dumps({**results, "load_average": psutil.getloadavg()[0]}))
-    return 0
+        say(f"{'ok  ' if ok else 'MISS'} {key:<18} {results[key]:.3f} (target <= {target})")
 
 
 if __name__ == "__main__":
