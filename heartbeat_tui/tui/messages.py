@@ -10,8 +10,8 @@ from typing import Any
 
 from textual.message import Message
 
-from heartbeat_tui.models import FleetSnapshot, LogBatch, LogQuery, ServiceDetail
-from heartbeat_tui.tui.view import Change, FleetView
+from heartbeat_tui.models import FleetSnapshot, LogBatch, LogQuery, ServiceDetail, Task
+from heartbeat_tui.tui.view import Change, FleetView, ServiceRow
 
 
 @dataclass
@@ -115,6 +115,21 @@ class LogsRequested(Message):
     title: str
     task_id: str | None = None
     task_definition: str | None = None
+
+    @classmethod
+    def of(cls, row: ServiceRow, task: Task | None = None) -> LogsRequested:
+        """The logs of the service on `row`, or of one of its tasks: the one way the
+        fleet table and the detail screen ask."""
+
+        return cls(
+            account_id=row.account_id,
+            region=row.region,
+            cluster_arn=row.cluster_arn,
+            service_name=row.name,
+            title=f"{row.cluster} · {row.account} · {row.region}",
+            task_id=task.id if task is not None else None,
+            task_definition=(task.task_definition if task is not None else None) or row.service.task_definition,
+        )
 
 
 @dataclass

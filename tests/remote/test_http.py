@@ -9,9 +9,7 @@ exactly what a test says.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import gzip
-import ipaddress
 import json
 import os
 import ssl
@@ -22,15 +20,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from heartbeat_tui.errors import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE, HeartbeatError
 from heartbeat_tui.remote import http
 from heartbeat_tui.remote.client import RemoteClient, ServerError, ServerUnavailable
 from heartbeat_tui.remote.http import Disconnected, HttpClient, ProtocolError
+from tests.support.tls import self_signed
 
 Answer = Callable[[bytes, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bool]]
 BODY = json.dumps({"users": [{"username": "ops", "role": "viewer"}] * 50}).encode()
@@ -465,28 +460,7 @@ async def test_a_server_that_never_finishes_the_tls_handshake_is_unavailable_aft
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
+    return self_signed(tmp_path_factory.mktemp("tls"), ca=True)
 
 
 def tls_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:

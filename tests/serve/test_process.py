@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import ipaddress
 import json
 import os
 import signal
@@ -23,16 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from heartbeat_tui.auth.service import open_auth
 from heartbeat_tui.config import dump_toml
 from heartbeat_tui.errors import UsageError
 from heartbeat_tui.serve.run import ServeOptions, check_options, is_loopback
 from tests.support.auth import ADMIN, ADMIN_PASSWORD, FAST_ITERATIONS, auth_config, environment
+from tests.support.tls import self_signed
 
 pytestmark = pytest.mark.slow
 
@@ -217,32 +213,8 @@ def test_sigterm_drains_a_long_poll_and_exits_0(setup: Setup, start: Any) -> Non
     assert "\x1b" not in log and "\nforged" not in log and any("%1b%5b2J%0aforged 404" in line for line in access)
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
-
-
 def test_tls(setup: Setup, start: Any, tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     context = ssl.create_default_context(cafile=str(cert))
     served = start("--tls-cert", str(cert), "--tls-key", str(key), context=context)
     assert served.url.startswith("https://127.0.0.1:")

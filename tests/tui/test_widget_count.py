@@ -7,10 +7,12 @@ import gc
 from collections import Counter
 from datetime import timedelta
 
+from textual.pilot import Pilot
 from textual.widget import Widget
 
 from heartbeat_tui import heap
 from heartbeat_tui.models import FleetSnapshot
+from heartbeat_tui.tui.app import HeartbeatApp
 from tests.support.factory import FIXED_NOW, ScriptedSource, make_snapshot
 from tests.support.pilot import make_app, wait_until
 
@@ -27,27 +29,34 @@ class ChangingSource(ScriptedSource):
         return make_snapshot(accounts=4, clusters=2, services=6, poll=n, now=now, bump={n % 48: 30.0}, errors=errors)
 
 
-def widgets_alive() -> Counter[str]:
+async def widgets_alive(pilot: Pilot[None], app: HeartbeatApp) -> Counter[str]:
     """Every Widget object in the process, by class, attached or not (a leaked one
-    is no longer in the DOM, so only the garbage collector still sees it)."""
+    is no longer in the DOM, so only the garbage collector still sees it).
 
-    # The dashboard keeps what is alive frozen, out of gc's lists. `release` alone
-    # leaves it frozen while a poll's window is open (every 0.02 s here, on a
-    # thread): the count then saw no widget at all, so thaw it whatever runs.
+    Counted with the polls paused and none in flight: the dashboard keeps what is
+    alive frozen, out of gc's lists, and a poll's window (every 0.02 s here, on a
+    thread) freezes again whatever the count has just thawed, so a count taken
+    meanwhile missed widgets at random."""
+
+    await pilot.press("p")
+    await wait_until(pilot, lambda: app.paused and not app.polling, timeout=30)
     heap.release()
     gc.unfreeze()
     gc.collect()
-    return Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, Widget))
+    counted = Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, Widget))
+    await pilot.press("p")
+    await wait_until(pilot, lambda: not app.paused, timeout=30)
+    return counted
 
 
 async def test_widgets_stay_bounded_over_many_polls() -> None:
     app = make_app(ChangingSource(), interval_seconds=0.02)
     async with app.run_test(size=(140, 45)) as pilot:
         await wait_until(pilot, lambda: app.polls_applied >= 6, timeout=30)
-        before = widgets_alive()
+        before = await widgets_alive(pilot, app)
         await wait_until(pilot, lambda: app.polls_applied >= 66, timeout=120)
         await pilot.pause()
-        after = widgets_alive()
+        after = await widgets_alive(pilot, app)
     grown = {name: after[name] - before[name] for name in after if after[name] > before[name]}
     assert sum(before.values()) > 20  # the dashboard's widgets are counted
     # 60 more polls, 40 of them flipping `e` (a footer redraw each): at most one redraw's keys in flight

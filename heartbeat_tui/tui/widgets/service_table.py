@@ -656,16 +656,7 @@ class ServiceTable(ScrollView, can_focus=True):
     def action_logs(self) -> None:
         row = self.cursor_row
         if row is not None:
-            self.post_message(
-                LogsRequested(
-                    account_id=row.account_id,
-                    region=row.region,
-                    cluster_arn=row.cluster_arn,
-                    service_name=row.name,
-                    title=f"{row.cluster} · {row.account} · {row.region}",
-                    task_definition=row.service.task_definition,
-                )
-            )
+            self.post_message(LogsRequested.of(row))
 
     def action_cycle_sort(self) -> None:
         keys = [SEVERITY, *self.visible_columns()]

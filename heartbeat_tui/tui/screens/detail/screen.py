@@ -257,17 +257,7 @@ class ServiceDetailScreen(FleetScreen):
         if row is None:
             return
         task = self.selected_task if self.active_tab == "tasks" else None
-        self.post_message(
-            LogsRequested(
-                account_id=row.account_id,
-                region=row.region,
-                cluster_arn=row.cluster_arn,
-                service_name=row.name,
-                title=f"{row.cluster} · {row.account} · {row.region}",
-                task_id=task.id if task is not None else None,
-                task_definition=(task.task_definition if task is not None else None) or row.service.task_definition,
-            )
-        )
+        self.post_message(LogsRequested.of(row, task))
 
     def action_scroll(self, where: str) -> None:
         tab = self.active_tab
