@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from heartbeat_tui.tui.view import COMPACT_DROP, SERVICE_COLUMNS, Column
+from heartbeat_tui.tui.columns import COMPACT_DROP, SERVICE_COLUMNS, Column
 
 # Narrower than this, a table drops its least needed columns (`COMPACT_DROP`) and narrows others.
 COMPACT_WIDTH = 100
