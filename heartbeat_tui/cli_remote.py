@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -113,8 +111,8 @@ def _run(url: str, work: Callable[[RemoteClient], Awaitable[T]], *, token: bool 
 
 
 def remote_login(args: argparse.Namespace, config: Config, url: str) -> int:
-    from heartbeat_tui.auth.session_file import TOKEN_ENV, save_token
-    from heartbeat_tui.cli_session import read_credentials, when
+    from heartbeat_tui.auth.session_file import save_token
+    from heartbeat_tui.cli_session import logged_in, read_credentials
     from heartbeat_tui.remote.auth import session_of
 
     username, password = read_credentials(args)
@@ -125,16 +123,12 @@ def remote_login(args: argparse.Namespace, config: Config, url: str) -> int:
 
     me, token = _run(url, work, token=False)
     session = session_of(me, token)
-    path = save_token(token, server=url)
-    print(f"logged in as {session.username} ({session.role}) until {when(session.expires_at)}")
-    print(f"session kept in {path} (mode 0600)")
-    if os.environ.get(TOKEN_ENV):
-        print(f"heartbeat: note: {TOKEN_ENV} is set and overrides this session", file=sys.stderr)
-    return EXIT_OK
+    return logged_in(session, save_token(token, server=url))
 
 
 def remote_logout(args: argparse.Namespace, config: Config, url: str) -> int:
-    from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token
+    from heartbeat_tui.auth.session_file import load_token
+    from heartbeat_tui.cli_session import logged_out
 
     stored = load_token()
     if stored is None:
@@ -150,13 +144,7 @@ def remote_logout(args: argparse.Namespace, config: Config, url: str) -> int:
             return None
         return data.get("username") if isinstance(data, dict) else None
 
-    username = _run(url, work)
-    if stored.source == TOKEN_ENV:
-        print(f"{TOKEN_ENV} session {'of ' + username + ' ' if username else ''}revoked; unset the variable")
-        return EXIT_OK
-    delete_token()
-    print(f"logged out{' ' + username if username else ''}; session file deleted")
-    return EXIT_OK
+    return logged_out(stored, _run(url, work))
 
 
 def remote_whoami(args: argparse.Namespace, config: Config, url: str) -> int:

@@ -12,15 +12,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from heartbeat_tui.errors import UsageError
+from heartbeat_tui.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from heartbeat_tui.auth import AuthService, Session
+    from heartbeat_tui.auth.session_file import StoredToken
     from heartbeat_tui.config import Config
 
 T = TypeVar("T")
@@ -55,6 +58,33 @@ def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def logged_in(session: Session, path: Path) -> int:
+    """What `heartbeat login` says, here or against a server (`--server`): who, until
+    when, where the session is kept, and that a token in the environment overrides it."""
+
+    from heartbeat_tui.auth.session_file import TOKEN_ENV
+
+    print(f"logged in as {session.username} ({session.role}) until {when(session.expires_at)}")
+    print(f"session kept in {path} (mode 0600)")
+    if os.environ.get(TOKEN_ENV):
+        print(f"heartbeat: note: {TOKEN_ENV} is set and overrides this session", file=sys.stderr)
+    return EXIT_OK
+
+
+def logged_out(stored: StoredToken, username: str | None) -> int:
+    """What `heartbeat logout` does once the session was ended (here or on a server): the
+    session file is deleted; a token from the environment cannot be, so it says to unset it."""
+
+    from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token
+
+    if stored.source == TOKEN_ENV:
+        print(f"{TOKEN_ENV} session {'of ' + username + ' ' if username else ''}revoked; unset the variable")
+        return EXIT_OK
+    delete_token()
+    print(f"logged out{' ' + username if username else ''}; session file deleted")
+    return EXIT_OK
 
 
 def _read_stdin_line() -> str:

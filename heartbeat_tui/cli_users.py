@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,8 @@ from heartbeat_tui.cli_admin import cmd_keys, cmd_users
 from heartbeat_tui.cli_fleet import cmd_aliases, cmd_refresh, print_full_poll
 from heartbeat_tui.cli_session import (
     load_cli_config,
+    logged_in,
+    logged_out,
     read_credentials,
     read_password,
     session_scope,
@@ -178,9 +179,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    import os
-
-    from heartbeat_tui.auth.session_file import TOKEN_ENV, save_token
+    from heartbeat_tui.auth.session_file import save_token
 
     config = load_cli_config(args)
     from heartbeat_tui.auth import AuthSecrets
@@ -192,16 +191,11 @@ def cmd_login(args: argparse.Namespace) -> int:
         return await auth.login(username, password)
 
     session = with_auth(config, run)
-    path = save_token(session.token)
-    print(f"logged in as {session.username} ({session.role}) until {when(session.expires_at)}")
-    print(f"session kept in {path} (mode 0600)")
-    if os.environ.get(TOKEN_ENV):
-        print(f"heartbeat: note: {TOKEN_ENV} is set and overrides this session", file=sys.stderr)
-    return EXIT_OK
+    return logged_in(session, save_token(session.token))
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
-    from heartbeat_tui.auth.session_file import TOKEN_ENV, delete_token, load_token
+    from heartbeat_tui.auth.session_file import load_token
 
     config = load_cli_config(args)
     stored = load_token()
@@ -212,13 +206,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
     async def run(auth: AuthService) -> str | None:
         return await auth.logout(stored.token)
 
-    username = with_auth(config, run)
-    if stored.source == TOKEN_ENV:
-        print(f"{TOKEN_ENV} session {'of ' + username + ' ' if username else ''}revoked; unset the variable")
-        return EXIT_OK
-    delete_token()
-    print(f"logged out{' ' + username if username else ''}; session file deleted")
-    return EXIT_OK
+    return logged_out(stored, with_auth(config, run))
 
 
 def cmd_whoami(args: argparse.Namespace) -> int:

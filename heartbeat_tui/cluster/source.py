@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.counting import CallCounter, counting, stop_counting
@@ -49,13 +49,20 @@ def _stale(age: float) -> str:
     return f"no replica has polled it for {age:.0f} s (the last good data is shown)"
 
 
+class LeasedSource(FleetSource, Protocol):
+    """What polls a replica's leased accounts: the collector (`Collector`, `ShardedCollector`)."""
+
+    async def forget(self, account_ids: Collection[str]) -> None:
+        """Drop what is kept between polls for these accounts (another replica polls them now)."""
+
+
 class ClusterSource:
     """This replica's leased accounts polled by `source`; every account answered from the parts."""
 
     def __init__(
         self,
         config: Config,
-        source: FleetSource,
+        source: LeasedSource,
         accounts: Callable[[], Awaitable[tuple[AccountConfig, ...]]],
         replica_id: str,
         *,
@@ -82,6 +89,7 @@ class ClusterSource:
         self._beating: asyncio.Task[None] | None = None
         self._closed = False
         self.polled: tuple[str, ...] = ()  # the accounts this replica polled (and published) at its last poll
+        self._kept: set[str] = set()  # the accounts the collector keeps state for (it polled them)
 
     async def _open(self) -> tuple[LeaseManager, PartStore]:
         if self._leases is None or self._parts is None:
@@ -150,9 +158,14 @@ class ClusterSource:
         try:
             await leases.heartbeat(self._known)
             claimed = await leases.claim()
+            lost = self._kept.difference(claimed)
+            if lost:  # taken over, or gone from the fleet: their histories would be kept for good
+                await self.source.forget(lost)
+                self._kept -= lost
             wanted = [a for a in claimed if only is None or a in only]
             self.polled = ()
             if wanted:
+                self._kept.update(wanted)
                 polled = await self.source.poll(wanted)
                 calls = dict(polled.stats.calls)
                 http_requests = polled.stats.http_requests

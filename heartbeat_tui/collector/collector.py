@@ -211,6 +211,15 @@ class Collector:
             self._states[account.id] = state
         return state
 
+    async def forget(self, account_ids: Collection[str]) -> None:
+        """Drop what is kept between polls for these accounts (their clusters and
+        services, metric histories, inventories, alias): a `[cluster]` replica
+        whose leases on them went to another replica would keep it for good.
+        Polled again, an account starts afresh, as at its first poll."""
+
+        for account_id in account_ids:
+            self._states.pop(account_id, None)
+
     # -- the poll -------------------------------------------------------------
 
     async def poll(self, only: Collection[str] | None = None) -> FleetSnapshot:

@@ -63,7 +63,6 @@ class DiscoveryReport:
     found: tuple[FoundAccount, ...] = ()
     listed_at: datetime | None = None
     error: str | None = None
-    failed_at: datetime | None = None
     explicit: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -175,7 +174,6 @@ class Discovery:
                 found=self._report.found,
                 listed_at=self._report.listed_at,
                 error=f"Organizations {getattr(exc, 'operation_name', None) or 'discovery'}: {describe_error(exc)}",
-                failed_at=now,
                 explicit=self._report.explicit,
             )
             self._next_at = now + min(refresh, RETRY_AFTER)

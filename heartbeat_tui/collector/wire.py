@@ -17,6 +17,7 @@ import copyreg
 import io
 import pickle
 from array import array
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,12 @@ class Sender:
         if acked is None or acked != self.last_poll:
             self._sent.clear()
         self.last_poll = poll
+
+    def forget(self, account_ids: Collection[str]) -> None:
+        """The parent dropped these accounts: the next time one is polled it goes whole."""
+
+        for account_id in account_ids:
+            self._sent.pop(account_id, None)
 
     def pack(self, account: AccountSnapshot) -> AccountSnapshot:
         before = self._sent.get(account.id, {})

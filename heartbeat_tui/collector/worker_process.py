@@ -164,6 +164,10 @@ async def _answer(collector: ShardCollector, sender: Sender, kind: str, payload:
         collector.assigned = accounts
         collector.now = now
         return await collector.fetch_logs(query)
+    if kind == "forget":
+        await collector.forget(payload)
+        sender.forget(payload)
+        return None
     if kind == "prepare":
         await collector.prepare()
         return None

@@ -351,6 +351,28 @@ class ShardedCollector:
         wanted = [a for a in members if a.id in only]
         return tuple(restarting(a, self._last.get(a.id)) for a in wanted), None, None
 
+    async def forget(self, account_ids: Collection[str]) -> None:
+        """Drop what this process and the accounts' workers keep for them (`Collector.forget`)."""
+
+        gone = set(account_ids)
+        for account_id in gone:
+            self._last.pop(account_id, None)
+        owners = assign((a.id for a in self._accounts()), self._size)
+        by_worker: dict[int, list[str]] = {}
+        for account_id in sorted(gone):
+            # One no longer configured has no owner: every worker is asked.
+            for index in [owners[account_id]] if account_id in owners else list(self._workers):
+                by_worker.setdefault(index, []).append(account_id)
+        for index, ids in by_worker.items():
+            worker = self._workers.get(index)
+            if worker is None or not worker.alive():
+                continue  # a worker that starts again holds nothing
+            try:
+                await worker.request("forget", ids)
+            except Exception as exc:  # it may still hold what the parent dropped: its next reply goes whole
+                log.warning("worker %s did not forget %d account(s): %s", index, len(ids), exc)
+                worker.merged = None
+
     async def fetch_service_detail(
         self, account_id: str, region: str, cluster_arn: str, service_name: str
     ) -> ServiceDetail:

@@ -32,7 +32,7 @@ class PollStatus:
     polling: bool = False
     paused: bool = False
     next_poll_at: float | None = None  # on the controller's monotonic clock
-    poll_started_at: float | None = None
+    poll_started_at: float | None = None  # the same clock: the header says how long a poll has run
     last_error: str | None = None
 
 

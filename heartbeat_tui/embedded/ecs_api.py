@@ -28,6 +28,13 @@ from heartbeat_tui.embedded.state import SimCluster, SimService, SimTask
 from heartbeat_tui.embedded.world import World, now
 
 
+def _missing(asked: object, arn: str) -> dict[str, str]:
+    """A Describe* failure for what is not there: named by the ARN it was asked by, as ECS
+    names it, or by `arn` (the one it would have) when it was asked by name or id."""
+
+    return {"arn": str(asked) if str(asked).startswith("arn:") else arn, "reason": "MISSING"}
+
+
 def _invalid(message: str) -> ApiError:
     return ApiError("InvalidParameterException", message)
 
@@ -424,12 +431,7 @@ class EcsApi:
             if moto_service is not None:
                 found.append(render_moto_service(moto_service))
                 continue
-            arn = (
-                str(name_or_arn)
-                if str(name_or_arn).startswith("arn:")
-                else (f"arn:aws:ecs:{region}:{account}:service/{moto_cluster.name}/{name}")
-            )
-            failures.append({"arn": arn, "reason": "MISSING"})
+            failures.append(_missing(name_or_arn, f"arn:aws:ecs:{region}:{account}:service/{moto_cluster.name}/{name}"))
         return {"services": found, "failures": failures}
 
     # ListTasks / DescribeTasks -----------------------------------------------------------
@@ -523,10 +525,5 @@ class EcsApi:
             if moto_task is not None:
                 found.append(render_moto_task(moto_task))
                 continue
-            arn = (
-                str(id_or_arn)
-                if str(id_or_arn).startswith("arn:")
-                else (f"arn:aws:ecs:{region}:{account}:task/{moto_cluster.name}/{tid}")
-            )
-            failures.append({"arn": arn, "reason": "MISSING"})
+            failures.append(_missing(id_or_arn, f"arn:aws:ecs:{region}:{account}:task/{moto_cluster.name}/{tid}"))
         return {"tasks": found, "failures": failures}

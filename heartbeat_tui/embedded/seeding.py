@@ -7,31 +7,33 @@ scalable targets, policies and roles take ~0.1 s this way.
 Every choice (kinds, counts, CPU profiles, history) comes from
 ``random.Random`` seeded with strings derived from ``spec.seed`` and the
 resource's name, so the same spec always gives the same fleet.
+
+This module builds the world, one service at a time with its history; which
+service does what is planning.py's, the accounts in moto moto_seeder.py's,
+task definitions and what a service shows task_definitions.py's, and how
+tasks and scaling activities read lifecycle.py's (the simulator's too).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from heartbeat_tui.embedded.fleet import DEFAULT_HUB_ACCOUNT, FleetSpec
+from heartbeat_tui.embedded.fleet import FleetSpec
+from heartbeat_tui.embedded.lifecycle import fail_task, make_activity, new_task
 from heartbeat_tui.embedded.metrics import MetricStore
+from heartbeat_tui.embedded.moto_seeder import MotoSeeder
+from heartbeat_tui.embedded.planning import ServicePlan, plan_fleet, rng_for
 from heartbeat_tui.embedded.state import (
-    Container,
     Deployment,
     MetricProfile,
-    ScalingActivity,
     ScalingConfig,
     ServiceKind,
     SimCluster,
     SimService,
-    SimTask,
     deployment_id,
-    event_id,
     msg_deployment_failed,
     msg_draining,
     msg_started,
@@ -41,189 +43,19 @@ from heartbeat_tui.embedded.state import (
     msg_unable_to_start,
     task_id,
 )
+from heartbeat_tui.embedded.task_definitions import register_task_definition, service_extras
 from heartbeat_tui.embedded.world import World
+
+__all__ = ["build_world", "plan_fleet"]
 
 DIMENSION = "ecs:service:DesiredCount"
 TASK_SIZES = (("256", "512"), ("512", "1024"), ("1024", "2048"), ("2048", "4096"))
-
-# How a FAILING service's tasks die.
-EXIT_REASON = "Essential container in task exited"
 
 
 def running_of(service: SimService) -> Callable[[], int]:
     """The running count the metric store reads for `service`, at each minute it fills."""
 
     return lambda: service.metrics_running
-
-
-def pull_error(image: str) -> str:
-    return (
-        "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
-        f"failed to resolve ref {image}: not found"
-    )
-
-
-@dataclass
-class ServicePlan:
-    kind: ServiceKind
-    hot: bool = False
-    warm: bool = False
-    failure_mode: str = "exit"
-
-
-def rng_for(spec: FleetSpec, *parts: object) -> random.Random:
-    """A Random seeded by the fleet seed and a resource path (order-independent)."""
-    return random.Random(":".join(["heartbeat", str(spec.seed), *map(str, parts)]))
-
-
-# -- planning: which service does what ------------------------------------------
-
-_KIND_WEIGHTS = (
-    (ServiceKind.STEADY, 0.81),
-    (ServiceKind.DEPLOYING, 0.08),
-    (ServiceKind.FAILING, 0.01),
-    (ServiceKind.SCALED_TO_ZERO, 0.05),
-    (ServiceKind.UNDER_RUNNING, 0.045),
-    (ServiceKind.DRAINING, 0.005),  # rare, as in life: a service being deleted
-)
-
-#: At least this many of each, among accounts the dashboard can reach.
-_MINIMUMS = {
-    ServiceKind.DEPLOYING: 3,
-    ServiceKind.FAILING: 2,
-    ServiceKind.SCALED_TO_ZERO: 2,
-    ServiceKind.UNDER_RUNNING: 2,
-    ServiceKind.DRAINING: 1,
-}
-_MIN_HOT, _MIN_WARM = 2, 3
-
-
-def plan_fleet(spec: FleetSpec) -> dict[tuple[str, str, str, str], ServicePlan]:
-    rng = rng_for(spec, "plan")
-    plans: dict[tuple[str, str, str, str], ServicePlan] = {}
-    reachable: list[tuple[str, str, str, str]] = []
-    kinds = [k for k, _ in _KIND_WEIGHTS]
-    weights = [w for _, w in _KIND_WEIGHTS]
-    for account in spec.accounts:
-        for region in account.regions:
-            for cluster in region.clusters:
-                for name in cluster.services:
-                    key = (account.id, region.region, cluster.name, name)
-                    kind = rng.choices(kinds, weights)[0]
-                    plan = ServicePlan(kind=kind)
-                    if kind in (ServiceKind.STEADY, ServiceKind.DEPLOYING):
-                        roll = rng.random()
-                        plan.hot = roll < 0.03
-                        plan.warm = 0.03 <= roll < 0.09
-                    plans[key] = plan
-                    if not account.deny_assume_role:
-                        reachable.append(key)
-
-    def steady_pool() -> list[tuple[str, str, str, str]]:
-        return [k for k in reachable if plans[k].kind is ServiceKind.STEADY and not plans[k].hot and not plans[k].warm]
-
-    for kind, minimum in _MINIMUMS.items():
-        missing = minimum - sum(1 for k in reachable if plans[k].kind is kind)
-        pool = steady_pool()
-        for key in rng.sample(pool, min(max(0, missing), len(pool))):
-            plans[key].kind = kind
-    for attr, minimum in (("hot", _MIN_HOT), ("warm", _MIN_WARM)):
-        missing = minimum - sum(1 for k in reachable if getattr(plans[k], attr))
-        pool = steady_pool()
-        for key in rng.sample(pool, min(max(0, missing), len(pool))):
-            setattr(plans[key], attr, True)
-    failing = [k for k in plans if plans[k].kind is ServiceKind.FAILING]
-    for index, key in enumerate(failing):
-        plans[key].failure_mode = "exit" if index % 2 == 0 else "pull"
-    return plans
-
-
-# -- moto access -----------------------------------------------------------------
-
-
-class MotoSeeder:
-    """Thin wrapper over moto's in-process backends."""
-
-    def __init__(self) -> None:
-        from moto.backends import get_backend
-
-        self.ecs = get_backend("ecs")
-        self.autoscaling = get_backend("applicationautoscaling")
-        self.iam = get_backend("iam")
-
-    def iam_backend(self, account: str) -> Any:
-        return self.iam[account]["aws"]
-
-    def seed_account_iam(self, spec: FleetSpec, account_id: str, alias: str, role_name: str | None) -> None:
-        iam = self.iam_backend(account_id)
-        iam.create_account_alias(alias)
-        if role_name is not None:
-            trust = {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": f"arn:aws:iam::{spec.hub_account}:root"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-            iam.create_role(
-                role_name=role_name,
-                assume_role_policy_document=json.dumps(trust),
-                path="/",
-                permissions_boundary=None,
-                description="Read-only access for the HeartBeat dashboard",
-                tags=[],
-                max_session_duration=None,
-            )
-
-    def seed_organization(self, spec: FleetSpec) -> None:
-        """The hub manages an organization of every account of the fleet, each
-        in its OU (created as needed) with its tags, named by its alias.
-
-        moto's CreateAccount draws a random account id: the fleet's own is set
-        on the account, and in moto's map of member to management account."""
-        from moto.organizations.models import organizations_backends
-
-        org = organizations_backends[spec.hub_account]["aws"]
-        org.create_organization(region="us-east-1", FeatureSet="ALL")
-        root_id = org.list_roots()["Roots"][0]["Id"]
-        ous: dict[str, str] = {"": root_id}
-
-        def ou_id(path: str) -> str:
-            if path not in ous:
-                parent, _, name = path.rpartition("/")
-                created = org.create_organizational_unit(ParentId=ou_id(parent), Name=name)
-                ous[path] = created["OrganizationalUnit"]["Id"]
-            return ous[path]
-
-        for account in spec.accounts:
-            if account.id == spec.hub_account:
-                member = org.get_account_by_id(spec.hub_account)
-            else:
-                org.create_account(AccountName=account.alias, Email=f"{account.alias}@example.com")
-                member = org.accounts[-1]
-                organizations_backends.master_accounts.pop(member.id, None)
-                member.id = account.id
-                organizations_backends.master_accounts[account.id] = (spec.hub_account, "aws")
-            member.name = account.alias
-            member.parent_id = ou_id(account.ou)
-            member.tags = dict(account.tags)
-
-    def hub_credentials(self, spec: FleetSpec) -> tuple[str, str]:
-        """Base credentials acting in the hub.  moto maps unknown keys to its default
-        account, so "testing" works when the hub is 123456789012; otherwise we
-        create an IAM user with a key in the hub account."""
-        if spec.hub_account == DEFAULT_HUB_ACCOUNT:
-            return "testing", "testing"
-        iam = self.iam_backend(spec.hub_account)
-        iam.create_user(region_name="us-east-1", user_name="heartbeat-hub")
-        key = iam.create_access_key("heartbeat-hub")
-        return key.access_key_id, key.secret_access_key
-
-
-# -- building ---------------------------------------------------------------------
 
 
 def build_world(spec: FleetSpec, now: float) -> World:
@@ -282,115 +114,6 @@ def build_world(spec: FleetSpec, now: float) -> World:
 
     world.applogs = AppLogWriter()  # seeded after the child reports ready (server.py): see AppLogWriter
     return world
-
-
-LOG_STREAM_PREFIX = "ecs"
-SIDECARS = ("envoy", "datadog-agent", "log-router")
-
-
-def log_group_of(family: str) -> str:
-    return f"/ecs/{family}"
-
-
-def register_task_definition(
-    ecs: Any,
-    family: str,
-    image: str,
-    launch_type: str,
-    cpu: str,
-    memory: str,
-    *,
-    region: str = "us-east-1",
-    sidecar: str | None = None,
-    log_driver: str = "awslogs",
-) -> str:
-    fargate = launch_type == "FARGATE"
-
-    def logging(container: str) -> dict[str, Any]:
-        if log_driver != "awslogs":
-            return {"logDriver": log_driver, "options": {"tag": f"{family}/{container}"}}
-        return {
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": log_group_of(family),
-                "awslogs-region": region,
-                "awslogs-stream-prefix": LOG_STREAM_PREFIX,
-            },
-        }
-
-    containers: list[dict[str, Any]] = [
-        {
-            "name": family,
-            "image": image,
-            "essential": True,
-            "cpu": int(cpu) - (128 if sidecar else 0),
-            "memory": int(memory) - (256 if sidecar else 0),
-            "portMappings": [{"containerPort": 8080, "hostPort": 8080 if fargate else 0, "protocol": "tcp"}],
-            "logConfiguration": logging(family),
-        }
-    ]
-    if sidecar:
-        containers.append(
-            {
-                "name": sidecar,
-                "image": f"public.ecr.aws/heartbeat-demo/{sidecar}:v1.29.4",
-                "essential": sidecar == "envoy",
-                "cpu": 128,
-                "memory": 256,
-                "memoryReservation": 128,
-                "portMappings": [{"containerPort": 9901, "protocol": "tcp"}] if sidecar == "envoy" else [],
-                "logConfiguration": logging(sidecar),
-            }
-        )
-    definition = ecs.register_task_definition(
-        family,
-        containers,
-        network_mode="awsvpc" if fargate else "bridge",
-        requires_compatibilities=["FARGATE" if fargate else "EC2"],
-        cpu=cpu,
-        memory=memory,
-    )
-    return str(definition.arn)
-
-
-def service_extras(spec: FleetSpec, cluster: SimCluster, name: str, launch_type: str) -> dict[str, Any]:
-    """What DescribeServices shows besides counts: load balancers, network, the
-    deployment configuration, a sidecar, the log driver. Its own random stream,
-    so the rest of the seeded fleet stays what it was."""
-
-    rng = rng_for(spec, "extras", cluster.account, cluster.region, cluster.name, name)
-    account, region = cluster.account, cluster.region
-    extras: dict[str, Any] = {
-        "sidecar": rng.choice(SIDECARS) if rng.random() < 0.3 else None,
-        # A few services ship their logs through a fluentd agent, not CloudWatch Logs.
-        "log_driver": "fluentd" if rng.random() < 0.06 else "awslogs",
-        "deployment_config": {
-            "deploymentCircuitBreaker": {"enable": rng.random() < 0.8, "rollback": rng.random() < 0.7},
-            "maximumPercent": rng.choice((200, 200, 150)),
-            "minimumHealthyPercent": rng.choice((100, 100, 50)),
-        },
-        "load_balancers": [],
-        "network": None,
-    }
-    if any(part in name for part in ("api", "web", "gateway", "frontend", "webhooks", "router", "backend")):
-        target = f"{name[:24]}-tg"
-        extras["load_balancers"] = [
-            {
-                "targetGroupArn": f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{target}/"
-                f"{rng.getrandbits(64):016x}",
-                "containerName": name,
-                "containerPort": 8080,
-            }
-        ]
-    if launch_type == "FARGATE":
-        extras["network"] = {
-            "awsvpcConfiguration": {
-                "subnets": [f"subnet-{rng.getrandbits(68):017x}" for _ in range(rng.choice((2, 3)))],
-                "securityGroups": [f"sg-{rng.getrandbits(68):017x}"],
-                "assignPublicIp": "ENABLED" if rng.random() < 0.1 else "DISABLED",
-            }
-        }
-    return extras
 
 
 def _seed_service(
@@ -545,29 +268,6 @@ def _seed_scaling(autoscaling: Any, service: SimService, scaling: ScalingConfig)
         scaling.alarm_high, scaling.alarm_low = high, low
 
 
-def scaling_cause(service: SimService, scale_out: bool) -> str:
-    assert service.scaling is not None
-    alarm = service.scaling.alarm_high if scale_out else service.scaling.alarm_low
-    return f"monitor alarm {alarm} in state ALARM triggered policy {service.scaling.policy_name}"
-
-
-def make_activity(
-    service: SimService, rng: random.Random, start: float, new_count: int, scale_out: bool
-) -> ScalingActivity:
-    return ScalingActivity(
-        activity_id=event_id(rng),
-        account=service.account,
-        region=service.region,
-        resource_id=service.resource_id,
-        description=f"Setting desired count to {new_count}.",
-        cause=scaling_cause(service, scale_out),
-        start_time=start,
-        end_time=start + rng.uniform(15.0, 75.0),
-        status_code="Successful",
-        status_message=f"Successfully set desired count to {new_count}. Change successfully fulfilled by ecs.",
-    )
-
-
 def _seed_activities(
     world: World,
     spec: FleetSpec,
@@ -617,53 +317,6 @@ def _seed_activities(
         events.append((activity.end_time + rng.uniform(60.0, 150.0), msg_steady(service.name)))
         timeline.append((int(activity.end_time // 60) + 1, after))
     return timeline
-
-
-def new_task(
-    service: SimService,
-    deployment: Deployment,
-    rng: random.Random,
-    created: float,
-) -> SimTask:
-    tid = task_id(rng)
-    zone = service.region + "abc"[rng.randrange(3)]
-    return SimTask(
-        id=tid,
-        arn=f"arn:aws:ecs:{service.region}:{service.account}:task/{service.cluster}/{tid}",
-        cluster_arn=service.cluster_arn,
-        service=service.name,
-        deployment=deployment.id,
-        task_definition_arn=deployment.task_definition,
-        launch_type=service.launch_type,
-        cpu=service.cpu,
-        memory=service.memory,
-        availability_zone=zone,
-        created_at=created,
-        containers=[
-            Container(name=service.family, image=service.image, last_status="PENDING"),
-            *(
-                [
-                    Container(
-                        name=service.sidecar,
-                        image=f"public.ecr.aws/heartbeat-demo/{service.sidecar}:v1.29.4",
-                        last_status="PENDING",
-                    )
-                ]
-                if service.sidecar
-                else []
-            ),
-        ],
-    )
-
-
-def fail_task(service: SimService, task: SimTask, now: float) -> None:
-    """Stop a task of a failing deployment, the way it fails in real life."""
-    if service.failure_mode == "pull":
-        reason = pull_error(service.image)
-        task.stop(now, stop_code="TaskFailedToStart", reason=reason, exit_code=None, container_reason=reason)
-    else:
-        task.started_at = now - 25.0
-        task.stop(now, stop_code="EssentialContainerExited", reason=EXIT_REASON, exit_code=1)
 
 
 def _seed_deployments_and_tasks(

@@ -25,13 +25,8 @@ import time
 import traceback
 from typing import Any
 
-from heartbeat_tui.embedded.seeding import (
-    fail_task,
-    make_activity,
-    new_task,
-    register_task_definition,
-    rng_for,
-)
+from heartbeat_tui.embedded.lifecycle import fail_task, make_activity, new_task
+from heartbeat_tui.embedded.planning import rng_for
 from heartbeat_tui.embedded.state import (
     Deployment,
     ServiceKind,
@@ -46,6 +41,7 @@ from heartbeat_tui.embedded.state import (
     msg_unable_to_place,
     msg_unable_to_start,
 )
+from heartbeat_tui.embedded.task_definitions import register_task_definition
 from heartbeat_tui.embedded.world import World
 
 METRICS_REFRESH_SECONDS = 15.0

@@ -259,7 +259,7 @@ class SimService:
     scaling: ScalingConfig | None = None
     needs_steady_event: bool = False
     moto_service: Any = None  # moto's Service object, mirrored by World.sync_moto
-    # What the detail view shows besides counts (seeded once, see seeding.service_extras).
+    # What the detail view shows besides counts (seeded once, see task_definitions.service_extras).
     sidecar: str | None = None  # a second container in every task (its own log stream)
     log_driver: str = "awslogs"
     load_balancers: list[dict[str, Any]] = field(default_factory=list)

@@ -109,6 +109,20 @@ def checked_proxies(entries: list[str]) -> tuple[str, ...]:
         raise UsageError(str(exc)) from None
 
 
+async def listen(runner: web.AppRunner, options: ServeOptions, context: ssl.SSLContext | None) -> ServeOptions:
+    """Listen where `options` say (`heartbeat serve` and `heartbeat web`): an address in
+    use or refused is one line and exit code 2, not a traceback. Returned: `options`
+    with the port listened on (the one the system chose for port 0)."""
+
+    site = web.TCPSite(runner, options.host, options.port, ssl_context=context)
+    try:
+        await site.start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
+    port = runner.addresses[0][1] if runner.addresses else options.port
+    return ServeOptions(options.host, port, options.tls_cert, options.tls_key)
+
+
 def tls_context(options: ServeOptions) -> ssl.SSLContext | None:
     if options.tls_cert is None or options.tls_key is None:
         return None
@@ -218,13 +232,7 @@ async def serve(
         )
         await runner.setup()
         try:
-            site = web.TCPSite(runner, options.host, options.port, ssl_context=context)
-            try:
-                await site.start()
-            except OSError as exc:
-                raise UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
-            port = runner.addresses[0][1] if runner.addresses else options.port
-            url = ServeOptions(options.host, port, options.tls_cert, options.tls_key).url
+            url = (await listen(runner, options, context)).url
             handled = _on_signals(stop)
             log.info("serving on %s (refresh every %d s)", url, config.file.refresh.interval_seconds)
             await collector.prepare()

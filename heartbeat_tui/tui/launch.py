@@ -3,7 +3,7 @@ embedded AWS (`heartbeat demo`).
 
 The collector runs on its own event loop in a thread (controller/threaded.py) and is
 closed there after the app ends. SIGHUP and SIGTERM end
-the app cleanly (app.py), the terminal is restored by Textual, a crash is
+the app cleanly (app/shell.py), the terminal is restored by Textual, a crash is
 logged and reported in one line, and the embedded AWS child is stopped on the
 way out (it also dies by itself if this process is killed).
 """

@@ -3,7 +3,7 @@
 `DashboardState` is replaced whole (never mutated) and held by the app as a
 Textual reactive: the header and screens watch it instead of being refreshed
 by hand. `DashboardHost` is the narrow, typed face of the app that screens and
-widgets see, so they never import `tui/app.py` (no import cycle in `tui/`).
+widgets see, so they never import `tui/app` (no import cycle in `tui/`).
 """
 
 from __future__ import annotations

@@ -6,12 +6,15 @@ No Textual here: everything is plain data, unit-testable and cheap. One
 Rows keep a `signature` (what they show) so a table can tell in O(1) whether
 a row changed; sparklines are computed lazily when a row is first painted
 (only visible rows are ever painted).
+
+Which columns the tables have and how they sort is columns.py's; which
+changes between two polls are worth a notice, changes.py's.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -24,6 +27,18 @@ from heartbeat_tui.models import (
     Service,
 )
 from heartbeat_tui.severity import FINE, Finding, Severity, Thresholds, account_in_trouble, assess, rank
+from heartbeat_tui.tui.changes import Change, changes
+from heartbeat_tui.tui.columns import (
+    CLUSTER_TABLE_COLUMNS,
+    COMPACT_DROP,
+    FLEET_TABLE_COLUMNS,
+    SERVICE_COLUMNS,
+    SEVERITY,
+    SORT_HELP,
+    SORT_LETTERS,
+    Column,
+    sort_rows,
+)
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 HOUR = 3600
@@ -436,92 +451,6 @@ def build_view(
     return FleetView(snapshot, now, accounts, clusters, services, by_cluster, account_snapshots, headline, thresholds)
 
 
-# -- columns and sorting ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    width: int
-    align: Literal["left", "right"] = "left"
-    # Sort key for one row; numbers sort descending first (hottest on top).
-    sort_key: Callable[[ServiceRow], Any] = lambda row: row.name
-    descending_first: bool = False
-    # Its sort key (shift+letter, as k9s has them): a letter of the label, underlined in the header.
-    letter: str = ""
-    # How the title names the order when it is no column's arrow (the severity order).
-    order_text: tuple[str, str] | None = None
-
-
-def _none_low(value: float | None) -> float:
-    return -1.0 if value is None else value
-
-
-_ROLLOUT_RANK = {"FAILED": 0, "IN_PROGRESS": 1, "COMPLETED": 2, None: 3}
-
-# The default order of the services pane and the fleet view: worst first (severity.py).
-SEVERITY = "severity"
-
-SERVICE_COLUMNS: dict[str, Column] = {
-    c.key: c
-    for c in (
-        Column("account", "ACCOUNT", 16, sort_key=lambda r: (r.account, r.name), letter="A"),
-        Column("cluster", "CLUSTER", 16, sort_key=lambda r: (r.cluster, r.name), letter="U"),
-        Column("name", "SERVICE", 28, sort_key=lambda r: r.name, letter="E"),
-        Column("status", "STATUS", 8, sort_key=lambda r: (r.status, r.name), letter="T"),
-        Column(
-            "tasks",
-            "RUN/DES",
-            7,
-            "right",
-            sort_key=lambda r: (r.running - r.desired, -r.desired, r.name),
-            letter="R",
-        ),
-        Column(
-            "pending", "PEND", 4, "right", sort_key=lambda r: (r.pending, r.name), descending_first=True, letter="D"
-        ),
-        Column(
-            "rollout",
-            "ROLLOUT",
-            11,
-            sort_key=lambda r: (_ROLLOUT_RANK.get(r.rollout, 3), r.name),
-            letter="O",
-        ),
-        Column("cpu", "CPU", 15, sort_key=lambda r: (_none_low(r.cpu), r.name), descending_first=True, letter="C"),
-        Column("mem", "MEM", 15, sort_key=lambda r: (_none_low(r.mem), r.name), descending_first=True, letter="M"),
-        Column(
-            "scaling",
-            "LAST SCALING",
-            18,
-            sort_key=lambda r: (r.scaling[-5:], r.name),
-            descending_first=True,
-            letter="I",
-        ),
-        # Not a column of its own: the rows' colours already say it.
-        Column(
-            SEVERITY,
-            "SEVERITY",
-            0,
-            sort_key=lambda r: (*r.rank, r.name),
-            letter="P",
-            order_text=("worst first", "worst last"),
-        ),
-    )
-}
-
-# Shift+letter -> the column it sorts by.
-SORT_LETTERS: dict[str, str] = {c.letter: c.key for c in SERVICE_COLUMNS.values() if c.letter}
-SORT_HELP = (
-    "Column sort keys (services tables): shift+letter, underlined in the column's header; again reverses: "
-    + ", ".join(
-        f"{c.letter} {c.order_text[0] if c.order_text else c.label.lower()}"
-        for c in SERVICE_COLUMNS.values()
-        if c.letter
-    )
-    + ". ctrl+z: problems only, in every table."
-)
-
 _DIRECTIONS = {
     "north": "n",
     "south": "s",
@@ -545,91 +474,12 @@ def short_region(region: str) -> str:
     return f"{parts[0]}{middle}{parts[-1]}"
 
 
-CLUSTER_TABLE_COLUMNS = ("name", "status", "tasks", "pending", "rollout", "cpu", "mem", "scaling")
-FLEET_TABLE_COLUMNS = ("account", "cluster", "name", "status", "tasks", "rollout", "cpu", "mem", "scaling")
-COMPACT_DROP = ("pending", "scaling", "status")
-
-
-def sort_rows(rows: Iterable[ServiceRow], column: str, reverse: bool) -> list[str]:
-    col = SERVICE_COLUMNS[column]
-    descending = col.descending_first != reverse
-    return [r.key for r in sorted(rows, key=col.sort_key, reverse=descending)]
-
-
-# -- state changes worth a notification -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    severity: Literal["information", "warning", "error"]
-    text: str
-
-
-def changes(previous: FleetSnapshot | None, current: FleetSnapshot, *, limit: int = 4) -> list[Change]:
-    """What changed between two consecutive snapshots that an operator must hear about.
-
-    Deployments that failed, services that scaled, accounts that went to error
-    or recovered. Every line names its account, and each service its cluster; a
-    burst in one account is one line ("payments-prod: 3 services scaled: ...",
-    at most `limit` named), and scaling in more than `limit` accounts is one line
-    naming the busiest, so a busy poll does not bury the one line that matters.
-    """
-
-    if previous is None:
-        return []
-    failed: dict[str, list[str]] = {}
-    scaled: dict[str, list[str]] = {}
-    went_error: list[Change] = []
-    recovered: list[str] = []
-    before_accounts = {a.id: a for a in previous.accounts}
-    for account in current.accounts:
-        before = before_accounts.get(account.id)
-        if before is None:
-            continue
-        if before.status is AccountStatus.OK and account.status is AccountStatus.ERROR:
-            went_error.append(Change("error", f"{account.display_name} went to error: {account.error}"))
-        elif before.status is AccountStatus.ERROR and account.status is AccountStatus.OK:
-            recovered.append(account.display_name)
-        if account.status is AccountStatus.ERROR:
-            continue  # its services are last-good data: nothing new to say
-        before_services = {s.arn: s for _, _, s in before.services()}
-        for _, cluster, service in account.services():
-            old = before_services.get(service.arn)
-            if old is None:
-                continue
-            where = f"{cluster.name}/{service.name}"
-            if service.rollout_state == "FAILED" and old.rollout_state != "FAILED":
-                failed.setdefault(account.display_name, []).append(where)
-            if service.desired_count != old.desired_count:
-                scaled.setdefault(account.display_name, []).append(
-                    f"{where} {old.desired_count}→{service.desired_count}"
-                )
-    out: list[Change] = list(went_error)
-    if recovered:
-        out.append(Change("information", f"recovered: {', '.join(recovered)}"))
-    for account_name, items in failed.items():
-        out.append(_summarise("error", account_name, "deployment failed", "deployments failed", items, limit))
-    if len(scaled) > limit:
-        # Scaling across many accounts at once (a fleet of hundreds): one line, not one per
-        # account burying the rest of the flash line and the history (`n`).
-        busiest = sorted(scaled.items(), key=lambda item: -len(item[1]))
-        total = sum(len(items) for items in scaled.values())
-        named = ", ".join(f"{name} ({len(items)})" for name, items in busiest[:limit])
-        out.append(Change("information", f"{total} services scaled in {len(scaled)} accounts: {named}, …"))
-        return out
-    for account_name, items in scaled.items():
-        out.append(_summarise("information", account_name, "scaled", "services scaled", items, limit))
-    return out
-
-
-def _summarise(severity: Any, account: str, one: str, many: str, items: list[str], limit: int) -> Change:
-    if len(items) == 1:
-        return Change(severity, f"{account}: {one}: {items[0]}")
-    shown = ", ".join(items[:limit]) + (", …" if len(items) > limit else "")
-    return Change(severity, f"{account}: {len(items)} {many}: {shown}")
-
-
+# The columns (columns.py) and the changes worth a notice (changes.py) are
+# named here too, where the screens and tests have always imported them.
 __all__ = [
+    "CLUSTER_TABLE_COLUMNS",
+    "COMPACT_DROP",
+    "FLEET_TABLE_COLUMNS",
     "SERVICE_COLUMNS",
     "SEVERITY",
     "SORT_HELP",

@@ -176,7 +176,7 @@ async def _serve(
     password: str | None,
 ) -> int:
     from heartbeat_tui.serve.forwarded import TrustedProxies
-    from heartbeat_tui.serve.run import AccessLogger, ServeOptions, access_log
+    from heartbeat_tui.serve.run import AccessLogger, ServeOptions, access_log, listen
     from heartbeat_tui.web.front import Front, allowed_origins, build_front
     from heartbeat_tui.web.sessions import Sessions, SessionSettings
 
@@ -212,13 +212,9 @@ async def _serve(
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         stack.push_async_callback(sessions.end_all)  # runs first: every session's group, at once
-        site = web.TCPSite(runner, options.host, options.port, ssl_context=context)  # type: ignore[arg-type]
-        try:
-            await site.start()
-        except OSError as exc:
-            raise UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
-        port = runner.addresses[0][1] if runner.addresses else options.port
-        url = ServeOptions(options.host, port, options.tls_cert, options.tls_key).url
+        wanted = ServeOptions(options.host, options.port, options.tls_cert, options.tls_key)
+        listening = await listen(runner, wanted, context)  # type: ignore[arg-type]
+        port, url = listening.port, listening.url
         if options.public_url is None and options.port == 0:  # tests: the origin of the port given now
             front.origins = allowed_origins(None, options.host, port, tls)
         log.info("heartbeat web on %s (%s)", url, server_url or "each session polls the fleet")

@@ -103,7 +103,7 @@ def test_prompts_when_on_a_terminal(cli: CliEnv, monkeypatch: pytest.MonkeyPatch
         def readline(self) -> str:
             return ""
 
-    monkeypatch.setattr("heartbeat_tui.cli_users.sys.stdin", Tty())
+    monkeypatch.setattr("sys.stdin", Tty())  # where read_credentials reads it
     from heartbeat_tui.cli import main
 
     assert main(["--config", str(cli.config_path), "login"]) == 0

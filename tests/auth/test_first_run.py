@@ -61,7 +61,7 @@ def test_the_password_prompt_states_the_rule(bare: CliEnv, monkeypatch: pytest.M
             return True
 
     monkeypatch.setattr("getpass.getpass", getpass)
-    monkeypatch.setattr("heartbeat_tui.cli_users.sys.stdin", Tty())
+    monkeypatch.setattr("sys.stdin", Tty())  # where read_credentials reads it
     from heartbeat_tui.cli import main
 
     assert main(["--config", str(bare.config_path), "init", "--admin", "boss"]) == 0

@@ -218,6 +218,50 @@ async def test_an_account_that_leaves_the_fleet_is_forgotten(cluster: Cluster) -
     assert back is not None and back.status is AccountStatus.OK
 
 
+class Forgetting:
+    """A replica's collector that notes the accounts it is asked to forget (and forgets them)."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self.forgotten: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.source, name)
+
+    async def forget(self, account_ids: Collection[str]) -> None:
+        self.forgotten.update(account_ids)
+        await self.source.forget(account_ids)
+
+
+async def test_a_replica_forgets_the_accounts_whose_leases_it_lost(cluster: Cluster) -> None:
+    """What a replica's collector keeps between polls of an account (its services,
+    metric history, inventory) goes once another replica took the lease: otherwise a
+    long-running replica keeps every account it ever polled (tests/collector/test_forget.py
+    shows what forgetting frees). Taken back, an account is polled afresh."""
+
+    (a,) = await opened(cluster, "a")
+    collector = Forgetting(a.source.source)
+    a.source.source = collector
+    for _ in range(2):
+        await interval(cluster, [a])
+    assert a.held == set(cluster.account_ids) and not collector.forgotten
+
+    (b,) = await opened(cluster, "b")
+    for _ in range(3):
+        await interval(cluster, [a, b])
+    await a.source.poll()  # its leases as of now, and what it lost by then forgotten
+    lost = set(cluster.account_ids) - a.held
+    assert lost and a.held and lost <= b.held
+    assert collector.forgotten == lost  # each lost account, and none it still polls
+
+    await b.source.aclose()  # b stops and hands its leases back
+    for _ in range(2):
+        answers = await interval(cluster, [a])
+    assert lost - {DENIED_ACCOUNT} <= set(a.source.polled)
+    shown = [answers["a"].account(x) for x in lost - {DENIED_ACCOUNT}]
+    assert all(x is not None and x.status is AccountStatus.OK for x in shown)
+
+
 def test_without_cluster_the_poller_is_todays(clean_aws: Any) -> None:
     config = make_config(clean_aws)
     source = make_source(config)

@@ -9,7 +9,7 @@ from heartbeat_tui.tui.widgets.pane_table import PaneTable
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 from tests.support.factory import ScriptedSource, make_snapshot
 from tests.support.pilot import Notes, make_app, wait_until
-from tests.support.screen_text import screen_text
+from tests.support.screen_text import screen_lines, screen_text
 
 
 async def test_first_poll_fills_the_three_panes() -> None:
@@ -155,19 +155,22 @@ async def test_an_account_going_to_error_is_announced_and_keeps_its_data() -> No
         assert "1 in error: payments-prod" in text
 
 
+class SlowSource(ScriptedSource):
+    """Its first poll answers at once; the next ones wait for `release`."""
+
+    def __init__(self, *snapshots):
+        super().__init__(*snapshots)
+        self.release = asyncio.Event()
+        self.started = 0
+
+    async def poll(self, only=None):
+        self.started += 1
+        if self.polls >= 1:
+            await self.release.wait()
+        return await super().poll(only)
+
+
 async def test_keys_are_answered_while_a_poll_runs() -> None:
-    class SlowSource(ScriptedSource):
-        def __init__(self, *snapshots):
-            super().__init__(*snapshots)
-            self.release = asyncio.Event()
-            self.started = 0
-
-        async def poll(self, only=None):
-            self.started += 1
-            if self.polls >= 1:
-                await self.release.wait()
-            return await super().poll(only)
-
     source = SlowSource(make_snapshot())
     app = make_app(source)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -182,6 +185,22 @@ async def test_keys_are_answered_while_a_poll_runs() -> None:
         source.release.set()
         await wait_until(pilot, lambda: app.polls_applied == 2 and not app.polling)
         assert app.next_poll_at is not None
+
+
+async def test_the_header_says_how_long_a_running_poll_has_run() -> None:
+    now = [100.0]
+    source = SlowSource(make_snapshot())
+    app = make_app(source, monotonic=lambda: now[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1)
+        await pilot.press("r")
+        assert app.polling and "polling… " not in screen_lines(app)[0]  # under a second: no count
+        now[0] += 12.6
+        # The header's clock ticks each second; the time is the app's (injected) monotonic clock.
+        await wait_until(pilot, lambda: "polling… 12 s" in screen_lines(app)[0])
+        source.release.set()
+        await wait_until(pilot, lambda: app.polls_applied == 2 and not app.polling)
+        assert "polling" not in screen_lines(app)[0]
 
 
 async def test_a_failed_poll_is_a_notification_and_the_next_is_armed() -> None:

@@ -146,6 +146,12 @@ class HeaderBar(SeenOnly):
                 out.append(f" ({snapshot.stats.duration_seconds:.1f} s)")
         if poll.polling:
             out.append(" · polling…", style=app.status_style(Status.PROGRESS))
+            if level < 4 and poll.poll_started_at is not None:
+                # How long it has run (a cold poll of a large fleet takes a while; one that
+                # nears the accounts' deadline shows it), ticking with the countdown's clock.
+                running = int(app.monotonic() - poll.poll_started_at)
+                if running >= 1:
+                    out.append(f" {running} s", style=app.status_style(Status.PROGRESS))
         elif poll.paused:
             out.append(" · paused (p resumes)" if level < 4 else " · paused", style=app.status_style(Status.WARNING))
         elif poll.next_poll_at is not None:

@@ -8,13 +8,17 @@ changed row's sort key (or filter match) changed. That comparison and the sort
 can be done off the loop (`planner`, table_order.py): at 40,000 services they
 are what a refresh costs. The cursor follows its row by key, and keeps its
 place on screen, across every refresh, sort and filter.
+
+What a line shows is table_lines.py's, how the columns share the width
+table_layout.py's; this module keeps the rows, their order, the cursor and
+the caches.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -28,33 +32,16 @@ from textual.strip import Strip
 
 from heartbeat_tui.filters import EMPTY_FILTER, Filter
 from heartbeat_tui.tui.messages import LogsRequested
-from heartbeat_tui.tui.styles import Status, level_status, rollout_status, service_status, tasks_status
+from heartbeat_tui.tui.styles import Status
 from heartbeat_tui.tui.table_order import Planner, TablePlan, TableQuery, order_of, plan_order
 from heartbeat_tui.tui.text import visible
-from heartbeat_tui.tui.view import (
-    COMPACT_DROP,
-    SERVICE_COLUMNS,
-    SEVERITY,
-    SORT_LETTERS,
-    Column,
-    ServiceRow,
-    Thresholds,
-    age_text,
-    percent_text,
-)
+from heartbeat_tui.tui.view import SERVICE_COLUMNS, SEVERITY, SORT_LETTERS, Column, ServiceRow, Thresholds
+from heartbeat_tui.tui.widgets.table_layout import fit_columns
+from heartbeat_tui.tui.widgets.table_lines import fit, header_strip, row_strip
 
-COMPACT_WIDTH = 100
+__all__ = ["ServiceTable"]
+
 _CACHE_LIMIT = 400
-
-
-# A sparkline column's widest (a 20-cell line: three minutes a cell over the hour).
-SPARK_MAX = 25
-
-
-def _fit(text: str, width: int, align: str = "left") -> str:
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…" if width > 0 else ""
-    return text.rjust(width) if align == "right" else text.ljust(width)
 
 
 class ServiceTable(ScrollView, can_focus=True):
@@ -419,54 +406,7 @@ class ServiceTable(ScrollView, can_focus=True):
         if width == self._layout_width and self._layout:
             return
         self._layout_width = width
-        compact = 0 < width < COMPACT_WIDTH
-        keys = [k for k in self.all_columns if not (compact and k in COMPACT_DROP)]
-        layout: list[tuple[Column, int]] = []
-        # Account and cluster want their longest name (up to 40), not a fixed 16.
-        wanted = {k: max(len(SERVICE_COLUMNS[k].label), min(40, w)) for k, w in self._content_widths.items() if w}
-        for key in keys:
-            column = SERVICE_COLUMNS[key]
-            w = wanted.get(key, column.width)
-            if key in ("cpu", "mem") and compact:
-                w = 10
-            if key in ("account", "cluster") and compact:
-                w = min(w, 12)
-            layout.append((column, w))
-        if width > 0:
-            # Fit the width: the last-scaling column, then account and cluster, give way first.
-            excess = sum(w for c, w in layout if c.key != "name") + self._name_width + len(layout) - (width - 1)
-            for key, floor in (("scaling", 10), ("account", 12), ("cluster", 12), ("account", 9), ("cluster", 9)):
-                if excess <= 0:
-                    break
-                for i, (column, w) in enumerate(layout):
-                    if column.key == key and w > floor:
-                        cut = min(excess, w - floor)
-                        layout[i] = (column, w - cut)
-                        excess -= cut
-        fixed = sum(w for c, w in layout if c.key != "name") + len(layout)
-        room = width - 1 - fixed if width > 0 else self._name_width
-        name_width = max(12, min(self._name_width, room))
-        spare = room - name_width
-        # Width the names leave unused: first account and cluster back up to their
-        # longest names, then the CPU and memory sparklines (a longer history per
-        # row; at 80 columns back up to their full width, on a wide terminal up to
-        # `SPARK_MAX`).
-        for key in ("account", "cluster"):
-            for i, (column, w) in enumerate(layout):
-                if column.key == key and spare > 0 and w < wanted.get(key, 0):
-                    grow = min(wanted[key] - w, spare)
-                    layout[i] = (column, w + grow)
-                    spare -= grow
-        limit = {"cpu": SPARK_MAX, "mem": SPARK_MAX} if width > 0 else {}
-        if compact:
-            limit = {"cpu": SERVICE_COLUMNS["cpu"].width, "mem": SERVICE_COLUMNS["mem"].width}
-        cpu_share = (spare + 1) // 2
-        for i, (column, w) in enumerate(layout):
-            if column.key in limit and spare > 0:
-                grow = max(0, min(limit[column.key] - w, cpu_share if column.key == "cpu" else spare))
-                layout[i] = (column, w + grow)
-                spare -= grow
-        self._layout = [(c, name_width if c.key == "name" else w) for c, w in layout]
+        self._layout = fit_columns(self.all_columns, width, self._name_width, self._content_widths)
         self._strips.clear()
         self._header = None
 
@@ -496,10 +436,6 @@ class ServiceTable(ScrollView, can_focus=True):
         if style is None:
             style = self._styles[""] = self.rich_style
         return style
-
-    def _with_status(self, base: Style, status: Status | None) -> Style:
-        """A cell's style for a status: its colour from the theme, bold or dim from the CSS above."""
-        return base if status is None else base + self._style(status)
 
     def on_resize(self, event: events.Resize) -> None:
         self._ensure_layout()
@@ -534,7 +470,7 @@ class ServiceTable(ScrollView, can_focus=True):
             if index >= len(self._order):
                 if index == 0:
                     text = self._empty_text()
-                    return Strip([Segment(_fit(" " + text, width), base + self._style("empty"))], width)
+                    return Strip([Segment(fit(" " + text, width), base + self._style("empty"))], width)
                 return Strip.blank(width, base)
             key = self._order[index]
             cursor = index == self._cursor
@@ -544,7 +480,7 @@ class ServiceTable(ScrollView, can_focus=True):
             if cached is None or cached[0] != row.signature:
                 if len(self._strips) > _CACHE_LIMIT:
                     self._strips.clear()
-                cached = (row.signature, self._row_strip(row, cursor))
+                cached = (row.signature, row_strip(row, self._layout, cursor, self.thresholds, base, self._style))
                 self._strips[(key, cursor)] = cached
             strip = cached[1]
         return strip.crop_extend(int(scroll_x), int(scroll_x) + width, base)
@@ -559,74 +495,10 @@ class ServiceTable(ScrollView, can_focus=True):
 
     def _header_strip(self) -> Strip:
         if self._header is None:
-            style = self._base_style() + self._style("header")
-            segments = []
-            underline = style + Style(underline=True)
-            for column, width in self._layout:
-                label = column.label
-                if column.key == self.sort_column:
-                    descending = column.descending_first != self.sort_reverse
-                    label += "↓" if descending else "↑"
-                text = _fit(label, width, column.align)
-                # Its sort key (shift+letter), underlined where the label shows it.
-                at = text.find(column.letter) if column.letter else -1
-                if at < 0:
-                    segments.append(Segment(text + " ", style))
-                else:
-                    segments += [
-                        Segment(text[:at], style),
-                        Segment(text[at], underline),
-                        Segment(text[at + 1 :] + " ", style),
-                    ]
-            self._header = Strip(segments)
+            self._header = header_strip(
+                self._layout, self.sort_column, self.sort_reverse, self._base_style(), self._style
+            )
         return self._header
-
-    def _row_strip(self, row: ServiceRow, cursor: bool) -> Strip:
-        base = self._base_style()
-        if row.stale:
-            base += self._style(Status.STALE)
-        if cursor:
-            base += self._style("cursor")
-        segments = []
-        for column, width in self._layout:
-            key = column.key
-            style = base
-            # Names, status, rollout and scaling come from AWS or the configuration.
-            if key == "name":
-                text = visible(row.name)
-            elif key == "account":
-                text = visible(row.account)
-                if row.stale:
-                    text += f" {age_text(row.stale_seconds)}"
-            elif key == "cluster":
-                text = visible(row.cluster)
-            elif key == "status":
-                text = visible(row.status)
-                style = self._with_status(base, service_status(row.status))
-            elif key == "tasks":
-                text = f"{row.running}/{row.desired}"
-                style = self._with_status(base, tasks_status(row.running, row.desired))
-            elif key == "pending":
-                text = str(row.pending) if row.pending else ""
-            elif key == "rollout":
-                text = visible(row.rollout or "-")
-                style = self._with_status(base, rollout_status(row.rollout))
-            elif key in ("cpu", "mem"):
-                value = row.cpu if key == "cpu" else row.mem
-                level = self.thresholds.level(value)
-                if level != "ok":
-                    style = self._with_status(base, level_status(level))
-                spark_width = max(0, width - 5)
-                which: Literal["cpu", "mem"] = "cpu" if key == "cpu" else "mem"
-                text = f"{row.spark(which, spark_width)} {percent_text(value)}" if spark_width else percent_text(value)
-            elif key == "scaling":
-                text = visible(row.scaling)
-                style = base + self._style("muted") if not row.stale and not cursor else base
-            else:  # pragma: no cover - every column is listed above
-                text = ""
-            segments.append(Segment(_fit(text, width, column.align), style))
-            segments.append(Segment(" ", base))
-        return Strip(segments)
 
     # -- keys and mouse ------------------------------------------------------------------
 

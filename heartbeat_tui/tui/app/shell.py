@@ -1,149 +1,71 @@
-"""The HeartBeat dashboard application.
+"""`HeartbeatApp`: the shell over `DashboardController`, and the one place a snapshot is applied.
 
-A thin shell over `DashboardController` (heartbeat_tui/controller), which owns
-polling, pause, prefetch and access. Data flow (one direction):
-
-    controller poll (a worker, on the app's loop) -> FleetSnapshot
-      -> build_view + changes (pure, in a thread) -> SnapshotReady (one message)
-      -> on_snapshot_ready: applied in one place, inside batch_update()
-      -> `state` (one frozen DashboardState, a reactive the header watches)
-      -> the current screen's show_view(); other screens catch up on resume.
-
-Screens post intents (tui/messages.py) that the app turns into controller
-calls; the controller reports through the `Observer` methods below.
+What it does besides (notices, garbage-collection pacing, detail and logs
+reads) comes from its bases in this package; the data flow is in __init__.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import os
 import signal
-import threading
 import time
-from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.style import Style
-from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.notifications import Notify, SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
-from textual.timer import Timer
 
 from heartbeat_tui import heap
 from heartbeat_tui.config import DEFAULT_HISTORY_MINUTES, DEFAULT_INTERVAL_SECONDS, DEFAULT_THEME
 from heartbeat_tui.controller import (
     OPEN,
     AccessPolicy,
-    Cancellable,
     DashboardController,
     FleetSource,
     PollStatus,
     Refused,
     Scheduler,
 )
-from heartbeat_tui.errors import HeartbeatError
 from heartbeat_tui.models import FleetSnapshot, utcnow
+from heartbeat_tui.tui.app.collection import CollectionPacing
+from heartbeat_tui.tui.app.flash import FlashLine
+from heartbeat_tui.tui.app.hangup import HANG_UP_GRACE_SECONDS, exit_watchdog
+from heartbeat_tui.tui.app.reads import ServiceReads
+from heartbeat_tui.tui.app.scheduler import TextualScheduler
 from heartbeat_tui.tui.commands import HeartbeatCommands
 from heartbeat_tui.tui.messages import (
-    DetailReady,
-    DetailRequested,
-    LogsReady,
-    LogsRequested,
-    LogsWanted,
     PauseRequested,
     ProblemsOnlyRequested,
     RefreshRequested,
     SnapshotReady,
 )
-from heartbeat_tui.tui.notices import Flash, Notice, NoticeLog, worse
 from heartbeat_tui.tui.reaper import Reaper
 from heartbeat_tui.tui.screens.base import FleetScreen
 from heartbeat_tui.tui.state import DashboardState
 from heartbeat_tui.tui.styles import Status, rich_style
-from heartbeat_tui.tui.textual_private import CrashReportingApp
 from heartbeat_tui.tui.themes import DEFAULT_VARIABLES, load_themes
 from heartbeat_tui.tui.view import FleetView, Thresholds, build_view, changes
 from heartbeat_tui.tui.widgets.seen import seen
-from heartbeat_tui.untrusted import visible, visible_lines
 
-log = logging.getLogger(__name__)
-
-__all__ = ["FleetSource", "HeartbeatApp", "TextualScheduler"]
-
-
-class _TimerHandle:
-    def __init__(self, timer: Timer) -> None:
-        self._timer = timer
-
-    def cancel(self) -> None:
-        self._timer.stop()
-
-
-class TextualScheduler:
-    """The controller's timers and background work, as Textual timers and workers of `app`."""
-
-    def __init__(self, app: App[Any]) -> None:
-        self._app = app
-
-    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
-        return _TimerHandle(self._app.set_timer(delay, callback, name="next-poll"))
-
-    def spawn(self, work: Coroutine[Any, Any, None], *, group: str) -> Cancellable:
-        return self._app.run_worker(work, group=group, name=group, exclusive=True, exit_on_error=False)
-
-
-HANG_UP_GRACE_SECONDS = 5.0
+log = logging.getLogger(__package__)  # the app's one logger, as before the split
 
 BROWSER_CTRL_C = "Ctrl+C copies in the browser and does not quit: q ends the session"
 
 
-def exit_watchdog(seconds: float) -> threading.Thread:
-    """End the process `seconds` from now if it is still running.
-
-    After a hang-up the terminal is gone, and Textual's output thread can die
-    on the first write to it (EIO) while the app's shutdown waits to hand it
-    the last lines: the process would hang on forever. Everything kept is
-    already on disk; the embedded AWS child exits when our pipe to it closes.
-    """
-
-    def run() -> None:
-        time.sleep(seconds)
-        log.warning("still running %.1f s after the hang-up: exiting now", seconds)
-        for handler in logging.getLogger().handlers:
-            try:
-                handler.flush()
-            except Exception:  # exiting anyway
-                pass
-        os._exit(0)
-
-    watchdog = threading.Thread(target=run, name="hang-up-watchdog", daemon=True)
-    watchdog.start()
-    return watchdog
-
-
-class HeartbeatApp(CrashReportingApp):
+class HeartbeatApp(ServiceReads, FlashLine, CollectionPacing):
     """Takes its data source and settings in `__init__`; reads no globals."""
 
     TITLE = "HeartBeat"
-    CSS_PATH = Path(__file__).with_name("heartbeat.tcss")  # absolute: subclasses live elsewhere
+    CSS_PATH = Path(__file__).parent.with_name("heartbeat.tcss")  # absolute: subclasses live elsewhere
     COMMANDS: ClassVar = App.COMMANDS | {HeartbeatCommands}
-    # How often a following logs screen reads what is new (seconds).
-    logs_follow_seconds: float = 5.0
     COMMAND_PALETTE_BINDING = "ctrl+p"
-    NOTIFICATION_TIMEOUT = 8
-    GC_FULL_EVERY = 20
-    GC_FULL_SERVICES = 5000
-    GC_QUIET_SECONDS = 5.0
-    GC_AT_ONCE_SERVICES = 250  # below this a full collection is too cheap to wait for a quiet moment
-    SCREEN_GC_DELAY_SECONDS = 0.5
     # App declares it per instance, so no ClassVar here.
     HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
 
@@ -168,8 +90,6 @@ class HeartbeatApp(CrashReportingApp):
 
     # The one state the header and screens watch; replaced whole, never mutated.
     state: var[DashboardState] = var(DashboardState, init=False)
-    # What the flash line shows (widgets/flash_bar.py); None: nothing to say.
-    flash: var[Flash | None] = var(None, init=False)
 
     def __init__(
         self,
@@ -218,13 +138,6 @@ class HeartbeatApp(CrashReportingApp):
         self.first_paint_at: float | None = None
         # What a poll replaces (snapshot, view, table rows) is freed on its thread, not the loop.
         self.reaper = Reaper()
-        self.notices = NoticeLog()
-        self._flash_timer: Timer | None = None
-        self._flash_until = 0.0
-        self._polls_since_full_gc = 0
-        self._full_gc_due = False
-        self._gc_timer: Timer | None = None
-        self._last_input = -math.inf
         self._styles: dict[str, Style] = {}
         self._wanted_theme = theme
         self._theme_problems: list[str] = []
@@ -374,70 +287,9 @@ class HeartbeatApp(CrashReportingApp):
             self.call_after_refresh(self._first_paint)
         self._settle_garbage_collector(len(message.view.services))
 
-    def _settle_garbage_collector(self, services: int) -> None:
-        """Keep full garbage collections off the keypress path and out of a refresh.
-
-        A snapshot of thousands of services is hundreds of thousands of
-        objects; Python's full collections scan them all (0.3 s at 5,000
-        services, 0.9 s of CPU at 40,000), at moments nobody chose. Snapshots
-        and views are acyclic, so reference counting frees each one when the
-        next replaces it: after each poll everything alive is frozen out of the
-        collector's scans. One full collection (unfrozen first, so cyclic
-        garbage is never kept for good) is due every `GC_FULL_EVERY` polls per
-        `GC_FULL_SERVICES` services: its cost grows with the fleet, so it runs
-        as much less often (every 10 minutes at 5,000 services, every 80 at
-        40,000), the same time per poll. Below 250 services that is every
-        poll: a closed screen (cyclic garbage the freeze would keep) is freed
-        after the next poll, not 20 polls later. It holds the interpreter lock
-        all through, whichever thread runs it, so it waits for a quiet moment
-        (`_collect_when_quiet`) instead of running inside the refresh.
-        """
-
-        self._polls_since_full_gc += 1
-        if self._polls_since_full_gc >= max(1, self.GC_FULL_EVERY * services // self.GC_FULL_SERVICES):
-            self._polls_since_full_gc = 0
-            self._full_gc_due = True
-        if self._full_gc_due and services < self.GC_AT_ONCE_SERVICES:
-            self._full_gc_due = False  # a few milliseconds: right away, as the poll is applied
-            heap.hold(collect_first=True)
-            return
-        heap.hold()
-        if self._full_gc_due:
-            # After this refresh is painted, and only then if the operator is not typing.
-            self.call_after_refresh(self._arm_full_collection)
-
-    def _arm_full_collection(self) -> None:
-        if self._gc_timer is None:
-            self._gc_timer = self.set_timer(0.1, self._collect_when_quiet, name="full-gc")
-
-    def _collect_when_quiet(self) -> None:
-        """The due full collection, once nothing was typed for `GC_QUIET_SECONDS` and no
-        poll is running (a poll applied meanwhile holds its freeze and asks again)."""
-
-        self._gc_timer = None
-        if not self._full_gc_due:
-            return
-        quiet = self.monotonic() - self._last_input
-        if quiet < self.GC_QUIET_SECONDS or self.polling:
-            wait = max(0.1, self.GC_QUIET_SECONDS - quiet)
-            self._gc_timer = self.set_timer(wait, self._collect_when_quiet, name="full-gc")
-            return
-        self._full_gc_due = False
-        heap.hold(collect_first=True)
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
-            self._last_input = self.monotonic()  # the operator is here: no full collection now
-        await super().on_event(event)
-
     def retire(self, *replaced: object) -> None:
         """Free what a refresh replaced (a snapshot, a view, table rows) off the loop (tui/reaper.py)."""
         self.reaper.retire(*replaced)
-
-    def _screen_changed(self, screen: Screen[Any]) -> None:
-        # A closed screen is cycles the freeze would keep till the next full collection:
-        # once its removal is done (it ends after the change is announced), collect them.
-        self.set_timer(self.SCREEN_GC_DELAY_SECONDS, heap.collect_young)
 
     def _first_paint(self) -> None:
         self.first_paint_at = time.monotonic()
@@ -448,71 +300,6 @@ class HeartbeatApp(CrashReportingApp):
         self.reaper.close()
         # Everything frozen is looked at again (tests run many apps in one process).
         heap.release()
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None:
-        """Every notice, from every screen: names, AWS errors and users' input are
-        in them, so none is parsed as markup (`[link='x]` would end the app) and
-        control characters show as visible escapes. `markup` is ignored. Shown on
-        the flash line (`on_notify`), never as a toast over the tables."""
-
-        super().notify(
-            visible_lines(str(message)), title=visible(str(title)), severity=severity, timeout=timeout, markup=False
-        )
-
-    def on_notify(self, message: Notify) -> None:
-        """Kept in the history (`n`) and put on the flash line. Notices that come
-        while one is still up are a burst: the newest is shown with how many more
-        came, and the line takes the colour of the worst of them.
-
-        Textual's own handler is prevented: it would keep each notice as a toast
-        (hidden here, but mounted into the layout and removed again when it
-        expires): two relayouts and full repaints of the screen per notice, most
-        polls, at 40,000 services 30-80 ms of the event loop each."""
-
-        message.prevent_default()
-        notification = message.notification
-        severity = notification.severity
-        notice = Notice(self.clock(), severity, notification.message, notification.title)
-        self.notices.add(notice)
-        current = self.flash
-        if current is None:
-            self.flash = Flash(notice, 0, severity)
-        else:
-            self.flash = Flash(notice, current.more + 1, worse(current.worst, severity))
-        # Errors stay up longer: they may need action.
-        timeout = notification.timeout * (2 if severity == "error" else 1)
-        self._flash_until = self.monotonic() + timeout
-        self._arm_flash(timeout)
-
-    def _arm_flash(self, delay: float) -> None:
-        if self._flash_timer is not None:
-            self._flash_timer.stop()
-        self._flash_timer = self.set_timer(delay, self._flash_due, name="flash")
-
-    def _flash_due(self) -> None:
-        """The timer only wakes us: the app's (injectable) monotonic clock says
-        whether the notice has been up long enough, so a frozen clock keeps it."""
-
-        left = self._flash_until - self.monotonic()
-        if left > 0:
-            self._arm_flash(left)
-            return
-        self._flash_timer = None
-        self.flash = None
-
-    def action_notifications(self) -> None:
-        from heartbeat_tui.tui.screens.notifications import NotificationsScreen
-
-        if not isinstance(self.screen, NotificationsScreen):
-            self.push_screen(NotificationsScreen(list(self.notices.newest_first()), utc=self.frozen_time))
 
     # -- styles from theme variables -------------------------------------------------
 
@@ -594,54 +381,6 @@ class HeartbeatApp(CrashReportingApp):
         for screen in self.screen_stack:
             if isinstance(screen, FleetScreen):
                 screen.restyle()
-
-    def on_detail_requested(self, message: DetailRequested) -> None:
-        self.run_worker(self._fetch_detail(message), group="detail", exclusive=True, exit_on_error=False)
-
-    async def _fetch_detail(self, request: DetailRequested) -> None:
-        # Imported when first used (as the screens are): a session that never opens one
-        # never loads them (their plots, tabs and logs widgets), 2 MB per browser tab.
-        from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
-
-        try:
-            detail = await self.controller.fetch_service_detail(
-                request.account_id, request.region, request.cluster_arn, request.service_name
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # shown on the detail screen, `t` retries
-            reply = DetailReady(request.service_arn, None, f"{type(exc).__name__}: {exc}")
-        else:
-            reply = DetailReady(request.service_arn, detail)
-        for screen in self.screen_stack:
-            if isinstance(screen, ServiceDetailScreen) and screen.service_arn == request.service_arn:
-                screen.post_message(reply)
-
-    def on_logs_requested(self, message: LogsRequested) -> None:
-        from heartbeat_tui.tui.screens.logs import LogsScreen
-
-        message.stop()
-        self.push_screen(LogsScreen(message, clock=self.clock, follow_seconds=self.logs_follow_seconds))
-
-    def on_logs_wanted(self, message: LogsWanted) -> None:
-        self.run_worker(self._fetch_logs(message), group="logs", exit_on_error=False)
-
-    async def _fetch_logs(self, request: LogsWanted) -> None:
-        from heartbeat_tui.tui.screens.logs import LogsScreen
-
-        try:
-            batch = await self.controller.fetch_logs(request.query)
-        except asyncio.CancelledError:
-            raise
-        except HeartbeatError as exc:  # an unknown container, a service gone: the message says it
-            reply = LogsReady(request.request, None, str(exc))
-        except Exception as exc:  # shown on the logs screen; the next read tries again
-            reply = LogsReady(request.request, None, f"{type(exc).__name__}: {exc}")
-        else:
-            reply = LogsReady(request.request, batch)
-        for screen in self.screen_stack:
-            if isinstance(screen, LogsScreen) and screen.awaiting == request.request:
-                screen.post_message(reply)
 
     def action_help(self) -> None:
         from heartbeat_tui.tui.screens.help import HelpScreen
