@@ -163,7 +163,8 @@ async def test_pages_that_never_end_are_given_up(spoiler: Spoiler) -> None:
         assert time.monotonic() - started < 30, operation  # two polls, not a loop
         error = error_of(bad, operation)
         assert f"{operation}: {MAX_EMPTY_PAGES} empty pages in a row" in error, error
-        assert_kept(before, bad, PAYMENTS, metrics=operation != "DescribeScalingActivities")
+        # Not blanked; not compared point by point: the polls follow the wall clock, and a minute may turn.
+        assert_kept(before, bad, PAYMENTS, metrics=False)
         # Bounded: a handful of paged calls per region, each cut after MAX_EMPTY_PAGES pages.
         assert bad.stats.calls_of(operation) <= 8 * MAX_EMPTY_PAGES, operation
 
