@@ -31,9 +31,24 @@ The request goes out on the client's aiohttp session itself, as aiobotocore's
 `send` would send it, unless a proxy is configured for its URL (then through
 `send`, which handles proxies).
 
+Direct calls (`LeanCalls.call`, the collector's entry through `AwsAccess.call`)
+skip botocore's per-call pipeline too: parameter events, endpoint resolution,
+the request dict, `before-call` and `after-call`, about 100 us a call. The
+first call of an operation on a client goes through the client's method, and
+`before-call` keeps botocore's request (URL, headers, signing scope) when the
+body the client's serializer makes of the caller's own parameters is
+botocore's body (no handler changed them). Later calls build that request with
+a fresh body and signature. A throttle, a 5xx, an operation not learnt (a
+proxy, another protocol, another auth scheme), or a paused client go through
+the method as above. No event fires for a call answered directly: the call
+counter counts it itself. Handlers that observe calls through botocore's
+events see only the others; the collector's own (the counter, the refused
+attempt's `RetryAttempts`) do not rely on them.
+
 The private parts used, the client's HTTP session (`_http_session`) and its
 `_proxy_config` and `_get_session`, are read here only;
-`tests/aws/test_lean.py` fails loudly when an upgrade moves them.
+`tests/aws/test_lean.py` fails loudly when an upgrade moves them, and
+`tests/aws/test_direct_calls.py` when direct calls stop being learnt.
 """
 
 from __future__ import annotations

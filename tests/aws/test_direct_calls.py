@@ -300,7 +300,8 @@ async def test_direct_calls_answer_what_botocore_answers_from_the_embedded_aws(c
             described = await access.call(ecs.describe_services, cluster=cluster, services=arns)
         finally:
             stop_counting(token)
-        assert (events.calls, events.sends) == (0, 0)
+        # Upgrade canary: botocore's request is learnt from its `before-call` (aws/lean.py).
+        assert (events.calls, events.sends) == (0, 0), "direct calls went through botocore: update aws/lean.py"
         reference = await ecs.describe_services(cluster=cluster, services=arns)  # through botocore (and before-call)
         assert events.calls == 1
     assert dict(counter.calls) == {"ecs.ListClusters": 1, "ecs.DescribeServices": 1}
