@@ -1,19 +1,21 @@
 """Per-call CPU of the collector's hot reads against the embedded AWS.
 
 Makes `--calls` DescribeServices calls (10 services) and as many GetMetricData
-calls (10 queries) on the collector's own clients (`AwsAccess`: lean calls,
-kept endpoints, flat requests), `--rounds` times, and prints the process CPU
+calls (10 queries) as the collector makes them (`AwsAccess.call`: direct lean
+calls), `--rounds` times, and prints the process CPU
 (user + system) a call, in microseconds: the median round and the lowest.
 The embedded AWS runs in its own process; its CPU is not counted.
 
-`--stub` answers every call in a first `before-call` handler (botocore's
-documented way, its stubber's), so nothing is sent: what is left is botocore's
-own per-call work (parameters, endpoint, request, events).
+`--stub` calls the client methods instead and answers every call in a first
+`before-call` handler (botocore's documented way, its stubber's), so nothing is
+sent: what is left is botocore's own per-call work (parameters, endpoint,
+request, events), which direct calls skip.
 
 Run:  .venv/bin/python benchmarks/call_bench.py [--calls 1000] [--rounds 5] [--stub] [--json]
 
-Compare two commits by running it in a checkout of each, alternating, with
-the load average (`uptime`) beside each figure: the machine is shared.
+Compare two commits by running it with the Python of a checkout of each,
+alternating, with the load average (`uptime`) beside each figure: the machine
+is shared. A checkout without `AwsAccess.call` is measured on its client methods.
 """
 
 from __future__ import annotations
@@ -32,11 +34,19 @@ from pydantic import SecretStr
 
 from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.services import CLOUDWATCH, ECS
-from heartbeat_tui.collector.merging import metric_stat
 from heartbeat_tui.collector.parse import name_from_arn
 from heartbeat_tui.config import EnvSettings, config_from_dict
 from heartbeat_tui.embedded import EmbeddedAWS
 from heartbeat_tui.embedded.fleet import FleetSpec
+
+
+def _metric_stat(cluster: str, service: str, metric: str, stat: str) -> dict[str, Any]:
+    dimensions = [{"Name": "ClusterName", "Value": cluster}, {"Name": "ServiceName", "Value": service}]
+    return {
+        "Metric": {"Namespace": "AWS/ECS", "MetricName": metric, "Dimensions": dimensions},
+        "Period": 60,
+        "Stat": stat,
+    }
 
 
 class _Answered:
@@ -60,8 +70,9 @@ async def _measure(aws: EmbeddedAWS, calls: int, rounds: int, stub: bool) -> dic
         arns = (await ecs.list_services(cluster=cluster, maxResults=10))["serviceArns"][:10]
         end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
         specs = [("CPUUtilization", "Average"), ("MemoryUtilization", "Maximum")] * 5
+        names = [name_from_arn(arn) for arn in arns]
         queries = [
-            {"Id": f"q{i}", "MetricStat": metric_stat(name_from_arn(cluster), name_from_arn(arns[i % len(arns)]), m, s)}
+            {"Id": f"q{i}", "MetricStat": _metric_stat(name_from_arn(cluster), names[i % len(names)], m, s)}
             for i, (m, s) in enumerate(specs)
         ]
         metric_params = {
@@ -71,11 +82,18 @@ async def _measure(aws: EmbeddedAWS, calls: int, rounds: int, stub: bool) -> dic
             "ScanBy": "TimestampAscending",
         }
 
+        # The collector's entry (direct lean calls); a checkout without it calls the methods.
+        direct = None if stub else getattr(access, "call", None)
+
         def describe() -> Awaitable[Any]:
-            return ecs.describe_services(cluster=cluster, services=arns)  # type: ignore[no-any-return]
+            if direct is None:
+                return ecs.describe_services(cluster=cluster, services=arns)  # type: ignore[no-any-return]
+            return direct(ecs.describe_services, cluster=cluster, services=arns)  # type: ignore[no-any-return]
 
         def metrics() -> Awaitable[Any]:
-            return cw.get_metric_data(**metric_params)  # type: ignore[no-any-return]
+            if direct is None:
+                return cw.get_metric_data(**metric_params)  # type: ignore[no-any-return]
+            return direct(cw.get_metric_data, **metric_params)  # type: ignore[no-any-return]
 
         kinds: dict[str, Callable[[], Awaitable[Any]]] = {"DescribeServices": describe, "GetMetricData": metrics}
         if stub:

@@ -45,7 +45,7 @@ from heartbeat_tui.aws.counting import on_call, on_send
 from heartbeat_tui.aws.endpoints import memo_endpoints
 from heartbeat_tui.aws.errors import AssumeRoleFailed, ProfileCredentialsFailed
 from heartbeat_tui.aws.identity import check_assumed_role, check_caller_identity, role_session_name
-from heartbeat_tui.aws.lean import LeanCalls
+from heartbeat_tui.aws.lean import LeanCalls, Operation
 from heartbeat_tui.aws.services import GLOBAL_SERVICES, STS
 from heartbeat_tui.aws.wire import (
     FAST_JSON_OPERATIONS,
@@ -100,6 +100,8 @@ class AwsAccess:
         self._sessions: dict[str, AioSession] = {}
         self._credentials: dict[str, AioDeferredRefreshableCredentials] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
+        # By id: each client with lean calls, and its caller.
+        self._lean: dict[int, tuple[Any, LeanCalls]] = {}
         self._refresh_locks: dict[str, asyncio.Lock] = {}
         self._client_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._forced_at: dict[str, float] = {}
@@ -163,6 +165,7 @@ class AwsAccess:
 
     async def close(self) -> None:
         self._clients.clear()
+        self._lean.clear()
         await self._stack.aclose()
 
     # -- clients --------------------------------------------------------------
@@ -182,8 +185,9 @@ class AwsAccess:
         client.meta.events.register("before-send", on_send)
         operations = FAST_JSON_OPERATIONS.get(service, ())
         lists = SPLICED_LISTS.get(service, {})
+        serializer = None
         if lists or operations:
-            client._serializer = SplicingSerializer(client._serializer, lists, flat=operations)
+            serializer = client._serializer = SplicingSerializer(client._serializer, lists, flat=operations)
         cache_user_agent(client)
         service_id = client.meta.service_model.service_id.hyphenize()
         for operation in operations:
@@ -192,8 +196,21 @@ class AwsAccess:
             memo_endpoints(client, operations)
             # The same credentials object the client signs with (renewed in place).
             credentials = await session.get_credentials()
-            LeanCalls(client, credentials, operations, clock=lambda: self._clock().timestamp())
+            lean = LeanCalls(
+                client, credentials, operations, serializer=serializer, clock=lambda: self._clock().timestamp()
+            )
+            self._lean[id(client)] = (client, lean)
         return client
+
+    async def call(self, method: Operation, **params: Any) -> dict[str, Any]:
+        """`method(**params)`, an operation of one of these clients: the
+        collector's hot reads are answered by the client's `LeanCalls` without
+        botocore's per-call pipeline when they can be (`LeanCalls.call`)."""
+
+        entry = self._lean.get(id(getattr(method, "__self__", None)))
+        if entry is None or entry[0] is not method.__self__:  # type: ignore[attr-defined]
+            return await method(**params)
+        return await entry[1].call(method, params)
 
     async def base_client(self, service: str, region: str | None = None) -> Any:
         return await self.client(None, service, region or self._config.region)

@@ -1,6 +1,7 @@
 """Counting AWS calls: each poll counts the calls (by `service.Operation`) and
 HTTP attempts (retries included) made by its tasks, through botocore's
-`before-call` and `before-send` events that every client registers."""
+`before-call` and `before-send` events that every client registers, and
+through `count_call` / `on_send` for the calls `aws/lean.py` makes without them."""
 
 from __future__ import annotations
 
@@ -43,10 +44,18 @@ def on_call(model: Any = None, **_: Any) -> None:
         counter.calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
 
+def count_call(name: str, n: int = 1) -> None:
+    """`n` calls of `service.Operation` (calls answered without botocore's events)."""
+
+    counter = _current_counter.get()
+    if counter is not None:
+        counter.calls[name] += n
+
+
 def on_send(**_: Any) -> None:
     counter = _current_counter.get()
     if counter is not None:
         counter.http_requests += 1
 
 
-__all__ = ["CallCounter", "counting", "on_call", "on_send", "stop_counting"]
+__all__ = ["CallCounter", "count_call", "counting", "on_call", "on_send", "stop_counting"]

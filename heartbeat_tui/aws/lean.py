@@ -31,31 +31,48 @@ The request goes out on the client's aiohttp session itself, as aiobotocore's
 `send` would send it, unless a proxy is configured for its URL (then through
 `send`, which handles proxies).
 
+Direct calls (`LeanCalls.call`, the collector's entry through `AwsAccess.call`)
+skip botocore's per-call pipeline too: parameter events, endpoint resolution,
+the request dict, `before-call` and `after-call`, about 100 us a call. The
+first call of an operation on a client goes through the client's method, and
+`before-call` keeps botocore's request (URL, headers, signing scope) when the
+body the client's serializer makes of the caller's own parameters is
+botocore's body (no handler changed them). Later calls build that request with
+a fresh body and signature. A throttle, a 5xx, an operation not learnt (a
+proxy, another protocol, another auth scheme), or a paused client go through
+the method as above. No event fires for a call answered directly: the call
+counter counts it itself. Handlers that observe calls through botocore's
+events see only the others; the collector's own (the counter, the refused
+attempt's `RetryAttempts`) do not rely on them.
+
 The private parts used, the client's HTTP session (`_http_session`) and its
 `_proxy_config` and `_get_session`, are read here only;
-`tests/aws/test_lean.py` fails loudly when an upgrade moves them.
+`tests/aws/test_lean.py` fails loudly when an upgrade moves them, and
+`tests/aws/test_direct_calls.py` when direct calls stop being learnt.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import orjson
 from aiobotocore.awsrequest import AioAWSResponse
 from botocore.awsrequest import AWSPreparedRequest
+from botocore.exceptions import ClientError
 from botocore.parsers import create_parser
 from botocore.retries.standard import RetryContext, StandardRetryConditions
 from yarl import URL
 
-from heartbeat_tui.aws.counting import on_send
+from heartbeat_tui.aws.counting import count_call, on_send
 from heartbeat_tui.aws.wire import loads_answer
 
 log = logging.getLogger(__name__)
@@ -100,6 +117,28 @@ _UNSIGNED = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 #: In a call's context: a lean attempt was sent and refused (botocore's attempts follow it).
 _REFUSED = "heartbeat_lean_refused"
+
+
+#: A client's operation, as the collector calls it (keyword arguments, a parsed answer).
+Operation = Callable[..., Awaitable[dict[str, Any]]]
+
+
+class _Request(NamedTuple):
+    """botocore's request of an operation on one client, as a lean call sends it:
+    all but its body and the per-attempt headers (signature, date, retry count)."""
+
+    model: Any
+    url: str
+    host: str
+    headers: dict[str, str]
+    region: str
+    service: str
+
+
+#: While a direct call goes through the client's method to learn its request: (caller, operation, parameters).
+_LEARNING: contextvars.ContextVar[tuple[LeanCalls, str, dict[str, Any]] | None] = contextvars.ContextVar(
+    "heartbeat_lean_learning", default=None
+)
 
 
 def _host_header(url: str) -> str | None:
@@ -193,9 +232,12 @@ class LeanCalls:
         credentials: Any,
         operations: tuple[str, ...],
         *,
+        serializer: Any = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`clock` (seconds) times the pause after a refused call."""
+        """`clock` (seconds) times the pause after a refused call. `serializer`
+        (the client's) makes the bodies of direct calls (`call`); without it,
+        every call goes through the client's method."""
 
         self._credentials = credentials
         http = _http_session(client)
@@ -210,7 +252,17 @@ class LeanCalls:
         self._paused_until = 0.0
         self._hosts: dict[str, str | None] = {}
         self._urls: dict[str, URL | None] = {}
+        self._serializer = serializer
+        self._exceptions: Any = None
+        # Direct calls: the client's method names of `operations`, and what is known of their requests.
+        self._names: dict[str, str] = {}
+        self._counted = {name: f"{self._service_name}.{name}" for name in self._operations}
+        self._requests: dict[str, _Request] = {}
         if http is not None and credentials is not None:
+            if serializer is not None:
+                self._exceptions = client.exceptions
+                mapping = client.meta.method_to_api_mapping
+                self._names = {method: name for method, name in mapping.items() if name in self._operations}
             # On the event itself, last: every other handler (the call counter) runs first.
             client.meta.events.register_last("before-call", self._before_call)
             client.meta.events.register_first("after-call", _count_refused)
@@ -254,28 +306,129 @@ class LeanCalls:
             or not str(headers_out.get("Content-Type", "")).startswith("application/x-amz-json-")
         ):
             return None
+        signing = context.get("signing") or {}
+        request = _Request(
+            model,
+            params["url"],
+            host,
+            {k: v for k, v in headers_out.items() if k.lower() not in _PER_ATTEMPT},
+            signing.get("region") or self._region,
+            signing.get("signing_name") or self._signing_name,
+        )
+        learning = _LEARNING.get()
+        if learning is not None and learning[0] is self and learning[1] == model.name:
+            self._learn(request, body, learning[2])
+        headers = dict(request.headers)
+        if not await self._signed(request, headers, body):
+            return None
+        answer = await self._exchange(request, headers, body, context)
+        if answer is None:
+            context[_REFUSED] = True
+        return answer
+
+    async def _signed(self, request: _Request, headers: dict[str, str], body: bytes) -> bool:
+        """Sign `headers` with the client's credentials as they are now; False when it has none usable."""
+
         credentials = await self._credentials.get_frozen_credentials()
         if credentials is None or not credentials.access_key or not credentials.secret_key:
-            return None
-        signing = context.get("signing") or {}
-        headers = {k: v for k, v in headers_out.items() if k.lower() not in _PER_ATTEMPT}
+            return False
         self._signer.sign(
             headers,
             body,
-            host=host,
-            region=signing.get("region") or self._region,
-            service=signing.get("signing_name") or self._signing_name,
+            host=request.host,
+            region=request.region,
+            service=request.service,
             access_key=credentials.access_key,
             secret_key=credentials.secret_key,
             token=credentials.token,
             now=datetime.now(timezone.utc),
         )
+        return True
+
+    async def _exchange(
+        self, request: _Request, headers: dict[str, str], body: bytes, context: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]] | None:
+        """The signed request sent (one HTTP request of the poll); None: refused, and the client paused."""
+
         on_send()
-        answer = await self._send(model, params["url"], headers, body, context)
+        answer = await self._send(request.model, request.url, headers, body, context)
         if answer is None:
             self._paused_until = self._clock() + PAUSE_SECONDS
-            context[_REFUSED] = True
         return answer
+
+    # -- the direct entry ------------------------------------------------------
+
+    def _learn(self, request: _Request, body: bytes, parameters: dict[str, Any]) -> None:
+        """Keep botocore's request of an operation (all but its body and the
+        per-attempt headers) when the body the serializer makes of the caller's
+        own parameters is botocore's: no handler changed them on the way. With
+        a proxy for its URL, the operation stays on botocore's path."""
+
+        try:
+            ours = self._serializer.serialize_to_request(parameters, request.model).get("body")
+        except Exception:  # botocore's request stands; the operation stays botocore's
+            return
+        if isinstance(ours, str):
+            ours = ours.encode()
+        if ours == body and not self._proxied(request.url):
+            self._requests[request.model.name] = request
+
+    def _proxied(self, url: str) -> bool:
+        try:
+            config = self._http._proxy_config
+            return config.proxy_url_for(url) is not None or bool(config.proxy_headers_for(url))
+        except AttributeError:  # moved by an upgrade: botocore's path (tests/aws/test_lean.py fails)
+            return True
+
+    async def call(self, method: Operation, parameters: dict[str, Any]) -> dict[str, Any]:
+        """`method(**parameters)`, a call of one of the client's operations:
+        answered here when it is one of `operations` and botocore's request
+        for it is known, without botocore's per-call pipeline; otherwise by the
+        method, exactly as before.
+
+        The request is botocore's (learnt from its first call of the operation
+        on this client: URL, headers, signing scope) with the body made by the
+        client's serializer from `parameters`; it is signed, sent and decoded
+        as `before-call` does. A 200 is the answer; an error botocore would not
+        retry is raised as botocore raises it (`client.exceptions`); anything
+        else (a throttle, a 5xx, no connection) pauses the client and the
+        method sends the call again, with botocore's retries, rate limiter and
+        error parsing, the refused attempt counted in `RetryAttempts`.
+
+        No event fires for a call answered here: the call counter counts it
+        directly (`count_call`, `on_send`).
+        """
+
+        operation = self._names.get(getattr(method, "__name__", ""))
+        if operation is None or self._paused():
+            return await method(**parameters)
+        request = self._requests.get(operation)
+        if request is None:
+            token = _LEARNING.set((self, operation, parameters))
+            try:
+                return await method(**parameters)
+            finally:
+                _LEARNING.reset(token)
+        try:
+            body = self._serializer.serialize_to_request(parameters, request.model)["body"]
+        except Exception:  # botocore's own error for these parameters
+            return await method(**parameters)
+        if isinstance(body, str):
+            body = body.encode()
+        headers = dict(request.headers)
+        if not await self._signed(request, headers, body):
+            return await method(**parameters)
+        name = self._counted[operation]
+        count_call(name)  # before it is sent, as botocore's `before-call` counts it
+        answer = await self._exchange(request, headers, body, {})
+        if answer is None:
+            count_call(name, -1)  # the method counts the call
+            return await _after_refusal(method, parameters)
+        response, parsed = answer
+        if response.status_code >= 300:
+            code = parsed.get("Error", {}).get("Code")
+            raise self._exceptions.from_code(code)(parsed, operation)
+        return parsed
 
     def _direct(self, url: str) -> URL | None:
         """The URL as aiohttp takes it, when the request goes to it without a proxy;
@@ -372,7 +525,24 @@ class LeanCalls:
 def _count_refused(parsed: Any = None, context: Any = None, **_: Any) -> None:
     """`after-call`, first: botocore counted only its own attempts; add the refused lean one."""
 
-    if isinstance(context, dict) and context.pop(_REFUSED, False) and isinstance(parsed, dict):
+    if isinstance(context, dict) and context.pop(_REFUSED, False):
+        _add_attempt(parsed)
+
+
+async def _after_refusal(method: Operation, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The call sent by the client's method after a refused direct attempt, which counts in `RetryAttempts`."""
+
+    try:
+        parsed = await method(**parameters)
+    except ClientError as exc:
+        _add_attempt(exc.response)
+        raise
+    _add_attempt(parsed)
+    return parsed
+
+
+def _add_attempt(parsed: Any) -> None:
+    if isinstance(parsed, dict):
         metadata = parsed.setdefault("ResponseMetadata", {})
         metadata["RetryAttempts"] = int(metadata.get("RetryAttempts") or 0) + 1
 
@@ -382,4 +552,4 @@ _ERROR_PARSER = create_parser("json")
 _RETRYABLE = StandardRetryConditions(max_attempts=2)
 
 
-__all__ = ["PAUSE_SECONDS", "LeanCalls", "SigV4Signer"]
+__all__ = ["PAUSE_SECONDS", "LeanCalls", "Operation", "SigV4Signer"]

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.errors import BadResponse, is_expired_credentials
+from heartbeat_tui.aws.lean import Operation
 from heartbeat_tui.collector.limits import MAX_EMPTY_PAGES, MAX_PAGES
 from heartbeat_tui.collector.state import AccountState
 from heartbeat_tui.collector.steps import PRIORITY_CHAIN, Step, StepFailed
@@ -18,9 +19,6 @@ from heartbeat_tui.config import Config
 
 log = logging.getLogger("heartbeat_tui.collector.collector")
 T = TypeVar("T")
-
-#: A botocore client's operation, as the readers call it (keyword arguments, a parsed answer).
-Operation = Callable[..., Awaitable[dict[str, Any]]]
 
 
 class PollContext:
@@ -60,6 +58,15 @@ class PollContext:
             except Exception as exc:  # every failure becomes a StepFailed
                 raise StepFailed(step, exc) from exc
 
+    async def read(
+        self, state: AccountState, step: Step, method: Operation, priority: int = PRIORITY_CHAIN, **params: Any
+    ) -> dict[str, Any]:
+        """`call` of `method(**params)`, a client's operation: a hot read is
+        answered by the client's lean caller, without botocore's per-call
+        pipeline, where it can be (`AwsAccess.call`)."""
+
+        return await self.call(state, step, functools.partial(self.access.call, method, **params), priority)
+
     async def pages(
         self,
         state: AccountState,
@@ -76,7 +83,7 @@ class PollContext:
         pages = empty = 0
         while True:
             page_kwargs = {**kwargs, token_key: token} if token else kwargs
-            page = await self.call(state, step, functools.partial(method, **page_kwargs), priority)
+            page = await self.read(state, step, method, priority, **page_kwargs)
             yield page
             token = page.get(token_key)
             if not token:

@@ -184,7 +184,7 @@ class EcsReader:
             return arns
 
         async def describe(batch: list[str]) -> list[Cluster]:
-            response = await self._ctx.call(state, DESCRIBE_CLUSTERS, lambda: ecs.describe_clusters(clusters=batch))
+            response = await self._ctx.read(state, DESCRIBE_CLUSTERS, ecs.describe_clusters, clusters=batch)
             raise_failures(DESCRIBE_CLUSTERS, response)
             items = response.get("clusters") or []
             clusters = [parse_cluster(item) for item in items]
@@ -268,11 +268,8 @@ class EcsReader:
         max_events = self._ctx.config.file.collector.events_per_service
 
         async def describe(cluster_arn: str, batch: list[str]) -> tuple[str, list[Service]]:
-            response = await self._ctx.call(
-                state,
-                DESCRIBE_SERVICES,
-                lambda: ecs.describe_services(cluster=cluster_arn, services=batch),
-                PRIORITY_FAN_OUT,
+            response = await self._ctx.read(
+                state, DESCRIBE_SERVICES, ecs.describe_services, PRIORITY_FAN_OUT, cluster=cluster_arn, services=batch
             )
             raise_failures(DESCRIBE_SERVICES, response)
             items = response.get("services") or []

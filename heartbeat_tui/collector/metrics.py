@@ -143,7 +143,7 @@ class MetricReader:
             # bound on calls in flight) and dropped when it returns: a poll of
             # 40,000 services has 160,000 of them, a few hundred MB if every
             # batch held its own from the start of the poll.
-            return await cw.get_metric_data(MetricDataQueries=metric_queries(batch), **kwargs)
+            return await self._ctx.access.call(cw.get_metric_data, MetricDataQueries=metric_queries(batch), **kwargs)
 
         decoded = MetricResults(BatchIds(batch))
         async for response in self._ctx.pages(

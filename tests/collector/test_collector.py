@@ -140,8 +140,14 @@ async def test_metrics_are_incremental_after_the_first_poll(clean_aws: Any) -> N
 
     async with Collector(config) as collector:
         first = await collector.poll()
-        for client in list(collector._access._clients.values()):  # test hook
-            client.meta.events.register("provide-client-params.cloudwatch.GetMetricData", record)
+        original = collector._access.call  # test hook: every call of a read, with its parameters
+
+        async def recording(method: Any, **params: Any) -> Any:
+            if getattr(method, "__name__", "") == "get_metric_data":
+                record(params)
+            return await original(method, **params)
+
+        collector._access.call = recording  # type: ignore[method-assign]
         second = await collector.poll()
 
     # The first poll loaded the whole window.
@@ -375,36 +381,39 @@ async def test_calls_in_flight_per_account_are_bounded_per_service(clean_aws: An
     overall: Counter[str] = Counter()
     peak_overall: Counter[str] = Counter()
 
-    def started(context: dict[str, Any], **_: Any) -> None:
-        lane = context["heartbeat_lane"]
+    def started(lane: tuple[str, str]) -> None:
         in_flight[lane] += 1
         overall[lane[0]] += 1
         peak[lane] = max(peak[lane], in_flight[lane])
         peak_overall[lane[0]] = max(peak_overall[lane[0]], overall[lane[0]])
 
-    def finished(context: dict[str, Any], **_: Any) -> None:
-        in_flight[context["heartbeat_lane"]] -= 1
-        overall[context["heartbeat_lane"][0]] -= 1
+    def finished(lane: tuple[str, str]) -> None:
+        in_flight[lane] -= 1
+        overall[lane[0]] -= 1
 
+    lanes: dict[int, tuple[str, str]] = {}
     async with Collector(config) as collector:
-        original = collector._access.client  # test hook: tag each client's calls
+        original = collector._access.client  # test hook: the lane of each client
+        original_call = collector._access.call  # test hook: the readers' calls, in flight
 
         async def tagged(account: Any, service: str, region: str) -> Any:
             client = await original(account, service, region)
             # STS is the hub's client but calls AssumeRole on behalf of each account.
-            if service != "sts" and not getattr(client, "_heartbeat_tagged", False):
-                lane = (account.id if account else HUB, service)
-
-                def tag(context: dict[str, Any], **_: Any) -> None:
-                    context["heartbeat_lane"] = lane
-
-                client.meta.events.register_first("before-parameter-build", tag)
-                client.meta.events.register("before-call", started)
-                client.meta.events.register("after-call", finished)
-                client.meta.events.register("after-call-error", finished)
-                client._heartbeat_tagged = True
+            if service != "sts":
+                lanes[id(client)] = (account.id if account else HUB, service)
             return client
 
+        async def counted(method: Any, **params: Any) -> Any:
+            lane = lanes.get(id(getattr(method, "__self__", None)))
+            if lane is None:
+                return await original_call(method, **params)
+            started(lane)
+            try:
+                return await original_call(method, **params)
+            finally:
+                finished(lane)
+
+        collector._access.call = counted  # type: ignore[method-assign]
         collector._access.client = tagged  # type: ignore[method-assign]
         snapshot = await collector.poll()
     assert snapshot.account(PAYMENTS).status is AccountStatus.OK  # type: ignore[union-attr]
