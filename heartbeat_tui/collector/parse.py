@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+import orjson
+
 from heartbeat_tui.aws.errors import BadResponse
 from heartbeat_tui.models import (
     Cluster,
@@ -75,6 +77,20 @@ def _required(item: Mapping[str, Any], key: str, what: str) -> Any:
     if value is None:
         raise BadResponse(f"{what} without {key}")
     return value
+
+
+def fingerprint(item: Any) -> int:
+    """What an answer's item holds, to know an unchanged one (most items, most
+    polls) without parsing it again: the hash of its JSON.
+
+    Python's hash of the bytes (SipHash, 64 bits, keyed afresh in each process)
+    costs a third of a 128-bit BLAKE2 digest (1.1 against 2.7 us for a service
+    with its events), and two different items of one service, a poll apart,
+    have the same one with a chance of 2**-64: a service shown as it was one
+    change ago, until its next change.
+    """
+
+    return hash(orjson.dumps(item))
 
 
 def name_from_arn(arn: str) -> str:
