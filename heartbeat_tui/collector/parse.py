@@ -1,5 +1,9 @@
 """AWS responses -> snapshot models. Tolerant of missing fields and unknown
-enum values: a malformed item is described, never a crash of the whole poll."""
+enum values: a malformed item is described, never a crash of the whole poll.
+
+Every value is converted here to the type its model declares, so the models a
+poll makes often (services and their parts, clusters, scaling targets and
+activities) are made without validating them again (`collector.construct`)."""
 
 from __future__ import annotations
 
