@@ -155,7 +155,7 @@ def assert_same(fast: Any, slow: Any) -> None:
 
 
 @pytest.mark.parametrize("cls", MADE, ids=lambda c: c.__name__)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_maker_makes_what_validation_makes(cls: type[Frozen], data: st.DataObject) -> None:
     fields = data.draw(_given_fields(cls))
