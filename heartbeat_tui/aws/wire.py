@@ -61,6 +61,10 @@ _TIMESTAMPS = b'"Timestamps":['
 _SHARED = "=shared-timestamps="
 _SHARED_JSON = b'"Timestamps":"' + _SHARED.encode() + b'"'
 _BACKSLASH = ord("\\")
+# Shorter arrays (about 20 timestamps, a warm poll's re-read minutes) are
+# decoded as they are: finding and splicing 500 of them cost more than decoding
+# them (0.33 against 0.22 ms for 500 series of 9 points).
+_SHARE_FROM = 256
 
 
 def loads_answer(operation: str, body: bytes) -> Any:
@@ -71,6 +75,7 @@ def loads_answer(operation: str, body: bytes) -> Any:
     same minutes: its 90,000 timestamps were most of the decoding (about 5 ms an
     answer; 2 ms with them shared). The arrays are compared as bytes, so the
     answer decodes to equal values either way; the shared list is read, never changed.
+    Arrays shorter than `_SHARE_FROM` bytes are not worth it and stay as they are.
     """
 
     if operation != "GetMetricData" or _SHARED.encode() in body:
@@ -80,7 +85,7 @@ def loads_answer(operation: str, body: bytes) -> Any:
     while start >= 0 and (body.startswith(b"]", start + len(_TIMESTAMPS)) or body[start - 1] == _BACKSLASH):
         start = body.find(_TIMESTAMPS, start + 1)
     end = body.find(b"]", start) + 1 if start >= 0 else 0
-    if end <= 0:
+    if end - start < _SHARE_FROM:  # none, or a warm poll's few minutes: a plain decode is quicker
         return orjson.loads(body)
     shared_json = body[start:end]
     pieces: list[bytes] = []

@@ -22,13 +22,10 @@ DescribeServices.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import orjson
 
 from heartbeat_tui.aws.errors import BadResponse
 from heartbeat_tui.aws.services import ECS
@@ -40,7 +37,7 @@ from heartbeat_tui.collector.limits import (
     SERVICES_RELIST_SECONDS,
 )
 from heartbeat_tui.collector.metrics import MetricReader
-from heartbeat_tui.collector.parse import parse_cluster, parse_service
+from heartbeat_tui.collector.parse import fingerprint, parse_cluster, parse_service
 from heartbeat_tui.collector.state import AccountState, Inventory, RegionState
 from heartbeat_tui.collector.steps import (
     PRIORITY_FAN_OUT,
@@ -349,9 +346,9 @@ def _cluster_gone(failure: StepFailed, plan: Plan, inventory: Inventory) -> bool
 
 def _parse_service_cached(rstate: RegionState, item: dict[str, Any], cluster_arn: str, max_events: int) -> Service:
     """Parse a DescribeServices item, reusing the previous result when the item
-    is byte-for-byte what it was (most services, most polls)."""
+    is what it was (most services, most polls: `parse.fingerprint`)."""
 
-    digest = hashlib.blake2b(orjson.dumps(item), digest_size=16).digest()
+    digest = fingerprint(item)
     arn = str(item.get("serviceArn"))
     cached = rstate.parsed.get(arn)
     if cached is not None and cached[0] == digest:

@@ -5,18 +5,15 @@ older than the window."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
-
-import orjson
 
 from heartbeat_tui.aws.services import AUTOSCALING
 from heartbeat_tui.collector.context import Operation, PollContext
 from heartbeat_tui.collector.limits import AUTOSCALING_PAGE_SIZE, DESIRED_COUNT, TERMINAL_ACTIVITY_STATES
 from heartbeat_tui.collector.merging import keep_equal, merge_activities
-from heartbeat_tui.collector.parse import parse_scalable_target, parse_scaling_activity
+from heartbeat_tui.collector.parse import fingerprint, parse_scalable_target, parse_scaling_activity
 from heartbeat_tui.collector.state import AccountState, RegionState
 from heartbeat_tui.collector.steps import Lane, Step, gather_both
 from heartbeat_tui.models import ScalableTarget, ScalingActivity
@@ -49,7 +46,7 @@ class ScalingReader:
         aas = await self._ctx.access.client(state.config, AUTOSCALING, region)
 
         parsed = rstate.parsed_targets
-        seen: dict[str, tuple[bytes, ScalableTarget]] = {}
+        seen: dict[str, tuple[int, ScalableTarget]] = {}
 
         async def targets() -> dict[str, ScalableTarget]:
             found: dict[str, ScalableTarget] = {}
@@ -57,7 +54,7 @@ class ScalingReader:
                 for item in page.get("ScalableTargets") or []:
                     if item.get("ScalableDimension", DESIRED_COUNT) == DESIRED_COUNT:
                         # Most targets never change: an unchanged item keeps its object, unparsed.
-                        digest = hashlib.blake2b(orjson.dumps(item), digest_size=16).digest()
+                        digest = fingerprint(item)
                         cached = parsed.get(str(item.get("ResourceId")))
                         if cached is not None and cached[0] == digest:
                             target = cached[1]

@@ -31,11 +31,11 @@ class RegionState:
     targets: dict[str, ScalableTarget] = field(default_factory=dict)
     activities: dict[str, tuple[ScalingActivity, ...]] = field(default_factory=dict)
     scaling_fetched_at: datetime | None = None
-    # Services by ARN with a digest of the raw item they came from (once a poll
+    # Services by ARN with the fingerprint of the raw item they came from (once a poll
     # is done, the snapshot's object, metrics attached: `Collector._attach`), and
     # the last snapshot's clusters with their parts: unchanged data keeps its object.
-    parsed: dict[str, tuple[bytes, Service]] = field(default_factory=dict)
-    parsed_targets: dict[str, tuple[bytes, ScalableTarget]] = field(default_factory=dict)
+    parsed: dict[str, tuple[int, Service]] = field(default_factory=dict)
+    parsed_targets: dict[str, tuple[int, ScalableTarget]] = field(default_factory=dict)
     attached: dict[str, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
     # When each cluster's service list (in `clusters`) was last read whole with
     # ListServices; see `Inventory`.

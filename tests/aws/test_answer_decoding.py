@@ -53,7 +53,26 @@ def test_other_operations_and_bad_json() -> None:
         loads_answer("GetMetricData", body[:-5])
 
 
-@given(st.lists(st.sampled_from([[], [60], [60, 120], [120, 60], [60, 120, 180]]), max_size=8))
+_HOURS = [1_796_317_500 + 60 * n for n in range(180)]
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [[], [60], [60, 120], [120, 60], [60, 120, 180], _HOURS, _HOURS[:-1], _HOURS[1:], _HOURS[:30], _HOURS[:20]]
+        ),
+        max_size=8,
+    )
+)
 def test_any_mix_of_timelines_decodes_as_plain_json(timelines: list[list[int]]) -> None:
     body = _answer(timelines)
     assert loads_answer("GetMetricData", body) == orjson.loads(body)
+
+
+def test_a_few_minutes_are_decoded_as_they_are() -> None:
+    """A warm poll's answers (a few points a series) are not worth sharing."""
+
+    few = [60 * n for n in range(1, 10)]
+    data = loads_answer("GetMetricData", _answer([few, few]))
+    stamps = [r["Timestamps"] for r in data["MetricDataResults"]]
+    assert stamps[0] == stamps[1] == few and stamps[0] is not stamps[1]
