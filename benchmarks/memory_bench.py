@@ -10,15 +10,22 @@ with the calls and timings; this one answers "what holds it":
   polls grouped by where it was allocated (slow: accounts get 900 s);
 * `--mallocstats`: CPython's allocator statistics after the polls, in full
   (the output's `pymalloc` gives its arenas, live and free bytes before the
-  collector, after the cold poll and after the polls).
+  collector, after the cold poll and after the polls);
+* `--breakdown`: after the polls (and after the RSS is read), the live bytes
+  a service by type in the snapshot (`sys.getsizeof`, each object once),
+  by model field for its strings and datetimes, and in what the collector
+  holds besides the snapshot, by owner (AWS clients, per-region state); and
+  the C heap (glibc's `mallinfo2`: in use and free, every malloc arena) and
+  the RSS by mapping (`/proc/self/smaps`: pymalloc's arenas are anonymous).
 
-Run:  .venv/bin/python benchmarks/memory_bench.py --fleet 10x2x5x100 [--warm 2] [--trace 8 --top 25]
+Run:  .venv/bin/python benchmarks/memory_bench.py --fleet 10x2x5x100 [--warm 2] [--trace 8 --top 25] [--breakdown]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import gc
 import json
 import os
@@ -27,10 +34,14 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections import Counter, deque
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
+from types import FunctionType, ModuleType
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -68,6 +79,119 @@ def pymalloc_mb() -> dict[str, float]:
     }
     found["arenas"] *= 1 << 20  # 1 MiB each (3.10+)
     return {f"{name}_mb": round(value / 1024 / 1024, 1) for name, value in found.items()}
+
+
+_SKIPPED = (type, ModuleType, FunctionType)  # shared by the whole process, not what a fleet costs
+
+
+def _reachable(roots: Iterable[Any], seen: set[int]) -> Iterable[tuple[Any, tuple[str, ...]]]:
+    """Every object reachable from `roots` not in `seen` (which it fills), once,
+    breadth first, with the types on its way from a root (up to 5)."""
+
+    queue: deque[tuple[Any, tuple[str, ...]]] = deque((root, ()) for root in roots)
+    while queue:
+        obj, path = queue.popleft()
+        if id(obj) in seen or isinstance(obj, _SKIPPED):
+            continue
+        seen.add(id(obj))
+        yield obj, path
+        below = (*path, type(obj).__name__) if len(path) < 5 else path
+        queue.extend((ref, below) for ref in gc.get_referents(obj))
+
+
+def _top(sizes: Counter[str], counts: Counter[str], services: int, top: int) -> dict[str, str]:
+    return {
+        name: f"{size / 1024 / services:.3f} KB, {counts[name] / services:.2f} objects"
+        for name, size in sizes.most_common(top)
+    }
+
+
+def breakdown(snapshot: Any, collector: Any, services: int, top: int) -> dict[str, Any]:
+    """What holds the memory, a service (see the module's docstring)."""
+
+    seen: set[int] = set()
+    sizes: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    for obj, _ in _reachable([snapshot], seen):
+        sizes[type(obj).__name__] += sys.getsizeof(obj)
+        counts[type(obj).__name__] += 1
+    out: dict[str, Any] = {
+        "snapshot_kb": round(sum(sizes.values()) / 1024 / services, 3),
+        "snapshot_by_type": _top(sizes, counts, services, top),
+    }
+    field_sizes: Counter[str] = Counter()
+    field_counts: Counter[str] = Counter()
+    models: list[Any] = [snapshot]
+    done: set[int] = set()
+    while models:
+        item = models.pop()
+        if isinstance(item, tuple):
+            models.extend(item)
+        elif isinstance(item, BaseModel) and id(item) not in done:
+            done.add(id(item))
+            for name, value in item.__dict__.items():
+                if isinstance(value, str | datetime):
+                    if id(value) not in done:
+                        done.add(id(value))
+                        field_sizes[f"{type(item).__name__}.{name}"] += sys.getsizeof(value)
+                        field_counts[f"{type(item).__name__}.{name}"] += 1
+                else:
+                    models.append(value)
+    out["strings_and_datetimes_by_field"] = _top(field_sizes, field_counts, services, top)
+    owners: Counter[str] = Counter()
+    owner_counts: Counter[str] = Counter()
+    for obj, path in _reachable([collector], seen):  # what the snapshot holds is seen already
+        owner = ">".join(path[:5])
+        owners[owner] += sys.getsizeof(obj)
+        owner_counts[owner] += 1
+    out["collector_besides_snapshot_kb"] = round(sum(owners.values()) / 1024 / services, 3)
+    out["collector_besides_snapshot_by_owner"] = _top(owners, owner_counts, services, top)
+    return out
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        ("arena", ctypes.c_size_t),
+        ("ordblks", ctypes.c_size_t),
+        ("smblks", ctypes.c_size_t),
+        ("hblks", ctypes.c_size_t),
+        ("hblkhd", ctypes.c_size_t),
+        ("usmblks", ctypes.c_size_t),
+        ("fsmblks", ctypes.c_size_t),
+        ("uordblks", ctypes.c_size_t),
+        ("fordblks", ctypes.c_size_t),
+        ("keepcost", ctypes.c_size_t),
+    ]
+
+
+def c_heap_mb() -> dict[str, float]:
+    """glibc's malloc over all its arenas: the heap it holds, the bytes in use and free
+    (free pages are given back by `heap.give_back`, so not all of it is RSS)."""
+
+    try:
+        call = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):  # not glibc 2.33+
+        return {}
+    call.restype = _MallInfo2
+    info = call()
+    held = {"held_mb": info.arena + info.hblkhd, "in_use_mb": info.uordblks + info.hblkhd, "free_mb": info.fordblks}
+    return {name: round(value / 1024 / 1024, 1) for name, value in held.items()}
+
+
+def rss_by_mapping_mb() -> dict[str, float]:
+    """The RSS by mapping: `[anon]` (pymalloc's arenas, threads' stacks and malloc
+    arenas), `[heap]` (glibc's main arena), and the largest files."""
+
+    rss: Counter[str] = Counter()
+    mapping = "[anon]"
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if fields[0] == "Rss:":
+                rss[mapping] += int(fields[1])
+            elif "-" in fields[0] and not fields[0].endswith(":"):
+                mapping = os.path.basename(fields[5]) if len(fields) > 5 else "[anon]"
+    return {name: round(kb / 1024, 1) for name, kb in rss.most_common(6)}
 
 
 def rss_mb() -> float:
@@ -118,6 +242,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             after = rss_mb()
             pymalloc["after_polls"] = pymalloc_mb()
             count = snapshot.service_count
+            c_heap, mappings = c_heap_mb(), rss_by_mapping_mb()  # before the breakdown allocates
             result = {
                 "services": count,
                 "rss_before_collector_mb": round(before, 1),
@@ -133,6 +258,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     "warm": [round(c * 1000 / count, 3) for c in warm_cpu],
                 },
             }
+            if args.breakdown:
+                result["c_heap"] = c_heap
+                result["rss_by_mapping_mb"] = mappings
+                result["breakdown_per_service"] = breakdown(snapshot, collector, count, args.top)
             if args.mallocstats:
                 sys._debugmallocstats()  # to stderr
             if traced_before is not None:
@@ -150,7 +279,8 @@ def main() -> None:
     parser.add_argument("--fleet", default="3x2x4x100", help="ACCOUNTSxREGIONSxCLUSTERSxSERVICES")
     parser.add_argument("--warm", type=int, default=2, help="warm polls after the cold one")
     parser.add_argument("--trace", type=int, default=0, help="tracemalloc frames (0: off)")
-    parser.add_argument("--top", type=int, default=25, help="allocation sites shown with --trace")
+    parser.add_argument("--top", type=int, default=25, help="allocation sites (--trace) and rows (--breakdown) shown")
+    parser.add_argument("--breakdown", action="store_true", help="what holds the memory, a service (slow)")
     parser.add_argument("--mallocstats", action="store_true", help="CPython's allocator statistics after the polls")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(run(args)), indent=2))
