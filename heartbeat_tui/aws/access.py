@@ -96,6 +96,8 @@ class AwsAccess:
             http_session_cls=SharedTLSSession,
         )
         self._stack = AsyncExitStack()
+        # An account's own clients, closed with it (`forget`) or with the rest (`close`).
+        self._account_stacks: dict[str, AsyncExitStack] = {}
         self._base = self._make_base_session()
         self._sessions: dict[str, AioSession] = {}
         self._credentials: dict[str, AioDeferredRefreshableCredentials] = {}
@@ -166,14 +168,50 @@ class AwsAccess:
     async def close(self) -> None:
         self._clients.clear()
         self._lean.clear()
-        await self._stack.aclose()
+        stacks, self._account_stacks = list(self._account_stacks.values()), {}
+        try:
+            for stack in stacks:
+                await stack.aclose()
+        finally:
+            await self._stack.aclose()
+
+    async def forget(self, account_id: str) -> None:
+        """Close the account's own clients and drop its sessions and credentials:
+        a `[cluster]` replica whose lease on it went to another replica would
+        keep them (connections, about 1 MB a region) for good. Used again, the
+        account starts afresh: a new session, a new AssumeRole. Not for an
+        account being polled at the time (its calls would lose their clients);
+        the organization's management role (discovery's) is kept."""
+
+        for key in [key for key in self._clients if key[0] == account_id]:
+            client = self._clients.pop(key)
+            self._lean.pop(id(client), None)
+            self._client_locks.pop(key, None)
+        self._sessions.pop(account_id, None)
+        self._credentials.pop(account_id, None)
+        self._refresh_locks.pop(account_id, None)
+        self._forced_at.pop(account_id, None)
+        self._role_failures.pop(account_id, None)
+        self._proven.pop(account_id, None)
+        stack = self._account_stacks.pop(account_id, None)
+        if stack is not None:
+            await stack.aclose()
 
     # -- clients --------------------------------------------------------------
 
     async def _create_client(
-        self, session: AioSession, service: str, region: str, config: AioConfig | None = None
+        self,
+        session: AioSession,
+        service: str,
+        region: str,
+        config: AioConfig | None = None,
+        *,
+        owner: str | None = None,
     ) -> Any:
-        client = await self._stack.enter_async_context(
+        """A client, closed with `owner`'s clients (`forget`), or with the rest when None."""
+
+        stack = self._stack if owner is None else self._account_stacks.setdefault(owner, AsyncExitStack())
+        client = await stack.enter_async_context(
             session.create_client(
                 service,
                 region_name=region,
@@ -253,7 +291,8 @@ class AwsAccess:
                 client = self._clients.get(key)
                 if client is None:
                     session = self._session_for(account) if account is not None and own else self._base
-                    client = await self._create_client(session, service, region)
+                    owner = key[0] if account is not None and own and key[0] == account.id else None
+                    client = await self._create_client(session, service, region, owner=owner)
                     self._clients[key] = client
         return client
 

@@ -213,12 +213,14 @@ class Collector:
 
     async def forget(self, account_ids: Collection[str]) -> None:
         """Drop what is kept between polls for these accounts (their clusters and
-        services, metric histories, inventories, alias): a `[cluster]` replica
+        services, metric histories, inventories, alias, and their AWS clients and
+        sessions, `AwsAccess.forget`): a `[cluster]` replica
         whose leases on them went to another replica would keep it for good.
         Polled again, an account starts afresh, as at its first poll."""
 
         for account_id in account_ids:
             self._states.pop(account_id, None)
+            await self._ctx.access.forget(account_id)
 
     # -- the poll -------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.collector import Collector
 from heartbeat_tui.collector.workers import ShardedCollector
 from heartbeat_tui.models import AccountStatus
@@ -59,3 +60,41 @@ async def test_forgetting_an_account_never_polled_changes_nothing(clean_aws: Any
     before = [service for _, _, service in first.accounts[0].services()]
     after = [service for _, _, service in second.accounts[0].services()]
     assert before and all(a is b for a, b in zip(after, before, strict=True))  # still warm: the same objects
+
+
+def assume_role_calls(aws: Any, account: str) -> int:
+    return sum(row["count"] for row in aws.stats() if row["operation"] == "AssumeRole" and row["account"] == account)
+
+
+async def test_a_forgotten_account_lets_go_of_its_session(clean_aws: Any) -> None:
+    """Its clients and assumed-role session go too: polled again, the account
+    assumes its role afresh (kept, the old credentials would have served)."""
+
+    async with Collector(make_config(clean_aws), clock=fixed_clock) as collector:
+        await collector.poll()
+        await collector.poll()
+        assert assume_role_calls(clean_aws, PAYMENTS) == 1  # kept between polls
+        await collector.forget([PAYMENTS])
+        await collector.poll([HUB])
+        assert assume_role_calls(clean_aws, PAYMENTS) == 1
+        again = (await collector.poll()).account(PAYMENTS)
+    assert again is not None and again.status is AccountStatus.OK, again.error
+    assert assume_role_calls(clean_aws, PAYMENTS) == 2
+
+
+async def test_forgotten_clients_are_closed_and_freed(clean_aws: Any) -> None:
+    config = make_config(clean_aws)
+    account = next(a for a in config.accounts if a.id == PAYMENTS)
+    hub = next(a for a in config.accounts if a.id == HUB)
+    async with AwsAccess(config) as access:
+        client = await access.client(account, "ecs", config.region)
+        kept = await access.client(hub, "ecs", config.region)
+        assert "clusterArns" in await access.call(client.list_clusters)  # a real call, over HTTP
+        gone = weakref.ref(client)
+        del client
+        await access.forget(PAYMENTS)
+        gc.collect()
+        assert gone() is None  # nothing holds it: not the client table, not an exit stack
+        assert await access.client(hub, "ecs", config.region) is kept  # another account's stay
+        fresh = await access.client(account, "ecs", config.region)
+        assert "clusterArns" in await access.call(fresh.list_clusters)  # a new one, working
