@@ -31,9 +31,9 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.counting import CallCounter, counting, stop_counting
@@ -96,6 +96,7 @@ from heartbeat_tui.models import (
 from heartbeat_tui.reasons import join_reasons
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 GET_CALLER_IDENTITY = Step(Lane.STS, "GetCallerIdentity")
 #: The row that says a discovery failed (as "base-credentials" says the base credentials did).
@@ -542,18 +543,7 @@ class Collector:
         definition of one service. Its calls are counted in the detail's `stats`,
         never in a poll's."""
 
-        counter = CallCounter()
-        token = counting(counter)
-        started = time.perf_counter()
-        try:
-            detail = await self._fetch_service_detail(account_id, region, cluster_arn, service_name)
-        finally:
-            stop_counting(token)
-        stats = PollStats(
-            calls=tuple(sorted(counter.calls.items())),
-            http_requests=counter.http_requests,
-            duration_seconds=time.perf_counter() - started,
-        )
+        detail, stats = await _counted(self._fetch_service_detail(account_id, region, cluster_arn, service_name))
         return detail.model_copy(update={"stats": stats})
 
     async def _task_arns(self, state: AccountState, ecs: Any, cluster_arn: str, service_name: str) -> list[str]:
@@ -699,18 +689,7 @@ class Collector:
         """The CloudWatch Logs lines of a service's tasks (or one task), from its task
         definition's awslogs settings. Calls are counted in the batch's `stats`."""
 
-        counter = CallCounter()
-        token = counting(counter)
-        started = time.perf_counter()
-        try:
-            batch = await self._fetch_logs(query)
-        finally:
-            stop_counting(token)
-        stats = PollStats(
-            calls=tuple(sorted(counter.calls.items())),
-            http_requests=counter.http_requests,
-            duration_seconds=time.perf_counter() - started,
-        )
+        batch, stats = await _counted(self._fetch_logs(query))
         return batch.model_copy(update={"stats": stats})
 
     async def _fetch_logs(self, query: LogQuery) -> LogBatch:
@@ -755,3 +734,21 @@ class Collector:
             errors=tuple(errors),
             truncated=truncated,
         )
+
+
+async def _counted(work: Awaitable[_T]) -> tuple[_T, PollStats]:
+    """What `work` returns, and the AWS calls it made (counted apart from any poll's)."""
+
+    counter = CallCounter()
+    token = counting(counter)
+    started = time.perf_counter()
+    try:
+        result = await work
+    finally:
+        stop_counting(token)
+    stats = PollStats(
+        calls=tuple(sorted(counter.calls.items())),
+        http_requests=counter.http_requests,
+        duration_seconds=time.perf_counter() - started,
+    )
+    return result, stats
