@@ -18,6 +18,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -154,9 +156,16 @@ class Tab:
         started = time.monotonic()
         while not test(self.text()):
             if time.monotonic() - started > timeout:
-                raise AssertionError(f"not on the screen after {timeout:.0f} s: {condition!r}\n{self.text()}")
+                page = "" if self.socket_url else f"\nno terminal socket; the page: {await self._body()!r}"
+                raise AssertionError(f"not on the screen after {timeout:.0f} s: {condition!r}{page}\n{self.text()}")
             await asyncio.sleep(step)
         return time.monotonic() - started
+
+    async def _body(self) -> str:
+        try:
+            return str(await self.page.inner_text("body"))[:500]
+        except Exception as error:  # a closed page: say so rather than hide the first failure
+            return f"(unreadable: {error})"
 
     async def log_in(self, user: str = DEMO_USER, password: str = DEMO_PASSWORD) -> None:
         """The login typed in one burst, as a password manager or a fast typist does."""
@@ -203,6 +212,20 @@ class WebServer:
 
     def embedded_aws(self) -> list[psutil.Process]:
         return [p for p in self.descendants() if _runs(p, EMBEDDED_AWS_MODULE)]
+
+    def has_place(self) -> bool:
+        """The server's own word: its page is the login page (200), not "full" (503).
+
+        A session's process can be gone a moment before the server has counted
+        it out; a visitor in that moment gets the "full" page, as designed."""
+
+        try:
+            with urllib.request.urlopen(self.url, timeout=5) as answer:
+                return bool(answer.status == 200)
+        except urllib.error.HTTPError as error:
+            if error.code == 503:
+                return False
+            raise
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -30,9 +30,9 @@ def doomed_web(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -
 
 
 async def test_closed_tabs_and_a_killed_server_leave_no_process(doomed_web: WebServer, tabs: Tabs) -> None:
-    first = await tabs.open(doomed_web.url)
-    second = await tabs.open(doomed_web.url)
+    first = await tabs.open(doomed_web)
     await first.wait_for("Password")
+    second = await tabs.open(doomed_web)
     await second.wait_for("Password")
     sessions = doomed_web.sessions()
     assert len(sessions) == 2
@@ -40,7 +40,7 @@ async def test_closed_tabs_and_a_killed_server_leave_no_process(doomed_web: WebS
     assert doomed_web.sessions() == []
 
     # A tab in a session, then the server SIGKILLed: nothing it started may go on.
-    tab = await tabs.open(doomed_web.url)
+    tab = await tabs.open(doomed_web)
     await tab.log_in()
     await tab.wait_for(on_dashboard)
     started = doomed_web.descendants()

@@ -92,7 +92,7 @@ def served(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> It
 
 async def test_a_stored_session_is_never_a_visitors(served: Served, tabs: Tabs) -> None:
     before = served.session_file.read_bytes(), served.session_file.stat().st_mtime_ns
-    tab = await tabs.open(served.web.url)
+    tab = await tabs.open(served.web)
     await tab.wait_for("Password")
     # The form stays: no stored session skips it, however long the visitor waits.
     await tab.page.wait_for_timeout(1500)
