@@ -240,15 +240,18 @@ class AwsAccess:
             self._lean[id(client)] = (client, lean)
         return client
 
-    async def call(self, method: Operation, **params: Any) -> dict[str, Any]:
+    async def call(
+        self, method: Operation, /, *, answer_digest: bool = False, answer_known: int | None = None, **params: Any
+    ) -> dict[str, Any]:
         """`method(**params)`, an operation of one of these clients: the
         collector's hot reads are answered by the client's `LeanCalls` without
-        botocore's per-call pipeline when they can be (`LeanCalls.call`)."""
+        botocore's per-call pipeline when they can be (`LeanCalls.call`, which
+        also says what `answer_digest` and `answer_known` do)."""
 
         entry = self._lean.get(id(getattr(method, "__self__", None)))
         if entry is None or entry[0] is not method.__self__:  # type: ignore[attr-defined]
             return await method(**params)
-        return await entry[1].call(method, params)
+        return await entry[1].call(method, params, digest=answer_digest, known=answer_known)
 
     async def base_client(self, service: str, region: str | None = None) -> Any:
         return await self.client(None, service, region or self._config.region)

@@ -117,6 +117,12 @@ _UNSIGNED = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 #: In a call's context: a lean attempt was sent and refused (botocore's attempts follow it).
 _REFUSED = "heartbeat_lean_refused"
+#: In a direct call's context: the caller wants its answer's digest (the value: the digest it knows).
+_DIGEST = "heartbeat_lean_digest"
+#: In a direct call's answer, when asked for (`LeanCalls.call`, `digest`): the hash of the
+#: answer's body; or, instead of the decoded answer, True: the body is the one `known` hashes.
+BODY_DIGEST = "HeartBeatBodyDigest"
+UNCHANGED = "HeartBeatUnchanged"
 
 
 #: A client's operation, as the collector calls it (keyword arguments, a parsed answer).
@@ -380,7 +386,9 @@ class LeanCalls:
         except AttributeError:  # moved by an upgrade: botocore's path (tests/aws/test_lean.py fails)
             return True
 
-    async def call(self, method: Operation, parameters: dict[str, Any]) -> dict[str, Any]:
+    async def call(
+        self, method: Operation, parameters: dict[str, Any], *, digest: bool = False, known: int | None = None
+    ) -> dict[str, Any]:
         """`method(**parameters)`, a call of one of the client's operations:
         answered here when it is one of `operations` and botocore's request
         for it is known, without botocore's per-call pipeline; otherwise by the
@@ -397,6 +405,14 @@ class LeanCalls:
 
         No event fires for a call answered here: the call counter counts it
         directly (`count_call`, `on_send`).
+
+        With `digest`, an answer sent here carries the hash of its body
+        (`BODY_DIGEST`); and when that hash is `known` (the caller's digest of
+        an answer it has already read), the body is not decoded at all: the
+        answer is `{UNCHANGED: True}` with its `ResponseMetadata`. Most
+        DescribeServices answers, most polls, are the bytes of the last poll's:
+        decoding them again made objects only to be thrown away. An answer
+        from botocore's path has no digest: the caller reads it as new.
         """
 
         operation = self._names.get(getattr(method, "__name__", ""))
@@ -420,7 +436,7 @@ class LeanCalls:
             return await method(**parameters)
         name = self._counted[operation]
         count_call(name)  # before it is sent, as botocore's `before-call` counts it
-        answer = await self._exchange(request, headers, body, {})
+        answer = await self._exchange(request, headers, body, {_DIGEST: known} if digest else {})
         if answer is None:
             count_call(name, -1)  # the method counts the call
             return await _after_refusal(method, parameters)
@@ -481,12 +497,18 @@ class LeanCalls:
             return self._refused(model, response, content, context)
         if not content.startswith(b"{"):
             return None
-        try:
-            data = loads_answer(operation, content)
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(data, dict):
-            return None
+        digest = hash(content) if _DIGEST in context else None
+        if digest is not None and digest == context[_DIGEST]:
+            data: Any = {UNCHANGED: True}
+        else:
+            try:
+                data = loads_answer(operation, content)
+            except orjson.JSONDecodeError:
+                return None
+            if not isinstance(data, dict):
+                return None
+            if digest is not None:
+                data[BODY_DIGEST] = digest
         data["ResponseMetadata"] = {
             "RequestId": received.get("x-amzn-requestid", ""),
             "HTTPStatusCode": 200,
@@ -552,4 +574,4 @@ _ERROR_PARSER = create_parser("json")
 _RETRYABLE = StandardRetryConditions(max_attempts=2)
 
 
-__all__ = ["PAUSE_SECONDS", "LeanCalls", "Operation", "SigV4Signer"]
+__all__ = ["BODY_DIGEST", "PAUSE_SECONDS", "UNCHANGED", "LeanCalls", "Operation", "SigV4Signer"]

@@ -59,13 +59,25 @@ class PollContext:
                 raise StepFailed(step, exc) from exc
 
     async def read(
-        self, state: AccountState, step: Step, method: Operation, priority: int = PRIORITY_CHAIN, **params: Any
+        self,
+        state: AccountState,
+        step: Step,
+        method: Operation,
+        priority: int = PRIORITY_CHAIN,
+        *,
+        answer_digest: bool = False,
+        answer_known: int | None = None,
+        **params: Any,
     ) -> dict[str, Any]:
         """`call` of `method(**params)`, a client's operation: a hot read is
         answered by the client's lean caller, without botocore's per-call
-        pipeline, where it can be (`AwsAccess.call`)."""
+        pipeline, where it can be (`AwsAccess.call`; `LeanCalls.call` for
+        `answer_digest` and `answer_known`)."""
 
-        return await self.call(state, step, functools.partial(self.access.call, method, **params), priority)
+        call = functools.partial(
+            self.access.call, method, answer_digest=answer_digest, answer_known=answer_known, **params
+        )
+        return await self.call(state, step, call, priority)
 
     async def pages(
         self,

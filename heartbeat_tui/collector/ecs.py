@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from heartbeat_tui.aws.errors import BadResponse
+from heartbeat_tui.aws.lean import BODY_DIGEST, UNCHANGED
 from heartbeat_tui.aws.services import ECS
 from heartbeat_tui.collector.context import PollContext
 from heartbeat_tui.collector.limits import (
@@ -149,6 +150,9 @@ class EcsReader:
                 current = {service.arn for cluster in described for service in cluster.services}
                 rstate.parsed = {arn: v for arn, v in rstate.parsed.items() if arn in current}
         finally:
+            # Only this poll's answers are known next poll: an older one may name
+            # services parsed since from another answer (the inventory changed).
+            rstate.answers, rstate.answers_next = rstate.answers_next, {}
             for task in ahead:
                 await settle(task)
         return failures
@@ -264,14 +268,35 @@ class EcsReader:
         ecs = await self._ctx.access.client(state.config, ECS, region)
         max_events = self._ctx.config.file.collector.events_per_service
 
+        parsed = rstate.parsed
+
         async def describe(cluster_arn: str, batch: list[str]) -> tuple[str, list[Service]]:
+            # The same question as last poll, answered with the same bytes, gives
+            # the same services: recognised by the body's digest, not decoded.
+            key = (cluster_arn, *batch)
+            last = rstate.answers.get(key)
+            if last is not None and not all(arn in parsed for arn in last[1]):
+                last = None  # a service since forgotten: read the answer anew
             response = await self._ctx.read(
-                state, DESCRIBE_SERVICES, ecs.describe_services, PRIORITY_FAN_OUT, cluster=cluster_arn, services=batch
+                state,
+                DESCRIBE_SERVICES,
+                ecs.describe_services,
+                PRIORITY_FAN_OUT,
+                answer_digest=True,
+                answer_known=None if last is None else last[0],
+                cluster=cluster_arn,
+                services=batch,
             )
+            if last is not None and response.get(UNCHANGED):
+                rstate.answers_next[key] = last
+                return cluster_arn, [parsed[arn][1] for arn in last[1]]
             raise_failures(DESCRIBE_SERVICES, response)
             items = response.get("services") or []
             services = [_parse_service_cached(rstate, item, cluster_arn, max_events) for item in items]
             raise_unanswered(DESCRIBE_SERVICES, "services", batch, items, "serviceArn", response)
+            digest = response.get(BODY_DIGEST)
+            if isinstance(digest, int):
+                rstate.answers_next[key] = (digest, tuple(service.arn for service in services))
             return cluster_arn, services
 
         jobs = [

@@ -35,6 +35,12 @@ class RegionState:
     # is done, the snapshot's object, metrics attached: `Collector._attach`), and
     # the last snapshot's clusters with their parts: unchanged data keeps its object.
     parsed: dict[str, tuple[int, Service]] = field(default_factory=dict)
+    # DescribeServices answers read whole, by (cluster ARN, *service ARNs asked): the
+    # digest of the answer's body and the ARNs it gave, in its order, each in
+    # `parsed`. The last poll's (`answers`) are recognised before they are
+    # decoded; this poll's (`answers_next`) take their place once it is done.
+    answers: dict[tuple[str, ...], tuple[int, tuple[str, ...]]] = field(default_factory=dict)
+    answers_next: dict[tuple[str, ...], tuple[int, tuple[str, ...]]] = field(default_factory=dict)
     parsed_targets: dict[str, tuple[int, ScalableTarget]] = field(default_factory=dict)
     attached: dict[str, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
     # When each cluster's service list (in `clusters`) was last read whole with

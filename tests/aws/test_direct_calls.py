@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from heartbeat_tui.aws.access import AwsAccess
 from heartbeat_tui.aws.counting import CallCounter, counting, stop_counting
 from heartbeat_tui.aws.errors import describe_error
-from heartbeat_tui.aws.lean import PAUSE_SECONDS
+from heartbeat_tui.aws.lean import BODY_DIGEST, PAUSE_SECONDS, UNCHANGED
 from heartbeat_tui.aws.services import AUTOSCALING, CLOUDWATCH, ECS
 from heartbeat_tui.aws.wire import EncodedList
 from heartbeat_tui.config import EnvSettings, config_from_dict
@@ -428,3 +428,55 @@ async def test_a_handler_that_changes_the_parameters_keeps_the_operation_on_boto
         pages = [await access.call(ecs.list_clusters, maxResults=100) for _ in range(3)]
     assert events.calls == 3
     assert all(len(page["clusterArns"]) == 1 for page in pages)
+
+
+async def test_an_answer_the_caller_knows_is_recognised_not_decoded(clean_aws: Any) -> None:
+    """With `answer_digest`, a direct answer carries its body's hash; given that
+    hash back (`answer_known`), the same bytes come back as UNCHANGED, with no
+    decoded member, and different bytes (a service changed, then changed back)
+    are decoded as usual. botocore's answer (the learning call) has no digest."""
+
+    creds = clean_aws.credentials()
+    access = _access(
+        clean_aws.endpoint_url, Clock(), key=creds["AWS_ACCESS_KEY_ID"], secret=creds["AWS_SECRET_ACCESS_KEY"]
+    )
+    async with access:
+        ecs = await access.client(access.config.accounts[0], ECS, REGION)
+        cluster = (await access.call(ecs.list_clusters))["clusterArns"][0]
+        arns = (await access.call(ecs.list_services, cluster=cluster, maxResults=10))["serviceArns"][:3]
+
+        async def describe(known: int | None) -> dict[str, Any]:
+            return await access.call(
+                ecs.describe_services, answer_digest=True, answer_known=known, cluster=cluster, services=arns
+            )
+
+        learnt = await describe(None)  # botocore's request, learnt: botocore's answer
+        assert BODY_DIGEST not in learnt and UNCHANGED not in learnt
+        first = await describe(None)
+        digest = first[BODY_DIGEST]
+        assert isinstance(digest, int)
+        assert [s["serviceArn"] for s in first["services"]] == arns
+        counter = CallCounter()
+        token = counting(counter)
+        try:
+            same = await describe(digest)
+        finally:
+            stop_counting(token)
+        assert same[UNCHANGED] is True and "services" not in same
+        assert same["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert dict(counter.calls) == {"ecs.DescribeServices": 1} and counter.http_requests == 1  # asked all the same
+
+        service = first["services"][0]
+        await ecs.update_service(
+            cluster=cluster, service=service["serviceName"], desiredCount=service["desiredCount"] + 1
+        )
+        try:
+            changed = await describe(digest)
+        finally:  # the fleet is shared by the suite
+            await ecs.update_service(
+                cluster=cluster, service=service["serviceName"], desiredCount=service["desiredCount"]
+            )
+        assert UNCHANGED not in changed and changed[BODY_DIGEST] != digest
+        assert changed["services"][0]["desiredCount"] == service["desiredCount"] + 1
+        back = await describe(changed[BODY_DIGEST])  # changed back: the bytes the caller last read are not these
+        assert UNCHANGED not in back and back["services"][0]["desiredCount"] == service["desiredCount"]
