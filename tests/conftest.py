@@ -46,6 +46,19 @@ LONGEST = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The package compiled once, before any test starts a process of its own.
+
+    With PYTHONDONTWRITEBYTECODE set (as on the CI machines) nothing writes
+    bytecode, so every `heartbeat` subprocess, embedded AWS, worker and pty
+    demo the suite starts compiled the modules it imports again; explicit
+    compilation writes it all the same (`__pycache__`, gitignored), once."""
+
+    import compileall
+
+    compileall.compile_dir(Path(__file__).resolve().parents[1] / "heartbeat_tui", quiet=2, workers=1)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The longest tests first, then those marked `slow` (real processes, a real
     browser), then the rest, each in collected order. xdist hands tests out in

@@ -54,11 +54,11 @@ async def test_widgets_stay_bounded_over_many_polls() -> None:
     async with app.run_test(size=(140, 45)) as pilot:
         await wait_until(pilot, lambda: app.polls_applied >= 6, timeout=30)
         before = await widgets_alive(pilot, app)
-        await wait_until(pilot, lambda: app.polls_applied >= 66, timeout=120)
+        await wait_until(pilot, lambda: app.polls_applied >= 36, timeout=120)
         await pilot.pause()
         after = await widgets_alive(pilot, app)
     grown = {name: after[name] - before[name] for name in after if after[name] > before[name]}
     assert sum(before.values()) > 20  # the dashboard's widgets are counted
-    # 60 more polls, 40 of them flipping `e` (a footer redraw each): at most one redraw's keys in flight
-    # (before the fix, a footer's worth of dead keys stayed per redraw: about 340 here).
+    # 30 more polls, 20 of them flipping `e` (a footer redraw each): at most one redraw's keys in flight
+    # (before the fix, a footer's worth of dead keys stayed per redraw: about 170 here).
     assert sum(grown.values()) < 10, grown
