@@ -37,8 +37,11 @@ async def test_credentials_expire_in_the_middle_of_a_poll(aws: Any) -> None:
     async with Collector(make_config(aws)) as collector:
         good = await collector.poll()
         # Slow the poll down so that the keys expire while it runs (a warm poll
-        # describes everything at once: three rounds of ECS calls, 1.5 s).
-        aws.add_fault("latency", account=PAYMENTS, service="ecs", seconds=0.5)
+        # describes everything at once: three rounds of ECS calls, 3 s). The keys
+        # expire during the first round: on a loaded machine, adding the fault
+        # once took past the start of the last round of 0.5 s ones (no call left
+        # to find the keys expired).
+        aws.add_fault("latency", account=PAYMENTS, service="ecs", seconds=1.0)
         aws.reset_stats()
         poll = asyncio.ensure_future(collector.poll())
         await asyncio.sleep(0.5)
