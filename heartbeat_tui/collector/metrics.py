@@ -33,6 +33,8 @@ from heartbeat_tui.series import Plans
 
 GET_METRIC_DATA = Step(Lane.CLOUDWATCH, "GetMetricData")
 _ATTRS = tuple(attr for attr, _, _ in SERIES)
+# Services a GetMetricData call asks for: each one's every series, at most 500 queries.
+_PER_CALL = METRIC_QUERIES_PER_CALL // len(SERIES)
 
 
 class MetricReader:
@@ -75,7 +77,7 @@ class MetricReader:
         plans: Plans = {}  # most series merge the same way: planned once (heartbeat_tui.series)
         staged: dict[tuple[str, str], MetricSeries] = {}  # the series an answer changed
 
-        async def fetch_batch(batch: list[tuple[ServiceRef, tuple[str, str, str]]], start: int) -> None:
+        async def fetch_batch(batch: list[ServiceRef], start: int) -> None:
             # Merged as each answer comes, so a poll holds one answer's decoded
             # points at a time, not every answer's until the last one is in.
             decoded = await self._metric_batch(state, cw, batch, start, end)
@@ -87,8 +89,10 @@ class MetricReader:
 
         jobs = []
         for group, start in groups:
-            queries = [(ref, spec) for ref in group for spec in SERIES]
-            for batch in balanced_chunks(queries, METRIC_QUERIES_PER_CALL):
+            # Batches of services, each asked for its every series (`_PER_CALL`
+            # services make at most 500 queries): as many calls as batches of 500
+            # queries, with no (service, series) pair made per query for the poll.
+            for batch in balanced_chunks(group, _PER_CALL):
                 jobs.append(fetch_batch(batch, start))
         await gather_all(*jobs)
 
@@ -133,7 +137,7 @@ class MetricReader:
         self,
         state: AccountState,
         cw: Any,
-        batch: list[tuple[ServiceRef, tuple[str, str, str]]],
+        batch: list[ServiceRef],
         start: int,
         end: int,
     ) -> Decoded:
@@ -161,47 +165,49 @@ class MetricReader:
 
 
 class BatchIds:
-    """The ids `metric_queries` gives a batch, `q0`, `q1`, ..., read back without a
-    dict per batch (every batch of a poll is under way at once, 160,000 ids at
-    40,000 services): one table of the 500 ids serves them all."""
+    """The ids `metric_queries` gives a batch of services, `q0`, `q1`, ..., read
+    back without a dict per batch (every batch of a poll is under way at once,
+    160,000 ids at 40,000 services): one table of the 500 ids serves them all.
+    Query `n` is series `n % len(SERIES)` of service `n // len(SERIES)`."""
 
     __slots__ = ("_batch",)
 
-    def __init__(self, batch: list[tuple[ServiceRef, tuple[str, str, str]]]) -> None:
+    def __init__(self, batch: list[ServiceRef]) -> None:
         self._batch = batch
 
     def get(self, query_id: str, /) -> tuple[str, str] | None:
         n = _QUERY_NUMBERS.get(query_id)
-        if n is None or n >= len(self._batch):
+        if n is None or n >= len(self._batch) * len(SERIES):
             return None
-        ref, (attr, _, _) = self._batch[n]
-        return ref.arn, attr
+        service, series = divmod(n, len(SERIES))
+        return self._batch[service].arn, _ATTRS[series]
 
 
 # "q0" ... "q499" -> 0 ... 499: one table for every batch.
 _QUERY_NUMBERS = {f"q{n}": n for n in range(METRIC_QUERIES_PER_CALL)}
 
 
-def metric_queries(batch: list[tuple[ServiceRef, tuple[str, str, str]]]) -> EncodedList:
-    """The GetMetricData queries of a batch, ids `q0`, `q1`, ... in its order, as
-    the JSON botocore would send (`aws.wire.SplicingSerializer` splices it in).
+def metric_queries(batch: list[ServiceRef]) -> EncodedList:
+    """The GetMetricData queries of a batch of services, every series of each
+    (`SERIES`, in order), ids `q0`, `q1`, ... in that order, as the JSON
+    botocore would send (`aws.wire.SplicingSerializer` splices it in).
 
     Written as text: a warm poll sends 160,000 queries at 40,000 services, and
     building dicts for orjson (then botocore's body around them) was 8 % of it.
     Every value is JSON-encoded by orjson; the rest is fixed text."""
 
     parts = []
-    dimensions: dict[str, str] = {}
-    for n, (ref, (_, metric, stat)) in enumerate(batch):
-        dims = dimensions.get(ref.arn)
-        if dims is None:
-            dims = dimensions[ref.arn] = orjson.dumps(
-                [{"Name": "ClusterName", "Value": ref.cluster}, {"Name": "ServiceName", "Value": ref.name}]
-            ).decode()
-        parts.append(
-            f'{{"Id":"q{n}","MetricStat":{{"Metric":{{"Namespace":"AWS/ECS","MetricName":{_json(metric)},'
-            f'"Dimensions":{dims}}},"Period":{METRIC_PERIOD},"Stat":{_json(stat)}}}}}'
-        )
+    n = 0
+    for ref in batch:
+        dims = orjson.dumps(
+            [{"Name": "ClusterName", "Value": ref.cluster}, {"Name": "ServiceName", "Value": ref.name}]
+        ).decode()
+        for _, metric, stat in SERIES:
+            parts.append(
+                f'{{"Id":"q{n}","MetricStat":{{"Metric":{{"Namespace":"AWS/ECS","MetricName":{_json(metric)},'
+                f'"Dimensions":{dims}}},"Period":{METRIC_PERIOD},"Stat":{_json(stat)}}}}}'
+            )
+            n += 1
     return EncodedList(f"[{','.join(parts)}]".encode())
 
 

@@ -10,6 +10,7 @@ import pytest
 from botocore.serialize import JSONSerializer, create_serializer
 
 from heartbeat_tui.aws.wire import SPLICED_LISTS, FlatRequests, SplicingSerializer
+from heartbeat_tui.collector.limits import SERIES
 from heartbeat_tui.collector.metrics import metric_queries
 from heartbeat_tui.collector.state import ServiceRef
 
@@ -40,16 +41,16 @@ def _params(queries: object, token: str = "abc") -> dict:
 AWKWARD = ['c-"1"', "c\\2", "c\n3", "cluster-ü-☃", "c-\u2028"]
 
 
-def _batch() -> list:
-    return [
-        (ServiceRef(f"arn:aws:ecs:eu-west-1:1:service/c-1/svc-{n // 2}", AWKWARD[n // 2 % 5], f"svc-{n // 2}"), spec)
-        for n, spec in enumerate([("cpu", "CPUUtilization", "Average"), ("mem", "MemoryUtilization", "Maximum")] * 250)
-    ]
+def _batch() -> list[ServiceRef]:
+    """125 services: a call's 500 queries."""
+
+    return [ServiceRef(f"arn:aws:ecs:eu-west-1:1:service/c-1/svc-{n}", AWKWARD[n % 5], f"svc-{n}") for n in range(125)]
 
 
-def _expected_queries(batch: list) -> list[dict]:
+def _expected_queries(batch: list[ServiceRef]) -> list[dict]:
     """The queries as dicts, written out plainly: what botocore is given."""
 
+    pairs = [(ref, spec) for ref in batch for spec in SERIES]
     return [
         {
             "Id": f"q{n}",
@@ -66,7 +67,7 @@ def _expected_queries(batch: list) -> list[dict]:
                 "Stat": stat,
             },
         }
-        for n, (ref, (_, metric, stat)) in enumerate(batch)
+        for n, (ref, (_, metric, stat)) in enumerate(pairs)
     ]
 
 

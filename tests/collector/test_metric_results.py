@@ -68,16 +68,19 @@ def test_a_failed_or_unpaired_series_is_refused(bad: dict, message: str) -> None
 
 
 def test_a_batch_reads_its_query_ids_back_and_nothing_else() -> None:
+    from heartbeat_tui.collector.limits import SERIES
     from heartbeat_tui.collector.metrics import BatchIds, metric_queries
     from heartbeat_tui.collector.state import ServiceRef
 
-    ref = ServiceRef("arn:aws:ecs:us-east-1:1:service/c/api", "c", "api")
-    batch = [
-        (ref, ("cpu_average", "CPUUtilization", "Average")),
-        (ref, ("memory_maximum", "MemoryUtilization", "Maximum")),
-    ]
+    api = ServiceRef("arn:aws:ecs:us-east-1:1:service/c/api", "c", "api")
+    web = ServiceRef("arn:aws:ecs:us-east-1:1:service/c/web", "c", "web")
+    batch = [api, web]
     ids = BatchIds(batch)
     queries = metric_queries(batch).items()
-    assert [ids.get(q["Id"]) for q in queries] == [(ref.arn, "cpu_average"), (ref.arn, "memory_maximum")]
-    for other in ("q2", "q01", "x1", "q", "q-1", "q١", ""):
+    # Every series of each service, in order: q0-q3 the first's, q4-q7 the second's.
+    assert [(ids.get(q["Id"]), q["MetricStat"]["Metric"]["MetricName"], q["MetricStat"]["Stat"]) for q in queries] == [
+        ((ref.arn, attr), metric, stat) for ref in batch for attr, metric, stat in SERIES
+    ]
+    assert [q["MetricStat"]["Metric"]["Dimensions"][1]["Value"] for q in queries] == ["api"] * 4 + ["web"] * 4
+    for other in ("q8", "q01", "x1", "q", "q-1", "q١", ""):
         assert ids.get(other) is None
