@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from textual import events
+
 from heartbeat_tui.tui.screens.fleet import FleetServicesScreen
 from heartbeat_tui.tui.widgets.pane_table import PaneTable
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
@@ -107,6 +109,24 @@ async def test_filter_narrows_and_a_bad_filter_never_crashes() -> None:
         assert len(table.order) == 60 and isinstance(app.screen, FleetServicesScreen)
         await pilot.press("escape")  # then goes back
         assert not isinstance(app.screen, FleetServicesScreen)
+
+
+async def test_a_filter_typed_in_one_burst_keeps_every_key() -> None:
+    """`/` and what follows arrive together (a fast typist, a paste, a slow
+    link): every key after `/` lands in the filter, none in the table."""
+
+    app = make_app(ScriptedSource(make_snapshot(accounts=3, clusters=2, services=10)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.polls_applied == 1)
+        await pilot.press("f")
+        await pilot.pause()
+        table = app.screen.query_one(ServiceTable)
+        # Queued at once, as the terminal driver queues what it reads in one go.
+        typed = [(c, c) for c in "account"] + [("colon", ":")] + [(c, c) for c in "payments"]
+        for key, character in [("slash", "/"), *typed, ("enter", "\r")]:
+            app.post_message(events.Key(key, character))
+        await wait_until(pilot, lambda: "/account:payments" in (table.border_title or ""))
+        assert table.order and all(table.rows[k].account == "payments-prod" for k in table.order)
 
 
 async def test_refresh_keeps_cursor_sort_and_scroll() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
+from textual import events
 
 from heartbeat_tui.models import LogBatch, LogLine, LogQuery, LogSource
 from heartbeat_tui.tui.screens.detail import ServiceDetailScreen
@@ -128,6 +129,24 @@ async def test_search_keeps_the_matching_lines_and_esc_clears_it() -> None:
         await pilot.press("slash", "escape")
         await pilot.pause()
         assert screen.search == "" and "request number 029" in screen_text(app)
+
+
+async def test_a_search_typed_in_one_burst_keeps_every_key() -> None:
+    """`/` and what follows read together: `f` (follow), `w` (wrap) and `c`
+    (containers) among them land in the search, not on the screen's keys."""
+
+    logs = ScriptedLogs()
+    logs.lines.append(logs.line(100, "ERROR payment 42 declined"))
+    app = make_app(ScriptedSource(make_snapshot(), detail=sample_detail(), logs=logs))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_logs(pilot, app)
+        for key, character in [("slash", "/"), *((c, c) for c in "fwcdeclined"), ("enter", "\r")]:
+            app.post_message(events.Key(key, character))
+        await wait_until(pilot, lambda: screen.search == "fwcdeclined")
+        # Opened again, the search is selected (typing replaces it); in it, `/` is text.
+        await pilot.press("slash", "x", "slash")
+        await pilot.pause()
+        assert screen.search == "x/"
 
 
 async def test_the_container_picker_and_the_time_range_read_again() -> None:

@@ -19,7 +19,7 @@ from heartbeat_tui.tui.messages import ProblemsOnlyRequested
 from heartbeat_tui.tui.state import DashboardHost
 from heartbeat_tui.tui.text import content
 from heartbeat_tui.tui.view import FleetView, ServiceRow
-from heartbeat_tui.tui.widgets.filter_bar import FilterBar
+from heartbeat_tui.tui.widgets.filter_bar import FilterBar, FilterInput
 from heartbeat_tui.tui.widgets.service_table import ServiceTable
 
 
@@ -138,7 +138,10 @@ class FleetScreen(Screen[None]):
 
 class ServicesScreen(FleetScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="services.filter", key_display="/"),
+        # A priority binding: run as the app reads the key, so the filter has the focus
+        # before the keys read with it are handed to the table (`/account:x` typed in
+        # one burst, or pasted, lost its first letters). In the filter, `/` is text.
+        Binding("slash", "filter", "Filter", id="services.filter", key_display="/", priority=True),
         Binding("ctrl+z", "problems_only", "Problems only", id="services.problems"),
     ]
 
@@ -148,6 +151,11 @@ class ServicesScreen(FleetScreen):
     def copy_target(self) -> CopyTarget | None:
         row = self.services_table().cursor_row
         return None if row is None else CopyTarget.service(row)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and isinstance(self.focused, FilterInput):
+            return False  # typed into the filter
+        return super().check_action(action, parameters)
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()

@@ -104,7 +104,9 @@ class LogsScreen(FleetScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="logs.back"),
         Binding("f", "toggle_follow", "Follow", id="logs.follow"),
-        Binding("slash", "search", "Search", id="logs.search", key_display="/"),
+        # Priority: the search has the focus before the keys read with `/` are handed
+        # on (see `ServicesScreen`); in the search itself, `/` is text.
+        Binding("slash", "search", "Search", id="logs.search", key_display="/", priority=True),
         Binding("w", "toggle_wrap", "Wrap", id="logs.wrap"),
         Binding("c", "pick_container", "Container", id="logs.container"),
         Binding("s", "pick_range", "Since", id="logs.since"),
@@ -309,11 +311,16 @@ class LogsScreen(FleetScreen):
         self._render_all()
         self._show_title()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search" and isinstance(self.focused, Input):
+            return False  # typed into the search
+        return super().check_action(action, parameters)
+
     def action_search(self) -> None:
         search = self.query_one("#logs-search", Input)
         search.display = True
         search.value = self.search
-        search.focus()
+        self.set_focus(search, scroll_visible=False)  # now: keys typed in the same burst land in it
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -86,7 +86,9 @@ class FilterBar(Vertical):
         field.value = self.current.text
         field.cursor_position = len(field.value)
         self._message("Enter keeps the filter, Esc clears it", error=False)
-        field.focus()
+        # Focused now, not after the keys already queued (`focus()` waits for them):
+        # `/account:x` typed in one burst, or pasted, lost its first letters to the table.
+        self.screen.set_focus(field, scroll_visible=False)
 
     def close(self, *, keep: bool = True) -> None:
         if not keep and not self.current.empty:
